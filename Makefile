@@ -1,0 +1,86 @@
+# memmon - build, test, bench.  See README.md.
+#
+#   make            build ./memmon
+#   make check      unit tests (anywhere) + integration tests (root+tracefs, else skipped)
+#   make asan       the same tests against an ASan/UBSan build (build-asan/)
+#   make bench      benchmarks against trace-cmd and perf (root; slow)
+#   make demo       record the bundled demo program and print its report
+
+CC      ?= cc
+PKGS    := libtracefs libtraceevent libzstd libelf
+DEPCFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+DEPLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+OPT     ?= -O2 -g
+CFLAGS  += -std=gnu11 $(OPT) -Wall -Wextra -Werror -I. $(DEPCFLAGS) -D_GNU_SOURCE -MMD -MP
+LDLIBS  += $(DEPLIBS) -lpthread
+O       ?= build
+
+SRC_CORE   := util.c $(wildcard format/*.c) $(wildcard plugins/*.c)
+SRC_CMDS   := $(wildcard record/*.c) $(wildcard report/*.c)
+LIB_SRC    := $(SRC_CORE) $(SRC_CMDS)
+LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
+UNIT_SRC   := $(wildcard tests/unit/test-*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+PROG_SRC   := $(wildcard tests/progs/*.c) demo/demo.c
+PROG_BIN   := $(patsubst %.c,$(O)/%,$(PROG_SRC))
+
+all: memmon progs
+
+# ./memmon is a link to the default build (sanitizer builds leave it alone)
+memmon: $(O)/memmon
+	ln -sf $(O)/memmon memmon
+
+binaries: $(O)/memmon progs
+
+$(O)/memmon: $(O)/memmon.o $(O)/libmemmon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/libmemmon.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# unit tests link the library plus the tiny harness
+$(O)/tests/test-%: tests/unit/test-%.c tests/unit/harness.h $(O)/libmemmon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(O)/libmemmon.a $(LDLIBS)
+
+# test programs: plain, static-free, no optimisation surprises
+$(O)/tests/progs/%: tests/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
+
+$(O)/demo/demo: demo/demo.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+progs: $(PROG_BIN) $(UNIT_BIN)
+
+check: all
+	MEMMON_BUILD=$(O) tests/run
+
+asan:
+	$(MAKE) O=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=address,undefined" binaries
+	MEMMON_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run
+
+# the unit tests only, under sanitizers (CI runs this after make check)
+asan-unit:
+	$(MAKE) O=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=address,undefined" binaries
+	MEMMON_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run test-
+
+demo: all
+	./memmon record -o demo.dat -- $(O)/demo/demo
+	./memmon report demo.dat
+
+bench: all
+	bench/run
+
+clean:
+	rm -rf build build-asan memmon
+
+.PHONY: all memmon binaries progs check asan asan-unit demo bench clean
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

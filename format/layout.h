@@ -1,0 +1,136 @@
+/*
+ * format/layout.h - the on-disk layout of a memmon trace file.
+ *
+ * This header is the single statement of the layout; Documentation/
+ * memmon-format.5 describes the same thing for people and must be kept in
+ * step.  Only format/ includes it: record/ writes through mm_writer_*,
+ * report/ reads through mm_file_* and mm_stream_*.
+ *
+ * A file is a fixed header followed by sections, appended in the order they
+ * are produced, so a recording cut short (SIGKILL, full disk) is still valid
+ * up to its last complete section.  All integers in the container are
+ * little-endian.  The raw ring-buffer pages inside CHUNK sections keep the
+ * recording machine's byte order, which MACHINE's "endian" key states.
+ *
+ *   file header   (32 bytes)
+ *     0  char  magic[8]     "MEMMONTR"
+ *     8  u16   major        MM_FORMAT_MAJOR; a reader refuses a newer major
+ *    10  u16   minor        MM_FORMAT_MINOR; newer minors only add sections
+ *    12  u32   header_size  32; a reader skips to this offset
+ *    16  u64   flags        0
+ *    24  u64   reserved     0
+ *
+ *   section       (16-byte header + payload)
+ *     0  u32   type         enum mm_section_type; unknown types are skipped
+ *     4  u32   crc32        CRC-32 (IEEE) of the payload
+ *     8  u64   length       payload bytes
+ *    16  ...   payload
+ *
+ * The last section of a complete file is END (empty payload).  A file
+ * without END is "truncated": everything before the first incomplete
+ * section is still read.  A complete section whose CRC does not match is
+ * "corrupt": the reader refuses it, naming the offset.
+ */
+#ifndef MM_FORMAT_LAYOUT_H
+#define MM_FORMAT_LAYOUT_H
+
+#include <stdint.h>
+
+#define MM_FILE_MAGIC       "MEMMONTR"
+#define MM_FILE_MAGIC_LEN   8
+#define MM_FORMAT_MAJOR     1
+#define MM_FORMAT_MINOR     0
+#define MM_FILE_HEADER_SIZE 32
+#define MM_SECTION_HEADER_SIZE 16
+
+/* Sanity limits a reader enforces on hostile files. */
+#define MM_MAX_TEXT_SECTION   (64u << 20)   /* MACHINE, formats, snapshots */
+#define MM_MAX_CHUNK_RAW      (64u << 20)   /* uncompressed chunk payload */
+#define MM_MAX_CPUS           4096
+
+enum mm_section_type {
+	/* "key=value\n" lines, see MM_KEY_* below. Exactly one, first. */
+	MM_SECTION_MACHINE      = 1,
+	/* The text of tracefs events/header_page. One, before any CHUNK. */
+	MM_SECTION_HEADER_PAGE  = 2,
+	/* One per recorded event: "system\0" then the text of its format file. */
+	MM_SECTION_EVENT_FORMAT = 3,
+	/* struct mm_snapshot_header then the text (maps, status, meminfo...). */
+	MM_SECTION_SNAPSHOT     = 4,
+	/* struct mm_chunk_header then one zstd frame holding nr_subbufs raw
+	 * ring-buffer sub-buffers of subbuf_size bytes each, as read from
+	 * per_cpu/cpuN/trace_pipe_raw. */
+	MM_SECTION_CHUNK        = 5,
+	/* Array of struct mm_cpu_stats, one per CPU, from per_cpu/cpuN/stats
+	 * at the end of the recording. */
+	MM_SECTION_STATS        = 6,
+	/* Probe definitions as written to kprobe_events / uprobe_events,
+	 * one per line. */
+	MM_SECTION_PROBES       = 7,
+	/* Empty; marks a complete file. Always last. */
+	MM_SECTION_END          = 8,
+};
+
+/* MACHINE keys (values are text; unknown keys are kept and ignored). */
+#define MM_KEY_HOSTNAME    "hostname"      /* uname nodename */
+#define MM_KEY_SYSNAME     "sysname"       /* "Linux" */
+#define MM_KEY_RELEASE     "release"       /* uname -r */
+#define MM_KEY_KVERSION    "kversion"      /* uname -v */
+#define MM_KEY_ARCH        "arch"          /* uname -m, e.g. x86_64 */
+#define MM_KEY_ENDIAN      "endian"        /* "little" or "big" */
+#define MM_KEY_LONG_SIZE   "long_size"     /* 8 */
+#define MM_KEY_PAGE_SIZE   "page_size"     /* 4096 */
+#define MM_KEY_SUBBUF_SIZE "subbuf_size"   /* ring-buffer sub-buffer bytes */
+#define MM_KEY_NR_CPUS     "nr_cpus"       /* CPUs recorded (cpu 0..n-1) */
+#define MM_KEY_CLOCK       "clock"         /* trace_clock, e.g. "mono" */
+#define MM_KEY_COMMAND     "command"       /* target argv joined by spaces, or "-p PIDS" */
+#define MM_KEY_PIDS        "pids"          /* initial watched pids, comma-separated */
+#define MM_KEY_START_TIME  "start_time"    /* unix seconds, wall clock */
+#define MM_KEY_START_MONO  "start_mono_ns" /* CLOCK_MONOTONIC ns at arm time */
+#define MM_KEY_CLASSIFIER  "classifier"    /* "tracepoint" or "kprobe" */
+#define MM_KEY_BUFFER_KB   "buffer_kb"     /* per-CPU ring size */
+#define MM_KEY_VERSION     "memmon_version"
+#define MM_KEY_MISSING     "missing_events" /* events not on this kernel, comma-separated */
+
+/* SNAPSHOT payload header (little-endian), followed by the text. */
+enum mm_snapshot_kind {
+	MM_SNAP_MAPS      = 1,   /* /proc/PID/maps */
+	MM_SNAP_STATUS    = 2,   /* /proc/PID/status */
+	MM_SNAP_MEMINFO   = 3,   /* /proc/meminfo (pid 0) */
+	MM_SNAP_ZONEINFO  = 4,   /* /proc/zoneinfo (pid 0) */
+	MM_SNAP_BUDDYINFO = 5,   /* /proc/buddyinfo (pid 0) */
+};
+enum mm_snapshot_phase {
+	MM_PHASE_START = 0,      /* when tracing was armed */
+	MM_PHASE_EXEC  = 1,      /* right after an execve, before user code */
+	MM_PHASE_END   = 2,      /* at process exit (or end of recording) */
+};
+struct mm_snapshot_header {
+	uint32_t pid;
+	uint32_t kind;           /* enum mm_snapshot_kind */
+	uint32_t phase;          /* enum mm_snapshot_phase */
+	uint32_t reserved;
+	uint64_t ts;             /* trace clock ns when taken (mono) */
+} __attribute__((packed));
+
+/* CHUNK payload header (little-endian), followed by one zstd frame. */
+struct mm_chunk_header {
+	uint32_t cpu;
+	uint32_t nr_subbufs;
+	uint64_t raw_len;        /* = nr_subbufs * subbuf_size */
+} __attribute__((packed));
+
+/* STATS entry: per_cpu/cpuN/stats at the end of the recording. */
+struct mm_cpu_stats {
+	uint32_t cpu;
+	uint32_t reserved;
+	uint64_t entries;        /* left in the buffer when read */
+	uint64_t overrun;        /* overwritten (lost) */
+	uint64_t commit_overrun;
+	uint64_t dropped_events; /* lost because the buffer was full */
+	uint64_t read_events;
+	uint64_t bytes;
+	uint64_t subbufs_written; /* sub-buffers memmon stored for this CPU */
+} __attribute__((packed));
+
+#endif

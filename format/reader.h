@@ -1,0 +1,86 @@
+/*
+ * format/reader.h - reading a trace file (used by report and info).
+ *
+ * mm_file_open() maps or reads the file, validates the header, walks the
+ * section headers once (bounds- and CRC-checked) and keeps an index; it
+ * never trusts a length or offset from the file.  It builds a tep_handle from
+ * the saved header_page and event formats, so decoding never touches the
+ * local tracefs.  mm_stream_* then delivers the raw events of all CPUs
+ * merged into time order, decompressing one chunk per CPU at a time, so
+ * memory stays flat however long the trace is.
+ *
+ * Hostile files: a bad magic, a newer major version, a length past the end,
+ * a CRC mismatch, an undecodable zstd frame or a sub-buffer whose commit
+ * length exceeds its size gives -1/NULL with a message naming the file and
+ * the offset; never a crash or a hang.
+ *
+ * Ownership: mm_file_open() allocates, mm_file_close() frees everything,
+ * including the tep_handle and any snapshot text pointers handed out.
+ */
+#ifndef MM_FORMAT_READER_H
+#define MM_FORMAT_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "layout.h"
+
+struct tep_handle;
+struct tep_record;
+struct mm_file;
+
+struct mm_snapshot {
+	uint32_t pid;
+	enum mm_snapshot_kind kind;
+	enum mm_snapshot_phase phase;
+	uint64_t ts;
+	const char *text;        /* NUL-terminated, owned by the mm_file */
+	size_t len;
+};
+
+struct mm_file_summary {
+	uint16_t major, minor;
+	bool truncated;          /* no END section: cut short */
+	uint64_t truncated_at;   /* offset of the first incomplete section */
+	uint64_t file_bytes;
+	uint64_t chunk_bytes;    /* compressed ring data */
+	uint64_t raw_bytes;      /* uncompressed ring data */
+	uint64_t nr_chunks;
+	uint32_t nr_cpus;
+	bool has_stats;          /* STATS section present */
+};
+
+/* Open and index PATH.  NULL with mm_error() set on any problem. */
+struct mm_file *mm_file_open(const char *path);
+void mm_file_close(struct mm_file *f);
+
+void mm_file_get_summary(const struct mm_file *f, struct mm_file_summary *s);
+/* MACHINE value for KEY, or NULL. */
+const char *mm_file_machine(const struct mm_file *f, const char *key);
+/* The tep handle built from the saved formats (owned by f). */
+struct tep_handle *mm_file_tep(const struct mm_file *f);
+/* Snapshots in file order. */
+size_t mm_file_nr_snapshots(const struct mm_file *f);
+const struct mm_snapshot *mm_file_snapshot(const struct mm_file *f, size_t i);
+/* STATS entries (NULL/0 when the file has none, e.g. truncated). */
+const struct mm_cpu_stats *mm_file_stats(const struct mm_file *f, uint32_t *n);
+/* PROBES text or NULL. */
+const char *mm_file_probes(const struct mm_file *f);
+
+/*
+ * The event stream.  mm_stream_next() returns 1 and points *rec at the next
+ * event in time order (rec->ts, rec->cpu, rec->data, rec->size filled; the
+ * record is valid until the next call), 0 at the end, -1 on a corrupt chunk
+ * (mm_error() set).  Lost-event markers in sub-buffers are counted into
+ * *missed (events the kernel reported dropped before a sub-buffer).
+ */
+struct mm_stream;
+struct mm_stream *mm_stream_open(struct mm_file *f);
+int mm_stream_next(struct mm_stream *s, struct tep_record **rec);
+uint64_t mm_stream_missed(const struct mm_stream *s);
+void mm_stream_close(struct mm_stream *s);
+
+/* CRC-32 (IEEE 802.3), as stored in section headers. */
+uint32_t mm_crc32(uint32_t crc, const void *buf, size_t len);
+
+#endif

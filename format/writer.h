@@ -1,0 +1,66 @@
+/*
+ * format/writer.h - writing a trace file (used by record).
+ *
+ * The writer appends sections to the final path as they come, flushing each
+ * one, so a recording killed half-way leaves a file that reads up to its last
+ * complete section.  Chunks are compressed here (zstd, level set at open);
+ * callers hand over raw sub-buffers and never see the layout.
+ *
+ * Ownership: mm_writer_open() allocates; mm_writer_close() writes END,
+ * fsyncs, closes and frees; mm_writer_abort() frees without writing END.
+ * Every function returns 0 or -1 with mm_error() set.
+ */
+#ifndef MM_FORMAT_WRITER_H
+#define MM_FORMAT_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "layout.h"
+
+struct mm_writer;
+
+struct mm_writer_stats {
+	uint64_t file_bytes;      /* bytes written so far, headers included */
+	uint64_t raw_chunk_bytes; /* uncompressed ring data handed over */
+	uint64_t chunk_bytes;     /* compressed ring data written */
+	uint64_t nr_chunks;
+};
+
+/* Create (truncate) PATH and write the file header.  LEVEL: zstd level. */
+struct mm_writer *mm_writer_open(const char *path, int level);
+
+/* Append one section whose payload is HEAD (may be NULL/0) then BODY. */
+int mm_writer_section(struct mm_writer *w, enum mm_section_type type,
+		      const void *head, size_t head_len,
+		      const void *body, size_t body_len);
+
+/* MACHINE: append "key=value\n" to a buffer the writer keeps; written as one
+ * section by mm_writer_machine_flush() (call once, before anything else). */
+int mm_writer_machine_set(struct mm_writer *w, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int mm_writer_machine_flush(struct mm_writer *w);
+
+/* EVENT_FORMAT for SYSTEM/NAME with the text of its format file. */
+int mm_writer_event_format(struct mm_writer *w, const char *system,
+			   const char *format_text, size_t len);
+
+/* SNAPSHOT of TEXT. */
+int mm_writer_snapshot(struct mm_writer *w, uint32_t pid, enum mm_snapshot_kind kind,
+		       enum mm_snapshot_phase phase, uint64_t ts,
+		       const char *text, size_t len);
+
+/* CHUNK: compress NR_SUBBUFS sub-buffers of SUBBUF_SIZE bytes at RAW. */
+int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, const void *raw,
+		    uint32_t nr_subbufs, uint32_t subbuf_size);
+
+/* STATS: N per-CPU entries. */
+int mm_writer_stats(struct mm_writer *w, const struct mm_cpu_stats *stats, uint32_t n);
+
+void mm_writer_get_stats(const struct mm_writer *w, struct mm_writer_stats *st);
+
+/* Write END, fsync, close, free.  Returns -1 if any of that failed. */
+int mm_writer_close(struct mm_writer *w);
+/* Close and free without END (error paths); the file stays, truncated. */
+void mm_writer_abort(struct mm_writer *w);
+
+#endif

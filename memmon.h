@@ -1,0 +1,65 @@
+/*
+ * memmon.h - what every part of memmon shares: the command entry points and
+ * the error convention.
+ *
+ * Error convention (the libtracefs/git model): only commands print.  Code
+ * below a command records one message with mm_error() (which returns -1, so
+ * "return mm_error(...)" reads well) and optionally one hint with mm_hint();
+ * the command prints them once as
+ *
+ *     memmon record: cannot open '/x/trace.dat': Permission denied
+ *     hint: run as root
+ *
+ * Messages are lowercase, no full stop, the subject quoted.  A later
+ * mm_error() overwrites an earlier one, so the innermost caller that knows
+ * the most should set it and the outer ones just propagate -1.
+ */
+#ifndef MEMMON_H
+#define MEMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define MEMMON_VERSION "0.1.0"
+
+/* Exit statuses of every command (git's convention). */
+#define MM_EXIT_OK    0
+#define MM_EXIT_FAIL  1
+#define MM_EXIT_USAGE 129
+
+/* Record a message for the command to print; returns -1. */
+int mm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Like mm_error() with ": strerror(errno)" appended; returns -1. */
+int mm_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Record one hint line ("run as root"); kept until the next mm_error(). */
+void mm_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The recorded message and hint ("" when none). */
+const char *mm_error_msg(void);
+const char *mm_hint_msg(void);
+/* Print "memmon CMD: MSG" (+ "hint: ...") to stderr and clear them. */
+void mm_error_print(const char *cmd);
+
+/* Allocation that cannot fail silently: dies with a message on ENOMEM. */
+void *mm_malloc(size_t n);
+void *mm_calloc(size_t n, size_t size);
+void *mm_realloc(void *p, size_t n);
+char *mm_strdup(const char *s);
+
+/* Read a whole (small, /proc or tracefs) file into a NUL-terminated malloc'd
+ * buffer; *len gets its length.  Returns NULL with mm_error() set. */
+char *mm_read_file(const char *path, size_t *len);
+
+/* Print a usage string and exit MM_EXIT_USAGE; "memmon X --help" shows the
+ * man page instead (via man(1), falling back to the usage string). */
+void mm_usage_exit(const char *cmd, const char *usage) __attribute__((noreturn));
+int mm_show_help(const char *cmd, const char *usage);
+
+/* Commands: argv[0] is the command name. */
+int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+
+#endif

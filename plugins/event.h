@@ -1,0 +1,119 @@
+/*
+ * plugins/event.h - memmon's decoded events.
+ *
+ * Plugins turn raw tracepoint records into these; report's views and
+ * analyses consume only these and never look at raw bytes.  A struct
+ * mm_event is small and self-contained (no pointers into the ring data
+ * except where noted) so a consumer may copy it.
+ *
+ * "pid" is the kernel task id (a thread's tid), as the seed's log and the
+ * tracepoints' common_pid have it; "tgid" is the process it belongs to when
+ * known (0 when not).
+ */
+#ifndef MM_PLUGINS_EVENT_H
+#define MM_PLUGINS_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum mm_event_kind {
+	MM_EV_FAULT,     /* a user page fault, classified */
+	MM_EV_SYSCALL,   /* a memory syscall: entry args + exit result */
+	MM_EV_FORK,      /* sched_process_fork: pid made child */
+	MM_EV_EXEC,      /* sched_process_exec */
+	MM_EV_EXIT,      /* sched_process_exit */
+	MM_EV_RENAME,    /* task_rename (comm change) */
+	MM_EV_RSS,       /* kmem:rss_stat: a per-mm counter's new value */
+	MM_EV_FILEMAP,   /* filemap fault / map_pages (also feeds the classifier) */
+	MM_EV_NR
+};
+
+/* Fault classes: the seed's ANON_PF/FILE_PF/SWAP_PF, plus cow and other. */
+enum mm_fault_class {
+	MM_FAULT_ANON,   /* first touch of anonymous memory (incl. zero page) */
+	MM_FAULT_FILE,   /* page of a file mapping (incl. shmem/tmpfs) */
+	MM_FAULT_SWAP,   /* page brought back from swap */
+	MM_FAULT_COW,    /* copy-on-write: private file page or page shared by fork */
+	MM_FAULT_OTHER,  /* no new page: protection upgrade, spurious, racing */
+	MM_FAULT_NR
+};
+
+enum mm_access { MM_ACCESS_R, MM_ACCESS_W, MM_ACCESS_X, MM_ACCESS_NR };
+
+/* x86 page-fault error_code bits (arch/x86/include/asm/trap_pf.h) */
+#define MM_PF_PROT  (1u << 0)   /* page was present: protection fault */
+#define MM_PF_WRITE (1u << 1)
+#define MM_PF_USER  (1u << 2)
+#define MM_PF_INSTR (1u << 4)
+
+/* The memory syscalls memmon decodes (the order is not an ABI). */
+enum mm_syscall_nr {
+	MM_SYS_BRK, MM_SYS_MMAP, MM_SYS_MUNMAP, MM_SYS_MREMAP, MM_SYS_MPROTECT,
+	MM_SYS_MADVISE, MM_SYS_MLOCK, MM_SYS_MLOCK2, MM_SYS_MUNLOCK,
+	MM_SYS_MLOCKALL, MM_SYS_MUNLOCKALL, MM_SYS_MSYNC, MM_SYS_SHMGET,
+	MM_SYS_SHMAT, MM_SYS_SHMDT, MM_SYS_SHMCTL, MM_SYS_MEMFD_CREATE,
+	MM_SYS_EXECVE, MM_SYS_EXIT_GROUP, MM_SYS_CLONE, MM_SYS_CLONE3,
+	MM_SYS_FORK, MM_SYS_VFORK, MM_SYS_FSYNC,
+	MM_SYS_NR
+};
+
+/* kmem:rss_stat members (include/linux/mm_types_task.h) */
+enum mm_rss_member { MM_RSS_FILE, MM_RSS_ANON, MM_RSS_SWAPENTS, MM_RSS_SHMEM, MM_RSS_NR };
+
+struct mm_fault {
+	uint64_t addr;
+	uint64_t ip;
+	uint32_t error_code;
+	uint8_t class;           /* enum mm_fault_class */
+	uint8_t access;          /* enum mm_access */
+};
+
+struct mm_syscall {
+	uint8_t nr;              /* enum mm_syscall_nr */
+	bool has_ret;            /* false when the exit was never seen */
+	uint64_t args[6];
+	int64_t ret;             /* raw return: negative errno on failure */
+	uint64_t exit_ts;
+};
+
+struct mm_proc {
+	int32_t child_pid;       /* FORK: the new task */
+	bool is_thread;          /* FORK: shares the parent's mm (when known) */
+	char comm[16];           /* FORK/RENAME: new comm; EXEC: comm */
+	char path[256];          /* EXEC: filename (truncated) */
+};
+
+struct mm_rss {
+	uint32_t mm_id;
+	bool curr;               /* counter of the current task's own mm */
+	uint8_t member;          /* enum mm_rss_member */
+	int64_t bytes;           /* new value of the counter, bytes */
+};
+
+struct mm_filemap {
+	uint64_t ino;
+	uint32_t dev;
+	uint64_t index;          /* first page index */
+	uint64_t last_index;     /* map_pages: last index; fault: = index */
+	bool map_pages;          /* fault-around rather than a fault */
+};
+
+struct mm_event {
+	uint64_t ts;             /* trace clock ns */
+	int32_t pid;             /* task (tid) */
+	int32_t tgid;            /* process, 0 if unknown */
+	uint16_t cpu;
+	uint8_t kind;            /* enum mm_event_kind */
+	union {
+		struct mm_fault fault;
+		struct mm_syscall sys;
+		struct mm_proc proc;
+		struct mm_rss rss;
+		struct mm_filemap filemap;
+	};
+};
+
+const char *mm_fault_class_name(enum mm_fault_class c);  /* "anon", ... */
+const char *mm_syscall_name(enum mm_syscall_nr nr);      /* "mmap", ... */
+
+#endif

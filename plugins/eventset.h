@@ -1,0 +1,29 @@
+/*
+ * plugins/eventset.h - the tracepoints memmon records.
+ *
+ * One table, used by record (which events to enable, which formats to save),
+ * by list (which exist on this kernel) and by the plugins (which events they
+ * decode).  An event missing on a kernel is skipped with a notice, never a
+ * failure; "required" only marks the events without which the report would
+ * have nothing to say (a notice is louder for them).
+ */
+#ifndef MM_PLUGINS_EVENTSET_H
+#define MM_PLUGINS_EVENTSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mm_event_spec {
+	const char *system;
+	const char *name;
+	bool required;
+};
+
+extern const struct mm_event_spec mm_event_set[];
+extern const size_t mm_event_set_len;
+
+/* Syscalls traced entry+exit ("sys_enter_X"/"sys_exit_X" in "syscalls"). */
+extern const char *const mm_traced_syscalls[];
+extern const size_t mm_traced_syscalls_len;
+
+#endif
