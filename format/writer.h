@@ -40,6 +40,12 @@ int mm_writer_machine_set(struct mm_writer *w, const char *key, const char *fmt,
 	__attribute__((format(printf, 3, 4)));
 int mm_writer_machine_flush(struct mm_writer *w);
 
+/* HEADER_PAGE: the text of tracefs events/header_page (before any CHUNK). */
+int mm_writer_header_page(struct mm_writer *w, const char *text, size_t len);
+
+/* PROBES: probe definitions, one per line, as written to *probe_events. */
+int mm_writer_probes(struct mm_writer *w, const char *text, size_t len);
+
 /* EVENT_FORMAT for SYSTEM/NAME with the text of its format file. */
 int mm_writer_event_format(struct mm_writer *w, const char *system,
 			   const char *format_text, size_t len);
@@ -49,7 +55,10 @@ int mm_writer_snapshot(struct mm_writer *w, uint32_t pid, enum mm_snapshot_kind 
 		       enum mm_snapshot_phase phase, uint64_t ts,
 		       const char *text, size_t len);
 
-/* CHUNK: compress NR_SUBBUFS sub-buffers of SUBBUF_SIZE bytes at RAW. */
+/* CHUNK: compress NR_SUBBUFS sub-buffers of SUBBUF_SIZE bytes at RAW.
+ * NR_SUBBUFS * SUBBUF_SIZE must not exceed MM_MAX_CHUNK_RAW (64 MiB); an
+ * empty chunk (0 sub-buffers) writes nothing.  No allocation per call once
+ * the largest chunk size has been seen. */
 int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, const void *raw,
 		    uint32_t nr_subbufs, uint32_t subbuf_size);
 

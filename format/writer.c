@@ -1,0 +1,295 @@
+/*
+ * format/writer.c - append sections to a trace file (see writer.h, layout.h).
+ *
+ * The file is written in place at its final path, append-only: a SIGKILLed
+ * or disk-full recording leaves a prefix that the reader accepts up to its
+ * last complete section.  Each section goes out with a single writev() of
+ * header and payload, so the data sits in the page cache as soon as the call
+ * returns (a killed process loses nothing it already handed over), and no
+ * per-section fsync() slows the recorder down; close fsyncs once.
+ *
+ * Chunks are the hot path (the recorder hands over 1-4 MiB of ring data at
+ * a time): one ZSTD_CCtx and one output buffer live as long as the writer,
+ * so a chunk costs the compression and one writev, never an allocation.
+ *
+ * After a failed or short write the file ends in a partial section; the
+ * writer then refuses further sections (w->broken) rather than append after
+ * garbage, which the reader would mistake for corruption.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+#include <zstd.h>
+
+#include "memmon.h"
+#include "reader.h"	/* mm_crc32() */
+#include "writer.h"
+
+struct mm_writer {
+	int fd;
+	char *path;
+	bool broken;		/* a write failed: the tail is a partial section */
+	bool any_section;	/* MACHINE must come first */
+	ZSTD_CCtx *cctx;
+	void *zbuf;		/* reused compression output */
+	size_t zcap;
+	char *machine;		/* "key=value\n" lines until flushed */
+	size_t machine_len, machine_cap;
+	struct mm_writer_stats st;
+};
+
+struct section_header {
+	uint32_t type;
+	uint32_t crc;
+	uint64_t length;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct section_header) == MM_SECTION_HEADER_SIZE, "layout");
+_Static_assert(sizeof(struct mm_chunk_header) == 16, "layout");
+_Static_assert(sizeof(struct mm_snapshot_header) == 24, "layout");
+_Static_assert(sizeof(struct mm_cpu_stats) == 64, "layout");
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the container is little-endian; add byte swapping for this host"
+#endif
+
+/* Write all IOV, resuming after short writes and EINTR. */
+static int write_all(struct mm_writer *w, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t r = writev(w->fd, iov, n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			w->broken = true;
+			return mm_error_errno("cannot write '%s'", w->path);
+		}
+		w->st.file_bytes += r;
+		while (n > 0 && (size_t)r >= iov->iov_len) {
+			r -= iov->iov_len;
+			iov++, n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + r;
+			iov->iov_len -= r;
+		}
+	}
+	return 0;
+}
+
+struct mm_writer *mm_writer_open(const char *path, int level)
+{
+	struct mm_writer *w = mm_calloc(1, sizeof(*w));
+	unsigned char hdr[MM_FILE_HEADER_SIZE] = { 0 };
+	uint16_t major = MM_FORMAT_MAJOR, minor = MM_FORMAT_MINOR;
+	uint32_t hsize = MM_FILE_HEADER_SIZE;
+
+	w->path = mm_strdup(path);
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		mm_error_errno("cannot create '%s'", path);
+		goto fail;
+	}
+	w->cctx = ZSTD_createCCtx();
+	if (!w->cctx ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 0))) {
+		mm_error("cannot set up zstd compression at level %d", level);
+		goto fail;
+	}
+	memcpy(hdr, MM_FILE_MAGIC, MM_FILE_MAGIC_LEN);
+	memcpy(hdr + 8, &major, 2);
+	memcpy(hdr + 10, &minor, 2);
+	memcpy(hdr + 12, &hsize, 4);
+	struct iovec iov = { hdr, sizeof(hdr) };
+	if (write_all(w, &iov, 1) < 0)
+		goto fail;
+	return w;
+fail:
+	mm_writer_abort(w);
+	return NULL;
+}
+
+/* One section = one writev of header, HEAD and BODY; CRC over HEAD+BODY. */
+int mm_writer_section(struct mm_writer *w, enum mm_section_type type,
+		      const void *head, size_t head_len,
+		      const void *body, size_t body_len)
+{
+	struct section_header sh = {
+		.type = type,
+		.crc = mm_crc32(mm_crc32(0, head, head_len), body, body_len),
+		.length = (uint64_t)head_len + body_len,
+	};
+	struct iovec iov[3] = {
+		{ &sh, sizeof(sh) },
+		{ (void *)head, head_len },
+		{ (void *)body, body_len },
+	};
+
+	if (w->broken)
+		return mm_error("'%s': not writing after an earlier write error", w->path);
+	w->any_section = true;
+	return write_all(w, iov, 3);
+}
+
+/* Newlines would split a MACHINE line; '=' in a key would move the split. */
+static void clean_value(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\n' || s[i] == '\r')
+			s[i] = ' ';
+}
+
+int mm_writer_machine_set(struct mm_writer *w, const char *key, const char *fmt, ...)
+{
+	size_t klen = strlen(key);
+	va_list ap;
+	int vlen;
+
+	if (!klen || strpbrk(key, "=\n"))
+		return mm_error("invalid machine key '%s'", key);
+	va_start(ap, fmt);
+	vlen = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (vlen < 0)
+		return mm_error("cannot format machine value for '%s'", key);
+	size_t need = w->machine_len + klen + 1 + vlen + 2;
+	if (need > w->machine_cap) {
+		w->machine_cap = need * 2;
+		w->machine = mm_realloc(w->machine, w->machine_cap);
+	}
+	char *p = w->machine + w->machine_len;
+	memcpy(p, key, klen);
+	p[klen] = '=';
+	va_start(ap, fmt);
+	vsnprintf(p + klen + 1, vlen + 1, fmt, ap);
+	va_end(ap);
+	clean_value(p + klen + 1, vlen);
+	p[klen + 1 + vlen] = '\n';
+	w->machine_len += klen + 1 + vlen + 1;
+	return 0;
+}
+
+int mm_writer_machine_flush(struct mm_writer *w)
+{
+	if (w->any_section)
+		return mm_error("'%s': the machine section must be written first", w->path);
+	if (mm_writer_section(w, MM_SECTION_MACHINE, NULL, 0, w->machine, w->machine_len) < 0)
+		return -1;
+	free(w->machine);
+	w->machine = NULL;
+	w->machine_len = w->machine_cap = 0;
+	return 0;
+}
+
+int mm_writer_header_page(struct mm_writer *w, const char *text, size_t len)
+{
+	return mm_writer_section(w, MM_SECTION_HEADER_PAGE, NULL, 0, text, len);
+}
+
+int mm_writer_event_format(struct mm_writer *w, const char *system,
+			   const char *format_text, size_t len)
+{
+	return mm_writer_section(w, MM_SECTION_EVENT_FORMAT, system, strlen(system) + 1,
+				 format_text, len);
+}
+
+int mm_writer_snapshot(struct mm_writer *w, uint32_t pid, enum mm_snapshot_kind kind,
+		       enum mm_snapshot_phase phase, uint64_t ts,
+		       const char *text, size_t len)
+{
+	struct mm_snapshot_header h = {
+		.pid = pid, .kind = kind, .phase = phase, .ts = ts,
+	};
+	return mm_writer_section(w, MM_SECTION_SNAPSHOT, &h, sizeof(h), text, len);
+}
+
+int mm_writer_probes(struct mm_writer *w, const char *text, size_t len)
+{
+	return mm_writer_section(w, MM_SECTION_PROBES, NULL, 0, text, len);
+}
+
+/* Grow the reused output buffer only when a bigger chunk comes along. */
+static int reserve_zbuf(struct mm_writer *w, size_t raw_len)
+{
+	size_t need = ZSTD_compressBound(raw_len);
+	if (need <= w->zcap)
+		return 0;
+	free(w->zbuf);
+	w->zbuf = mm_malloc(need);
+	w->zcap = need;
+	return 0;
+}
+
+int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, const void *raw,
+		    uint32_t nr_subbufs, uint32_t subbuf_size)
+{
+	uint64_t raw_len = (uint64_t)nr_subbufs * subbuf_size;
+	struct mm_chunk_header h = { .cpu = cpu, .nr_subbufs = nr_subbufs, .raw_len = raw_len };
+
+	if (!nr_subbufs)
+		return 0;
+	if (raw_len > MM_MAX_CHUNK_RAW || cpu >= MM_MAX_CPUS)
+		return mm_error("chunk of %llu bytes for cpu %u is over the format's limits",
+				(unsigned long long)raw_len, cpu);
+	reserve_zbuf(w, raw_len);
+	/* compress2 sets the frame's content size, which the reader checks. */
+	size_t z = ZSTD_compress2(w->cctx, w->zbuf, w->zcap, raw, raw_len);
+	if (ZSTD_isError(z))
+		return mm_error("cannot compress chunk: %s", ZSTD_getErrorName(z));
+	if (mm_writer_section(w, MM_SECTION_CHUNK, &h, sizeof(h), w->zbuf, z) < 0)
+		return -1;
+	w->st.raw_chunk_bytes += raw_len;
+	w->st.chunk_bytes += z;
+	w->st.nr_chunks++;
+	return 0;
+}
+
+int mm_writer_stats(struct mm_writer *w, const struct mm_cpu_stats *stats, uint32_t n)
+{
+	return mm_writer_section(w, MM_SECTION_STATS, NULL, 0, stats, (size_t)n * sizeof(*stats));
+}
+
+void mm_writer_get_stats(const struct mm_writer *w, struct mm_writer_stats *st)
+{
+	*st = w->st;
+}
+
+static void writer_free(struct mm_writer *w)
+{
+	ZSTD_freeCCtx(w->cctx);
+	free(w->zbuf);
+	free(w->machine);
+	free(w->path);
+	free(w);
+}
+
+int mm_writer_close(struct mm_writer *w)
+{
+	int ret = 0;
+
+	if (!w)
+		return 0;
+	if (mm_writer_section(w, MM_SECTION_END, NULL, 0, NULL, 0) < 0)
+		ret = -1;
+	else if (fsync(w->fd) < 0)
+		ret = mm_error_errno("cannot sync '%s'", w->path);
+	if (close(w->fd) < 0 && !ret)
+		ret = mm_error_errno("cannot close '%s'", w->path);
+	writer_free(w);
+	return ret;
+}
+
+void mm_writer_abort(struct mm_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	writer_free(w);
+}

@@ -1,0 +1,171 @@
+/*
+ * record/record.h - the pieces `memmon record`, `list` and `reset` are built
+ * from.  Internal to record/: nothing outside this directory includes it.
+ *
+ * One concept per file:
+ *   tracing.c   the private tracefs instance (create, configure, arm, destroy)
+ *   events.c    which events exist on this kernel; the list record enables
+ *   stale.c     recognising and removing what a killed memmon left behind
+ *   probes.c    the kprobe fault classifier (group memmon_<pid>)
+ *   machine.c   MACHINE, header_page and event-format sections
+ *   snapshot.c  /proc snapshots
+ *   drain.c     the thread that moves raw ring-buffer pages into the file
+ *   target.c    the traced command: fork, hold, exec, ptrace stops
+ *
+ * Like every layer below a command they never print: they return -1 with
+ * mm_error() set (see memmon.h).
+ */
+#ifndef MM_RECORD_H
+#define MM_RECORD_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "format/writer.h"
+
+struct tracefs_instance;
+
+/* Names (Documentation/design.md): instance memmon-<pid>, probe group
+ * memmon_<pid>, pid being the record process's. */
+#define MM_INSTANCE_PREFIX "memmon-"
+#define MM_GROUP_PREFIX    "memmon_"
+
+/*
+ * The trace file, shared by the main thread (snapshots at exec/exit stops)
+ * and the drain thread (chunks).  The writer is not thread-safe, so every
+ * call goes through the lock.
+ */
+struct mm_out {
+	struct mm_writer *w;
+	pthread_mutex_t lock;
+};
+
+/* ---- tracing.c ---- */
+
+/* Root and a mounted tracefs (mounting it when missing). */
+int mm_tracing_check(void);
+/* Path of tracefs, valid after mm_tracing_check(). */
+const char *mm_tracing_dir(void);
+/* Create instance NAME with clock "mono", BUFFER_KB per CPU and a
+ * buffer_percent that keeps the reader asleep until there is real work. */
+struct tracefs_instance *mm_tracing_create(const char *name, unsigned buffer_kb);
+/* set_event_pid := PIDS (and every thread of each), event-fork on. */
+int mm_tracing_set_pids(struct tracefs_instance *inst, const pid_t *pids, size_t n);
+int mm_tracing_on(struct tracefs_instance *inst, bool on);
+/* Sub-buffer size in bytes of the instance's ring buffer. */
+size_t mm_tracing_subbuf_size(struct tracefs_instance *inst);
+/* Destroy and free; NULL is fine.  Never touches the top-level instance. */
+void mm_tracing_destroy(struct tracefs_instance *inst);
+
+/* ---- events.c ---- */
+
+struct mm_evname {
+	char system[64];
+	char name[64];
+};
+struct mm_evlist {
+	struct mm_evname *ev;
+	size_t n, cap;
+	char *missing;            /* "sys:name,..." not on this kernel; "" if none */
+};
+bool mm_event_exists(const char *system, const char *name);
+/* The memmon event set (plugins/eventset.c) that exists here; the rest go
+ * to ->missing. */
+void mm_evlist_build(struct mm_evlist *l);
+void mm_evlist_add(struct mm_evlist *l, const char *system, const char *name);
+void mm_evlist_free(struct mm_evlist *l);
+/* Enable every event of L in INST with one pass over set_event. */
+int mm_evlist_enable(struct tracefs_instance *inst, const struct mm_evlist *l);
+
+/* ---- stale.c ---- */
+
+/* "memmon-123" with PREFIX "memmon-" -> true, *pid = 123. */
+bool mm_stale_parse(const char *name, const char *prefix, pid_t *pid);
+/* Is PID a running memmon process? */
+bool mm_pid_is_memmon(pid_t pid);
+/* Called for each thing removed: WHAT is "instance" or "probe group". */
+typedef void (*mm_stale_fn)(void *ctx, const char *what, const char *name);
+/* Remove stale instances and probe groups (ALL: also live memmons' ones,
+ * never our own).  Returns the number removed or -1. */
+int mm_stale_remove(bool all, mm_stale_fn fn, void *ctx);
+
+/* ---- probes.c ---- */
+
+bool mm_probes_kprobes_available(void);
+bool mm_probes_uprobes_available(void);
+/* Define the kprobe classifier in GROUP, add its events to L and return the
+ * definitions as text in *TEXT (malloc'd, one per line). */
+int mm_probes_create(const char *group, struct mm_evlist *l, char **text);
+/* Remove every probe of GROUP (none is fine). */
+int mm_probes_destroy(const char *group);
+
+/* ---- machine.c ---- */
+
+struct mm_machine_info {
+	const char *command;
+	const char *pids;
+	const char *classifier;
+	const char *missing;
+	unsigned buffer_kb;
+	unsigned nr_cpus;
+	size_t subbuf_size;
+	uint64_t start_mono_ns;
+};
+/* MACHINE (first), header_page, then the format of every event of L. */
+int mm_machine_write(struct mm_writer *w, const struct mm_machine_info *mi,
+		     const struct mm_evlist *l);
+
+/* ---- snapshot.c ---- */
+
+uint64_t mm_mono_ns(void);
+/* meminfo, zoneinfo, buddyinfo (pid 0). */
+int mm_snapshot_system(struct mm_out *o, enum mm_snapshot_phase phase);
+/* maps and status of PID; a process that is already gone is not an error. */
+int mm_snapshot_process(struct mm_out *o, pid_t pid, enum mm_snapshot_phase phase);
+
+/* ---- drain.c ---- */
+
+struct mm_drain;
+struct mm_drain_totals {
+	uint64_t events;          /* read events + entries left, all CPUs */
+	uint64_t lost;            /* overrun + dropped, all CPUs */
+	uint64_t subbufs;
+};
+/* Open every CPU's trace_pipe_raw of INST and start the drain thread,
+ * which writes chunks of CHUNK_BYTES through O.  WAKE_TID gets SIGCHLD if
+ * the thread fails, so a waiting main loop notices. */
+struct mm_drain *mm_drain_start(struct tracefs_instance *inst, unsigned nr_cpus,
+				size_t subbuf_size, size_t chunk_bytes,
+				struct mm_out *o, pthread_t wake);
+bool mm_drain_failed(struct mm_drain *d);
+/* Call with tracing off: read what is left, write partial chunks, join,
+ * then write STATS from per_cpu/cpuN/stats. */
+int mm_drain_stop(struct mm_drain *d, struct mm_drain_totals *t);
+/* Close the CPU files (they keep the instance busy) and free; NULL ok. */
+void mm_drain_free(struct mm_drain *d);
+
+/* ---- target.c ---- */
+
+struct mm_target;
+/* Fork CMD's process, held before exec, seized by ptrace. */
+struct mm_target *mm_target_spawn(char **argv);
+pid_t mm_target_pid(const struct mm_target *t);
+/* Let it exec; -1 with "cannot run 'CMD': ..." if exec failed (*status then
+ * holds 126/127 as a shell would). */
+int mm_target_release(struct mm_target *t, int *status);
+/*
+ * The ptrace loop until CMD exits: snapshots at exec and exit stops,
+ * signals re-injected.  STOP is polled whenever a signal arrives: it
+ * returns 1 to forward SIGNO to CMD, 2 to stop at once, 0 to go on.
+ * Returns CMD's status (exit code, 128+signal) or -1.
+ */
+typedef int (*mm_target_stop_fn)(void *ctx, int *signo);
+int mm_target_wait(struct mm_target *t, struct mm_out *o, const sigset_t *waitmask,
+		   mm_target_stop_fn stop, void *ctx);
+/* Detach what is still traced, reap CMD (killing it if still running). */
+void mm_target_free(struct mm_target *t);
+
+#endif

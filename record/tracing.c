@@ -1,0 +1,167 @@
+/*
+ * record/tracing.c - memmon's private tracefs instance.
+ *
+ * Everything record changes in the kernel's tracing state lives in one
+ * instance, memmon-<pid>, so the top-level instance (which other tools and
+ * people use) is never touched and removing the instance undoes it all.
+ * This file creates it with the settings a recording needs (clock, ring
+ * size, wake-up threshold), sets the pid filter, switches it on and off and
+ * destroys it.  Which events to enable is events.c's business.
+ *
+ * libtracefs 1.6.4 has no tracefs_filter_pid_events(), so set_event_pid and
+ * the event-fork option are written here directly.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <tracefs.h>
+
+#include "memmon.h"
+#include "record/record.h"
+
+/*
+ * Wake the reader when the ring of a CPU is this full (percent).  Half
+ * leaves the other half for the time the drain thread needs to get
+ * scheduled on a busy 2-CPU machine; lower means more wake-ups.
+ */
+#define BUFFER_PERCENT "50"
+
+static const char *tracing_path;
+
+int mm_tracing_check(void)
+{
+	if (geteuid() != 0) {
+		mm_error("tracing needs root");
+		mm_hint("run as root (sudo memmon ...)");
+		return -1;
+	}
+	/* Mounts tracefs at /sys/kernel/tracing when it is not mounted. */
+	if (!tracefs_tracing_dir_is_mounted(true, &tracing_path) || !tracing_path) {
+		tracing_path = tracefs_tracing_dir();
+		if (!tracing_path) {
+			mm_error_errno("cannot mount tracefs");
+			mm_hint("mount -t tracefs nodev /sys/kernel/tracing");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const char *mm_tracing_dir(void)
+{
+	if (!tracing_path)
+		tracing_path = tracefs_tracing_dir();
+	return tracing_path;
+}
+
+static int write_file(struct tracefs_instance *inst, const char *file, const char *val)
+{
+	if (tracefs_instance_file_write(inst, file, val) < 0)
+		return mm_error_errno("cannot write '%s' to %s of instance '%s'",
+				      val, file, tracefs_instance_get_name(inst));
+	return 0;
+}
+
+struct tracefs_instance *mm_tracing_create(const char *name, unsigned buffer_kb)
+{
+	struct tracefs_instance *inst = tracefs_instance_create(name);
+	char kb[32];
+
+	if (!inst) {
+		mm_error_errno("cannot create tracefs instance '%s'", name);
+		return NULL;
+	}
+	/*
+	 * "mono" so the timestamps match clock_gettime(CLOCK_MONOTONIC), which
+	 * dates the snapshots; the buffer first turned off so nothing is
+	 * recorded before the pid filter and the events are in place.
+	 */
+	snprintf(kb, sizeof(kb), "%u", buffer_kb);
+	if (write_file(inst, "tracing_on", "0") < 0 ||
+	    write_file(inst, "trace_clock", "mono") < 0 ||
+	    write_file(inst, "buffer_size_kb", kb) < 0)
+		goto fail;
+	if (tracefs_file_exists(inst, "buffer_percent") &&
+	    write_file(inst, "buffer_percent", BUFFER_PERCENT) < 0)
+		goto fail;
+	return inst;
+fail:
+	mm_tracing_destroy(inst);
+	return NULL;
+}
+
+/* Append "TID " for every thread of PID to BUF (just PID if it has none). */
+static void add_threads(char **buf, size_t *len, size_t *cap, pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	while (dir && (de = readdir(dir))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (*cap - *len < 32)
+			*buf = mm_realloc(*buf, *cap *= 2);
+		*len += snprintf(*buf + *len, *cap - *len, "%s ", de->d_name);
+		n++;
+	}
+	if (dir)
+		closedir(dir);
+	if (!n) {
+		if (*cap - *len < 32)
+			*buf = mm_realloc(*buf, *cap *= 2);
+		*len += snprintf(*buf + *len, *cap - *len, "%d ", (int)pid);
+	}
+}
+
+int mm_tracing_set_pids(struct tracefs_instance *inst, const pid_t *pids, size_t n)
+{
+	size_t len = 0, cap = 256;
+	char *buf = mm_malloc(cap);
+	int ret = -1;
+
+	buf[0] = '\0';
+	/* set_event_pid filters by task, so list each thread: a running
+	 * process's existing threads are not covered by event-fork. */
+	for (size_t i = 0; i < n; i++)
+		add_threads(&buf, &len, &cap, pids[i]);
+	if (tracefs_option_enable(inst, TRACEFS_OPTION_EVENT_FORK) < 0) {
+		mm_error_errno("cannot enable event-fork in instance '%s'",
+			       tracefs_instance_get_name(inst));
+		goto out;
+	}
+	ret = write_file(inst, "set_event_pid", buf);
+out:
+	free(buf);
+	return ret;
+}
+
+int mm_tracing_on(struct tracefs_instance *inst, bool on)
+{
+	return write_file(inst, "tracing_on", on ? "1" : "0");
+}
+
+size_t mm_tracing_subbuf_size(struct tracefs_instance *inst)
+{
+	long long kb = 0;
+
+	/* Kernels before 6.8 have no buffer_subbuf_size_kb: a page then. */
+	if (tracefs_instance_file_read_number(inst, "buffer_subbuf_size_kb", &kb) == 0 && kb > 0)
+		return (size_t)kb * 1024;
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+void mm_tracing_destroy(struct tracefs_instance *inst)
+{
+	if (!inst)
+		return;
+	tracefs_instance_destroy(inst);
+	tracefs_instance_free(inst);
+}
