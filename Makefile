@@ -26,9 +26,9 @@ PROG_BIN   := $(patsubst %.c,$(O)/%,$(PROG_SRC))
 
 all: memmon progs
 
-# ./memmon is a link to the default build (sanitizer builds leave it alone)
+# ./memmon is a link to the default build; other build dirs leave it alone
 memmon: $(O)/memmon
-	ln -sf $(O)/memmon memmon
+	@if [ "$(O)" = build ]; then ln -sf build/memmon memmon; fi
 
 binaries: $(O)/memmon progs
 

@@ -66,18 +66,30 @@ const struct mm_snapshot *mm_file_snapshot(const struct mm_file *f, size_t i);
 const struct mm_cpu_stats *mm_file_stats(const struct mm_file *f, uint32_t *n);
 /* PROBES text or NULL. */
 const char *mm_file_probes(const struct mm_file *f);
+/* The path given to mm_file_open(). */
+const char *mm_file_path(const struct mm_file *f);
+/* Event formats libtraceevent could not parse (those events are skipped):
+ * "system/name: why" notes, owned by f. */
+size_t mm_file_nr_format_notes(const struct mm_file *f);
+const char *mm_file_format_note(const struct mm_file *f, size_t i);
 
 /*
  * The event stream.  mm_stream_next() returns 1 and points *rec at the next
  * event in time order (rec->ts, rec->cpu, rec->data, rec->size filled; the
  * record is valid until the next call), 0 at the end, -1 on a corrupt chunk
- * (mm_error() set).  Lost-event markers in sub-buffers are counted into
+ * (mm_error() set).  rec->data points into the stream's buffers and holds
+ * rec->size bytes; decoders must check field offsets against rec->size.
+ * rec->missed_events is set on the first event after a lost-events marker
+ * (-1: count unknown).  Lost-event markers in sub-buffers are counted into
  * *missed (events the kernel reported dropped before a sub-buffer).
  */
 struct mm_stream;
 struct mm_stream *mm_stream_open(struct mm_file *f);
 int mm_stream_next(struct mm_stream *s, struct tep_record **rec);
 uint64_t mm_stream_missed(const struct mm_stream *s);
+/* Sub-buffers flagged as following lost events, whether or not the kernel
+ * could store the count (when it could not, mm_stream_missed() misses them). */
+uint64_t mm_stream_missed_marks(const struct mm_stream *s);
 void mm_stream_close(struct mm_stream *s);
 
 /* CRC-32 (IEEE 802.3), as stored in section headers. */

@@ -38,6 +38,8 @@ struct mm_decoder_counts {
 	uint64_t by_kind[MM_EV_NR];       /* events emitted per kind */
 	uint64_t faults[MM_FAULT_NR][MM_ACCESS_NR];
 	uint64_t unresolved_syscalls;     /* entry without exit */
+	uint64_t malformed;               /* records too short for their event */
+	uint64_t forced;                  /* held events forced out (age/room) */
 };
 
 struct mm_decoder *mm_decoder_new(struct tep_handle *tep, mm_emit_fn emit, void *ctx);

@@ -80,6 +80,7 @@ struct mm_proc {
 	int32_t child_pid;       /* FORK: the new task */
 	bool is_thread;          /* FORK: shares the parent's mm (when known) */
 	char comm[16];           /* FORK/RENAME: new comm; EXEC: comm */
+	char old_comm[16];       /* RENAME: the comm before */
 	char path[256];          /* EXEC: filename (truncated) */
 };
 

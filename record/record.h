@@ -43,6 +43,11 @@ struct mm_out {
 	pthread_mutex_t lock;
 };
 
+/* ---- cmd-record.c ---- */
+
+/* "12,34" -> {12, 34} appended to *PIDS; -1 on anything else. */
+int mm_record_parse_pids(const char *arg, pid_t **pids, size_t *n);
+
 /* ---- tracing.c ---- */
 
 /* Root and a mounted tracefs (mounting it when missing). */
@@ -160,8 +165,11 @@ int mm_target_release(struct mm_target *t, int *status);
  * The ptrace loop until CMD exits: snapshots at exec and exit stops,
  * signals re-injected.  STOP is polled whenever a signal arrives: it
  * returns 1 to forward SIGNO to CMD, 2 to stop at once, 0 to go on.
- * Returns CMD's status (exit code, 128+signal) or -1.
+ * WAITMASK is the signal mask to sleep with (the loop's signals unblocked).
+ * Returns CMD's status (exit code, 128+signal), MM_TARGET_STOPPED when STOP
+ * said so, or -1.
  */
+#define MM_TARGET_STOPPED (-2)
 typedef int (*mm_target_stop_fn)(void *ctx, int *signo);
 int mm_target_wait(struct mm_target *t, struct mm_out *o, const sigset_t *waitmask,
 		   mm_target_stop_fn stop, void *ctx);

@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+"""bench/bench.py - memmon against the uninstrumented program, the tracepoint
+floor, trace-cmd and perf, side by side (see bench/README.md).
+
+Run through bench/run (root; it saves and restores the top-level tracefs state
+around this script).  Stages (BENCH_STAGES, default all):
+    build   workloads, shim, the 512 MiB file for filemap
+    bench   timed runs, interleaved round-robin, per workload x variant
+    stats   events / lost / bytes of the last recorded file of each variant
+    report  decoder time, events/s, peak RSS on those files
+    fixed   record -- /bin/true
+    big     a ~50M-event storm trace: record, report time + RSS; deleted after
+    scale   report cost vs events, processes, regions (spread workload)
+    summary the table (also $RES/summary.md; full runs save bench/RESULTS.md)
+"""
+import json, os, re, shutil, signal, statistics, subprocess, sys, time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SRC = os.path.join(TOP, "bench", "workloads")
+QUICK = os.environ.get("BENCH_QUICK", "0") not in ("", "0")
+BD = os.environ.get("BENCH_DIR", "/tmp/memmon-bench")
+RES = os.path.join(BD, "res")
+OUT = os.path.join(BD, "out")
+T = "/sys/kernel/tracing"
+MEMMON = os.path.abspath(os.environ.get("MEMMON", os.path.join(TOP, "memmon")))
+SHIM = os.path.join(BD, "noftrace_shim.so")
+DATA = os.path.join(BD, "data512m.bin")
+STAGES = os.environ.get("BENCH_STAGES",
+                        "build bench stats report fixed summary" if QUICK else
+                        "build bench stats report fixed big scale summary").split()
+WORKLOADS = os.environ.get("BENCH_WORKLOADS", "faults mallocs filemap storm").split()
+VARIANTS = os.environ.get("BENCH_VARIANTS", "base floor memmon trace-cmd perf").split()
+WARM_TOUCH = os.environ.get("BENCH_WARM", "1") != "0"
+BIG_ROUNDS = int(os.environ.get("BENCH_BIG_ROUNDS", "100"))   # storm 2 x 512 MiB x 100 = ~52M events
+
+
+def nruns(w):
+    if QUICK:
+        return int(os.environ.get("BENCH_RUNS", "3"))
+    return int(os.environ.get("BENCH_RUNS", "15" if w in ("faults", "storm") else "10"))
+
+
+WARMUP_ROUNDS = int(os.environ.get("BENCH_WARMUP", "1"))
+DEC_RUNS = 1 if QUICK else 3
+
+
+def log(*a):
+    print(time.strftime("[%H:%M:%S]"), *a, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ events
+def event_set():
+    """The tracepoints memmon records (plugins/eventset.c) that exist here."""
+    src = open(os.path.join(TOP, "plugins", "eventset.c")).read()
+    evs = []
+    m = re.search(r"mm_event_set\[\]\s*=\s*\{(.*?)\n\};", src, re.S)
+    for s, n in re.findall(r'\{\s*"(\w+)",\s*"(\w+)"', m.group(1)):
+        evs.append(f"{s}:{n}")
+    m = re.search(r"mm_traced_syscalls\[\]\s*=\s*\{(.*?)\};", src, re.S)
+    for n in re.findall(r'"(\w+)"', m.group(1)):
+        evs += [f"syscalls:sys_enter_{n}", f"syscalls:sys_exit_{n}"]
+    have = [e for e in evs if os.path.isdir(f"{T}/events/{e.replace(':', '/')}")]
+    return have, [e for e in evs if e not in have]
+
+
+EVENTS, MISSING = event_set()
+
+
+def floor(on):
+    for e in EVENTS:
+        with open(f"{T}/events/{e.replace(':', '/')}/enable", "w") as f:
+            f.write("1" if on else "0")
+
+
+# ------------------------------------------------------------------ running
+class Interrupted(Exception):
+    pass
+
+
+def _sig(signo, frame):
+    raise Interrupted(f"signal {signo}")
+
+
+signal.signal(signal.SIGTERM, _sig)
+signal.signal(signal.SIGINT, _sig)
+
+
+def spawn(argv, env=None, stdout=None, stderr=None):
+    """Run ARGV; return (wall s, user s, sys s, maxrss KiB, status)."""
+    out = os.open(stdout or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    err = os.open(stderr or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    path = shutil.which(argv[0]) or argv[0]
+    fa = [(os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, err, 2)]
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(path, argv, env if env is not None else os.environ, file_actions=fa)
+    if argv[0] == MEMMON:       # bench/run removes a memmon-<pid> instance these leave behind
+        with open(os.path.join(RES, "memmon_pids"), "a") as f:
+            f.write(f"{pid}\n")
+    try:
+        _, st, ru = os.wait4(pid, 0)
+    except BaseException:
+        try:
+            os.kill(pid, signal.SIGTERM)
+            os.wait4(pid, 0)
+        except OSError:
+            pass
+        raise
+    t1 = time.perf_counter()
+    os.close(out)
+    os.close(err)
+    return t1 - t0, ru.ru_utime, ru.ru_stime, ru.ru_maxrss, os.waitstatus_to_exitcode(st)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=True, text=True, capture_output=True, **kw)
+
+
+def bin_(w):
+    return os.path.join(BD, w)
+
+
+def workload_argv(w):
+    return {"faults": [bin_("faults")], "mallocs": [bin_("mallocs")],
+            "filemap": [bin_("filemap"), DATA], "storm": [bin_("storm"), "2", "512", "1"]}[w]
+
+
+def recorder_argv(v, out, cmd):
+    if v == "memmon":
+        return [MEMMON, "record", "-o", out, "--"] + cmd
+    if v == "trace-cmd":
+        a = ["trace-cmd", "record", "-q", "-d"]
+        for e in EVENTS:
+            a += ["-e", e]
+        return a + ["-F", "-c", "-o", out] + cmd
+    if v == "perf":
+        return ["perf", "record", "-q", "--no-bpf-event", "-B", "-z", "-e", ",".join(EVENTS),
+                "-o", out, "--"] + cmd
+    raise ValueError(v)
+
+
+EXT = {"memmon": "mmd", "trace-cmd": "dat", "perf": "data"}
+
+
+def outfile(w, v):
+    return os.path.join(OUT, f"{w}_{v}.{EXT[v]}")
+
+
+def variant(w, v, cmd=None):
+    """(argv, env, floor?) of variant V on workload W."""
+    cmd = cmd or workload_argv(w)
+    env = dict(os.environ)
+    env.pop("PB_VERBOSE", None)
+    if v in ("base", "floor"):
+        return cmd, env, v == "floor"
+    if v == "trace-cmd":
+        env["LD_PRELOAD"] = SHIM
+    return recorder_argv(v, outfile(w, v), cmd), env, False
+
+
+def read_loop(path):
+    try:
+        txt = open(path).read()
+    except OSError:
+        return None
+    m = re.findall(r"(?:touch_ms|loop_ms|read_ms)=([0-9.]+)", txt)
+    return float(m[-1]) if m else None
+
+
+def warm_touch():
+    """Touch (and free) ~1.25 GiB right before a first-touch run: the host
+    backs guest memory lazily and hands freed pages back after ~2 s (free page
+    reporting), which made first-touch timings vary 0.4-1.5 s here."""
+    spawn([bin_("storm"), "2", "640", "1"])
+
+
+def run_bench(w):
+    vs = [v for v in VARIANTS if v in ("base", "floor", "memmon", "trace-cmd", "perf")]
+    runs = nruns(w)
+    res = {v: [] for v in vs}
+    looplog = os.path.join(RES, "loop.tmp")
+    log(f"bench {w}: {len(vs)} variants x ({WARMUP_ROUNDS} warm-up + {runs}) rounds, interleaved")
+    for r in range(WARMUP_ROUNDS + runs):
+        if w == "filemap":
+            spawn([bin_("prep_cache"), DATA, "small"])
+        order = vs[r % len(vs):] + vs[:r % len(vs)]          # rotate: no variant always first
+        for v in order:
+            argv, env, fl = variant(w, v)
+            env["PB_LOG"] = looplog
+            if os.path.exists(looplog):
+                os.unlink(looplog)
+            if w in ("faults", "storm") and WARM_TOUCH:
+                warm_touch()
+            if fl:
+                floor(True)
+            try:
+                wall, ut, st, rss, rc = spawn(argv, env, stderr=os.path.join(RES, f"log_{w}_{v}.txt"))
+            finally:
+                if fl:
+                    floor(False)
+            if rc != 0:
+                log(f"  {w} {v}: exit {rc} (see {RES}/log_{w}_{v}.txt)")
+            if r >= WARMUP_ROUNDS:
+                res[v].append(dict(wall=wall, user=ut, sys=st, maxrss=rss, rc=rc, loop=read_loop(looplog)))
+    json.dump(res, open(os.path.join(RES, f"bench_{w}.json"), "w"), indent=1)
+
+
+# ------------------------------------------------------------------ stats
+def num(s):
+    return int(s.replace(",", ""))
+
+
+def memmon_stats(f):
+    """events, lost from `memmon info` (fallback: the report summary)."""
+    ev = lost = None
+    r = sh(f"'{MEMMON}' info '{f}'")
+    txt = r.stdout + r.stderr
+    open(f + ".info.txt", "w").write(txt)
+    m = re.search(r"^\s*events\s*[:=]\s*([0-9,]+)", txt, re.M | re.I)
+    if m:
+        ev = num(m.group(1))
+    m = re.search(r"^\s*lost(?: events)?\s*[:=]\s*([0-9,]+)", txt, re.M | re.I)
+    if m:
+        lost = num(m.group(1))
+    if ev is None or lost is None:
+        r = sh(f"'{MEMMON}' report '{f}' 2>&1 | tail -50")
+        m = re.search(r"^events: ([0-9,]+)", r.stdout, re.M)
+        if m and ev is None:
+            ev = num(m.group(1))
+        m = re.search(r"^lost events: ([0-9,]+)", r.stdout, re.M)
+        if m and lost is None:
+            lost = num(m.group(1))
+    return ev, lost
+
+
+def tc_stats(f):
+    r = sh(f"trace-cmd report -i '{f}' 2>/dev/null | awk '"
+           r"/\[[0-9]+ EVENTS DROPPED\]/ { if (match($0, /\[[0-9]+ EVENTS/)) d += substr($0, RSTART+1, RLENGTH-8) }"
+           r" /^ *.+ \[[0-9]+\] +[0-9]+\.[0-9]+: / { n++ } END { print n+0, d+0 }'")
+    ev, dropped = (int(x) for x in r.stdout.split())
+    r = sh(f"trace-cmd report --stat -i '{f}' 2>&1")
+    ovr = sum(int(l.split()[-1]) for l in r.stdout.splitlines()
+              if re.match(r"^(overrun:|dropped events:)", l))
+    return ev, dropped + ovr
+
+
+def perf_stats(f):
+    r = sh(f"perf report --stats -i '{f}' 2>&1")
+    m = re.search(r"^\s*SAMPLE events:\s*(\d+)", r.stdout, re.M)
+    ev = int(m.group(1)) if m else None
+    lost = sum(int(x) for x in re.findall(r"LOST(?:_SAMPLES)? events:\s*(\d+)", r.stdout))
+    return ev, lost
+
+
+def file_stats(f, v):
+    if not os.path.exists(f):
+        return None
+    ev, lost = {"memmon": memmon_stats, "trace-cmd": tc_stats, "perf": perf_stats}[v](f)
+    return dict(events=ev, lost=lost, bytes=os.path.getsize(f))
+
+
+def run_stats():
+    st = {}
+    for w in WORKLOADS:
+        for v in ("memmon", "trace-cmd", "perf"):
+            if v in VARIANTS:
+                log(f"stats {w} {v}")
+                st[f"{w}/{v}"] = file_stats(outfile(w, v), v)
+    json.dump(st, open(os.path.join(RES, "stats.json"), "w"), indent=1)
+
+
+# ------------------------------------------------------------------ report
+def memmon_has(opt):
+    r = sh(f"'{MEMMON}' report --help 2>&1")
+    return opt in r.stdout
+
+
+def decoders(v, f):
+    """(name, argv) of the decoders of a V file."""
+    if v == "memmon":
+        d = [("memmon report", [MEMMON, "report", f])]
+        if memmon_has("--regions"):
+            d.append(("memmon report --regions", [MEMMON, "report", "--regions", f]))
+        return d
+    if v == "trace-cmd":
+        return [("trace-cmd report", ["trace-cmd", "report", "-i", f])]
+    return [("perf script", ["perf", "script", "-i", f])]
+
+
+def time_decoder(argv, runs, errlog):
+    rs = []
+    for _ in range(runs):
+        wall, ut, st, rss, rc = spawn(argv, stderr=errlog)
+        rs.append(dict(wall=wall, user=ut, sys=st, maxrss=rss, rc=rc))
+    return rs
+
+
+def run_report():
+    out = {}
+    for w in WORKLOADS:
+        for v in ("memmon", "trace-cmd", "perf"):
+            f = outfile(w, v)
+            if v not in VARIANTS or not os.path.exists(f):
+                continue
+            for name, argv in decoders(v, f):
+                log(f"report {w} {name}")
+                out[f"{w}/{name}"] = time_decoder(argv, DEC_RUNS, os.path.join(RES, f"declog_{w}_{v}.txt"))
+    json.dump(out, open(os.path.join(RES, "report.json"), "w"), indent=1)
+
+
+# ------------------------------------------------------------------ fixed
+def run_fixed():
+    runs = 3 if QUICK else 10
+    vs = ["base"] + [v for v in ("memmon", "trace-cmd", "perf") if v in VARIANTS]
+    res = {v: [] for v in vs}
+    log(f"fixed: record -- /bin/true, {runs} runs")
+    for r in range(1 + runs):
+        for v in vs:
+            argv, env, _ = variant("true", v, ["/bin/true"])
+            wall, ut, st, rss, rc = spawn(argv, env, stderr=os.path.join(RES, f"log_true_{v}.txt"))
+            if r >= 1:
+                res[v].append(dict(wall=wall, user=ut, sys=st, maxrss=rss, rc=rc))
+    json.dump(res, open(os.path.join(RES, "fixed.json"), "w"), indent=1)
+
+
+# ------------------------------------------------------------------ big
+def record_one(name, cmd, f):
+    """memmon record CMD into F once; its wall time, rusage and file stats."""
+    wall, ut, st, rss, rc = spawn([MEMMON, "record", "-o", f, "--"] + cmd,
+                                  stderr=os.path.join(RES, f"log_{name}.txt"))
+    s = file_stats(f, "memmon") or {}
+    s.update(record_wall=wall, record_user=ut, record_sys=st, record_rc=rc, record_maxrss=rss)
+    return s
+
+
+def decode_one(f, s, runs=1):
+    for name, argv in decoders("memmon", f):
+        rs = time_decoder(argv, runs, f + ".declog")
+        s[name] = rs
+    return s
+
+
+def run_big():
+    need = 12 << 30
+    fs = os.statvfs(OUT)
+    if fs.f_bavail * fs.f_frsize < need:
+        log(f"big: skipped, less than {need >> 30} GiB free in {OUT}")
+        return
+    out = {}
+    for rounds in (10, BIG_ROUNDS):
+        f = os.path.join(OUT, f"big_storm_{rounds}.mmd")
+        log(f"big: memmon record -- storm 2 512 {rounds}")
+        s = record_one(f"big{rounds}", [bin_("storm"), "2", "512", str(rounds)], f)
+        log(f"big: {s.get('events')} events, {s.get('lost')} lost, {s.get('bytes')} bytes; reports")
+        out[str(rounds)] = decode_one(f, s)
+        for x in (f, f + ".info.txt", f + ".declog"):
+            if os.path.exists(x):
+                os.unlink(x)
+        json.dump(out, open(os.path.join(RES, "big.json"), "w"), indent=1)
+
+
+# ------------------------------------------------------------------ scale
+def run_scale():
+    cases = [(1, 256, 16), (16, 256, 16), (64, 256, 16), (4, 64, 16), (4, 1024, 16), (4, 4096, 16),
+             (4, 256, 4), (4, 256, 64)]
+    out = {}
+    for p, r, pg in cases:
+        f = os.path.join(OUT, f"spread_{p}_{r}_{pg}.mmd")
+        log(f"scale: spread {p} {r} {pg}")
+        s = record_one(f"spread_{p}_{r}_{pg}", [bin_("spread"), str(p), str(r), str(pg)], f)
+        out[f"{p}/{r}/{pg}"] = decode_one(f, s, runs=3)
+        os.unlink(f)
+    json.dump(out, open(os.path.join(RES, "scale.json"), "w"), indent=1)
+
+
+# ------------------------------------------------------------------ build
+def run_build():
+    log(f"build workloads into {BD}")
+    for w in ("faults", "mallocs", "filemap", "prep_cache", "storm", "spread"):
+        subprocess.run(["gcc", "-O2", "-Wall", "-o", bin_(w), os.path.join(SRC, w + ".c"), "-lpthread"], check=True)
+    subprocess.run(["gcc", "-O2", "-Wall", "-shared", "-fPIC", "-o", SHIM,
+                    os.path.join(SRC, "noftrace_shim.c"), "-ldl"], check=True)
+    if "filemap" in WORKLOADS:
+        subprocess.run([bin_("prep_cache"), DATA, "small"], check=True)
+
+
+def main():
+    os.makedirs(RES, exist_ok=True)
+    os.makedirs(OUT, exist_ok=True)
+    if not os.access(MEMMON, os.X_OK):
+        sys.exit(f"bench: no memmon binary at {MEMMON} (make, or MEMMON=path)")
+    json.dump(dict(events=EVENTS, missing=MISSING, memmon=MEMMON, quick=QUICK,
+                   warm_touch=WARM_TOUCH, workloads=WORKLOADS, variants=VARIANTS,
+                   runs={w: nruns(w) for w in WORKLOADS}, warmup=WARMUP_ROUNDS, dec_runs=DEC_RUNS),
+              open(os.path.join(RES, "config.json"), "w"), indent=1)
+    log(f"{len(EVENTS)} tracepoints (memmon's set){'; missing: ' + ','.join(MISSING) if MISSING else ''}")
+    try:
+        if "build" in STAGES:
+            run_build()
+        if "bench" in STAGES:
+            for w in WORKLOADS:
+                run_bench(w)
+        if "stats" in STAGES:
+            run_stats()
+        if "report" in STAGES:
+            run_report()
+        if "fixed" in STAGES:
+            run_fixed()
+        if "big" in STAGES:
+            run_big()
+        if "scale" in STAGES:
+            run_scale()
+    except Interrupted as e:
+        log(f"interrupted ({e})")
+        floor(False)
+        sys.exit(130)
+    finally:
+        floor(False)
+    if "summary" in STAGES:
+        subprocess.run([sys.executable, os.path.join(TOP, "bench", "summarize.py"), RES], check=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""bench/summarize.py RESDIR: the bench table (markdown) from bench.py's JSON;
+printed and written to RESDIR/summary.md."""
+import json, os, statistics, sys
+
+res = sys.argv[1] if len(sys.argv) > 1 else "/tmp/memmon-bench/res"
+out = []
+
+
+def p(s=""):
+    out.append(s)
+
+
+def load(name):
+    f = os.path.join(res, name)
+    return json.load(open(f)) if os.path.exists(f) else None
+
+
+cfg = load("config.json") or {}
+stats = load("stats.json") or {}
+rep = load("report.json") or {}
+fixed = load("fixed.json")
+big = load("big.json")
+scale = load("scale.json")
+WORK = cfg.get("workloads", ["faults", "mallocs", "filemap", "storm"])
+
+# issue 4's targets (memmon) and the peers' figures from peerbench/results.md
+TGT_SLOW = {"faults": 1.45, "mallocs": 1.25}
+TGT_BPE = {"faults": 4.0, "mallocs": 6.0}
+TGT_FIXED = 0.05
+TGT_EPS = 6.5e6
+TGT_RSS_MIB = 64
+
+
+def mark(ok):
+    return "pass" if ok else "MISS"
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def good(rs):
+    return [r for r in rs if r.get("rc", 0) == 0]
+
+
+def fmt(x, f="{:.3f}", none=""):
+    return none if x is None else f.format(x)
+
+
+def eps_of(ev, wall):
+    return ev / wall if ev and wall else None
+
+
+score = {}   # (measure, column) -> text
+
+p("## Run time, events and file size per workload x variant")
+p()
+p("Slowdown = variant / uninstrumented (min over runs / median over runs) of the whole command; "
+  "loop = the workload's own in-process time (first-touch loop), median. "
+  "Events, lost and bytes come from the last timed run's file.")
+p()
+p("| workload | variant | runs | min s | median s | x base (min) | x base (median) | loop ms min / median | x base loop (median) "
+  "| events | lost | file bytes | B/event | target (memmon) |")
+p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+for w in WORK:
+    b = load(f"bench_{w}.json")
+    if not b:
+        continue
+    base = good(b.get("base", []))
+    bmin = min(r["wall"] for r in base) if base else None
+    bmed = med([r["wall"] for r in base])
+    bl = [r["loop"] for r in base if r.get("loop") is not None]
+    blmed = med(bl)
+    for v, rs in b.items():
+        ok = good(rs)
+        fails = len(rs) - len(ok)
+        walls = [r["wall"] for r in ok]
+        loops = [r["loop"] for r in ok if r.get("loop") is not None]
+        mn, md = (min(walls), med(walls)) if walls else (None, None)
+        xmin = mn / bmin if (mn and bmin) else None
+        xmed = md / bmed if (md and bmed) else None
+        lmed = med(loops)
+        xl = lmed / blmed if (lmed and blmed) else None
+        st = stats.get(f"{w}/{v}") or {}
+        ev, lost, by = st.get("events"), st.get("lost"), st.get("bytes")
+        bpe = by / ev if (by and ev) else None
+        tg = []
+        if v == "memmon":
+            if w in TGT_SLOW and xmed is not None:
+                tg.append(f"x med <= {TGT_SLOW[w]}: {mark(xmed <= TGT_SLOW[w])}")
+                score[(f"{w}: slowdown, median", "memmon")] = (f"{xmed:.2f}x (min {xmin:.2f}x, loop {fmt(xl, '{:.2f}')}x)",
+                                                                f"<= {TGT_SLOW[w]}x", mark(xmed <= TGT_SLOW[w]))
+            if w in TGT_BPE and bpe is not None:
+                tg.append(f"B/ev <= {TGT_BPE[w]}: {mark(bpe <= TGT_BPE[w])}")
+                score[(f"{w}: file bytes per event", "memmon")] = (f"{bpe:.2f}", f"<= {TGT_BPE[w]}", mark(bpe <= TGT_BPE[w]))
+            if lost is not None:
+                tg.append(f"lost 0: {mark(lost == 0)}")
+        if v in ("floor", "trace-cmd", "perf"):
+            if w in TGT_SLOW and xmed is not None:
+                score[(f"{w}: slowdown, median", v)] = (f"{xmed:.2f}x",)
+            if w in TGT_BPE and bpe is not None:
+                score[(f"{w}: file bytes per event", v)] = (f"{bpe:.1f}",)
+        if v in ("memmon", "trace-cmd", "perf") and st:
+            score.setdefault(("lost", v), []).append(f"{w} {lost if lost is not None else '?'}")
+        runs = f"{len(ok)}" + (f" ({fails} failed)" if fails else "")
+        p(f"| {w} | {v} | {runs} | {fmt(mn)} | {fmt(md)} | {fmt(xmin, '{:.2f}')} | {fmt(xmed, '{:.2f}')} "
+          f"| {fmt(min(loops) if loops else None, '{:.1f}')} / {fmt(lmed, '{:.1f}')} | {fmt(xl, '{:.2f}')} "
+          f"| {fmt(ev, '{:,}')} | {fmt(lost, '{:,}')} | {fmt(by, '{:,}')} | {fmt(bpe, '{:.2f}')} | {'; '.join(tg)} |")
+
+if fixed:
+    p()
+    p("## Fixed start+stop cost: record -- /bin/true (whole command)")
+    p()
+    p("| variant | runs | min s | median s | max s | target (memmon) |")
+    p("|---|---:|---:|---:|---:|---|")
+    for v, rs in fixed.items():
+        ok = good(rs)
+        if not ok:
+            p(f"| {v} | 0 ({len(rs)} failed) | | | | |")
+            continue
+        w = [r["wall"] for r in ok]
+        tg = ""
+        if v == "memmon":
+            tg = f"<= {TGT_FIXED} s: {mark(med(w) <= TGT_FIXED)}"
+            score[("fixed cost: record -- /bin/true", "memmon")] = (f"{med(w):.3f} s (min {min(w):.3f})", f"<= {TGT_FIXED} s",
+                                                                    mark(med(w) <= TGT_FIXED))
+        elif v != "base":
+            score[("fixed cost: record -- /bin/true", v)] = (f"{med(w):.3f} s",)
+        p(f"| {v} | {len(ok)} | {min(w):.3f} | {med(w):.3f} | {max(w):.3f} | {tg} |")
+
+if rep:
+    p()
+    p("## Report: full event log to /dev/null (and memmon's analyses)")
+    p()
+    p("events/s = events in the file / median wall; cpu/wall > 1 means it used more than one core.")
+    p()
+    p("| trace | decoder | events | runs | min s | median s | events/s | cpu/wall | peak RSS MiB | target (memmon) |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for key, rs in rep.items():
+        w, name = key.split("/", 1)
+        v = "memmon" if name.startswith("memmon") else ("trace-cmd" if name.startswith("trace-cmd") else "perf")
+        ev = (stats.get(f"{w}/{v}") or {}).get("events")
+        ok = good(rs)
+        if not ok:
+            p(f"| {w} | {name} | {fmt(ev, '{:,}')} | 0 ({len(rs)} failed) | | | | | | |")
+            continue
+        walls = [r["wall"] for r in ok]
+        md = med(walls)
+        eps = eps_of(ev, md)
+        cpu = med([(r["user"] + r["sys"]) / r["wall"] for r in ok])
+        rss = max(r["maxrss"] for r in ok) / 1024
+        tg = ""
+        if name == "memmon report" and eps:
+            tg = f">= 6.5M ev/s: {mark(eps >= TGT_EPS)}"
+            score.setdefault(("report: full log, events/s", "memmon"), []).append((w, eps))
+        elif name in ("trace-cmd report", "perf script") and eps:
+            score.setdefault(("report: full log, events/s", v), []).append((w, eps))
+        elif name == "memmon report --regions" and eps:
+            score.setdefault(("report --regions, events/s", "memmon"), []).append((w, eps))
+        p(f"| {w} | {name} | {fmt(ev, '{:,}')} | {len(ok)} | {min(walls):.3f} | {md:.3f} | {fmt(eps, '{:,.0f}')} "
+          f"| {cpu:.2f} | {rss:.1f} | {tg} |")
+
+if big:
+    p()
+    p("## Long traces: memmon record -- storm 2 512 ROUNDS (2 threads, both CPUs faulting), then report")
+    p()
+    p("| rounds | events | lost | file bytes | B/event | record s (rc) | decoder | report s | events/s | cpu/wall | peak RSS MiB | target |")
+    p("|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
+    for rounds, s in big.items():
+        ev, lost, by = s.get("events"), s.get("lost"), s.get("bytes")
+        bpe = by / ev if (by and ev) else None
+        first = True
+        for name in [k for k in s if k.startswith("memmon report")]:
+            rs = s[name]
+            ok = good(rs)
+            if not ok:
+                p(f"| {rounds} | {fmt(ev, '{:,}')} | {fmt(lost)} | {fmt(by, '{:,}')} | {fmt(bpe, '{:.2f}')} | {s['record_wall']:.1f} ({s['record_rc']}) | {name} | failed | | | | |")
+                continue
+            md = med([r["wall"] for r in ok])
+            rss = max(r["maxrss"] for r in ok) / 1024
+            cpu = med([(r["user"] + r["sys"]) / r["wall"] for r in ok])
+            eps = eps_of(ev, md)
+            tg = f"RSS <= {TGT_RSS_MIB} MiB: {mark(rss <= TGT_RSS_MIB)}"
+            if lost is not None:
+                tg += f"; lost 0: {mark(lost == 0)}"
+            if name == "memmon report":
+                score.setdefault(("report: peak RSS", "memmon"), []).append((ev, rss))
+            if name == "memmon report --regions":
+                score.setdefault(("report --regions: peak RSS", "memmon"), []).append((ev, rss))
+            if lost is not None:
+                score.setdefault(("lost", "memmon"), []).append(f"storm x{rounds} {lost}")
+            lead = (f"| {rounds} | {fmt(ev, '{:,}')} | {fmt(lost, '{:,}')} | {fmt(by, '{:,}')} | {fmt(bpe, '{:.2f}')} "
+                    f"| {s['record_wall']:.1f} ({s['record_rc']}) ") if first else "| | | | | | "
+            first = False
+            p(lead + f"| {name} | {md:.2f} | {fmt(eps, '{:,.0f}')} | {cpu:.2f} | {rss:.1f} | {tg} |")
+        if first:
+            p(f"| {rounds} | {fmt(ev, '{:,}')} | {fmt(lost)} | {fmt(by, '{:,}')} | {fmt(bpe, '{:.2f}')} | {s['record_wall']:.1f} ({s['record_rc']}) | - | | | | | |")
+
+if scale:
+    p()
+    p("## Report cost vs processes, regions, events: spread PROCS REGIONS PAGES (memmon record, then report x3)")
+    p()
+    p("| procs | regions/proc | pages/region | events | report s (median) | events/s | RSS MiB | --regions s | --regions RSS MiB |")
+    p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for k, s in scale.items():
+        pr, rg, pg = k.split("/")
+        ev = s.get("events")
+        cells = []
+        for name in ("memmon report", "memmon report --regions"):
+            ok = good(s.get(name, []))
+            if ok:
+                md = med([r["wall"] for r in ok])
+                cells.append((md, max(r["maxrss"] for r in ok) / 1024))
+            else:
+                cells.append(None)
+        a, r = cells
+        p(f"| {pr} | {rg} | {pg} | {fmt(ev, '{:,}')} | {fmt(a and a[0])} | {fmt(eps_of(ev, a and a[0]), '{:,.0f}')} "
+          f"| {fmt(a and a[1], '{:.1f}')} | {fmt(r and r[0], none='n/a')} | {fmt(r and r[1], '{:.1f}', 'n/a')} |")
+
+# ---------------------------------------------------------------- scorecard
+p()
+p("## Issue 4 targets: measured now (peers' figures in results.md: floor 1.35x/1.18x, trace-cmd 1.99x/1.92x, perf 3.9x/3.75x)")
+p()
+p("| measure | floor | trace-cmd | perf | memmon | target | pass |")
+p("|---|---|---|---|---|---|---|")
+
+
+def cell(k, v):
+    x = score.get((k, v))
+    if x is None:
+        return "-"
+    return x[0] if isinstance(x, tuple) else x
+
+
+for k, tgt in (("faults: slowdown, median", "<= 1.45x"), ("mallocs: slowdown, median", "<= 1.25x")):
+    m = score.get((k, "memmon"))
+    p(f"| {k} | {cell(k, 'floor')} | {cell(k, 'trace-cmd')} | {cell(k, 'perf')} | {m[0] if m else 'n/a'} | {tgt} | {m[2] if m else 'n/a'} |")
+lm = score.get(("lost", "memmon"))
+lost_ok = None
+if lm:
+    lost_ok = all(x.split()[-1] == "0" for x in lm)
+p(f"| lost events (every workload, default buffer) | - | {', '.join(score.get(('lost', 'trace-cmd'), [])) or '-'} "
+  f"| {', '.join(score.get(('lost', 'perf'), [])) or '-'} | {', '.join(lm) if lm else 'n/a'} | 0 | "
+  f"{mark(lost_ok) if lost_ok is not None else 'n/a'} |")
+for k, tgt in (("faults: file bytes per event", "<= 4.0"), ("mallocs: file bytes per event", "<= 6.0")):
+    m = score.get((k, "memmon"))
+    p(f"| {k} | - | {cell(k, 'trace-cmd')} | {cell(k, 'perf')} | {m[0] if m else 'n/a'} | {tgt} | {m[2] if m else 'n/a'} |")
+k = "fixed cost: record -- /bin/true"
+m = score.get((k, "memmon"))
+p(f"| {k} | - | {cell(k, 'trace-cmd')} | {cell(k, 'perf')} | {m[0] if m else 'n/a'} | <= 0.05 s | {m[2] if m else 'n/a'} |")
+k = "report: full log, events/s"
+
+
+def eps_cell(v):
+    xs = score.get((k, v))
+    return ", ".join(f"{w} {e/1e6:.2f}M" for w, e in xs) if xs else "-"
+
+
+xs = score.get((k, "memmon"))
+ok = all(e >= TGT_EPS for _, e in xs) if xs else None
+p(f"| {k} (one decoder process) | - | {eps_cell('trace-cmd')} | {eps_cell('perf')} | {eps_cell('memmon')} | >= 6.5M "
+  f"| {mark(ok) if ok is not None else 'n/a'} |")
+xs = score.get(("report --regions, events/s", "memmon"))
+p(f"| report --regions, events/s | - | - | - | {', '.join(f'{w} {e/1e6:.2f}M' for w, e in xs) if xs else 'n/a'} | (none) | |")
+xs = score.get(("report: peak RSS", "memmon"))
+if xs:
+    ok = all(r <= TGT_RSS_MIB for _, r in xs)
+    p(f"| report: peak RSS (long traces) | - | - | - | {', '.join(f'{r:.1f} MiB at {e/1e6:.1f}M ev' for e, r in xs if e)} "
+      f"| <= 64 MiB, flat | {mark(ok)} |")
+else:
+    p("| report: peak RSS on a 50M-event trace | - | - | - | n/a (not run: BENCH_QUICK or stage big off) | <= 64 MiB, flat | n/a |")
+
+txt = "\n".join(out) + "\n"
+open(os.path.join(res, "summary.md"), "w").write(txt)
+print(txt)

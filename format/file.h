@@ -1,0 +1,100 @@
+/*
+ * format/file.h - the reader's private state, shared by the files of
+ * format/ that implement reader.h: reader.c (open, section walk, index,
+ * accessors), formats.c (the tep_handle from the saved formats), stream.c
+ * (chunks -> time-ordered records) and merge.c (the per-CPU minimum).
+ * Nothing outside format/ includes this.
+ */
+#ifndef MM_FORMAT_FILE_H
+#define MM_FORMAT_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reader.h"
+
+/* One CHUNK section, indexed at open, decompressed only by the stream. */
+struct mm_chunk_ref {
+	uint64_t off;            /* offset of the section header */
+	uint64_t len;            /* payload bytes (chunk header + zstd frame) */
+	uint32_t crc;            /* from the section header; checked on load */
+	uint32_t nr_subbufs;
+	uint64_t raw_len;
+};
+
+struct mm_cpu_index {
+	struct mm_chunk_ref *chunks;
+	size_t nr, cap;
+};
+
+struct mm_kv {
+	const char *key, *value; /* point into mm_file.machine_text */
+};
+
+struct mm_format_text {
+	char *buf;               /* "system\0format text", NUL-terminated */
+	size_t len;              /* payload length */
+};
+
+struct mm_file {
+	int fd;
+	char *path;
+	struct mm_file_summary sum;
+
+	char *machine_text;
+	struct mm_kv *kv;
+	size_t nr_kv;
+	bool big_endian;
+	int long_size;
+	uint32_t page_size, subbuf_size;
+
+	char *header_page;
+	size_t header_page_len;
+	struct mm_format_text *formats;
+	size_t nr_formats;
+	char **format_notes;     /* "system/name: why" for formats tep refused */
+	size_t nr_format_notes;
+	struct tep_handle *tep;
+	int commit_size;         /* sub-buffer commit field bytes (4 or 8) */
+
+	struct mm_snapshot *snaps;
+	size_t nr_snaps;
+	struct mm_cpu_stats *stats;
+	uint32_t nr_stats;
+	char *probes;
+
+	struct mm_cpu_index *cpus;  /* nr_cpus entries */
+	uint32_t nr_cpus;
+};
+
+/* formats.c: build f->tep from MACHINE, header_page and the formats. */
+int mm_file_build_tep(struct mm_file *f);
+
+/* reader.c: pread exactly LEN bytes at OFF, or -1 with mm_error() set. */
+int mm_file_pread(const struct mm_file *f, void *buf, size_t len, uint64_t off);
+
+/*
+ * merge.c: the index of the smallest key among N sources, ties to the lower
+ * index (so equal timestamps come out in CPU order, reproducibly).  Linear
+ * scan for few sources (faster than a heap up to ~16), a binary heap above.
+ * Usage: set every live source with mm_merge_set(), then repeatedly take
+ * mm_merge_top() and mm_merge_set()/mm_merge_drop() that same source.
+ */
+struct mm_merge {
+	uint32_t n;
+	uint32_t nr_live;
+	uint64_t *key;
+	bool *live;
+	uint32_t *heap;          /* heap mode: live sources, min at [0] */
+	uint32_t *pos;           /* heap mode: source -> heap slot */
+	bool use_heap;
+};
+void mm_merge_init(struct mm_merge *m, uint32_t n);
+void mm_merge_free(struct mm_merge *m);
+void mm_merge_set(struct mm_merge *m, uint32_t i, uint64_t key);
+void mm_merge_drop(struct mm_merge *m, uint32_t i);
+/* Source with the smallest key, or -1 when none is live. */
+int mm_merge_top(const struct mm_merge *m);
+
+#endif

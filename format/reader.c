@@ -1,0 +1,491 @@
+/*
+ * format/reader.c - open a trace file: validate the header, walk and index
+ * the sections once, and hand out what they hold (see reader.h, layout.h).
+ *
+ * The file is read with pread() into buffers, never mmap()ed: a file
+ * truncated while we read it (a recording still running, a full disk) must
+ * give an error, not a SIGBUS.  Every length and offset from the file is
+ * checked against the file size and the limits of layout.h before use.
+ *
+ * Small sections (MACHINE, header_page, formats, snapshots, STATS, PROBES)
+ * are loaded and CRC-checked here.  CHUNK sections are only indexed (offset,
+ * lengths, per CPU); their CRC is checked by the stream when it loads them,
+ * so a multi-GB trace is read once, not twice.
+ *
+ * A file that ends inside a section, or without END, is truncated: what
+ * came before is still used.  A section of type 0 is read the same way:
+ * it is what a crash leaves when the file system extended the file with
+ * zeros that never got their data.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <zstd.h>
+#include <event-parse.h>
+
+#include "memmon.h"
+#include "file.h"
+
+struct section {
+	uint32_t type;
+	uint32_t crc;
+	uint64_t len;
+	uint64_t off;            /* of the section header */
+};
+
+int mm_file_pread(const struct mm_file *f, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = pread(f->fd, (char *)buf + done, len - done, off + done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return mm_error_errno("cannot read '%s'", f->path);
+		if (r == 0)
+			return mm_error("'%s' shrank while being read (offset %llu)",
+					f->path, (unsigned long long)(off + done));
+		done += r;
+	}
+	return 0;
+}
+
+static int corrupt(const struct mm_file *f, const struct section *s, const char *why)
+{
+	return mm_error("'%s': corrupt section at offset %llu (%s)",
+			f->path, (unsigned long long)s->off, why);
+}
+
+/* The payload of S, NUL-terminated, CRC-checked; NULL with error set. */
+static char *load_payload(const struct mm_file *f, const struct section *s)
+{
+	char *buf = mm_malloc(s->len + 1);
+
+	if (mm_file_pread(f, buf, s->len, s->off + MM_SECTION_HEADER_SIZE) < 0)
+		goto fail;
+	if (mm_crc32(0, buf, s->len) != s->crc) {
+		corrupt(f, s, "crc mismatch");
+		goto fail;
+	}
+	buf[s->len] = '\0';
+	return buf;
+fail:
+	free(buf);
+	return NULL;
+}
+
+/* The largest payload a section of TYPE may have; bigger means corrupt. */
+static uint64_t max_len(uint32_t type)
+{
+	switch (type) {
+	case MM_SECTION_MACHINE:
+	case MM_SECTION_HEADER_PAGE:
+	case MM_SECTION_EVENT_FORMAT:
+	case MM_SECTION_PROBES:
+		return MM_MAX_TEXT_SECTION;
+	case MM_SECTION_SNAPSHOT:
+		return MM_MAX_TEXT_SECTION + sizeof(struct mm_snapshot_header);
+	case MM_SECTION_CHUNK:
+		return sizeof(struct mm_chunk_header) + ZSTD_compressBound(MM_MAX_CHUNK_RAW);
+	case MM_SECTION_STATS:
+		return (uint64_t)MM_MAX_CPUS * sizeof(struct mm_cpu_stats);
+	case MM_SECTION_END:
+		return 0;
+	default:
+		return UINT64_MAX;
+	}
+}
+
+/* ---- MACHINE ---- */
+
+const char *mm_file_machine(const struct mm_file *f, const char *key)
+{
+	for (size_t i = 0; i < f->nr_kv; i++)
+		if (!strcmp(f->kv[i].key, key))
+			return f->kv[i].value;
+	return NULL;
+}
+
+/* Split "key=value\n" lines in place; lines without '=' are ignored. */
+static void split_machine(struct mm_file *f)
+{
+	size_t cap = 0;
+
+	for (char *line = f->machine_text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *eq = strchr(line, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (f->nr_kv == cap) {
+			cap = cap ? 2 * cap : 32;
+			f->kv = mm_realloc(f->kv, cap * sizeof(*f->kv));
+		}
+		f->kv[f->nr_kv++] = (struct mm_kv){ line, eq + 1 };
+	}
+}
+
+static int machine_u32(const struct mm_file *f, const char *key, uint32_t lo,
+		       uint32_t hi, uint32_t *out)
+{
+	const char *v = mm_file_machine(f, key);
+	char *end;
+	unsigned long long n;
+
+	if (!v)
+		return mm_error("'%s': machine section has no '%s'", f->path, key);
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || end == v || *end || n < lo || n > hi)
+		return mm_error("'%s': machine section has a bad %s '%s'", f->path, key, v);
+	*out = n;
+	return 0;
+}
+
+static int parse_machine(struct mm_file *f, const struct section *s)
+{
+	const char *endian;
+	uint32_t long_size;
+
+	if (f->machine_text)
+		return corrupt(f, s, "second machine section");
+	f->machine_text = load_payload(f, s);
+	if (!f->machine_text)
+		return -1;
+	split_machine(f);
+	endian = mm_file_machine(f, MM_KEY_ENDIAN);
+	if (!endian || (strcmp(endian, "little") && strcmp(endian, "big")))
+		return mm_error("'%s': machine section has a bad or no endian", f->path);
+	f->big_endian = !strcmp(endian, "big");
+	if (machine_u32(f, MM_KEY_LONG_SIZE, 4, 8, &long_size) < 0 ||
+	    (long_size != 4 && long_size != 8))
+		return mm_error("'%s': machine section has a bad or no long_size", f->path);
+	f->long_size = long_size;
+	if (machine_u32(f, MM_KEY_PAGE_SIZE, 512, 1u << 30, &f->page_size) < 0 ||
+	    machine_u32(f, MM_KEY_SUBBUF_SIZE, 64, MM_MAX_CHUNK_RAW, &f->subbuf_size) < 0 ||
+	    machine_u32(f, MM_KEY_NR_CPUS, 1, MM_MAX_CPUS, &f->nr_cpus) < 0)
+		return -1;
+	f->cpus = mm_calloc(f->nr_cpus, sizeof(*f->cpus));
+	f->sum.nr_cpus = f->nr_cpus;
+	return 0;
+}
+
+/* ---- the other small sections ---- */
+
+static int add_format(struct mm_file *f, const struct section *s)
+{
+	char *buf = load_payload(f, s);
+
+	if (!buf)
+		return -1;
+	if (!memchr(buf, '\0', s->len) || !buf[0]) {
+		free(buf);
+		return corrupt(f, s, "event format without a system name");
+	}
+	f->formats = mm_realloc(f->formats, (f->nr_formats + 1) * sizeof(*f->formats));
+	f->formats[f->nr_formats++] = (struct mm_format_text){ buf, s->len };
+	return 0;
+}
+
+static int add_snapshot(struct mm_file *f, const struct section *s)
+{
+	struct mm_snapshot_header h;
+	char *buf;
+
+	if (s->len < sizeof(h))
+		return corrupt(f, s, "snapshot shorter than its header");
+	buf = load_payload(f, s);
+	if (!buf)
+		return -1;
+	memcpy(&h, buf, sizeof(h));
+	f->snaps = mm_realloc(f->snaps, (f->nr_snaps + 1) * sizeof(*f->snaps));
+	f->snaps[f->nr_snaps++] = (struct mm_snapshot){
+		.pid = h.pid, .kind = h.kind, .phase = h.phase, .ts = h.ts,
+		.text = buf + sizeof(h), .len = s->len - sizeof(h),
+	};
+	return 0;
+}
+
+static int set_text(struct mm_file *f, const struct section *s, char **dst, size_t *len)
+{
+	if (*dst)
+		return corrupt(f, s, "repeated section");
+	*dst = load_payload(f, s);
+	if (len)
+		*len = s->len;
+	return *dst ? 0 : -1;
+}
+
+static int set_stats(struct mm_file *f, const struct section *s)
+{
+	if (s->len % sizeof(struct mm_cpu_stats))
+		return corrupt(f, s, "stats length not a multiple of an entry");
+	free(f->stats);
+	f->stats = (struct mm_cpu_stats *)load_payload(f, s);
+	if (!f->stats)
+		return -1;
+	f->nr_stats = s->len / sizeof(struct mm_cpu_stats);
+	f->sum.has_stats = true;
+	return 0;
+}
+
+/* ---- CHUNK index ---- */
+
+/* A bad chunk header is a crc error if the payload's CRC disagrees too. */
+static int bad_chunk(struct mm_file *f, const struct section *s, const char *why)
+{
+	char *buf = load_payload(f, s);
+
+	if (!buf)
+		return -1;
+	free(buf);
+	return corrupt(f, s, why);
+}
+
+static int index_chunk(struct mm_file *f, const struct section *s)
+{
+	struct mm_chunk_header h;
+	struct mm_cpu_index *ci;
+
+	if (!f->machine_text)
+		return corrupt(f, s, "chunk before the machine section");
+	if (s->len <= sizeof(h))
+		return corrupt(f, s, "chunk shorter than its header");
+	if (mm_file_pread(f, &h, sizeof(h), s->off + MM_SECTION_HEADER_SIZE) < 0)
+		return -1;
+	if (h.cpu >= f->nr_cpus)
+		return bad_chunk(f, s, "cpu out of range");
+	if (!h.nr_subbufs || h.raw_len != (uint64_t)h.nr_subbufs * f->subbuf_size ||
+	    h.raw_len > MM_MAX_CHUNK_RAW)
+		return bad_chunk(f, s, "chunk size does not match its sub-buffers");
+	ci = &f->cpus[h.cpu];
+	if (ci->nr == ci->cap) {
+		ci->cap = ci->cap ? 2 * ci->cap : 64;
+		ci->chunks = mm_realloc(ci->chunks, ci->cap * sizeof(*ci->chunks));
+	}
+	ci->chunks[ci->nr++] = (struct mm_chunk_ref){
+		.off = s->off, .len = s->len, .crc = s->crc,
+		.nr_subbufs = h.nr_subbufs, .raw_len = h.raw_len,
+	};
+	f->sum.nr_chunks++;
+	f->sum.chunk_bytes += s->len - sizeof(h);
+	f->sum.raw_bytes += h.raw_len;
+	return 0;
+}
+
+/* ---- the walk ---- */
+
+static int handle_section(struct mm_file *f, const struct section *s)
+{
+	switch (s->type) {
+	case MM_SECTION_MACHINE:
+		return parse_machine(f, s);
+	case MM_SECTION_HEADER_PAGE:
+		return set_text(f, s, &f->header_page, &f->header_page_len);
+	case MM_SECTION_EVENT_FORMAT:
+		return add_format(f, s);
+	case MM_SECTION_SNAPSHOT:
+		return add_snapshot(f, s);
+	case MM_SECTION_CHUNK:
+		return index_chunk(f, s);
+	case MM_SECTION_STATS:
+		return set_stats(f, s);
+	case MM_SECTION_PROBES:
+		return set_text(f, s, &f->probes, NULL);
+	default:
+		return 0;	/* a newer minor's section: skip it */
+	}
+}
+
+/* Read the section header at OFF: 1 = got one, 0 = truncated here, -1 error. */
+static int read_section(struct mm_file *f, uint64_t off, struct section *s)
+{
+	uint64_t size = f->sum.file_bytes;
+	unsigned char h[MM_SECTION_HEADER_SIZE];
+
+	if (size - off < MM_SECTION_HEADER_SIZE)
+		return 0;
+	if (mm_file_pread(f, h, sizeof(h), off) < 0)
+		return -1;
+	memcpy(&s->type, h, 4);
+	memcpy(&s->crc, h + 4, 4);
+	memcpy(&s->len, h + 8, 8);
+	s->off = off;
+	if (s->type == 0)
+		return 0;
+	if (s->len > max_len(s->type)) {
+		char why[64];
+		snprintf(why, sizeof(why), "length %llu too large",
+			 (unsigned long long)s->len);
+		return corrupt(f, s, why);
+	}
+	return s->len <= size - off - MM_SECTION_HEADER_SIZE;
+}
+
+static int walk(struct mm_file *f, uint64_t off)
+{
+	struct section s;
+	int r;
+
+	while ((r = read_section(f, off, &s)) > 0) {
+		if (handle_section(f, &s) < 0)
+			return -1;
+		if (s.type == MM_SECTION_END)
+			return 0;
+		off += MM_SECTION_HEADER_SIZE + s.len;
+	}
+	if (r < 0)
+		return -1;
+	f->sum.truncated = true;
+	f->sum.truncated_at = off;
+	return 0;
+}
+
+static int read_header(struct mm_file *f, uint64_t *first)
+{
+	unsigned char h[MM_FILE_HEADER_SIZE];
+	uint32_t hsize;
+
+	if (!f->sum.file_bytes)
+		return mm_error("'%s' is empty", f->path);
+	if (f->sum.file_bytes < MM_FILE_HEADER_SIZE ||
+	    mm_file_pread(f, h, sizeof(h), 0) < 0 ||
+	    memcmp(h, MM_FILE_MAGIC, MM_FILE_MAGIC_LEN))
+		return mm_error("'%s' is not a memmon trace file", f->path);
+	memcpy(&f->sum.major, h + 8, 2);
+	memcpy(&f->sum.minor, h + 10, 2);
+	memcpy(&hsize, h + 12, 4);
+	if (f->sum.major > MM_FORMAT_MAJOR)
+		return mm_error("'%s' is memmon format %u.%u; this memmon reads up to %u.x: "
+				"upgrade memmon", f->path, f->sum.major, f->sum.minor,
+				MM_FORMAT_MAJOR);
+	if (hsize < MM_FILE_HEADER_SIZE || hsize > f->sum.file_bytes)
+		return mm_error("'%s': corrupt file header (header size %u)", f->path, hsize);
+	*first = hsize;
+	return 0;
+}
+
+static int open_fd(struct mm_file *f)
+{
+	struct stat st;
+
+	f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0)
+		return mm_error_errno("cannot open '%s'", f->path);
+	if (fstat(f->fd, &st) < 0)
+		return mm_error_errno("cannot stat '%s'", f->path);
+	if (!S_ISREG(st.st_mode))
+		return mm_error("'%s' is not a regular file", f->path);
+	f->sum.file_bytes = st.st_size;
+	return 0;
+}
+
+static int check_complete(struct mm_file *f)
+{
+	if (!f->machine_text)
+		return mm_error(f->sum.truncated ?
+				"'%s' is truncated before its machine section" :
+				"'%s' has no machine section", f->path);
+	if (!f->header_page && (f->sum.nr_chunks || !f->sum.truncated))
+		return mm_error("'%s' has no header_page section", f->path);
+	return 0;
+}
+
+struct mm_file *mm_file_open(const char *path)
+{
+	struct mm_file *f = mm_calloc(1, sizeof(*f));
+	uint64_t first = 0;
+
+	f->fd = -1;
+	f->path = mm_strdup(path);
+	if (open_fd(f) < 0 || read_header(f, &first) < 0 || walk(f, first) < 0 ||
+	    check_complete(f) < 0 || mm_file_build_tep(f) < 0) {
+		mm_file_close(f);
+		return NULL;
+	}
+	return f;
+}
+
+void mm_file_close(struct mm_file *f)
+{
+	if (!f)
+		return;
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tep)
+		tep_free(f->tep);
+	for (size_t i = 0; i < f->nr_formats; i++)
+		free(f->formats[i].buf);
+	for (size_t i = 0; i < f->nr_format_notes; i++)
+		free(f->format_notes[i]);
+	for (size_t i = 0; i < f->nr_snaps; i++)
+		free((char *)f->snaps[i].text - sizeof(struct mm_snapshot_header));
+	for (uint32_t i = 0; i < f->nr_cpus && f->cpus; i++)
+		free(f->cpus[i].chunks);
+	free(f->cpus);
+	free(f->formats);
+	free(f->format_notes);
+	free(f->snaps);
+	free(f->stats);
+	free(f->probes);
+	free(f->header_page);
+	free(f->kv);
+	free(f->machine_text);
+	free(f->path);
+	free(f);
+}
+
+/* ---- accessors ---- */
+
+void mm_file_get_summary(const struct mm_file *f, struct mm_file_summary *s)
+{
+	*s = f->sum;
+}
+
+struct tep_handle *mm_file_tep(const struct mm_file *f)
+{
+	return f->tep;
+}
+
+size_t mm_file_nr_snapshots(const struct mm_file *f)
+{
+	return f->nr_snaps;
+}
+
+const struct mm_snapshot *mm_file_snapshot(const struct mm_file *f, size_t i)
+{
+	return i < f->nr_snaps ? &f->snaps[i] : NULL;
+}
+
+const struct mm_cpu_stats *mm_file_stats(const struct mm_file *f, uint32_t *n)
+{
+	*n = f->nr_stats;
+	return f->stats;
+}
+
+const char *mm_file_probes(const struct mm_file *f)
+{
+	return f->probes;
+}
+
+const char *mm_file_path(const struct mm_file *f)
+{
+	return f->path;
+}
+
+size_t mm_file_nr_format_notes(const struct mm_file *f)
+{
+	return f->nr_format_notes;
+}
+
+const char *mm_file_format_note(const struct mm_file *f, size_t i)
+{
+	return i < f->nr_format_notes ? f->format_notes[i] : NULL;
+}

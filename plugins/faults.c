@@ -1,0 +1,110 @@
+/*
+ * plugins/faults.c - exceptions:page_fault_user and the tracepoint-mode
+ * fault classifier.
+ *
+ * The tracepoint fires before the kernel handles the fault, so the class is
+ * told by what the same task does next: rss_stat and filemap events inside
+ * the fault are collected as evidence on the task (rss.c, filemap.c), and
+ * the task's next fault, syscall or process event (or a kprobe classifier
+ * event, or the hold timeout) settles it.  The rules are design.md's
+ * "Fault classifier"; they are applied here in one place.
+ */
+#include <event-parse.h>
+
+#include "plugin.h"
+
+enum { F_ADDRESS, F_IP, F_ERROR_CODE };
+
+static const char *const class_names[MM_FAULT_NR] = {
+	[MM_FAULT_ANON] = "anon", [MM_FAULT_FILE] = "file", [MM_FAULT_SWAP] = "swap",
+	[MM_FAULT_COW] = "cow", [MM_FAULT_OTHER] = "other",
+};
+
+const char *mm_fault_class_name(enum mm_fault_class c)
+{
+	return (unsigned)c < MM_FAULT_NR ? class_names[c] : "?";
+}
+
+static uint8_t access_of(uint32_t error_code)
+{
+	if (error_code & MM_PF_INSTR)
+		return MM_ACCESS_X;
+	return error_code & MM_PF_WRITE ? MM_ACCESS_W : MM_ACCESS_R;
+}
+
+/* design.md's rules, in their order. */
+static uint8_t classify(const struct mm_fault_evidence *e, uint32_t error_code, bool forked)
+{
+	if (e->swap_down || (e->swap_moved && e->anon_up))
+		return MM_FAULT_SWAP;
+	if (e->anon_up && (e->filemap || e->file_down))
+		return MM_FAULT_COW;
+	if (e->anon_up)
+		return MM_FAULT_ANON;
+	if (e->file_up || e->shmem_up || e->filemap)
+		return MM_FAULT_FILE;
+	/* No counter moved: a read of never-touched anon memory maps the
+	 * shared zero page; a write to a present page after fork copies an
+	 * anon page without changing ANONPAGES. */
+	if (!(error_code & MM_PF_PROT))
+		return MM_FAULT_ANON;
+	if ((error_code & MM_PF_WRITE) && forked)
+		return MM_FAULT_COW;
+	return MM_FAULT_OTHER;
+}
+
+static void settle(struct mm_decoder *d, struct mm_task *t, uint8_t class)
+{
+	mm_plugin_at(d, t->fault_seq)->fault.class = class;
+	mm_plugin_release(d, t->fault_seq);
+	t->fault_held = false;
+}
+
+void mm_plugin_fault_resolve(struct mm_decoder *d, struct mm_task *t)
+{
+	if (!t->fault_held)
+		return;
+	const struct mm_event *ev = mm_plugin_at(d, t->fault_seq);
+	int32_t key = t->tgid ? t->tgid : ev->pid;
+	/* find, not get: this may run outside a feed's reservation */
+	const struct mm_task *proc = mm_idmap_find(&d->tasks, (uint32_t)key);
+	settle(d, t, classify(&t->ev, ev->fault.error_code, proc && proc->forked));
+}
+
+void mm_plugin_fault_set_class(struct mm_decoder *d, struct mm_task *t, uint8_t class)
+{
+	if (t->fault_held)
+		settle(d, t, class);
+}
+
+static int on_fault(struct mm_decoder *d, const struct mm_plugin_slot *s,
+		    const uint8_t *data, uint32_t size, struct mm_task *t,
+		    struct mm_event *ev)
+{
+	(void)size;
+	ev->kind = MM_EV_FAULT;
+	ev->fault.addr = mm_plugin_u64(d, data, s->f[F_ADDRESS]);
+	ev->fault.ip = mm_plugin_u64(d, data, s->f[F_IP]);
+	ev->fault.error_code = (uint32_t)mm_plugin_u64(d, data, s->f[F_ERROR_CODE]);
+	ev->fault.access = access_of(ev->fault.error_code);
+	ev->fault.class = MM_FAULT_OTHER;
+	t->fault_held = true;
+	t->fault_seq = d->tail;
+	t->ev = (struct mm_fault_evidence){ 0 };
+	return MM_PLUGIN_HOLD;
+}
+
+int mm_plugin_faults_init(struct mm_decoder *d)
+{
+	struct tep_event *e = tep_find_event_by_name(d->tep, "exceptions", "page_fault_user");
+	struct mm_plugin_slot *s = mm_plugin_bind(d, e, on_fault);
+	if (!s) {
+		mm_plugin_missing(d, "exceptions", "page_fault_user");
+		return 0;
+	}
+	s->settles = true;
+	mm_plugin_field(s, e, "address", &s->f[F_ADDRESS]);
+	mm_plugin_field(s, e, "ip", &s->f[F_IP]);
+	mm_plugin_field(s, e, "error_code", &s->f[F_ERROR_CODE]);
+	return 0;
+}

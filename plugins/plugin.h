@@ -1,0 +1,173 @@
+/*
+ * plugins/plugin.h - what the decoder and its plugins share (internal to
+ * plugins/; report sees only decoder.h and event.h).
+ *
+ * The decoder keeps one slot per event id.  At mm_decoder_new() each plugin
+ * looks its events up in the tep handle and fills their slots: the handler,
+ * the field locations it reads and the record size those need.  Feeding a
+ * record is then slots[common_type], a size check, and the handler loading
+ * fields at fixed offsets into a struct mm_event that already sits in the
+ * hold queue (no copy, no allocation).
+ *
+ * Per-task state (held fault and its classifier evidence, held syscall,
+ * tgid, fork flag) lives in an open-addressing table keyed by tid.  The
+ * table only grows at the start of a feed (mm_idmap_reserve), so a task
+ * pointer stays valid for the whole of one record's handling.
+ */
+#ifndef MM_PLUGINS_PLUGIN_H
+#define MM_PLUGINS_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "decoder.h"
+
+struct tep_event;
+
+/* Where a field sits in a record; size 0 means the format lacks it. */
+struct mm_plugin_field {
+	uint16_t offset;
+	uint16_t size;
+};
+
+/* u32-keyed open-addressing table of fixed-size zeroed values. */
+struct mm_idmap {
+	uint64_t *keys;          /* MM_IDMAP_EMPTY or the key */
+	unsigned char *vals;
+	size_t val_size, cap, used;
+};
+#define MM_IDMAP_EMPTY UINT64_MAX
+
+void mm_idmap_init(struct mm_idmap *m, size_t val_size);
+void mm_idmap_free(struct mm_idmap *m);
+/* Make room for N more keys, so the next N gets cannot move the values. */
+void mm_idmap_reserve(struct mm_idmap *m, size_t n);
+/* The value for KEY, created zeroed when absent (room must be reserved). */
+void *mm_idmap_get(struct mm_idmap *m, uint32_t key);
+/* The value for KEY or NULL. */
+void *mm_idmap_find(const struct mm_idmap *m, uint32_t key);
+
+/* What the rss_stat/filemap events of a task said since its held fault. */
+struct mm_fault_evidence {
+	bool anon_up, file_up, file_down, shmem_up;
+	bool swap_down, swap_moved;   /* moved: previous value unknown */
+	bool filemap;
+};
+
+struct mm_task {
+	int32_t tgid;            /* 0 while unknown */
+	bool forked;             /* (process entry) took part in a fork */
+	bool fault_held, sys_held;
+	uint64_t fault_seq, sys_seq;   /* their places in the hold queue */
+	struct mm_fault_evidence ev;
+};
+
+struct mm_plugin_slot;
+/* Handler results. */
+enum { MM_PLUGIN_DROP, MM_PLUGIN_EMIT, MM_PLUGIN_HOLD };
+typedef int (*mm_plugin_fn)(struct mm_decoder *d, const struct mm_plugin_slot *s,
+			    const uint8_t *data, uint32_t size,
+			    struct mm_task *t, struct mm_event *ev);
+
+#define MM_PLUGIN_MAX_FIELDS 6
+struct mm_plugin_slot {
+	mm_plugin_fn fn;
+	uint32_t min_size;       /* bytes the fixed fields need */
+	bool settles;            /* this event ends the task's held fault */
+	uint8_t sub;             /* plugin's selector: syscall nr, class, ... */
+	struct mm_plugin_field pid;   /* common_pid */
+	struct mm_plugin_field f[MM_PLUGIN_MAX_FIELDS];
+};
+
+struct mm_decoder {
+	struct tep_handle *tep;
+	mm_emit_fn emit;
+	void *ctx;
+	bool swap;               /* the file's byte order is not ours */
+	bool kprobe;             /* the trace carries kprobe classifier events */
+	struct mm_plugin_slot *slots;  /* indexed by event id */
+	uint32_t nr_slots;
+	struct mm_idmap tasks;   /* tid -> struct mm_task */
+	struct mm_idmap mms;     /* mm_id -> last rss_stat values (rss.c) */
+	struct mm_event *ring;   /* the hold queue; seq & mask indexes it */
+	uint8_t *held;
+	uint64_t head, tail;     /* sequence numbers: emit from head, fill at tail */
+	uint64_t mask;
+	uint64_t now;            /* stream time: the latest record's ts */
+	struct mm_decoder_counts counts;
+	char *missing;           /* "sys:name,..." */
+	size_t missing_len;
+};
+
+/* ---- decoder services for plugins (decoder.c) ---- */
+/* The slot for EVENT's id, or NULL (id out of range: event ignored).  The
+ * slot comes zeroed with the common_pid location filled. */
+struct mm_plugin_slot *mm_plugin_bind(struct mm_decoder *d, struct tep_event *event,
+				      mm_plugin_fn fn);
+/* Locate field NAME of EVENT into *F and grow S->min_size to cover it.
+ * Returns false (F zeroed) when the format lacks it. */
+bool mm_plugin_field(struct mm_plugin_slot *s, struct tep_event *event,
+		     const char *name, struct mm_plugin_field *f);
+/* Note SYSTEM:NAME as missing from the trace. */
+void mm_plugin_missing(struct mm_decoder *d, const char *system, const char *name);
+static inline struct mm_event *mm_plugin_at(struct mm_decoder *d, uint64_t seq)
+{
+	return &d->ring[seq & d->mask];
+}
+static inline void mm_plugin_release(struct mm_decoder *d, uint64_t seq)
+{
+	d->held[seq & d->mask] = 0;
+}
+
+/* Load an unsigned field (1, 2, 4 or 8 bytes) in the file's byte order. */
+static inline uint64_t mm_plugin_u64(const struct mm_decoder *d, const uint8_t *data,
+				     struct mm_plugin_field f)
+{
+	const uint8_t *p = data + f.offset;
+	switch (f.size) {
+	case 8: { uint64_t v; memcpy(&v, p, 8); return d->swap ? __builtin_bswap64(v) : v; }
+	case 4: { uint32_t v; memcpy(&v, p, 4); return d->swap ? __builtin_bswap32(v) : v; }
+	case 2: { uint16_t v; memcpy(&v, p, 2); return d->swap ? __builtin_bswap16(v) : v; }
+	case 1: return *p;
+	default: return 0;
+	}
+}
+/* Same, sign-extended from the field's width. */
+static inline int64_t mm_plugin_s64(const struct mm_decoder *d, const uint8_t *data,
+				    struct mm_plugin_field f)
+{
+	uint64_t v = mm_plugin_u64(d, data, f);
+	switch (f.size) {
+	case 4: return (int32_t)v;
+	case 2: return (int16_t)v;
+	case 1: return (int8_t)v;
+	default: return (int64_t)v;
+	}
+}
+/* Copy a fixed char[N] field or a __data_loc string into DST (NUL-ended,
+ * truncated to LEN).  __data_loc: u32, offset in the low 16 bits, length in
+ * the high 16; a location outside the record yields "" (hostile file). */
+void mm_plugin_str(const struct mm_decoder *d, const uint8_t *data, uint32_t size,
+		   struct mm_plugin_field f, bool data_loc, char *dst, size_t len);
+
+/* ---- plugin set-up: each binds its events' slots (returns 0/-1) ---- */
+int mm_plugin_faults_init(struct mm_decoder *d);
+int mm_plugin_kprobes_init(struct mm_decoder *d);
+int mm_plugin_syscalls_init(struct mm_decoder *d);
+int mm_plugin_rss_init(struct mm_decoder *d);
+int mm_plugin_filemap_init(struct mm_decoder *d);
+int mm_plugin_proc_init(struct mm_decoder *d);
+
+/* ---- cross-plugin hooks ---- */
+/* Decide the class of T's held fault from what is known and release it. */
+void mm_plugin_fault_resolve(struct mm_decoder *d, struct mm_task *t);
+/* Resolve T's held fault with class C (kprobe mode). */
+void mm_plugin_fault_set_class(struct mm_decoder *d, struct mm_task *t, uint8_t c);
+/* Release T's held syscall without a result (its exit never came). */
+void mm_plugin_syscall_abandon(struct mm_decoder *d, struct mm_task *t);
+/* The process entry (keyed by tgid, or by tid while unknown) of task PID. */
+struct mm_task *mm_plugin_process(struct mm_decoder *d, int32_t pid, struct mm_task *t);
+
+#endif

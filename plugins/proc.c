@@ -1,0 +1,175 @@
+/*
+ * plugins/proc.c - process life: sched_process_fork/exec/exit, task_rename.
+ *
+ * Besides the events themselves this keeps the per-task facts the other
+ * plugins need: the tgid of a task (learned from fork, when the parent's
+ * clone flags say thread or process, and from exec), and the per-process
+ * "took part in a fork" flag that lets the classifier call a silent write
+ * fault on a present page cow.  A fork also completes the parent's held
+ * clone/fork/vfork syscall (its result is the child's pid): a vfork parent
+ * sleeps until the child execs or exits, and holding its syscall that long
+ * would hold back every event behind it.
+ */
+#include <string.h>
+#include <event-parse.h>
+
+#include "plugin.h"
+
+#define CLONE_THREAD_FLAG 0x00010000ull   /* CLONE_THREAD */
+
+enum { F_FORK_PARENT, F_FORK_COMM, F_FORK_CHILD };
+enum { F_EXEC_FILENAME, F_EXEC_PID, F_EXEC_OLD_PID };
+enum { F_EXIT_PID };
+enum { F_RENAME_PID, F_RENAME_OLD, F_RENAME_NEW };
+
+struct mm_task *mm_plugin_process(struct mm_decoder *d, int32_t pid, struct mm_task *t)
+{
+	return mm_idmap_get(&d->tasks, (uint32_t)(t->tgid ? t->tgid : pid));
+}
+
+static bool is_fork_syscall(uint8_t nr)
+{
+	return nr == MM_SYS_CLONE || nr == MM_SYS_CLONE3 || nr == MM_SYS_FORK ||
+	       nr == MM_SYS_VFORK;
+}
+
+/* Complete the parent's held fork-type syscall; true when it made a thread. */
+static bool complete_parent_syscall(struct mm_decoder *d, struct mm_task *t,
+				    int32_t child, uint64_t ts)
+{
+	if (!t->sys_held)
+		return false;
+	struct mm_event *e = mm_plugin_at(d, t->sys_seq);
+	if (!is_fork_syscall(e->sys.nr))
+		return false;
+	e->sys.ret = child;
+	e->sys.has_ret = true;
+	e->sys.exit_ts = ts;
+	mm_plugin_release(d, t->sys_seq);
+	t->sys_held = false;
+	return e->sys.nr == MM_SYS_CLONE && (e->sys.args[0] & CLONE_THREAD_FLAG);
+}
+
+/* A tid seen again is a new task: settle what the old one left held. */
+static void reset_task(struct mm_decoder *d, struct mm_task *c)
+{
+	mm_plugin_fault_resolve(d, c);
+	mm_plugin_syscall_abandon(d, c);
+	memset(c, 0, sizeof(*c));
+}
+
+static int on_fork(struct mm_decoder *d, const struct mm_plugin_slot *s,
+		   const uint8_t *data, uint32_t size, struct mm_task *t,
+		   struct mm_event *ev)
+{
+	int32_t child = (int32_t)mm_plugin_s64(d, data, s->f[F_FORK_CHILD]);
+	if (s->f[F_FORK_PARENT].size)
+		ev->pid = (int32_t)mm_plugin_s64(d, data, s->f[F_FORK_PARENT]);
+	ev->kind = MM_EV_FORK;
+	ev->proc.child_pid = child;
+	ev->proc.is_thread = complete_parent_syscall(d, t, child, ev->ts);
+	mm_plugin_str(d, data, size, s->f[F_FORK_COMM], true, ev->proc.comm, sizeof(ev->proc.comm));
+	ev->proc.old_comm[0] = ev->proc.path[0] = '\0';
+
+	int32_t parent_tgid = t->tgid ? t->tgid : ev->pid;
+	struct mm_task *c = mm_idmap_get(&d->tasks, (uint32_t)child);
+	reset_task(d, c);
+	c->tgid = ev->proc.is_thread ? parent_tgid : child;
+	if (!ev->proc.is_thread) {
+		c->forked = true;
+		struct mm_task *parent = mm_idmap_get(&d->tasks, (uint32_t)parent_tgid);
+		parent->forked = true;
+	}
+	return MM_PLUGIN_EMIT;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static int on_exec(struct mm_decoder *d, const struct mm_plugin_slot *s,
+		   const uint8_t *data, uint32_t size, struct mm_task *t,
+		   struct mm_event *ev)
+{
+	if (s->f[F_EXEC_PID].size)
+		ev->pid = (int32_t)mm_plugin_s64(d, data, s->f[F_EXEC_PID]);
+	ev->kind = MM_EV_EXEC;
+	mm_plugin_str(d, data, size, s->f[F_EXEC_FILENAME], true, ev->proc.path, sizeof(ev->proc.path));
+	/* the kernel's comm after exec: the file's base name, truncated */
+	const char *base = base_name(ev->proc.path);
+	size_t n = strnlen(base, sizeof(ev->proc.comm) - 1);
+	memcpy(ev->proc.comm, base, n);
+	ev->proc.comm[n] = '\0';
+	ev->proc.old_comm[0] = '\0';
+	ev->proc.child_pid = 0;
+	ev->proc.is_thread = false;
+	/* A new mm: nothing is shared with a fork partner any more, and the
+	 * exec'ing task now leads its thread group. */
+	mm_plugin_process(d, ev->pid, t)->forked = false;
+	t->tgid = ev->pid;
+	ev->tgid = ev->pid;
+	return MM_PLUGIN_EMIT;
+}
+
+static int on_exit(struct mm_decoder *d, const struct mm_plugin_slot *s,
+		   const uint8_t *data, uint32_t size, struct mm_task *t,
+		   struct mm_event *ev)
+{
+	(void)size;
+	if (s->f[F_EXIT_PID].size)
+		ev->pid = (int32_t)mm_plugin_s64(d, data, s->f[F_EXIT_PID]);
+	mm_plugin_syscall_abandon(d, t);
+	ev->kind = MM_EV_EXIT;
+	ev->proc.child_pid = 0;
+	ev->proc.is_thread = false;
+	ev->proc.comm[0] = ev->proc.old_comm[0] = ev->proc.path[0] = '\0';
+	return MM_PLUGIN_EMIT;
+}
+
+static int on_rename(struct mm_decoder *d, const struct mm_plugin_slot *s,
+		     const uint8_t *data, uint32_t size, struct mm_task *t,
+		     struct mm_event *ev)
+{
+	(void)t;
+	if (s->f[F_RENAME_PID].size)
+		ev->pid = (int32_t)mm_plugin_s64(d, data, s->f[F_RENAME_PID]);
+	ev->kind = MM_EV_RENAME;
+	mm_plugin_str(d, data, size, s->f[F_RENAME_OLD], false, ev->proc.old_comm, sizeof(ev->proc.old_comm));
+	mm_plugin_str(d, data, size, s->f[F_RENAME_NEW], false, ev->proc.comm, sizeof(ev->proc.comm));
+	ev->proc.path[0] = '\0';
+	ev->proc.child_pid = 0;
+	ev->proc.is_thread = false;
+	return MM_PLUGIN_EMIT;
+}
+
+struct proc_desc {
+	const char *system, *name;
+	mm_plugin_fn fn;
+	const char *fields[3];
+};
+
+static const struct proc_desc descs[] = {
+	{ "sched", "sched_process_fork", on_fork, { "parent_pid", "child_comm", "child_pid" } },
+	{ "sched", "sched_process_exec", on_exec, { "filename", "pid", "old_pid" } },
+	{ "sched", "sched_process_exit", on_exit, { "pid" } },
+	{ "task",  "task_rename",        on_rename, { "pid", "oldcomm", "newcomm" } },
+};
+
+int mm_plugin_proc_init(struct mm_decoder *d)
+{
+	for (size_t i = 0; i < sizeof(descs) / sizeof(descs[0]); i++) {
+		const struct proc_desc *pd = &descs[i];
+		struct tep_event *e = tep_find_event_by_name(d->tep, pd->system, pd->name);
+		struct mm_plugin_slot *s = mm_plugin_bind(d, e, pd->fn);
+		if (!s) {
+			mm_plugin_missing(d, pd->system, pd->name);
+			continue;
+		}
+		s->settles = true;
+		for (int j = 0; j < 3 && pd->fields[j]; j++)
+			mm_plugin_field(s, e, pd->fields[j], &s->f[j]);
+	}
+	return 0;
+}

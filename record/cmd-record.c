@@ -1,0 +1,489 @@
+/*
+ * record/cmd-record.c - `memmon record`: options, usage and the top-level
+ * steps of a recording.
+ *
+ *   check root/tracefs -> remove stale state -> open the output -> create
+ *   the instance -> choose events (and probes) -> pid filter, enable ->
+ *   describe the machine and formats -> START snapshots -> drain thread ->
+ *   tracing on -> run CMD (or wait, -p) -> tracing off -> END snapshots ->
+ *   final drain + STATS -> close the file -> one summary line.
+ *
+ * The work is done in the helpers of record/ (record.h).  Everything a
+ * recording holds is in struct rec and released by cleanup() on every path;
+ * cleanup() is also registered with atexit() so that even an exit() deep
+ * below (out of memory) leaves no instance behind.  Signals: SIGINT/SIGTERM
+ * only set flags; they and SIGCHLD stay blocked except while the main loop
+ * sleeps in ppoll(), so no wake-up is lost.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/sysinfo.h>
+
+#include "memmon.h"
+#include "record/record.h"
+
+static const char usage[] =
+	"memmon record [-o FILE] [-b KB] [-p PID,...] [--classifier=auto|kprobe|tracepoint] "
+	"[-z LEVEL] [--chunk-kb KB] [--duration SEC] [-q] [-v] [--] [CMD ARGS]";
+
+#define DEFAULT_BUFFER_KB 4096   /* per CPU: a 2-CPU fault storm loses nothing */
+#define DEFAULT_CHUNK_KB  1024
+#define DEFAULT_LEVEL     3
+
+struct opts {
+	const char *output;
+	unsigned buffer_kb, chunk_kb;
+	int level;
+	double duration;
+	const char *classifier;
+	bool quiet, verbose;
+	pid_t *pids;
+	size_t nr_pids;
+	char **argv;          /* CMD ARGS, NULL-terminated; NULL with -p */
+};
+
+struct rec {
+	struct opts opt;
+	struct mm_out out;
+	bool keep_file;       /* false until recording began: unlink on error */
+	struct tracefs_instance *inst;
+	char name[32], group[32];
+	bool probes;
+	const char *classifier;
+	struct mm_evlist ev;
+	char *probe_text;
+	struct mm_target *target;
+	struct mm_drain *drain;
+	bool forwarded;
+	bool signals_set;
+	sigset_t oldmask, waitmask;
+	struct sigaction old_int, old_term, old_chld;
+};
+
+static volatile sig_atomic_t sig_count, sig_last, sig_from_tty;
+static struct rec *live;
+
+static void on_signal(int signo, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	sig_last = signo;
+	/* Ctrl-C reaches CMD too (same process group): no need to forward. */
+	sig_from_tty = si && si->si_code == SI_KERNEL;
+	sig_count++;
+}
+
+static void on_child(int signo)
+{
+	(void)signo;      /* only there to interrupt ppoll() */
+}
+
+int mm_record_parse_pids(const char *arg, pid_t **pids, size_t *n)
+{
+	const char *p = arg;
+
+	while (*p) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (end == p || errno || v <= 0 || v > 0x3fffffff || (*end && *end != ','))
+			return -1;
+		*pids = mm_realloc(*pids, (*n + 1) * sizeof(**pids));
+		(*pids)[(*n)++] = (pid_t)v;
+		p = *end ? end + 1 : end;
+		if (*end && !*p)
+			return -1;
+	}
+	return *n ? 0 : -1;
+}
+
+static bool parse_uint(const char *s, unsigned *out, unsigned min)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (!*s || *end || v < min || v > (1u << 30))
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+static void parse_options(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "buffer-size", required_argument, NULL, 'b' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "classifier", required_argument, NULL, 'C' },
+		{ "compress-level", required_argument, NULL, 'z' },
+		{ "chunk-kb", required_argument, NULL, 'K' },
+		{ "duration", required_argument, NULL, 'D' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	unsigned level = DEFAULT_LEVEL;
+	char *end;
+	int c;
+
+	*o = (struct opts){ .output = "trace.dat", .buffer_kb = DEFAULT_BUFFER_KB,
+			    .chunk_kb = DEFAULT_CHUNK_KB, .classifier = "auto" };
+	/* "+": stop at CMD, whose options are its own. */
+	while ((c = getopt_long(argc, argv, "+o:b:p:z:qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->output = optarg; break;
+		case 'q': o->quiet = true; break;
+		case 'v': o->verbose = true; break;
+		case 'h': exit(mm_show_help("record", usage));
+		case 'b':
+			if (!parse_uint(optarg, &o->buffer_kb, 4))
+				mm_usage_exit("record", usage);
+			break;
+		case 'K':
+			if (!parse_uint(optarg, &o->chunk_kb, 4))
+				mm_usage_exit("record", usage);
+			break;
+		case 'z':
+			if (!parse_uint(optarg, &level, 1) || level > 22)
+				mm_usage_exit("record", usage);
+			break;
+		case 'p':
+			if (mm_record_parse_pids(optarg, &o->pids, &o->nr_pids) < 0)
+				mm_usage_exit("record", usage);
+			break;
+		case 'C':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "kprobe") &&
+			    strcmp(optarg, "tracepoint"))
+				mm_usage_exit("record", usage);
+			o->classifier = optarg;
+			break;
+		case 'D':
+			o->duration = strtod(optarg, &end);
+			if (*end || o->duration <= 0)
+				mm_usage_exit("record", usage);
+			break;
+		default:
+			mm_usage_exit("record", usage);
+		}
+	}
+	o->level = (int)level;
+	if (optind < argc)
+		o->argv = argv + optind;
+	/* Exactly one of CMD and -p; --duration only makes sense with -p. */
+	if (!o->argv == !o->nr_pids || (o->argv && o->duration > 0))
+		mm_usage_exit("record", usage);
+}
+
+/* SIGINT/SIGTERM/SIGCHLD: handled, blocked except inside ppoll(). */
+static void signals_setup(struct rec *r)
+{
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+	/* No SA_NOCLDSTOP: it would also silence the ptrace stops we wait for. */
+	struct sigaction sc = { .sa_handler = on_child };
+	sigset_t block;
+
+	sig_count = 0;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &r->oldmask);
+	r->waitmask = r->oldmask;
+	sigdelset(&r->waitmask, SIGINT);
+	sigdelset(&r->waitmask, SIGTERM);
+	sigdelset(&r->waitmask, SIGCHLD);
+	sigaction(SIGINT, &sa, &r->old_int);
+	sigaction(SIGTERM, &sa, &r->old_term);
+	sigaction(SIGCHLD, &sc, &r->old_chld);
+	r->signals_set = true;
+}
+
+static void signals_restore(struct rec *r)
+{
+	if (!r->signals_set)
+		return;
+	sigaction(SIGINT, &r->old_int, NULL);
+	sigaction(SIGTERM, &r->old_term, NULL);
+	sigaction(SIGCHLD, &r->old_chld, NULL);
+	sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
+	r->signals_set = false;
+}
+
+/* The one place a recording's resources are released, whatever happened. */
+static void cleanup(struct rec *r)
+{
+	mm_target_free(r->target);
+	r->target = NULL;
+	mm_drain_free(r->drain);      /* its files keep the instance busy */
+	r->drain = NULL;
+	mm_tracing_destroy(r->inst);  /* before the probes it may use */
+	r->inst = NULL;
+	if (r->probes)
+		mm_probes_destroy(r->group);
+	r->probes = false;
+	if (r->out.w) {
+		mm_writer_abort(r->out.w);
+		pthread_mutex_destroy(&r->out.lock);
+		if (!r->keep_file)
+			unlink(r->opt.output);
+	}
+	r->out.w = NULL;
+	mm_evlist_free(&r->ev);
+	free(r->probe_text);
+	r->probe_text = NULL;
+	free(r->opt.pids);
+	r->opt.pids = NULL;
+	signals_restore(r);
+	live = NULL;
+}
+
+static void cleanup_at_exit(void)
+{
+	if (live)
+		cleanup(live);
+}
+
+static void notice_missing(struct rec *r)
+{
+	char *list = mm_strdup(r->ev.missing), *save = NULL;
+
+	for (char *e = strtok_r(list, ",", &save); e; e = strtok_r(NULL, ",", &save))
+		fprintf(stderr, "memmon record: event %s not on this kernel, skipped\n", e);
+	free(list);
+}
+
+/* Events, and the kprobe classifier where asked for and possible. */
+static int choose_events(struct rec *r)
+{
+	bool kprobes = mm_probes_kprobes_available();
+
+	mm_evlist_build(&r->ev);
+	if (!r->opt.quiet)
+		notice_missing(r);
+	r->classifier = "tracepoint";
+	if (!strcmp(r->opt.classifier, "tracepoint") ||
+	    (!strcmp(r->opt.classifier, "auto") && !kprobes))
+		return 0;
+	r->classifier = "kprobe";
+	r->probes = true;
+	return mm_probes_create(r->group, &r->ev, &r->probe_text);
+}
+
+static int check_pids(struct rec *r)
+{
+	for (size_t i = 0; i < r->opt.nr_pids; i++)
+		if (kill(r->opt.pids[i], 0) < 0 && errno == ESRCH)
+			return mm_error("no process with pid %d", (int)r->opt.pids[i]);
+	return 0;
+}
+
+/* MACHINE's command and pids values. */
+static void describe(struct rec *r, char *cmd, size_t cmdlen, char *pids, size_t pidslen)
+{
+	size_t n = 0, m = 0;
+
+	cmd[0] = pids[0] = '\0';
+	if (!r->opt.argv)
+		n += snprintf(cmd, cmdlen, "-p ");
+	for (char **a = r->opt.argv; a && *a && n < cmdlen; a++)
+		n += snprintf(cmd + n, cmdlen - n, "%s%s", a == r->opt.argv ? "" : " ", *a);
+	for (size_t i = 0; i < r->opt.nr_pids && m < pidslen; i++)
+		m += snprintf(pids + m, pidslen - m, "%s%d", i ? "," : "", (int)r->opt.pids[i]);
+	if (!r->opt.argv && n < cmdlen)
+		snprintf(cmd + n, cmdlen - n, "%s", pids);
+}
+
+static int write_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
+{
+	char cmd[4096], pids[1024];
+	struct mm_machine_info mi = {
+		.command = cmd, .pids = pids, .classifier = r->classifier,
+		.missing = r->ev.missing, .buffer_kb = r->opt.buffer_kb,
+		.nr_cpus = nr_cpus, .subbuf_size = subbuf, .start_mono_ns = mm_mono_ns(),
+	};
+
+	describe(r, cmd, sizeof(cmd), pids, sizeof(pids));
+	if (mm_machine_write(r->out.w, &mi, &r->ev) < 0)
+		return -1;
+	if (r->probe_text && mm_writer_section(r->out.w, MM_SECTION_PROBES, NULL, 0,
+					       r->probe_text, strlen(r->probe_text)) < 0)
+		return -1;
+	return mm_snapshot_system(&r->out, MM_PHASE_START);
+}
+
+/* Steps up to armed tracing (the target, if any, still held). */
+static int arm(struct rec *r)
+{
+	unsigned nr_cpus = (unsigned)get_nprocs_conf();
+	size_t subbuf;
+
+	snprintf(r->name, sizeof(r->name), MM_INSTANCE_PREFIX "%d", (int)getpid());
+	snprintf(r->group, sizeof(r->group), MM_GROUP_PREFIX "%d", (int)getpid());
+	if (mm_stale_remove(false, NULL, NULL) < 0 || check_pids(r) < 0)
+		return -1;
+	r->out.w = mm_writer_open(r->opt.output, r->opt.level);
+	if (!r->out.w)
+		return -1;
+	pthread_mutex_init(&r->out.lock, NULL);
+	r->inst = mm_tracing_create(r->name, r->opt.buffer_kb);
+	if (!r->inst || choose_events(r) < 0)
+		return -1;
+	if (r->opt.argv) {
+		r->target = mm_target_spawn(r->opt.argv);
+		if (!r->target)
+			return -1;
+		r->opt.pids = mm_malloc(sizeof(pid_t));
+		r->opt.pids[0] = mm_target_pid(r->target);
+		r->opt.nr_pids = 1;
+	}
+	subbuf = mm_tracing_subbuf_size(r->inst);
+	if (mm_tracing_set_pids(r->inst, r->opt.pids, r->opt.nr_pids) < 0 ||
+	    mm_evlist_enable(r->inst, &r->ev) < 0 ||
+	    write_header(r, nr_cpus, subbuf) < 0)
+		return -1;
+	for (size_t i = 0; !r->opt.argv && i < r->opt.nr_pids; i++)
+		if (mm_snapshot_process(&r->out, r->opt.pids[i], MM_PHASE_START) < 0)
+			return -1;
+	r->drain = mm_drain_start(r->inst, nr_cpus, subbuf, (size_t)r->opt.chunk_kb * 1024,
+				  &r->out, pthread_self());
+	if (!r->drain)
+		return -1;
+	return mm_tracing_on(r->inst, true);
+}
+
+static int stop_check(void *ctx, int *signo)
+{
+	struct rec *r = ctx;
+
+	if (mm_drain_failed(r->drain) || sig_count > 1)
+		return 2;
+	if (sig_count == 1 && !r->forwarded) {
+		r->forwarded = true;
+		*signo = sig_last;
+		return sig_from_tty ? 0 : 1;
+	}
+	return 0;
+}
+
+static bool any_alive(struct rec *r)
+{
+	for (size_t i = 0; i < r->opt.nr_pids; i++)
+		if (kill(r->opt.pids[i], 0) == 0 || errno == EPERM)
+			return true;
+	return false;
+}
+
+/* -p: until a signal, --duration, or every process gone (checked twice a
+ * second: the one periodic wake-up of a recording, and a cheap one). */
+static int wait_pids(struct rec *r)
+{
+	uint64_t end = r->opt.duration > 0 ? mm_mono_ns() + (uint64_t)(r->opt.duration * 1e9) : 0;
+
+	while (!sig_count && !mm_drain_failed(r->drain) && any_alive(r)) {
+		uint64_t now = mm_mono_ns(), left = 500000000ull;
+		struct timespec ts;
+
+		if (end && now >= end)
+			break;
+		if (end && end - now < left)
+			left = end - now;
+		ts = (struct timespec){ .tv_sec = left / 1000000000ull, .tv_nsec = left % 1000000000ull };
+		ppoll(NULL, 0, &ts, &r->waitmask);
+	}
+	return 0;
+}
+
+/* Run (CMD) or wait (-p); returns the exit status record will have. */
+static int run(struct rec *r)
+{
+	int status = MM_EXIT_FAIL, ret;
+
+	if (!r->target)
+		return wait_pids(r);
+	if (mm_target_release(r->target, &status) < 0)
+		return -status;         /* exec failed: nothing worth keeping */
+	r->keep_file = true;
+	ret = mm_target_wait(r->target, &r->out, &r->waitmask, stop_check, r);
+	if (ret == MM_TARGET_STOPPED)
+		return 128 + (sig_last ? sig_last : SIGTERM);
+	return ret < 0 ? -MM_EXIT_FAIL : ret;
+}
+
+static int finish(struct rec *r, uint64_t t0)
+{
+	struct mm_drain_totals tot = { 0 };
+	struct mm_writer_stats ws;
+	double secs = (double)(mm_mono_ns() - t0) / 1e9;
+
+	if (mm_tracing_on(r->inst, false) < 0)
+		return -1;
+	for (size_t i = 0; !r->target && i < r->opt.nr_pids; i++)
+		if (mm_snapshot_process(&r->out, r->opt.pids[i], MM_PHASE_END) < 0)
+			return -1;
+	if (mm_snapshot_system(&r->out, MM_PHASE_END) < 0 || mm_drain_stop(r->drain, &tot) < 0)
+		return -1;
+	mm_writer_get_stats(r->out.w, &ws);
+	if (mm_writer_close(r->out.w) < 0) {
+		r->out.w = NULL;
+		return -1;
+	}
+	r->out.w = NULL;
+	if (r->opt.quiet)
+		return 0;
+	fprintf(stderr, "memmon record: %llu events (%llu lost) in %.3f s, written to %s "
+		"(%llu KB, %.1f B/event)\n", (unsigned long long)tot.events,
+		(unsigned long long)tot.lost, secs, r->opt.output,
+		(unsigned long long)(ws.file_bytes + 1023) / 1024,
+		tot.events ? (double)ws.file_bytes / tot.events : 0.0);
+	if (tot.lost)
+		fprintf(stderr, "hint: use -b to enlarge the per-CPU buffer (now %u KB)\n",
+			r->opt.buffer_kb);
+	return 0;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	static bool registered;
+	struct rec r = { 0 };
+	int status = MM_EXIT_FAIL;
+	bool ok = false;
+	uint64_t t0;
+
+	parse_options(argc, argv, &r.opt);
+	if (mm_tracing_check() < 0)
+		goto out;
+	live = &r;
+	if (!registered && atexit(cleanup_at_exit) == 0)
+		registered = true;
+	signals_setup(&r);
+	if (arm(&r) < 0)
+		goto out;
+	if (r.opt.verbose)
+		fprintf(stderr, "memmon record: instance %s, classifier %s, %u KB per cpu\n",
+			r.name, r.classifier, r.opt.buffer_kb);
+	t0 = mm_mono_ns();
+	status = run(&r);
+	if (status < 0) {
+		status = -status;
+		goto out;
+	}
+	r.keep_file = true;
+	if (finish(&r, t0) < 0) {
+		status = MM_EXIT_FAIL;
+		goto out;
+	}
+	ok = true;
+out:
+	if (!ok)
+		mm_error_print("record");
+	cleanup(&r);
+	return status;
+}

@@ -1,0 +1,117 @@
+/*
+ * record/events.c - the events a recording enables, as found on this kernel.
+ *
+ * plugins/eventset.c says what memmon wants; kernels differ (page_fault_user
+ * is x86 only, syscalls come and go), so each event is looked up in tracefs
+ * and the absent ones are collected for a notice and for MACHINE's
+ * missing_events instead of failing the recording.
+ *
+ * Enabling goes through the instance's set_event file, opened once, one
+ * "system:event" per write(): that is 1 open for the whole set where the
+ * per-event "enable" files would cost an open/write/close (and a path walk)
+ * each, which is most of record's fixed start-up cost.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <tracefs.h>
+
+#include "memmon.h"
+#include "plugins/eventset.h"
+#include "record/record.h"
+
+bool mm_event_exists(const char *system, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/events/%s/%s/format", mm_tracing_dir(), system, name);
+	return access(path, F_OK) == 0;
+}
+
+void mm_evlist_add(struct mm_evlist *l, const char *system, const char *name)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->ev = mm_realloc(l->ev, l->cap * sizeof(*l->ev));
+	}
+	snprintf(l->ev[l->n].system, sizeof(l->ev[l->n].system), "%s", system);
+	snprintf(l->ev[l->n].name, sizeof(l->ev[l->n].name), "%s", name);
+	l->n++;
+}
+
+static void add_missing(struct mm_evlist *l, const char *system, const char *name)
+{
+	size_t old = strlen(l->missing);
+	size_t need = old + strlen(system) + strlen(name) + 3;
+
+	l->missing = mm_realloc(l->missing, need);
+	snprintf(l->missing + old, need - old, "%s%s:%s", old ? "," : "", system, name);
+}
+
+static void add_if_exists(struct mm_evlist *l, const char *system, const char *name)
+{
+	if (mm_event_exists(system, name))
+		mm_evlist_add(l, system, name);
+	else
+		add_missing(l, system, name);
+}
+
+void mm_evlist_build(struct mm_evlist *l)
+{
+	char name[64];
+
+	memset(l, 0, sizeof(*l));
+	l->missing = mm_strdup("");
+	for (size_t i = 0; i < mm_event_set_len; i++)
+		add_if_exists(l, mm_event_set[i].system, mm_event_set[i].name);
+	for (size_t i = 0; i < mm_traced_syscalls_len; i++) {
+		snprintf(name, sizeof(name), "sys_enter_%s", mm_traced_syscalls[i]);
+		add_if_exists(l, "syscalls", name);
+		snprintf(name, sizeof(name), "sys_exit_%s", mm_traced_syscalls[i]);
+		add_if_exists(l, "syscalls", name);
+	}
+}
+
+void mm_evlist_free(struct mm_evlist *l)
+{
+	free(l->ev);
+	free(l->missing);
+	memset(l, 0, sizeof(*l));
+}
+
+int mm_evlist_enable(struct tracefs_instance *inst, const struct mm_evlist *l)
+{
+	char *path = tracefs_instance_get_file(inst, "set_event");
+	char line[160];
+	int fd = -1, ret = -1;
+
+	if (!path) {
+		mm_error_errno("cannot find set_event of instance '%s'",
+			       tracefs_instance_get_name(inst));
+		goto out;
+	}
+	/* No O_TRUNC: truncating set_event disables everything first. */
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		mm_error_errno("cannot open '%s'", path);
+		goto out;
+	}
+	/* The kernel parses one event per write(), so write them one by one. */
+	for (size_t i = 0; i < l->n; i++) {
+		int len = snprintf(line, sizeof(line), "%s:%s\n", l->ev[i].system, l->ev[i].name);
+		if (write(fd, line, len) != len) {
+			mm_error_errno("cannot enable event '%s:%s'", l->ev[i].system, l->ev[i].name);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	tracefs_put_tracing_file(path);
+	return ret;
+}

@@ -1,0 +1,66 @@
+/*
+ * record/snapshot.c - /proc snapshots into the trace file.
+ *
+ * The report rebuilds address spaces by replaying syscalls on top of a maps
+ * snapshot, and shows Vm* lines and zone state at start and end, so record
+ * copies these /proc files verbatim as SNAPSHOT sections.  Each is dated
+ * with CLOCK_MONOTONIC, which the instance's "mono" trace clock matches.
+ * A process can exit between the decision to snapshot it and the read:
+ * that is not an error, there is simply no snapshot.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "memmon.h"
+#include "record/record.h"
+
+uint64_t mm_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Copy PATH into a snapshot; MISSING_OK for files of a vanishing process. */
+static int take(struct mm_out *o, const char *path, uint32_t pid,
+		enum mm_snapshot_kind kind, enum mm_snapshot_phase phase,
+		uint64_t ts, bool missing_ok)
+{
+	size_t len = 0;
+	char *text = mm_read_file(path, &len);
+	int ret;
+
+	if (!text)
+		return missing_ok && (errno == ENOENT || errno == ESRCH) ? 0 : -1;
+	pthread_mutex_lock(&o->lock);
+	ret = mm_writer_snapshot(o->w, pid, kind, phase, ts, text, len);
+	pthread_mutex_unlock(&o->lock);
+	free(text);
+	return ret;
+}
+
+int mm_snapshot_system(struct mm_out *o, enum mm_snapshot_phase phase)
+{
+	uint64_t ts = mm_mono_ns();
+
+	if (take(o, "/proc/meminfo", 0, MM_SNAP_MEMINFO, phase, ts, false) < 0 ||
+	    take(o, "/proc/zoneinfo", 0, MM_SNAP_ZONEINFO, phase, ts, true) < 0 ||
+	    take(o, "/proc/buddyinfo", 0, MM_SNAP_BUDDYINFO, phase, ts, true) < 0)
+		return -1;
+	return 0;
+}
+
+int mm_snapshot_process(struct mm_out *o, pid_t pid, enum mm_snapshot_phase phase)
+{
+	uint64_t ts = mm_mono_ns();
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	if (take(o, path, (uint32_t)pid, MM_SNAP_MAPS, phase, ts, true) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	return take(o, path, (uint32_t)pid, MM_SNAP_STATUS, phase, ts, true);
+}

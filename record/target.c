@@ -1,0 +1,323 @@
+/*
+ * record/target.c - the command `memmon record -- CMD` traces.
+ *
+ * CMD must be traced from its first instruction, exec included, but its pid
+ * is only known after fork and the kernel's pid filter needs it.  So the
+ * child is forked first and holds on a pipe; record writes its pid to the
+ * instance, arms tracing and only then lets it exec.  An exec failure comes
+ * back through a close-on-exec pipe (the errno; EOF means exec worked).
+ *
+ * Issue 3 needs /proc/PID/maps and status right after each exec and right
+ * before each exit, moments only ptrace can catch: the child is seized
+ * (PTRACE_SEIZE, no stop) with exec/exit/fork/clone events, and the main
+ * thread's waitpid() loop snapshots at those stops and otherwise lets every
+ * task run on, signals re-injected, until CMD itself has exited.  Tasks that
+ * outlive CMD (daemons it started) are detached, not killed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include "memmon.h"
+#include "record/record.h"
+
+#define PTRACE_OPTIONS (PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_TRACEFORK | \
+			PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL)
+
+struct mm_target {
+	pid_t pid;            /* CMD */
+	int go_fd;            /* write end: one byte lets the child exec */
+	int err_fd;           /* read end: the child's errno if exec failed */
+	char *name;           /* argv[0], for messages */
+	bool released;
+	bool reaped;
+	int status;           /* exit code or 128+signal, once reaped */
+	pid_t *tasks;         /* every task under ptrace, CMD included */
+	size_t nr_tasks, cap_tasks;
+};
+
+static void task_add(struct mm_target *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->nr_tasks; i++)
+		if (t->tasks[i] == pid)
+			return;
+	if (t->nr_tasks == t->cap_tasks) {
+		t->cap_tasks = t->cap_tasks ? 2 * t->cap_tasks : 16;
+		t->tasks = mm_realloc(t->tasks, t->cap_tasks * sizeof(*t->tasks));
+	}
+	t->tasks[t->nr_tasks++] = pid;
+}
+
+static void task_del(struct mm_target *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->nr_tasks; i++)
+		if (t->tasks[i] == pid) {
+			t->tasks[i] = t->tasks[--t->nr_tasks];
+			return;
+		}
+}
+
+/* In the child: wait for the go byte, then exec.  Never returns. */
+static void __attribute__((noreturn)) child(int go, int err, char **argv)
+{
+	sigset_t none;
+	char c = 0;
+	int e;
+
+	/* The parent blocks signals it waits for; CMD must not inherit that. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	while (read(go, &c, 1) < 0 && errno == EINTR)
+		;
+	/* EOF instead of the byte: record gave up before arming. */
+	if (c != 'x')
+		_exit(127);
+	execvp(argv[0], argv);
+	e = errno;
+	if (write(err, &e, sizeof(e)) != sizeof(e))
+		e = ENOEXEC;
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+struct mm_target *mm_target_spawn(char **argv)
+{
+	struct mm_target *t = mm_calloc(1, sizeof(*t));
+	int go[2] = { -1, -1 }, err[2] = { -1, -1 };
+
+	t->name = mm_strdup(argv[0]);
+	t->go_fd = t->err_fd = -1;
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		mm_error_errno("cannot create a pipe");
+		goto fail;
+	}
+	t->pid = fork();
+	if (t->pid < 0) {
+		mm_error_errno("cannot fork");
+		goto fail;
+	}
+	if (t->pid == 0) {
+		child(go[0], err[1], argv);
+	}
+	t->go_fd = go[1];
+	t->err_fd = err[0];
+	close(go[0]);
+	close(err[1]);
+	go[1] = err[0] = go[0] = err[1] = -1;
+	task_add(t, t->pid);
+	if (ptrace(PTRACE_SEIZE, t->pid, 0, PTRACE_OPTIONS) < 0) {
+		mm_error_errno("cannot trace the command (ptrace)");
+		goto fail;
+	}
+	return t;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (go[i] >= 0)
+			close(go[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	mm_target_free(t);
+	return NULL;
+}
+
+pid_t mm_target_pid(const struct mm_target *t)
+{
+	return t->pid;
+}
+
+static int status_code(int st)
+{
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/* Wait for PID to be gone, letting it through any ptrace stop. */
+static void reap(struct mm_target *t)
+{
+	int st;
+
+	while (!t->reaped) {
+		pid_t p = waitpid(t->pid, &st, __WALL);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0) {
+			t->reaped = true;
+			break;
+		}
+		if (WIFSTOPPED(st)) {
+			ptrace(PTRACE_CONT, p, 0, 0);
+			continue;
+		}
+		t->status = status_code(st);
+		t->reaped = true;
+	}
+	task_del(t, t->pid);
+}
+
+int mm_target_release(struct mm_target *t, int *status)
+{
+	ssize_t n;
+	int e = 0;
+
+	if (write(t->go_fd, "x", 1) != 1)
+		return mm_error_errno("cannot start '%s'", t->name);
+	close(t->go_fd);
+	t->go_fd = -1;
+	t->released = true;
+	do
+		n = read(t->err_fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(t->err_fd);
+	t->err_fd = -1;
+	if (n != sizeof(e))
+		return 0;
+	reap(t);
+	*status = t->status;
+	errno = e;
+	return mm_error_errno("cannot run '%s'", t->name);
+}
+
+/* Is PID a thread-group leader (a process rather than a thread)? */
+static bool is_leader(pid_t pid)
+{
+	char path[64], *text, *p;
+	bool ret = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	text = mm_read_file(path, NULL);
+	p = text ? strstr(text, "\nTgid:") : NULL;
+	if (p)
+		ret = strtol(p + 6, NULL, 10) == pid;
+	free(text);
+	return ret;
+}
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* One ptrace stop of PID: take what it is for, then let PID go on. */
+static int on_stop(struct mm_target *t, struct mm_out *o, pid_t pid, int st)
+{
+	int sig = WSTOPSIG(st), event = st >> 16, ret = 0;
+	unsigned long msg = 0;
+
+	switch (event) {
+	case PTRACE_EVENT_EXEC:
+		ret = mm_snapshot_process(o, pid, MM_PHASE_EXEC);
+		break;
+	case PTRACE_EVENT_EXIT:
+		if (is_leader(pid))
+			ret = mm_snapshot_process(o, pid, MM_PHASE_END);
+		break;
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_CLONE:
+		if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) == 0)
+			task_add(t, (pid_t)msg);
+		break;
+	case PTRACE_EVENT_STOP:
+		task_add(t, pid);
+		/* Group-stop (job control): stay stopped, but stay traceable. */
+		if (is_stop_signal(sig)) {
+			ptrace(PTRACE_LISTEN, pid, 0, 0);
+			return 0;
+		}
+		break;
+	case 0:
+		/* Signal-delivery-stop: deliver the signal after all. */
+		ptrace(PTRACE_CONT, pid, 0, sig);
+		return 0;
+	}
+	ptrace(PTRACE_CONT, pid, 0, 0);
+	return ret;
+}
+
+/* Detach TASK, which may be running: stop it first (PTRACE_INTERRUPT). */
+static void detach_one(pid_t pid)
+{
+	int st;
+
+	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0)
+		return;
+	for (;;) {
+		pid_t p = waitpid(pid, &st, __WALL);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0 || !WIFSTOPPED(st))
+			return;
+		/* A signal on its way in is handed back, not swallowed. */
+		int sig = (st >> 16) == 0 ? WSTOPSIG(st) : 0;
+		if (ptrace(PTRACE_DETACH, pid, 0, sig) == 0 || errno == ESRCH)
+			return;
+	}
+}
+
+static void detach_all(struct mm_target *t)
+{
+	while (t->nr_tasks) {
+		pid_t pid = t->tasks[--t->nr_tasks];
+		if (pid != t->pid || !t->reaped)
+			detach_one(pid);
+	}
+}
+
+int mm_target_wait(struct mm_target *t, struct mm_out *o, const sigset_t *waitmask,
+		   mm_target_stop_fn stop, void *ctx)
+{
+	int st, signo = 0;
+
+	while (!t->reaped) {
+		pid_t pid = waitpid(-1, &st, __WALL | WNOHANG);
+
+		if (pid < 0 && errno != EINTR)
+			return mm_error_errno("waitpid failed");
+		if (pid > 0 && WIFSTOPPED(st)) {
+			if (on_stop(t, o, pid, st) < 0)
+				return -1;
+		} else if (pid > 0) {
+			task_del(t, pid);
+			if (pid == t->pid) {
+				t->status = status_code(st);
+				t->reaped = true;
+			}
+		}
+		if (pid != 0)
+			continue;
+		switch (stop(ctx, &signo)) {
+		case 1:
+			kill(t->pid, signo);
+			break;
+		case 2:
+			return MM_TARGET_STOPPED;
+		}
+		/* Sleep with SIGCHLD/SIGINT/SIGTERM unblocked: no lost wake-up. */
+		ppoll(NULL, 0, NULL, waitmask);
+	}
+	detach_all(t);
+	return t->status;
+}
+
+void mm_target_free(struct mm_target *t)
+{
+	if (!t)
+		return;
+	if (t->go_fd >= 0)
+		close(t->go_fd);        /* a held child sees EOF and exits */
+	if (t->err_fd >= 0)
+		close(t->err_fd);
+	if (t->pid > 0 && !t->released)
+		reap(t);
+	if (t->pid > 0)
+		detach_all(t);
+	free(t->tasks);
+	free(t->name);
+	free(t);
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Checks that the report of a stored recording (tests/data/golden/small.dat, anon-touch 4) is byte-for-byte tests/data/golden/small.out, read as an unprivileged user, and that memmon info counts the same events.
+set -u
+. "$(dirname "$0")/lib.sh"
+G=$MEMMON_TOP/tests/data/golden
+mm_tmp
+if [ ! -f "$G/small.dat" ] || [ ! -f "$G/small.out" ]; then
+	fail golden-report "expected $G/small.dat and small.out, got none"; exit 0
+fi
+cp "$G/small.dat" "$T/small.dat"; chmod 644 "$T/small.dat"
+cd "$T" || exit 1
+# The report needs no privilege: run it as nobody when we are root.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	who=nobody
+else
+	as_user() { "$@"; }
+	who=$(id -un)
+fi
+as_user "$MEMMON" report small.dat >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc = 0 ] && cmp -s "$G/small.out" "$T/out"; then
+	ok golden-report
+else
+	fail golden-report "expected exit 0 and tests/data/golden/small.out as $who, got exit $rc, $(diff "$G/small.out" "$T/out" | grep -c '^[<>]') differing lines: $(diff "$G/small.out" "$T/out" | grep '^[<>]' | head -4 | paste -sd'|') $(show "$T/err" 2)"
+fi
+check golden-stderr "no stderr" "$( [ -s "$T/err" ] && echo "stderr: $(show "$T/err" 2)" || echo "no stderr")"
+
+# the recording is anon-touch 4: its four faults are in the stored log
+n=$(grep -cE '^[0-9]+: anon page @[0-9a-f]+ \(W\)$' "$G/small.out")
+check golden-content "at least 4 anon W fault lines and 'munmap(R, 16384) = 0'" \
+	"$( [ "$n" -ge 4 ] && echo "at least 4" || echo "$n") anon W fault lines and '$(grep -oE 'munmap\([0-9a-f]+, 16384\) = 0' "$G/small.out" | sed -E 's/\([0-9a-f]+,/(R,/' | head -1)'"
+
+# memmon info counts the events the summary counts
+total=$(sed -n 's/^events: \([0-9]*\) .*/\1/p' "$G/small.out")
+as_user "$MEMMON" info small.dat >"$T/info" 2>&1
+rc=$?
+got=$(grep -iE '^ *events?\b' "$T/info" | grep -oE '\b[0-9]+\b' | head -1)
+if [ "$rc" = 0 ] && [ -n "$total" ] && [ "$got" = "$total" ]; then
+	ok golden-info
+else
+	fail golden-info "expected exit 0 and an events line with $total (the summary's count), got exit $rc, events ${got:-none}: $(show "$T/info" 6)"
+fi
+exit 0

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Checks fault attribution across fork and threads: parent and child each take exactly K anon W faults in their own region under their own pid (same address, different mm), the fork/exit_group/exit lines; 4 threads take exactly K faults each under their tid.
+set -u
+. "$(dirname "$0")/lib.sh"
+TESTS="fork-program fork-line fork-child-faults fork-parent-faults fork-child-exit
+threads-program threads-created threads-faults threads-no-cross"
+need_root_tracefs $TESTS
+mm_tmp
+
+# ---- fork
+K=16
+record "$T/f" "$(prog forker)" $K
+pp=$(fact "$T/f.out" parent); cp=$(fact "$T/f.out" child '^parent=')
+cr=$(fact "$T/f.out" region '^child='); pr=$(fact "$T/f.out" region '^parent=')
+if [ "$rec_rc $rep_rc" != "0 0" ] || [ -z "$cp" ] || [ "$(fact "$T/f.out" child '^child=')" != "$cp" ] ||
+   [ "$(fact "$T/f.out" status)" != 7 ]; then
+	fail fork-program "expected exit 0, report 0, child=C ... and parent=P child=C ... status=7, got $rec_rc $rep_rc '$(show "$T/f.out")' (stderr: $(show "$T/f.err"))"
+else
+	ok fork-program
+	rep=$T/f.rep
+	lf=$(lineno "$rep" "$pp: fork child $cp")
+	first_child=$(grep -n "^$cp: " "$rep" | head -1 | cut -d: -f1)
+	if [ "$(count "$rep" "$pp: fork child $cp")" = 1 ] && [ "$lf" -lt "${first_child:-0}" ]; then
+		ok fork-line
+	else
+		fail fork-line "expected one line '$pp: fork child $cp' before the child's first line, got $(count "$rep" "$pp: fork child $cp") such lines (line $lf), child's first line ${first_child:-none}: $(sed -n "${first_child:-1}p" "$rep")"
+	fi
+	ce=$(d2h $(( $(h2d "$cr") + K * 4096 ))); pe=$(d2h $(( $(h2d "$pr") + K * 4096 )))
+	check fork-child-faults "$K anon W by $cp on $K pages" \
+		"$(faults "$rep" "$cp" "$cr" "$ce" | awk '$3 == "anon" && $5 == "W"' | wc -l) anon W by $cp on $(faults "$rep" "$cp" "$cr" "$ce" | pages_of | wc -l) pages$(n=$(faults "$rep" "$cp" "$cr" "$ce" | wc -l); [ "$n" != $K ] && echo " ($n faults in all)")"
+	# the parent maps its own region after the fork (often at the same
+	# address as the child's): its faults there are its own
+	check fork-parent-faults "$K anon W by $pp on $K pages" \
+		"$(faults "$rep" "$pp" "$pr" "$pe" | awk '$3 == "anon" && $5 == "W"' | wc -l) anon W by $pp on $(faults "$rep" "$pp" "$pr" "$pe" | pages_of | wc -l) pages$(n=$(faults "$rep" "$pp" "$pr" "$pe" | wc -l); [ "$n" != $K ] && echo " ($n faults in all)")"
+	le=$(lineno "$rep" "$cp: exit_group(7)"); lx=$(lineno "$rep" "$cp: exit")
+	last_child=$(grep -n "^$cp: " "$rep" | tail -1 | cut -d: -f1)
+	if [ "$le" -gt 0 ] && [ "$lx" -gt "$le" ] && [ "$lx" = "${last_child:-0}" ]; then
+		ok fork-child-exit
+	else
+		fail fork-child-exit "expected '$cp: exit_group(7)' then '$cp: exit' as the child's last line, got exit_group at line $le, exit at line $lx, child's last line: $(sed -n "${last_child:-1}p" "$rep")"
+	fi
+fi
+
+# ---- threads
+K=32
+record "$T/t" "$(prog threads)" $K
+pid=$(fact "$T/t.out" pid)
+if [ "$rec_rc $rep_rc" != "0 0" ] || [ "$(grep -c '^thread=' "$T/t.out")" != 4 ]; then
+	fail threads-program "expected exit 0, report 0 and 4 thread= lines, got $rec_rc $rep_rc '$(show "$T/t.out" 5)' (stderr: $(show "$T/t.err"))"
+	exit 0
+fi
+ok threads-program
+rep=$T/t.rep
+want_c=""; got_c=""; want_f=""; got_f=""; want_x=""; got_x=""
+while read -r line; do
+	tid=$(echo "$line" | tr ' ' '\n' | sed -n 's/^tid=//p')
+	reg=$(echo "$line" | tr ' ' '\n' | sed -n 's/^region=//p')
+	end=$(d2h $(( $(h2d "$reg") + K * 4096 )))
+	# "PID: fork child TID", or "thread TID" for a task sharing the mm
+	want_c+="$tid,"
+	grep -qxE "$pid: (fork (child|thread)|thread) $tid" "$rep" && got_c+="$tid," || got_c+="no line for $tid,"
+	faults "$rep" "" "$reg" "$end" >"$T/tf"
+	want_f+="$tid $K anon W on $K pages,"
+	got_f+="$tid $(awk -v t="$tid" '$2 == t && $3 == "anon" && $5 == "W"' "$T/tf" | wc -l) anon W on $(awk -v t="$tid" '$2 == t' "$T/tf" | pages_of | wc -l) pages,"
+	want_x+="$tid 0,"
+	got_x+="$tid $(awk -v t="$tid" '$2 != t' "$T/tf" | wc -l),"
+done < <(grep '^thread=' "$T/t.out")
+check threads-created "${want_c%,}" "${got_c%,}"
+check threads-faults "${want_f%,}" "${got_f%,}"
+check threads-no-cross "faults by other tasks in each thread's region: ${want_x%,}" "faults by other tasks in each thread's region: ${got_x%,}"
+exit 0

@@ -1,0 +1,743 @@
+/*
+ * tests/unit/test-decoder.c - plugins/: raw records in, memmon events out.
+ *
+ * The tep handle is built from this machine's real format files saved in
+ * tests/data/formats/ (plus hand-written kprobe formats for group
+ * memmon_123), the way report builds it from a trace file.  Records are
+ * byte arrays laid out with the offsets written literally from those format
+ * files, so a decoder that found a field at the wrong place fails here.
+ * Each test feeds a small story and asserts the exact events emitted: the
+ * classifier's rules, kprobe mode, syscall pairing, the hold queue's
+ * ordering and limits, and hostile records.
+ *
+ * MEMMON_BENCH=N also times N fault records through the decoder.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <time.h>
+#include <event-parse.h>
+
+#include "harness.h"
+#include "memmon.h"
+#include "plugins/decoder.h"
+#include "report/log.h"
+#include "report/summary.h"
+
+/* ---- the tep handle from saved formats ---- */
+
+static char *data_path(const char *rel)
+{
+	static char path[1024];
+	const char *top = getenv("MEMMON_TOP");
+	if ((size_t)snprintf(path, sizeof(path), "%s/tests/data/formats/%s",
+			     top ? top : ".", rel) >= sizeof(path))
+		abort();
+	return path;
+}
+
+static void load_system(struct tep_handle *tep, const char *sys)
+{
+	DIR *d = opendir(data_path(sys));
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char rel[512];
+		size_t len;
+		if ((size_t)snprintf(rel, sizeof(rel), "%s/%s", sys, de->d_name) >= sizeof(rel))
+			continue;
+		char *text = mm_read_file(data_path(rel), &len);
+		if (text && tep_parse_event(tep, text, len, sys))
+			fprintf(stderr, "cannot parse %s\n", rel);
+		free(text);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* KPROBE: also load the memmon_123 probe formats. */
+static struct tep_handle *make_tep(bool kprobe)
+{
+	static const char *const systems[] = {
+		"exceptions", "kmem", "filemap", "sched", "task", "syscalls",
+	};
+	struct tep_handle *tep = tep_alloc();
+	size_t len;
+	tep_set_long_size(tep, 8);
+	tep_set_page_size(tep, 4096);
+	tep_set_file_bigendian(tep, TEP_LITTLE_ENDIAN);
+	char *hp = mm_read_file(data_path("header_page"), &len);
+	if (!hp || tep_parse_header_page(tep, hp, len, 8))
+		fprintf(stderr, "cannot parse header_page\n");
+	free(hp);
+	for (size_t i = 0; i < sizeof(systems) / sizeof(systems[0]); i++)
+		load_system(tep, systems[i]);
+	if (kprobe)
+		load_system(tep, "memmon_123");
+	return tep;
+}
+
+static int id_of(struct tep_handle *tep, const char *sys, const char *name)
+{
+	struct tep_event *e = tep_find_event_by_name(tep, sys, name);
+	return e ? e->id : -1;
+}
+
+/* ---- a decoder whose sink keeps copies of the events ---- */
+
+#define MAX_OUT 200000
+struct out {
+	size_t n;
+	struct mm_event ev[MAX_OUT];
+};
+static struct out out;
+
+static void keep(void *ctx, const struct mm_event *ev)
+{
+	(void)ctx;
+	if (out.n < MAX_OUT)
+		out.ev[out.n] = *ev;
+	out.n++;
+}
+
+struct fixture {
+	struct tep_handle *tep;
+	struct mm_decoder *d;
+	uint64_t ts;
+};
+
+static void setup(struct fixture *f, bool kprobe)
+{
+	out.n = 0;
+	f->tep = make_tep(kprobe);
+	f->d = mm_decoder_new(f->tep, keep, NULL);
+	f->ts = 1000000000ull;
+	if (!f->d)
+		FAILF("mm_decoder_new: %s", mm_error_msg());
+}
+
+static void teardown(struct fixture *f)
+{
+	mm_decoder_free(f->d);
+	tep_free(f->tep);
+}
+
+/* ---- records, offsets as in tests/data/formats ---- */
+
+static void put(uint8_t *b, int off, int size, uint64_t v)
+{
+	memcpy(b + off, &v, size);       /* little-endian host, like the files */
+}
+
+static void feed(struct fixture *f, uint8_t *data, int size)
+{
+	struct tep_record rec = { 0 };
+	rec.ts = f->ts += 1000;
+	rec.data = data;
+	rec.size = size;
+	rec.cpu = 1;
+	mm_decoder_feed(f->d, &rec);
+}
+
+static void head(uint8_t *b, struct fixture *f, const char *sys, const char *name, int pid)
+{
+	int id = id_of(f->tep, sys, name);
+	if (id < 0)
+		FAILF("no format for %s:%s", sys, name);
+	put(b, 0, 2, (uint64_t)id);
+	put(b, 4, 4, (uint32_t)pid);
+}
+
+static void fault(struct fixture *f, int pid, uint64_t addr, uint32_t ec)
+{
+	uint8_t b[32] = { 0 };
+	head(b, f, "exceptions", "page_fault_user", pid);
+	put(b, 8, 8, addr);
+	put(b, 16, 8, 0x401000);
+	put(b, 24, 8, ec);
+	feed(f, b, sizeof(b));
+}
+
+static void rss(struct fixture *f, int pid, uint32_t mm, int curr, int member, int64_t bytes)
+{
+	uint8_t b[32] = { 0 };
+	head(b, f, "kmem", "rss_stat", pid);
+	put(b, 8, 4, mm);
+	put(b, 12, 4, (uint32_t)curr);
+	put(b, 16, 4, (uint32_t)member);
+	put(b, 24, 8, (uint64_t)bytes);
+	feed(f, b, sizeof(b));
+}
+
+static void filemap(struct fixture *f, int pid, uint64_t ino, uint64_t index)
+{
+	uint8_t b[32] = { 0 };
+	head(b, f, "filemap", "mm_filemap_fault", pid);
+	put(b, 8, 8, ino);
+	put(b, 16, 4, (8u << 20) | 1);
+	put(b, 24, 8, index);
+	feed(f, b, sizeof(b));
+}
+
+static void sys_enter(struct fixture *f, int pid, const char *name, int nargs, const uint64_t *args)
+{
+	uint8_t b[64] = { 0 };
+	char ev[64];
+	snprintf(ev, sizeof(ev), "sys_enter_%s", name);
+	head(b, f, "syscalls", ev, pid);
+	for (int i = 0; i < nargs; i++)
+		put(b, 16 + 8 * i, 8, args[i]);
+	feed(f, b, sizeof(b));        /* the real size is 16 + 8 * the event's args */
+}
+
+static void sys_exit(struct fixture *f, int pid, const char *name, int64_t ret)
+{
+	uint8_t b[24] = { 0 };
+	char ev[64];
+	snprintf(ev, sizeof(ev), "sys_exit_%s", name);
+	head(b, f, "syscalls", ev, pid);
+	put(b, 16, 8, (uint64_t)ret);
+	feed(f, b, sizeof(b));
+}
+
+/* sched_process_fork: __data_loc strings after the 24 fixed bytes. */
+static void fork_ev(struct fixture *f, int parent, int child)
+{
+	uint8_t b[40] = { 0 };
+	head(b, f, "sched", "sched_process_fork", parent);
+	put(b, 8, 4, (5u << 16) | 24);      /* parent_comm "prog" at 24 */
+	put(b, 12, 4, (uint32_t)parent);
+	put(b, 16, 4, (5u << 16) | 29);     /* child_comm "kid!" at 29 */
+	put(b, 20, 4, (uint32_t)child);
+	memcpy(b + 24, "prog\0kid!", 10);
+	feed(f, b, sizeof(b));
+}
+
+static void kprobe(struct fixture *f, int pid, const char *event)
+{
+	uint8_t b[16] = { 0 };
+	head(b, f, "memmon_123", event, pid);
+	put(b, 8, 8, 0xffffffff81234567ull);
+	feed(f, b, sizeof(b));
+}
+
+#define PF_R   (MM_PF_USER)
+#define PF_W   (MM_PF_USER | MM_PF_WRITE)
+#define PF_X   (MM_PF_USER | MM_PF_INSTR)
+#define PF_PW  (MM_PF_USER | MM_PF_WRITE | MM_PF_PROT)
+#define ANON   MM_RSS_ANON
+#define FILEP  MM_RSS_FILE
+#define SWAPE  MM_RSS_SWAPENTS
+
+/* The class of the first emitted fault. */
+static const struct mm_event *first(enum mm_event_kind kind)
+{
+	size_t n = out.n < MAX_OUT ? out.n : MAX_OUT;
+	for (size_t i = 0; i < n; i++)
+		if (out.ev[i].kind == kind)
+			return &out.ev[i];
+	FAILF("no event of kind %d among %zu", kind, out.n);
+}
+
+static void finish(struct fixture *f)
+{
+	mm_decoder_finish(f->d);
+}
+
+/* ---- classifier, tracepoint mode ---- */
+
+TEST(anon_write)
+{
+	struct fixture f;
+	setup(&f, false);
+	rss(&f, 100, 7, 1, ANON, 0);           /* before: the counter's value */
+	fault(&f, 100, 0x7f12b7d8f000, PF_W);
+	rss(&f, 100, 7, 1, ANON, 4096);
+	CHECK_EQ(out.n, 1);                    /* the rss before; the fault waits */
+	fault(&f, 100, 0x7f12b7d90000, PF_W);  /* the next fault settles it */
+	CHECK_EQ(out.n, 3);
+	const struct mm_event *e = &out.ev[1];
+	CHECK_EQ(e->kind, MM_EV_FAULT);
+	CHECK_EQ(e->pid, 100);
+	CHECK_EQ(e->fault.addr, 0x7f12b7d8f000);
+	CHECK_EQ(e->fault.ip, 0x401000);
+	CHECK_EQ(e->fault.error_code, PF_W);
+	CHECK_EQ(e->fault.class, MM_FAULT_ANON);
+	CHECK_EQ(e->fault.access, MM_ACCESS_W);
+	CHECK_EQ(out.ev[2].kind, MM_EV_RSS);
+	CHECK_EQ(out.ev[2].rss.bytes, 4096);
+	CHECK_EQ(out.ev[2].rss.member, MM_RSS_ANON);
+	CHECK_EQ(out.ev[2].rss.mm_id, 7);
+	CHECK(out.ev[2].rss.curr);
+	finish(&f);
+	CHECK_EQ(out.n, 4);
+	CHECK_EQ(mm_decoder_counts(f.d)->faults[MM_FAULT_ANON][MM_ACCESS_W], 2);
+	CHECK_STR(mm_decoder_classifier(f.d), "tracepoint");
+	CHECK_STR(mm_decoder_missing(f.d), "");
+	teardown(&f);
+}
+
+TEST(file_read)
+{
+	struct fixture f;
+	setup(&f, false);
+	rss(&f, 100, 7, 1, FILEP, 8192);
+	fault(&f, 100, 0x55d0c0a2a000, PF_R);
+	filemap(&f, 100, 1234, 5);
+	rss(&f, 100, 7, 1, FILEP, 12288);
+	finish(&f);
+	CHECK_EQ(out.n, 4);
+	CHECK_EQ(out.ev[1].fault.class, MM_FAULT_FILE);
+	CHECK_EQ(out.ev[1].fault.access, MM_ACCESS_R);
+	const struct mm_event *fm = &out.ev[2];
+	CHECK_EQ(fm->kind, MM_EV_FILEMAP);
+	CHECK_EQ(fm->filemap.ino, 1234);
+	CHECK_EQ(fm->filemap.dev, (8u << 20) | 1);
+	CHECK_EQ(fm->filemap.index, 5);
+	CHECK_EQ(fm->filemap.last_index, 5);
+	CHECK(!fm->filemap.map_pages);
+	teardown(&f);
+}
+
+TEST(cow_filemap_then_anon)
+{
+	struct fixture f;
+	setup(&f, false);
+	rss(&f, 100, 7, 1, ANON, 40960);
+	fault(&f, 100, 0x55d0c0a2b000, PF_W);
+	filemap(&f, 100, 1234, 6);
+	rss(&f, 100, 7, 1, ANON, 45056);
+	finish(&f);
+	CHECK_EQ(first(MM_EV_FAULT)->fault.class, MM_FAULT_COW);
+	CHECK_EQ(first(MM_EV_FAULT)->fault.access, MM_ACCESS_W);
+	teardown(&f);
+}
+
+TEST(cow_anon_up_file_down)
+{
+	struct fixture f;
+	setup(&f, false);
+	rss(&f, 100, 7, 1, ANON, 40960);
+	rss(&f, 100, 7, 1, FILEP, 8192);
+	fault(&f, 100, 0x55d0c0a2b000, PF_PW);
+	rss(&f, 100, 7, 1, FILEP, 4096);
+	rss(&f, 100, 7, 1, ANON, 45056);
+	finish(&f);
+	CHECK_EQ(first(MM_EV_FAULT)->fault.class, MM_FAULT_COW);
+	teardown(&f);
+}
+
+TEST(swap_in)
+{
+	struct fixture f;
+	setup(&f, false);
+	rss(&f, 100, 7, 1, SWAPE, 8192);
+	rss(&f, 100, 7, 1, ANON, 4096);
+	fault(&f, 100, 0x7f0000000000, PF_R);
+	rss(&f, 100, 7, 1, SWAPE, 4096);
+	rss(&f, 100, 7, 1, ANON, 8192);
+	finish(&f);
+	CHECK_EQ(first(MM_EV_FAULT)->fault.class, MM_FAULT_SWAP);
+	teardown(&f);
+}
+
+TEST(zero_page_read_is_anon)
+{
+	struct fixture f;
+	setup(&f, false);
+	fault(&f, 100, 0x7f0000001000, PF_R);
+	fault(&f, 100, 0x7f0000002000, PF_R);
+	CHECK_EQ(out.n, 1);
+	CHECK_EQ(out.ev[0].fault.class, MM_FAULT_ANON);
+	CHECK_EQ(out.ev[0].fault.access, MM_ACCESS_R);
+	teardown(&f);
+}
+
+TEST(present_write_after_fork_is_cow)
+{
+	struct fixture f;
+	setup(&f, false);
+	fork_ev(&f, 100, 101);
+	fault(&f, 101, 0x7f0000001000, PF_PW);     /* child writes a shared page */
+	fault(&f, 100, 0x7f0000001000, PF_PW);     /* so does the parent */
+	finish(&f);
+	CHECK_EQ(out.n, 3);
+	CHECK_EQ(out.ev[0].kind, MM_EV_FORK);
+	CHECK_EQ(out.ev[0].pid, 100);
+	CHECK_EQ(out.ev[0].proc.child_pid, 101);
+	CHECK_STR(out.ev[0].proc.comm, "kid!");
+	CHECK(!out.ev[0].proc.is_thread);
+	CHECK_EQ(out.ev[1].pid, 101);
+	CHECK_EQ(out.ev[1].tgid, 101);
+	CHECK_EQ(out.ev[1].fault.class, MM_FAULT_COW);
+	CHECK_EQ(out.ev[2].fault.class, MM_FAULT_COW);
+	teardown(&f);
+}
+
+TEST(present_write_without_fork_is_other)
+{
+	struct fixture f;
+	setup(&f, false);
+	fault(&f, 100, 0x7f0000001000, PF_PW);
+	fault(&f, 100, 0x7f0000002000, PF_X);
+	finish(&f);
+	CHECK_EQ(out.n, 2);
+	CHECK_EQ(out.ev[0].fault.class, MM_FAULT_OTHER);
+	CHECK_EQ(out.ev[0].fault.access, MM_ACCESS_W);
+	CHECK_EQ(out.ev[1].fault.access, MM_ACCESS_X);
+	CHECK_EQ(out.ev[1].fault.class, MM_FAULT_ANON);
+	teardown(&f);
+}
+
+TEST(other_task_rss_is_not_evidence)
+{
+	struct fixture f;
+	setup(&f, false);
+	rss(&f, 100, 7, 1, ANON, 0);
+	fault(&f, 100, 0x7f0000001000, PF_PW);
+	rss(&f, 200, 7, 1, ANON, 4096);    /* another task */
+	rss(&f, 100, 9, 0, ANON, 4096);    /* not its own mm (curr=0) */
+	finish(&f);
+	CHECK_EQ(first(MM_EV_FAULT)->fault.class, MM_FAULT_OTHER);
+	teardown(&f);
+}
+
+/* ---- kprobe mode ---- */
+
+TEST(kprobe_classes)
+{
+	struct fixture f;
+	setup(&f, true);
+	CHECK_STR(mm_decoder_classifier(f.d), "kprobe");
+	fault(&f, 100, 0x1000, PF_R);
+	kprobe(&f, 100, "file");
+	fault(&f, 100, 0x2000, PF_PW);
+	kprobe(&f, 100, "wp");
+	fault(&f, 100, 0x3000, PF_W);
+	kprobe(&f, 100, "anon");
+	fault(&f, 100, 0x4000, PF_R);
+	kprobe(&f, 100, "swap");
+	fault(&f, 100, 0x5000, PF_W);
+	kprobe(&f, 100, "cow");
+	CHECK_EQ(out.n, 5);                /* a probe event settles at once */
+	static const uint8_t want[] = {
+		MM_FAULT_FILE, MM_FAULT_COW, MM_FAULT_ANON, MM_FAULT_SWAP, MM_FAULT_COW,
+	};
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ(out.ev[i].fault.class, want[i]);
+	finish(&f);
+	CHECK_EQ(out.n, 5);
+	CHECK_EQ(mm_decoder_counts(f.d)->by_kind[MM_EV_FAULT], 5);
+	teardown(&f);
+}
+
+TEST(kprobe_of_other_task_ignored)
+{
+	struct fixture f;
+	setup(&f, true);
+	fault(&f, 100, 0x1000, PF_PW);
+	kprobe(&f, 200, "anon");
+	CHECK_EQ(out.n, 0);
+	finish(&f);
+	CHECK_EQ(out.ev[0].fault.class, MM_FAULT_OTHER);
+	teardown(&f);
+}
+
+/* ---- syscalls ---- */
+
+TEST(mmap_pairing)
+{
+	struct fixture f;
+	setup(&f, false);
+	const uint64_t a[6] = { 0, 139264, 3, 0x22, (uint64_t)-1, 0 };
+	sys_enter(&f, 789, "mmap", 6, a);
+	CHECK_EQ(out.n, 0);
+	sys_exit(&f, 789, "mmap", 0x7f12b7d8f000);
+	CHECK_EQ(out.n, 1);
+	const struct mm_syscall *s = &out.ev[0].sys;
+	CHECK_EQ(out.ev[0].kind, MM_EV_SYSCALL);
+	CHECK_EQ(s->nr, MM_SYS_MMAP);
+	CHECK(s->has_ret);
+	CHECK_EQ(s->ret, 0x7f12b7d8f000);
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ(s->args[i], a[i]);
+	CHECK_EQ(s->exit_ts, out.ev[0].ts + 1000);
+	teardown(&f);
+}
+
+TEST(mmap_enomem)
+{
+	struct fixture f;
+	setup(&f, false);
+	const uint64_t a[6] = { 0, 1ull << 30, 3, 0x22, (uint64_t)-1, 0 };
+	sys_enter(&f, 789, "mmap", 6, a);
+	sys_exit(&f, 789, "mmap", -12);
+	CHECK_EQ(out.n, 1);
+	CHECK_EQ(out.ev[0].sys.ret, -12);
+	CHECK(out.ev[0].sys.has_ret);
+	teardown(&f);
+}
+
+TEST(exit_group_without_exit)
+{
+	struct fixture f;
+	setup(&f, false);
+	const uint64_t code = 3;
+	sys_enter(&f, 789, "exit_group", 1, &code);
+	CHECK_EQ(out.n, 1);
+	CHECK_EQ(out.ev[0].sys.nr, MM_SYS_EXIT_GROUP);
+	CHECK_EQ(out.ev[0].sys.args[0], 3);
+	CHECK(!out.ev[0].sys.has_ret);
+	finish(&f);
+	CHECK_EQ(mm_decoder_counts(f.d)->unresolved_syscalls, 0);
+	teardown(&f);
+}
+
+TEST(lost_exit_abandoned_by_next_entry)
+{
+	struct fixture f;
+	setup(&f, false);
+	const uint64_t a[2] = { 0x7f0000000000, 8192 };
+	sys_enter(&f, 789, "munmap", 2, a);
+	sys_enter(&f, 789, "munmap", 2, a);
+	sys_exit(&f, 789, "munmap", 0);
+	CHECK_EQ(out.n, 2);
+	CHECK(!out.ev[0].sys.has_ret);
+	CHECK(out.ev[1].sys.has_ret);
+	CHECK_EQ(mm_decoder_counts(f.d)->unresolved_syscalls, 1);
+	sys_exit(&f, 789, "munmap", 0);        /* orphan exit: dropped */
+	CHECK_EQ(out.n, 2);
+	teardown(&f);
+}
+
+TEST(clone_thread_completed_by_fork_event)
+{
+	struct fixture f;
+	setup(&f, false);
+	const uint64_t flags = 0x3d0f00;      /* glibc pthread_create: VM|...|THREAD|... */
+	sys_enter(&f, 100, "clone", 1, &flags);
+	fork_ev(&f, 100, 102);
+	CHECK_EQ(out.n, 2);                   /* no need to wait for clone's exit */
+	CHECK_EQ(out.ev[0].sys.ret, 102);
+	CHECK(out.ev[1].proc.is_thread);
+	sys_exit(&f, 100, "clone", 102);
+	sys_exit(&f, 102, "clone", 0);        /* the child's return: no entry */
+	fault(&f, 102, 0x1000, PF_R);
+	finish(&f);
+	CHECK_EQ(out.n, 3);
+	CHECK_EQ(out.ev[2].tgid, 100);
+	teardown(&f);
+}
+
+/* ---- the hold queue ---- */
+
+TEST(held_fault_keeps_its_place)
+{
+	struct fixture f;
+	setup(&f, false);
+	const uint64_t a[2] = { 0x7f0000000000, 8192 };
+	fault(&f, 100, 0x1000, PF_W);          /* A, held */
+	sys_enter(&f, 200, "munmap", 2, a);    /* B */
+	sys_exit(&f, 200, "munmap", 0);
+	CHECK_EQ(out.n, 0);                    /* B waits behind A */
+	fault(&f, 100, 0x2000, PF_W);          /* settles A */
+	CHECK_EQ(out.n, 2);
+	CHECK_EQ(out.ev[0].pid, 100);
+	CHECK_EQ(out.ev[0].kind, MM_EV_FAULT);
+	CHECK_EQ(out.ev[1].pid, 200);
+	CHECK_EQ(out.ev[1].kind, MM_EV_SYSCALL);
+	teardown(&f);
+}
+
+TEST(hold_timeout)
+{
+	struct fixture f;
+	setup(&f, false);
+	fault(&f, 100, 0x1000, PF_R);
+	f.ts += MM_DECODER_HOLD_NS;            /* B's event comes 1 s later */
+	rss(&f, 200, 9, 1, ANON, 4096);
+	CHECK_EQ(out.n, 2);
+	CHECK_EQ(out.ev[0].pid, 100);
+	CHECK_EQ(out.ev[0].fault.class, MM_FAULT_ANON);
+	CHECK_EQ(mm_decoder_counts(f.d)->forced, 1);
+	teardown(&f);
+}
+
+TEST(hold_limit)
+{
+	struct fixture f;
+	setup(&f, false);
+	fault(&f, 100, 0x1000, PF_R);
+	for (int i = 0; i < MM_DECODER_MAX_HELD + 10; i++)
+		rss(&f, 200, 9, 0, ANON, 4096 * i);
+	CHECK_EQ(mm_decoder_counts(f.d)->forced, 1);
+	CHECK_EQ(out.n, MM_DECODER_MAX_HELD + 11);
+	CHECK_EQ(out.ev[0].pid, 100);
+	CHECK_EQ(out.ev[1].rss.bytes, 0);
+	CHECK_EQ(out.ev[MM_DECODER_MAX_HELD + 10].rss.bytes, 4096 * (MM_DECODER_MAX_HELD + 9));
+	teardown(&f);
+}
+
+/* ---- hostile records ---- */
+
+TEST(malformed_records_skipped)
+{
+	struct fixture f;
+	setup(&f, false);
+	uint8_t b[64] = { 0 };
+	head(b, &f, "exceptions", "page_fault_user", 100);
+	feed(&f, b, 31);                       /* one byte short of error_code */
+	feed(&f, b, 1);                        /* not even a common_type */
+	head(b, &f, "syscalls", "sys_enter_mmap", 100);
+	feed(&f, b, 40);
+	put(b, 0, 2, 65000);                   /* an id no format has */
+	feed(&f, b, sizeof(b));
+	CHECK_EQ(out.n, 0);
+	CHECK_EQ(mm_decoder_counts(f.d)->malformed, 3);
+	CHECK_EQ(mm_decoder_counts(f.d)->unknown, 1);
+	CHECK_EQ(mm_decoder_counts(f.d)->records, 4);
+	teardown(&f);
+}
+
+TEST(data_loc_outside_record)
+{
+	struct fixture f;
+	setup(&f, false);
+	uint8_t b[40] = { 0 };
+	head(b, &f, "sched", "sched_process_fork", 100);
+	put(b, 16, 4, (200u << 16) | 30);      /* child_comm runs far past the end */
+	put(b, 20, 4, 101);
+	feed(&f, b, sizeof(b));
+	put(b, 16, 4, (4u << 16) | 0xfff0);    /* starts past the end */
+	feed(&f, b, sizeof(b));
+	CHECK_EQ(out.n, 2);
+	CHECK_STR(out.ev[0].proc.comm, "");
+	CHECK_STR(out.ev[1].proc.comm, "");
+	teardown(&f);
+}
+
+TEST(process_events)
+{
+	struct fixture f;
+	setup(&f, false);
+	uint8_t b[64] = { 0 };
+	head(b, &f, "sched", "sched_process_exec", 101);
+	put(b, 8, 4, (13u << 16) | 20);
+	put(b, 12, 4, 101);
+	put(b, 16, 4, 101);
+	memcpy(b + 20, "/usr/bin/ls", 12);
+	feed(&f, b, 33);
+	memset(b, 0, sizeof(b));
+	head(b, &f, "task", "task_rename", 101);
+	put(b, 8, 4, 101);
+	memcpy(b + 12, "bash", 5);
+	memcpy(b + 28, "ls", 3);
+	feed(&f, b, 48);
+	memset(b, 0, sizeof(b));
+	head(b, &f, "sched", "sched_process_exit", 101);
+	memcpy(b + 8, "ls", 3);
+	put(b, 24, 4, 101);
+	feed(&f, b, 40);
+	CHECK_EQ(out.n, 3);
+	CHECK_EQ(out.ev[0].kind, MM_EV_EXEC);
+	CHECK_STR(out.ev[0].proc.path, "/usr/bin/ls");
+	CHECK_STR(out.ev[0].proc.comm, "ls");
+	CHECK_EQ(out.ev[1].kind, MM_EV_RENAME);
+	CHECK_STR(out.ev[1].proc.old_comm, "bash");
+	CHECK_STR(out.ev[1].proc.comm, "ls");
+	CHECK_EQ(out.ev[2].kind, MM_EV_EXIT);
+	CHECK_EQ(out.ev[2].pid, 101);
+	teardown(&f);
+}
+
+TEST(missing_events_listed)
+{
+	struct tep_handle *tep = tep_alloc();
+	out.n = 0;
+	struct mm_decoder *d = mm_decoder_new(tep, keep, NULL);
+	CHECK(d);
+	const char *m = mm_decoder_missing(d);
+	CHECK(!strncmp(m, "exceptions:page_fault_user,kmem:rss_stat,", 41));
+	CHECK(strstr(m, ",syscalls:mmap,"));
+	CHECK(!strstr(m, "fsync"));
+	mm_decoder_free(d);
+	tep_free(tep);
+}
+
+/* ---- speed (MEMMON_BENCH=N) ---- */
+
+/* report's sink: summary counts + the log line, to /dev/null */
+struct pipeline {
+	struct mm_log *log;
+	struct mm_summary sum;
+};
+
+static void to_log(void *ctx, const struct mm_event *ev)
+{
+	struct pipeline *p = ctx;
+	mm_summary_add(&p->sum, ev);
+	mm_log_event(p->log, ev);
+}
+
+static void bench(void)
+{
+	const char *n_env = getenv("MEMMON_BENCH");
+	if (!n_env)
+		return;
+	long n = atol(n_env);
+	struct fixture f;
+	struct pipeline pl = { .log = mm_log_new(open("/dev/null", O_WRONLY), 0) };
+	setup(&f, false);
+	mm_decoder_free(f.d);
+	f.d = mm_decoder_new(f.tep, to_log, &pl);
+	uint8_t b[32] = { 0 };
+	head(b, &f, "exceptions", "page_fault_user", 100);
+	put(b, 24, 8, PF_W);
+	struct tep_record rec = { .data = b, .size = sizeof(b) };
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n; i++) {
+		put(b, 8, 8, 0x7f0000000000ull + ((uint64_t)i << 12));
+		rec.ts = 1000 + (uint64_t)i * 100;
+		mm_decoder_feed(f.d, &rec);
+	}
+	mm_decoder_finish(f.d);
+	int fd = pl.log->fd;
+	mm_log_close(pl.log);
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("# decoder+log: %ld faults in %.3f s = %.2f M events/s (%" PRIu64 " emitted)\n",
+	       n, s, n / s / 1e6, pl.sum.by_kind[MM_EV_FAULT]);
+	teardown(&f);
+}
+
+int main(void)
+{
+	RUN(anon_write);
+	RUN(file_read);
+	RUN(cow_filemap_then_anon);
+	RUN(cow_anon_up_file_down);
+	RUN(swap_in);
+	RUN(zero_page_read_is_anon);
+	RUN(present_write_after_fork_is_cow);
+	RUN(present_write_without_fork_is_other);
+	RUN(other_task_rss_is_not_evidence);
+	RUN(kprobe_classes);
+	RUN(kprobe_of_other_task_ignored);
+	RUN(mmap_pairing);
+	RUN(mmap_enomem);
+	RUN(exit_group_without_exit);
+	RUN(lost_exit_abandoned_by_next_entry);
+	RUN(clone_thread_completed_by_fork_event);
+	RUN(held_fault_keeps_its_place);
+	RUN(hold_timeout);
+	RUN(hold_limit);
+	RUN(malformed_records_skipped);
+	RUN(data_loc_outside_record);
+	RUN(process_events);
+	RUN(missing_events_listed);
+	bench();
+	return t_done();
+}
