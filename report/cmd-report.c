@@ -93,7 +93,8 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 	};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+i:tq", longopts, NULL)) != -1) {
+	opterr = 0;                      /* our own message, in memmon's form */
+	while ((c = getopt_long(argc, argv, "+:i:tq", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': o->file = optarg; break;
 		case 't': o->log_flags |= MM_LOG_TIMESTAMPS; break;
@@ -107,7 +108,14 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 			}
 			break;
 		case OPT_HELP: return mm_show_help("report", usage) == MM_EXIT_OK ? DONE_OK : MM_EXIT_FAIL;
-		default: mm_usage_exit("report", usage);
+		case ':':
+			mm_error("option '%s' needs a value", argv[optind - 1]);
+			mm_error_print("report");
+			mm_usage_exit("report", usage);
+		default:
+			mm_error("unknown option '%s'", argv[optind - 1]);
+			mm_error_print("report");
+			mm_usage_exit("report", usage);
 		}
 	}
 	if (optind < argc)

@@ -56,9 +56,10 @@ while read -r line; do
 	tid=$(echo "$line" | tr ' ' '\n' | sed -n 's/^tid=//p')
 	reg=$(echo "$line" | tr ' ' '\n' | sed -n 's/^region=//p')
 	end=$(d2h $(( $(h2d "$reg") + K * 4096 )))
-	# "PID: fork child TID", or "thread TID" for a task sharing the mm
-	want_c+="$tid,"
-	grep -qxE "$pid: (fork (child|thread)|thread) $tid" "$rep" && got_c+="$tid," || got_c+="no line for $tid,"
+	# design.md: "PID: fork child CHILD (thread CHILD when it shares the
+	# mm)": a pthread (glibc 2.36 makes them with clone3) is "PID: thread TID"
+	want_c+="$pid: thread $tid,"
+	got_c+="$(grep -E "^$pid: (fork child|thread|fork thread) $tid$" "$rep" | head -1 | grep . || echo "no line for $tid"),"
 	faults "$rep" "" "$reg" "$end" >"$T/tf"
 	want_f+="$tid $K anon W on $K pages,"
 	got_f+="$tid $(awk -v t="$tid" '$2 == t && $3 == "anon" && $5 == "W"' "$T/tf" | wc -l) anon W on $(awk -v t="$tid" '$2 == t' "$T/tf" | pages_of | wc -l) pages,"
