@@ -13,6 +13,9 @@ const struct mm_event_spec mm_event_set[] = {
 	{ "kmem",       "rss_stat",             false },
 	{ "filemap",    "mm_filemap_fault",     false },
 	{ "filemap",    "mm_filemap_map_pages", false },
+	/* task_newtask carries clone_flags: CLONE_THREAD tells a thread from a
+	 * process even when glibc uses clone3, whose flags are in user memory. */
+	{ "task",       "task_newtask",         false },
 	{ "sched",      "sched_process_fork",   false },
 	{ "sched",      "sched_process_exec",   false },
 	{ "sched",      "sched_process_exit",   false },

@@ -15,7 +15,8 @@
 
 #include "plugin.h"
 
-#define CLONE_THREAD_FLAG 0x00010000ull   /* CLONE_THREAD */
+#define CLONE_VM_FLAG     0x00000100ull
+#define CLONE_THREAD_FLAG 0x00010000ull
 
 enum { F_FORK_PARENT, F_FORK_COMM, F_FORK_CHILD };
 enum { F_EXEC_FILENAME, F_EXEC_PID, F_EXEC_OLD_PID };
@@ -33,21 +34,32 @@ static bool is_fork_syscall(uint8_t nr)
 	       nr == MM_SYS_VFORK;
 }
 
-/* Complete the parent's held fork-type syscall; true when it made a thread. */
-static bool complete_parent_syscall(struct mm_decoder *d, struct mm_task *t,
-				    int32_t child, uint64_t ts)
+/*
+ * The clone flags of the parent's held fork-type syscall, which this fork
+ * event completes (0: a plain fork, or no syscall seen).  clone3 passes its
+ * flags in memory the tracepoint does not show; glibc uses it for
+ * pthread_create and posix_spawn, both of which share the mm, so it counts
+ * as a thread (design: "thread CHILD when it shares the mm").
+ */
+static uint64_t complete_parent_syscall(struct mm_decoder *d, struct mm_task *t,
+					int32_t child, uint64_t ts)
 {
 	if (!t->sys_held)
-		return false;
+		return 0;
 	struct mm_event *e = mm_plugin_at(d, t->sys_seq);
 	if (!is_fork_syscall(e->sys.nr))
-		return false;
+		return 0;
 	e->sys.ret = child;
 	e->sys.has_ret = true;
 	e->sys.exit_ts = ts;
 	mm_plugin_release(d, t->sys_seq);
 	t->sys_held = false;
-	return e->sys.nr == MM_SYS_CLONE && (e->sys.args[0] & CLONE_THREAD_FLAG);
+	switch (e->sys.nr) {
+	case MM_SYS_CLONE:  return e->sys.args[0];
+	case MM_SYS_CLONE3: return CLONE_VM_FLAG | CLONE_THREAD_FLAG;
+	case MM_SYS_VFORK:  return CLONE_VM_FLAG;
+	default:            return 0;
+	}
 }
 
 /* A tid seen again is a new task: settle what the old one left held. */
@@ -67,15 +79,16 @@ static int on_fork(struct mm_decoder *d, const struct mm_plugin_slot *s,
 		ev->pid = (int32_t)mm_plugin_s64(d, data, s->f[F_FORK_PARENT]);
 	ev->kind = MM_EV_FORK;
 	ev->proc.child_pid = child;
-	ev->proc.is_thread = complete_parent_syscall(d, t, child, ev->ts);
+	uint64_t flags = complete_parent_syscall(d, t, child, ev->ts);
+	ev->proc.is_thread = (flags & CLONE_VM_FLAG) != 0;
 	mm_plugin_str(d, data, size, s->f[F_FORK_COMM], true, ev->proc.comm, sizeof(ev->proc.comm));
 	ev->proc.old_comm[0] = ev->proc.path[0] = '\0';
 
 	int32_t parent_tgid = t->tgid ? t->tgid : ev->pid;
 	struct mm_task *c = mm_idmap_get(&d->tasks, (uint32_t)child);
 	reset_task(d, c);
-	c->tgid = ev->proc.is_thread ? parent_tgid : child;
-	if (!ev->proc.is_thread) {
+	c->tgid = flags & CLONE_THREAD_FLAG ? parent_tgid : child;
+	if (!ev->proc.is_thread) {       /* a copy of the mm: pages now shared */
 		c->forked = true;
 		struct mm_task *parent = mm_idmap_get(&d->tasks, (uint32_t)parent_tgid);
 		parent->forked = true;

@@ -250,7 +250,8 @@ enum mm_pattern mm_region_pattern(const struct mm_region *r, uint64_t page_size,
 			*stride = st->stride;
 		return MM_PAT_STRIDED;
 	}
-	if (few)
+	/* a handful of scattered pages says "sparse", not "random" */
+	if (few || r->nr_touched < 4)
 		return MM_PAT_SPARSE;
 	return st->steps ? MM_PAT_RANDOM : MM_PAT_SEQUENTIAL;
 }
@@ -700,6 +701,7 @@ static int resize_in_place(struct mm_as *as, struct mm_as_proc *p, uint64_t end,
 		mm_pageset_remove(&r->resident, vpn(as, new_end), vpn(as, end));
 		mm_pageset_remove(&r->dirty, vpn(as, new_end), vpn(as, end));
 		mm_pageset_remove(&r->touched, vpn(as, new_end), vpn(as, end));
+		r->nr_touched = r->touched.count;
 	}
 	r->end = new_end;
 	return 0;

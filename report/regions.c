@@ -116,14 +116,21 @@ static void event_text(const struct mm_as *as, const struct mm_region_event *e,
 		snprintf(buf, len, "%s@%.6f", mm_region_how_name(e), rel_s(as, e->ts));
 }
 
+/* A buried region has freed its page sets and kept the counts; a live
+ * one (or one of a final map) still has its sets. */
+static bool has_sets(const struct mm_region *r)
+{
+	return mm_region_live(r) || r->ended.how == MM_HOW_EXIT;
+}
+
 static uint64_t region_touched(const struct mm_region *r)
 {
-	return mm_region_live(r) || r->ended.how == MM_HOW_EXIT ? r->touched.count : r->nr_touched;
+	return has_sets(r) ? r->touched.count : r->nr_touched;
 }
 
 static uint64_t region_resident(const struct mm_region *r)
 {
-	return r->resident.b || r->resident.count ? r->resident.count : r->nr_resident;
+	return has_sets(r) ? r->resident.count : r->nr_resident;
 }
 
 /* Every region of P (final map and history) in the chosen order. */

@@ -531,6 +531,38 @@ TEST(clone_thread_completed_by_fork_event)
 	teardown(&f);
 }
 
+TEST(clone3_shares_the_mm)
+{
+	struct fixture f;
+	setup(&f, false);
+	const uint64_t a[2] = { 0x7ffd0000, 88 };
+	sys_enter(&f, 100, "clone3", 2, a);
+	fork_ev(&f, 100, 103);
+	fault(&f, 103, 0x1000, PF_PW);        /* no fork partner: not cow */
+	finish(&f);
+	CHECK_EQ(out.n, 3);
+	CHECK_EQ(out.ev[0].sys.nr, MM_SYS_CLONE3);
+	CHECK_EQ(out.ev[0].sys.ret, 103);
+	CHECK(out.ev[1].proc.is_thread);
+	CHECK_EQ(out.ev[2].tgid, 100);
+	CHECK_EQ(out.ev[2].fault.class, MM_FAULT_OTHER);
+	teardown(&f);
+}
+
+TEST(plain_fork_syscall)
+{
+	struct fixture f;
+	setup(&f, false);
+	const uint64_t flags = 0x1200011;     /* glibc fork(): clone without CLONE_VM */
+	sys_enter(&f, 100, "clone", 1, &flags);
+	fork_ev(&f, 100, 104);
+	fault(&f, 100, 0x1000, PF_PW);         /* fault of the parent after return */
+	finish(&f);
+	CHECK(!out.ev[1].proc.is_thread);
+	CHECK_EQ(out.ev[2].fault.class, MM_FAULT_COW);
+	teardown(&f);
+}
+
 /* ---- the hold queue ---- */
 
 TEST(held_fault_keeps_its_place)
@@ -815,6 +847,8 @@ int main(void)
 	RUN(exit_group_without_exit);
 	RUN(lost_exit_abandoned_by_next_entry);
 	RUN(clone_thread_completed_by_fork_event);
+	RUN(clone3_shares_the_mm);
+	RUN(plain_fork_syscall);
 	RUN(held_fault_keeps_its_place);
 	RUN(hold_timeout);
 	RUN(hold_limit);
