@@ -60,6 +60,8 @@ struct mm_task {
 	int32_t tgid;            /* 0 while unknown */
 	bool forked;             /* (process entry) took part in a fork */
 	bool fault_held, sys_held;
+	bool have_clone_flags;   /* task_newtask told how this task was made */
+	uint64_t clone_flags;
 	uint64_t fault_seq, sys_seq;   /* their places in the hold queue */
 	struct mm_fault_evidence ev;
 };

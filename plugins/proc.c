@@ -2,8 +2,8 @@
  * plugins/proc.c - process life: sched_process_fork/exec/exit, task_rename.
  *
  * Besides the events themselves this keeps the per-task facts the other
- * plugins need: the tgid of a task (learned from fork, when the parent's
- * clone flags say thread or process, and from exec), and the per-process
+ * plugins need: the tgid of a task (learned from fork, when the clone flags
+ * say thread or process, and from exec), and the per-process
  * "took part in a fork" flag that lets the classifier call a silent write
  * fault on a present page cow.  A fork also completes the parent's held
  * clone/fork/vfork syscall (its result is the child's pid): a vfork parent
@@ -22,6 +22,7 @@ enum { F_FORK_PARENT, F_FORK_COMM, F_FORK_CHILD };
 enum { F_EXEC_FILENAME, F_EXEC_PID, F_EXEC_OLD_PID };
 enum { F_EXIT_PID };
 enum { F_RENAME_PID, F_RENAME_OLD, F_RENAME_NEW };
+enum { F_NEWTASK_PID, F_NEWTASK_FLAGS };
 
 struct mm_task *mm_plugin_process(struct mm_decoder *d, int32_t pid, struct mm_task *t)
 {
@@ -36,10 +37,10 @@ static bool is_fork_syscall(uint8_t nr)
 
 /*
  * The clone flags of the parent's held fork-type syscall, which this fork
- * event completes (0: a plain fork, or no syscall seen).  clone3 passes its
- * flags in memory the tracepoint does not show; glibc uses it for
- * pthread_create and posix_spawn, both of which share the mm, so it counts
- * as a thread (design: "thread CHILD when it shares the mm").
+ * event completes (0: a plain fork, or no syscall seen).  Only a fallback
+ * for traces without task_newtask: clone3 passes its flags in memory the
+ * tracepoint does not show; glibc uses it for pthread_create and
+ * posix_spawn, both of which share the mm, so it counts as a thread.
  */
 static uint64_t complete_parent_syscall(struct mm_decoder *d, struct mm_task *t,
 					int32_t child, uint64_t ts)
@@ -80,12 +81,14 @@ static int on_fork(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	ev->kind = MM_EV_FORK;
 	ev->proc.child_pid = child;
 	uint64_t flags = complete_parent_syscall(d, t, child, ev->ts);
+	struct mm_task *c = mm_idmap_get(&d->tasks, (uint32_t)child);
+	if (c->have_clone_flags)        /* task_newtask: the kernel's own word */
+		flags = c->clone_flags;
 	ev->proc.is_thread = (flags & CLONE_VM_FLAG) != 0;
 	mm_plugin_str(d, data, size, s->f[F_FORK_COMM], true, ev->proc.comm, sizeof(ev->proc.comm));
 	ev->proc.old_comm[0] = ev->proc.path[0] = '\0';
 
 	int32_t parent_tgid = t->tgid ? t->tgid : ev->pid;
-	struct mm_task *c = mm_idmap_get(&d->tasks, (uint32_t)child);
 	reset_task(d, c);
 	c->tgid = flags & CLONE_THREAD_FLAG ? parent_tgid : child;
 	if (!ev->proc.is_thread) {       /* a copy of the mm: pages now shared */
@@ -94,6 +97,23 @@ static int on_fork(struct mm_decoder *d, const struct mm_plugin_slot *s,
 		parent->forked = true;
 	}
 	return MM_PLUGIN_EMIT;
+}
+
+/*
+ * task_newtask comes just before sched_process_fork, in the parent, and
+ * carries the clone flags even for clone3: keep them on the child's entry
+ * for on_fork.  Not emitted.
+ */
+static int on_newtask(struct mm_decoder *d, const struct mm_plugin_slot *s,
+		      const uint8_t *data, uint32_t size, struct mm_task *t,
+		      struct mm_event *ev)
+{
+	(void)size; (void)t; (void)ev;
+	int32_t child = (int32_t)mm_plugin_s64(d, data, s->f[F_NEWTASK_PID]);
+	struct mm_task *c = mm_idmap_get(&d->tasks, (uint32_t)child);
+	c->clone_flags = mm_plugin_u64(d, data, s->f[F_NEWTASK_FLAGS]);
+	c->have_clone_flags = s->f[F_NEWTASK_FLAGS].size != 0;
+	return MM_PLUGIN_DROP;
 }
 
 static const char *base_name(const char *path)
@@ -168,6 +188,7 @@ static const struct proc_desc descs[] = {
 	{ "sched", "sched_process_exec", on_exec, { "filename", "pid", "old_pid" } },
 	{ "sched", "sched_process_exit", on_exit, { "pid" } },
 	{ "task",  "task_rename",        on_rename, { "pid", "oldcomm", "newcomm" } },
+	{ "task",  "task_newtask",       on_newtask, { "pid", "clone_flags" } },
 };
 
 int mm_plugin_proc_init(struct mm_decoder *d)

@@ -250,7 +250,10 @@ enum mm_pattern mm_region_pattern(const struct mm_region *r, uint64_t page_size,
 			*stride = st->stride;
 		return MM_PAT_STRIDED;
 	}
-	/* a handful of scattered pages says "sparse", not "random" */
+	/* a handful of pages: adjacent ones (or one) read as sequential,
+	 * scattered ones as sparse, never as "random" */
+	if (r->nr_touched < 4 && !few && st->seq == st->steps)
+		return MM_PAT_SEQUENTIAL;
 	if (few || r->nr_touched < 4)
 		return MM_PAT_SPARSE;
 	return st->steps ? MM_PAT_RANDOM : MM_PAT_SEQUENTIAL;
@@ -528,7 +531,8 @@ static void bury(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
 	if (as->hooks.region_end)
 		as->hooks.region_end(as->hooks_ctx, p, r);
 	r->nr_touched = r->touched.count;
-	r->nr_resident = r->resident.count;
+	if (!r->nr_resident)    /* cut() and merges count before moving pages */
+		r->nr_resident = r->resident.count;
 	mm_pageset_free(&r->touched);
 	mm_pageset_free(&r->resident);
 	mm_pageset_free(&r->dirty);
@@ -559,6 +563,7 @@ static struct mm_region *cut(struct mm_as *as, struct mm_as_proc *p, size_t i,
 {
 	struct mm_region *old = p->map[i];
 	map_remove_at(p, i);
+	old->nr_resident = old->resident.count;
 	if (old->start < lo) {
 		struct mm_region *l = region_piece(as, old, old->start, lo, by);
 		move_pages(as, l, old, l->start, l->end, 0);
@@ -609,6 +614,7 @@ static void merge_around(struct mm_as *as, struct mm_as_proc *p, uint64_t lo, ui
 			i++;
 			continue;
 		}
+		b->nr_resident = b->resident.count;
 		move_pages(as, a, b, b->start, b->end, 0);
 		a->end = b->end;
 		map_remove_at(p, i + 1);
@@ -1121,22 +1127,81 @@ static void add_diff(struct mm_as_proc *p, enum mm_diff_kind kind,
 		norm_text(got, d->got, sizeof(d->got));
 }
 
-/* Regions mapped from a file by fd get the path maps shows for them. */
+static bool name_unknown(const struct mm_region *r)
+{
+	return r->backing == MM_BACK_FILE && r->fd >= 0 && r->name && !strncmp(r->name, "fd ", 3);
+}
+
+static void take_name(struct mm_region *r, const char *name, const struct mm_region *from,
+		      const struct mm_maps_entry *e)
+{
+	r->name = name;
+	r->ino = from ? from->ino : e->ino;
+	r->dev_major = from ? from->dev_major : e->dev_major;
+	r->dev_minor = from ? from->dev_minor : e->dev_minor;
+}
+
+/* Regions mapped from a file by fd get the path maps shows for the same
+ * range at the same file offset. */
 static void learn_names(struct mm_as *as, struct mm_as_proc *p, const struct mm_maps *m)
 {
 	for (size_t i = 0, k = 0; i < p->nr_map; i++) {
 		struct mm_region *r = p->map[i];
-		if (r->backing != MM_BACK_FILE || r->fd < 0)
+		if (!name_unknown(r))
 			continue;
 		while (k < m->n && m->e[k].end <= r->start)
 			k++;
-		if (k < m->n && m->e[k].start <= r->start && m->e[k].name[0] == '/') {
-			r->name = intern(as, m->e[k].name);
-			r->ino = m->e[k].ino;
-			r->dev_major = m->e[k].dev_major;
-			r->dev_minor = m->e[k].dev_minor;
-		}
+		if (k < m->n && m->e[k].start <= r->start && m->e[k].name[0] == '/' &&
+		    m->e[k].offset + (r->start - m->e[k].start) == r->offset)
+			take_name(r, intern(as, m->e[k].name), NULL, &m->e[k]);
 	}
+}
+
+static int cmp_created(const void *a, const void *b)
+{
+	const struct mm_region *x = *(struct mm_region *const *)a, *y = *(struct mm_region *const *)b;
+	return x->created.ts < y->created.ts ? -1 : x->created.ts > y->created.ts;
+}
+
+/* A named region made at ts by the same fd (the mmap that replaced R, or a
+ * piece cut from it), or NULL. */
+static const struct mm_region *named_successor(struct mm_region **v, size_t n,
+					       const struct mm_region *r)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid]->created.ts < r->ended.ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && v[lo]->created.ts == r->ended.ts; lo++)
+		if (v[lo]->fd == r->fd && v[lo] != r && !name_unknown(v[lo]) &&
+		    v[lo]->backing == MM_BACK_FILE)
+			return v[lo];
+	return NULL;
+}
+
+/* Dead regions mapped by fd learn their path from what replaced them at
+ * the moment they ended (the loader maps a library whole, then maps its
+ * segments over it with MAP_FIXED): latest deaths first, so names flow
+ * back along the chain. */
+static void propagate_names(struct mm_as_proc *p)
+{
+	size_t n = p->nr_map + p->nr_dead;
+	struct mm_region **v = mm_malloc((n ? n : 1) * sizeof(*v));
+
+	memcpy(v, p->map, p->nr_map * sizeof(*v));
+	memcpy(v + p->nr_map, p->dead, p->nr_dead * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_created);
+	for (size_t i = p->nr_dead; i-- > 0;) {
+		struct mm_region *r = p->dead[i];
+		const struct mm_region *s;
+		if (name_unknown(r) && (s = named_successor(v, n, r)))
+			take_name(r, s->name, s, NULL);
+	}
+	free(v);
 }
 
 static void compare_norm(struct mm_as_proc *p, const struct norm *w, size_t nw,
@@ -1169,6 +1234,7 @@ int mm_as_check(struct mm_as *as, struct mm_as_proc *p, const char *text)
 	if (mm_maps_parse(text, strlen(text), &m) < 0)
 		return -1;
 	learn_names(as, p, &m);
+	propagate_names(p);
 	for (size_t i = 0; i < m.n; i++) {
 		const struct mm_maps_entry *e = &m.e[i];
 		const char *label = norm_label(e->name, e->shared);
@@ -1404,9 +1470,26 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev)
 		apply_proc_event(as, p, ev);
 }
 
+/* A model frozen by a cutoff still takes file names from the END
+ * snapshots after it (names only: nothing is checked or changed). */
+static void learn_from_later(struct mm_as *as)
+{
+	for (size_t i = as->snap_next; i < as->nr_snaps; i++) {
+		const struct snap *s = &as->snaps[i];
+		struct mm_as_proc *p = mm_as_proc_find(as, s->pid);
+		struct mm_maps m;
+		if (s->phase != MM_PHASE_END || !p || mm_maps_parse(s->text, strlen(s->text), &m) < 0)
+			continue;
+		learn_names(as, p, &m);
+		propagate_names(p);
+		mm_maps_free(&m);
+	}
+}
+
 void mm_as_finish(struct mm_as *as)
 {
 	replay_snapshots(as, as->frozen ? as->cutoff_abs : UINT64_MAX);
+	learn_from_later(as);
 }
 
 static void region_free(struct mm_region *r)

@@ -168,6 +168,7 @@ static void write_summary(struct sink *s, const struct mm_decoder *d,
 			  const struct mm_file *f, const struct mm_stream *st)
 {
 	struct mm_summary_info info = {
+		.records = mm_decoder_counts(d)->records,
 		.lost = lost_events(f, st),
 		.malformed = mm_decoder_counts(d)->malformed,
 		.missing = mm_decoder_missing(d),

@@ -2,7 +2,9 @@
  * report/summary.c - the closing summary block.
  *
  * Runs once per report, so plain snprintf is fine here.  The first four
- * lines are design.md's (tests read them); "missing events" and
+ * lines are design.md's (tests read them); "trace records" counts the
+ * file's raw records, as memmon info does (entry and exit of a syscall are
+ * two records, one event); "missing events" and
  * "classifier" say how far the counts can be trusted, and "malformed
  * records" appears only when a hostile or damaged file had some.
  *
@@ -11,6 +13,7 @@
  *   faults: 1000 anon 800 file 150 swap 0 cow 10 other 40
  *   faults by access: R 300 W 690 X 10
  *   lost events: 0
+ *   trace records: 1434
  *   missing events: none
  *   classifier: tracepoint
  */
@@ -63,6 +66,7 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 	line(l, "faults by access: R %" PRIu64 " W %" PRIu64 " X %" PRIu64 "\n",
 	     by_access[MM_ACCESS_R], by_access[MM_ACCESS_W], by_access[MM_ACCESS_X]);
 	line(l, "lost events: %" PRIu64 "\n", info->lost);
+	line(l, "trace records: %" PRIu64 "\n", info->records);
 	/* puts, not line(): the list may outgrow a line buffer */
 	mm_log_puts(l, "missing events: ");
 	mm_log_puts(l, info->missing && *info->missing ? info->missing : "none");

@@ -20,6 +20,8 @@ struct mm_summary {
 
 /* What the summary says besides the counts. */
 struct mm_summary_info {
+	uint64_t records;            /* raw trace records in the file (what
+	                              * memmon info counts: a syscall is two) */
 	uint64_t lost;               /* events the kernel dropped */
 	uint64_t malformed;          /* records too short for their event */
 	const char *missing;         /* "sys:name,..." or "" */
