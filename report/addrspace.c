@@ -1163,6 +1163,12 @@ static int cmp_created(const void *a, const void *b)
 	return x->created.ts < y->created.ts ? -1 : x->created.ts > y->created.ts;
 }
 
+static int cmp_origin(const void *a, const void *b)
+{
+	const struct mm_region *x = *(struct mm_region *const *)a, *y = *(struct mm_region *const *)b;
+	return x->origin_id < y->origin_id ? -1 : x->origin_id > y->origin_id;
+}
+
 /* A named region made at ts by the same fd (the mmap that replaced R, or a
  * piece cut from it), or NULL. */
 static const struct mm_region *named_successor(struct mm_region **v, size_t n,
@@ -1200,6 +1206,17 @@ static void propagate_names(struct mm_as_proc *p)
 		const struct mm_region *s;
 		if (name_unknown(r) && (s = named_successor(v, n, r)))
 			take_name(r, s->name, s, NULL);
+	}
+	/* pieces of one mapping share its file */
+	qsort(v, n, sizeof(*v), cmp_origin);
+	for (size_t i = 0, k; i < n; i = k) {
+		const struct mm_region *named = NULL;
+		for (k = i; k < n && v[k]->origin_id == v[i]->origin_id; k++)
+			if (v[k]->backing == MM_BACK_FILE && v[k]->fd >= 0 && !name_unknown(v[k]))
+				named = v[k];
+		for (size_t j = i; named && j < k; j++)
+			if (name_unknown(v[j]) && v[j]->fd == named->fd)
+				take_name(v[j], named->name, named, NULL);
 	}
 	free(v);
 }

@@ -56,6 +56,7 @@ struct fheap {
 	uint64_t grows, grow_bytes, min_step, max_step;
 	uint64_t shrinks, shrink_bytes, cycles;
 	bool last_shrink;
+	uint64_t refaults;          /* faults on heap pages touched before */
 	struct mm_pageset pages;    /* distinct heap pages touched */
 	struct mm_find_ev grow_ev[4], shrink_ev[4];
 	unsigned nr_grow_ev, nr_shrink_ev;

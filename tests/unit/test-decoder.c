@@ -215,6 +215,18 @@ static void fork_ev(struct fixture *f, int parent, int child)
 	feed(f, b, sizeof(b));
 }
 
+/* task_newtask as the kernel lays it out: pid at 8, comm[16] at 12,
+ * clone_flags at 32, oom_score_adj at 40. */
+static void newtask_ev(struct fixture *f, int parent, int child, uint64_t flags)
+{
+	uint8_t b[48] = { 0 };
+	head(b, f, "task", "task_newtask", parent);
+	put(b, 8, 4, (uint32_t)child);
+	memcpy(b + 12, "kid", 4);
+	put(b, 32, 8, flags);
+	feed(f, b, sizeof(b));
+}
+
 static void kprobe(struct fixture *f, int pid, const char *event)
 {
 	uint8_t b[16] = { 0 };
@@ -549,6 +561,25 @@ TEST(clone3_shares_the_mm)
 	teardown(&f);
 }
 
+/* posix_spawn-like clone3 without CLONE_VM|CLONE_THREAD: task_newtask's
+ * flags make it a process, whatever the clone3 fallback would guess. */
+TEST(clone3_process_told_by_newtask)
+{
+	struct fixture f;
+	setup(&f, false);
+	const uint64_t a[2] = { 0x7ffd0000, 88 };
+	sys_enter(&f, 100, "clone3", 2, a);
+	newtask_ev(&f, 100, 105, 0x11);       /* SIGCHLD only: a new process */
+	fork_ev(&f, 100, 105);
+	fault(&f, 105, 0x1000, PF_PW);        /* shares pages with its parent */
+	finish(&f);
+	CHECK_EQ(out.n, 3);
+	CHECK(!out.ev[1].proc.is_thread);
+	CHECK_EQ(out.ev[2].tgid, 105);
+	CHECK_EQ(out.ev[2].fault.class, MM_FAULT_COW);
+	teardown(&f);
+}
+
 TEST(plain_fork_syscall)
 {
 	struct fixture f;
@@ -848,6 +879,7 @@ int main(void)
 	RUN(lost_exit_abandoned_by_next_entry);
 	RUN(clone_thread_completed_by_fork_event);
 	RUN(clone3_shares_the_mm);
+	RUN(clone3_process_told_by_newtask);
 	RUN(plain_fork_syscall);
 	RUN(held_fault_keeps_its_place);
 	RUN(hold_timeout);

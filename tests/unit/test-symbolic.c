@@ -250,7 +250,7 @@ TEST(log_writer)
 	r.rss.bytes = 4096;
 	mm_summary_add(&s, &r);
 	mm_log_event(l, &r);                   /* hidden without --raw-events */
-	struct mm_summary_info info = { .lost = 3, .missing = "", .classifier = "tracepoint" };
+	struct mm_summary_info info = { .records = 5, .lost = 3, .missing = "", .classifier = "tracepoint" };
 	mm_summary_write(&s, &info, l);
 	CHECK_EQ(mm_log_close(l), 0);
 	CHECK_STR(readback(fd),
@@ -261,6 +261,7 @@ TEST(log_writer)
 		  "faults: 2 anon 1 file 0 swap 0 cow 1 other 0\n"
 		  "faults by access: R 1 W 1 X 0\n"
 		  "lost events: 3\n"
+		  "trace records: 5\n"
 		  "missing events: none\n"
 		  "classifier: tracepoint\n");
 	close(fd);
