@@ -37,6 +37,7 @@ struct mm_target {
 	int err_fd;           /* read end: the child's errno if exec failed */
 	char *name;           /* argv[0], for messages */
 	bool released;
+	bool traced;          /* ptrace worked: exec/exit snapshots */
 	bool reaped;
 	int status;           /* exit code or 128+signal, once reaped */
 	pid_t *tasks;         /* every task under ptrace, CMD included */
@@ -65,23 +66,29 @@ static void task_del(struct mm_target *t, pid_t pid)
 }
 
 /* In the child: wait for the go byte, then exec.  Never returns. */
-static void __attribute__((noreturn)) child(int go, int err, char **argv)
+static void __attribute__((noreturn)) child(int go[2], int err[2], char **argv)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGCHLD };
 	sigset_t none;
 	char c = 0;
 	int e;
 
-	/* The parent blocks signals it waits for; CMD must not inherit that. */
+	/* Our ends only, or EOF never comes if record gives up. */
+	close(go[1]);
+	close(err[0]);
+	/* record's handlers and blocked signals are not CMD's business. */
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	while (read(go, &c, 1) < 0 && errno == EINTR)
+	while (read(go[0], &c, 1) < 0 && errno == EINTR)
 		;
 	/* EOF instead of the byte: record gave up before arming. */
 	if (c != 'x')
 		_exit(127);
 	execvp(argv[0], argv);
 	e = errno;
-	if (write(err, &e, sizeof(e)) != sizeof(e))
+	if (write(err[1], &e, sizeof(e)) != sizeof(e))
 		e = ENOEXEC;
 	_exit(e == ENOENT ? 127 : 126);
 }
@@ -102,19 +109,19 @@ struct mm_target *mm_target_spawn(char **argv)
 		mm_error_errno("cannot fork");
 		goto fail;
 	}
-	if (t->pid == 0) {
-		child(go[0], err[1], argv);
-	}
+	if (t->pid == 0)
+		child(go, err, argv);
 	t->go_fd = go[1];
 	t->err_fd = err[0];
 	close(go[0]);
 	close(err[1]);
 	go[1] = err[0] = go[0] = err[1] = -1;
 	task_add(t, t->pid);
-	if (ptrace(PTRACE_SEIZE, t->pid, 0, PTRACE_OPTIONS) < 0) {
-		mm_error_errno("cannot trace the command (ptrace)");
-		goto fail;
-	}
+	/*
+	 * Under strace or gdb the child is someone else's tracee: record it
+	 * anyway, only without the exec/exit snapshots.
+	 */
+	t->traced = ptrace(PTRACE_SEIZE, t->pid, 0, PTRACE_OPTIONS) == 0;
 	return t;
 fail:
 	for (int i = 0; i < 2; i++) {

@@ -1198,8 +1198,10 @@ static void propagate_names(struct mm_as_proc *p)
 	size_t n = p->nr_map + p->nr_dead;
 	struct mm_region **v = mm_malloc((n ? n : 1) * sizeof(*v));
 
-	memcpy(v, p->map, p->nr_map * sizeof(*v));
-	memcpy(v + p->nr_map, p->dead, p->nr_dead * sizeof(*v));
+	if (p->nr_map)          /* memcpy from NULL is undefined even for 0 */
+		memcpy(v, p->map, p->nr_map * sizeof(*v));
+	if (p->nr_dead)
+		memcpy(v + p->nr_map, p->dead, p->nr_dead * sizeof(*v));
 	qsort(v, n, sizeof(*v), cmp_created);
 	for (size_t i = p->nr_dead; i-- > 0;) {
 		struct mm_region *r = p->dead[i];
@@ -1367,7 +1369,7 @@ static void apply_snapshot(struct mm_as *as, const struct snap *s)
 /* Replay queued snapshots taken at or before TS (and not past the cutoff). */
 static void replay_snapshots(struct mm_as *as, uint64_t ts)
 {
-	if (!as->snaps_sorted) {
+	if (!as->snaps_sorted && as->nr_snaps) {
 		qsort(as->snaps + as->snap_next, as->nr_snaps - as->snap_next,
 		      sizeof(*as->snaps), snap_cmp);
 		as->snaps_sorted = true;

@@ -28,6 +28,12 @@
  * blocks.  A dead region frees its sets and keeps only the counts, so the
  * history costs a fixed size per region.
  *
+ * File names: mmap only tells the fd.  A region mapped by fd is named
+ * "fd N" until the process's END maps snapshot shows a path for the same
+ * range and file offset; dead regions then take the name of what replaced
+ * them at the moment they ended (same fd) or of a named piece of the same
+ * mapping.  A model frozen by a cutoff still learns names this way.
+ *
  * Ownership: everything hangs off the mm_as; pointers to regions stay valid
  * until mm_as_free() (dead regions are kept, not freed).  Functions never
  * print: they count what they could not apply (see struct mm_as_proc).
@@ -97,9 +103,11 @@ struct mm_pageset {
 
 enum mm_pattern {
 	MM_PAT_NONE,        /* nothing touched */
-	MM_PAT_SEQUENTIAL,  /* first touches mostly at +-1 page of the last one */
+	MM_PAT_SEQUENTIAL,  /* first touches mostly (3/4) at +-1 page of the
+	                     * last one */
 	MM_PAT_STRIDED,     /* mostly the same step of more than one page */
-	MM_PAT_SPARSE,      /* few pages of a big region (under 1 in 8) */
+	MM_PAT_SPARSE,      /* few pages of a big region (under 1 in 8), or a
+	                     * handful (< 4) of scattered ones */
 	MM_PAT_RANDOM,      /* many pages, no order */
 	MM_PAT_NR
 };

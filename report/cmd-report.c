@@ -4,9 +4,11 @@
  * The pipeline is the perf one: format/ hands over raw records in time
  * order (mm_stream_next), plugins/ turns them into memmon events in time
  * order (mm_decoder_feed), and a sink filters them, counts them for the
- * summary and formats them (report/log.c).  This file holds the options
- * and the top-level steps only.  Everything on stdout goes through the
- * log's buffer; notices go to stderr.
+ * summary, formats them (report/log.c) and hands them to each view the
+ * options chose (report/view.h: regions, maps-at, ...).  This file holds
+ * the options and the top-level steps only.  The log and summary go
+ * through the log's buffer, which is flushed before the views print their
+ * tables on stdout; notices go to stderr.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,27 +21,35 @@
 #include "format/reader.h"
 #include "plugins/decoder.h"
 #include "report/log.h"
+#include "report/regions.h"
 #include "report/summary.h"
+#include "report/view.h"
 
 static const char usage[] =
-	"memmon report [-i FILE] [FILE] [--pid PID[,PID...]] [-t|--timestamps] "
-	"[--raw-events] [--no-summary] [-q]";
+	"memmon report [-i FILE] [FILE] [--log] [--regions] [--maps-at TIME] "
+	"[--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
+	"[-t|--timestamps] [--raw-events] [--no-summary] [-q]";
 
 #define MAX_PIDS 256
+#define MAX_VIEWS 8
 
 struct report_opts {
 	const char *file;
 	unsigned log_flags;
-	bool summary, quiet;
+	bool log, summary, quiet;
 	int32_t pids[MAX_PIDS];
 	size_t nr_pids;
+	const struct mm_view *views[MAX_VIEWS];
+	size_t nr_views;
+	struct mm_report_opts view;      /* what the views are told */
 };
 
-/* The decoder's sink: --pid filter, summary counts, log line. */
+/* The decoder's sink: --pid filter, summary counts, log line, views. */
 struct sink {
 	const struct report_opts *o;
 	struct mm_log *log;
 	struct mm_summary summary;
+	void *state[MAX_VIEWS];          /* per view of o->views */
 };
 
 static bool wanted(const struct report_opts *o, const struct mm_event *ev)
@@ -50,13 +60,47 @@ static bool wanted(const struct report_opts *o, const struct mm_event *ev)
 	return false;
 }
 
+/* Views see every event (a process's map needs its parent's fork); they
+ * apply the --pid filter to what they print. */
 static void sink_event(void *ctx, const struct mm_event *ev)
 {
 	struct sink *s = ctx;
+	for (size_t i = 0; i < s->o->nr_views; i++)
+		s->o->views[i]->event(s->state[i], ev);
 	if (s->o->nr_pids && !wanted(s->o, ev))
 		return;
 	mm_summary_add(&s->summary, ev);
-	mm_log_event(s->log, ev);
+	if (s->o->log)
+		mm_log_event(s->log, ev);
+}
+
+static int add_view(struct report_opts *o, const struct mm_view *v)
+{
+	for (size_t i = 0; i < o->nr_views; i++)
+		if (o->views[i] == v)
+			return 0;
+	if (o->nr_views == MAX_VIEWS)
+		return mm_error("too many views");
+	o->views[o->nr_views++] = v;
+	return 0;
+}
+
+/* --maps-at TIME: seconds from the first event ("1.5"), or "end". */
+static int parse_time(struct report_opts *o, const char *arg)
+{
+	if (!strcmp(arg, "end")) {
+		o->view.at_ns = 0;
+		return 0;
+	}
+	char *end;
+	double sec = strtod(arg, &end);
+	if (end == arg || *end || !(sec >= 0) || sec > 1e9)
+		return mm_error("invalid time '%s' (seconds from the start of the trace, or 'end')", arg);
+	o->view.at_ns = (uint64_t)(sec * 1e9 + 0.5);
+	/* 0 means "the end" to the views: the very start is its first ns */
+	if (!o->view.at_ns)
+		o->view.at_ns = 1;
+	return 0;
 }
 
 static int parse_pids(struct report_opts *o, const char *arg)
@@ -75,8 +119,28 @@ static int parse_pids(struct report_opts *o, const char *arg)
 	return o->nr_pids ? 0 : mm_error("invalid pid list '%s'", arg);
 }
 
-enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP };
+enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
+       OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV };
 #define DONE_OK (-1)     /* parse_options: --help shown, exit 0 */
+
+/* What the options add up to: no view chosen means the event log; the log
+ * is text only, so --json/--csv need a view. */
+static int finish_options(struct report_opts *o)
+{
+	if (!o->nr_views)
+		o->log = true;
+	if (o->log && o->view.output != MM_OUT_TEXT) {
+		mm_error("--json and --csv apply to --regions and --maps-at, not to the event log");
+		mm_error_print("report");
+		return MM_EXIT_USAGE;
+	}
+	/* the summary belongs to the log; the views end with their own */
+	if (!o->log)
+		o->summary = false;
+	o->view.pids = o->nr_pids ? o->pids : NULL;
+	o->view.nr_pids = o->nr_pids;
+	return 0;
+}
 
 /* Returns 0 to go on, DONE_OK, or the exit status to leave with. */
 static int parse_options(int argc, char **argv, struct report_opts *o)
@@ -89,24 +153,40 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "log", no_argument, NULL, OPT_LOG },
+		{ "regions", no_argument, NULL, OPT_REGIONS },
+		{ "maps-at", required_argument, NULL, OPT_MAPS_AT },
+		{ "check-maps", no_argument, NULL, OPT_CHECK_MAPS },  /* for tests */
+		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "csv", no_argument, NULL, OPT_CSV },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, err = 0;
 	optind = 1;
 	opterr = 0;                      /* our own message, in memmon's form */
-	while ((c = getopt_long(argc, argv, "+:i:tq", longopts, NULL)) != -1) {
+	while (!err && (c = getopt_long(argc, argv, "+:i:tq", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': o->file = optarg; break;
 		case 't': o->log_flags |= MM_LOG_TIMESTAMPS; break;
 		case 'q': o->quiet = true; break;
 		case OPT_RAW: o->log_flags |= MM_LOG_RAW; break;
 		case OPT_NO_SUMMARY: o->summary = false; break;
-		case OPT_PID:
-			if (parse_pids(o, optarg)) {
-				mm_error_print("report");
-				return MM_EXIT_USAGE;
-			}
+		case OPT_LOG: o->log = true; break;
+		case OPT_JSON: o->view.output = MM_OUT_JSON; break;
+		case OPT_CSV: o->view.output = MM_OUT_CSV; break;
+		case OPT_REGIONS: err = add_view(o, &mm_view_regions); break;
+		case OPT_CHECK_MAPS: err = add_view(o, &mm_view_check_maps); break;
+		case OPT_MAPS_AT:
+			err = parse_time(o, optarg) ?: add_view(o, &mm_view_maps_at);
 			break;
+		case OPT_SORT: {
+			enum mm_regions_sort key;
+			o->view.sort = optarg;
+			err = mm_regions_parse_sort(optarg, &key);
+			break;
+		}
+		case OPT_PID: err = parse_pids(o, optarg); break;
 		case OPT_HELP: return mm_show_help("report", usage) == MM_EXIT_OK ? DONE_OK : MM_EXIT_FAIL;
 		case ':':
 			mm_error("option '%s' needs a value", argv[optind - 1]);
@@ -118,11 +198,15 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 			mm_usage_exit("report", usage);
 		}
 	}
+	if (err) {
+		mm_error_print("report");
+		return MM_EXIT_USAGE;
+	}
 	if (optind < argc)
 		o->file = argv[optind++];
 	if (optind < argc)
 		mm_usage_exit("report", usage);
-	return 0;
+	return finish_options(o);
 }
 
 /* Events the kernel dropped: per-CPU stats and the sub-buffers' own
@@ -177,6 +261,38 @@ static void write_summary(struct sink *s, const struct mm_decoder *d,
 	mm_summary_write(&s->summary, &info, s->log);
 }
 
+/*
+ * Each view prints one document; with --json several views are wrapped
+ * into one object keyed by view name, so the output stays one document.
+ */
+static int finish_views(struct sink *s, FILE *out)
+{
+	const struct report_opts *o = s->o;
+	bool wrap = o->view.output == MM_OUT_JSON && o->nr_views > 1;
+	if (wrap)
+		fputs("{\n", out);
+	for (size_t i = 0; i < o->nr_views; i++) {
+		if (wrap)
+			fprintf(out, "%s\"%s\": ", i ? ",\n" : "", o->views[i]->name);
+		else if (i && o->view.output == MM_OUT_TEXT)
+			fputc('\n', out);
+		if (o->views[i]->finish(s->state[i], out))
+			return -1;
+	}
+	if (wrap)
+		fputs("}\n", out);
+	if (fflush(out) || ferror(out))
+		return mm_error_errno("cannot write the report");
+	return 0;
+}
+
+static void destroy_views(struct sink *s)
+{
+	for (size_t i = 0; i < s->o->nr_views; i++)
+		if (s->state[i])
+			s->o->views[i]->destroy(s->state[i]);
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct report_opts o = { .file = "trace.dat", .summary = true };
@@ -196,17 +312,22 @@ int cmd_report(int argc, char **argv)
 	if (!o.quiet && *mm_decoder_missing(d))
 		fprintf(stderr, "memmon report: notice: not in the trace: %s\n",
 			mm_decoder_missing(d));
+	for (size_t i = 0; i < o.nr_views; i++)
+		s.state[i] = o.views[i]->create(f, &o.view);
 	if (decode_all(st, d))
 		goto out;
-	truncation_warning(f, s.log, o.quiet);
+	truncation_warning(f, s.log, o.quiet || !o.log);
 	if (o.summary)
 		write_summary(&s, d, f, st);
+	if (mm_log_flush(s.log) || finish_views(&s, stdout))
+		goto out;
 	ret = MM_EXIT_OK;
 out:
-	if (mm_log_close(s.log))
+	if (mm_log_close(s.log) && !ret)
 		ret = MM_EXIT_FAIL;
 	if (ret)
 		mm_error_print("report");
+	destroy_views(&s);
 	mm_decoder_free(d);
 	if (st)
 		mm_stream_close(st);

@@ -122,7 +122,8 @@ static void finding_pad(struct mm_findings *fs, struct fproc *p)
 	uint64_t pages = (fnd_page_up(fs, h->max) - fnd_page_up(fs, h->start)) / fs->page_size;
 	uint64_t touched = h->pages.count;
 	if (!h->grows || h->min_step < MM_GLIBC_TOP_PAD || !pages ||
-	    touched * 100 > pages * MM_FIND_PAD_TOUCHED_PCT)
+	    touched * 100 > pages * MM_FIND_PAD_TOUCHED_PCT ||
+	    touched * fs->page_size > MM_GLIBC_TOP_PAD / 4)
 		return;
 	struct mm_finding *f = fnd_add(fs, "brk-top-pad", MM_FIND_INFO, p->tgid);
 	snprintf(f->summary, sizeof(f->summary),

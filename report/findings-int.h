@@ -21,7 +21,10 @@
 #define MM_GLIBC_HEADER_OFF     8                   /* mchunk_size after prev_size */
 
 /* Thresholds of the findings (see findings.h for why these values). */
-#define MM_FIND_PAD_TOUCHED_PCT 25    /* brk-top-pad: heap pages touched <= 25% */
+/* brk-top-pad: the heap is mostly pad: pages touched <= 25% of it and
+ * under a quarter of one top pad (so a program that uses its heap, like
+ * ls or the gcc driver, does not qualify) */
+#define MM_FIND_PAD_TOUCHED_PCT 25
 #define MM_FIND_CHURN_PAIRS     8     /* mmap-churn: same size, >= 8 map+unmap */
 #define MM_FIND_BIG_BYTES       (16ull << 20)  /* overcommit: mappings >= 16 MiB */
 #define MM_FIND_BIG_RATIO       16    /* ... with at most 1 page in 16 touched */
@@ -76,8 +79,10 @@ struct fmmap {
 	struct mm_find_ev raise_ev; /* the munmap that raised it last */
 	uint64_t raises, raise_from;
 	bool grew_after;            /* the heap grew after a raise */
-	struct mm_find_ev grow_ev;
+	struct mm_find_ev grow_ev;  /* that growth */
 	uint64_t grow_step;
+	uint64_t dyn_from, dyn_to;  /* the raise before it: threshold from, to */
+	struct mm_find_ev dyn_raise_ev;
 	/* overcommit */
 	uint64_t big, big_bytes, big_touched, big_pages;
 	struct mm_find_ev big_ev[4];

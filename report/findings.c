@@ -83,6 +83,12 @@ void mm_findings_event(struct mm_findings *fs, const struct mm_event *ev)
 	fenomem_syscall(fs, p, ev);
 }
 
+static int ev_cmp(const void *a, const void *b)
+{
+	const struct mm_find_ev *x = a, *y = b;
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
 void mm_findings_finish(struct mm_findings *fs)
 {
 	if (fs->finished)
@@ -93,6 +99,8 @@ void mm_findings_finish(struct mm_findings *fs)
 		fmmap_finish(fs, fs->procs[i]);
 		fenomem_finish(fs, fs->procs[i]);
 	}
+	for (size_t i = 0; i < fs->nr; i++)        /* evidence reads in time order */
+		qsort(fs->list[i].ev, fs->list[i].nr_ev, sizeof(fs->list[i].ev[0]), ev_cmp);
 	fs->finished = true;
 }
 

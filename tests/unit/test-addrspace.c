@@ -48,6 +48,8 @@ static void touch(uint64_t addr, int acc)
 	mm_as_fault(as, p, &ev);
 }
 
+#define CHECK_REGION_OF(q, i, s, e) do { CHECK((i) < (q)->nr_map); \
+	CHECK_EQ((q)->map[i]->start, (s)); CHECK_EQ((q)->map[i]->end, (e)); } while (0)
 #define CHECK_REGION(i, s, e) do { CHECK((i) < p->nr_map); \
 	CHECK_EQ(p->map[i]->start, (s)); CHECK_EQ(p->map[i]->end, (e)); } while (0)
 
@@ -448,6 +450,83 @@ TEST(fork_copies_exec_replaces_threads_map)
 	mm_as_free(a);
 }
 
+/* The loader's way: map a file whole by fd, map segments over it with
+ * MAP_FIXED, unmap the rest; the END snapshot names what is left and the
+ * names flow back to the history. */
+TEST(file_names_learned_and_propagated)
+{
+	static const char end[] =
+		"7f0000001000-7f0000003000 r-xp 00001000 fe:00 77                         /lib/libx.so\n";
+	struct mm_as *a = mm_as_new(PG, MM_AS_NO_CUTOFF);
+	mm_as_add_snapshot(a, 7, MM_PHASE_END, 100, end);
+	struct mm_event ev[] = {
+		sys_ev(10, MM_SYS_MMAP, 0x7f0000000000, 0, 4 * PG, 1, 0x02, 3, 0),
+		sys_ev(11, MM_SYS_MMAP, 0x7f0000001000, 0x7f0000001000, 2 * PG, 5, 0x12, 3, PG),
+		sys_ev(12, MM_SYS_MUNMAP, 0, 0x7f0000000000, PG, 0, 0, 0, 0),
+		sys_ev(13, MM_SYS_MUNMAP, 0, 0x7f0000003000, PG, 0, 0, 0, 0),
+	};
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
+		mm_as_event(a, &ev[i]);
+	mm_as_finish(a);
+	struct mm_as_proc *q = mm_as_proc_find(a, 7);
+	CHECK_EQ(q->nr_diffs, 0);
+	CHECK_EQ(q->nr_map, 1);
+	CHECK_STR(q->map[0]->name, "/lib/libx.so");
+	CHECK_EQ(q->map[0]->ino, 77);
+	/* the whole mapping (replaced at 11) and its pieces are named too */
+	CHECK_EQ(q->nr_dead, 3);
+	for (size_t i = 0; i < q->nr_dead; i++)
+		CHECK_STR(q->dead[i]->name, "/lib/libx.so");
+	mm_as_free(a);
+}
+
+TEST(sysv_shm_attach_detach)
+{
+	struct mm_as *a = mm_as_new(PG, MM_AS_NO_CUTOFF);
+	struct mm_event ev[] = {
+		sys_ev(10, MM_SYS_SHMGET, 5, 0x1234, 3 * PG, 01600, 0, 0, 0),
+		sys_ev(11, MM_SYS_SHMAT, 0x7f0000000000, 5, 0, 0, 0, 0, 0),
+		sys_ev(12, MM_SYS_SHMAT, 0x7f0000010000, 5, 0, 010000, 0, 0, 0),
+		sys_ev(13, MM_SYS_SHMDT, 0, 0x7f0000000000, 0, 0, 0, 0, 0),
+		sys_ev(14, MM_SYS_SHMAT, 0x7f0000020000, 99, 0, 0, 0, 0, 0),   /* no shmget */
+	};
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
+		mm_as_event(a, &ev[i]);
+	struct mm_as_proc *q = mm_as_proc_find(a, 7);
+	CHECK_EQ(q->nr_map, 1);
+	CHECK_REGION_OF(q, 0, 0x7f0000010000, 0x7f0000013000);
+	CHECK_EQ(q->map[0]->backing, MM_BACK_SHM);
+	CHECK_EQ(q->map[0]->prot, MM_PROT_R);
+	CHECK_EQ(q->map[0]->flags & MM_REG_SHARED, MM_REG_SHARED);
+	CHECK_STR(q->map[0]->name, "/SYSV00001234 (deleted)");
+	CHECK_EQ(q->nr_dead, 1);
+	CHECK_EQ(q->dead[0]->ended.sys, MM_SYS_SHMDT);
+	CHECK_EQ(q->nr_skipped, 1);
+	mm_as_free(a);
+}
+
+TEST(faults_after_split_go_to_the_pieces)
+{
+	setup();
+	mm_as_mmap(as, p, &by_mmap, BASE, 10 * PG, 3, MAP_PRIVATE_ANON, -1, 0);
+	mm_as_munmap(as, p, &by_munmap, BASE + 3 * PG, 2 * PG);
+	touch(BASE + 6 * PG, MM_ACCESS_R);
+	touch(BASE + 6 * PG + 8, MM_ACCESS_W);
+	CHECK_EQ(p->map[1]->nr_faults, 2);
+	CHECK_EQ(p->map[1]->faults[MM_FAULT_ANON][MM_ACCESS_R], 1);
+	CHECK_EQ(p->map[1]->nr_touched, 1);
+	CHECK_EQ(p->map[1]->dirty.count, 1);
+	CHECK_EQ(p->map[0]->nr_faults, 0);
+	struct mm_event ev = fault_ev(BASE + 3 * PG, MM_FAULT_ANON, MM_ACCESS_W);
+	CHECK(mm_as_fault(as, p, &ev) == NULL);                  /* the hole */
+	CHECK_EQ(p->nr_unknown, 1);
+	/* madvise(DONTNEED) drops residency, not the touched history */
+	mm_as_madvise(as, p, &by_munmap, BASE + 5 * PG, 5 * PG, 4);
+	CHECK_EQ(p->map[1]->resident.count, 0);
+	CHECK_EQ(p->map[1]->dirty.count, 0);
+	CHECK_EQ(p->map[1]->nr_touched, 1);
+}
+
 static int count_cb(void *ctx, struct mm_region *r)
 {
 	(void)r;
@@ -507,6 +586,9 @@ int main(void)
 	RUN(end_check_reports_differences);
 	RUN(cutoff_freezes_the_model);
 	RUN(fork_copies_exec_replaces_threads_map);
+	RUN(file_names_learned_and_propagated);
+	RUN(sysv_shm_attach_detach);
+	RUN(faults_after_split_go_to_the_pieces);
 	RUN(alive_at_time);
 	RUN(real_proc_self_maps_checks_clean);
 	mm_as_free(as);
