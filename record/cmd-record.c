@@ -32,7 +32,6 @@ static const char usage[] =
 	"memmon record [-o FILE] [-b KB] [-p PID,...] [--classifier=auto|kprobe|tracepoint] "
 	"[-z LEVEL] [--chunk-kb KB] [--duration SEC] [-q] [-v] [--] [CMD ARGS]";
 
-#define DEFAULT_BUFFER_KB 4096   /* per CPU: a 2-CPU fault storm loses nothing */
 #define DEFAULT_CHUNK_KB  1024
 #define DEFAULT_LEVEL     3
 
@@ -52,6 +51,7 @@ struct rec {
 	struct opts opt;
 	struct mm_out out;
 	bool keep_file;       /* false until recording began: unlink on error */
+	bool finished;        /* file complete: tear down without waiting */
 	struct tracefs_instance *inst;
 	char name[32], group[32];
 	bool probes;
@@ -134,7 +134,8 @@ static void parse_options(int argc, char **argv, struct opts *o)
 	char *end;
 	int c;
 
-	*o = (struct opts){ .output = "trace.dat", .buffer_kb = DEFAULT_BUFFER_KB,
+	opterr = 0;       /* our own message: "memmon record: ..." */
+	*o = (struct opts){ .output = "trace.dat",
 			    .chunk_kb = DEFAULT_CHUNK_KB, .classifier = "auto" };
 	/* "+": stop at CMD, whose options are its own. */
 	while ((c = getopt_long(argc, argv, "+o:b:p:z:qvh", longopts, NULL)) != -1) {
@@ -171,6 +172,7 @@ static void parse_options(int argc, char **argv, struct opts *o)
 				mm_usage_exit("record", usage);
 			break;
 		default:
+			fprintf(stderr, "memmon record: unknown option '%s'\n", argv[optind - 1]);
 			mm_usage_exit("record", usage);
 		}
 	}
@@ -224,10 +226,14 @@ static void cleanup(struct rec *r)
 	r->target = NULL;
 	mm_drain_free(r->drain);      /* its files keep the instance busy */
 	r->drain = NULL;
-	mm_tracing_destroy(r->inst);  /* before the probes it may use */
+	if (r->finished) {
+		mm_tracing_destroy_detached(r->inst, r->probes ? r->group : NULL);
+	} else {
+		mm_tracing_destroy(r->inst);  /* before the probes it may use */
+		if (r->probes)
+			mm_probes_destroy(r->group);
+	}
 	r->inst = NULL;
-	if (r->probes)
-		mm_probes_destroy(r->group);
 	r->probes = false;
 	if (r->out.w) {
 		mm_writer_abort(r->out.w);
@@ -336,6 +342,7 @@ static int arm(struct rec *r)
 	r->inst = mm_tracing_create(r->name, r->opt.buffer_kb);
 	if (!r->inst || choose_events(r) < 0)
 		return -1;
+	r->opt.buffer_kb = mm_tracing_buffer_kb(r->inst);
 	if (r->opt.argv) {
 		r->target = mm_target_spawn(r->opt.argv);
 		if (!r->target)
@@ -480,7 +487,7 @@ int cmd_record(int argc, char **argv)
 		status = MM_EXIT_FAIL;
 		goto out;
 	}
-	ok = true;
+	ok = r.finished = true;
 out:
 	if (!ok)
 		mm_error_print("record");

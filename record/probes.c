@@ -45,8 +45,9 @@ int mm_probes_create(const char *group, struct mm_evlist *l, char **text)
 	*text = mm_malloc(cap);
 	(*text)[0] = '\0';
 	if (!mm_probes_kprobes_available()) {
-		mm_hint("this kernel has no kprobes; use --classifier=tracepoint");
-		return mm_error("kprobe classifier requested but the kernel has no kprobes");
+		mm_error("kprobe classifier requested but the kernel has no kprobes");
+		mm_hint("use --classifier=tracepoint (or auto)");
+		return -1;
 	}
 	for (size_t i = 0; i < mm_kprobe_classifier_len; i++) {
 		const struct mm_kprobe_def *def = &mm_kprobe_classifier[i];

@@ -54,9 +54,12 @@ int mm_record_parse_pids(const char *arg, pid_t **pids, size_t *n);
 int mm_tracing_check(void);
 /* Path of tracefs, valid after mm_tracing_check(). */
 const char *mm_tracing_dir(void);
-/* Create instance NAME with clock "mono", BUFFER_KB per CPU and a
- * buffer_percent that keeps the reader asleep until there is real work. */
+/* Create instance NAME with clock "mono", BUFFER_KB per CPU (0: a default
+ * that loses nothing in a 2-CPU fault storm) and a buffer_percent that keeps
+ * the reader asleep until there is real work. */
 struct tracefs_instance *mm_tracing_create(const char *name, unsigned buffer_kb);
+/* Per-CPU ring size in KB, as the kernel has it. */
+unsigned mm_tracing_buffer_kb(struct tracefs_instance *inst);
 /* set_event_pid := PIDS (and every thread of each), event-fork on. */
 int mm_tracing_set_pids(struct tracefs_instance *inst, const pid_t *pids, size_t n);
 int mm_tracing_on(struct tracefs_instance *inst, bool on);
@@ -64,6 +67,9 @@ int mm_tracing_on(struct tracefs_instance *inst, bool on);
 size_t mm_tracing_subbuf_size(struct tracefs_instance *inst);
 /* Destroy and free; NULL is fine.  Never touches the top-level instance. */
 void mm_tracing_destroy(struct tracefs_instance *inst);
+/* The same (and probe GROUP's removal, if not NULL) in a child process, so
+ * the caller need not wait; for the end of a successful recording. */
+void mm_tracing_destroy_detached(struct tracefs_instance *inst, const char *group);
 
 /* ---- events.c ---- */
 

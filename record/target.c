@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "memmon.h"
@@ -36,6 +37,7 @@ struct mm_target {
 	int go_fd;            /* write end: one byte lets the child exec */
 	int err_fd;           /* read end: the child's errno if exec failed */
 	char *name;           /* argv[0], for messages */
+	char *path;           /* argv[0] found in $PATH, or NULL */
 	bool released;
 	bool traced;          /* ptrace worked: exec/exit snapshots */
 	bool reaped;
@@ -66,7 +68,8 @@ static void task_del(struct mm_target *t, pid_t pid)
 }
 
 /* In the child: wait for the go byte, then exec.  Never returns. */
-static void __attribute__((noreturn)) child(int go[2], int err[2], char **argv)
+static void __attribute__((noreturn)) child(int go[2], int err[2], const char *path,
+					    char **argv)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGCHLD };
 	sigset_t none;
@@ -86,12 +89,48 @@ static void __attribute__((noreturn)) child(int go[2], int err[2], char **argv)
 	/* EOF instead of the byte: record gave up before arming. */
 	if (c != 'x')
 		_exit(127);
-	execvp(argv[0], argv);
+	if (path)
+		execv(path, argv);
+	else
+		execvp(argv[0], argv);
 	e = errno;
 	if (write(err[1], &e, sizeof(e)) != sizeof(e))
 		e = ENOEXEC;
 	_exit(e == ENOENT ? 127 : 126);
 }
+
+/*
+ * Search $PATH here rather than with execvp() in the child: each failed
+ * execve() of execvp's search would be in the trace as the program's own.
+ */
+static char *find_in_path(const char *name)
+{
+	const char *env = getenv("PATH");
+	char *dirs, *save = NULL, *found = NULL;
+
+	if (strchr(name, '/'))
+		return NULL;
+	dirs = mm_strdup(env ? env : "/usr/local/bin:/usr/bin:/bin");
+	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *cand;
+		struct stat st;
+
+		if (asprintf(&cand, "%s/%s", *d ? d : ".", name) < 0)
+			break;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+			found = cand;
+		else
+			free(cand);
+	}
+	free(dirs);
+	return found;
+}
+
+/*
+ * The target being spawned: a child that fails to exec exits holding it, and
+ * a global reference keeps valgrind from calling that a leak.
+ */
+static struct mm_target *volatile spawning;
 
 struct mm_target *mm_target_spawn(char **argv)
 {
@@ -99,23 +138,26 @@ struct mm_target *mm_target_spawn(char **argv)
 	int go[2] = { -1, -1 }, err[2] = { -1, -1 };
 
 	t->name = mm_strdup(argv[0]);
+	t->path = find_in_path(argv[0]);
 	t->go_fd = t->err_fd = -1;
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		mm_error_errno("cannot create a pipe");
 		goto fail;
 	}
+	spawning = t;
 	t->pid = fork();
 	if (t->pid < 0) {
 		mm_error_errno("cannot fork");
 		goto fail;
 	}
 	if (t->pid == 0)
-		child(go, err, argv);
+		child(go, err, t->path, argv);
 	t->go_fd = go[1];
 	t->err_fd = err[0];
 	close(go[0]);
 	close(err[1]);
 	go[1] = err[0] = go[0] = err[1] = -1;
+	spawning = NULL;
 	task_add(t, t->pid);
 	/*
 	 * Under strace or gdb the child is someone else's tracee: record it
@@ -326,5 +368,6 @@ void mm_target_free(struct mm_target *t)
 		detach_all(t);
 	free(t->tasks);
 	free(t->name);
+	free(t->path);
 	free(t);
 }

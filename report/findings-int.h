@@ -18,7 +18,8 @@
 #define MM_GLIBC_TOP_PAD        (128u * 1024)       /* M_TOP_PAD */
 #define MM_GLIBC_MMAP_THRESHOLD (128u * 1024)       /* M_MMAP_THRESHOLD */
 #define MM_GLIBC_THRESHOLD_MAX  (32ull << 20)       /* DEFAULT_MMAP_THRESHOLD_MAX */
-#define MM_GLIBC_HEADER_OFF     8                   /* mchunk_size after prev_size */
+#define MM_GLIBC_HEADER_LEN     16  /* prev_size + size: sysmalloc_mmap writes
+                                     * prev_size at +0 first (seen in traces) */
 
 /* Thresholds of the findings (see findings.h for why these values). */
 /* brk-top-pad: the heap is mostly pad: pages touched <= 25% of it and

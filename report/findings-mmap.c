@@ -56,8 +56,8 @@ static const char tune_oc[] =
 	"map only what will be used, or use MAP_NORESERVE for sparse reservations "
 	"so the commit charge stays honest";
 static const char explain_hdr[] =
-	"malloc writes each chunk's size field 8 bytes into the chunk, so the "
-	"first touch of a fresh mmapped chunk is malloc's own header write, not "
+	"malloc writes each chunk's 16-byte header (prev_size, size) at its start, "
+	"so the first touch of a fresh mmapped chunk is malloc's own write, not "
 	"the program's: the chunk's first page costs a fault even when the "
 	"program never uses it.";
 
@@ -89,7 +89,7 @@ static void note_header(struct fmmap *m, const struct fmap *t)
 	if (!t->malloc_like || !t->have_first)
 		return;
 	m->chunks_touched++;
-	if (t->first.args[0] != t->addr + MM_GLIBC_HEADER_OFF || t->first.access != MM_ACCESS_W)
+	if (t->first.args[0] - t->addr >= MM_GLIBC_HEADER_LEN || t->first.access != MM_ACCESS_W)
 		return;
 	m->header_first++;
 	if (t->touched == 1)
@@ -380,7 +380,7 @@ static void finding_header(struct mm_findings *fs, struct fproc *p)
 	struct mm_finding *f = fnd_add(fs, "chunk-header", MM_FIND_INFO, p->tgid);
 	snprintf(f->summary, sizeof(f->summary),
 		 "%" PRIu64 " of %" PRIu64 " mmapped chunks were first touched by malloc's "
-		 "header write at +8; %" PRIu64 " of them had no other page touched",
+		 "header write; %" PRIu64 " of them had no other page touched",
 		 m->header_first, m->chunks_touched, m->header_only);
 	f->explain = explain_hdr;
 	fnd_num(f, "chunks", "count", m->chunks_touched);

@@ -24,7 +24,7 @@
  *   heap-trim          info  the heap shrank (brk lowered: malloc trimmed)
  *   trim-oscillation   warn  trim then grow again, over and over
  *   chunk-header       info  fresh mmapped chunks first touched by malloc's
- *                            own header write at +8
+ *                            own header write (first 16 bytes)
  * Thresholds are the MM_FIND_* constants in findings-int.h, chosen so that
  * ls, true and a plain cc -c produce no finding (tests/integration).
  */

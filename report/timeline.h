@@ -1,0 +1,71 @@
+/*
+ * report/timeline.h - memory over time (`memmon report --timeline[=INTERVAL]`):
+ * per process and per interval, VSZ from the rebuilt address space
+ * (report/addrspace.h), RSS by kind (anon, file, shmem, swap entries) from
+ * kmem:rss_stat, and the faults taken; peaks marked.
+ *
+ * rss_stat counters belong to an mm, not a task: an event with curr=1 is
+ * the counter of the running task's own mm, which tells us which process an
+ * mm_id belongs to (an exec gives the process a new mm_id).  Events with
+ * curr=0 (another task changed the counter: reclaim, exit teardown) update
+ * the mm they name.
+ *
+ * The engine is usable on its own (unit tests feed it events); the view
+ * wraps it.  Interval 0 means automatic: rows are kept at a fine step and
+ * regrouped at the end into about 40 rows of a 1-2-5 interval.
+ */
+#ifndef MM_REPORT_TIMELINE_H
+#define MM_REPORT_TIMELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plugins/event.h"
+#include "report/view.h"
+
+/* One interval of one process; values are those at the interval's end,
+ * *_max the highest within it. */
+struct mm_tl_row {
+	uint64_t k;                  /* interval index: start = t0 + k * interval */
+	uint64_t vsz, vsz_max;       /* bytes */
+	int64_t rss[MM_RSS_NR];      /* bytes, by enum mm_rss_member */
+	int64_t rss_max;             /* highest file+anon+shmem within */
+	uint64_t faults;
+};
+
+struct mm_tl_proc {
+	int32_t tgid;
+	char comm[16];
+	struct mm_tl_row *rows;      /* sparse: only intervals with events */
+	size_t nr, cap;
+	/* current values */
+	uint64_t vsz;
+	uint32_t mm_id;
+	bool have_mm;
+	bool exited;
+};
+
+struct mm_timeline;
+
+/* INTERVAL_NS 0: automatic. */
+struct mm_timeline *mm_timeline_new(uint64_t page_size, uint64_t interval_ns);
+void mm_timeline_free(struct mm_timeline *tl);
+struct mm_as *mm_timeline_as(struct mm_timeline *tl);
+void mm_timeline_event(struct mm_timeline *tl, const struct mm_event *ev);
+/* Regroup (automatic interval) and freeze. */
+void mm_timeline_finish(struct mm_timeline *tl);
+
+uint64_t mm_timeline_interval(const struct mm_timeline *tl);
+uint64_t mm_timeline_t0(const struct mm_timeline *tl);
+size_t mm_timeline_nr_procs(const struct mm_timeline *tl);
+const struct mm_tl_proc *mm_timeline_proc(const struct mm_timeline *tl, size_t i);
+/* RSS of a row: file + anon + shmem. */
+static inline int64_t mm_tl_rss(const struct mm_tl_row *r)
+{
+	return r->rss[MM_RSS_FILE] + r->rss[MM_RSS_ANON] + r->rss[MM_RSS_SHMEM];
+}
+
+/* --timeline[=INTERVAL]: opts->interval_ns (0 = automatic). */
+extern const struct mm_view mm_view_timeline;
+
+#endif

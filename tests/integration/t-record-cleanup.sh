@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Checks that record leaves no instance, probe or enabled event behind (normal exit, SIGINT, crashing target, SIGKILL then record/reset) and passes CMD's exit status through.
+set -u
+M=${MEMMON:-./memmon}
+T=/sys/kernel/tracing
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+if [ "$(id -u)" -ne 0 ]; then echo "skip record-cleanup: needs root"; exit 0; fi
+if [ ! -d "$T/instances" ]; then
+	mount -t tracefs nodev "$T" 2>/dev/null
+	[ -d "$T/instances" ] || { echo "skip record-cleanup: no tracefs"; exit 0; }
+fi
+
+top_events=$(cat "$T/set_event")
+
+# left PID: what a recording by PID left in the kernel ("" when nothing).
+# A finished recording removes its instance in a child while it exits (the
+# kernel needs ~0.1 s for it), so give that up to 3 s.
+left() {
+	local pid=$1 out="" i
+	for i in $(seq 60); do
+		[ -d "$T/instances/memmon-$pid" ] || break
+		sleep 0.05
+	done
+	[ -d "$T/instances/memmon-$pid" ] && out="instance memmon-$pid "
+	grep -qs "memmon_$pid/" "$T/dynamic_events" "$T/uprobe_events" && out+="probes memmon_$pid "
+	[ "$(cat "$T/set_event")" = "$top_events" ] || out+="top-level set_event changed "
+	echo "$out"
+}
+
+check() {	# NAME PID
+	local l; l=$(left "$2")
+	[ -z "$l" ] && echo "ok $1" || echo "FAIL $1: left behind: $l"
+}
+
+# A foreground record whose pid we know: the shell execs it.
+run_fg() {	# OUTFILE ARGS... ; sets $rpid and $rc
+	sh -c 'echo $$ >"$0.pid"; exec "$@"' "$tmp/fg" "$M" record -q "$@" 2>"$tmp/err"
+	rc=$?; rpid=$(cat "$tmp/fg.pid")
+}
+
+run_fg -o "$tmp/t.dat" -- true
+[ "$rc" -eq 0 ] && echo "ok normal-exit-status" || echo "FAIL normal-exit-status: $rc ($(cat "$tmp/err"))"
+check cleanup-normal-exit "$rpid"
+[ -s "$tmp/t.dat" ] && echo "ok file-written" || echo "FAIL file-written: $tmp/t.dat empty"
+
+run_fg -o "$tmp/t.dat" -- sh -c 'exit 7'
+[ "$rc" -eq 7 ] && echo "ok exit-status-passes-through" || echo "FAIL exit-status-passes-through: got $rc, want 7"
+
+run_fg -o "$tmp/t.dat" -- sh -c 'kill -SEGV $$'
+[ "$rc" -eq 139 ] && echo "ok crash-status-139" || echo "FAIL crash-status-139: got $rc"
+check cleanup-after-crash "$rpid"
+
+"$M" record -q -o "$tmp/t.dat" -- sleep 5.123 & p=$!
+sleep 0.5; kill -INT $p; wait $p; rc=$?
+[ "$rc" -eq 130 ] && echo "ok sigint-status-130" || echo "FAIL sigint-status-130: got $rc"
+check cleanup-after-sigint "$p"
+pgrep -f "^sleep 5.123$" >/dev/null && echo "FAIL sigint-reaches-target: sleep still runs" || echo "ok sigint-reaches-target"
+
+"$M" record -q -o "$tmp/t.dat" -- sleep 5 & p=$!
+sleep 0.5; kill -TERM $p; wait $p; rc=$?
+[ "$rc" -eq 143 ] && echo "ok sigterm-status-143" || echo "FAIL sigterm-status-143: got $rc"
+check cleanup-after-sigterm "$p"
+
+# SIGKILL leaves the instance; the next record removes it.
+"$M" record -q -o "$tmp/k.dat" -- sleep 5 & p=$!
+sleep 0.5; kill -KILL $p; wait $p 2>/dev/null
+[ -d "$T/instances/memmon-$p" ] && echo "ok sigkill-leaves-instance" || echo "skip sigkill-leaves-instance: nothing left to test with"
+run_fg -o "$tmp/t.dat" -- true
+check next-record-removes-stale "$p"
+check cleanup-normal-exit-2 "$rpid"
+
+# ... and so does memmon reset, naming it.
+"$M" record -q -o "$tmp/k.dat" -- sleep 5 & p=$!
+sleep 0.5; kill -KILL $p; wait $p 2>/dev/null
+out=$("$M" reset 2>&1); rc=$?
+if [ "$rc" -eq 0 ] && grep -q "memmon-$p" <<<"$out"; then echo "ok reset-names-removed"; else echo "FAIL reset-names-removed: rc $rc, output: $out"; fi
+check reset-removes-stale "$p"
+
+# reset never removes a live recording's instance.
+"$M" record -q -o "$tmp/l.dat" -- sleep 2 & p=$!
+sleep 0.5; "$M" reset >/dev/null 2>&1
+[ -d "$T/instances/memmon-$p" ] && echo "ok reset-keeps-live" || echo "FAIL reset-keeps-live: memmon-$p removed"
+wait $p
+check cleanup-after-live "$p"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Checks record's failures: non-root, command not found, bad option, unwritable output, -p with no such pid: clear one-line message, right exit status, nothing left behind.
+set -u
+M=${MEMMON:-./memmon}
+T=/sys/kernel/tracing
+tmp=$(mktemp -d); chmod 755 "$tmp"; trap 'rm -rf "$tmp"' EXIT
+
+if [ "$(id -u)" -ne 0 ]; then echo "skip record-errors: needs root"; exit 0; fi
+if [ ! -d "$T/instances" ]; then
+	mount -t tracefs nodev "$T" 2>/dev/null
+	[ -d "$T/instances" ] || { echo "skip record-errors: no tracefs"; exit 0; }
+fi
+
+# expect NAME STATUS MESSAGE-REGEX -- ARGS...: run "memmon record ARGS" with
+# a known pid and check status, first stderr line, and that nothing is left.
+expect() {
+	local name=$1 want=$2 re=$3; shift 4
+	sh -c 'echo $$ >"$0.pid"; exec "$@"' "$tmp/r" "$M" record "$@" >/dev/null 2>"$tmp/err"
+	local rc=$? pid; pid=$(cat "$tmp/r.pid")
+	local first; first=$(head -1 "$tmp/err")
+	if [ "$rc" -ne "$want" ]; then echo "FAIL $name: exit $rc, want $want ($first)"; return; fi
+	if ! grep -Eq -- "$re" <<<"$first"; then echo "FAIL $name: message '$first' does not match '$re'"; return; fi
+	if [ -d "$T/instances/memmon-$pid" ]; then echo "FAIL $name: instance memmon-$pid left"; return; fi
+	echo "ok $name"
+}
+
+expect cmd-not-found 127 "^memmon record: cannot run 'no-such-command-x': No such file or directory$" -- \
+	-o "$tmp/a.dat" -- no-such-command-x
+[ -e "$tmp/a.dat" ] && echo "FAIL cmd-not-found-no-file: $tmp/a.dat left" || echo "ok cmd-not-found-no-file"
+expect bad-option 129 "^memmon record: unknown option '--no-such-option'$" -- --no-such-option -- true
+expect no-cmd-no-pid 129 "^usage: memmon record " -- -o "$tmp/b.dat"
+expect unwritable-output 1 "^memmon record: .*$tmp/no/such/dir/c.dat" -- -o "$tmp/no/such/dir/c.dat" -- true
+expect no-such-pid 1 "^memmon record: no process with pid 999999999?$" -- -o "$tmp/d.dat" -p 999999999
+expect bad-pid-list 129 "^usage: memmon record " -- -o "$tmp/d.dat" -p 12,,x
+
+# Not root: one "memmon record:" line (a hint may follow), exit 1.
+if command -v setpriv >/dev/null; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$M" record -o "$tmp/e.dat" -- true >/dev/null 2>"$tmp/err"
+	rc=$?
+	n=$(grep -c '^memmon record:' "$tmp/err")
+	if [ "$rc" -eq 1 ] && [ "$n" -eq 1 ] && grep -Eq '^memmon record: .*needs root' "$tmp/err"; then
+		echo "ok not-root"
+	else
+		echo "FAIL not-root: exit $rc, stderr: $(tr '\n' '|' <"$tmp/err")"
+	fi
+else
+	echo "skip not-root: no setpriv"
+fi
