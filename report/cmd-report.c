@@ -20,13 +20,18 @@
 #include "memmon.h"
 #include "format/reader.h"
 #include "plugins/decoder.h"
+#include "report/context.h"
+#include "report/findings.h"
 #include "report/log.h"
+#include "report/overview.h"
 #include "report/regions.h"
+#include "report/timeline.h"
 #include "report/summary.h"
 #include "report/view.h"
 
 static const char usage[] =
 	"memmon report [-i FILE] [FILE] [--log] [--regions] [--maps-at TIME] "
+	"[--malloc-patterns] [--timeline[=INTERVAL]] [--context] "
 	"[--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
 	"[-t|--timestamps] [--raw-events] [--no-summary] [-q]";
 
@@ -37,6 +42,7 @@ struct report_opts {
 	const char *file;
 	unsigned log_flags;
 	bool log, summary, quiet;
+	bool overview;                   /* no view asked for: the default page */
 	int32_t pids[MAX_PIDS];
 	size_t nr_pids;
 	const struct mm_view *views[MAX_VIEWS];
@@ -85,6 +91,25 @@ static int add_view(struct report_opts *o, const struct mm_view *v)
 	return 0;
 }
 
+/* --timeline=INTERVAL: "10ms", "2s", "500us", or plain seconds. */
+static int parse_interval(struct report_opts *o, const char *arg)
+{
+	static const struct { const char *unit; double ns; } units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "", 1e9 },
+	};
+	char *end;
+	double v = strtod(arg, &end);
+	for (size_t i = 0; end != arg && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		if (!(v > 0) || v * units[i].ns < 1000 || v * units[i].ns > 1e15)
+			break;
+		o->view.interval_ns = (uint64_t)(v * units[i].ns + 0.5);
+		return 0;
+	}
+	return mm_error("invalid interval '%s' (e.g. 10ms, 1s; at least 1us)", arg);
+}
+
 /* --maps-at TIME: seconds from the first event ("1.5"), or "end". */
 static int parse_time(struct report_opts *o, const char *arg)
 {
@@ -120,22 +145,29 @@ static int parse_pids(struct report_opts *o, const char *arg)
 }
 
 enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
-       OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV };
+       OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV, OPT_FINDINGS,
+       OPT_TIMELINE, OPT_CONTEXT };
 #define DONE_OK (-1)     /* parse_options: --help shown, exit 0 */
 
-/* What the options add up to: no view chosen means the event log; the log
- * is text only, so --json/--csv need a view. */
+/* What the options add up to: no view and no --log means the default page
+ * (overview, short findings, summary, a hint of the other views); the log
+ * is text only, so --json/--csv go with views. */
 static int finish_options(struct report_opts *o)
 {
-	if (!o->nr_views)
-		o->log = true;
+	if (!o->nr_views && !o->log) {
+		o->overview = true;
+		add_view(o, &mm_view_overview);
+		if (o->view.output == MM_OUT_TEXT)
+			add_view(o, &mm_view_findings_short);
+	}
 	if (o->log && o->view.output != MM_OUT_TEXT) {
-		mm_error("--json and --csv apply to --regions and --maps-at, not to the event log");
+		mm_error("--json and --csv apply to the views, not to the event log");
 		mm_error_print("report");
 		return MM_EXIT_USAGE;
 	}
-	/* the summary belongs to the log; the views end with their own */
-	if (!o->log)
+	/* the summary closes the log and the default page; views alone end
+	 * with their own totals, and a JSON document must stay one */
+	if ((!o->log && !o->overview) || o->view.output != MM_OUT_TEXT)
 		o->summary = false;
 	o->view.pids = o->nr_pids ? o->pids : NULL;
 	o->view.nr_pids = o->nr_pids;
@@ -160,6 +192,9 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "malloc-patterns", no_argument, NULL, OPT_FINDINGS },
+		{ "timeline", optional_argument, NULL, OPT_TIMELINE },
+		{ "context", no_argument, NULL, OPT_CONTEXT },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -177,6 +212,11 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		case OPT_CSV: o->view.output = MM_OUT_CSV; break;
 		case OPT_REGIONS: err = add_view(o, &mm_view_regions); break;
 		case OPT_CHECK_MAPS: err = add_view(o, &mm_view_check_maps); break;
+		case OPT_FINDINGS: err = add_view(o, &mm_view_findings); break;
+		case OPT_CONTEXT: err = add_view(o, &mm_view_context); break;
+		case OPT_TIMELINE:
+			err = (optarg ? parse_interval(o, optarg) : 0) ?: add_view(o, &mm_view_timeline);
+			break;
 		case OPT_MAPS_AT:
 			err = parse_time(o, optarg) ?: add_view(o, &mm_view_maps_at);
 			break;
@@ -293,6 +333,10 @@ static void destroy_views(struct sink *s)
 			s->o->views[i]->destroy(s->state[i]);
 }
 
+static const char hint[] =
+	"\n# more: --log (every event), --regions, --maps-at TIME, --malloc-patterns,\n"
+	"#       --timeline, --context, --json; 'memmon report --help' for all\n";
+
 int cmd_report(int argc, char **argv)
 {
 	struct report_opts o = { .file = "trace.dat", .summary = true };
@@ -316,11 +360,18 @@ int cmd_report(int argc, char **argv)
 		s.state[i] = o.views[i]->create(f, &o.view);
 	if (decode_all(st, d))
 		goto out;
-	truncation_warning(f, s.log, o.quiet || !o.log);
-	if (o.summary)
+	truncation_warning(f, s.log, o.quiet || o.view.output != MM_OUT_TEXT);
+	if (o.log && o.summary)
 		write_summary(&s, d, f, st);
 	if (mm_log_flush(s.log) || finish_views(&s, stdout))
 		goto out;
+	if (o.overview && o.view.output == MM_OUT_TEXT) {
+		if (o.summary) {
+			mm_log_puts(s.log, "\n");
+			write_summary(&s, d, f, st);
+		}
+		mm_log_puts(s.log, hint);
+	}
 	ret = MM_EXIT_OK;
 out:
 	if (mm_log_close(s.log) && !ret)

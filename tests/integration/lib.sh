@@ -72,7 +72,7 @@ record() {
 	local base=$1; shift
 	"$MEMMON" record -o "$base.dat" -- "$@" >"$base.out" 2>"$base.err"
 	rec_rc=$?
-	"$MEMMON" report "$base.dat" >"$base.rep" 2>"$base.rep.err"
+	"$MEMMON" report --log "$base.dat" >"$base.rep" 2>"$base.rep.err"
 	rep_rc=$?
 }
 

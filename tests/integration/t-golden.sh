@@ -17,7 +17,7 @@ else
 	as_user() { "$@"; }
 	who=$(id -un)
 fi
-as_user "$MEMMON" report small.dat >"$T/out" 2>"$T/err"
+as_user "$MEMMON" report --log small.dat >"$T/out" 2>"$T/err"
 rc=$?
 if [ $rc = 0 ] && cmp -s "$G/small.out" "$T/out"; then
 	ok golden-report
@@ -25,6 +25,23 @@ else
 	fail golden-report "expected exit 0 and tests/data/golden/small.out as $who, got exit $rc, $(diff "$G/small.out" "$T/out" | grep -c '^[<>]') differing lines: $(diff "$G/small.out" "$T/out" | grep '^[<>]' | head -4 | paste -sd'|') $(show "$T/err" 2)"
 fi
 check golden-stderr "no stderr" "$( [ -s "$T/err" ] && echo "stderr: $(show "$T/err" 2)" || echo "no stderr")"
+
+# the default page (overview, top regions, findings, summary) of the same file
+as_user "$MEMMON" report small.dat >"$T/page" 2>"$T/perr"
+rc=$?
+if [ $rc = 0 ] && cmp -s "$G/small.page" "$T/page"; then
+	ok golden-page
+else
+	fail golden-page "expected exit 0 and tests/data/golden/small.page, got exit $rc: $(diff "$G/small.page" "$T/page" | grep '^[<>]' | head -4 | paste -sd'|') $(show "$T/perr" 2)"
+fi
+# and every JSON view of it parses as one document
+for v in "" --regions --maps-at=end --malloc-patterns --timeline --context "--regions --timeline"; do
+	if as_user "$MEMMON" report $v --json small.dat 2>"$T/jerr" | python3 -m json.tool >/dev/null 2>&1; then
+		ok "golden-json${v// /}"
+	else
+		fail "golden-json${v// /}" "expected one JSON document from 'report $v --json', got: $(show "$T/jerr" 2)"
+	fi
+done
 
 # the recording is anon-touch 4: its four faults are in the stored log
 n=$(grep -cE '^[0-9]+: anon page @[0-9a-f]+ \(W\)$' "$G/small.out")

@@ -23,7 +23,7 @@ if [ "$rec_rc $rep_rc" != "0 0" ] || [ -z "$child" ] || [ -z "$kf" ]; then
 	fail rusage-program "expected exit 0, report 0 and child=... faults=..., got $rec_rc $rep_rc '$(show "$T/r.out")' (stderr: $(show "$T/r.err"))"
 	# report --pid CHILD: exactly the child's lines of the full log, and a
 # summary counting exactly its faults
-"$MEMMON" report --pid "$child" "$T/r.dat" >"$T/p.rep" 2>"$T/p.err"
+"$MEMMON" report --log --pid "$child" "$T/r.dat" >"$T/p.rep" 2>"$T/p.err"
 rc=$?
 eval "$(summary "$T/p.rep")"
 check rusage-pid-filter "exit 0, same $(grep -c "^$child: " "$rep") lines as the full log's $child lines, summary faults $mf" \
@@ -46,7 +46,7 @@ check rusage-anon "at least 20000 anon W faults for $child" \
 	"at least $(x=$(faults "$rep" "$child" | awk '$3 == "anon" && $5 == "W"' | wc -l); [ "$x" -ge 20000 ] && echo 20000 || echo "$x (only)") anon W faults for $child"
 # report --pid CHILD: exactly the child's lines of the full log, and a
 # summary counting exactly its faults
-"$MEMMON" report --pid "$child" "$T/r.dat" >"$T/p.rep" 2>"$T/p.err"
+"$MEMMON" report --log --pid "$child" "$T/r.dat" >"$T/p.rep" 2>"$T/p.err"
 rc=$?
 eval "$(summary "$T/p.rep")"
 check rusage-pid-filter "exit 0, same $(grep -c "^$child: " "$rep") lines as the full log's $child lines, summary faults $mf" \

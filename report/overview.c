@@ -1,0 +1,251 @@
+/*
+ * report/overview.c - the page `memmon report` shows with no view flags:
+ * one summary line per process, then each process's top regions by faults.
+ * (cmd-report adds the short malloc findings, the trace summary and a hint
+ * of the other views after it.)
+ *
+ * It is a view like the others (report/view.h) on its own address-space
+ * model, so every fact here is the one --regions prints in full: the
+ * overview only chooses the few lines a newcomer should read first.
+ *
+ * JSON (--json with no other view): { "view": "overview", "processes": [
+ *   { "pid", "comm", "exe", "exited", "lifetime", "regions", "faults":
+ *     { "total", "anon", "file", "swap", "cow", "other" },
+ *     "pages_touched", "syscalls": { NAME: COUNT, ... } } ] }
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memmon.h"
+#include "report/addrspace.h"
+#include "report/json.h"
+#include "report/overview.h"
+#include "report/regions.h"
+
+#define TOP_REGIONS 5
+
+/* Syscall counts of one process. */
+struct proc_calls {
+	int32_t tgid;
+	uint64_t n[MM_SYS_NR];
+};
+
+struct overview {
+	struct mm_as *as;
+	struct mm_report_opts o;
+	struct proc_calls *calls;
+	size_t nr_calls, cap_calls;
+	size_t last;                 /* index of the last process counted */
+};
+
+/* Totals of one process, summed over every region it ever had. */
+struct proc_totals {
+	uint64_t faults[MM_FAULT_NR];
+	uint64_t nr_faults, touched;
+	size_t regions;
+};
+
+static struct proc_calls *calls_of(struct overview *v, int32_t tgid)
+{
+	if (v->nr_calls && v->calls[v->last].tgid == tgid)
+		return &v->calls[v->last];
+	for (size_t i = 0; i < v->nr_calls; i++)
+		if (v->calls[i].tgid == tgid)
+			return &v->calls[v->last = i];
+	if (v->nr_calls == v->cap_calls) {
+		v->cap_calls = v->cap_calls ? 2 * v->cap_calls : 16;
+		v->calls = mm_realloc(v->calls, v->cap_calls * sizeof(*v->calls));
+	}
+	v->last = v->nr_calls++;
+	memset(&v->calls[v->last], 0, sizeof(v->calls[0]));
+	v->calls[v->last].tgid = tgid;
+	return &v->calls[v->last];
+}
+
+static void *overview_create(struct mm_file *f, const struct mm_report_opts *o)
+{
+	struct overview *v = mm_calloc(1, sizeof(*v));
+	v->o = *o;
+	v->as = mm_as_from_file(f, MM_AS_NO_CUTOFF);
+	return v;
+}
+
+static void overview_event(void *state, const struct mm_event *ev)
+{
+	struct overview *v = state;
+	mm_as_event(v->as, ev);
+	if (ev->kind == MM_EV_SYSCALL && ev->sys.nr < MM_SYS_NR)
+		calls_of(v, mm_as_tgid_of(v->as, ev->pid))->n[ev->sys.nr]++;
+}
+
+static int add_region(void *ctx, struct mm_region *r)
+{
+	struct proc_totals *t = ctx;
+	t->regions++;
+	t->nr_faults += r->nr_faults;
+	t->touched += r->nr_touched;
+	for (int c = 0; c < MM_FAULT_NR; c++)
+		for (int a = 0; a < MM_ACCESS_NR; a++)
+			t->faults[c] += r->faults[c][a];
+	return 0;
+}
+
+static void totals_of(const struct mm_as_proc *p, struct proc_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	mm_as_foreach_region(p, add_region, t);
+	t->nr_faults += p->nr_unknown;
+	for (int c = 0; c < MM_FAULT_NR; c++)
+		for (int a = 0; a < MM_ACCESS_NR; a++)
+			t->faults[c] += p->unknown_faults[c][a];
+}
+
+static bool wanted(const struct overview *v, const struct mm_as_proc *p)
+{
+	if (!v->o.nr_pids)
+		return true;
+	for (size_t i = 0; i < v->o.nr_pids; i++)
+		if (v->o.pids[i] == p->tgid || mm_as_tgid_of(v->as, v->o.pids[i]) == p->tgid)
+			return true;
+	return false;
+}
+
+static double lifetime_s(const struct mm_as_proc *p)
+{
+	uint64_t end = p->exited ? p->exit_ts : 0;
+	return end > p->first_ts ? (double)(end - p->first_ts) / 1e9 : 0.0;
+}
+
+/* "mmap 12, munmap 10, brk 3" for the calls made, most frequent first. */
+static void calls_text(const struct proc_calls *c, char *buf, size_t len)
+{
+	bool used[MM_SYS_NR] = { false };
+	size_t n = 0;
+	buf[0] = '\0';
+	for (;;) {
+		int best = -1;
+		for (int i = 0; i < MM_SYS_NR; i++)
+			if (c && !used[i] && c->n[i] && (best < 0 || c->n[i] > c->n[best]))
+				best = i;
+		if (best < 0 || n >= len)
+			break;
+		used[best] = true;
+		n += snprintf(buf + n, len - n, "%s%s %llu", n ? ", " : "",
+			      mm_syscall_name(best), (unsigned long long)c->n[best]);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
+static const struct proc_calls *find_calls(const struct overview *v, int32_t tgid)
+{
+	for (size_t i = 0; i < v->nr_calls; i++)
+		if (v->calls[i].tgid == tgid)
+			return &v->calls[i];
+	return NULL;
+}
+
+static void process_text(const struct overview *v, const struct mm_as_proc *p, FILE *out)
+{
+	struct proc_totals t;
+	char calls[256];
+	uint64_t kib = mm_as_page_size(v->as) / 1024;
+	totals_of(p, &t);
+	calls_text(find_calls(v, p->tgid), calls, sizeof(calls));
+	fprintf(out, "%d %s%s%s: %s %.6f s, %zu regions, %llu faults "
+		"(anon %llu, file %llu, swap %llu, cow %llu, other %llu), "
+		"%llu KiB first touched\n    memory syscalls: %s\n",
+		p->tgid, p->comm[0] ? p->comm : "?", p->exe[0] ? " " : "", p->exe,
+		p->exited ? "ran" : "still running after", lifetime_s(p), t.regions,
+		(unsigned long long)t.nr_faults,
+		(unsigned long long)t.faults[MM_FAULT_ANON], (unsigned long long)t.faults[MM_FAULT_FILE],
+		(unsigned long long)t.faults[MM_FAULT_SWAP], (unsigned long long)t.faults[MM_FAULT_COW],
+		(unsigned long long)t.faults[MM_FAULT_OTHER],
+		(unsigned long long)(t.touched * kib), calls);
+}
+
+static void overview_text(struct overview *v, FILE *out)
+{
+	fputs("# processes\n", out);
+	for (size_t i = 0; i < mm_as_nr_procs(v->as); i++) {
+		struct mm_as_proc *p = mm_as_proc_at(v->as, i);
+		if (wanted(v, p))
+			process_text(v, p, out);
+	}
+	fprintf(out, "\n# top regions by faults (at most %d per process; --regions shows all)\n",
+		TOP_REGIONS);
+	struct mm_regions_opts ro = {
+		.output = MM_OUT_TEXT, .sort = MM_SORT_FAULTS, .pids = v->o.pids,
+		.nr_pids = v->o.nr_pids, .limit = TOP_REGIONS, .at_end = true,
+	};
+	mm_regions_print(v->as, &ro, out);
+}
+
+static void process_json(const struct overview *v, const struct mm_as_proc *p,
+			 struct mm_json *j)
+{
+	static const char *const class_key[MM_FAULT_NR] = { "anon", "file", "swap", "cow", "other" };
+	struct proc_totals t;
+	const struct proc_calls *c = find_calls(v, p->tgid);
+	totals_of(p, &t);
+	mm_json_object_begin(j, NULL);
+	mm_json_i64(j, "pid", p->tgid);
+	mm_json_str(j, "comm", p->comm);
+	mm_json_str(j, "exe", p->exe);
+	mm_json_bool(j, "exited", p->exited);
+	mm_json_fixed(j, "lifetime", lifetime_s(p), 6);
+	mm_json_u64(j, "regions", t.regions);
+	mm_json_object_begin(j, "faults");
+	mm_json_u64(j, "total", t.nr_faults);
+	for (int k = 0; k < MM_FAULT_NR; k++)
+		mm_json_u64(j, class_key[k], t.faults[k]);
+	mm_json_object_end(j);
+	mm_json_u64(j, "pages_touched", t.touched);
+	mm_json_object_begin(j, "syscalls");
+	for (int k = 0; c && k < MM_SYS_NR; k++)
+		if (c->n[k])
+			mm_json_u64(j, mm_syscall_name(k), c->n[k]);
+	mm_json_object_end(j);
+	mm_json_object_end(j);
+}
+
+static void overview_json(struct overview *v, FILE *out)
+{
+	struct mm_json j;
+	mm_json_init(&j, out);
+	mm_json_object_begin(&j, NULL);
+	mm_json_str(&j, "view", "overview");
+	mm_json_array_begin(&j, "processes");
+	for (size_t i = 0; i < mm_as_nr_procs(v->as); i++) {
+		struct mm_as_proc *p = mm_as_proc_at(v->as, i);
+		if (wanted(v, p))
+			process_json(v, p, &j);
+	}
+	mm_json_array_end(&j);
+	mm_json_finish(&j);
+}
+
+static int overview_finish(void *state, FILE *out)
+{
+	struct overview *v = state;
+	mm_as_finish(v->as);
+	if (v->o.output == MM_OUT_TEXT)
+		overview_text(v, out);
+	else
+		overview_json(v, out);       /* CSV: one JSON document is clearer */
+	return ferror(out) ? mm_error("cannot write the report") : 0;
+}
+
+static void overview_destroy(void *state)
+{
+	struct overview *v = state;
+	if (!v)
+		return;
+	mm_as_free(v->as);
+	free(v->calls);
+	free(v);
+}
+
+const struct mm_view mm_view_overview = {
+	"overview", overview_create, overview_event, overview_finish, overview_destroy,
+};
