@@ -151,7 +151,9 @@ if rep:
         cpu = med([(r["user"] + r["sys"]) / r["wall"] for r in ok])
         rss = max(r["maxrss"] for r in ok) / 1024
         tg = ""
-        if name == "memmon report" and eps:
+        if name == "memmon report" and eps and ev < 100000:
+            tg = "(start-up dominated: too few events to judge)"
+        elif name == "memmon report" and eps:
             tg = f">= 6.5M ev/s: {mark(eps >= TGT_EPS)}"
             score.setdefault(("report: full log, events/s", "memmon"), []).append((w, eps))
         elif name in ("trace-cmd report", "perf script") and eps:
