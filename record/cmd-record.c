@@ -356,7 +356,9 @@ static int arm(struct rec *r)
 	    mm_evlist_enable(r->inst, &r->ev) < 0 ||
 	    write_header(r, nr_cpus, subbuf) < 0)
 		return -1;
-	for (size_t i = 0; !r->opt.argv && i < r->opt.nr_pids; i++)
+	/* A held CMD child is still a copy of memmon: its map at START lets
+	 * report place the few faults it takes on its way into execve. */
+	for (size_t i = 0; i < r->opt.nr_pids; i++)
 		if (mm_snapshot_process(&r->out, r->opt.pids[i], MM_PHASE_START) < 0)
 			return -1;
 	r->drain = mm_drain_start(r->inst, nr_cpus, subbuf, (size_t)r->opt.chunk_kb * 1024,

@@ -110,10 +110,12 @@ static bool wanted(const struct overview *v, const struct mm_as_proc *p)
 	return false;
 }
 
-static double lifetime_s(const struct mm_as_proc *p)
+/* From its first event (a START snapshot may predate the trace) to exit. */
+static double lifetime_s(const struct mm_as *as, const struct mm_as_proc *p)
 {
+	uint64_t begin = p->first_ts > mm_as_t0(as) ? p->first_ts : mm_as_t0(as);
 	uint64_t end = p->exited ? p->exit_ts : 0;
-	return end > p->first_ts ? (double)(end - p->first_ts) / 1e9 : 0.0;
+	return end > begin ? (double)(end - begin) / 1e9 : 0.0;
 }
 
 /* "mmap 12, munmap 10, brk 3" for the calls made, most frequent first. */
@@ -156,7 +158,7 @@ static void process_text(const struct overview *v, const struct mm_as_proc *p, F
 		"(anon %llu, file %llu, swap %llu, cow %llu, other %llu), "
 		"%llu KiB first touched\n    memory syscalls: %s\n",
 		p->tgid, p->comm[0] ? p->comm : "?", p->exe[0] ? " " : "", p->exe,
-		p->exited ? "ran" : "still running after", lifetime_s(p), t.regions,
+		p->exited ? "ran" : "still running after", lifetime_s(v->as, p), t.regions,
 		(unsigned long long)t.nr_faults,
 		(unsigned long long)t.faults[MM_FAULT_ANON], (unsigned long long)t.faults[MM_FAULT_FILE],
 		(unsigned long long)t.faults[MM_FAULT_SWAP], (unsigned long long)t.faults[MM_FAULT_COW],
@@ -193,7 +195,7 @@ static void process_json(const struct overview *v, const struct mm_as_proc *p,
 	mm_json_str(j, "comm", p->comm);
 	mm_json_str(j, "exe", p->exe);
 	mm_json_bool(j, "exited", p->exited);
-	mm_json_fixed(j, "lifetime", lifetime_s(p), 6);
+	mm_json_fixed(j, "lifetime", lifetime_s(v->as, p), 6);
 	mm_json_u64(j, "regions", t.regions);
 	mm_json_object_begin(j, "faults");
 	mm_json_u64(j, "total", t.nr_faults);
