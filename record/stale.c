@@ -94,9 +94,10 @@ static int remove_instances(bool all, mm_stale_fn fn, void *ctx)
 		errno = 0;
 		if (!inst || tracefs_instance_destroy(inst) < 0) {
 			tracefs_instance_free(inst);
-			/* Gone meanwhile: its memmon's teardown (see
-			 * mm_tracing_destroy_detached) or another memmon. */
-			if (errno == ENOENT || errno == ENODEV)
+			/* Gone or going meanwhile: its memmon's teardown
+			 * (mm_tracing_destroy_detached) or another memmon is
+			 * removing it right now. */
+			if (errno == ENOENT || errno == ENODEV || errno == EBUSY)
 				continue;
 			mm_error_errno("cannot remove stale instance '%s'", names[i]);
 			n = -1;
