@@ -517,6 +517,7 @@ static struct mm_region *region_piece(struct mm_as *as, const struct mm_region *
 	r->parent_id = t->id;
 	r->origin_id = t->origin_id;
 	r->origin = t->origin;
+	r->fork_src = t->fork_src;
 	return r;
 }
 
@@ -952,6 +953,7 @@ void mm_as_fork(struct mm_as *as, struct mm_as_proc *parent, int32_t child_tgid,
 		r->parent_id = 0;               /* lineage is within a process */
 		r->origin = *by;
 		r->origin_id = r->id;
+		r->fork_src = (struct mm_region *)t;
 		ps_copy(&r->resident, &t->resident);    /* shared until cow */
 		ps_copy(&r->dirty, &t->dirty);
 		map_insert(as, c, r);
@@ -1505,10 +1507,35 @@ static void learn_from_later(struct mm_as *as)
 	}
 }
 
+/* A fork copy maps the same file as its parent's region: whichever of
+ * the two a snapshot named names the other (a child that unmaps the copy
+ * before its END snapshot never sees it named otherwise).  Parents come
+ * before their children in the process list, so a forward pass carries
+ * names down and a backward pass carries them up. */
+static void share_fork_names(struct mm_as *as)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t n = 0; n < as->nr_procs; n++) {
+			struct mm_as_proc *p = as->procs[pass ? as->nr_procs - 1 - n : n];
+			for (size_t k = 0; k < p->nr_map + p->nr_dead; k++) {
+				struct mm_region *r = k < p->nr_map ? p->map[k] : p->dead[k - p->nr_map];
+				struct mm_region *s = r->fork_src;
+				if (!s)
+					continue;
+				if (name_unknown(r) && !name_unknown(s) && s->backing == MM_BACK_FILE)
+					take_name(r, s->name, s, NULL);
+				else if (name_unknown(s) && !name_unknown(r) && r->backing == MM_BACK_FILE)
+					take_name(s, r->name, r, NULL);
+			}
+		}
+	}
+}
+
 void mm_as_finish(struct mm_as *as)
 {
 	replay_snapshots(as, as->frozen ? as->cutoff_abs : UINT64_MAX);
 	learn_from_later(as);
+	share_fork_names(as);
 }
 
 static void region_free(struct mm_region *r)

@@ -136,6 +136,8 @@ struct mm_region {
 	uint32_t id;                /* unique within the mm_as, from 1 */
 	uint32_t parent_id;         /* region this one was split from, 0 */
 	uint32_t origin_id;         /* first region of the lineage (itself) */
+	struct mm_region *fork_src; /* the parent's region this is a fork copy
+	                             * of (NULL): they share a file name */
 	struct mm_region_event origin;  /* the event that made the first piece */
 	struct mm_region_event created; /* the event that made this one */
 	struct mm_region_event ended;   /* how == MM_HOW_NONE: live */

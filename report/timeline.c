@@ -147,6 +147,8 @@ static void on_rss(struct mm_timeline *tl, const struct mm_event *ev, int32_t tg
 	if (ev->rss.member >= MM_RSS_NR)
 		return;
 	struct tl_mm *m = mm_get(tl, ev->rss.mm_id);
+	if (m->tgid)            /* carry the old values into this interval first */
+		row_at(tl, proc_get(tl, m->tgid), ev->ts);
 	m->rss[ev->rss.member] = ev->rss.bytes;
 	if (ev->rss.curr) {
 		m->tgid = tgid;
@@ -169,6 +171,11 @@ void mm_timeline_event(struct mm_timeline *tl, const struct mm_event *ev)
 		tl->have_t0 = true;
 		tl->t0 = ev->ts;
 	}
+	/* An interval's maxima include the values carried into it: open its
+	 * row (which samples the state so far) before the event changes it. */
+	int32_t before = ev->tgid ? ev->tgid : mm_as_tgid_of(tl->as, ev->pid);
+	if (ev->kind != MM_EV_RSS && ev->kind != MM_EV_FILEMAP)
+		row_at(tl, proc_get(tl, before), ev->ts);
 	mm_as_event(tl->as, ev);
 	int32_t tgid = ev->tgid ? ev->tgid : mm_as_tgid_of(tl->as, ev->pid);
 	if (ev->kind == MM_EV_RSS) {
