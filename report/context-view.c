@@ -3,7 +3,7 @@
  * side (zones, buddy free lists, meminfo, each process's Vm* lines at start,
  * exec and end).  Everything is read from the file's snapshots when the
  * view is created; the event stream is not needed.
- *   JSON: {"context": {"zones": [{"node", "zone", "spanned", "present",
+ *   JSON: {"view": "context", "zones": [{"node", "zone", "spanned", "present",
  *          "managed", "free_start", "free_end"}], "buddy": [{"node", "zone",
  *          "start": [N per order], "end": [...]}], "meminfo": [{"name",
  *          "start", "end"}], "processes": [{"pid", "start": {"VmPeak": kB,
@@ -320,11 +320,10 @@ static void print_json(const struct cview *v, FILE *out)
 	struct mm_json j;
 	mm_json_init(&j, out);
 	mm_json_object_begin(&j, NULL);
-	mm_json_object_begin(&j, "context");
+	mm_json_str(&j, "view", "context");
 	json_zones(v, &j);
 	json_rest(v, &j);
 	json_procs(v, &j);
-	mm_json_object_end(&j);
 	mm_json_object_end(&j);
 	mm_json_finish(&j);
 }

@@ -11,7 +11,7 @@
  *     tune: ...
  *     evidence (4 of 40 events):
  *       0.001234 1234: mmap(0, 262144, rw-) -> 7f12b7d8f000
- * JSON: {"findings": [{"id", "severity", "pid", "summary", "explanation",
+ * JSON: {"view": "findings", "findings": [{"id", "severity", "pid", "summary", "explanation",
  * "tune", "numbers": {NAME: N}, "units": {NAME: UNIT}, "evidence_total",
  * "evidence": [{"time", "pid", "event", "text", "addr", ...}]}]}.
  * CSV: id,severity,pid,summary,numbers (one row per finding; numbers as
@@ -228,6 +228,7 @@ static void print_json(const struct fview *v, FILE *out)
 	struct mm_json j;
 	mm_json_init(&j, out);
 	mm_json_object_begin(&j, NULL);
+	mm_json_str(&j, "view", "findings");
 	mm_json_array_begin(&j, "findings");
 	for (size_t i = 0; i < mm_findings_count(v->fs); i++)
 		if (wanted(v, mm_findings_at(v->fs, i)))

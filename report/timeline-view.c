@@ -6,7 +6,7 @@
  * highest values within the interval (so a short spike shows), the kinds
  * (anon, file, shmem, swap) their values at its end.  A '*' follows the
  * peak VSZ, the peak RSS and the interval with the most faults.
- *   JSON: {"timeline": {"interval": S, "processes": [{"pid", "comm",
+ *   JSON: {"view": "timeline", "interval": S, "processes": [{"pid", "comm",
  *          "peak_vsz_kib", "peak_rss_kib", "rows": [{"time", "vsz_kib",
  *          "rss_kib", "anon_kib", "file_kib", "shmem_kib", "swap_kib",
  *          "faults", "peak": ["vsz", "rss", "faults"]}]}]}}
@@ -162,7 +162,7 @@ static void print_json(struct tview *v, FILE *out)
 	struct mm_json j;
 	mm_json_init(&j, out);
 	mm_json_object_begin(&j, NULL);
-	mm_json_object_begin(&j, "timeline");
+	mm_json_str(&j, "view", "timeline");
 	mm_json_fixed(&j, "interval", (double)mm_timeline_interval(v->tl) / 1e9, 6);
 	mm_json_array_begin(&j, "processes");
 	for (size_t i = 0; i < mm_timeline_nr_procs(v->tl); i++) {
@@ -181,7 +181,6 @@ static void print_json(struct tview *v, FILE *out)
 		mm_json_object_end(&j);
 	}
 	mm_json_array_end(&j);
-	mm_json_object_end(&j);
 	mm_json_object_end(&j);
 	mm_json_finish(&j);
 }

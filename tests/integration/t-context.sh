@@ -29,7 +29,7 @@ ok ctx-json
 py() {
 	python3 - "$T/ctx.json" "$pid" <<EOF
 import json, re, sys
-D = json.load(open(sys.argv[1]))["context"]
+D = json.load(open(sys.argv[1]))
 PID = int(sys.argv[2])
 LIVE_Z, cur = {}, None
 for line in open("/proc/zoneinfo"):

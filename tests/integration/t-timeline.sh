@@ -69,11 +69,11 @@ wins.append((munmaps[3], exit_t))
 print("windows=" + " ".join("%.3f" % (b - a) for a, b in wins))
 
 d = json.load(open(js))
-print("interval=%.6f" % d["timeline"]["interval"])
-procs = [p for p in d["timeline"]["processes"] if p["pid"] == int(pid)]
+print("interval=%.6f" % d["interval"])
+procs = [p for p in d["processes"] if p["pid"] == int(pid)]
 if len(procs) != 1:
     print("rows=none"); sys.exit(0)
-p, iv = procs[0], d["timeline"]["interval"]
+p, iv = procs[0], d["interval"]
 rows = p["rows"]
 def row_at(t):
     for r in rows:
