@@ -270,17 +270,33 @@ def run_stats():
 
 
 # ------------------------------------------------------------------ report
+_HELP = None
+
+
 def memmon_has(opt):
-    r = sh(f"'{MEMMON}' report --help 2>&1")
-    return opt in r.stdout
+    global _HELP
+    if _HELP is None:
+        _HELP = sh(f"'{MEMMON}' report --help 2>&1").stdout
+    return re.search(re.escape(opt) + r"\b", _HELP) is not None
 
 
-def decoders(v, f):
-    """(name, argv) of the decoders of a V file."""
+LOG = "memmon report --log"          # the full event log (the figure issue 4 targets)
+ANALYSES = ("--regions", "--malloc-patterns", "--timeline", "--context")
+
+
+def decoders(v, f, analyses=True):
+    """(name, argv) of the decoders of a V file.  memmon: the full event log
+    (`report --log`, or plain `report` before --log existed), the default
+    page, and each analysis view report has."""
     if v == "memmon":
-        d = [("memmon report", [MEMMON, "report", f])]
-        if memmon_has("--regions"):
-            d.append(("memmon report --regions", [MEMMON, "report", "--regions", f]))
+        if not memmon_has("--log"):
+            return [(LOG, [MEMMON, "report", f])]
+        d = [(LOG, [MEMMON, "report", "--log", f])]
+        if analyses:
+            d.append(("memmon report (default page)", [MEMMON, "report", f]))
+            for a in ANALYSES:
+                if memmon_has(a):
+                    d.append((f"memmon report {a}", [MEMMON, "report", a, f]))
         return d
     if v == "trace-cmd":
         return [("trace-cmd report", ["trace-cmd", "report", "-i", f])]

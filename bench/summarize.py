@@ -30,6 +30,7 @@ TGT_BPE = {"faults": 4.0, "mallocs": 6.0}
 TGT_FIXED = 0.05
 TGT_EPS = 6.5e6
 TGT_RSS_MIB = 64
+LOG = "memmon report --log"
 
 
 def mark(ok):
@@ -151,15 +152,15 @@ if rep:
         cpu = med([(r["user"] + r["sys"]) / r["wall"] for r in ok])
         rss = max(r["maxrss"] for r in ok) / 1024
         tg = ""
-        if name == "memmon report" and eps and ev < 100000:
+        if name == LOG and eps and ev < 100000:
             tg = "(start-up dominated: too few events to judge)"
-        elif name == "memmon report" and eps:
+        elif name == LOG and eps:
             tg = f">= 6.5M ev/s: {mark(eps >= TGT_EPS)}"
             score.setdefault(("report: full log, events/s", "memmon"), []).append((w, eps))
         elif name in ("trace-cmd report", "perf script") and eps:
             score.setdefault(("report: full log, events/s", v), []).append((w, eps))
-        elif name == "memmon report --regions" and eps:
-            score.setdefault(("report --regions, events/s", "memmon"), []).append((w, eps))
+        elif name.startswith("memmon report") and eps and ev >= 100000:
+            score.setdefault(("analyses", name[len("memmon report "):]), []).append((w, eps))
         p(f"| {w} | {name} | {fmt(ev, '{:,}')} | {len(ok)} | {min(walls):.3f} | {md:.3f} | {fmt(eps, '{:,.0f}')} "
           f"| {cpu:.2f} | {rss:.1f} | {tg} |")
 
@@ -186,11 +187,8 @@ if big:
             tg = f"RSS <= {TGT_RSS_MIB} MiB: {mark(rss <= TGT_RSS_MIB)}"
             if lost is not None:
                 tg += f"; lost 0: {mark(lost == 0)}"
-            if name == "memmon report":
-                score.setdefault(("report: peak RSS", "memmon"), []).append((ev, rss))
-            if name == "memmon report --regions":
-                score.setdefault(("report --regions: peak RSS", "memmon"), []).append((ev, rss))
-            if lost is not None:
+            score.setdefault(("report: peak RSS", name), []).append((ev, rss))
+            if lost is not None and name == LOG:
                 score.setdefault(("lost", "memmon"), []).append(f"storm x{rounds} {lost}")
             lead = (f"| {rounds} | {fmt(ev, '{:,}')} | {fmt(lost, '{:,}')} | {fmt(by, '{:,}')} | {fmt(bpe, '{:.2f}')} "
                     f"| {s['record_wall']:.1f} ({s['record_rc']}) ") if first else "| | | | | | "
@@ -201,24 +199,22 @@ if big:
 
 if scale:
     p()
-    p("## Report cost vs processes, regions, events: spread PROCS REGIONS PAGES (memmon record, then report x3)")
+    p("## Report cost vs processes, regions, events: spread PROCS REGIONS PAGES (memmon record, then each view x3)")
     p()
-    p("| procs | regions/proc | pages/region | events | report s (median) | events/s | RSS MiB | --regions s | --regions RSS MiB |")
-    p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for k, s in scale.items():
+    views = []
+    for sv in scale.values():
+        for k in sv:
+            if k.startswith("memmon report") and k not in views:
+                views.append(k)
+    p("| procs | regions/proc | pages/region | events | " + " | ".join(f"{v[len('memmon report '):]} s / RSS MiB" for v in views) + " |")
+    p("|---:|---:|---:|---:|" + "---:|" * len(views))
+    for k, sv in scale.items():
         pr, rg, pg = k.split("/")
-        ev = s.get("events")
         cells = []
-        for name in ("memmon report", "memmon report --regions"):
-            ok = good(s.get(name, []))
-            if ok:
-                md = med([r["wall"] for r in ok])
-                cells.append((md, max(r["maxrss"] for r in ok) / 1024))
-            else:
-                cells.append(None)
-        a, r = cells
-        p(f"| {pr} | {rg} | {pg} | {fmt(ev, '{:,}')} | {fmt(a and a[0])} | {fmt(eps_of(ev, a and a[0]), '{:,.0f}')} "
-          f"| {fmt(a and a[1], '{:.1f}')} | {fmt(r and r[0], none='n/a')} | {fmt(r and r[1], '{:.1f}', 'n/a')} |")
+        for v in views:
+            ok = good(sv.get(v, []))
+            cells.append(f"{med([r['wall'] for r in ok]):.3f} / {max(r['maxrss'] for r in ok) / 1024:.1f}" if ok else "failed")
+        p(f"| {pr} | {rg} | {pg} | {fmt(sv.get('events'), '{:,}')} | " + " | ".join(cells) + " |")
 
 # ---------------------------------------------------------------- scorecard
 p()
@@ -263,13 +259,18 @@ xs = score.get((k, "memmon"))
 ok = all(e >= TGT_EPS for _, e in xs) if xs else None
 p(f"| {k} (one decoder process) | - | {eps_cell('trace-cmd')} | {eps_cell('perf')} | {eps_cell('memmon')} | >= 6.5M "
   f"| {mark(ok) if ok is not None else 'n/a'} |")
-xs = score.get(("report --regions, events/s", "memmon"))
-p(f"| report --regions, events/s | - | - | - | {', '.join(f'{w} {e/1e6:.2f}M' for w, e in xs) if xs else 'n/a'} | (none) | |")
-xs = score.get(("report: peak RSS", "memmon"))
-if xs:
-    ok = all(r <= TGT_RSS_MIB for _, r in xs)
-    p(f"| report: peak RSS (long traces) | - | - | - | {', '.join(f'{r:.1f} MiB at {e/1e6:.1f}M ev' for e, r in xs if e)} "
-      f"| <= 64 MiB, flat | {mark(ok)} |")
+an = [(k[1], v) for k, v in score.items() if k[0] == "analyses"]
+if an:
+    for view, xs in an:
+        p(f"| report {view}, events/s | - | - | - | {', '.join(f'{w} {e/1e6:.2f}M' for w, e in xs)} | (none) | |")
+else:
+    p("| report analyses (--regions ...), events/s | - | - | - | n/a | (none) | |")
+rs = [(k[1], v) for k, v in score.items() if k[0] == "report: peak RSS"]
+if rs:
+    allr = [r for _, xs in rs for _, r in xs]
+    for view, xs in rs:
+        p(f"| report peak RSS, long traces: {view} | - | - | - | {', '.join(f'{r:.1f} MiB at {e/1e6:.1f}M ev' for e, r in xs if e)} "
+          f"| <= 64 MiB, flat | {mark(all(r <= TGT_RSS_MIB for _, r in xs))} |")
 else:
     p("| report: peak RSS on a 50M-event trace | - | - | - | n/a (not run: BENCH_QUICK or stage big off) | <= 64 MiB, flat | n/a |")
 

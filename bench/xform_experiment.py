@@ -1,3 +1,8 @@
+"""bench/xform_experiment.py RAW OUT: prototype of a reversible pre-compression
+transform for raw ring-buffer data (memmon chunk payloads, 4 KiB sub-buffers):
+each event payload minus the previous payload of the same event type (u64
+words, tail bytes XOR), state reset every 256 sub-buffers (a 1 MiB chunk).
+Compare `zstd -b1 -B1M RAW` with `zstd -b1 -B1M OUT` (see RESULTS.md notes)."""
 import struct, sys
 src, dst = sys.argv[1], sys.argv[2]
 data = bytearray(open(src, 'rb').read())
