@@ -21,6 +21,7 @@ struct mm_chunk_ref {
 	uint32_t crc;            /* from the section header; checked on load */
 	uint32_t nr_subbufs;
 	uint64_t raw_len;
+	uint32_t codec;          /* enum mm_chunk_codec, checked at index */
 };
 
 struct mm_cpu_index {
@@ -63,6 +64,8 @@ struct mm_file {
 	struct mm_cpu_stats *stats;
 	uint32_t nr_stats;
 	char *probes;
+
+	uint64_t inflated;       /* bytes decompressed from F_ZSTD sections */
 
 	struct mm_cpu_index *cpus;  /* nr_cpus entries */
 	uint32_t nr_cpus;

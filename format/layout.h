@@ -14,17 +14,27 @@
  *
  *   file header   (32 bytes)
  *     0  char  magic[8]     "MEMMONTR"
- *     8  u16   major        MM_FORMAT_MAJOR; a reader refuses a newer major
+ *     8  u16   major        MM_FORMAT_MAJOR; a reader refuses any other major
  *    10  u16   minor        MM_FORMAT_MINOR; newer minors only add sections
  *    12  u32   header_size  32; a reader skips to this offset
  *    16  u64   flags        0
  *    24  u64   reserved     0
  *
  *   section       (16-byte header + payload)
- *     0  u32   type         enum mm_section_type; unknown types are skipped
- *     4  u32   crc32        CRC-32 (IEEE) of the payload
- *     8  u64   length       payload bytes
+ *     0  u16   type         enum mm_section_type; unknown types are skipped
+ *     2  u16   flags        MM_SECTION_F_*; other bits set: corrupt
+ *     4  u32   crc32        CRC-32 (IEEE) of the stored payload bytes
+ *     8  u64   length       stored payload bytes
  *    16  ...   payload
+ *
+ * MM_SECTION_F_ZSTD: the stored payload is one zstd frame with its content
+ * size set; the payload proper is what it decompresses to.  The writer uses
+ * it for the text sections that are big and compress well (event formats,
+ * snapshots, probes) and keeps MACHINE plain, so `head -c` of a file still
+ * shows where and what was recorded.  A reader accepts it on any section but
+ * CHUNK (whose frame is described by its own header) and END, and refuses a
+ * declared size over the section type's limit or over MM_MAX_INFLATED for
+ * the whole file: a few bytes of zstd can claim gigabytes.
  *
  * The last section of a complete file is END (empty payload).  A file
  * without END is "truncated": everything before the first incomplete
@@ -38,7 +48,7 @@
 
 #define MM_FILE_MAGIC       "MEMMONTR"
 #define MM_FILE_MAGIC_LEN   8
-#define MM_FORMAT_MAJOR     1
+#define MM_FORMAT_MAJOR     2
 #define MM_FORMAT_MINOR     0
 #define MM_FILE_HEADER_SIZE 32
 #define MM_SECTION_HEADER_SIZE 16
@@ -47,6 +57,11 @@
 #define MM_MAX_TEXT_SECTION   (64u << 20)   /* MACHINE, formats, snapshots */
 #define MM_MAX_CHUNK_RAW      (64u << 20)   /* uncompressed chunk payload */
 #define MM_MAX_CPUS           4096
+#define MM_MAX_INFLATED       (256u << 20)  /* all MM_SECTION_F_ZSTD payloads */
+
+/* Section header flags. */
+#define MM_SECTION_F_ZSTD     0x0001u
+#define MM_SECTION_F_KNOWN    MM_SECTION_F_ZSTD
 
 enum mm_section_type {
 	/* "key=value\n" lines, see MM_KEY_* below. Exactly one, first. */
@@ -59,7 +74,7 @@ enum mm_section_type {
 	MM_SECTION_SNAPSHOT     = 4,
 	/* struct mm_chunk_header then one zstd frame holding nr_subbufs raw
 	 * ring-buffer sub-buffers of subbuf_size bytes each, as read from
-	 * per_cpu/cpuN/trace_pipe_raw. */
+	 * per_cpu/cpuN/trace_pipe_raw, transformed by the header's codec. */
 	MM_SECTION_CHUNK        = 5,
 	/* Array of struct mm_cpu_stats, one per CPU, from per_cpu/cpuN/stats
 	 * at the end of the recording. */
@@ -113,11 +128,20 @@ struct mm_snapshot_header {
 	uint64_t ts;             /* trace clock ns when taken (mono) */
 } __attribute__((packed));
 
+/* How a chunk's sub-buffers were transformed before compression. */
+enum mm_chunk_codec {
+	MM_CODEC_RAW   = 0,      /* as read from the kernel */
+	MM_CODEC_DELTA = 1,      /* per-type payload differences, format/delta.h */
+	MM_CODEC_MAX   = MM_CODEC_DELTA,
+};
+
 /* CHUNK payload header (little-endian), followed by one zstd frame. */
 struct mm_chunk_header {
 	uint32_t cpu;
 	uint32_t nr_subbufs;
 	uint64_t raw_len;        /* = nr_subbufs * subbuf_size */
+	uint32_t codec;          /* enum mm_chunk_codec; unknown: corrupt */
+	uint32_t reserved;       /* 0 */
 } __attribute__((packed));
 
 /* STATS entry: per_cpu/cpuN/stats at the end of the recording. */

@@ -8,7 +8,10 @@
  * checked against the file size and the limits of layout.h before use.
  *
  * Small sections (MACHINE, header_page, formats, snapshots, STATS, PROBES)
- * are loaded and CRC-checked here.  CHUNK sections are only indexed (offset,
+ * are loaded, CRC-checked and, when stored as a zstd frame, decompressed
+ * here, each into a buffer of exactly its declared size: the declared size
+ * is checked against the type's limit and the file's MM_MAX_INFLATED budget
+ * first, so a decompression bomb costs an error, not the machine's memory.  CHUNK sections are only indexed (offset,
  * lengths, per CPU); their CRC is checked by the stream when it loads them,
  * so a multi-GB trace is read once, not twice.
  *
@@ -31,9 +34,10 @@
 #include "file.h"
 
 struct section {
-	uint32_t type;
+	uint16_t type;
+	uint16_t flags;
 	uint32_t crc;
-	uint64_t len;
+	uint64_t len;            /* stored bytes */
 	uint64_t off;            /* of the section header */
 };
 
@@ -61,10 +65,39 @@ static int corrupt(const struct mm_file *f, const struct section *s, const char 
 			f->path, (unsigned long long)s->off, why);
 }
 
-/* The payload of S, NUL-terminated, CRC-checked; NULL with error set. */
-static char *load_payload(const struct mm_file *f, const struct section *s)
+static uint64_t max_len(uint32_t type);
+
+/* Decompress the frame Z of ZLEN bytes of section S; NULL with error set. */
+static char *inflate(struct mm_file *f, const struct section *s, const char *z,
+		     size_t zlen, size_t *len)
 {
-	char *buf = mm_malloc(s->len + 1);
+	unsigned long long n = ZSTD_getFrameContentSize(z, zlen);
+	char *buf;
+	size_t r;
+
+	if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN)
+		return corrupt(f, s, "not a zstd frame with its size"), NULL;
+	if (n > max_len(s->type))
+		return corrupt(f, s, "compressed payload too large"), NULL;
+	if (n > MM_MAX_INFLATED - f->inflated)
+		return corrupt(f, s, "compressed sections too large in all"), NULL;
+	f->inflated += n;
+	buf = mm_malloc(n + 1);
+	/* the frame cannot write past N: zstd stops with an error instead */
+	r = ZSTD_decompress(buf, n, z, zlen);
+	if (ZSTD_isError(r) || r != n) {
+		free(buf);
+		return corrupt(f, s, ZSTD_isError(r) ? ZSTD_getErrorName(r) : "short zstd frame"), NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+/* The payload of S, NUL-terminated, CRC-checked, decompressed; its length
+ * in *LEN; NULL with error set. */
+static char *load_payload(struct mm_file *f, const struct section *s, size_t *len)
+{
+	char *buf = mm_malloc(s->len + 1), *out;
 
 	if (mm_file_pread(f, buf, s->len, s->off + MM_SECTION_HEADER_SIZE) < 0)
 		goto fail;
@@ -72,7 +105,15 @@ static char *load_payload(const struct mm_file *f, const struct section *s)
 		corrupt(f, s, "crc mismatch");
 		goto fail;
 	}
-	buf[s->len] = '\0';
+	*len = s->len;
+	if (s->flags & MM_SECTION_F_ZSTD) {
+		out = inflate(f, s, buf, s->len, len);
+		free(buf);
+		if (!out)
+			return NULL;
+		buf = out;
+	}
+	buf[*len] = '\0';
 	return buf;
 fail:
 	free(buf);
@@ -153,10 +194,11 @@ static int parse_machine(struct mm_file *f, const struct section *s)
 {
 	const char *endian;
 	uint32_t long_size;
+	size_t len;
 
 	if (f->machine_text)
 		return corrupt(f, s, "second machine section");
-	f->machine_text = load_payload(f, s);
+	f->machine_text = load_payload(f, s, &len);
 	if (!f->machine_text)
 		return -1;
 	split_machine(f);
@@ -181,57 +223,70 @@ static int parse_machine(struct mm_file *f, const struct section *s)
 
 static int add_format(struct mm_file *f, const struct section *s)
 {
-	char *buf = load_payload(f, s);
+	size_t len;
+	char *buf = load_payload(f, s, &len);
 
 	if (!buf)
 		return -1;
-	if (!memchr(buf, '\0', s->len) || !buf[0]) {
+	if (!memchr(buf, '\0', len) || !buf[0]) {
 		free(buf);
 		return corrupt(f, s, "event format without a system name");
 	}
 	f->formats = mm_realloc(f->formats, (f->nr_formats + 1) * sizeof(*f->formats));
-	f->formats[f->nr_formats++] = (struct mm_format_text){ buf, s->len };
+	f->formats[f->nr_formats++] = (struct mm_format_text){ buf, len };
 	return 0;
 }
 
 static int add_snapshot(struct mm_file *f, const struct section *s)
 {
 	struct mm_snapshot_header h;
+	size_t len;
 	char *buf;
 
-	if (s->len < sizeof(h))
+	if (s->len < sizeof(h) && !(s->flags & MM_SECTION_F_ZSTD))
 		return corrupt(f, s, "snapshot shorter than its header");
-	buf = load_payload(f, s);
+	buf = load_payload(f, s, &len);
 	if (!buf)
 		return -1;
+	if (len < sizeof(h)) {
+		free(buf);
+		return corrupt(f, s, "snapshot shorter than its header");
+	}
 	memcpy(&h, buf, sizeof(h));
 	f->snaps = mm_realloc(f->snaps, (f->nr_snaps + 1) * sizeof(*f->snaps));
 	f->snaps[f->nr_snaps++] = (struct mm_snapshot){
 		.pid = h.pid, .kind = h.kind, .phase = h.phase, .ts = h.ts,
-		.text = buf + sizeof(h), .len = s->len - sizeof(h),
+		.text = buf + sizeof(h), .len = len - sizeof(h),
 	};
 	return 0;
 }
 
 static int set_text(struct mm_file *f, const struct section *s, char **dst, size_t *len)
 {
+	size_t n;
+
 	if (*dst)
 		return corrupt(f, s, "repeated section");
-	*dst = load_payload(f, s);
+	*dst = load_payload(f, s, &n);
 	if (len)
-		*len = s->len;
+		*len = n;
 	return *dst ? 0 : -1;
 }
 
 static int set_stats(struct mm_file *f, const struct section *s)
 {
-	if (s->len % sizeof(struct mm_cpu_stats))
-		return corrupt(f, s, "stats length not a multiple of an entry");
-	free(f->stats);
-	f->stats = (struct mm_cpu_stats *)load_payload(f, s);
-	if (!f->stats)
+	size_t len;
+	char *buf = load_payload(f, s, &len);
+
+	if (!buf)
 		return -1;
-	f->nr_stats = s->len / sizeof(struct mm_cpu_stats);
+	if (len % sizeof(struct mm_cpu_stats)) {
+		free(buf);
+		return corrupt(f, s, "stats length not a multiple of an entry");
+	}
+	free(f->stats);
+	f->stats = (struct mm_cpu_stats *)buf;
+	f->nr_stats = len / sizeof(struct mm_cpu_stats);
 	f->sum.has_stats = true;
 	return 0;
 }
@@ -241,7 +296,8 @@ static int set_stats(struct mm_file *f, const struct section *s)
 /* A bad chunk header is a crc error if the payload's CRC disagrees too. */
 static int bad_chunk(struct mm_file *f, const struct section *s, const char *why)
 {
-	char *buf = load_payload(f, s);
+	size_t len;
+	char *buf = load_payload(f, s, &len);
 
 	if (!buf)
 		return -1;
@@ -258,6 +314,8 @@ static int index_chunk(struct mm_file *f, const struct section *s)
 		return corrupt(f, s, "chunk before the machine section");
 	if (s->len <= sizeof(h))
 		return corrupt(f, s, "chunk shorter than its header");
+	if (s->flags)
+		return corrupt(f, s, "compressed chunk section");
 	if (mm_file_pread(f, &h, sizeof(h), s->off + MM_SECTION_HEADER_SIZE) < 0)
 		return -1;
 	if (h.cpu >= f->nr_cpus)
@@ -265,6 +323,8 @@ static int index_chunk(struct mm_file *f, const struct section *s)
 	if (!h.nr_subbufs || h.raw_len != (uint64_t)h.nr_subbufs * f->subbuf_size ||
 	    h.raw_len > MM_MAX_CHUNK_RAW)
 		return bad_chunk(f, s, "chunk size does not match its sub-buffers");
+	if (h.codec > MM_CODEC_MAX)
+		return bad_chunk(f, s, "unknown chunk codec");
 	ci = &f->cpus[h.cpu];
 	if (ci->nr == ci->cap) {
 		ci->cap = ci->cap ? 2 * ci->cap : 64;
@@ -272,7 +332,7 @@ static int index_chunk(struct mm_file *f, const struct section *s)
 	}
 	ci->chunks[ci->nr++] = (struct mm_chunk_ref){
 		.off = s->off, .len = s->len, .crc = s->crc,
-		.nr_subbufs = h.nr_subbufs, .raw_len = h.raw_len,
+		.nr_subbufs = h.nr_subbufs, .raw_len = h.raw_len, .codec = h.codec,
 	};
 	f->sum.nr_chunks++;
 	f->sum.chunk_bytes += s->len - sizeof(h);
@@ -314,12 +374,17 @@ static int read_section(struct mm_file *f, uint64_t off, struct section *s)
 		return 0;
 	if (mm_file_pread(f, h, sizeof(h), off) < 0)
 		return -1;
-	memcpy(&s->type, h, 4);
+	memcpy(&s->type, h, 2);
+	memcpy(&s->flags, h + 2, 2);
 	memcpy(&s->crc, h + 4, 4);
 	memcpy(&s->len, h + 8, 8);
 	s->off = off;
 	if (s->type == 0)
 		return 0;
+	if (s->flags & ~MM_SECTION_F_KNOWN)
+		return corrupt(f, s, "unknown section flags");
+	if ((s->flags & MM_SECTION_F_ZSTD) && s->type == MM_SECTION_END)
+		return corrupt(f, s, "compressed end section");
 	if (s->len > max_len(s->type)) {
 		char why[64];
 		snprintf(why, sizeof(why), "length %llu too large",
@@ -366,6 +431,11 @@ static int read_header(struct mm_file *f, uint64_t *first)
 		return mm_error("'%s' is memmon format %u.%u; this memmon reads up to %u.x: "
 				"upgrade memmon", f->path, f->sum.major, f->sum.minor,
 				MM_FORMAT_MAJOR);
+	/* Older majors have another section and chunk header: re-record. */
+	if (f->sum.major < MM_FORMAT_MAJOR)
+		return mm_error("'%s' is memmon format %u.%u; format %u.x files are not "
+				"supported by this memmon (it reads %u.x)", f->path,
+				f->sum.major, f->sum.minor, f->sum.major, MM_FORMAT_MAJOR);
 	if (hsize < MM_FILE_HEADER_SIZE || hsize > f->sum.file_bytes)
 		return mm_error("'%s': corrupt file header (header size %u)", f->path, hsize);
 	*first = hsize;

@@ -2,19 +2,27 @@
  * format/stream.c - the events of a trace file, all CPUs merged in time
  * order (see reader.h).
  *
- * Each CPU has a cursor holding one decompressed chunk and a position in
- * it; the stream repeatedly hands out the earliest cursor's record
- * (merge.c) and advances only that cursor.  Memory is one chunk per CPU
- * however long the trace; the per-event path does no allocation and no
- * system call (a chunk costs one pread and one ZSTD_decompressDCtx into
- * buffers reused for the whole stream).
+ * Each CPU has a cursor walking one decompressed chunk; the stream
+ * repeatedly hands out the earliest cursor's record (merge.c) and advances
+ * only that cursor.  Turning a chunk into events is two jobs of about equal
+ * cost: getting the chunk (pread, CRC, zstd, delta decoding) and walking
+ * it.  A loader thread does the first for each CPU's next chunk while the
+ * caller's thread walks the current one, so report uses a second core.
+ * Each CPU has two chunk buffers (walked, loading), reused for the whole
+ * stream: memory is two chunks per CPU however long the trace, and the
+ * per-event path does no allocation, no locking and no system call (a lock
+ * is taken once per chunk, to swap buffers).
  *
  * Chunk CRCs are checked here, when the bytes are read anyway; the frame's
  * declared content size must equal the indexed raw length before anything
  * is decompressed, and every sub-buffer's commit and every event length is
- * bounds-checked by subbuf.h, so a hostile file gives an error naming the
- * chunk's offset, never a crash or a hang.
+ * bounds-checked by subbuf.h (and delta.c), so a hostile file gives an
+ * error naming the chunk's offset, never a crash or a hang.  The loader
+ * reports an error through the slot it failed to fill; the caller sees it
+ * when it reaches that chunk, in order.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +30,7 @@
 #include <event-parse.h>
 
 #include "memmon.h"
+#include "delta.h"
 #include "file.h"
 #include "subbuf.h"
 
@@ -29,12 +38,28 @@
  * lost-event count, an event header); zeroed slack keeps that in bounds. */
 #define RAW_SLACK 64
 
-struct cursor {
-	const struct mm_cpu_index *idx;
-	size_t next_chunk;
-	const struct mm_chunk_ref *chunk;   /* loaded chunk */
+enum slot_state { SLOT_IDLE, SLOT_QUEUED, SLOT_READY, SLOT_FAILED };
+
+/* One chunk buffer of a CPU.  Each CPU has two: the one being walked and
+ * the next chunk, which the loader fills meanwhile.  Buffers are kept and
+ * reused for the whole stream (fresh multi-MiB buffers cost a page fault
+ * per 4 KiB on every chunk). */
+struct slot {
 	unsigned char *raw;
 	size_t raw_cap;
+	const struct mm_chunk_ref *chunk;
+	enum slot_state state;              /* under loader.mu */
+	char err[1024];                     /* SLOT_FAILED: the loader's message */
+};
+
+struct cursor {
+	const struct mm_cpu_index *idx;
+	size_t next_req;                    /* next chunk to hand the loader */
+	size_t taken;                       /* chunks walked or being walked */
+	struct slot slot[2];
+	int cur;                            /* slot being walked, -1 before */
+	const struct mm_chunk_ref *chunk;   /* = slot[cur].chunk */
+	const unsigned char *raw;           /* = slot[cur].raw */
 	uint32_t next_sub;
 	bool in_sub;                        /* sb holds a loaded sub-buffer */
 	struct mm_subbuf sb;
@@ -42,11 +67,25 @@ struct cursor {
 	struct tep_record rec;
 };
 
-struct mm_stream {
-	struct mm_file *f;
+/* The loader thread: reads, CRC-checks, decompresses and delta-decodes
+ * the requested chunks in request order, so the main thread only walks
+ * events.  Requests: a ring of (cursor, slot) with room for every slot. */
+struct loader {
+	pthread_t thread;
+	bool started, stop;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	uint32_t *queue;                    /* cursor * 2 + slot */
+	uint32_t cap, head, len;
 	ZSTD_DCtx *dctx;
+	struct mm_delta *delta;
 	unsigned char *zbuf;                /* compressed payload, reused */
 	size_t zcap;
+};
+
+struct mm_stream {
+	struct mm_file *f;
+	struct loader ld;
 	struct cursor *c;
 	uint32_t nr;
 	struct mm_merge merge;
@@ -71,30 +110,105 @@ static void *grow(void *buf, size_t *cap, size_t need, size_t slack)
 	return mm_calloc(1, need + slack);	/* the slack is never written: readable, zero */
 }
 
-/* Read, check and decompress the cursor's next chunk. */
-static int load_chunk(struct mm_stream *s, struct cursor *c)
+/* Loader thread: read, check, decompress and decode chunk CH into SL. */
+static int load_chunk(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch)
 {
-	const struct mm_chunk_ref *ch = &c->idx->chunks[c->next_chunk++];
+	struct loader *ld = &s->ld;
 	struct mm_chunk_header h;
 	size_t flen = ch->len - sizeof(h), r;
 
-	s->zbuf = grow(s->zbuf, &s->zcap, ch->len, 0);
-	if (mm_file_pread(s->f, s->zbuf, ch->len, ch->off + MM_SECTION_HEADER_SIZE) < 0)
+	ld->zbuf = grow(ld->zbuf, &ld->zcap, ch->len, 0);
+	if (mm_file_pread(s->f, ld->zbuf, ch->len, ch->off + MM_SECTION_HEADER_SIZE) < 0)
 		return -1;
-	if (mm_crc32(0, s->zbuf, ch->len) != ch->crc)
+	if (mm_crc32(0, ld->zbuf, ch->len) != ch->crc)
 		return chunk_error(s, ch, "crc mismatch");
-	memcpy(&h, s->zbuf, sizeof(h));
-	if (h.nr_subbufs != ch->nr_subbufs || h.raw_len != ch->raw_len)
+	memcpy(&h, ld->zbuf, sizeof(h));
+	if (h.nr_subbufs != ch->nr_subbufs || h.raw_len != ch->raw_len || h.codec != ch->codec)
 		return mm_error("'%s' changed while being read (offset %llu)", s->f->path,
 				(unsigned long long)ch->off);
-	if (ZSTD_getFrameContentSize(s->zbuf + sizeof(h), flen) != ch->raw_len)
+	if (ZSTD_getFrameContentSize(ld->zbuf + sizeof(h), flen) != ch->raw_len)
 		return chunk_error(s, ch, "zstd frame size does not match the chunk");
-	c->raw = grow(c->raw, &c->raw_cap, ch->raw_len, RAW_SLACK);
-	r = ZSTD_decompressDCtx(s->dctx, c->raw, ch->raw_len, s->zbuf + sizeof(h), flen);
+	sl->raw = grow(sl->raw, &sl->raw_cap, ch->raw_len, RAW_SLACK);
+	r = ZSTD_decompressDCtx(ld->dctx, sl->raw, ch->raw_len, ld->zbuf + sizeof(h), flen);
 	if (ZSTD_isError(r) || r != ch->raw_len)
 		return chunk_error(s, ch, ZSTD_isError(r) ? ZSTD_getErrorName(r) : "short zstd frame");
-	c->chunk = ch;
+	if (ch->codec == MM_CODEC_DELTA) {
+		struct mm_delta_layout l = {
+			s->f->subbuf_size, s->f->commit_size, s->f->big_endian,
+		};
+		int e = mm_delta_decode(ld->delta, &l, sl->raw, ch->nr_subbufs);
+		if (e == MM_DELTA_BAD_COMMIT)
+			return chunk_error(s, ch, "sub-buffer commit larger than the sub-buffer");
+		if (e < 0)
+			return chunk_error(s, ch, "event runs past its sub-buffer");
+	}
+	return 0;
+}
+
+static void *loader_main(void *arg)
+{
+	struct mm_stream *s = arg;
+	struct loader *ld = &s->ld;
+
+	pthread_mutex_lock(&ld->mu);
+	for (;;) {
+		while (!ld->len && !ld->stop)
+			pthread_cond_wait(&ld->work, &ld->mu);
+		if (ld->stop)
+			break;
+		uint32_t q = ld->queue[ld->head];
+		ld->head = (ld->head + 1) % ld->cap;
+		ld->len--;
+		struct slot *sl = &s->c[q / 2].slot[q % 2];
+		pthread_mutex_unlock(&ld->mu);
+		int r = load_chunk(s, sl, sl->chunk);	/* the slot is ours while queued */
+		if (r < 0)
+			snprintf(sl->err, sizeof(sl->err), "%s", mm_error_msg());
+		pthread_mutex_lock(&ld->mu);
+		sl->state = r < 0 ? SLOT_FAILED : SLOT_READY;
+		pthread_cond_broadcast(&ld->done);
+	}
+	pthread_mutex_unlock(&ld->mu);
+	return NULL;
+}
+
+/* Queue cursor I's next chunk into its slot K (which nobody uses now). */
+static void request(struct mm_stream *s, uint32_t i, int k)
+{
+	struct cursor *c = &s->c[i];
+	struct loader *ld = &s->ld;
+
+	c->slot[k].chunk = &c->idx->chunks[c->next_req++];
+	pthread_mutex_lock(&ld->mu);
+	c->slot[k].state = SLOT_QUEUED;
+	ld->queue[(ld->head + ld->len++) % ld->cap] = i * 2 + k;
+	pthread_cond_signal(&ld->work);
+	pthread_mutex_unlock(&ld->mu);
+}
+
+/* Move cursor I to its next chunk (loaded meanwhile, or wait for it) and
+ * hand the buffer it leaves to the loader for the chunk after. */
+static int next_chunk(struct mm_stream *s, uint32_t i)
+{
+	struct cursor *c = &s->c[i];
+	struct loader *ld = &s->ld;
+	int k = c->cur < 0 ? 0 : 1 - c->cur, old = c->cur;
+	struct slot *sl = &c->slot[k];
+
+	pthread_mutex_lock(&ld->mu);
+	while (sl->state == SLOT_QUEUED)
+		pthread_cond_wait(&ld->done, &ld->mu);
+	enum slot_state st = sl->state;
+	pthread_mutex_unlock(&ld->mu);
+	if (st == SLOT_FAILED)
+		return mm_error("%s", sl->err);
+	c->cur = k;
+	c->chunk = sl->chunk;
+	c->raw = sl->raw;
 	c->next_sub = 0;
+	c->taken++;
+	if (old >= 0 && c->next_req < c->idx->nr)
+		request(s, i, old);
 	return 0;
 }
 
@@ -136,8 +250,8 @@ static int cursor_next(struct mm_stream *s, struct cursor *c, int cpu)
 		if (c->chunk && c->next_sub < c->chunk->nr_subbufs) {
 			if (load_subbuf(s, c) < 0)
 				return -1;
-		} else if (c->next_chunk < c->idx->nr) {
-			if (load_chunk(s, c) < 0)
+		} else if (c->taken < c->idx->nr) {
+			if (next_chunk(s, cpu) < 0)
 				return -1;
 		} else {
 			return 0;
@@ -157,6 +271,7 @@ static int cursor_next(struct mm_stream *s, struct cursor *c, int cpu)
 struct mm_stream *mm_stream_open(struct mm_file *f)
 {
 	struct mm_stream *s = mm_calloc(1, sizeof(*s));
+	struct loader *ld = &s->ld;
 
 	s->f = f;
 	s->last = -1;
@@ -164,16 +279,37 @@ struct mm_stream *mm_stream_open(struct mm_file *f)
 	s->c = mm_calloc(s->nr, sizeof(*s->c));
 	for (uint32_t i = 0; i < s->nr; i++) {
 		s->c[i].idx = &f->cpus[i];
+		s->c[i].cur = -1;
 		s->c[i].rec.ref_count = 1;
 		s->c[i].rec.locked = 1;	/* ours: tep must never free it */
 	}
 	mm_merge_init(&s->merge, s->nr);
-	s->dctx = ZSTD_createDCtx();
-	if (!s->dctx) {
+	ld->cap = 2 * s->nr;
+	ld->queue = mm_calloc(ld->cap, sizeof(*ld->queue));
+	ld->delta = mm_calloc(1, sizeof(*ld->delta));
+	ld->dctx = ZSTD_createDCtx();
+	pthread_mutex_init(&ld->mu, NULL);
+	pthread_cond_init(&ld->work, NULL);
+	pthread_cond_init(&ld->done, NULL);
+	if (!ld->dctx) {
 		mm_stream_close(s);
 		mm_error("cannot allocate a zstd context: out of memory");
 		return NULL;
 	}
+	int e = pthread_create(&ld->thread, NULL, loader_main, s);
+	if (e) {
+		mm_stream_close(s);
+		errno = e;
+		mm_error_errno("cannot start the chunk loader thread");
+		return NULL;
+	}
+	ld->started = true;
+	/* every CPU's first two chunks, first chunks first: the merge needs
+	 * all of those before it can hand out the first event */
+	for (int k = 0; k < 2; k++)
+		for (uint32_t i = 0; i < s->nr; i++)
+			if (s->c[i].next_req < s->c[i].idx->nr)
+				request(s, i, k);
 	return s;
 }
 
@@ -228,13 +364,30 @@ uint64_t mm_stream_missed_marks(const struct mm_stream *s)
 
 void mm_stream_close(struct mm_stream *s)
 {
+	struct loader *ld;
+
 	if (!s)
 		return;
-	for (uint32_t i = 0; i < s->nr; i++)
-		free(s->c[i].raw);
+	ld = &s->ld;
+	if (ld->started) {
+		pthread_mutex_lock(&ld->mu);
+		ld->stop = true;
+		pthread_cond_signal(&ld->work);
+		pthread_mutex_unlock(&ld->mu);
+		pthread_join(ld->thread, NULL);
+	}
+	pthread_mutex_destroy(&ld->mu);
+	pthread_cond_destroy(&ld->work);
+	pthread_cond_destroy(&ld->done);
+	for (uint32_t i = 0; i < s->nr; i++) {
+		free(s->c[i].slot[0].raw);
+		free(s->c[i].slot[1].raw);
+	}
 	free(s->c);
 	mm_merge_free(&s->merge);
-	ZSTD_freeDCtx(s->dctx);
-	free(s->zbuf);
+	ZSTD_freeDCtx(ld->dctx);
+	free(ld->delta);
+	free(ld->zbuf);
+	free(ld->queue);
 	free(s);
 }

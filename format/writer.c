@@ -9,8 +9,15 @@
  * per-section fsync() slows the recorder down; close fsyncs once.
  *
  * Chunks are the hot path (the recorder hands over 1-4 MiB of ring data at
- * a time): one ZSTD_CCtx and one output buffer live as long as the writer,
- * so a chunk costs the compression and one writev, never an allocation.
+ * a time): one ZSTD_CCtx, one output buffer and the delta codec's state
+ * live as long as the writer, so a chunk costs the delta pass, the
+ * compression and one writev, never an allocation.
+ *
+ * The delta codec has to walk the events, so it needs the sub-buffer layout:
+ * the writer learns the byte order from the MACHINE section and the commit
+ * field's size from HEADER_PAGE as they go by (record may write either
+ * through mm_writer_section()).  Until it knows both, chunks are stored raw,
+ * which every reader decodes too.
  *
  * After a failed or short write the file ends in a partial section; the
  * writer then refuses further sections (w->broken) rather than append after
@@ -27,6 +34,7 @@
 #include <zstd.h>
 
 #include "memmon.h"
+#include "delta.h"
 #include "reader.h"	/* mm_crc32() */
 #include "writer.h"
 
@@ -36,21 +44,29 @@ struct mm_writer {
 	bool broken;		/* a write failed: the tail is a partial section */
 	bool any_section;	/* MACHINE must come first */
 	ZSTD_CCtx *cctx;
-	void *zbuf;		/* reused compression output */
+	void *zbuf;		/* reused compression output (chunks) */
 	size_t zcap;
+	void *tbuf;		/* compressed text sections */
+	size_t tcap;
+	enum mm_chunk_codec codec;
+	struct mm_delta *delta;	/* codec state, allocated with the writer */
+	struct mm_delta_layout layout;
+	bool endian_known;	/* from MACHINE */
+	int long_size;		/* from MACHINE, 0 if absent */
 	char *machine;		/* "key=value\n" lines until flushed */
 	size_t machine_len, machine_cap;
 	struct mm_writer_stats st;
 };
 
 struct section_header {
-	uint32_t type;
+	uint16_t type;
+	uint16_t flags;
 	uint32_t crc;
 	uint64_t length;
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct section_header) == MM_SECTION_HEADER_SIZE, "layout");
-_Static_assert(sizeof(struct mm_chunk_header) == 16, "layout");
+_Static_assert(sizeof(struct mm_chunk_header) == 24, "layout");
 _Static_assert(sizeof(struct mm_snapshot_header) == 24, "layout");
 _Static_assert(sizeof(struct mm_cpu_stats) == 64, "layout");
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -89,6 +105,10 @@ struct mm_writer *mm_writer_open(const char *path, int level)
 	uint32_t hsize = MM_FILE_HEADER_SIZE;
 
 	w->path = mm_strdup(path);
+	w->codec = MM_CODEC_DELTA;
+	w->delta = mm_malloc(sizeof(*w->delta));
+	w->delta->gen = 0;
+	memset(w->delta->slot, 0, sizeof(w->delta->slot));
 	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
 		mm_error_errno("cannot create '%s'", path);
@@ -116,12 +136,13 @@ fail:
 }
 
 /* One section = one writev of header, HEAD and BODY; CRC over HEAD+BODY. */
-int mm_writer_section(struct mm_writer *w, enum mm_section_type type,
-		      const void *head, size_t head_len,
-		      const void *body, size_t body_len)
+static int write_section(struct mm_writer *w, enum mm_section_type type, uint16_t flags,
+			 const void *head, size_t head_len,
+			 const void *body, size_t body_len)
 {
 	struct section_header sh = {
 		.type = type,
+		.flags = flags,
 		.crc = mm_crc32(mm_crc32(0, head, head_len), body, body_len),
 		.length = (uint64_t)head_len + body_len,
 	};
@@ -135,6 +156,115 @@ int mm_writer_section(struct mm_writer *w, enum mm_section_type type,
 		return mm_error("'%s': not writing after an earlier write error", w->path);
 	w->any_section = true;
 	return write_all(w, iov, 3);
+}
+
+/* The value of "KEY=" in MACHINE text T (not NUL-terminated), or NULL. */
+static const char *machine_value(const char *t, size_t n, const char *key, size_t *vlen)
+{
+	size_t klen = strlen(key);
+
+	for (size_t i = 0; i < n;) {
+		const char *line = t + i, *nl = memchr(line, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - line) : n - i;
+		if (len > klen && !memcmp(line, key, klen) && line[klen] == '=') {
+			*vlen = len - klen - 1;
+			return line + klen + 1;
+		}
+		i += len + 1;
+	}
+	return NULL;
+}
+
+static void learn_machine(struct mm_writer *w, const char *t, size_t n)
+{
+	const char *v;
+	size_t vlen;
+
+	if ((v = machine_value(t, n, MM_KEY_ENDIAN, &vlen))) {
+		w->endian_known = (vlen == 6 && !memcmp(v, "little", 6)) ||
+				  (vlen == 3 && !memcmp(v, "big", 3));
+		w->layout.big = vlen == 3;
+	}
+	if ((v = machine_value(t, n, MM_KEY_LONG_SIZE, &vlen)) && vlen == 1 &&
+	    (*v == '4' || *v == '8'))
+		w->long_size = *v - '0';
+}
+
+/* The commit field's size from header_page ("field: local_t commit;
+ * offset:8; size:8;"), the same field libtraceevent reads on the other
+ * side; 0 when it is not there (then the chunks stay raw). */
+static void learn_header_page(struct mm_writer *w, const char *t, size_t n)
+{
+	char buf[4096];
+	const char *p;
+
+	n = n < sizeof(buf) - 1 ? n : sizeof(buf) - 1;
+	memcpy(buf, t, n);
+	buf[n] = '\0';
+	w->layout.commit_size = 0;
+	if (!(p = strstr(buf, " commit;")) || !(p = strstr(p, "size:")))
+		return;
+	if (p[5] == '4' || p[5] == '8')
+		w->layout.commit_size = p[5] - '0';
+}
+
+/* Sections worth compressing: big text that zstd shrinks 2-10x. */
+static bool compressible(enum mm_section_type type)
+{
+	return type == MM_SECTION_EVENT_FORMAT || type == MM_SECTION_SNAPSHOT ||
+	       type == MM_SECTION_PROBES;
+}
+
+/* Compress HEAD+BODY into w->tbuf as one frame with its content size;
+ * the compressed size, or 0 when it would not be smaller. */
+static size_t compress_text(struct mm_writer *w, const void *head, size_t head_len,
+			    const void *body, size_t body_len)
+{
+	size_t total = head_len + body_len, need = ZSTD_compressBound(total), r;
+	ZSTD_outBuffer out;
+	ZSTD_inBuffer in;
+
+	if (need > w->tcap) {
+		free(w->tbuf);
+		w->tbuf = mm_malloc(need);
+		w->tcap = need;
+	}
+	out = (ZSTD_outBuffer){ w->tbuf, w->tcap, 0 };
+	if (ZSTD_isError(ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only)) ||
+	    ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(w->cctx, total)))
+		return 0;
+	in = (ZSTD_inBuffer){ head, head_len, 0 };
+	if (head_len && ZSTD_isError(ZSTD_compressStream2(w->cctx, &out, &in, ZSTD_e_continue)))
+		return 0;
+	in = (ZSTD_inBuffer){ body, body_len, 0 };
+	r = ZSTD_compressStream2(w->cctx, &out, &in, ZSTD_e_end);
+	if (ZSTD_isError(r) || r != 0)	/* r > 0: did not fit, cannot happen */
+		return 0;
+	return out.pos < total ? out.pos : 0;
+}
+
+int mm_writer_section(struct mm_writer *w, enum mm_section_type type,
+		      const void *head, size_t head_len,
+		      const void *body, size_t body_len)
+{
+	if (type == MM_SECTION_MACHINE && !head_len)
+		learn_machine(w, body, body_len);
+	if (type == MM_SECTION_HEADER_PAGE && !head_len)
+		learn_header_page(w, body, body_len);
+	if (compressible(type) && !w->broken) {
+		size_t z = compress_text(w, head, head_len, body, body_len);
+		if (z)
+			return write_section(w, type, MM_SECTION_F_ZSTD, NULL, 0, w->tbuf, z);
+	}
+	return write_section(w, type, 0, head, head_len, body, body_len);
+}
+
+int mm_writer_set_codec(struct mm_writer *w, enum mm_chunk_codec codec)
+{
+	if (codec > MM_CODEC_MAX)
+		return mm_error("unknown chunk codec %u", codec);
+	w->codec = codec;
+	return 0;
 }
 
 /* Newlines would split a MACHINE line; '=' in a key would move the split. */
@@ -226,23 +356,31 @@ static int reserve_zbuf(struct mm_writer *w, size_t raw_len)
 	return 0;
 }
 
-int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, const void *raw,
+int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
 		    uint32_t nr_subbufs, uint32_t subbuf_size)
 {
 	uint64_t raw_len = (uint64_t)nr_subbufs * subbuf_size;
 	struct mm_chunk_header h = { .cpu = cpu, .nr_subbufs = nr_subbufs, .raw_len = raw_len };
+	int commit = w->layout.commit_size ? w->layout.commit_size : w->long_size;
 
 	if (!nr_subbufs)
 		return 0;
 	if (raw_len > MM_MAX_CHUNK_RAW || cpu >= MM_MAX_CPUS)
 		return mm_error("chunk of %llu bytes for cpu %u is over the format's limits",
 				(unsigned long long)raw_len, cpu);
+	if (w->codec == MM_CODEC_DELTA && w->endian_known && commit &&
+	    subbuf_size > 8u + commit) {
+		w->layout.subbuf_size = subbuf_size;
+		w->layout.commit_size = commit;
+		mm_delta_encode(w->delta, &w->layout, raw, nr_subbufs);
+		h.codec = MM_CODEC_DELTA;
+	}
 	reserve_zbuf(w, raw_len);
 	/* compress2 sets the frame's content size, which the reader checks. */
 	size_t z = ZSTD_compress2(w->cctx, w->zbuf, w->zcap, raw, raw_len);
 	if (ZSTD_isError(z))
 		return mm_error("cannot compress chunk: %s", ZSTD_getErrorName(z));
-	if (mm_writer_section(w, MM_SECTION_CHUNK, &h, sizeof(h), w->zbuf, z) < 0)
+	if (write_section(w, MM_SECTION_CHUNK, 0, &h, sizeof(h), w->zbuf, z) < 0)
 		return -1;
 	w->st.raw_chunk_bytes += raw_len;
 	w->st.chunk_bytes += z;
@@ -252,7 +390,7 @@ int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, const void *raw,
 
 int mm_writer_stats(struct mm_writer *w, const struct mm_cpu_stats *stats, uint32_t n)
 {
-	return mm_writer_section(w, MM_SECTION_STATS, NULL, 0, stats, (size_t)n * sizeof(*stats));
+	return write_section(w, MM_SECTION_STATS, 0, NULL, 0, stats, (size_t)n * sizeof(*stats));
 }
 
 void mm_writer_get_stats(const struct mm_writer *w, struct mm_writer_stats *st)
@@ -264,6 +402,8 @@ static void writer_free(struct mm_writer *w)
 {
 	ZSTD_freeCCtx(w->cctx);
 	free(w->zbuf);
+	free(w->tbuf);
+	free(w->delta);
 	free(w->machine);
 	free(w->path);
 	free(w);
@@ -275,7 +415,7 @@ int mm_writer_close(struct mm_writer *w)
 
 	if (!w)
 		return 0;
-	if (mm_writer_section(w, MM_SECTION_END, NULL, 0, NULL, 0) < 0)
+	if (write_section(w, MM_SECTION_END, 0, NULL, 0, NULL, 0) < 0)
 		ret = -1;
 	else if (fsync(w->fd) < 0)
 		ret = mm_error_errno("cannot sync '%s'", w->path);

@@ -26,10 +26,15 @@ struct mm_writer_stats {
 	uint64_t nr_chunks;
 };
 
-/* Create (truncate) PATH and write the file header.  LEVEL: zstd level. */
+/* Create (truncate) PATH and write the file header.  LEVEL: zstd level of
+ * the chunks and compressed sections (1 is both the fastest and, after the
+ * delta codec, within 1% of the smallest on ring data). */
 struct mm_writer *mm_writer_open(const char *path, int level);
 
-/* Append one section whose payload is HEAD (may be NULL/0) then BODY. */
+/* Append one section whose payload is HEAD (may be NULL/0) then BODY.
+ * EVENT_FORMAT, SNAPSHOT and PROBES payloads are stored zstd-compressed
+ * when that is smaller; MACHINE and HEADER_PAGE written here also tell the
+ * writer the sub-buffer layout the delta codec needs. */
 int mm_writer_section(struct mm_writer *w, enum mm_section_type type,
 		      const void *head, size_t head_len,
 		      const void *body, size_t body_len);
@@ -58,9 +63,15 @@ int mm_writer_snapshot(struct mm_writer *w, uint32_t pid, enum mm_snapshot_kind 
 /* CHUNK: compress NR_SUBBUFS sub-buffers of SUBBUF_SIZE bytes at RAW.
  * NR_SUBBUFS * SUBBUF_SIZE must not exceed MM_MAX_CHUNK_RAW (64 MiB); an
  * empty chunk (0 sub-buffers) writes nothing.  No allocation per call once
- * the largest chunk size has been seen. */
-int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, const void *raw,
+ * the largest chunk size has been seen.  RAW is clobbered: the delta codec
+ * transforms it in place (saving a copy of every chunk on the drain thread);
+ * refill it, do not reread it. */
+int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
 		    uint32_t nr_subbufs, uint32_t subbuf_size);
+
+/* The codec of the following chunks (default MM_CODEC_DELTA, used once the
+ * MACHINE and HEADER_PAGE sections have been written; raw before). */
+int mm_writer_set_codec(struct mm_writer *w, enum mm_chunk_codec codec);
 
 /* STATS: N per-CPU entries. */
 int mm_writer_stats(struct mm_writer *w, const struct mm_cpu_stats *stats, uint32_t n);

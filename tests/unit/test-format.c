@@ -1,7 +1,9 @@
 /*
- * tests/unit/test-format.c - the trace file: writer -> reader round trip,
- * truncation at every byte, corruption, hostile lengths, the sub-buffer
- * walker against libtraceevent's kbuffer, and the per-CPU merge.
+ * tests/unit/test-format.c - the trace file: writer -> reader round trip
+ * (raw and delta chunk codecs), truncation at every byte, corruption,
+ * hostile lengths, compressed sections (corruption, decompression bombs),
+ * the delta codec on hostile sub-buffers, the sub-buffer walker against
+ * libtraceevent's kbuffer, and the per-CPU merge.
  *
  * Sub-buffers are built by hand in the kernel's ring-buffer layout and the
  * event formats are real ones saved from this machine's tracefs
@@ -23,6 +25,8 @@
 #include "format/reader.h"
 #include "format/file.h"
 #include "format/subbuf.h"
+#include "format/delta.h"
+#include <zstd.h>
 
 #define SUBBUF 4096
 #define DATA_OFF 16
@@ -225,6 +229,8 @@ static void add_format(struct mm_writer *w, const char *sys, const char *name)
 	free(fmt);
 }
 
+static enum mm_chunk_codec ref_codec = MM_CODEC_DELTA;
+
 /* The reference file: everything a recording writes. */
 static void write_reference(const char *path, bool with_end)
 {
@@ -233,7 +239,7 @@ static void write_reference(const char *path, bool with_end)
 	size_t hlen;
 	char *hp = data_file("header_page", &hlen);
 
-	if (!w || !hp)
+	if (!w || !hp || mm_writer_set_codec(w, ref_codec) < 0)
 		abort();
 	mm_writer_machine_set(w, MM_KEY_HOSTNAME, "%s", "testhost");
 	mm_writer_machine_set(w, MM_KEY_ARCH, "x86_64");
@@ -296,19 +302,47 @@ TEST(test_writer_rejects)
 	CHECK(strstr(mm_error_msg(), "must be written first"));
 	CHECK_EQ(mm_writer_chunk(w, 0, raw, 0, SUBBUF), 0);
 	CHECK_EQ(mm_writer_chunk(w, 0, raw, 20000, SUBBUF), -1);
+	CHECK_EQ(mm_writer_set_codec(w, 7), -1);
+	CHECK_STR(mm_error_msg(), "unknown chunk codec 7");
 	CHECK_EQ(mm_writer_close(w), 0);
 	CHECK(mm_writer_open("/nonexistent/dir/x.dat", 1) == NULL);
 	CHECK_STR(mm_error_msg(), "cannot create '/nonexistent/dir/x.dat': No such file or directory");
 }
 
-TEST(test_round_trip)
+/* The chunk sections' codecs in a file: bit 1 << codec for each seen. */
+static unsigned chunk_codecs(const char *path)
+{
+	size_t len, off = MM_FILE_HEADER_SIZE;
+	unsigned char *buf = slurp(path, &len);
+	unsigned seen = 0;
+
+	while (off + 16 <= len) {
+		uint16_t t;
+		uint64_t l;
+		uint32_t codec;
+		memcpy(&t, buf + off, 2);
+		memcpy(&l, buf + off + 8, 8);
+		if (t == MM_SECTION_CHUNK) {
+			memcpy(&codec, buf + off + 16 + 16, 4);
+			seen |= 1u << codec;
+		}
+		off += 16 + l;
+	}
+	free(buf);
+	return seen;
+}
+
+static void round_trip(enum mm_chunk_codec codec)
 {
 	const char *path = tmp_path("ref.dat");
 	struct mm_file_summary sum;
 	struct mm_file *f;
 	struct stat st;
 
+	ref_codec = codec;
 	write_reference(path, true);
+	ref_codec = MM_CODEC_DELTA;
+	CHECK_EQ(chunk_codecs(path), 1u << codec);
 	CHECK_EQ(stat(path, &st), 0);
 	CHECK_EQ(st.st_size, file_size);
 	f = mm_file_open(path);
@@ -393,6 +427,12 @@ TEST(test_round_trip)
 	mm_file_close(f);
 }
 
+TEST(test_round_trip)
+{
+	round_trip(MM_CODEC_RAW);
+	round_trip(MM_CODEC_DELTA);
+}
+
 /* Count the stream's events; -1 on a stream error. */
 static long count_events(struct mm_file *f)
 {
@@ -456,13 +496,13 @@ TEST(test_truncated_every_byte)
 }
 
 /* Offset of the first section of TYPE in BUF. */
-static size_t find_section(const unsigned char *buf, size_t len, uint32_t type)
+static size_t find_section(const unsigned char *buf, size_t len, uint16_t type)
 {
 	size_t off = MM_FILE_HEADER_SIZE;
 	while (off + 16 <= len) {
-		uint32_t t;
+		uint16_t t;
 		uint64_t l;
-		memcpy(&t, buf + off, 4);
+		memcpy(&t, buf + off, 2);
 		memcpy(&l, buf + off + 8, 8);
 		if (t == type)
 			return off;
@@ -493,7 +533,7 @@ TEST(test_corrupt)
 
 	/* a flipped byte inside a chunk's zstd frame: open fine, stream fails */
 	memcpy(bad, buf, len);
-	bad[chunk + 16 + 16 + 40] ^= 0x55;
+	bad[chunk + 16 + 24 + 40] ^= 0x55;
 	struct mm_file *f = open_patched(bad, len);
 	CHECK(f);
 	CHECK_EQ(count_events(f), -1);
@@ -534,6 +574,39 @@ TEST(test_corrupt)
 		 "upgrade memmon", tmp_path("bad.dat"), MM_FORMAT_MAJOR + 1, MM_FORMAT_MAJOR);
 	CHECK_STR(mm_error_msg(), want);
 
+	/* an older major */
+	memcpy(bad, buf, len);
+	bad[8] = 1;
+	bad[10] = 0;
+	CHECK(open_patched(bad, len) == NULL);
+	snprintf(want, sizeof(want), "'%s' is memmon format 1.0; format 1.x files are not "
+		 "supported by this memmon (it reads %d.x)", tmp_path("bad.dat"), MM_FORMAT_MAJOR);
+	CHECK_STR(mm_error_msg(), want);
+
+	/* an unknown chunk codec, CRC fixed up: corrupt at open */
+	memcpy(bad, buf, len);
+	uint64_t clen;
+	memcpy(&clen, bad + chunk + 8, 8);
+	bad[chunk + 16 + 16] = 9;
+	uint32_t crc = mm_crc32(0, bad + chunk + 16, clen);
+	memcpy(bad + chunk + 4, &crc, 4);
+	CHECK(open_patched(bad, len) == NULL);
+	snprintf(want, sizeof(want), "'%s': corrupt section at offset %zu (unknown chunk codec)",
+		 tmp_path("bad.dat"), chunk);
+	CHECK_STR(mm_error_msg(), want);
+
+	/* unknown section flags; the zstd flag on a chunk */
+	uint16_t flags[] = { 0x8000, MM_SECTION_F_ZSTD };
+	const char *why[] = { "unknown section flags", "compressed chunk section" };
+	for (int i = 0; i < 2; i++) {
+		memcpy(bad, buf, len);
+		memcpy(bad + chunk + 2, &flags[i], 2);
+		CHECK(open_patched(bad, len) == NULL);
+		snprintf(want, sizeof(want), "'%s': corrupt section at offset %zu (%s)",
+			 tmp_path("bad.dat"), chunk, why[i]);
+		CHECK_STR(mm_error_msg(), want);
+	}
+
 	/* a huge length field */
 	memcpy(bad, buf, len);
 	uint64_t huge = 1ull << 40;
@@ -545,8 +618,8 @@ TEST(test_corrupt)
 
 	/* an unknown section type is skipped: the file reads, minus that chunk */
 	memcpy(bad, buf, len);
-	uint32_t type = 77;
-	memcpy(bad + chunk, &type, 4);
+	uint16_t type = 77;
+	memcpy(bad + chunk, &type, 2);
 	f = open_patched(bad, len);
 	CHECK(f);
 	CHECK_EQ(count_events(f), nr_evs - chunks[0].nr_events);
@@ -556,8 +629,9 @@ TEST(test_corrupt)
 }
 
 /* A one-chunk file around a single hand-made sub-buffer. */
-static struct mm_file *file_with_subbuf(const void *page)
+static struct mm_file *file_with_subbuf(const void *src)
 {
+	static unsigned char page[SUBBUF];	/* the writer encodes in place */
 	const char *path = tmp_path("sub.dat");
 	struct mm_writer *w = mm_writer_open(path, 1);
 	size_t hlen;
@@ -570,6 +644,7 @@ static struct mm_file *file_with_subbuf(const void *page)
 	mm_writer_machine_set(w, MM_KEY_NR_CPUS, "1");
 	mm_writer_machine_flush(w);
 	mm_writer_header_page(w, hp, hlen);
+	memcpy(page, src, SUBBUF);
 	mm_writer_chunk(w, 0, page, 1, SUBBUF);
 	mm_writer_close(w);
 	free(hp);
@@ -746,6 +821,240 @@ TEST(test_subbuf_matches_kbuffer)
 	kbuffer_free(kb);
 }
 
+/* ---- the delta codec ---- */
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Encode then decode gives the sub-buffers back byte for byte, and the
+ * encoding did change the repeated events (it is not a no-op). */
+TEST(test_delta_round_trip)
+{
+	enum { NR = 6 };
+	static struct sbb b;
+	unsigned char *orig = malloc(NR * SUBBUF), *buf = malloc(NR * SUBBUF);
+	struct mm_delta *d = calloc(1, sizeof(*d));
+	struct mm_delta_layout l = { SUBBUF, 8, false };
+	uint64_t ts = 100;
+
+	for (int i = 0; i < NR; i++) {
+		sbb_init(&b, ts);
+		for (int k = 0; k < 40; k++) {
+			struct pf p = { 10 + (k % 3), 1, 0, 42, 0x7f0000000000ull + (i * 40 + k) * 4096,
+					0x401000, 6 };
+			unsigned char big[300] = { 0 };
+			memcpy(big, &p, sizeof(p));
+			big[200] = k;
+			/* lengths 4..300: tail-only, word+tail, type 0, over the maximum */
+			uint32_t len = k % 7 == 0 ? 4 : k % 11 == 0 ? 300 : k % 13 == 0 ? 140 : 36;
+			ts += k == 30 ? (1ull << 28) : 7;
+			if (k == 20) {	/* padding between events */
+				put32(&b, 29 | 1 << 5);
+				put32(&b, 12);	/* the length word and 8 bytes */
+				b.pos += 8;
+			}
+			sbb_event(&b, ts, big, len);
+		}
+		CHECK(b.pos + DATA_OFF + 8 <= SUBBUF);
+		sbb_finish(&b, i == 2 ? 5 : 0);
+		memcpy(orig + i * SUBBUF, b.page, SUBBUF);
+	}
+	memcpy(buf, orig, NR * SUBBUF);
+	mm_delta_encode(d, &l, buf, NR);
+	CHECK(memcmp(buf, orig, NR * SUBBUF) != 0);
+	CHECK_EQ(mm_delta_decode(d, &l, buf, NR), 0);
+	CHECK(memcmp(buf, orig, NR * SUBBUF) == 0);
+	/* and again: the per-chunk reset leaves no state behind */
+	mm_delta_encode(d, &l, buf, NR);
+	CHECK_EQ(mm_delta_decode(d, &l, buf, NR), 0);
+	CHECK(memcmp(buf, orig, NR * SUBBUF) == 0);
+	free(orig);
+	free(buf);
+	free(d);
+}
+
+/* Hostile input: random sub-buffers in a buffer of exactly their size (so
+ * ASan sees any overread); decode must end with 0 or an error, and a
+ * commit past the end must be an error. */
+TEST(test_delta_hostile)
+{
+	enum { NR = 3, SZ = 256 };
+	struct mm_delta *d = calloc(1, sizeof(*d));
+	int errors = 0;
+
+	for (int iter = 0; iter < 20000; iter++) {
+		unsigned char *buf = malloc(NR * SZ);
+		struct mm_delta_layout l = { SZ, iter % 2 ? 8 : 4, iter % 3 == 0 };
+		for (int i = 0; i < NR * SZ; i++)
+			buf[i] = rng();
+		for (int i = 0; i < NR; i++) {
+			/* mostly plausible commits, some past the end */
+			uint64_t commit = rng() % (iter % 5 ? SZ - 16 : 1u << 28);
+			if (l.big)
+				commit = l.commit_size == 8 ? __builtin_bswap64(commit)
+							    : __builtin_bswap32(commit);
+			memcpy(buf + i * SZ + 8, &commit, l.commit_size);
+			/* repeated types so the decode path runs */
+			for (int k = 16; k + 8 <= SZ; k += 4 * (1 + rng() % 10))
+				if (rng() % 2) {
+					uint32_t h = 8 | 1 << 5;
+					if (l.big)
+						h = __builtin_bswap32(8u << 27 | 1);
+					memcpy(buf + i * SZ + k, &h, 4);
+				}
+		}
+		int r = mm_delta_decode(d, &l, buf, NR);
+		CHECK(r == 0 || r == MM_DELTA_BAD_COMMIT || r == MM_DELTA_BAD_EVENT);
+		errors += r < 0;
+		mm_delta_encode(d, &l, buf, NR);	/* never fails, never overreads */
+		free(buf);
+	}
+	CHECK(errors > 0);
+	/* a commit larger than the sub-buffer */
+	unsigned char *one = calloc(1, SZ);
+	uint64_t commit = SZ;
+	memcpy(one + 8, &commit, 8);
+	struct mm_delta_layout l = { SZ, 8, false };
+	CHECK_EQ(mm_delta_decode(d, &l, one, 1), MM_DELTA_BAD_COMMIT);
+	free(one);
+	free(d);
+}
+
+/* ---- compressed sections ---- */
+
+TEST(test_compressed_sections)
+{
+	const char *ref = tmp_path("ref.dat");
+	char want[256];
+	size_t len;
+	unsigned char *buf, *bad;
+
+	write_reference(ref, true);
+	buf = slurp(ref, &len);
+	bad = malloc(len);
+	size_t fmt = find_section(buf, len, MM_SECTION_EVENT_FORMAT);
+	size_t snap = find_section(buf, len, MM_SECTION_SNAPSHOT);
+	size_t machine = find_section(buf, len, MM_SECTION_MACHINE);
+	uint16_t flags;
+	memcpy(&flags, buf + fmt + 2, 2);
+	CHECK_EQ(flags, MM_SECTION_F_ZSTD);	/* formats are big text: compressed */
+	memcpy(&flags, buf + machine + 2, 2);
+	CHECK_EQ(flags, 0);			/* MACHINE stays readable */
+	CHECK(memmem(buf, 400, "hostname=testhost", 17));
+
+	/* a flipped byte in a compressed format: the CRC covers the stored bytes */
+	memcpy(bad, buf, len);
+	bad[fmt + 16 + 20] ^= 0x10;
+	CHECK(open_patched(bad, len) == NULL);
+	snprintf(want, sizeof(want), "'%s': corrupt section at offset %zu (crc mismatch)",
+		 tmp_path("bad.dat"), fmt);
+	CHECK_STR(mm_error_msg(), want);
+
+	/* ... and with the CRC fixed up, zstd itself refuses it */
+	uint64_t flen;
+	memcpy(&flen, bad + fmt + 8, 8);
+	for (size_t i = 8; i < flen; i++)
+		bad[fmt + 16 + i] = 0xa5;
+	uint32_t crc = mm_crc32(0, bad + fmt + 16, flen);
+	memcpy(bad + fmt + 4, &crc, 4);
+	CHECK(open_patched(bad, len) == NULL);
+	snprintf(want, sizeof(want), "'%s': corrupt section at offset %zu (", tmp_path("bad.dat"), fmt);
+	CHECK(!strncmp(mm_error_msg(), want, strlen(want)));
+
+	/* the flag on a plain payload: not a zstd frame */
+	memcpy(bad, buf, len);
+	flags = MM_SECTION_F_ZSTD;
+	memcpy(bad + machine + 2, &flags, 2);
+	CHECK(open_patched(bad, len) == NULL);
+	snprintf(want, sizeof(want), "'%s': corrupt section at offset %zu "
+		 "(not a zstd frame with its size)", tmp_path("bad.dat"), machine);
+	CHECK_STR(mm_error_msg(), want);
+
+	/* a snapshot that decompresses to less than its header */
+	memcpy(bad, buf, len);
+	unsigned char tiny[64];
+	size_t tz = ZSTD_compress(tiny, sizeof(tiny), "abc", 3, 1);
+	uint64_t slen;
+	memcpy(&slen, bad + snap + 8, 8);
+	CHECK(tz < slen);
+	/* shrink the section in place: the rest of the file moves up */
+	memcpy(bad + snap + 16, tiny, tz);
+	memmove(bad + snap + 16 + tz, buf + snap + 16 + slen, len - (snap + 16 + slen));
+	uint64_t tzl = tz;
+	memcpy(bad + snap + 8, &tzl, 8);
+	crc = mm_crc32(0, tiny, tz);
+	memcpy(bad + snap + 4, &crc, 4);
+	CHECK(open_patched(bad, len - slen + tz) == NULL);
+	snprintf(want, sizeof(want), "'%s': corrupt section at offset %zu "
+		 "(snapshot shorter than its header)", tmp_path("bad.dat"), snap);
+	CHECK_STR(mm_error_msg(), want);
+	free(bad);
+	free(buf);
+}
+
+/* A few KiB of zstd that claim more than a section, or a file, may hold. */
+TEST(test_decompression_bombs)
+{
+	const char *path = tmp_path("bomb.dat");
+	size_t big = MM_MAX_TEXT_SECTION + 1, part = 60u << 20;
+	char *zeros = calloc(1, big), want[256];
+	struct mm_writer *w;
+	struct mm_file *f;
+	size_t hlen;
+	char *hp = data_file("header_page", &hlen);
+
+	for (int kind = 0; kind < 3; kind++) {
+		w = mm_writer_open(path, 1);
+		mm_writer_machine_set(w, MM_KEY_ENDIAN, "little");
+		mm_writer_machine_set(w, MM_KEY_LONG_SIZE, "8");
+		mm_writer_machine_set(w, MM_KEY_PAGE_SIZE, "4096");
+		mm_writer_machine_set(w, MM_KEY_SUBBUF_SIZE, "4096");
+		mm_writer_machine_set(w, MM_KEY_NR_CPUS, "1");
+		mm_writer_machine_flush(w);
+		mm_writer_header_page(w, hp, hlen);
+		if (kind == 0)		/* one section over its limit */
+			CHECK_EQ(mm_writer_probes(w, zeros, big), 0);
+		else			/* 4 (fine) or 5 (over budget) of 60 MiB */
+			for (int i = 0; i < (kind == 1 ? 4 : 5); i++)
+				CHECK_EQ(mm_writer_snapshot(w, 1, MM_SNAP_MAPS, MM_PHASE_START, 0,
+							    zeros, part), 0);
+		mm_writer_close(w);
+		struct stat st;
+		CHECK_EQ(stat(path, &st), 0);
+		CHECK(st.st_size < (1 << 20));	/* really a bomb */
+		f = mm_file_open(path);
+		if (kind == 1) {
+			if (!f)
+				FAILF("%s", mm_error_msg());
+			CHECK_EQ(mm_file_nr_snapshots(f), 4);
+			CHECK_EQ(mm_file_snapshot(f, 3)->len, part);
+			mm_file_close(f);
+			continue;
+		}
+		CHECK(f == NULL);
+		size_t n;
+		unsigned char *buf = slurp(path, &n);
+		size_t off = find_section(buf, n, kind == 0 ? MM_SECTION_PROBES : MM_SECTION_SNAPSHOT);
+		for (int i = 0; kind == 2 && i < 4; i++) {	/* the fifth snapshot */
+			uint64_t l;
+			memcpy(&l, buf + off + 8, 8);
+			off += 16 + l;
+		}
+		free(buf);
+		snprintf(want, sizeof(want), "'%s': corrupt section at offset %zu (%s)", path, off,
+			 kind == 0 ? "compressed payload too large" : "compressed sections too large in all");
+		CHECK_STR(mm_error_msg(), want);
+	}
+	free(hp);
+	free(zeros);
+}
+
 /* Run `memmon info FILE` with stdout captured; returns its output. */
 static char *run_info(const char *file, int *status)
 {
@@ -777,7 +1086,7 @@ TEST(test_info)
 	CHECK(out);
 	if (status)
 		FAILF("status %d: %s", status, out);
-	CHECK(strstr(out, "format:       memmon 1.0\n"));
+	CHECK(strstr(out, "format:       memmon 2.0\n"));
 	CHECK(strstr(out, "machine:      testhost, x86_64, ?"));
 	CHECK(strstr(out, "cpus:         2\n"));
 	CHECK(strstr(out, "clock:        mono\n"));
@@ -843,6 +1152,10 @@ int main(void)
 	RUN(test_hostile_subbufs);
 	RUN(test_bad_files);
 	RUN(test_subbuf_matches_kbuffer);
+	RUN(test_delta_round_trip);
+	RUN(test_delta_hostile);
+	RUN(test_compressed_sections);
+	RUN(test_decompression_bombs);
 	RUN(test_merge);
 	RUN(test_info);
 	char cmd[128];

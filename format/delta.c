@@ -1,0 +1,172 @@
+/*
+ * format/delta.c - the "delta" chunk codec (see delta.h for the why, and
+ * Documentation/memmon-format.5 for the rule).
+ *
+ * The encoder runs on record's drain thread for every event, so it is one
+ * pass over the chunk with no allocation: each type's previous original
+ * payload is kept in a fixed slot (the transform swaps it in word by word,
+ * so it costs no extra copy), found by a tiny open-addressed table whose
+ * entries are invalidated per chunk by a generation number instead of a
+ * memset.  The decoder needs no copies: the previous payload of a type is
+ * already decoded in the buffer, so its slot keeps only an offset.
+ */
+#include <string.h>
+
+#include "delta.h"
+#include "subbuf.h"
+
+static inline uint64_t le64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+static inline void put_le64(unsigned char *p, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(p, &v, 8);
+}
+
+/* A new chunk: forget every type (gen 0 never matches a live slot). */
+static void reset(struct mm_delta *d)
+{
+	if (++d->gen == 0) {
+		memset(d->slot, 0, sizeof(d->slot));
+		d->gen = 1;
+	}
+}
+
+/* The slot of TYPE: its own, or a free one claimed for it; NULL when the
+ * table is full.  Same inputs, same answer, on both sides of the codec. */
+static inline struct mm_delta_slot *lookup(struct mm_delta *d, uint16_t type, bool *fresh)
+{
+	uint32_t i = (type ^ (type >> 7)) & (MM_DELTA_SLOTS - 1);
+
+	for (uint32_t n = 0; n < MM_DELTA_SLOTS; n++, i = (i + 1) & (MM_DELTA_SLOTS - 1)) {
+		struct mm_delta_slot *s = &d->slot[i];
+		if (s->gen != d->gen) {
+			s->gen = d->gen;
+			s->type = type;
+			s->len = 0;
+			*fresh = true;
+			return s;
+		}
+		if (s->type == type) {
+			*fresh = false;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+_Static_assert((MM_DELTA_SLOTS & (MM_DELTA_SLOTS - 1)) == 0, "power of two");
+_Static_assert(MM_DELTA_MAX_PAYLOAD < 65536, "slot len is u16");
+
+/* Encode one payload P of LEN bytes against the slot's previous payload,
+ * and make P's original the new previous. */
+static inline void encode_event(struct mm_delta *d, unsigned char *p, uint32_t len)
+{
+	struct mm_delta_slot *s;
+	uint16_t type;
+	bool fresh;
+
+	if (len < 4 || len > MM_DELTA_MAX_PAYLOAD)
+		return;
+	memcpy(&type, p, 2);
+	s = lookup(d, type, &fresh);
+	if (!s)
+		return;
+	unsigned char *prev = d->prev[s - d->slot];
+	if (fresh || s->len != len) {
+		memcpy(prev, p, len);
+		s->len = len;
+		return;
+	}
+	uint32_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t cur = le64(p + i);
+		put_le64(p + i, cur - le64(prev + i));
+		put_le64(prev + i, cur);
+	}
+	for (; i < len; i++) {
+		unsigned char c = p[i];
+		p[i] ^= prev[i];
+		prev[i] = c;
+	}
+	/* the difference's first two bytes are 0 (same type): keep the type */
+	memcpy(p, &type, 2);
+}
+
+static inline void decode_event(struct mm_delta *d, unsigned char *buf,
+				unsigned char *p, uint32_t len)
+{
+	struct mm_delta_slot *s;
+	uint16_t type;
+	bool fresh;
+
+	if (len < 4 || len > MM_DELTA_MAX_PAYLOAD)
+		return;
+	memcpy(&type, p, 2);
+	s = lookup(d, type, &fresh);
+	if (!s)
+		return;
+	if (!fresh && s->len == len) {
+		const unsigned char *prev = buf + s->off;
+		uint32_t i = 0;
+		memset(p, 0, 2);	/* the encoder's difference had 0 here */
+		for (; i + 8 <= len; i += 8)
+			put_le64(p + i, le64(p + i) + le64(prev + i));
+		for (; i < len; i++)
+			p[i] ^= prev[i];
+	}
+	s->len = len;
+	s->off = p - buf;
+}
+
+void mm_delta_encode(struct mm_delta *d, const struct mm_delta_layout *l,
+		     unsigned char *buf, uint32_t nr)
+{
+	reset(d);
+	for (uint32_t i = 0; i < nr; i++) {
+		struct mm_subbuf sb;
+		const unsigned char *data;
+		uint32_t len;
+		uint64_t ts;
+		long long missed;
+
+		if (mm_subbuf_load(&sb, buf + (size_t)i * l->subbuf_size, l->subbuf_size,
+				   l->commit_size, l->big, &missed) < 0)
+			continue;
+		while (mm_subbuf_next(&sb, &data, &len, &ts) > 0)
+			encode_event(d, (unsigned char *)data, len);
+	}
+}
+
+int mm_delta_decode(struct mm_delta *d, const struct mm_delta_layout *l,
+		    unsigned char *buf, uint32_t nr)
+{
+	reset(d);
+	for (uint32_t i = 0; i < nr; i++) {
+		struct mm_subbuf sb;
+		const unsigned char *data;
+		uint32_t len;
+		uint64_t ts;
+		long long missed;
+		int r;
+
+		if (mm_subbuf_load(&sb, buf + (size_t)i * l->subbuf_size, l->subbuf_size,
+				   l->commit_size, l->big, &missed) < 0)
+			return MM_DELTA_BAD_COMMIT;
+		while ((r = mm_subbuf_next(&sb, &data, &len, &ts)) > 0)
+			decode_event(d, buf, (unsigned char *)data, len);
+		if (r < 0)
+			return MM_DELTA_BAD_EVENT;
+	}
+	return 0;
+}
