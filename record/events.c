@@ -6,10 +6,12 @@
  * and the absent ones are collected for a notice and for MACHINE's
  * missing_events instead of failing the recording.
  *
- * Enabling goes through the instance's set_event file, opened once, one
- * "system:event" per write(): that is 1 open for the whole set where the
- * per-event "enable" files would cost an open/write/close (and a path walk)
- * each, which is most of record's fixed start-up cost.
+ * Enabling writes "1" to each event's own events/SYSTEM/EVENT/enable in the
+ * instance, opened relative to the instance's events directory.  Fewer
+ * system calls go through set_event (one open, a write per event), but the
+ * kernel scans every trace event on the system (~2000) for each such write:
+ * 56 events took 3.6-5.6 ms through set_event, 2.6-3.3 ms through the
+ * enable files (measured on record's path before CMD is released).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,33 +87,38 @@ void mm_evlist_free(struct mm_evlist *l)
 
 int mm_evlist_enable(struct tracefs_instance *inst, const struct mm_evlist *l)
 {
-	char *path = tracefs_instance_get_file(inst, "set_event");
-	char line[160];
-	int fd = -1, ret = -1;
+	char *path = tracefs_instance_get_file(inst, "events");
+	char rel[160];
+	int dir = -1, ret = -1;
 
 	if (!path) {
-		mm_error_errno("cannot find set_event of instance '%s'",
+		mm_error_errno("cannot find the events of instance '%s'",
 			       tracefs_instance_get_name(inst));
 		goto out;
 	}
-	/* No O_TRUNC: truncating set_event disables everything first. */
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
+	dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
 		mm_error_errno("cannot open '%s'", path);
 		goto out;
 	}
-	/* The kernel parses one event per write(), so write them one by one. */
 	for (size_t i = 0; i < l->n; i++) {
-		int len = snprintf(line, sizeof(line), "%s:%s\n", l->ev[i].system, l->ev[i].name);
-		if (write(fd, line, len) != len) {
-			mm_error_errno("cannot enable event '%s:%s'", l->ev[i].system, l->ev[i].name);
+		int fd;
+
+		snprintf(rel, sizeof(rel), "%s/%s/enable", l->ev[i].system, l->ev[i].name);
+		fd = openat(dir, rel, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "1", 1) != 1) {
+			mm_error_errno("cannot enable event '%s:%s'", l->ev[i].system,
+				       l->ev[i].name);
+			if (fd >= 0)
+				close(fd);
 			goto out;
 		}
+		close(fd);
 	}
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
+	if (dir >= 0)
+		close(dir);
 	tracefs_put_tracing_file(path);
 	return ret;
 }

@@ -43,7 +43,7 @@ static int put_machine(struct mm_writer *w, const struct mm_machine_info *mi)
 	    mm_writer_machine_set(w, MM_KEY_PAGE_SIZE, "%ld", sysconf(_SC_PAGESIZE)) < 0 ||
 	    mm_writer_machine_set(w, MM_KEY_SUBBUF_SIZE, "%zu", mi->subbuf_size) < 0 ||
 	    mm_writer_machine_set(w, MM_KEY_NR_CPUS, "%u", mi->nr_cpus) < 0 ||
-	    mm_writer_machine_set(w, MM_KEY_CLOCK, "mono") < 0 ||
+	    mm_writer_machine_set(w, MM_KEY_CLOCK, "%s", MM_TRACE_CLOCK) < 0 ||
 	    mm_writer_machine_set(w, MM_KEY_COMMAND, "%s", mi->command) < 0 ||
 	    mm_writer_machine_set(w, MM_KEY_PIDS, "%s", mi->pids) < 0 ||
 	    mm_writer_machine_set(w, MM_KEY_START_TIME, "%lld", (long long)time(NULL)) < 0 ||

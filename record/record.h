@@ -34,13 +34,32 @@ struct tracefs_instance;
 #define MM_GROUP_PREFIX    "memmon_"
 
 /*
+ * The instance's trace clock.  "local" is what a new instance starts with:
+ * switching to "mono" resets the empty ring and costs an RCU grace period
+ * (19-37 ms measured, record's largest fixed cost), so record keeps it and
+ * dates snapshots with the same clock instead (mm_tracing_now()).
+ */
+#define MM_TRACE_CLOCK "local"
+
+/*
+ * zstd level without -z (the one place it is set).  1 rather than 3: on
+ * fault data it is both faster (810 vs 620 MB/s, bench/RESULTS.md notes)
+ * and smaller (4.11 vs 4.50 B/event); mallocs' files grow 3-5%.  Speed
+ * counts twice: the drain thread shares the traced program's 2 CPUs, and
+ * the last partial chunks are compressed while the command waits.
+ */
+#define MM_RECORD_DEFAULT_LEVEL 1
+
+/*
  * The trace file, shared by the main thread (snapshots at exec/exit stops)
  * and the drain thread (chunks).  The writer is not thread-safe, so every
- * call goes through the lock.
+ * call goes through the lock.  CLOCK_FD is the instance's per-CPU stats file
+ * that snapshots read the trace clock from (-1: none yet).
  */
 struct mm_out {
 	struct mm_writer *w;
 	pthread_mutex_t lock;
+	int clock_fd;
 };
 
 /* ---- cmd-record.c ---- */
@@ -54,10 +73,15 @@ int mm_record_parse_pids(const char *arg, pid_t **pids, size_t *n);
 int mm_tracing_check(void);
 /* Path of tracefs, valid after mm_tracing_check(). */
 const char *mm_tracing_dir(void);
-/* Create instance NAME with clock "mono", BUFFER_KB per CPU (0: a default
- * that loses nothing in a 2-CPU fault storm) and a buffer_percent that keeps
- * the reader asleep until there is real work. */
+/* Create instance NAME, tracing off, clock MM_TRACE_CLOCK, BUFFER_KB per CPU
+ * (0: a default that loses nothing in a 2-CPU fault storm) and a
+ * buffer_percent that keeps the reader asleep until there is real work. */
 struct tracefs_instance *mm_tracing_create(const char *name, unsigned buffer_kb);
+/* Open what mm_tracing_now() reads (close it before destroying INST). */
+int mm_tracing_clock_open(struct tracefs_instance *inst);
+/* The instance's trace clock now, in ns, rounded up to the next µs: at or
+ * after every event already in the ring.  -1 with mm_error() on failure. */
+int mm_tracing_now(int clock_fd, uint64_t *ns);
 /* Per-CPU ring size in KB, as the kernel has it. */
 unsigned mm_tracing_buffer_kb(struct tracefs_instance *inst);
 /* set_event_pid := PIDS (and every thread of each), event-fork on. */
@@ -88,7 +112,7 @@ bool mm_event_exists(const char *system, const char *name);
 void mm_evlist_build(struct mm_evlist *l);
 void mm_evlist_add(struct mm_evlist *l, const char *system, const char *name);
 void mm_evlist_free(struct mm_evlist *l);
-/* Enable every event of L in INST with one pass over set_event. */
+/* Enable every event of L in INST, one pass over their enable files. */
 int mm_evlist_enable(struct tracefs_instance *inst, const struct mm_evlist *l);
 
 /* ---- stale.c ---- */
@@ -123,7 +147,7 @@ struct mm_machine_info {
 	unsigned buffer_kb;
 	unsigned nr_cpus;
 	size_t subbuf_size;
-	uint64_t start_mono_ns;
+	uint64_t start_mono_ns;   /* CLOCK_MONOTONIC at arm time (not the trace clock) */
 };
 /* MACHINE (first), header_page, then the format of every event of L. */
 int mm_machine_write(struct mm_writer *w, const struct mm_machine_info *mi,
@@ -131,7 +155,9 @@ int mm_machine_write(struct mm_writer *w, const struct mm_machine_info *mi,
 
 /* ---- snapshot.c ---- */
 
+/* CLOCK_MONOTONIC: durations and deadlines, not timestamps in the file. */
 uint64_t mm_mono_ns(void);
+/* Snapshots are dated with the trace clock (o->clock_fd). */
 /* meminfo, zoneinfo, buddyinfo (pid 0). */
 int mm_snapshot_system(struct mm_out *o, enum mm_snapshot_phase phase);
 /* maps and status of PID; a process that is already gone is not an error. */

@@ -4,7 +4,9 @@
  * The report rebuilds address spaces by replaying syscalls on top of a maps
  * snapshot, and shows Vm* lines and zone state at start and end, so record
  * copies these /proc files verbatim as SNAPSHOT sections.  Each is dated
- * with CLOCK_MONOTONIC, which the instance's "mono" trace clock matches.
+ * with the instance's own trace clock, read just before the copy, so that
+ * report can replay it in order with the events: an exec snapshot after
+ * that exec's event and before anything the new program does.
  * A process can exit between the decision to snapshot it and the read:
  * that is not an error, there is simply no snapshot.
  */
@@ -44,9 +46,10 @@ static int take(struct mm_out *o, const char *path, uint32_t pid,
 
 int mm_snapshot_system(struct mm_out *o, enum mm_snapshot_phase phase)
 {
-	uint64_t ts = mm_mono_ns();
+	uint64_t ts;
 
-	if (take(o, "/proc/meminfo", 0, MM_SNAP_MEMINFO, phase, ts, false) < 0 ||
+	if (mm_tracing_now(o->clock_fd, &ts) < 0 ||
+	    take(o, "/proc/meminfo", 0, MM_SNAP_MEMINFO, phase, ts, false) < 0 ||
 	    take(o, "/proc/zoneinfo", 0, MM_SNAP_ZONEINFO, phase, ts, true) < 0 ||
 	    take(o, "/proc/buddyinfo", 0, MM_SNAP_BUDDYINFO, phase, ts, true) < 0)
 		return -1;
@@ -55,11 +58,12 @@ int mm_snapshot_system(struct mm_out *o, enum mm_snapshot_phase phase)
 
 int mm_snapshot_process(struct mm_out *o, pid_t pid, enum mm_snapshot_phase phase)
 {
-	uint64_t ts = mm_mono_ns();
+	uint64_t ts;
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	if (take(o, path, (uint32_t)pid, MM_SNAP_MAPS, phase, ts, true) < 0)
+	if (mm_tracing_now(o->clock_fd, &ts) < 0 ||
+	    take(o, path, (uint32_t)pid, MM_SNAP_MAPS, phase, ts, true) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	return take(o, path, (uint32_t)pid, MM_SNAP_STATUS, phase, ts, true);

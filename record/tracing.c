@@ -4,9 +4,10 @@
  * Everything record changes in the kernel's tracing state lives in one
  * instance, memmon-<pid>, so the top-level instance (which other tools and
  * people use) is never touched and removing the instance undoes it all.
- * This file creates it with the settings a recording needs (clock, ring
- * size, wake-up threshold), sets the pid filter, switches it on and off and
- * destroys it.  Which events to enable is events.c's business.
+ * This file creates it with the settings a recording needs (ring size,
+ * wake-up threshold; the clock is left as a new instance has it), reads its
+ * trace clock for the snapshots, sets the pid filter, switches it on and off
+ * and destroys it.  Which events to enable is events.c's business.
  *
  * libtracefs 1.6.4 has no tracefs_filter_pid_events(), so set_event_pid and
  * the event-fork option are written here directly.
@@ -76,6 +77,59 @@ static int write_file(struct tracefs_instance *inst, const char *file, const cha
 	return 0;
 }
 
+/* Is CLOCK the selected one ("[local] global ...") in INST's trace_clock? */
+static bool clock_is(struct tracefs_instance *inst, const char *clock)
+{
+	char *text = tracefs_instance_file_read(inst, "trace_clock", NULL);
+	char want[64];
+	bool ret;
+
+	snprintf(want, sizeof(want), "[%s]", clock);
+	ret = text && strstr(text, want);
+	free(text);
+	return ret;
+}
+
+int mm_tracing_clock_open(struct tracefs_instance *inst)
+{
+	/* Any CPU's stats will do: "now ts" is the ring's clock read on the
+	 * CPU that reads the file.  "local" is sched_clock, in step across
+	 * CPUs where it runs on a stable TSC or a global counter (x86 with
+	 * constant_tsc, arm64); report's merge of the per-CPU streams needs
+	 * that already. */
+	char *path = tracefs_instance_get_file(inst, "per_cpu/cpu0/stats");
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+
+	if (fd < 0)
+		mm_error_errno("cannot open '%s'", path ? path : "per_cpu/cpu0/stats");
+	tracefs_put_tracing_file(path);
+	return fd;
+}
+
+int mm_tracing_now(int clock_fd, uint64_t *ns)
+{
+	char buf[1024];
+	unsigned long long sec, usec;
+	ssize_t n = pread(clock_fd, buf, sizeof(buf) - 1, 0);
+	const char *p;
+
+	if (n < 0)
+		return mm_error_errno("cannot read the trace clock");
+	buf[n] = '\0';
+	/* "now ts:  4105.559569": printed for clocks that count ns only. */
+	p = strstr(buf, "now ts:");
+	if (!p || sscanf(p, "now ts: %llu.%llu", &sec, &usec) != 2)
+		return mm_error("no 'now ts' in the instance's per-CPU stats");
+	/*
+	 * The kernel truncates to the µs.  An event of this same µs may
+	 * precede the read (the exec event before an exec stop): round up so
+	 * the snapshot sorts after it.  What follows the read (the traced
+	 * task resuming after its maps were copied) is tens of µs later.
+	 */
+	*ns = sec * 1000000000ull + usec * 1000ull + 999;
+	return 0;
+}
+
 struct tracefs_instance *mm_tracing_create(const char *name, unsigned buffer_kb)
 {
 	struct tracefs_instance *inst = tracefs_instance_create(name);
@@ -86,15 +140,17 @@ struct tracefs_instance *mm_tracing_create(const char *name, unsigned buffer_kb)
 		return NULL;
 	}
 	/*
-	 * "mono" so the timestamps match clock_gettime(CLOCK_MONOTONIC), which
-	 * dates the snapshots; the buffer first turned off so nothing is
-	 * recorded before the pid filter and the events are in place.
+	 * The buffer first turned off so nothing is recorded before the pid
+	 * filter and the events are in place.  The clock: see MM_TRACE_CLOCK;
+	 * only written if this kernel started the instance with another one.
 	 */
+	if (write_file(inst, "tracing_on", "0") < 0)
+		goto fail;
 	if (!buffer_kb && tracefs_instance_get_buffer_size(inst, 0) < MIN_DEFAULT_KB)
 		buffer_kb = FALLBACK_KB;
 	snprintf(kb, sizeof(kb), "%u", buffer_kb);
-	if (write_file(inst, "tracing_on", "0") < 0 ||
-	    write_file(inst, "trace_clock", "mono") < 0 ||
+	if ((!clock_is(inst, MM_TRACE_CLOCK) &&
+	     write_file(inst, "trace_clock", MM_TRACE_CLOCK) < 0) ||
 	    (buffer_kb && write_file(inst, "buffer_size_kb", kb) < 0))
 		goto fail;
 	if (tracefs_file_exists(inst, "buffer_percent") &&

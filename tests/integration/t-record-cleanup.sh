@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that record leaves no instance, probe or enabled event behind (normal exit, SIGINT, crashing target, SIGKILL then record/reset) and passes CMD's exit status through.
+# Checks that record leaves no instance, probe or enabled event behind and the top-level set_event and trace_clock as they were (normal exit, SIGINT, crashing target, SIGKILL then record/reset), records with the instance's own local clock, and passes CMD's exit status through.
 set -u
 M=${MEMMON:-./memmon}
 T=/sys/kernel/tracing
@@ -12,6 +12,7 @@ if [ ! -d "$T/instances" ]; then
 fi
 
 top_events=$(cat "$T/set_event")
+top_clock=$(cat "$T/trace_clock")
 
 # left PID: what a recording by PID left in the kernel ("" when nothing).
 # A finished recording removes its instance in a child while it exits (the
@@ -25,6 +26,7 @@ left() {
 	[ -d "$T/instances/memmon-$pid" ] && out="instance memmon-$pid "
 	grep -qs "memmon_$pid/" "$T/dynamic_events" "$T/uprobe_events" && out+="probes memmon_$pid "
 	[ "$(cat "$T/set_event")" = "$top_events" ] || out+="top-level set_event changed "
+	[ "$(cat "$T/trace_clock")" = "$top_clock" ] || out+="top-level trace_clock changed "
 	echo "$out"
 }
 
@@ -43,6 +45,9 @@ run_fg -o "$tmp/t.dat" -- true
 [ "$rc" -eq 0 ] && echo "ok normal-exit-status" || echo "FAIL normal-exit-status: $rc ($(cat "$tmp/err"))"
 check cleanup-normal-exit "$rpid"
 [ -s "$tmp/t.dat" ] && echo "ok file-written" || echo "FAIL file-written: $tmp/t.dat empty"
+# the instance keeps the clock it was created with (memmon-record(1))
+clk=$("$M" info "$tmp/t.dat" 2>&1 | sed -n 's/^clock: *//p')
+[ "$clk" = local ] && echo "ok file-clock-local" || echo "FAIL file-clock-local: clock '$clk'"
 
 run_fg -o "$tmp/t.dat" -- sh -c 'exit 7'
 [ "$rc" -eq 7 ] && echo "ok exit-status-passes-through" || echo "FAIL exit-status-passes-through: got $rc, want 7"

@@ -1,9 +1,12 @@
 /*
  * tests/unit/test-record.c - the parts of record that need no root: the -p
  * pid list and the recognition of stale memmon-<pid> / memmon_<pid> names
- * (what `record` and `reset` may remove, and what they must leave alone).
+ * (what `record` and `reset` may remove, and what they must leave alone),
+ * and the trace clock read from a per-CPU stats file's "now ts" line.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -81,6 +84,37 @@ TEST(live_memmon)
 	CHECK(!mm_pid_is_memmon(0x3fffffff));
 }
 
+/* mm_tracing_now() on a file holding TEXT; -1 if it fails. */
+static long long now_of(const char *text)
+{
+	char path[] = "/tmp/memmon-test-stats-XXXXXX";
+	int fd = mkstemp(path);
+	uint64_t ns = 0;
+	long long ret = -1;
+
+	if (fd < 0)
+		return -2;
+	unlink(path);
+	if (write(fd, text, strlen(text)) == (ssize_t)strlen(text) && mm_tracing_now(fd, &ns) == 0)
+		ret = (long long)ns;
+	close(fd);
+	return ret;
+}
+
+TEST(trace_clock_now)
+{
+	/* A real 6.18 stats file; the kernel prints µs, record rounds up to
+	 * the last ns of that µs so a snapshot sorts after the events of it. */
+	CHECK_EQ(now_of("entries: 0\noverrun: 0\ncommit overrun: 0\nbytes: 0\n"
+			"oldest event ts:  3877.955674\nnow ts:  4105.559569\n"
+			"dropped events: 0\nread events: 0\n"), 4105559569999LL);
+	CHECK_EQ(now_of("now ts:     0.000001\n"), 1999);
+	CHECK_EQ(now_of("now ts: 12.050000\n"), 12050000999LL);
+	/* No "now ts" (a clock that does not count ns): an error, not 0. */
+	CHECK_EQ(now_of("entries: 0\noverrun: 0\n"), -1);
+	CHECK_EQ(now_of(""), -1);
+}
+
 int main(void)
 {
 	RUN(pids_single);
@@ -89,5 +123,6 @@ int main(void)
 	RUN(stale_names);
 	RUN(stale_names_not_ours);
 	RUN(live_memmon);
+	RUN(trace_clock_now);
 	return t_done();
 }
