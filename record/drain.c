@@ -7,9 +7,13 @@
  * per CPU into a chunk buffer and gives full chunks to the writer, which
  * compresses them.  To keep the traced program's CPU for the program, the
  * thread sleeps in poll() until the kernel says a ring is buffer_percent
- * full (see tracing.c) and then empties that ring in one go; it never wakes
- * on a timer to read.  Stopping is a write to an eventfd in the same poll
- * set, so the end of a recording costs no waiting either.
+ * full (see tracing.c), or at most SAFE_MS, and then empties EVERY ring and
+ * writes every CPU's data out, partial chunks included.  So the file always
+ * holds all CPUs' events up to the last wake-up: a recording killed with
+ * SIGKILL loses only what the kernel still held, the same short tail on
+ * every CPU, never a stretch in the middle of one CPU's stream (which a
+ * per-CPU chunk kept in memory until full would lose).  Stopping is a write
+ * to an eventfd in the same poll set, so the end costs no waiting either.
  *
  * Counting: the sub-buffers need no inspection beyond their commit word
  * (empty ones are skipped); events and losses come from the kernel's
@@ -30,6 +34,9 @@
 
 #include "memmon.h"
 #include "record/record.h"
+
+/* Longest a quiet recording keeps events only in the kernel's rings. */
+#define SAFE_MS 1000
 
 /* High bits of a sub-buffer's commit word are flags (missed events). */
 #define COMMIT_MASK ((1ul << 30) - 1)
@@ -107,7 +114,8 @@ static int drain_all(struct mm_drain *d)
 	return 0;
 }
 
-/* Sleep until a ring is buffer_percent full or stop is asked for. */
+/* Sleep until a ring is buffer_percent full, SAFE_MS pass or stop is asked
+ * for; then write out everything the rings hold. */
 static int run(struct mm_drain *d)
 {
 	struct pollfd *pfd = mm_calloc(d->nr_cpus + 1, sizeof(*pfd));
@@ -117,7 +125,7 @@ static int run(struct mm_drain *d)
 		pfd[c] = (struct pollfd){ .fd = d->cpu[c].fd, .events = POLLIN };
 	pfd[d->nr_cpus] = (struct pollfd){ .fd = d->stop_fd, .events = POLLIN };
 	for (;;) {
-		int n = poll(pfd, d->nr_cpus + 1, -1);
+		int n = poll(pfd, d->nr_cpus + 1, SAFE_MS);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -127,9 +135,8 @@ static int run(struct mm_drain *d)
 		}
 		if (pfd[d->nr_cpus].revents)
 			break;
-		for (unsigned c = 0; c < d->nr_cpus; c++)
-			if (pfd[c].revents && drain_cpu(d, c) < 0)
-				goto out;
+		if (drain_all(d) < 0)
+			goto out;
 	}
 	ret = drain_all(d);
 out:

@@ -14,8 +14,13 @@ for _ in $(seq 100); do grep -q '^pid=' "$T/out" && break; sleep 0.05; done
 
 "$MEMMON" record -q -o "$T/a.dat" -p "$tpid" 2>"$T/rec.err" &
 rpid=$!
-# armed = the instance's tracing_on reads 1
-for _ in $(seq 200); do [ "$(cat "$T_INST/memmon-$rpid/tracing_on" 2>/dev/null)" = 1 ] && break; sleep 0.02; done
+# armed = the pid filter holds the target and tracing_on reads 1 (a new
+# instance reads 1 for a moment after mkdir, before record turns it off)
+armed() {
+	grep -qw "$tpid" "$T_INST/memmon-$rpid/set_event_pid" 2>/dev/null &&
+		[ "$(cat "$T_INST/memmon-$rpid/tracing_on" 2>/dev/null)" = 1 ]
+}
+for _ in $(seq 400); do armed && break; sleep 0.01; done
 kill -USR1 "$tpid"
 for _ in $(seq 200); do grep -q ' done$' "$T/out" && break; sleep 0.02; done
 kill -INT "$rpid"; wait "$rpid"; rrc=$?

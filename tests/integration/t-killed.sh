@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Checks that a recording killed with SIGKILL half-way leaves a file that report and info read up to its last complete chunk, saying it is truncated, and that the next record cleans up after it.
+set -u
+. "$(dirname "$0")/lib.sh"
+names=(killed-report-exit killed-warns killed-has-events killed-info-truncated killed-consistent killed-next-record-cleans)
+need_root_tracefs "${names[@]}"
+mm_tmp
+"$MEMMON" record -q -o "$T/k.dat" -- "$MEMMON_PROGS/churn" 5 >/dev/null 2>&1 &
+rpid=$!
+sleep 1.5
+kill -KILL "$rpid"; wait "$rpid" 2>/dev/null
+"$MEMMON" report --log "$T/k.dat" >"$T/log" 2>"$T/err"; rc=$?
+check killed-report-exit "exit 0" "exit $rc"
+check killed-warns "a truncation warning" "$(grep -q 'trace truncated at offset' "$T/err" && echo "a truncation warning" || echo "none: $(head -c 200 "$T/err")")"
+n=$(grep -c ': anon page @' "$T/log")
+check killed-has-events "anon faults recorded before the kill" "$( [ "$n" -gt 1000 ] && echo "anon faults recorded before the kill" || echo "only $n fault lines")"
+check killed-info-truncated "info says truncated" "$("$MEMMON" info "$T/k.dat" 2>&1 | grep -qi 'truncated' && echo "info says truncated" || echo "info says nothing")"
+# every complete munmap of 1 MiB is preceded by its 256 faults: the cut is
+# at a chunk boundary, never inside an event
+bad=$(awk '/: mmap\(0, 1048576,/ {f = 0; open = 1} / anon page @/ && open {f++} /: munmap\([0-9a-f]+, 1048576\) = 0/ {if (f != 256) b++; open = 0} END {print b + 0}' "$T/log")
+check killed-consistent "0 rounds with other than 256 faults" "$bad rounds with other than 256 faults"
+"$MEMMON" record -q -o "$T/n.dat" -- true
+sleep 0.3
+check killed-next-record-cleans "no instance of $rpid" "$( [ -d /sys/kernel/tracing/instances/memmon-$rpid ] && echo "instance memmon-$rpid left" || echo "no instance of $rpid")"
