@@ -57,6 +57,12 @@ struct shm_seg {
 	uint64_t key, size;
 };
 
+/* One observer of the model (mm_as_add_hooks). */
+struct hook_slot {
+	struct mm_as_hooks h;
+	void *ctx;
+};
+
 /* Open-addressing int map (pid -> value); 0 is never a valid key. */
 struct imap {
 	int32_t *keys;
@@ -87,8 +93,8 @@ struct mm_as {
 	char **names;               /* interned strings (open addressing) */
 	size_t cap_names, nr_names;
 
-	struct mm_as_hooks hooks;
-	void *hooks_ctx;
+	struct hook_slot *hooks;    /* observers, in the order added */
+	size_t nr_hooks, cap_hooks;
 };
 
 /* ================================================================
@@ -428,11 +434,21 @@ int32_t mm_as_tgid_of(const struct mm_as *as, int32_t pid)
 uint64_t mm_as_page_size(const struct mm_as *as) { return as->page_size; }
 uint64_t mm_as_t0(const struct mm_as *as) { return as->t0; }
 
-void mm_as_set_hooks(struct mm_as *as, const struct mm_as_hooks *h, void *ctx)
+void mm_as_add_hooks(struct mm_as *as, const struct mm_as_hooks *h, void *ctx)
 {
-	as->hooks = *h;
-	as->hooks_ctx = ctx;
+	if (as->nr_hooks == as->cap_hooks) {
+		as->cap_hooks = as->cap_hooks ? as->cap_hooks * 2 : 4;
+		as->hooks = mm_realloc(as->hooks, as->cap_hooks * sizeof(*as->hooks));
+	}
+	as->hooks[as->nr_hooks++] = (struct hook_slot){ *h, ctx };
 }
+
+/* Tell every observer that has hook NAME (a member of struct mm_as_hooks). */
+#define NOTIFY(as, name, ...) do {						\
+	for (size_t h_ = 0; h_ < (as)->nr_hooks; h_++)				\
+		if ((as)->hooks[h_].h.name)					\
+			(as)->hooks[h_].h.name((as)->hooks[h_].ctx, __VA_ARGS__); \
+} while (0)
 
 /* ================================================================
  * Map primitives.
@@ -475,12 +491,13 @@ static void map_insert(struct mm_as *as, struct mm_as_proc *p, struct mm_region 
 	memmove(p->map + i + 1, p->map + i, (p->nr_map - i) * sizeof(*p->map));
 	p->map[i] = r;
 	p->nr_map++;
-	if (as->hooks.region_new)
-		as->hooks.region_new(as->hooks_ctx, p, r);
+	p->map_bytes += mm_region_size(r);
+	NOTIFY(as, region_new, p, r);
 }
 
 static void map_remove_at(struct mm_as_proc *p, size_t i)
 {
+	p->map_bytes -= mm_region_size(p->map[i]);
 	memmove(p->map + i, p->map + i + 1, (p->nr_map - i - 1) * sizeof(*p->map));
 	p->nr_map--;
 }
@@ -529,8 +546,7 @@ static void bury(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
 	r->ended = *by;
 	if (r->ended.how == MM_HOW_NONE)
 		r->ended.how = MM_HOW_SYSCALL;
-	if (as->hooks.region_end)
-		as->hooks.region_end(as->hooks_ctx, p, r);
+	NOTIFY(as, region_end, p, r);
 	r->nr_touched = r->touched.count;
 	if (!r->nr_resident)    /* cut() and merges count before moving pages */
 		r->nr_resident = r->resident.count;
@@ -617,7 +633,8 @@ static void merge_around(struct mm_as *as, struct mm_as_proc *p, uint64_t lo, ui
 		}
 		b->nr_resident = b->resident.count;
 		move_pages(as, a, b, b->start, b->end, 0);
-		a->end = b->end;
+		p->map_bytes += mm_region_size(b);     /* a grows; b's removal */
+		a->end = b->end;                        /* takes it off again */
 		map_remove_at(p, i + 1);
 		bury(as, p, b, &by);
 	}
@@ -710,6 +727,7 @@ static int resize_in_place(struct mm_as *as, struct mm_as_proc *p, uint64_t end,
 		mm_pageset_remove(&r->touched, vpn(as, new_end), vpn(as, end));
 		r->nr_touched = r->touched.count;
 	}
+	p->map_bytes = p->map_bytes - mm_region_size(r) + (new_end - r->start);
 	r->end = new_end;
 	return 0;
 }
@@ -886,6 +904,7 @@ static struct mm_region *grow_stack(struct mm_as *as, struct mm_as_proc *p, uint
 	uint64_t floor = i > 0 ? p->map[i - 1]->end : 0;
 	if (s->start - addr > STACK_GROW_MAX || addr < floor)
 		return NULL;
+	p->map_bytes += s->start - (addr & ~(as->page_size - 1));
 	s->start = addr & ~(as->page_size - 1);
 	return s;
 }
@@ -918,8 +937,7 @@ struct mm_region *mm_as_fault(struct mm_as *as, struct mm_as_proc *p,
 		if (acc == MM_ACCESS_W || cls == MM_FAULT_COW)
 			mm_pageset_add(&r->dirty, v);
 	}
-	if (as->hooks.fault)
-		as->hooks.fault(as->hooks_ctx, p, r, ev, first);
+	NOTIFY(as, fault, p, r, ev, first);
 	return r;
 }
 
@@ -930,6 +948,7 @@ static void drop_map(struct mm_as *as, struct mm_as_proc *p, const struct mm_reg
 		struct mm_region *r = p->map[--p->nr_map];
 		bury(as, p, r, by);
 	}
+	p->map_bytes = 0;
 	p->brk_start = p->brk_cur = 0;
 	p->have_map = false;
 }
@@ -971,8 +990,7 @@ void mm_as_exit(struct mm_as *as, struct mm_as_proc *p, uint64_t ts)
 		struct mm_region *r = p->map[i];
 		r->ended = (struct mm_region_event){ .ts = ts, .pid = p->tgid, .how = MM_HOW_EXIT };
 		r->nr_resident = r->resident.count;
-		if (as->hooks.region_end)
-			as->hooks.region_end(as->hooks_ctx, p, r);
+		NOTIFY(as, region_end, p, r);
 	}
 }
 
@@ -1571,5 +1589,6 @@ void mm_as_free(struct mm_as *as)
 	free(as->tid_tgid.vals);
 	free(as->snaps);
 	free(as->shm);
+	free(as->hooks);
 	free(as);
 }

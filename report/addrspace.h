@@ -178,6 +178,8 @@ struct mm_as_proc {
 
 	struct mm_region **map;     /* live (or final) map, sorted by start */
 	size_t nr_map, cap_map;
+	uint64_t map_bytes;         /* sum of map[]'s sizes (kept as it changes:
+	                             * VSZ without a walk of the map) */
 	struct mm_region **dead;    /* history, in order of death */
 	size_t nr_dead, cap_dead;
 
@@ -195,7 +197,10 @@ struct mm_as_proc {
 	size_t nr_diffs, cap_diffs;
 };
 
-/* Observer for views built on the model (malloc findings, timeline). */
+/* Observer for views built on the model (malloc findings).  Several may
+ * watch one model (cmd-report shares one model among the views): each
+ * is called in the order added, from inside mm_as_event().  An observer
+ * must stay valid until the model's last event; any member may be NULL. */
 struct mm_as_hooks {
 	void (*region_new)(void *ctx, struct mm_as_proc *p, struct mm_region *r);
 	void (*region_end)(void *ctx, struct mm_as_proc *p, struct mm_region *r);
@@ -222,7 +227,8 @@ void mm_as_add_snapshot(struct mm_as *as, int32_t pid, int phase, uint64_t ts,
 /* mm_as_new() with F's page size and every MAPS snapshot of F queued.
  * Defined in regions.c, so that this file never needs the reader. */
 struct mm_as *mm_as_from_file(struct mm_file *f, uint64_t cutoff_ns);
-void mm_as_set_hooks(struct mm_as *as, const struct mm_as_hooks *h, void *ctx);
+/* Add an observer (H is copied; CTX is passed back to each hook). */
+void mm_as_add_hooks(struct mm_as *as, const struct mm_as_hooks *h, void *ctx);
 void mm_as_event(struct mm_as *as, const struct mm_event *ev);
 /* End of stream: replay the snapshots left (END checks). */
 void mm_as_finish(struct mm_as *as);

@@ -5,8 +5,10 @@
  * order (mm_stream_next), plugins/ turns them into memmon events in time
  * order (mm_decoder_feed), and a sink filters them, counts them for the
  * summary, formats them (report/log.c) and hands them to each view the
- * options chose (report/view.h: regions, maps-at, ...).  This file holds
- * the options and the top-level steps only.  The log and summary go
+ * options chose (report/view.h: regions, maps-at, ...).  The views that
+ * rebuild the address space share one model, which the sink feeds before
+ * the views (report/view.h says how).  This file holds the options and
+ * the top-level steps only.  The log and summary go
  * through the log's buffer, which is flushed before the views print their
  * tables on stdout; notices go to stderr.
  */
@@ -20,6 +22,7 @@
 #include "memmon.h"
 #include "format/reader.h"
 #include "plugins/decoder.h"
+#include "report/addrspace.h"
 #include "report/context.h"
 #include "report/findings.h"
 #include "report/log.h"
@@ -58,22 +61,20 @@ struct sink {
 	void *state[MAX_VIEWS];          /* per view of o->views */
 };
 
-static bool wanted(const struct report_opts *o, const struct mm_event *ev)
-{
-	for (size_t i = 0; i < o->nr_pids; i++)
-		if (ev->pid == o->pids[i] || ev->tgid == o->pids[i])
-			return true;
-	return false;
-}
-
-/* Views see every event (a process's map needs its parent's fork); they
- * apply the --pid filter to what they print. */
+/* The model and the views see every event (a process's map needs its
+ * parent's fork); views apply the --pid filter to what they print.  The
+ * model goes first: views read it with the event applied. */
 static void sink_event(void *ctx, const struct mm_event *ev)
 {
 	struct sink *s = ctx;
-	for (size_t i = 0; i < s->o->nr_views; i++)
-		s->o->views[i]->event(s->state[i], ev);
-	if (s->o->nr_pids && !wanted(s->o, ev))
+	const struct report_opts *o = s->o;
+	if (o->view.as)
+		mm_as_event(o->view.as, ev);
+	for (size_t i = 0; i < o->nr_views; i++)
+		if (o->views[i]->event)
+			o->views[i]->event(s->state[i], ev);
+	if (!mm_pid_wanted(o->pids, o->nr_pids, ev->pid) &&
+	    !mm_pid_wanted(o->pids, o->nr_pids, ev->tgid))
 		return;
 	mm_summary_add(&s->summary, ev);
 	if (s->o->log)
@@ -326,11 +327,22 @@ static int finish_views(struct sink *s, FILE *out)
 	return 0;
 }
 
+/* One model for every view that reads it, built when one of them does. */
+static bool views_use_model(const struct report_opts *o)
+{
+	for (size_t i = 0; i < o->nr_views; i++)
+		if (o->views[i]->uses_model && o->views[i]->uses_model(&o->view))
+			return true;
+	return false;
+}
+
+/* Views first: they may hold pointers into the model. */
 static void destroy_views(struct sink *s)
 {
 	for (size_t i = 0; i < s->o->nr_views; i++)
 		if (s->state[i])
 			s->o->views[i]->destroy(s->state[i]);
+	mm_as_free(s->o->view.as);
 }
 
 static const char hint[] =
@@ -356,10 +368,14 @@ int cmd_report(int argc, char **argv)
 	if (!o.quiet && *mm_decoder_missing(d))
 		fprintf(stderr, "memmon report: notice: not in the trace: %s\n",
 			mm_decoder_missing(d));
+	if (views_use_model(&o))
+		o.view.as = mm_as_from_file(f, MM_AS_NO_CUTOFF);
 	for (size_t i = 0; i < o.nr_views; i++)
 		s.state[i] = o.views[i]->create(f, &o.view);
 	if (decode_all(st, d))
 		goto out;
+	if (o.view.as)
+		mm_as_finish(o.view.as);
 	truncation_warning(f, s.log, o.quiet || o.view.output != MM_OUT_TEXT);
 	if (o.log && o.summary)
 		write_summary(&s, d, f, st);

@@ -29,9 +29,7 @@ struct cproc {
 };
 
 struct cview {
-	enum mm_output output;
-	int32_t *pids;
-	size_t nr_pids;
+	struct mm_report_opts o;
 	bool have_zone[2], have_buddy[2], have_mem[2];
 	struct mm_ctx_zone zone[2][MM_CTX_MAX_ZONES];
 	size_t nz[2];
@@ -78,12 +76,7 @@ static void add_snapshot(struct cview *v, const struct mm_snapshot *s)
 
 static bool wanted(const struct cview *v, int32_t pid)
 {
-	if (!v->nr_pids)
-		return true;
-	for (size_t i = 0; i < v->nr_pids; i++)
-		if (v->pids[i] == pid)
-			return true;
-	return false;
+	return mm_pid_wanted(v->o.pids, v->o.nr_pids, pid);
 }
 
 static const struct mm_ctx_zone *zone_match(const struct cview *v, int side,
@@ -215,8 +208,9 @@ static void text_procs(const struct cview *v, FILE *out)
 	}
 }
 
-static void print_text(const struct cview *v, FILE *out)
+static void print_text(const void *ctx, FILE *out)
 {
+	const struct cview *v = ctx;
 	fprintf(out, "# memory context: snapshots at start and end\n");
 	text_zones(v, out);
 	text_buddy(v, out);
@@ -315,8 +309,9 @@ static void json_procs(const struct cview *v, struct mm_json *j)
 	mm_json_array_end(j);
 }
 
-static void print_json(const struct cview *v, FILE *out)
+static void print_json(const void *ctx, FILE *out)
 {
+	const struct cview *v = ctx;
 	struct mm_json j;
 	mm_json_init(&j, out);
 	mm_json_object_begin(&j, NULL);
@@ -348,8 +343,9 @@ static void csv_row(struct mm_csv *c, const char *sec, int32_t pid, const char *
 	mm_csv_end_row(c);
 }
 
-static void print_csv(const struct cview *v, FILE *out)
+static void print_csv(const void *ctx, FILE *out)
 {
+	const struct cview *v = ctx;
 	static const char *const hdr[] = { "section", "pid", "name", "start", "exec", "end" };
 	struct mm_csv c;
 	char name[96];
@@ -380,33 +376,17 @@ static void print_csv(const struct cview *v, FILE *out)
 static void *create(struct mm_file *file, const struct mm_report_opts *opts)
 {
 	struct cview *v = mm_calloc(1, sizeof(*v));
-	v->output = opts ? opts->output : MM_OUT_TEXT;
-	if (opts && opts->nr_pids) {
-		v->pids = mm_calloc(opts->nr_pids, sizeof(*v->pids));
-		memcpy(v->pids, opts->pids, opts->nr_pids * sizeof(*v->pids));
-		v->nr_pids = opts->nr_pids;
-	}
+	v->o = *opts;
 	for (size_t i = 0; file && i < mm_file_nr_snapshots(file); i++)
 		add_snapshot(v, mm_file_snapshot(file, i));
 	return v;
 }
 
-static void event(void *state, const struct mm_event *ev)
-{
-	(void)state;
-	(void)ev;
-}
-
 static int finish(void *state, FILE *out)
 {
+	static const struct mm_view_printers print = { print_text, print_json, print_csv };
 	struct cview *v = state;
-	if (v->output == MM_OUT_JSON)
-		print_json(v, out);
-	else if (v->output == MM_OUT_CSV)
-		print_csv(v, out);
-	else
-		print_text(v, out);
-	return ferror(out) ? mm_error("cannot write the memory context") : 0;
+	return mm_view_print(out, v->o.output, &print, v, "memory context");
 }
 
 static void destroy(void *state)
@@ -415,11 +395,10 @@ static void destroy(void *state)
 	if (!v)
 		return;
 	free(v->procs);
-	free(v->pids);
 	free(v);
 }
 
 const struct mm_view mm_view_context = {
-	.name = "context", .create = create, .event = event,
+	.name = "context", .create = create,      /* no events: snapshots only */
 	.finish = finish, .destroy = destroy,
 };

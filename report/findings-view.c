@@ -22,17 +22,13 @@
 #include <string.h>
 
 #include "memmon.h"
-#include "format/reader.h"
-#include "report/addrspace.h"
 #include "report/findings.h"
 #include "report/json.h"
 #include "report/symbolic.h"
 
 struct fview {
-	struct mm_findings *fs;
-	enum mm_output output;
-	int32_t *pids;
-	size_t nr_pids;
+	struct mm_findings *fs;      /* watching the shared model */
+	struct mm_report_opts o;
 	bool brief;
 };
 
@@ -80,17 +76,14 @@ void mm_find_ev_format(const struct mm_find_ev *e, char *buf, size_t len)
 	}
 }
 
+/* The finding's process, or a task of its evidence, passes --pid. */
 static bool wanted(const struct fview *v, const struct mm_finding *f)
 {
-	if (!v->nr_pids)
+	if (mm_pid_wanted(v->o.pids, v->o.nr_pids, f->pid))
 		return true;
-	for (size_t i = 0; i < v->nr_pids; i++) {
-		if (f->pid == v->pids[i])
+	for (unsigned k = 0; k < f->nr_ev; k++)
+		if (mm_pid_wanted(v->o.pids, v->o.nr_pids, f->ev[k].pid))
 			return true;
-		for (unsigned k = 0; k < f->nr_ev; k++)
-			if (f->ev[k].pid == v->pids[i])
-				return true;
-	}
 	return false;
 }
 
@@ -152,8 +145,9 @@ static size_t count_wanted(const struct fview *v)
 	return n;
 }
 
-static void print_text(const struct fview *v, FILE *out)
+static void print_text(const void *ctx, FILE *out)
 {
+	const struct fview *v = ctx;
 	size_t n = count_wanted(v);
 	if (v->brief) {
 		if (!n)
@@ -223,8 +217,9 @@ static void json_one(const struct fview *v, struct mm_json *j, const struct mm_f
 	mm_json_object_end(j);
 }
 
-static void print_json(const struct fview *v, FILE *out)
+static void print_json(const void *ctx, FILE *out)
 {
+	const struct fview *v = ctx;
 	struct mm_json j;
 	mm_json_init(&j, out);
 	mm_json_object_begin(&j, NULL);
@@ -238,8 +233,9 @@ static void print_json(const struct fview *v, FILE *out)
 	mm_json_finish(&j);
 }
 
-static void print_csv(const struct fview *v, FILE *out)
+static void print_csv(const void *ctx, FILE *out)
 {
+	const struct fview *v = ctx;
 	static const char *const hdr[] = { "id", "severity", "pid", "time", "summary", "numbers" };
 	struct mm_csv c;
 	mm_csv_init(&c, out);
@@ -264,35 +260,25 @@ static void print_csv(const struct fview *v, FILE *out)
 	}
 }
 
-static void *create(struct mm_file *file, const struct mm_report_opts *opts, bool brief)
+static void *create(const struct mm_report_opts *opts, bool brief)
 {
 	struct fview *v = mm_calloc(1, sizeof(*v));
-	const char *ps = file ? mm_file_machine(file, MM_KEY_PAGE_SIZE) : NULL;
-	v->fs = mm_findings_new(ps ? strtoull(ps, NULL, 10) : 4096);
-	v->output = opts ? opts->output : MM_OUT_TEXT;
+	v->o = *opts;
+	v->fs = mm_findings_new(opts->as);
 	v->brief = brief;
-	if (opts && opts->nr_pids) {
-		v->pids = mm_calloc(opts->nr_pids, sizeof(*v->pids));
-		memcpy(v->pids, opts->pids, opts->nr_pids * sizeof(*v->pids));
-		v->nr_pids = opts->nr_pids;
-	}
-	for (size_t i = 0; file && i < mm_file_nr_snapshots(file); i++) {
-		const struct mm_snapshot *s = mm_file_snapshot(file, i);
-		if (s->kind == MM_SNAP_MAPS)
-			mm_as_add_snapshot(mm_findings_as(v->fs), (int32_t)s->pid, s->phase,
-					   s->ts, s->text);
-	}
 	return v;
 }
 
 static void *create_full(struct mm_file *file, const struct mm_report_opts *opts)
 {
-	return create(file, opts, false);
+	(void)file;
+	return create(opts, false);
 }
 
 static void *create_brief(struct mm_file *file, const struct mm_report_opts *opts)
 {
-	return create(file, opts, true);
+	(void)file;
+	return create(opts, true);
 }
 
 static void event(void *state, const struct mm_event *ev)
@@ -303,17 +289,10 @@ static void event(void *state, const struct mm_event *ev)
 
 static int finish(void *state, FILE *out)
 {
+	static const struct mm_view_printers print = { print_text, print_json, print_csv };
 	struct fview *v = state;
 	mm_findings_finish(v->fs);
-	if (v->output == MM_OUT_JSON)
-		print_json(v, out);
-	else if (v->output == MM_OUT_CSV)
-		print_csv(v, out);
-	else
-		print_text(v, out);
-	if (ferror(out))
-		return mm_error("cannot write the malloc findings");
-	return 0;
+	return mm_view_print(out, v->o.output, &print, v, "malloc findings");
 }
 
 static void destroy(void *state)
@@ -322,15 +301,14 @@ static void destroy(void *state)
 	if (!v)
 		return;
 	mm_findings_free(v->fs);
-	free(v->pids);
 	free(v);
 }
 
 const struct mm_view mm_view_findings = {
-	.name = "malloc-patterns", .create = create_full, .event = event,
-	.finish = finish, .destroy = destroy,
+	.name = "malloc-patterns", .uses_model = mm_view_uses_model, .create = create_full,
+	.event = event, .finish = finish, .destroy = destroy,
 };
 const struct mm_view mm_view_findings_short = {
-	.name = "findings-short", .create = create_brief, .event = event,
-	.finish = finish, .destroy = destroy,
+	.name = "findings-short", .uses_model = mm_view_uses_model, .create = create_brief,
+	.event = event, .finish = finish, .destroy = destroy,
 };

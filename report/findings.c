@@ -2,11 +2,12 @@
  * report/findings.c - the malloc-findings engine: per-process state, event
  * dispatch and the list of findings.
  *
- * Every event first goes to an address-space model (report/addrspace.c),
- * whose fault hook tells us which region a fault hit and whether the page
- * was touched for the first time; then the syscall goes to each group of
- * findings (heap, mmap, enomem).  The groups never print: they append
- * struct mm_finding records here, which the views format.
+ * Every event first goes to the address-space model (report/addrspace.c;
+ * the caller feeds it), whose fault hook tells us which region a fault hit
+ * and whether the page was touched for the first time; then the syscall
+ * goes to each group of findings (heap, mmap, enomem).  The groups never
+ * print: they append struct mm_finding records here, which the views
+ * format.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +42,13 @@ static void on_fault(void *ctx, struct mm_as_proc *ap, struct mm_region *r,
 	fmmap_fault(fs, p, ev, first);
 }
 
-struct mm_findings *mm_findings_new(uint64_t page_size)
+struct mm_findings *mm_findings_new(struct mm_as *as)
 {
 	struct mm_findings *fs = mm_calloc(1, sizeof(*fs));
 	static const struct mm_as_hooks hooks = { .fault = on_fault };
-	fs->as = mm_as_new(page_size, MM_AS_NO_CUTOFF);
-	fs->page_size = mm_as_page_size(fs->as);
-	mm_as_set_hooks(fs->as, &hooks, fs);
+	fs->as = as;
+	fs->page_size = mm_as_page_size(as);
+	mm_as_add_hooks(as, &hooks, fs);
 	return fs;
 }
 
@@ -62,19 +63,14 @@ void mm_findings_free(struct mm_findings *fs)
 	}
 	free(fs->procs);
 	free(fs->list);
-	mm_as_free(fs->as);
 	free(fs);
 }
 
-struct mm_as *mm_findings_as(struct mm_findings *fs) { return fs->as; }
 uint64_t mm_findings_t0(const struct mm_findings *fs) { return mm_as_t0(fs->as); }
 
 void mm_findings_event(struct mm_findings *fs, const struct mm_event *ev)
 {
-	if (fs->finished)
-		return;
-	mm_as_event(fs->as, ev);                /* faults reach on_fault() */
-	if (ev->kind != MM_EV_SYSCALL)
+	if (fs->finished || ev->kind != MM_EV_SYSCALL)    /* faults: on_fault() */
 		return;
 	int32_t tgid = ev->tgid ? ev->tgid : mm_as_tgid_of(fs->as, ev->pid);
 	struct fproc *p = proc_get(fs, tgid);
@@ -93,7 +89,6 @@ void mm_findings_finish(struct mm_findings *fs)
 {
 	if (fs->finished)
 		return;
-	mm_as_finish(fs->as);
 	for (size_t i = 0; i < fs->nr_procs; i++) {
 		fheap_finish(fs, fs->procs[i]);
 		fmmap_finish(fs, fs->procs[i]);

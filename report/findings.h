@@ -6,8 +6,8 @@
  *
  * The engine (findings.c, with one file per group of findings:
  * findings-heap.c, findings-mmap.c, findings-enomem.c) is fed decoded
- * events in time order and keeps an address-space model (report/addrspace.h)
- * to attribute faults to regions.  It never prints: findings-view.c turns
+ * events in time order and watches an address-space model
+ * (report/addrspace.h, fed by the caller) to attribute faults to regions.  It never prints: findings-view.c turns
  * the list into text, JSON or CSV, as the views below.
  *
  * Findings (id, severity):
@@ -83,13 +83,15 @@ struct mm_finding {
 
 struct mm_findings;
 
-/* PAGE_SIZE: the recording machine's. */
-struct mm_findings *mm_findings_new(uint64_t page_size);
+/* An engine watching model AS (its fault hook: mm_as_add_hooks), which
+ * the caller owns and feeds: each event goes to mm_as_event(AS) first,
+ * then to mm_findings_event().  The model's hooks call the engine: feed
+ * the model no event after mm_findings_free(). */
+struct mm_findings *mm_findings_new(struct mm_as *as);
 void mm_findings_free(struct mm_findings *fs);
-/* The model, to queue MAPS snapshots before the events. */
-struct mm_as *mm_findings_as(struct mm_findings *fs);
 void mm_findings_event(struct mm_findings *fs, const struct mm_event *ev);
-/* End of the stream: evaluate; the list is valid until mm_findings_free(). */
+/* End of the stream, after mm_as_finish(AS): evaluate; the list is valid
+ * until mm_findings_free(). */
 void mm_findings_finish(struct mm_findings *fs);
 
 size_t mm_findings_count(const struct mm_findings *fs);

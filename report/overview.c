@@ -4,7 +4,7 @@
  * (cmd-report adds the short malloc findings, the trace summary and a hint
  * of the other views after it.)
  *
- * It is a view like the others (report/view.h) on its own address-space
+ * It is a view like the others (report/view.h) on the shared address-space
  * model, so every fact here is the one --regions prints in full: the
  * overview only chooses the few lines a newcomer should read first.
  *
@@ -31,7 +31,7 @@ struct proc_calls {
 };
 
 struct overview {
-	struct mm_as *as;
+	struct mm_as *as;            /* the shared model (opts->as) */
 	struct mm_report_opts o;
 	struct proc_calls *calls;
 	size_t nr_calls, cap_calls;
@@ -65,15 +65,15 @@ static struct proc_calls *calls_of(struct overview *v, int32_t tgid)
 static void *overview_create(struct mm_file *f, const struct mm_report_opts *o)
 {
 	struct overview *v = mm_calloc(1, sizeof(*v));
+	(void)f;
 	v->o = *o;
-	v->as = mm_as_from_file(f, MM_AS_NO_CUTOFF);
+	v->as = o->as;
 	return v;
 }
 
 static void overview_event(void *state, const struct mm_event *ev)
 {
 	struct overview *v = state;
-	mm_as_event(v->as, ev);
 	if (ev->kind == MM_EV_SYSCALL && ev->sys.nr < MM_SYS_NR)
 		calls_of(v, mm_as_tgid_of(v->as, ev->pid))->n[ev->sys.nr]++;
 }
@@ -102,12 +102,7 @@ static void totals_of(const struct mm_as_proc *p, struct proc_totals *t)
 
 static bool wanted(const struct overview *v, const struct mm_as_proc *p)
 {
-	if (!v->o.nr_pids)
-		return true;
-	for (size_t i = 0; i < v->o.nr_pids; i++)
-		if (v->o.pids[i] == p->tgid || mm_as_tgid_of(v->as, v->o.pids[i]) == p->tgid)
-			return true;
-	return false;
+	return mm_proc_wanted(v->o.pids, v->o.nr_pids, v->as, p->tgid);
 }
 
 /* From its first event (a START snapshot may predate the trace) to exit. */
@@ -166,8 +161,9 @@ static void process_text(const struct overview *v, const struct mm_as_proc *p, F
 		(unsigned long long)(t.touched * kib), calls);
 }
 
-static void overview_text(struct overview *v, FILE *out)
+static void overview_text(const void *ctx, FILE *out)
 {
+	const struct overview *v = ctx;
 	fputs("# processes\n", out);
 	for (size_t i = 0; i < mm_as_nr_procs(v->as); i++) {
 		struct mm_as_proc *p = mm_as_proc_at(v->as, i);
@@ -211,8 +207,9 @@ static void process_json(const struct overview *v, const struct mm_as_proc *p,
 	mm_json_object_end(j);
 }
 
-static void overview_json(struct overview *v, FILE *out)
+static void overview_json(const void *ctx, FILE *out)
 {
+	const struct overview *v = ctx;
 	struct mm_json j;
 	mm_json_init(&j, out);
 	mm_json_object_begin(&j, NULL);
@@ -229,13 +226,9 @@ static void overview_json(struct overview *v, FILE *out)
 
 static int overview_finish(void *state, FILE *out)
 {
-	struct overview *v = state;
-	mm_as_finish(v->as);
-	if (v->o.output == MM_OUT_TEXT)
-		overview_text(v, out);
-	else
-		overview_json(v, out);       /* CSV: one JSON document is clearer */
-	return ferror(out) ? mm_error("cannot write the report") : 0;
+	/* CSV: one JSON document is clearer */
+	static const struct mm_view_printers print = { overview_text, overview_json, NULL };
+	return mm_view_print(out, ((struct overview *)state)->o.output, &print, state, "report");
 }
 
 static void overview_destroy(void *state)
@@ -243,11 +236,11 @@ static void overview_destroy(void *state)
 	struct overview *v = state;
 	if (!v)
 		return;
-	mm_as_free(v->as);
 	free(v->calls);
 	free(v);
 }
 
 const struct mm_view mm_view_overview = {
-	"overview", overview_create, overview_event, overview_finish, overview_destroy,
+	.name = "overview", .uses_model = mm_view_uses_model, .create = overview_create,
+	.event = overview_event, .finish = overview_finish, .destroy = overview_destroy,
 };

@@ -3,8 +3,10 @@
  * --maps-at TIME (pmap -x at one moment) and the hidden --check-maps (the
  * rebuilt map against the END maps snapshots), in text, JSON and CSV.
  *
- * Each view owns one address-space model (report/addrspace.h) fed with
- * every event; all the facts are the model's, this file only chooses,
+ * The views read the report's shared address-space model (report/view.h,
+ * report/addrspace.h), except --maps-at T, which needs the model frozen at
+ * T (touched and resident pages at T are not in the history) and feeds
+ * one of its own; all the facts are the model's, this file only chooses,
  * sorts and prints them.  Times are seconds since the first event, as the
  * event log's -t prints them; sizes in the text tables are KiB as pmap
  * prints them; the JSON carries bytes and pages.
@@ -87,12 +89,7 @@ int mm_regions_parse_sort(const char *key, enum mm_regions_sort *sort)
 static bool proc_wanted(const struct mm_as *as, const struct mm_as_proc *p,
 			const struct mm_regions_opts *o)
 {
-	if (!o->nr_pids)
-		return true;
-	for (size_t i = 0; i < o->nr_pids; i++)
-		if (o->pids[i] == p->tgid || mm_as_tgid_of(as, o->pids[i]) == p->tgid)
-			return true;
-	return false;
+	return mm_proc_wanted(o->pids, o->nr_pids, as, p->tgid);
 }
 
 /* Seconds since the first event (snapshots before it count as 0). */
@@ -191,32 +188,26 @@ static size_t row_limit(const struct mm_regions_opts *o, size_t n)
 
 static int out_status(FILE *out)
 {
-	if (fflush(out) || ferror(out))
-		return mm_error_errno("cannot write the report");
-	return 0;
+	return mm_view_out_status(out, "report");
 }
 
 /* ---- --regions: text ---- */
 
-static void faults_by_class(const uint64_t f[MM_FAULT_NR][MM_ACCESS_NR], char *buf, size_t len)
+/* F summed by class ("anon/file/swap/cow/other") or by access ("r/w/x"),
+ * as "N/N/..." into BUF. */
+static void fault_sums(const uint64_t f[MM_FAULT_NR][MM_ACCESS_NR], bool by_class,
+		       char *buf, size_t len)
 {
-	uint64_t c[MM_FAULT_NR] = { 0 };
-	for (int i = 0; i < MM_FAULT_NR; i++)
-		for (int k = 0; k < MM_ACCESS_NR; k++)
-			c[i] += f[i][k];
-	snprintf(buf, len, "%llu/%llu/%llu/%llu/%llu", (unsigned long long)c[0],
-		 (unsigned long long)c[1], (unsigned long long)c[2],
-		 (unsigned long long)c[3], (unsigned long long)c[4]);
-}
-
-static void faults_by_access(const uint64_t f[MM_FAULT_NR][MM_ACCESS_NR], char *buf, size_t len)
-{
-	uint64_t a[MM_ACCESS_NR] = { 0 };
-	for (int i = 0; i < MM_FAULT_NR; i++)
-		for (int k = 0; k < MM_ACCESS_NR; k++)
-			a[k] += f[i][k];
-	snprintf(buf, len, "%llu/%llu/%llu", (unsigned long long)a[0],
-		 (unsigned long long)a[1], (unsigned long long)a[2]);
+	uint64_t sum[MM_FAULT_NR + MM_ACCESS_NR] = { 0 };
+	int n = by_class ? MM_FAULT_NR : MM_ACCESS_NR;
+	size_t at = 0;
+	for (int c = 0; c < MM_FAULT_NR; c++)
+		for (int a = 0; a < MM_ACCESS_NR; a++)
+			sum[by_class ? c : a] += f[c][a];
+	buf[0] = '\0';
+	for (int i = 0; i < n && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%llu", i ? "/" : "",
+				       (unsigned long long)sum[i]);
 }
 
 static void proc_title(const struct mm_as *as, const struct mm_as_proc *p, FILE *out)
@@ -244,8 +235,8 @@ static void region_row_text(const struct mm_as *as, const struct mm_region *r, F
 	mm_region_perms(r, perms);
 	event_text(as, &r->created, made, sizeof(made));
 	event_text(as, &r->ended, ended, sizeof(ended));
-	faults_by_class(r->faults, cls, sizeof(cls));
-	faults_by_access(r->faults, acc, sizeof(acc));
+	fault_sums(r->faults, true, cls, sizeof(cls));
+	fault_sums(r->faults, false, acc, sizeof(acc));
 	snprintf(pages, sizeof(pages), "%llu/%llu", (unsigned long long)region_touched(r),
 		 (unsigned long long)(mm_region_size(r) / ps));
 	fprintf(out, "%12llx-%-12llx %9lluK %s %-7s %-18s %-18s %7llu %-15s %-11s %13s %s",
@@ -263,8 +254,8 @@ static void unknown_row_text(const struct mm_as_proc *p, FILE *out)
 	char cls[64], acc[48];
 	if (!p->nr_unknown)
 		return;
-	faults_by_class(p->unknown_faults, cls, sizeof(cls));
-	faults_by_access(p->unknown_faults, acc, sizeof(acc));
+	fault_sums(p->unknown_faults, true, cls, sizeof(cls));
+	fault_sums(p->unknown_faults, false, acc, sizeof(acc));
 	fprintf(out, "%12llx-%-12llx %10s %4s %-7s %-18s %-18s %7llu %-15s %-11s %13s %s\n",
 		(unsigned long long)p->unknown_first_addr, (unsigned long long)p->unknown_last_addr,
 		"-", "-", "-", "-", "-", (unsigned long long)p->nr_unknown, cls, acc, "-",
@@ -484,15 +475,37 @@ static void regions_csv(struct mm_as *as, const struct mm_regions_opts *o, FILE 
 	}
 }
 
+/* The printers' context: the model and what to print of it. */
+struct rprint {
+	struct mm_as *as;
+	const struct mm_regions_opts *o;
+};
+
+static void regions_text_fn(const void *ctx, FILE *out)
+{
+	const struct rprint *c = ctx;
+	regions_text(c->as, c->o, out);
+}
+
+static void regions_json_fn(const void *ctx, FILE *out)
+{
+	const struct rprint *c = ctx;
+	regions_json(c->as, c->o, out);
+}
+
+static void regions_csv_fn(const void *ctx, FILE *out)
+{
+	const struct rprint *c = ctx;
+	regions_csv(c->as, c->o, out);
+}
+
 int mm_regions_print(struct mm_as *as, const struct mm_regions_opts *o, FILE *out)
 {
-	if (o->output == MM_OUT_JSON)
-		regions_json(as, o, out);
-	else if (o->output == MM_OUT_CSV)
-		regions_csv(as, o, out);
-	else
-		regions_text(as, o, out);
-	return out_status(out);
+	static const struct mm_view_printers print = {
+		regions_text_fn, regions_json_fn, regions_csv_fn,
+	};
+	struct rprint c = { as, o };
+	return mm_view_print(out, o->output, &print, &c, "report");
 }
 
 /* ---- --maps-at ---- */
@@ -741,10 +754,18 @@ enum which { V_REGIONS, V_MAPS_AT, V_CHECK };
 
 struct view_state {
 	enum which which;
-	struct mm_as *as;
+	struct mm_as *as;            /* the shared model, or OWN */
+	struct mm_as *own;           /* --maps-at T: this view's frozen model */
 	struct mm_regions_opts o;
 	bool bad_sort;
 };
+
+/* --maps-at T keeps a model of its own, frozen at T; the end is the
+ * shared one. */
+static bool maps_at_uses_model(const struct mm_report_opts *o)
+{
+	return o->at_ns == 0;
+}
 
 static struct view_state *view_create(struct mm_file *f, const struct mm_report_opts *ro,
 				      enum which which)
@@ -758,7 +779,10 @@ static struct view_state *view_create(struct mm_file *f, const struct mm_report_
 	s->o.at_ns = ro->at_ns;
 	if (which == V_REGIONS && mm_regions_parse_sort(ro->sort, &s->o.sort) < 0)
 		s->bad_sort = true;     /* reported by finish(): create cannot fail */
-	s->as = mm_as_from_file(f, s->o.at_end ? MM_AS_NO_CUTOFF : ro->at_ns);
+	if (s->o.at_end)
+		s->as = ro->as;
+	else
+		s->as = s->own = mm_as_from_file(f, ro->at_ns);
 	return s;
 }
 
@@ -780,7 +804,8 @@ static void *create_check(struct mm_file *f, const struct mm_report_opts *o)
 static void view_event(void *state, const struct mm_event *ev)
 {
 	struct view_state *s = state;
-	mm_as_event(s->as, ev);
+	if (s->own)
+		mm_as_event(s->own, ev);
 }
 
 static int view_finish(void *state, FILE *out)
@@ -788,7 +813,8 @@ static int view_finish(void *state, FILE *out)
 	struct view_state *s = state;
 	if (s->bad_sort)
 		return mm_error("unknown sort key (size, faults or addr)");
-	mm_as_finish(s->as);
+	if (s->own)
+		mm_as_finish(s->own);
 	if (s->which == V_REGIONS)
 		return mm_regions_print(s->as, &s->o, out);
 	if (s->which == V_MAPS_AT)
@@ -801,16 +827,20 @@ static void view_destroy(void *state)
 	struct view_state *s = state;
 	if (!s)
 		return;
-	mm_as_free(s->as);
+	mm_as_free(s->own);
 	free(s);
 }
 
+/* Only --maps-at T needs the events (for its own model). */
 const struct mm_view mm_view_regions = {
-	"regions", create_regions, view_event, view_finish, view_destroy,
+	.name = "regions", .uses_model = mm_view_uses_model, .create = create_regions,
+	.finish = view_finish, .destroy = view_destroy,
 };
 const struct mm_view mm_view_maps_at = {
-	"maps-at", create_maps_at, view_event, view_finish, view_destroy,
+	.name = "maps-at", .uses_model = maps_at_uses_model, .create = create_maps_at,
+	.event = view_event, .finish = view_finish, .destroy = view_destroy,
 };
 const struct mm_view mm_view_check_maps = {
-	"check-maps", create_check, view_event, view_finish, view_destroy,
+	.name = "check-maps", .uses_model = mm_view_uses_model, .create = create_check,
+	.finish = view_finish, .destroy = view_destroy,
 };

@@ -17,16 +17,12 @@
 #include <string.h>
 
 #include "memmon.h"
-#include "format/reader.h"
-#include "report/addrspace.h"
 #include "report/json.h"
 #include "report/timeline.h"
 
 struct tview {
-	struct mm_timeline *tl;
-	enum mm_output output;
-	int32_t *pids;
-	size_t nr_pids;
+	struct mm_timeline *tl;      /* on the shared model */
+	struct mm_report_opts o;
 };
 
 /* Indexes of the peak rows of P. */
@@ -55,23 +51,16 @@ static struct peaks find_peaks(const struct mm_tl_proc *p)
 
 static bool wanted(const struct tview *v, const struct mm_tl_proc *p)
 {
-	if (!p->nr)
-		return false;
-	if (!v->nr_pids)
-		return true;
-	for (size_t i = 0; i < v->nr_pids; i++)
-		if (v->pids[i] == p->tgid)
-			return true;
-	return false;
+	return p->nr && mm_pid_wanted(v->o.pids, v->o.nr_pids, p->tgid);
 }
 
 /* Calls FN for every interval from P's first row to its last, with the
  * carried-forward row for idle ones. */
-typedef void (*row_fn)(struct tview *v, const struct mm_tl_proc *p, const struct mm_tl_row *r,
+typedef void (*row_fn)(const struct tview *v, const struct mm_tl_proc *p, const struct mm_tl_row *r,
 		       unsigned peak, void *ctx);
 enum { PK_VSZ = 1, PK_RSS = 2, PK_FAULTS = 4 };
 
-static void each_row(struct tview *v, const struct mm_tl_proc *p, row_fn fn, void *ctx)
+static void each_row(const struct tview *v, const struct mm_tl_proc *p, row_fn fn, void *ctx)
 {
 	struct peaks k = find_peaks(p);
 	size_t i = 0;
@@ -103,7 +92,7 @@ static double row_time(const struct tview *v, const struct mm_tl_row *r)
 
 static uint64_t kib(int64_t b) { return b > 0 ? (uint64_t)b >> 10 : 0; }
 
-static void text_row(struct tview *v, const struct mm_tl_proc *p, const struct mm_tl_row *r,
+static void text_row(const struct tview *v, const struct mm_tl_proc *p, const struct mm_tl_row *r,
 		     unsigned pk, void *ctx)
 {
 	FILE *out = ctx;
@@ -116,8 +105,9 @@ static void text_row(struct tview *v, const struct mm_tl_proc *p, const struct m
 		pk & PK_FAULTS ? '*' : ' ');
 }
 
-static void print_text(struct tview *v, FILE *out)
+static void print_text(const void *ctx, FILE *out)
 {
+	const struct tview *v = ctx;
 	fprintf(out, "# memory over time: interval %.6f s; vsz/rss: highest in the "
 		"interval, kinds: at its end; * peak\n",
 		(double)mm_timeline_interval(v->tl) / 1e9);
@@ -132,7 +122,7 @@ static void print_text(struct tview *v, FILE *out)
 	}
 }
 
-static void json_row(struct tview *v, const struct mm_tl_proc *p, const struct mm_tl_row *r,
+static void json_row(const struct tview *v, const struct mm_tl_proc *p, const struct mm_tl_row *r,
 		     unsigned pk, void *ctx)
 {
 	struct mm_json *j = ctx;
@@ -157,8 +147,9 @@ static void json_row(struct tview *v, const struct mm_tl_proc *p, const struct m
 	mm_json_object_end(j);
 }
 
-static void print_json(struct tview *v, FILE *out)
+static void print_json(const void *ctx, FILE *out)
 {
+	const struct tview *v = ctx;
 	struct mm_json j;
 	mm_json_init(&j, out);
 	mm_json_object_begin(&j, NULL);
@@ -185,7 +176,7 @@ static void print_json(struct tview *v, FILE *out)
 	mm_json_finish(&j);
 }
 
-static void csv_row(struct tview *v, const struct mm_tl_proc *p, const struct mm_tl_row *r,
+static void csv_row(const struct tview *v, const struct mm_tl_proc *p, const struct mm_tl_row *r,
 		    unsigned pk, void *ctx)
 {
 	struct mm_csv *c = ctx;
@@ -207,8 +198,9 @@ static void csv_row(struct tview *v, const struct mm_tl_proc *p, const struct mm
 	mm_csv_end_row(c);
 }
 
-static void print_csv(struct tview *v, FILE *out)
+static void print_csv(const void *ctx, FILE *out)
 {
+	const struct tview *v = ctx;
 	static const char *const hdr[] = { "pid", "time", "vsz_kib", "rss_kib", "anon_kib",
 		"file_kib", "shmem_kib", "swap_kib", "faults", "peak" };
 	struct mm_csv c;
@@ -224,20 +216,9 @@ static void print_csv(struct tview *v, FILE *out)
 static void *create(struct mm_file *file, const struct mm_report_opts *opts)
 {
 	struct tview *v = mm_calloc(1, sizeof(*v));
-	const char *ps = file ? mm_file_machine(file, MM_KEY_PAGE_SIZE) : NULL;
-	v->tl = mm_timeline_new(ps ? strtoull(ps, NULL, 10) : 4096, opts ? opts->interval_ns : 0);
-	v->output = opts ? opts->output : MM_OUT_TEXT;
-	if (opts && opts->nr_pids) {
-		v->pids = mm_calloc(opts->nr_pids, sizeof(*v->pids));
-		memcpy(v->pids, opts->pids, opts->nr_pids * sizeof(*v->pids));
-		v->nr_pids = opts->nr_pids;
-	}
-	for (size_t i = 0; file && i < mm_file_nr_snapshots(file); i++) {
-		const struct mm_snapshot *s = mm_file_snapshot(file, i);
-		if (s->kind == MM_SNAP_MAPS)
-			mm_as_add_snapshot(mm_timeline_as(v->tl), (int32_t)s->pid, s->phase,
-					   s->ts, s->text);
-	}
+	(void)file;
+	v->o = *opts;
+	v->tl = mm_timeline_new(opts->as, opts->interval_ns);
 	return v;
 }
 
@@ -250,14 +231,9 @@ static void event(void *state, const struct mm_event *ev)
 static int finish(void *state, FILE *out)
 {
 	struct tview *v = state;
+	static const struct mm_view_printers print = { print_text, print_json, print_csv };
 	mm_timeline_finish(v->tl);
-	if (v->output == MM_OUT_JSON)
-		print_json(v, out);
-	else if (v->output == MM_OUT_CSV)
-		print_csv(v, out);
-	else
-		print_text(v, out);
-	return ferror(out) ? mm_error("cannot write the timeline") : 0;
+	return mm_view_print(out, v->o.output, &print, v, "timeline");
 }
 
 static void destroy(void *state)
@@ -266,11 +242,10 @@ static void destroy(void *state)
 	if (!v)
 		return;
 	mm_timeline_free(v->tl);
-	free(v->pids);
 	free(v);
 }
 
 const struct mm_view mm_view_timeline = {
-	.name = "timeline", .create = create, .event = event,
+	.name = "timeline", .uses_model = mm_view_uses_model, .create = create, .event = event,
 	.finish = finish, .destroy = destroy,
 };

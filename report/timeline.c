@@ -27,7 +27,7 @@ struct tl_mm {
 };
 
 struct mm_timeline {
-	struct mm_as *as;
+	struct mm_as *as;            /* the caller's model, fed before us */
 	uint64_t interval;
 	bool automatic, have_t0, finished;
 	uint64_t t0;
@@ -128,13 +128,12 @@ static struct mm_tl_row *row_at(struct mm_timeline *tl, struct mm_tl_proc *p, ui
 	return r;
 }
 
-static uint64_t vsz_of(struct mm_timeline *tl, int32_t tgid)
+/* The size of P's map, 0 once exited.  This runs for nearly every event:
+ * the model keeps the sum (a walk of the map made it O(regions) each). */
+static uint64_t vsz_of(struct mm_timeline *tl, const struct mm_tl_proc *p)
 {
-	struct mm_as_proc *ap = mm_as_proc_find(tl->as, tgid);
-	uint64_t v = 0;
-	for (size_t i = 0; ap && !ap->exited && i < ap->nr_map; i++)
-		v += mm_region_size(ap->map[i]);
-	return v;
+	struct mm_as_proc *ap = mm_as_proc_find(tl->as, p->tgid);
+	return ap && !ap->exited ? ap->map_bytes : 0;
 }
 
 static void refresh(struct mm_timeline *tl, struct mm_tl_proc *p, uint64_t ts)
@@ -171,13 +170,15 @@ void mm_timeline_event(struct mm_timeline *tl, const struct mm_event *ev)
 		tl->have_t0 = true;
 		tl->t0 = ev->ts;
 	}
-	/* An interval's maxima include the values carried into it: open its
-	 * row (which samples the state so far) before the event changes it. */
-	int32_t before = ev->tgid ? ev->tgid : mm_as_tgid_of(tl->as, ev->pid);
-	if (ev->kind != MM_EV_RSS && ev->kind != MM_EV_FILEMAP)
-		row_at(tl, proc_get(tl, before), ev->ts);
-	mm_as_event(tl->as, ev);
+	/* The model has applied EV already; that cannot change which process
+	 * task ev->pid belongs to (only a tgid the event names, or a new
+	 * thread's, is learnt), so TGID is the process before the event too. */
 	int32_t tgid = ev->tgid ? ev->tgid : mm_as_tgid_of(tl->as, ev->pid);
+	/* An interval's maxima include the values carried into it: open its
+	 * row (which samples our values so far, not the model's) before the
+	 * event changes them. */
+	if (ev->kind != MM_EV_RSS && ev->kind != MM_EV_FILEMAP)
+		row_at(tl, proc_get(tl, tgid), ev->ts);
 	if (ev->kind == MM_EV_RSS) {
 		on_rss(tl, ev, tgid);
 		return;
@@ -191,10 +192,10 @@ void mm_timeline_event(struct mm_timeline *tl, const struct mm_event *ev)
 	}
 	if (ev->kind == MM_EV_FORK && !ev->proc.is_thread) {
 		struct mm_tl_proc *c = proc_get(tl, ev->proc.child_pid);
-		c->vsz = vsz_of(tl, c->tgid);
+		c->vsz = vsz_of(tl, c);
 		refresh(tl, c, ev->ts);
 	}
-	p->vsz = vsz_of(tl, tgid);
+	p->vsz = vsz_of(tl, p);
 	refresh(tl, p, ev->ts);
 }
 
@@ -215,7 +216,6 @@ void mm_timeline_finish(struct mm_timeline *tl)
 {
 	if (tl->finished)
 		return;
-	mm_as_finish(tl->as);
 	tl->finished = true;
 	if (!tl->automatic)
 		return;
@@ -229,10 +229,10 @@ void mm_timeline_finish(struct mm_timeline *tl)
 		coarsen(tl, want / tl->interval);
 }
 
-struct mm_timeline *mm_timeline_new(uint64_t page_size, uint64_t interval_ns)
+struct mm_timeline *mm_timeline_new(struct mm_as *as, uint64_t interval_ns)
 {
 	struct mm_timeline *tl = mm_calloc(1, sizeof(*tl));
-	tl->as = mm_as_new(page_size, MM_AS_NO_CUTOFF);
+	tl->as = as;
 	tl->automatic = !interval_ns;
 	tl->interval = interval_ns ? interval_ns : TL_BASE_NS;
 	return tl;
@@ -248,11 +248,9 @@ void mm_timeline_free(struct mm_timeline *tl)
 	}
 	free(tl->procs);
 	free(tl->mms);
-	mm_as_free(tl->as);
 	free(tl);
 }
 
-struct mm_as *mm_timeline_as(struct mm_timeline *tl) { return tl->as; }
 uint64_t mm_timeline_interval(const struct mm_timeline *tl) { return tl->interval; }
 uint64_t mm_timeline_t0(const struct mm_timeline *tl) { return tl->t0; }
 size_t mm_timeline_nr_procs(const struct mm_timeline *tl) { return tl->nr_procs; }

@@ -10,9 +10,10 @@
  * curr=0 (another task changed the counter: reclaim, exit teardown) update
  * the mm they name.
  *
- * The engine is usable on its own (unit tests feed it events); the view
- * wraps it.  Interval 0 means automatic: rows are kept at a fine step and
- * regrouped at the end into about 40 rows of a 1-2-5 interval.
+ * The engine is usable without the view (unit tests feed it and its model
+ * events); the view wraps it.  Interval 0 means automatic: rows are kept
+ * at a fine step and regrouped at the end into about 40 rows of a 1-2-5
+ * interval.
  */
 #ifndef MM_REPORT_TIMELINE_H
 #define MM_REPORT_TIMELINE_H
@@ -22,6 +23,8 @@
 
 #include "plugins/event.h"
 #include "report/view.h"
+
+struct mm_as;
 
 /* One interval of one process; values are those at the interval's end,
  * *_max the highest within it. */
@@ -47,12 +50,13 @@ struct mm_tl_proc {
 
 struct mm_timeline;
 
-/* INTERVAL_NS 0: automatic. */
-struct mm_timeline *mm_timeline_new(uint64_t page_size, uint64_t interval_ns);
+/* VSZ comes from model AS, which the caller owns and feeds: each event goes
+ * to mm_as_event(AS) first, then to mm_timeline_event().  INTERVAL_NS 0:
+ * automatic. */
+struct mm_timeline *mm_timeline_new(struct mm_as *as, uint64_t interval_ns);
 void mm_timeline_free(struct mm_timeline *tl);
-struct mm_as *mm_timeline_as(struct mm_timeline *tl);
 void mm_timeline_event(struct mm_timeline *tl, const struct mm_event *ev);
-/* Regroup (automatic interval) and freeze. */
+/* Regroup (automatic interval) and freeze; after mm_as_finish(AS). */
 void mm_timeline_finish(struct mm_timeline *tl);
 
 uint64_t mm_timeline_interval(const struct mm_timeline *tl);

@@ -239,6 +239,57 @@ TEST(stack_grows_on_fault_below)
 	CHECK_EQ(p->nr_unknown, 0);
 }
 
+/* map_bytes (the timeline's VSZ) is kept as the map changes, not summed:
+ * after every kind of change it must be the sum of the regions. */
+#define CHECK_BYTES(q) do { uint64_t sum_ = 0; \
+	for (size_t k_ = 0; k_ < (q)->nr_map; k_++) sum_ += mm_region_size((q)->map[k_]); \
+	CHECK_EQ((q)->map_bytes, sum_); } while (0)
+
+TEST(map_bytes_follow_every_change)
+{
+	struct mm_region_event b = { 100, 7, MM_HOW_SYSCALL, MM_SYS_BRK };
+	struct mm_region_event m = { 100, 7, MM_HOW_SYSCALL, MM_SYS_MREMAP };
+	struct mm_region_event x = { 1, 0, MM_HOW_EXEC, 0 };
+	setup();
+	CHECK_EQ(p->map_bytes, 0);
+	CHECK_EQ(mm_as_load_maps(as, p, "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0"
+				 "                          [stack]\n", &x), 0);
+	CHECK_BYTES(p);
+	struct mm_event ev = fault_ev(0x7ffcffffe008, MM_FAULT_ANON, MM_ACCESS_W);
+	mm_as_fault(as, p, &ev);                        /* the stack grows down */
+	CHECK_BYTES(p);
+	CHECK_EQ(p->map_bytes, 0x23000);
+	mm_as_mmap(as, p, &by_mmap, BASE, 10 * PG, 3, MAP_PRIVATE_ANON, -1, 0);
+	mm_as_munmap(as, p, &by_munmap, BASE + 2 * PG, 2 * PG);            /* hole */
+	CHECK_BYTES(p);
+	mm_as_mprotect(as, p, &by_mprotect, BASE + 5 * PG, 2 * PG, 1);    /* split */
+	CHECK_BYTES(p);
+	mm_as_mprotect(as, p, &by_mprotect, BASE + 5 * PG, 2 * PG, 3);    /* merge */
+	CHECK_BYTES(p);
+	mm_as_mremap(as, p, &m, BASE + 4 * PG, 6 * PG, 12 * PG, 1, BASE + 4 * PG);
+	CHECK_BYTES(p);                                 /* grown in place */
+	mm_as_mremap(as, p, &m, BASE + 4 * PG, 12 * PG, 3 * PG, 0, BASE + 4 * PG);
+	CHECK_BYTES(p);                                 /* shrunk in place */
+	mm_as_mremap(as, p, &m, BASE, 2 * PG, 5 * PG, 1, 0x20003000);
+	CHECK_BYTES(p);                                 /* moved */
+	mm_as_brk(as, p, &b, 0x5000000);
+	mm_as_brk(as, p, &b, 0x5021000);
+	mm_as_brk(as, p, &b, 0x5042010);
+	CHECK_BYTES(p);
+	mm_as_brk(as, p, &b, 0x5030000);
+	CHECK_BYTES(p);
+	mm_as_brk(as, p, &b, 0x5000000);
+	CHECK_BYTES(p);
+	uint64_t before = p->map_bytes;
+	mm_as_fork(as, p, 8, &b);
+	struct mm_as_proc *c = mm_as_proc_find(as, 8);
+	CHECK_EQ(c->map_bytes, before);
+	mm_as_exec(as, c, &x);
+	CHECK_EQ(c->map_bytes, 0);
+	mm_as_exit(as, p, 200);                         /* the final map stays */
+	CHECK_EQ(p->map_bytes, before);
+}
+
 TEST(pageset_stays_small_for_huge_sparse_mappings)
 {
 	struct mm_pageset s = { 0 };
@@ -580,6 +631,7 @@ int main(void)
 	RUN(mremap_grow_in_place_and_move);
 	RUN(faults_attributed_or_unknown);
 	RUN(stack_grows_on_fault_below);
+	RUN(map_bytes_follow_every_change);
 	RUN(pageset_stays_small_for_huge_sparse_mappings);
 	RUN(access_patterns);
 	RUN(event_path_and_end_check_agree);

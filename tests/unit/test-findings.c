@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "harness.h"
+#include "report/addrspace.h"
 #include "report/findings.h"
 
 #define PID 100
@@ -16,13 +17,40 @@
 #define RW (PROT_READ | PROT_WRITE)
 #define PA (MAP_PRIVATE | MAP_ANONYMOUS)
 
+static struct mm_as *as;
 static struct mm_findings *fs;
 static uint64_t now;
+static bool finished;
 
+/* The engine watches a model it does not own: each test builds both and
+ * feeds them as cmd-report does (the model first). */
 static void begin(void)
 {
-	fs = mm_findings_new(4096);
+	as = mm_as_new(4096, MM_AS_NO_CUTOFF);
+	fs = mm_findings_new(as);
 	now = 1000000;
+	finished = false;
+}
+
+static void feed(const struct mm_event *ev)
+{
+	mm_as_event(as, ev);
+	mm_findings_event(fs, ev);
+}
+
+/* Once, as cmd-report does; a test may ask for several findings. */
+static void finish_all(void)
+{
+	if (!finished)
+		mm_as_finish(as);
+	finished = true;
+	mm_findings_finish(fs);
+}
+
+static void done(void)
+{
+	mm_findings_free(fs);
+	mm_as_free(as);
 }
 
 static void sys(unsigned nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
@@ -39,7 +67,7 @@ static void sys(unsigned nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
 	ev.sys.args[4] = (uint64_t)-1;
 	ev.sys.ret = ret;
 	ev.sys.exit_ts = now;
-	mm_findings_event(fs, &ev);
+	feed(&ev);
 }
 
 static void brk_(uint64_t want, uint64_t got) { sys(MM_SYS_BRK, want, 0, 0, 0, (int64_t)got); }
@@ -54,12 +82,12 @@ static void fault(uint64_t addr, unsigned acc)
 	ev.fault.class = MM_FAULT_ANON;
 	ev.fault.access = (uint8_t)acc;
 	ev.fault.error_code = acc == MM_ACCESS_W ? MM_PF_WRITE | MM_PF_USER : MM_PF_USER;
-	mm_findings_event(fs, &ev);
+	feed(&ev);
 }
 
 static const struct mm_finding *end(const char *id)
 {
-	mm_findings_finish(fs);
+	finish_all();
 	return mm_findings_find(fs, id, PID);
 }
 
@@ -86,7 +114,7 @@ TEST(top_pad_fires)
 	CHECK_EQ(f->ev[0].nr, MM_SYS_BRK);
 	CHECK_EQ(f->ev[1].args[0], HEAP + 8);
 	CHECK_EQ(mm_findings_count(fs), 1);
-	mm_findings_free(fs);
+	done();
 }
 
 /* A heap that is used (16 of 33 pages, like ls) is no finding. */
@@ -99,7 +127,7 @@ TEST(top_pad_quiet_when_used)
 		fault(HEAP + 0x1000ull * i + 8, MM_ACCESS_W);
 	CHECK(!end("brk-top-pad"));
 	CHECK_EQ(mm_findings_count(fs), 0);
-	mm_findings_free(fs);
+	done();
 }
 
 /* Seed experiment 3: malloc(256 KiB) -> mmap, free -> munmap. */
@@ -120,7 +148,7 @@ TEST(mmap_threshold_pair)
 	CHECK_EQ(f->ev[1].nr, MM_SYS_MUNMAP);
 	CHECK(!mm_findings_find(fs, "dynamic-threshold", 0));   /* no heap growth */
 	CHECK(!mm_findings_find(fs, "mmap-churn", 0));
-	mm_findings_free(fs);
+	done();
 }
 
 /* Loader-like mappings (small, file-backed, fixed) are not malloc's. */
@@ -135,7 +163,7 @@ TEST(mmap_threshold_ignores_loader)
 	munmap_(MAPA, 266240);
 	CHECK(!end("mmap-threshold"));
 	CHECK_EQ(mm_findings_count(fs), 0);
-	mm_findings_free(fs);
+	done();
 }
 
 /* seed-malloc grow: 160 KiB via mmap, freed (threshold -> 164 KiB), then
@@ -157,7 +185,7 @@ TEST(dynamic_threshold)
 	CHECK_EQ(f->nr_ev, 2);
 	CHECK_EQ(f->ev[0].nr, MM_SYS_MUNMAP);
 	CHECK_EQ(f->ev[1].nr, MM_SYS_BRK);
-	mm_findings_free(fs);
+	done();
 }
 
 /* Chunks over 32 MiB never move the threshold. */
@@ -170,7 +198,7 @@ TEST(dynamic_threshold_not_over_max)
 	brk_(HEAP + 0x21000, HEAP + 0x21000);
 	CHECK(!end("dynamic-threshold"));
 	CHECK(mm_findings_find(fs, "mmap-threshold", PID));
-	mm_findings_free(fs);
+	done();
 }
 
 static void pairs(int n, uint64_t len)
@@ -197,7 +225,7 @@ TEST(churn_fires)
 	CHECK_EQ(NUM(f, "pages_touched"), 20);
 	CHECK_EQ(f->ev_total, 20);
 	CHECK(f->tune && strstr(f->tune, "M_MMAP_THRESHOLD"));
-	mm_findings_free(fs);
+	done();
 }
 
 TEST(churn_quiet_below_threshold)
@@ -206,7 +234,7 @@ TEST(churn_quiet_below_threshold)
 	pairs(7, 266240);
 	CHECK(!end("mmap-churn"));
 	CHECK_EQ(NUM(mm_findings_find(fs, "mmap-threshold", PID), "pairs"), 7);
-	mm_findings_free(fs);
+	done();
 }
 
 /* Seed experiment 4 with overcommit on: 900 MiB mapped, 4 pages touched. */
@@ -224,7 +252,7 @@ TEST(overcommit_fires)
 	CHECK_EQ(NUM(f, "pages_touched"), 4);
 	CHECK_EQ(NUM(f, "touched_permille"), 0);
 	CHECK_EQ(f->ev[0].args[1], 900ull << 20);
-	mm_findings_free(fs);
+	done();
 }
 
 /* Used big mappings, reservations (PROT_NONE) and stacks are not. */
@@ -237,7 +265,7 @@ TEST(overcommit_quiet)
 	sys(MM_SYS_MMAP, 0, 64ull << 20, PROT_NONE, PA | MAP_NORESERVE, (int64_t)(MAPA + (1ull << 32)));
 	sys(MM_SYS_MMAP, 0, 32ull << 20, RW, PA | MAP_STACK, (int64_t)(MAPA + (2ull << 32)));
 	CHECK(!end("overcommit"));
-	mm_findings_free(fs);
+	done();
 }
 
 /* Seed experiment 4 with RLIMIT_AS (strace of glibc 2.36, malloc(512 MiB)). */
@@ -259,7 +287,7 @@ TEST(enomem_sequence)
 	CHECK(strstr(f->summary, "3 memory requests failed in a row (mmap 524292 KiB, "
 		     "brk 524288 KiB, mmap 525312 KiB)"));
 	CHECK(mm_findings_find(fs, "enomem", PID) == mm_findings_at(fs, 0));
-	mm_findings_free(fs);
+	done();
 }
 
 TEST(enomem_fallback_and_gap)
@@ -269,13 +297,13 @@ TEST(enomem_fallback_and_gap)
 	mmap_(1ull << 20, (int64_t)MAPA);               /* the fallback works */
 	now += 500ull * 1000 * 1000;                    /* a new sequence */
 	mmap_(1ull << 30, -ENOMEM);
-	mm_findings_finish(fs);
+	finish_all();
 	CHECK_EQ(mm_findings_count(fs), 2);
 	CHECK_EQ(NUM(mm_findings_at(fs, 0), "fallback_succeeded"), 1);
 	CHECK_EQ(mm_findings_at(fs, 0)->nr_ev, 2);
 	CHECK_EQ(NUM(mm_findings_at(fs, 1), "failures"), 1);
 	CHECK_EQ(NUM(mm_findings_at(fs, 1), "fallback_succeeded"), 0);
-	mm_findings_free(fs);
+	done();
 }
 
 TEST(trim_and_oscillation)
@@ -298,7 +326,7 @@ TEST(trim_and_oscillation)
 	CHECK_EQ(NUM(o, "cycles"), 3);
 	CHECK_EQ(NUM(o, "syscalls"), 7);
 	CHECK_EQ(NUM(o, "refaults"), 2);
-	mm_findings_free(fs);
+	done();
 }
 
 TEST(trim_once_no_oscillation)
@@ -309,7 +337,7 @@ TEST(trim_once_no_oscillation)
 	brk_(HEAP + 0x21000, HEAP + 0x21000);
 	CHECK(end("heap-trim"));
 	CHECK(!mm_findings_find(fs, "trim-oscillation", 0));
-	mm_findings_free(fs);
+	done();
 }
 
 TEST(chunk_header)
@@ -328,7 +356,7 @@ TEST(chunk_header)
 	CHECK_EQ(NUM(f, "header_first"), 3);
 	CHECK_EQ(NUM(f, "header_only"), 2);
 	CHECK_EQ(f->ev[0].args[0], MAPA + 8);
-	mm_findings_free(fs);
+	done();
 }
 
 TEST(chunk_header_quiet_for_one)
@@ -339,7 +367,7 @@ TEST(chunk_header_quiet_for_one)
 	mmap_(266240, (int64_t)(MAPA + 0x100000));
 	fault(MAPA + 0x100000 + 0x20, MM_ACCESS_W);   /* not the header */
 	CHECK(!end("chunk-header"));
-	mm_findings_free(fs);
+	done();
 }
 
 /* realloc of an mmapped chunk moves it with mremap: still one chunk. */
@@ -353,7 +381,7 @@ TEST(mremap_follows_chunk)
 	CHECK(f);
 	CHECK_EQ(NUM(f, "pairs"), 1);
 	CHECK_EQ(NUM(f, "mapped_bytes"), 532480);
-	mm_findings_free(fs);
+	done();
 }
 
 /* Syscalls whose exit was never seen change nothing. */
@@ -363,10 +391,10 @@ TEST(no_result_ignored)
 	struct mm_event ev = { .ts = 5, .pid = PID, .tgid = PID, .kind = MM_EV_SYSCALL };
 	ev.sys.nr = MM_SYS_MMAP;
 	ev.sys.args[1] = 1ull << 30;
-	mm_findings_event(fs, &ev);
-	mm_findings_finish(fs);
+	feed(&ev);
+	finish_all();
 	CHECK_EQ(mm_findings_count(fs), 0);
-	mm_findings_free(fs);
+	done();
 }
 
 TEST(evidence_format)
@@ -396,20 +424,25 @@ TEST(evidence_format)
 /* The views: text and JSON from a synthetic run, pid filter. */
 static char *run_view(const struct mm_view *v, enum mm_output out, int32_t pid)
 {
-	struct mm_report_opts o = { .output = out, .pids = &pid, .nr_pids = pid ? 1 : 0 };
+	struct mm_as *model = mm_as_new(4096, MM_AS_NO_CUTOFF);
+	struct mm_report_opts o = { .output = out, .pids = &pid, .nr_pids = pid ? 1 : 0,
+				    .as = model };
 	void *st = v->create(NULL, &o);
 	struct mm_event ev = { .ts = 1000, .pid = PID, .tgid = PID, .kind = MM_EV_SYSCALL };
 	ev.sys.nr = MM_SYS_MMAP;
 	ev.sys.has_ret = true;
 	ev.sys.args[1] = 1ull << 30;
 	ev.sys.ret = -ENOMEM;
+	mm_as_event(model, &ev);
 	v->event(st, &ev);
+	mm_as_finish(model);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	int r = v->finish(st, f);
 	fclose(f);
 	v->destroy(st);
+	mm_as_free(model);
 	if (r) {
 		free(buf);
 		return NULL;
