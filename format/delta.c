@@ -170,3 +170,130 @@ int mm_delta_decode(struct mm_delta *d, const struct mm_delta_layout *l,
 	}
 	return 0;
 }
+
+/* ---- columnar: the split into streams A and B (see delta.h) ---- */
+
+struct col_streams {
+	unsigned char *a, *b;
+	uint64_t apos, alen, bpos, blen;
+};
+
+/* Move N bytes between the sub-buffer at P and stream S at *POS (of LEN):
+ * out of the sub-buffer when encoding, into it when decoding. */
+static inline bool col_move(bool dec, unsigned char *p, unsigned char *s,
+			    uint64_t *pos, uint64_t len, uint32_t n)
+{
+	if (n > len - *pos)
+		return false;
+	if (dec)
+		memcpy(p, s + *pos, n);
+	else
+		memcpy(s + *pos, p, n);
+	*pos += n;
+	return true;
+}
+
+/*
+ * Walk one sub-buffer SUB, moving each byte to (encode) or from (decode)
+ * its stream.  Bytes [0, done) of SUB are in place; every header is read
+ * only after it was moved, so the decoder walks exactly as the encoder did.
+ * The walk mirrors subbuf.h's checks and stops where it would; the rest of
+ * the sub-buffer then goes to A as it is.  -1 when a stream runs short.
+ */
+static inline int col_subbuf(bool dec, const struct mm_delta_layout *l,
+			     unsigned char *sub, struct col_streams *c)
+{
+	uint32_t size_all = l->subbuf_size, hs = 8 + l->commit_size, done = 0;
+	struct mm_subbuf sb;
+
+#define COL_A(upto) do {							\
+		if (!col_move(dec, sub + done, c->a, &c->apos, c->alen, (upto) - done)) \
+			return -1;						\
+		done = (upto);							\
+	} while (0)
+
+	COL_A(hs);
+	sb.big = l->big;
+	sb.swap = l->big != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+	uint32_t size = mm_subbuf_long(&sb, sub + 8, l->commit_size) & MM_SUBBUF_COMMIT_MASK;
+	if (size <= size_all - hs) {
+		uint32_t pos = hs, end = hs + size;
+		while (end - pos >= 4) {
+			COL_A(pos + 4);
+			uint32_t h = mm_subbuf_u32(&sb, sub + pos);
+			uint32_t tl = sb.big ? h >> 27 : h & 31;
+			uint32_t delta = sb.big ? h & ((1u << 27) - 1) : h >> 5;
+			uint32_t room = end - pos - 4, data, n;
+
+			if (tl >= 1 && tl <= 28) {
+				n = tl * 4;
+				if (n > room)
+					break;
+				data = pos + 4;
+			} else {
+				if (room < 4)
+					break;
+				COL_A(pos + 8);
+				uint32_t arg = mm_subbuf_u32(&sb, sub + pos + 4);
+				if (tl == 29) {
+					if (!delta || arg > room - 4)
+						break;
+					pos += 8 + arg;	/* the body goes to A with what follows */
+					continue;
+				}
+				if (tl != 0) {
+					pos += 8;
+					continue;
+				}
+				if (arg < 4 || ((arg - 4 + 3) & ~3u) > room - 4)
+					break;
+				n = (arg - 4 + 3) & ~3u;
+				data = pos + 8;
+			}
+			uint32_t t = n < 2 ? n : 2;
+			COL_A(data + t);
+			if (!col_move(dec, sub + done, c->b, &c->bpos, c->blen, n - t))
+				return -1;
+			done = pos = data + n;
+		}
+	}
+	COL_A(size_all);
+#undef COL_A
+	return 0;
+}
+
+void mm_columnar_encode(const struct mm_delta_layout *l, const unsigned char *buf,
+			uint32_t nr, unsigned char *a, uint64_t *alen,
+			unsigned char *b, uint64_t *blen)
+{
+	uint64_t raw = (uint64_t)nr * l->subbuf_size;
+	struct col_streams c = { a, b, 0, raw, 0, raw };
+
+	for (uint32_t i = 0; i < nr; i++)
+		col_subbuf(false, l, (unsigned char *)buf + (size_t)i * l->subbuf_size, &c);
+	*alen = c.apos;
+	*blen = c.bpos;
+}
+
+int mm_columnar_decode(const struct mm_delta_layout *l, const unsigned char *in,
+		       uint64_t len, unsigned char *out, uint32_t nr)
+{
+	uint64_t raw = (uint64_t)nr * l->subbuf_size;
+	struct col_streams c;
+
+	if (len < MM_COLUMNAR_TABLE || len - MM_COLUMNAR_TABLE != raw)
+		return MM_COLUMNAR_BAD_TABLE;
+	c.alen = le64(in);
+	c.blen = le64(in + 8);
+	if (c.alen > raw || c.blen != raw - c.alen)
+		return MM_COLUMNAR_BAD_TABLE;
+	c.a = (unsigned char *)in + MM_COLUMNAR_TABLE;
+	c.b = c.a + c.alen;
+	c.apos = c.bpos = 0;
+	for (uint32_t i = 0; i < nr; i++)
+		if (col_subbuf(true, l, out + (size_t)i * l->subbuf_size, &c) < 0)
+			return MM_COLUMNAR_BAD_TABLE;
+	if (c.apos != c.alen || c.bpos != c.blen)
+		return MM_COLUMNAR_BAD_TABLE;
+	return 0;
+}

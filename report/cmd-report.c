@@ -152,7 +152,8 @@ enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
 
 /* What the options add up to: no view and no --log means the default page
  * (overview, short findings, summary, a hint of the other views); the log
- * is text only, so --json/--csv go with views. */
+ * has a JSON form (a view that streams its events, so it stands alone) and
+ * no CSV form. */
 static int finish_options(struct report_opts *o)
 {
 	if (!o->nr_views && !o->log) {
@@ -161,10 +162,21 @@ static int finish_options(struct report_opts *o)
 		if (o->view.output == MM_OUT_TEXT)
 			add_view(o, &mm_view_findings_short);
 	}
-	if (o->log && o->view.output != MM_OUT_TEXT) {
-		mm_error("--json and --csv apply to the views, not to the event log");
+	if (o->log && o->view.output == MM_OUT_CSV) {
+		mm_error("--csv applies to the tables, not to the event log (try --json)");
 		mm_error_print("report");
 		return MM_EXIT_USAGE;
+	}
+	/* the JSON log is a view: it joins the others' one document */
+	if (o->log && o->view.output == MM_OUT_JSON) {
+		if (o->nr_views) {
+			mm_error("--log --json streams the events: ask for the other views in another run");
+			mm_error_print("report");
+			return MM_EXIT_USAGE;
+		}
+		o->log = false;
+		add_view(o, &mm_view_log_json);
+		o->view.raw_events = o->log_flags & MM_LOG_RAW;
 	}
 	/* the summary closes the log and the default page; views alone end
 	 * with their own totals, and a JSON document must stay one */

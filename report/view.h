@@ -46,6 +46,7 @@ struct mm_report_opts {
 	const char *sort;         /* --sort KEY (view-defined) or NULL */
 	uint64_t at_ns;           /* --maps-at, trace clock ns; 0 = end */
 	uint64_t interval_ns;     /* --timeline interval, 0 = automatic */
+	bool raw_events;          /* --raw-events: rss and filemap in the log */
 	struct mm_as *as;         /* the shared model (see above), or NULL when
 	                           * no chosen view uses it */
 };
@@ -86,5 +87,8 @@ bool mm_pid_wanted(const int32_t *pids, size_t n, int32_t pid);
 /* ... lets process TGID of model AS through: a listed pid is TGID or, in
  * AS, one of its threads. */
 bool mm_proc_wanted(const int32_t *pids, size_t n, const struct mm_as *as, int32_t tgid);
+
+/* `--log --json` (report/log-json.c). */
+extern const struct mm_view mm_view_log_json;
 
 #endif

@@ -35,7 +35,7 @@ else
 	fail golden-page "expected exit 0 and tests/data/golden/small.page, got exit $rc: $(diff "$G/small.page" "$T/page" | grep '^[<>]' | head -4 | paste -sd'|') $(show "$T/perr" 2)"
 fi
 # and every JSON view of it parses as one document
-for v in "" --regions --maps-at=end --malloc-patterns --timeline --context "--regions --timeline"; do
+for v in "" --log --regions --maps-at=end --malloc-patterns --timeline --context "--regions --timeline"; do
 	if as_user "$MEMMON" report $v --json small.dat 2>"$T/jerr" | python3 -m json.tool >/dev/null 2>&1; then
 		ok "golden-json${v// /}"
 	else
@@ -61,4 +61,10 @@ check golden-info-types \
 	"exit $rc, page_fault_user $(per '^exceptions:page_fault_user$'), rss_stat $(per '^kmem:rss_stat$'), filemap $(per '^filemap:'), sched+task $(per '^(sched|task):'), sys_enter $(per '^syscalls:sys_enter_'), sum of types $(per '^[a-z_0-9]+:[a-z_0-9]+$')"
 records=$(sed -n 's/^trace records: \([0-9]*\)$/\1/p' "$G/small.out")
 check golden-info-total "events ${records:-?}" "events ${itotal:-none}"
+
+# the JSON log has one event per line of the text log, with the same text
+n_text=$(grep -cE '^[0-9]+: ' "$G/small.out")
+n_json=$(as_user "$MEMMON" report --log --json small.dat 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["events"]))')
+same=$(as_user "$MEMMON" report --log --json small.dat 2>/dev/null | python3 -c 'import json,sys; print("\n".join(e["text"] for e in json.load(sys.stdin)["events"]))' | cmp -s - <(grep -E '^[0-9]+: ' "$G/small.out") && echo same || echo different)
+check golden-json-log "$n_text events, same text" "$n_json events, $same text"
 exit 0
