@@ -70,33 +70,4 @@ enum {
 int mm_delta_decode(struct mm_delta *d, const struct mm_delta_layout *l,
 		    unsigned char *buf, uint32_t nr);
 
-/*
- * The "columnar" codec (2) runs the delta transform above, then splits the
- * chunk's bytes into two streams that zstd finds far more matches in: A,
- * every byte that is not event payload (sub-buffer headers, event headers,
- * padding, time extends, the empty tail of each sub-buffer) plus the first
- * two payload bytes (common_type) of each data event; B, the rest of each
- * data event's payload.  The frame content is a table of two u64 lengths
- * (A, B; little-endian) then A then B: MM_COLUMNAR_TABLE + raw_len bytes.
- * Both directions walk the sub-buffers with the same function, the decoder
- * reading each event header only once it has copied it back from A.
- */
-#define MM_COLUMNAR_TABLE 16
-
-/*
- * Split the NR (delta-encoded) sub-buffers at BUF into A and B, each with
- * room for NR * subbuf_size bytes; their lengths go to *ALEN, *BLEN (the
- * sum is NR * subbuf_size).  Never fails; one pass, no allocation.
- */
-void mm_columnar_encode(const struct mm_delta_layout *l, const unsigned char *buf,
-			uint32_t nr, unsigned char *a, uint64_t *alen,
-			unsigned char *b, uint64_t *blen);
-
-/* Rebuild the NR sub-buffers into OUT from the frame content IN of LEN
- * bytes (table, A, B).  0, or MM_COLUMNAR_BAD_TABLE when the table or the
- * streams do not add up (OUT is then garbage).  Never reads outside IN. */
-enum { MM_COLUMNAR_BAD_TABLE = -3 };
-int mm_columnar_decode(const struct mm_delta_layout *l, const unsigned char *in,
-		       uint64_t len, unsigned char *out, uint32_t nr);
-
 #endif
