@@ -97,7 +97,7 @@ enum mm_section_type {
 #define MM_KEY_PAGE_SIZE   "page_size"     /* 4096 */
 #define MM_KEY_SUBBUF_SIZE "subbuf_size"   /* ring-buffer sub-buffer bytes */
 #define MM_KEY_NR_CPUS     "nr_cpus"       /* CPUs recorded (cpu 0..n-1) */
-#define MM_KEY_CLOCK       "clock"         /* trace_clock, e.g. "mono" */
+#define MM_KEY_CLOCK       "clock"         /* trace_clock, e.g. "local" */
 #define MM_KEY_COMMAND     "command"       /* target argv joined by spaces, or "-p PIDS" */
 #define MM_KEY_PIDS        "pids"          /* initial watched pids, comma-separated */
 #define MM_KEY_START_TIME  "start_time"    /* unix seconds, wall clock */
@@ -125,7 +125,7 @@ struct mm_snapshot_header {
 	uint32_t kind;           /* enum mm_snapshot_kind */
 	uint32_t phase;          /* enum mm_snapshot_phase */
 	uint32_t reserved;
-	uint64_t ts;             /* trace clock ns when taken (mono) */
+	uint64_t ts;             /* trace clock ns when taken */
 } __attribute__((packed));
 
 /* How a chunk's sub-buffers were transformed before compression. */
