@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "reader.h"
+#include "endian.h"
 
 #define POLY 0xedb88320u	/* reflected 0x04c11db7 */
 
@@ -32,16 +33,6 @@ static void tab_init(void)
 			tab[t][i] = (tab[t - 1][i] >> 8) ^ tab[0][tab[t - 1][i] & 0xff];
 }
 
-/* Little-endian load: the slicing step consumes the low byte first. */
-static inline uint64_t load_le64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
 
 /*
  * Continue a CRC: mm_crc32(0, a, n) then mm_crc32(crc, b, m) equals the CRC
@@ -54,7 +45,7 @@ uint32_t mm_crc32(uint32_t crc, const void *buf, size_t len)
 	pthread_once(&tab_once, tab_init);
 	crc = ~crc;
 	for (; len >= 8; len -= 8, p += 8) {
-		uint64_t v = load_le64(p) ^ crc;
+		uint64_t v = mm_le64_load(p) ^ crc;   /* low byte first */
 		crc = tab[7][v & 0xff] ^ tab[6][(v >> 8) & 0xff] ^
 		      tab[5][(v >> 16) & 0xff] ^ tab[4][(v >> 24) & 0xff] ^
 		      tab[3][(v >> 32) & 0xff] ^ tab[2][(v >> 40) & 0xff] ^

@@ -13,25 +13,9 @@
 #include <string.h>
 
 #include "delta.h"
+#include "endian.h"
 #include "subbuf.h"
 
-static inline uint64_t le64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
-static inline void put_le64(unsigned char *p, uint64_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	memcpy(p, &v, 8);
-}
 
 /* A new chunk: forget every type (gen 0 never matches a live slot). */
 static void reset(struct mm_delta *d)
@@ -70,16 +54,23 @@ _Static_assert(MM_DELTA_MAX_PAYLOAD < 65536, "slot len is u16");
 
 /* Encode one payload P of LEN bytes against the slot's previous payload,
  * and make P's original the new previous. */
+/* The slot of payload P (LEN bytes) if it takes part in the code, else
+ * NULL: too short or long, or no slot left for its type. */
+static inline struct mm_delta_slot *slot_of(struct mm_delta *d, const unsigned char *p,
+					    uint32_t len, uint16_t *type, bool *fresh)
+{
+	if (len < 4 || len > MM_DELTA_MAX_PAYLOAD)
+		return NULL;
+	memcpy(type, p, 2);
+	return lookup(d, *type, fresh);
+}
+
 static inline void encode_event(struct mm_delta *d, unsigned char *p, uint32_t len)
 {
-	struct mm_delta_slot *s;
 	uint16_t type;
 	bool fresh;
+	struct mm_delta_slot *s = slot_of(d, p, len, &type, &fresh);
 
-	if (len < 4 || len > MM_DELTA_MAX_PAYLOAD)
-		return;
-	memcpy(&type, p, 2);
-	s = lookup(d, type, &fresh);
 	if (!s)
 		return;
 	unsigned char *prev = d->prev[s - d->slot];
@@ -90,9 +81,9 @@ static inline void encode_event(struct mm_delta *d, unsigned char *p, uint32_t l
 	}
 	uint32_t i = 0;
 	for (; i + 8 <= len; i += 8) {
-		uint64_t cur = le64(p + i);
-		put_le64(p + i, cur - le64(prev + i));
-		put_le64(prev + i, cur);
+		uint64_t cur = mm_le64_load(p + i);
+		mm_le64_store(p + i, cur - mm_le64_load(prev + i));
+		mm_le64_store(prev + i, cur);
 	}
 	for (; i < len; i++) {
 		unsigned char c = p[i];
@@ -106,14 +97,10 @@ static inline void encode_event(struct mm_delta *d, unsigned char *p, uint32_t l
 static inline void decode_event(struct mm_delta *d, unsigned char *buf,
 				unsigned char *p, uint32_t len)
 {
-	struct mm_delta_slot *s;
 	uint16_t type;
 	bool fresh;
+	struct mm_delta_slot *s = slot_of(d, p, len, &type, &fresh);
 
-	if (len < 4 || len > MM_DELTA_MAX_PAYLOAD)
-		return;
-	memcpy(&type, p, 2);
-	s = lookup(d, type, &fresh);
 	if (!s)
 		return;
 	if (!fresh && s->len == len) {
@@ -121,7 +108,7 @@ static inline void decode_event(struct mm_delta *d, unsigned char *buf,
 		uint32_t i = 0;
 		memset(p, 0, 2);	/* the encoder's difference had 0 here */
 		for (; i + 8 <= len; i += 8)
-			put_le64(p + i, le64(p + i) + le64(prev + i));
+			mm_le64_store(p + i, mm_le64_load(p + i) + mm_le64_load(prev + i));
 		for (; i < len; i++)
 			p[i] ^= prev[i];
 	}
