@@ -327,8 +327,9 @@ static int finish_views(struct sink *s, FILE *out)
 	for (size_t i = 0; i < o->nr_views; i++) {
 		if (wrap)
 			fprintf(out, "%s\"%s\": ", i ? ",\n" : "", o->views[i]->name);
-		else if (i && o->view.output == MM_OUT_TEXT)
-			fputc('\n', out);
+		else if (i && o->view.output == MM_OUT_TEXT && !o->overview)
+			fputc('\n', out);      /* the default page's blocks end
+			                         * with their own blank line */
 		if (o->views[i]->finish(s->state[i], out))
 			return -1;
 	}
@@ -394,10 +395,8 @@ int cmd_report(int argc, char **argv)
 	if (mm_log_flush(s.log) || finish_views(&s, stdout))
 		goto out;
 	if (o.overview && o.view.output == MM_OUT_TEXT) {
-		if (o.summary) {
-			mm_log_puts(s.log, "\n");
+		if (o.summary)
 			write_summary(&s, d, f, st);
-		}
 		mm_log_puts(s.log, hint);
 	}
 	ret = MM_EXIT_OK;

@@ -159,7 +159,8 @@ static void print_text(const void *ctx, FILE *out)
 				fprintf(out, "%s %s (pid %d): %s\n", f->sev == MM_FIND_WARN ?
 					"warn" : "info", f->id, f->pid, f->summary);
 		}
-		fprintf(out, "(memmon report --malloc-patterns: explanations and evidence)\n");
+		/* a block of the default page: it ends with its blank line */
+		fprintf(out, "(memmon report --malloc-patterns: explanations and evidence)\n\n");
 		return;
 	}
 	fprintf(out, "# malloc findings: %zu\n", n);
