@@ -116,27 +116,13 @@ static inline void decode_event(struct mm_delta *d, unsigned char *buf,
 	s->off = p - buf;
 }
 
-void mm_delta_encode(struct mm_delta *d, const struct mm_delta_layout *l,
-		     unsigned char *buf, uint32_t nr)
-{
-	reset(d);
-	for (uint32_t i = 0; i < nr; i++) {
-		struct mm_subbuf sb;
-		const unsigned char *data;
-		uint32_t len;
-		uint64_t ts;
-		long long missed;
-
-		if (mm_subbuf_load(&sb, buf + (size_t)i * l->subbuf_size, l->subbuf_size,
-				   l->commit_size, l->big, &missed) < 0)
-			continue;
-		while (mm_subbuf_next(&sb, &data, &len, &ts) > 0)
-			encode_event(d, (unsigned char *)data, len);
-	}
-}
-
-int mm_delta_decode(struct mm_delta *d, const struct mm_delta_layout *l,
-		    unsigned char *buf, uint32_t nr)
+/*
+ * Apply the code to the NR sub-buffers at BUF, in place.  The encoder runs
+ * on the kernel's own pages: one its walker refuses stays as it is.  The
+ * decoder runs on a file's: a page or event it cannot walk is an error.
+ */
+static int walk(struct mm_delta *d, const struct mm_delta_layout *l,
+		unsigned char *buf, uint32_t nr, bool decode)
 {
 	reset(d);
 	for (uint32_t i = 0; i < nr; i++) {
@@ -148,12 +134,31 @@ int mm_delta_decode(struct mm_delta *d, const struct mm_delta_layout *l,
 		int r;
 
 		if (mm_subbuf_load(&sb, buf + (size_t)i * l->subbuf_size, l->subbuf_size,
-				   l->commit_size, l->big, &missed) < 0)
-			return MM_DELTA_BAD_COMMIT;
-		while ((r = mm_subbuf_next(&sb, &data, &len, &ts)) > 0)
-			decode_event(d, buf, (unsigned char *)data, len);
-		if (r < 0)
+				   l->commit_size, l->big, &missed) < 0) {
+			if (decode)
+				return MM_DELTA_BAD_COMMIT;
+			continue;
+		}
+		while ((r = mm_subbuf_next(&sb, &data, &len, &ts)) > 0) {
+			if (decode)
+				decode_event(d, buf, (unsigned char *)data, len);
+			else
+				encode_event(d, (unsigned char *)data, len);
+		}
+		if (r < 0 && decode)
 			return MM_DELTA_BAD_EVENT;
 	}
 	return 0;
+}
+
+void mm_delta_encode(struct mm_delta *d, const struct mm_delta_layout *l,
+		     unsigned char *buf, uint32_t nr)
+{
+	walk(d, l, buf, nr, false);
+}
+
+int mm_delta_decode(struct mm_delta *d, const struct mm_delta_layout *l,
+		    unsigned char *buf, uint32_t nr)
+{
+	return walk(d, l, buf, nr, true);
 }

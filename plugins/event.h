@@ -116,5 +116,6 @@ struct mm_event {
 
 const char *mm_fault_class_name(enum mm_fault_class c);  /* "anon", ... */
 const char *mm_syscall_name(enum mm_syscall_nr nr);      /* "mmap", ... */
+const char *mm_rss_member_name(enum mm_rss_member m);    /* "file", "anon", "swap", "shmem" */
 
 #endif

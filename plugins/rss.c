@@ -13,6 +13,15 @@
 
 #include "plugin.h"
 
+const char *mm_rss_member_name(enum mm_rss_member m)
+{
+	static const char *const names[MM_RSS_NR] = {
+		[MM_RSS_FILE] = "file", [MM_RSS_ANON] = "anon",
+		[MM_RSS_SWAPENTS] = "swap", [MM_RSS_SHMEM] = "shmem",
+	};
+	return (unsigned)m < MM_RSS_NR ? names[m] : "?";
+}
+
 enum { F_MM_ID, F_CURR, F_MEMBER, F_SIZE };
 
 struct mm_last {

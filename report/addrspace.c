@@ -1503,9 +1503,11 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev)
 		p->first_ts = ev->ts;
 	if (ev->kind == MM_EV_FAULT)
 		mm_as_fault(as, p, ev);
-	else if (ev->kind == MM_EV_SYSCALL)
+	else if (ev->kind == MM_EV_SYSCALL) {
+		if (ev->sys.nr < MM_SYS_NR)
+			p->nr_syscalls[ev->sys.nr]++;
 		apply_syscall(as, p, ev);
-	else
+	} else
 		apply_proc_event(as, p, ev);
 }
 

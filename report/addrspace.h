@@ -189,6 +189,8 @@ struct mm_as_proc {
 	uint64_t unknown_first_addr, unknown_last_addr;
 	/* syscalls that could not be applied (no result, unknown shm size) */
 	uint64_t nr_skipped;
+	/* memory syscalls made, by enum mm_syscall_nr */
+	uint64_t nr_syscalls[MM_SYS_NR];
 
 	/* END maps check (set when the END snapshot was replayed) */
 	bool checked;

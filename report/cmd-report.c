@@ -73,8 +73,7 @@ static void sink_event(void *ctx, const struct mm_event *ev)
 	for (size_t i = 0; i < o->nr_views; i++)
 		if (o->views[i]->event)
 			o->views[i]->event(s->state[i], ev);
-	if (!mm_pid_wanted(o->pids, o->nr_pids, ev->pid) &&
-	    !mm_pid_wanted(o->pids, o->nr_pids, ev->tgid))
+	if (!mm_event_wanted(o->pids, o->nr_pids, ev))
 		return;
 	mm_summary_add(&s->summary, ev);
 	if (s->o->log)

@@ -43,7 +43,6 @@ static const char *const kind_name[MM_EV_NR] = {
 	"fault", "syscall", "fork", "exec", "exit", "rename", "rss", "filemap",
 };
 static const char *const access_name[MM_ACCESS_NR] = { "R", "W", "X" };
-static const char *const rss_name[MM_RSS_NR] = { "file", "anon", "swapents", "shmem" };
 
 static void *create(struct mm_file *f, const struct mm_report_opts *o)
 {
@@ -100,7 +99,7 @@ static void kind_fields(struct mm_json *j, const struct mm_event *ev)
 		mm_json_str(j, "new", ev->proc.comm);
 		break;
 	case MM_EV_RSS:
-		mm_json_str(j, "member", ev->rss.member < MM_RSS_NR ? rss_name[ev->rss.member] : "?");
+		mm_json_str(j, "member", mm_rss_member_name(ev->rss.member));
 		mm_json_i64(j, "bytes", ev->rss.bytes);
 		break;
 	case MM_EV_FILEMAP:
@@ -118,9 +117,7 @@ static void event(void *state, const struct mm_event *ev)
 		v->have_t0 = true;
 		v->t0 = ev->ts;
 	}
-	if (ev->kind >= MM_EV_NR ||
-	    (!mm_pid_wanted(v->o->pids, v->o->nr_pids, ev->pid) &&
-	     !(ev->tgid && mm_pid_wanted(v->o->pids, v->o->nr_pids, ev->tgid))))
+	if (ev->kind >= MM_EV_NR || !mm_event_wanted(v->o->pids, v->o->nr_pids, ev))
 		return;
 	if (!v->o->raw_events && (ev->kind == MM_EV_RSS || ev->kind == MM_EV_FILEMAP))
 		return;
@@ -138,8 +135,6 @@ static void event(void *state, const struct mm_event *ev)
 
 static void summary_json(struct mm_json *j, const struct mm_summary *s)
 {
-	static const char *const class_key[MM_FAULT_NR] = { "anon", "file", "swap", "cow", "other" };
-	static const char *const access_key[MM_ACCESS_NR] = { "r", "w", "x" };
 	const uint64_t *k = s->by_kind;
 	uint64_t total = 0;
 	for (int i = 0; i < MM_EV_NR; i++)
@@ -156,7 +151,7 @@ static void summary_json(struct mm_json *j, const struct mm_summary *s)
 		uint64_t n = 0;
 		for (int a = 0; a < MM_ACCESS_NR; a++)
 			n += s->faults[c][a];
-		mm_json_u64(j, class_key[c], n);
+		mm_json_u64(j, mm_fault_class_name(c), n);
 	}
 	mm_json_object_end(j);
 	mm_json_object_begin(j, "faults_by_access");
@@ -164,7 +159,7 @@ static void summary_json(struct mm_json *j, const struct mm_summary *s)
 		uint64_t n = 0;
 		for (int c = 0; c < MM_FAULT_NR; c++)
 			n += s->faults[c][a];
-		mm_json_u64(j, access_key[a], n);
+		mm_json_u64(j, mm_access_key(a), n);
 	}
 	mm_json_object_end(j);
 	mm_json_object_end(j);

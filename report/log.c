@@ -255,12 +255,8 @@ static char *fmt_proc(char *p, const struct mm_event *ev)
 
 static char *fmt_rss(char *p, const struct mm_rss *r)
 {
-	static const char *const names[MM_RSS_NR] = {
-		[MM_RSS_FILE] = "file", [MM_RSS_ANON] = "anon",
-		[MM_RSS_SWAPENTS] = "swap", [MM_RSS_SHMEM] = "shmem",
-	};
 	p = mm_sym_str(p, "rss ");
-	p = mm_sym_str(p, r->member < MM_RSS_NR ? names[r->member] : "?");
+	p = mm_sym_str(p, mm_rss_member_name(r->member));
 	*p++ = ' ';
 	return mm_sym_dec(p, r->bytes);
 }

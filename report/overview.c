@@ -24,18 +24,9 @@
 
 #define TOP_REGIONS 5
 
-/* Syscall counts of one process. */
-struct proc_calls {
-	int32_t tgid;
-	uint64_t n[MM_SYS_NR];
-};
-
 struct overview {
 	struct mm_as *as;            /* the shared model (opts->as) */
 	struct mm_report_opts o;
-	struct proc_calls *calls;
-	size_t nr_calls, cap_calls;
-	size_t last;                 /* index of the last process counted */
 };
 
 /* Totals of one process, summed over every region it ever had. */
@@ -45,23 +36,6 @@ struct proc_totals {
 	size_t regions;
 };
 
-static struct proc_calls *calls_of(struct overview *v, int32_t tgid)
-{
-	if (v->nr_calls && v->calls[v->last].tgid == tgid)
-		return &v->calls[v->last];
-	for (size_t i = 0; i < v->nr_calls; i++)
-		if (v->calls[i].tgid == tgid)
-			return &v->calls[v->last = i];
-	if (v->nr_calls == v->cap_calls) {
-		v->cap_calls = v->cap_calls ? 2 * v->cap_calls : 16;
-		v->calls = mm_realloc(v->calls, v->cap_calls * sizeof(*v->calls));
-	}
-	v->last = v->nr_calls++;
-	memset(&v->calls[v->last], 0, sizeof(v->calls[0]));
-	v->calls[v->last].tgid = tgid;
-	return &v->calls[v->last];
-}
-
 static void *overview_create(struct mm_file *f, const struct mm_report_opts *o)
 {
 	struct overview *v = mm_calloc(1, sizeof(*v));
@@ -69,13 +43,6 @@ static void *overview_create(struct mm_file *f, const struct mm_report_opts *o)
 	v->o = *o;
 	v->as = o->as;
 	return v;
-}
-
-static void overview_event(void *state, const struct mm_event *ev)
-{
-	struct overview *v = state;
-	if (ev->kind == MM_EV_SYSCALL && ev->sys.nr < MM_SYS_NR)
-		calls_of(v, mm_as_tgid_of(v->as, ev->pid))->n[ev->sys.nr]++;
 }
 
 static int add_region(void *ctx, struct mm_region *r)
@@ -114,7 +81,7 @@ static double lifetime_s(const struct mm_as *as, const struct mm_as_proc *p)
 }
 
 /* "mmap 12, munmap 10, brk 3" for the calls made, most frequent first. */
-static void calls_text(const struct proc_calls *c, char *buf, size_t len)
+static void calls_text(const uint64_t count[MM_SYS_NR], char *buf, size_t len)
 {
 	bool used[MM_SYS_NR] = { false };
 	size_t n = 0;
@@ -122,24 +89,16 @@ static void calls_text(const struct proc_calls *c, char *buf, size_t len)
 	for (;;) {
 		int best = -1;
 		for (int i = 0; i < MM_SYS_NR; i++)
-			if (c && !used[i] && c->n[i] && (best < 0 || c->n[i] > c->n[best]))
+			if (!used[i] && count[i] && (best < 0 || count[i] > count[best]))
 				best = i;
 		if (best < 0 || n >= len)
 			break;
 		used[best] = true;
 		n += snprintf(buf + n, len - n, "%s%s %llu", n ? ", " : "",
-			      mm_syscall_name(best), (unsigned long long)c->n[best]);
+			      mm_syscall_name(best), (unsigned long long)count[best]);
 	}
 	if (!buf[0])
 		snprintf(buf, len, "none");
-}
-
-static const struct proc_calls *find_calls(const struct overview *v, int32_t tgid)
-{
-	for (size_t i = 0; i < v->nr_calls; i++)
-		if (v->calls[i].tgid == tgid)
-			return &v->calls[i];
-	return NULL;
 }
 
 static void process_text(const struct overview *v, const struct mm_as_proc *p, FILE *out)
@@ -148,7 +107,7 @@ static void process_text(const struct overview *v, const struct mm_as_proc *p, F
 	char calls[256];
 	uint64_t kib = mm_as_page_size(v->as) / 1024;
 	totals_of(p, &t);
-	calls_text(find_calls(v, p->tgid), calls, sizeof(calls));
+	calls_text(p->nr_syscalls, calls, sizeof(calls));
 	fprintf(out, "%d %s%s%s: %s %.6f s, %zu regions, %llu faults "
 		"(anon %llu, file %llu, swap %llu, cow %llu, other %llu), "
 		"%llu KiB first touched\n    memory syscalls: %s\n",
@@ -182,9 +141,7 @@ static void overview_text(const void *ctx, FILE *out)
 static void process_json(const struct overview *v, const struct mm_as_proc *p,
 			 struct mm_json *j)
 {
-	static const char *const class_key[MM_FAULT_NR] = { "anon", "file", "swap", "cow", "other" };
 	struct proc_totals t;
-	const struct proc_calls *c = find_calls(v, p->tgid);
 	totals_of(p, &t);
 	mm_json_object_begin(j, NULL);
 	mm_json_i64(j, "pid", p->tgid);
@@ -196,13 +153,13 @@ static void process_json(const struct overview *v, const struct mm_as_proc *p,
 	mm_json_object_begin(j, "faults");
 	mm_json_u64(j, "total", t.nr_faults);
 	for (int k = 0; k < MM_FAULT_NR; k++)
-		mm_json_u64(j, class_key[k], t.faults[k]);
+		mm_json_u64(j, mm_fault_class_name(k), t.faults[k]);
 	mm_json_object_end(j);
 	mm_json_u64(j, "pages_touched", t.touched);
 	mm_json_object_begin(j, "syscalls");
-	for (int k = 0; c && k < MM_SYS_NR; k++)
-		if (c->n[k])
-			mm_json_u64(j, mm_syscall_name(k), c->n[k]);
+	for (int k = 0; k < MM_SYS_NR; k++)
+		if (p->nr_syscalls[k])
+			mm_json_u64(j, mm_syscall_name(k), p->nr_syscalls[k]);
 	mm_json_object_end(j);
 	mm_json_object_end(j);
 }
@@ -236,11 +193,10 @@ static void overview_destroy(void *state)
 	struct overview *v = state;
 	if (!v)
 		return;
-	free(v->calls);
 	free(v);
 }
 
 const struct mm_view mm_view_overview = {
 	.name = "overview", .uses_model = mm_view_uses_model, .create = overview_create,
-	.event = overview_event, .finish = overview_finish, .destroy = overview_destroy,
+	.finish = overview_finish, .destroy = overview_destroy,
 };

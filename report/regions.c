@@ -53,8 +53,6 @@
 #include "report/json.h"
 #include "report/regions.h"
 
-static const char *const class_key[MM_FAULT_NR] = { "anon", "file", "swap", "cow", "other" };
-static const char *const access_key[MM_ACCESS_NR] = { "r", "w", "x" };
 
 /* ---- the model from a trace file ---- */
 
@@ -296,9 +294,9 @@ static void json_faults(struct mm_json *j, const char *key,
 	mm_json_object_begin(j, key);
 	mm_json_u64(j, "total", total);
 	for (int c = 0; c < MM_FAULT_NR; c++) {
-		mm_json_object_begin(j, class_key[c]);
+		mm_json_object_begin(j, mm_fault_class_name(c));
 		for (int a = 0; a < MM_ACCESS_NR; a++)
-			mm_json_u64(j, access_key[a], f[c][a]);
+			mm_json_u64(j, mm_access_key(a), f[c][a]);
 		mm_json_object_end(j);
 	}
 	mm_json_object_end(j);
@@ -411,7 +409,7 @@ static void regions_csv_header(struct mm_csv *c)
 	for (int k = 0; k < MM_FAULT_NR; k++)
 		for (int a = 0; a < MM_ACCESS_NR; a++) {
 			char name[16];
-			snprintf(name, sizeof(name), "%s_%s", class_key[k], access_key[a]);
+			snprintf(name, sizeof(name), "%s_%s", mm_fault_class_name(k), mm_access_key(a));
 			mm_csv_str(c, name);
 		}
 	mm_csv_str(c, "pages_mapped");

@@ -35,6 +35,12 @@ int mm_view_print(FILE *out, enum mm_output output, const struct mm_view_printer
 	return mm_view_out_status(out, what);
 }
 
+const char *mm_access_key(enum mm_access a)
+{
+	static const char *const keys[MM_ACCESS_NR] = { "r", "w", "x" };
+	return (unsigned)a < MM_ACCESS_NR ? keys[a] : "?";
+}
+
 bool mm_pid_wanted(const int32_t *pids, size_t n, int32_t pid)
 {
 	if (!n)
@@ -43,6 +49,11 @@ bool mm_pid_wanted(const int32_t *pids, size_t n, int32_t pid)
 		if (pids[i] == pid)
 			return true;
 	return false;
+}
+
+bool mm_event_wanted(const int32_t *pids, size_t n, const struct mm_event *ev)
+{
+	return mm_pid_wanted(pids, n, ev->pid) || (ev->tgid && mm_pid_wanted(pids, n, ev->tgid));
 }
 
 bool mm_proc_wanted(const int32_t *pids, size_t n, const struct mm_as *as, int32_t tgid)

@@ -82,8 +82,13 @@ int mm_view_print(FILE *out, enum mm_output output, const struct mm_view_printer
 /* Flush and check OUT as mm_view_print() does. */
 int mm_view_out_status(FILE *out, const char *what);
 
+/* "r", "w", "x": the access names in every view's JSON/CSV keys. */
+const char *mm_access_key(enum mm_access a);
+
 /* The --pid filter (PIDS[N]; N == 0: no filter) lets PID through. */
 bool mm_pid_wanted(const int32_t *pids, size_t n, int32_t pid);
+/* ... lets event EV through: its task or its process is listed. */
+bool mm_event_wanted(const int32_t *pids, size_t n, const struct mm_event *ev);
 /* ... lets process TGID of model AS through: a listed pid is TGID or, in
  * AS, one of its threads. */
 bool mm_proc_wanted(const int32_t *pids, size_t n, const struct mm_as *as, int32_t tgid);

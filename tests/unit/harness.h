@@ -50,6 +50,17 @@ static inline void t_run(const char *name, void (*fn)(void))
 	fflush(stdout);
 }
 
+/* A FILE writing into t_buf/t_len (open_memstream), the previous one's
+ * text freed: fflush or fclose it before reading t_buf. */
+static char *t_buf;
+static size_t t_len;
+static inline FILE *t_memstream(void)
+{
+	free(t_buf);
+	t_buf = NULL;
+	return open_memstream(&t_buf, &t_len);
+}
+
 /* In main(): RUN(test_a); RUN(test_b); return t_done(); */
 #define RUN(fn) t_run(#fn, fn)
 static inline int t_done(void) { return t_failed_total ? 1 : 0; }

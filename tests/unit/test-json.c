@@ -12,19 +12,9 @@
 #include "report/json.h"
 #include "tests/unit/harness.h"
 
-static char *buf;
-static size_t len;
-
-static FILE *mem(void)
-{
-	free(buf);
-	buf = NULL;
-	return open_memstream(&buf, &len);
-}
-
 TEST(nesting_and_commas)
 {
-	FILE *f = mem();
+	FILE *f = t_memstream();
 	struct mm_json j;
 	mm_json_init(&j, f);
 	mm_json_object_begin(&j, NULL);
@@ -43,14 +33,14 @@ TEST(nesting_and_commas)
 	mm_json_object_end(&j);
 	mm_json_finish(&j);
 	fclose(f);
-	CHECK_STR(buf, "{\n  \"view\": \"regions\",\n  \"list\": [\n    1,\n    -2\n  ],\n"
+	CHECK_STR(t_buf, "{\n  \"view\": \"regions\",\n  \"list\": [\n    1,\n    -2\n  ],\n"
 		  "  \"empty\": [],\n  \"o\": {\n    \"start\": \"7f12b7d8f000\",\n"
 		  "    \"time\": 1.500000,\n    \"live\": true,\n    \"end\": null\n  }\n}\n");
 }
 
 TEST(finish_closes_open_levels)
 {
-	FILE *f = mem();
+	FILE *f = t_memstream();
 	struct mm_json j;
 	mm_json_init(&j, f);
 	mm_json_object_begin(&j, NULL);
@@ -58,24 +48,24 @@ TEST(finish_closes_open_levels)
 	mm_json_object_begin(&j, NULL);
 	mm_json_finish(&j);
 	fclose(f);
-	CHECK_STR(buf, "{\n  \"a\": [\n    {}\n  ]\n}\n");
+	CHECK_STR(t_buf, "{\n  \"a\": [\n    {}\n  ]\n}\n");
 }
 
 TEST(string_escaping)
 {
-	FILE *f = mem();
+	FILE *f = t_memstream();
 	mm_json_write_string(f, "a\"b\\c\nd\te\x01" "f\x7f");
 	mm_json_write_string(f, "caf\xc3\xa9 \xe2\x82\xac");     /* valid UTF-8 kept */
 	mm_json_write_string(f, "bad\xff\xc3(x\xed\xa0\x80");   /* invalid -> U+FFFD */
 	fclose(f);
-	CHECK_STR(buf, "\"a\\\"b\\\\c\\nd\\te\\u0001f\\u007f\""
+	CHECK_STR(t_buf, "\"a\\\"b\\\\c\\nd\\te\\u0001f\\u007f\""
 		  "\"caf\xc3\xa9 \xe2\x82\xac\""
 		  "\"bad\\ufffd\\ufffd(x\\ufffd\\ufffd\\ufffd\"");
 }
 
 TEST(non_finite_numbers_are_null)
 {
-	FILE *f = mem();
+	FILE *f = t_memstream();
 	struct mm_json j;
 	mm_json_init(&j, f);
 	mm_json_array_begin(&j, NULL);
@@ -83,13 +73,13 @@ TEST(non_finite_numbers_are_null)
 	mm_json_array_end(&j);
 	mm_json_finish(&j);
 	fclose(f);
-	CHECK_STR(buf, "[\n  null\n]\n");
+	CHECK_STR(t_buf, "[\n  null\n]\n");
 }
 
 TEST(csv_quoting)
 {
 	static const char *const head[] = { "pid", "name" };
-	FILE *f = mem();
+	FILE *f = t_memstream();
 	struct mm_csv c;
 	mm_csv_init(&c, f);
 	mm_csv_header(&c, head, 2);
@@ -101,7 +91,7 @@ TEST(csv_quoting)
 	mm_csv_fixed(&c, 0.25, 2);
 	mm_csv_end_row(&c);
 	fclose(f);
-	CHECK_STR(buf, "pid,name\n42,\"/a,b \"\"c\"\"\",abc,\" edge\",,0.25\n");
+	CHECK_STR(t_buf, "pid,name\n42,\"/a,b \"\"c\"\"\",abc,\" edge\",,0.25\n");
 }
 
 TEST(python_parses_it)
@@ -142,6 +132,6 @@ int main(void)
 	RUN(non_finite_numbers_are_null);
 	RUN(csv_quoting);
 	RUN(python_parses_it);
-	free(buf);
+	free(t_buf);
 	return t_done();
 }

@@ -18,16 +18,6 @@
 
 #define PG 4096ull
 
-static char *buf;
-static size_t len;
-
-static FILE *mem(void)
-{
-	free(buf);
-	buf = NULL;
-	return open_memstream(&buf, &len);
-}
-
 TEST(maps_round_trip_of_proc_self_maps)
 {
 	size_t n;
@@ -37,14 +27,14 @@ TEST(maps_round_trip_of_proc_self_maps)
 	struct mm_maps m;
 	CHECK_EQ(mm_maps_parse(text, n, &m), 0);
 	CHECK(m.n > 5);
-	FILE *f = mem();
+	FILE *f = t_memstream();
 	for (size_t i = 0; i < m.n; i++) {
 		char line[512];
 		mm_maps_format(&m.e[i], line, sizeof(line));
 		fprintf(f, "%s\n", line);
 	}
 	fclose(f);
-	CHECK_STR(buf, text);
+	CHECK_STR(t_buf, text);
 	mm_maps_free(&m);
 	free(text);
 }
@@ -133,18 +123,18 @@ TEST(regions_table_rows)
 {
 	struct mm_as *as = model(MM_AS_NO_CUTOFF);
 	struct mm_regions_opts o = { .output = MM_OUT_TEXT, .sort = MM_SORT_ADDR };
-	FILE *f = mem();
+	FILE *f = t_memstream();
 	CHECK_EQ(mm_regions_print(as, &o, f), 0);
 	fclose(f);
-	if (!has_line(buf, "7f0000000000-7f000000a000        40K rw-p anon    mmap@0.500000      "
+	if (!has_line(t_buf, "7f0000000000-7f000000a000        40K rw-p anon    mmap@0.500000      "
 		      "munmap@1.000000          3 3/0/0/0/0       1/2/0                3/10 sparse [anon]") ||
-	    !has_line(buf, "7f0000005000-7f000000a000        20K rw-p anon    munmap@1.000000    "
+	    !has_line(t_buf, "7f0000005000-7f000000a000        20K rw-p anon    munmap@1.000000    "
 		      "exit@2.000000            0 0/0/0/0/0       0/0/0                 0/5 - [anon]") ||
-	    !has_line(buf, "55d0c0a2a000-55d0c0a4b000       132K rw-p heap    start              "
+	    !has_line(t_buf, "55d0c0a2a000-55d0c0a4b000       132K rw-p heap    start              "
 		      "exit@2.000000            0 0/0/0/0/0       0/0/0                0/33 - [heap]") ||
-	    !strstr(buf, "# 6 regions (5 in the final map), 4 faults, 1 outside every region\n") ||
-	    !strstr(buf, "(unknown region: faults outside every known region)"))
-		FAILF("unexpected table:\n%s", buf);
+	    !strstr(t_buf, "# 6 regions (5 in the final map), 4 faults, 1 outside every region\n") ||
+	    !strstr(t_buf, "(unknown region: faults outside every known region)"))
+		FAILF("unexpected table:\n%s", t_buf);
 	mm_as_free(as);
 }
 
@@ -152,26 +142,26 @@ TEST(regions_sorted_by_faults_and_size)
 {
 	struct mm_as *as = model(MM_AS_NO_CUTOFF);
 	struct mm_regions_opts o = { .output = MM_OUT_CSV, .sort = MM_SORT_FAULTS, .limit = 2 };
-	FILE *f = mem();
+	FILE *f = t_memstream();
 	mm_regions_print(as, &o, f);
 	fclose(f);
 	/* header + 2 rows; the faulted region first */
-	char *l1 = strchr(buf, '\n') + 1;
+	char *l1 = strchr(t_buf, '\n') + 1;
 	const char *want = "42,4,0,4,7f0000000000,7f000000a000,40960,rw-p,anon,,0,-1,mmap,0.500000,"
 			   "munmap,1.000000,3,1,2,0,";
 	CHECK(!strncmp(l1, want, strlen(want)));
-	CHECK(strchr(strchr(l1, '\n') + 1, '\n') == buf + strlen(buf) - 1);
-	CHECK(!strncmp(buf, "pid,id,parent_id,origin_id,start,end,size,perms,backing,name", 60));
+	CHECK(strchr(strchr(l1, '\n') + 1, '\n') == t_buf + strlen(t_buf) - 1);
+	CHECK(!strncmp(t_buf, "pid,id,parent_id,origin_id,start,end,size,perms,backing,name", 60));
 	CHECK_EQ(mm_regions_parse_sort("size", &o.sort), 0);
 	CHECK_EQ(o.sort, MM_SORT_SIZE);
 	CHECK_EQ(mm_regions_parse_sort("bogus", &o.sort), -1);
 	o.output = MM_OUT_TEXT;
 	o.limit = 1;
-	f = mem();
+	f = t_memstream();
 	mm_regions_print(as, &o, f);
 	fclose(f);
-	CHECK(strstr(buf, "55d0c0a2a000-55d0c0a4b000       132K") != NULL);
-	CHECK(strstr(buf, "7ffd00000000") == NULL);
+	CHECK(strstr(t_buf, "55d0c0a2a000-55d0c0a4b000       132K") != NULL);
+	CHECK(strstr(t_buf, "7ffd00000000") == NULL);
 	mm_as_free(as);
 }
 
@@ -179,25 +169,25 @@ TEST(maps_at_end_and_at_time)
 {
 	struct mm_as *as = model(MM_AS_NO_CUTOFF);
 	struct mm_regions_opts o = { .output = MM_OUT_TEXT, .at_end = true };
-	FILE *f = mem();
+	FILE *f = t_memstream();
 	mm_maps_at_print(as, &o, f);
 	fclose(f);
-	if (!has_line(buf, "00007f0000000000      12       4       4 rw-p  [ anon ]") ||
-	    !has_line(buf, "00007f0000005000      20       8       4 rw-p  [ anon ]") ||
-	    !has_line(buf, "total kB             304      12       8"))
-		FAILF("unexpected maps:\n%s", buf);
+	if (!has_line(t_buf, "00007f0000000000      12       4       4 rw-p  [ anon ]") ||
+	    !has_line(t_buf, "00007f0000005000      20       8       4 rw-p  [ anon ]") ||
+	    !has_line(t_buf, "total kB             304      12       8"))
+		FAILF("unexpected maps:\n%s", t_buf);
 	mm_as_free(as);
 
 	/* at 0.75 s: the mapping whole, before the hole */
 	as = model(750000000);
 	o.at_end = false;
 	o.at_ns = 750000000;
-	f = mem();
+	f = t_memstream();
 	mm_maps_at_print(as, &o, f);
 	fclose(f);
-	if (!strstr(buf, "# address space at 0.750000 s") ||
-	    !has_line(buf, "00007f0000000000      40      12       8 rw-p  [ anon ]"))
-		FAILF("unexpected maps at 0.75:\n%s", buf);
+	if (!strstr(t_buf, "# address space at 0.750000 s") ||
+	    !has_line(t_buf, "00007f0000000000      40      12       8 rw-p  [ anon ]"))
+		FAILF("unexpected maps at 0.75:\n%s", t_buf);
 	mm_as_free(as);
 }
 
@@ -211,11 +201,11 @@ TEST(check_maps_line)
 	mm_as_finish(as);
 	struct mm_regions_opts o = { .output = MM_OUT_TEXT };
 	size_t differ;
-	FILE *f = mem();
+	FILE *f = t_memstream();
 	mm_check_maps_print(as, &o, f, &differ);
 	fclose(f);
 	CHECK_EQ(differ, 1);
-	CHECK_STR(buf, "maps check: 3 regions, 1 differ\n"
+	CHECK_STR(t_buf, "maps check: 3 regions, 1 differ\n"
 		  "pid 42: extra   7f0000000000-7f0000001000 rw-p 00000000  "
 		  "(rebuilt, not in the snapshot)\n");
 	mm_as_free(as);
@@ -241,21 +231,21 @@ TEST(json_views_parse)
 {
 	struct mm_as *as = model(MM_AS_NO_CUTOFF);
 	struct mm_regions_opts o = { .output = MM_OUT_JSON, .at_end = true };
-	FILE *f = mem();
+	FILE *f = t_memstream();
 	mm_regions_print(as, &o, f);
 	fclose(f);
-	CHECK(strstr(buf, "\"pages_touched\": 3,") != NULL);
-	CHECK(strstr(buf, "\"how\": \"munmap\",") != NULL);
-	python_check(buf);
-	f = mem();
+	CHECK(strstr(t_buf, "\"pages_touched\": 3,") != NULL);
+	CHECK(strstr(t_buf, "\"how\": \"munmap\",") != NULL);
+	python_check(t_buf);
+	f = t_memstream();
 	mm_maps_at_print(as, &o, f);
 	fclose(f);
-	CHECK(strstr(buf, "\"view\": \"maps_at\",\n  \"time\": null,") != NULL);
-	python_check(buf);
-	f = mem();
+	CHECK(strstr(t_buf, "\"view\": \"maps_at\",\n  \"time\": null,") != NULL);
+	python_check(t_buf);
+	f = t_memstream();
 	mm_check_maps_print(as, &o, f, NULL);
 	fclose(f);
-	python_check(buf);
+	python_check(t_buf);
 	mm_as_free(as);
 }
 
@@ -268,6 +258,6 @@ int main(void)
 	RUN(maps_at_end_and_at_time);
 	RUN(check_maps_line);
 	RUN(json_views_parse);
-	free(buf);
+	free(t_buf);
 	return t_done();
 }
