@@ -6,6 +6,8 @@
  * memory syscalls.  Syscall tracepoints are listed separately by name because
  * each comes as an enter/exit pair.
  */
+#include <string.h>
+
 #include "eventset.h"
 
 const struct mm_event_spec mm_event_set[] = {
@@ -22,6 +24,20 @@ const struct mm_event_spec mm_event_set[] = {
 	{ "task",       "task_rename",          false },
 };
 const size_t mm_event_set_len = sizeof(mm_event_set) / sizeof(mm_event_set[0]);
+
+bool mm_event_is_required(const char *system_name)
+{
+	const char *colon = strchr(system_name, ':');
+	if (!colon)
+		return false;
+	for (size_t i = 0; i < mm_event_set_len; i++)
+		if (mm_event_set[i].required &&
+		    strlen(mm_event_set[i].system) == (size_t)(colon - system_name) &&
+		    !strncmp(mm_event_set[i].system, system_name, colon - system_name) &&
+		    !strcmp(mm_event_set[i].name, colon + 1))
+			return true;
+	return false;
+}
 
 const char *const mm_traced_syscalls[] = {
 	"brk", "mmap", "munmap", "mremap", "mprotect", "madvise",

@@ -22,6 +22,9 @@ struct mm_event_spec {
 extern const struct mm_event_spec mm_event_set[];
 extern const size_t mm_event_set_len;
 
+/* Is "SYSTEM:NAME" (as in a missing-events list) a required event? */
+bool mm_event_is_required(const char *system_name);
+
 /* Syscalls traced entry+exit ("sys_enter_X"/"sys_exit_X" in "syscalls"). */
 extern const char *const mm_traced_syscalls[];
 extern const size_t mm_traced_syscalls_len;

@@ -31,6 +31,7 @@
 #include <sys/sysinfo.h>
 
 #include "memmon.h"
+#include "plugins/eventset.h"
 #include "record/record.h"
 
 static const char usage[] =
@@ -264,12 +265,19 @@ static void cleanup_at_exit(void)
 		cleanup(live);
 }
 
+/* One line per missing event; -q silences them, except for the events the
+ * report cannot do without (faults), whose absence the user must see. */
 static void notice_missing(struct rec *r)
 {
 	char *list = mm_strdup(r->ev.missing), *save = NULL;
 
-	for (char *e = strtok_r(list, ",", &save); e; e = strtok_r(NULL, ",", &save))
-		fprintf(stderr, "memmon record: event %s not on this kernel, skipped\n", e);
+	for (char *e = strtok_r(list, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+		if (mm_event_is_required(e))
+			fprintf(stderr, "memmon record: event %s not on this kernel: "
+				"this recording will have no page faults\n", e);
+		else if (!r->opt.quiet)
+			fprintf(stderr, "memmon record: event %s not on this kernel, skipped\n", e);
+	}
 	free(list);
 }
 
@@ -279,8 +287,7 @@ static int choose_events(struct rec *r)
 	bool kprobes = mm_probes_kprobes_available();
 
 	mm_evlist_build(&r->ev);
-	if (!r->opt.quiet)
-		notice_missing(r);
+	notice_missing(r);
 	r->classifier = "tracepoint";
 	if (!strcmp(r->opt.classifier, "tracepoint") ||
 	    (!strcmp(r->opt.classifier, "auto") && !kprobes))

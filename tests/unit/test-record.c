@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "plugins/eventset.h"
 #include "record/record.h"
 
 TEST(pids_single)
@@ -115,6 +116,19 @@ TEST(trace_clock_now)
 	CHECK_EQ(now_of(""), -1);
 }
 
+/* Only the fault tracepoint is required: without it a recording has no
+ * faults and record says so even with -q. */
+TEST(required_events)
+{
+	CHECK(mm_event_is_required("exceptions:page_fault_user"));
+	CHECK(!mm_event_is_required("kmem:rss_stat"));
+	CHECK(!mm_event_is_required("syscalls:sys_enter_mmap"));
+	CHECK(!mm_event_is_required("exceptions:page_fault_user2"));
+	CHECK(!mm_event_is_required("exception:page_fault_user"));
+	CHECK(!mm_event_is_required("exceptions"));
+	CHECK(!mm_event_is_required(""));
+}
+
 int main(void)
 {
 	RUN(pids_single);
@@ -124,5 +138,6 @@ int main(void)
 	RUN(stale_names_not_ours);
 	RUN(live_memmon);
 	RUN(trace_clock_now);
+	RUN(required_events);
 	return t_done();
 }
