@@ -14,7 +14,8 @@
  *
  *   file header   (32 bytes)
  *     0  char  magic[8]     "MEMMONTR"
- *     8  u16   major        MM_FORMAT_MAJOR; a reader refuses any other major
+ *     8  u16   major        MM_FORMAT_MAJOR; a reader refuses majors it
+ *                           does not know (this one reads 2 and 3)
  *    10  u16   minor        MM_FORMAT_MINOR; newer minors only add sections
  *    12  u32   header_size  32; a reader skips to this offset
  *    16  u64   flags        0
@@ -48,8 +49,10 @@
 
 #define MM_FILE_MAGIC       "MEMMONTR"
 #define MM_FILE_MAGIC_LEN   8
-#define MM_FORMAT_MAJOR     2
+#define MM_FORMAT_MAJOR     3
 #define MM_FORMAT_MINOR     0
+/* 2.x: the same but for codec 2 (MM_CODEC_COLUMNS), which 3.0 added */
+#define MM_FORMAT_OLDEST_MAJOR 2
 #define MM_FILE_HEADER_SIZE 32
 #define MM_SECTION_HEADER_SIZE 16
 
@@ -132,8 +135,15 @@ struct mm_snapshot_header {
 enum mm_chunk_codec {
 	MM_CODEC_RAW   = 0,      /* as read from the kernel */
 	MM_CODEC_DELTA = 1,      /* per-type payload differences, format/delta.h */
-	MM_CODEC_MAX   = MM_CODEC_DELTA,
+	MM_CODEC_COLUMNS = 2,    /* delta, then split into streams (columns.h):
+	                          * the payload holds u32 raw[N] and u32
+	                          * stored[N] sizes (N = MM_COLUMNS_STREAMS),
+	                          * then a zstd frame per stream whose stored
+	                          * size is not 0 (stored 0: raw 0, empty) */
+	MM_CODEC_MAX   = MM_CODEC_COLUMNS,
 };
+
+#define MM_COLUMNS_STREAMS 11
 
 /* CHUNK payload header (little-endian), followed by one zstd frame. */
 struct mm_chunk_header {

@@ -323,7 +323,7 @@ static int index_chunk(struct mm_file *f, const struct section *s)
 	if (!h.nr_subbufs || h.raw_len != (uint64_t)h.nr_subbufs * f->subbuf_size ||
 	    h.raw_len > MM_MAX_CHUNK_RAW)
 		return bad_chunk(f, s, "chunk size does not match its sub-buffers");
-	if (h.codec > MM_CODEC_MAX)
+	if (h.codec > MM_CODEC_MAX || (f->sum.major == 2 && h.codec > MM_CODEC_DELTA))
 		return bad_chunk(f, s, "unknown chunk codec");
 	ci = &f->cpus[h.cpu];
 	if (ci->nr == ci->cap) {
@@ -431,11 +431,12 @@ static int read_header(struct mm_file *f, uint64_t *first)
 		return mm_error("'%s' is memmon format %u.%u; this memmon reads up to %u.x: "
 				"upgrade memmon", f->path, f->sum.major, f->sum.minor,
 				MM_FORMAT_MAJOR);
-	/* Older majors have another section and chunk header: re-record. */
-	if (f->sum.major < MM_FORMAT_MAJOR)
+	/* Older majors had another section and chunk header: re-record. */
+	if (f->sum.major < MM_FORMAT_OLDEST_MAJOR)
 		return mm_error("'%s' is memmon format %u.%u; format %u.x files are not "
-				"supported by this memmon (it reads %u.x)", f->path,
-				f->sum.major, f->sum.minor, f->sum.major, MM_FORMAT_MAJOR);
+				"supported by this memmon (it reads %u.x to %u.x)", f->path,
+				f->sum.major, f->sum.minor, f->sum.major,
+				MM_FORMAT_OLDEST_MAJOR, MM_FORMAT_MAJOR);
 	if (hsize < MM_FILE_HEADER_SIZE || hsize > f->sum.file_bytes)
 		return mm_error("'%s': corrupt file header (header size %u)", f->path, hsize);
 	*first = hsize;

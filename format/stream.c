@@ -30,7 +30,9 @@
 #include <event-parse.h>
 
 #include "memmon.h"
+#include "columns.h"
 #include "delta.h"
+#include "endian.h"
 #include "file.h"
 #include "subbuf.h"
 
@@ -79,8 +81,11 @@ struct loader {
 	uint32_t cap, head, len;
 	ZSTD_DCtx *dctx;
 	struct mm_delta *delta;
+	struct mm_col_typemap *colmap;      /* columns codec scratch */
 	unsigned char *zbuf;                /* compressed payload, reused */
 	size_t zcap;
+	unsigned char *cols;                /* columns codec: the streams, reused */
+	size_t cols_cap;
 };
 
 struct mm_stream {
@@ -110,12 +115,67 @@ static void *grow(void *buf, size_t *cap, size_t need, size_t slack)
 	return mm_calloc(1, need + slack);	/* the slack is never written: readable, zero */
 }
 
+/* Decompress the frame of LEN bytes at Z into DST, which must take
+ * exactly WANT bytes; 0 or -1 with the reason in *WHY. */
+static int unzstd(struct loader *ld, void *dst, size_t want, const void *z, size_t len,
+		  const char **why)
+{
+	size_t r;
+
+	if (ZSTD_getFrameContentSize(z, len) != want) {
+		*why = "zstd frame size does not match the chunk";
+		return -1;
+	}
+	r = ZSTD_decompressDCtx(ld->dctx, dst, want, z, len);
+	if (ZSTD_isError(r) || r != want) {
+		*why = ZSTD_isError(r) ? ZSTD_getErrorName(r) : "short zstd frame";
+		return -1;
+	}
+	return 0;
+}
+
+/* Codec 2: the stream table, a frame per stream, the merge (columns.h). */
+static int load_columns(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch,
+			const unsigned char *z, size_t zlen, const char **why)
+{
+	struct loader *ld = &s->ld;
+	struct mm_delta_layout l = { s->f->subbuf_size, s->f->commit_size, s->f->big_endian };
+	struct mm_col_piece in[MM_COL_NR];
+	size_t tab = 8 * MM_COL_NR, raw_total = 0, z_total = 0, ro = 0, zo = tab;
+
+	*why = "bad column stream table";
+	if (zlen < tab)
+		return -1;
+	for (int i = 0; i < MM_COL_NR; i++) {
+		uint32_t raw = mm_le32_load(z + 4 * i), stored = mm_le32_load(z + 4 * (MM_COL_NR + i));
+		if (!stored != !raw)
+			return -1;
+		raw_total += raw;
+		z_total += stored;
+	}
+	if (z_total != zlen - tab || raw_total > mm_columns_bound(ch->nr_subbufs, l.subbuf_size))
+		return -1;
+	ld->cols = grow(ld->cols, &ld->cols_cap, raw_total + 1, 0);
+	for (int i = 0; i < MM_COL_NR; i++) {
+		uint32_t raw = mm_le32_load(z + 4 * i), stored = mm_le32_load(z + 4 * (MM_COL_NR + i));
+		if (stored && unzstd(ld, ld->cols + ro, raw, z + zo, stored, why) < 0)
+			return -1;
+		in[i] = (struct mm_col_piece){ ld->cols + ro, raw };
+		ro += raw;
+		zo += stored;
+	}
+	return mm_columns_merge(ld->colmap, &l, in, sl->raw, ch->nr_subbufs, why);
+}
+
 /* Loader thread: read, check, decompress and decode chunk CH into SL. */
 static int load_chunk(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch)
 {
 	struct loader *ld = &s->ld;
 	struct mm_chunk_header h;
-	size_t flen = ch->len - sizeof(h), r;
+	size_t flen = ch->len - sizeof(h);
+	const unsigned char *frame;
+	const char *why = NULL;
+	int r;
 
 	ld->zbuf = grow(ld->zbuf, &ld->zcap, ch->len, 0);
 	if (mm_file_pread(s->f, ld->zbuf, ch->len, ch->off + MM_SECTION_HEADER_SIZE) < 0)
@@ -126,13 +186,15 @@ static int load_chunk(struct mm_stream *s, struct slot *sl, const struct mm_chun
 	if (h.nr_subbufs != ch->nr_subbufs || h.raw_len != ch->raw_len || h.codec != ch->codec)
 		return mm_error("'%s' changed while being read (offset %llu)", s->f->path,
 				(unsigned long long)ch->off);
-	if (ZSTD_getFrameContentSize(ld->zbuf + sizeof(h), flen) != ch->raw_len)
-		return chunk_error(s, ch, "zstd frame size does not match the chunk");
+	frame = ld->zbuf + sizeof(h);
 	sl->raw = grow(sl->raw, &sl->raw_cap, ch->raw_len, RAW_SLACK);
-	r = ZSTD_decompressDCtx(ld->dctx, sl->raw, ch->raw_len, ld->zbuf + sizeof(h), flen);
-	if (ZSTD_isError(r) || r != ch->raw_len)
-		return chunk_error(s, ch, ZSTD_isError(r) ? ZSTD_getErrorName(r) : "short zstd frame");
-	if (ch->codec == MM_CODEC_DELTA) {
+	if (ch->codec == MM_CODEC_COLUMNS)
+		r = load_columns(s, sl, ch, frame, flen, &why);
+	else
+		r = unzstd(ld, sl->raw, ch->raw_len, frame, flen, &why);
+	if (r < 0)
+		return chunk_error(s, ch, why);
+	if (ch->codec != MM_CODEC_RAW) {
 		struct mm_delta_layout l = {
 			s->f->subbuf_size, s->f->commit_size, s->f->big_endian,
 		};
@@ -287,6 +349,7 @@ struct mm_stream *mm_stream_open(struct mm_file *f)
 	ld->cap = 2 * s->nr;
 	ld->queue = mm_calloc(ld->cap, sizeof(*ld->queue));
 	ld->delta = mm_calloc(1, sizeof(*ld->delta));
+	ld->colmap = mm_calloc(1, sizeof(*ld->colmap));
 	ld->dctx = ZSTD_createDCtx();
 	pthread_mutex_init(&ld->mu, NULL);
 	pthread_cond_init(&ld->work, NULL);
@@ -387,6 +450,8 @@ void mm_stream_close(struct mm_stream *s)
 	mm_merge_free(&s->merge);
 	ZSTD_freeDCtx(ld->dctx);
 	free(ld->delta);
+	free(ld->colmap);
+	free(ld->cols);
 	free(ld->zbuf);
 	free(ld->queue);
 	free(s);

@@ -34,7 +34,9 @@
 #include <zstd.h>
 
 #include "memmon.h"
+#include "columns.h"
 #include "delta.h"
+#include "endian.h"
 #include "reader.h"	/* mm_crc32() */
 #include "writer.h"
 
@@ -50,6 +52,7 @@ struct mm_writer {
 	size_t tcap;
 	enum mm_chunk_codec codec;
 	struct mm_delta *delta;	/* codec state, allocated with the writer */
+	struct mm_columns *cols;
 	struct mm_delta_layout layout;
 	bool endian_known;	/* from MACHINE */
 	int long_size;		/* from MACHINE, 0 if absent */
@@ -105,7 +108,8 @@ struct mm_writer *mm_writer_open(const char *path, int level)
 	uint32_t hsize = MM_FILE_HEADER_SIZE;
 
 	w->path = mm_strdup(path);
-	w->codec = MM_CODEC_DELTA;
+	w->codec = MM_CODEC_COLUMNS;
+	w->cols = mm_calloc(1, sizeof(*w->cols));
 	w->delta = mm_malloc(sizeof(*w->delta));
 	w->delta->gen = 0;
 	memset(w->delta->slot, 0, sizeof(w->delta->slot));
@@ -215,32 +219,44 @@ static bool compressible(enum mm_section_type type)
 	       type == MM_SECTION_PROBES;
 }
 
-/* Compress HEAD+BODY into w->tbuf as one frame with its content size;
- * the compressed size, or 0 when it would not be smaller. */
+/* Compress the N pieces at P, one after another, into OUT (room for
+ * ZSTD_compressBound of their total) as one frame with its content size;
+ * its size, or 0 on a zstd error. */
+static size_t compress_pieces(struct mm_writer *w, const struct mm_col_piece *p, size_t n,
+			      void *out, size_t cap)
+{
+	ZSTD_outBuffer o = { out, cap, 0 };
+	size_t total = 0, r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += p[i].len;
+	if (ZSTD_isError(ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only)) ||
+	    ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(w->cctx, total)))
+		return 0;
+	for (size_t i = 0; i <= n; i++) {
+		ZSTD_inBuffer in = { i < n ? p[i].p : NULL, i < n ? p[i].len : 0, 0 };
+		r = ZSTD_compressStream2(w->cctx, &o, &in, i < n ? ZSTD_e_continue : ZSTD_e_end);
+		if (ZSTD_isError(r))
+			return 0;
+	}
+	return r == 0 ? o.pos : 0;	/* r > 0: did not fit, cannot happen */
+}
+
+/* Compress HEAD+BODY into w->tbuf; the compressed size, or 0 when it
+ * would not be smaller. */
 static size_t compress_text(struct mm_writer *w, const void *head, size_t head_len,
 			    const void *body, size_t body_len)
 {
-	size_t total = head_len + body_len, need = ZSTD_compressBound(total), r;
-	ZSTD_outBuffer out;
-	ZSTD_inBuffer in;
+	struct mm_col_piece p[2] = { { head, head_len }, { body, body_len } };
+	size_t total = head_len + body_len, need = ZSTD_compressBound(total), z;
 
 	if (need > w->tcap) {
 		free(w->tbuf);
 		w->tbuf = mm_malloc(need);
 		w->tcap = need;
 	}
-	out = (ZSTD_outBuffer){ w->tbuf, w->tcap, 0 };
-	if (ZSTD_isError(ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only)) ||
-	    ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(w->cctx, total)))
-		return 0;
-	in = (ZSTD_inBuffer){ head, head_len, 0 };
-	if (head_len && ZSTD_isError(ZSTD_compressStream2(w->cctx, &out, &in, ZSTD_e_continue)))
-		return 0;
-	in = (ZSTD_inBuffer){ body, body_len, 0 };
-	r = ZSTD_compressStream2(w->cctx, &out, &in, ZSTD_e_end);
-	if (ZSTD_isError(r) || r != 0)	/* r > 0: did not fit, cannot happen */
-		return 0;
-	return out.pos < total ? out.pos : 0;
+	z = compress_pieces(w, p, 2, w->tbuf, w->tcap);
+	return z < total ? z : 0;
 }
 
 int mm_writer_section(struct mm_writer *w, enum mm_section_type type,
@@ -345,15 +361,44 @@ int mm_writer_probes(struct mm_writer *w, const char *text, size_t len)
 }
 
 /* Grow the reused output buffer only when a bigger chunk comes along. */
-static int reserve_zbuf(struct mm_writer *w, size_t raw_len)
+static void reserve_zbuf(struct mm_writer *w, size_t need)
 {
-	size_t need = ZSTD_compressBound(raw_len);
 	if (need <= w->zcap)
-		return 0;
+		return;
 	free(w->zbuf);
 	w->zbuf = mm_malloc(need);
 	w->zcap = need;
-	return 0;
+}
+
+/* Codec 2: the table of stream sizes, then one frame per non-empty stream
+ * (columns.h); into w->zbuf, returns the payload size or 0 on error. */
+static size_t compress_columns(struct mm_writer *w, const unsigned char *raw, uint32_t nr)
+{
+	struct mm_col_piece pieces[MM_COL_MAX_TYPES];
+	uint32_t table[2 * MM_COL_NR];
+	size_t off = sizeof(table), need = off;
+
+	mm_columns_split(w->cols, &w->layout, raw, nr);
+	for (int i = 0; i < MM_COL_NR; i++) {
+		size_t n = mm_columns_pieces(w->cols, i, pieces), len = 0;
+		for (size_t k = 0; k < n; k++)
+			len += pieces[k].len;
+		need += ZSTD_compressBound(len);
+	}
+	reserve_zbuf(w, need);
+	for (int i = 0; i < MM_COL_NR; i++) {
+		size_t n = mm_columns_pieces(w->cols, i, pieces), len = 0, z = 0;
+		for (size_t k = 0; k < n; k++)
+			len += pieces[k].len;
+		if (len && !(z = compress_pieces(w, pieces, n, (char *)w->zbuf + off, w->zcap - off)))
+			return 0;
+		table[i] = len;
+		table[MM_COL_NR + i] = z;
+		off += z;
+	}
+	for (int i = 0; i < 2 * MM_COL_NR; i++)
+		mm_le32_store((unsigned char *)w->zbuf + 4 * i, table[i]);
+	return off;
 }
 
 int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
@@ -362,24 +407,30 @@ int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
 	uint64_t raw_len = (uint64_t)nr_subbufs * subbuf_size;
 	struct mm_chunk_header h = { .cpu = cpu, .nr_subbufs = nr_subbufs, .raw_len = raw_len };
 	int commit = w->layout.commit_size ? w->layout.commit_size : w->long_size;
+	size_t z;
 
 	if (!nr_subbufs)
 		return 0;
 	if (raw_len > MM_MAX_CHUNK_RAW || cpu >= MM_MAX_CPUS)
 		return mm_error("chunk of %llu bytes for cpu %u is over the format's limits",
 				(unsigned long long)raw_len, cpu);
-	if (w->codec == MM_CODEC_DELTA && w->endian_known && commit &&
+	if (w->codec != MM_CODEC_RAW && w->endian_known && commit &&
 	    subbuf_size > 8u + commit) {
 		w->layout.subbuf_size = subbuf_size;
 		w->layout.commit_size = commit;
 		mm_delta_encode(w->delta, &w->layout, raw, nr_subbufs);
-		h.codec = MM_CODEC_DELTA;
+		h.codec = w->codec;
 	}
-	reserve_zbuf(w, raw_len);
-	/* compress2 sets the frame's content size, which the reader checks. */
-	size_t z = ZSTD_compress2(w->cctx, w->zbuf, w->zcap, raw, raw_len);
-	if (ZSTD_isError(z))
-		return mm_error("cannot compress chunk: %s", ZSTD_getErrorName(z));
+	if (h.codec == MM_CODEC_COLUMNS) {
+		z = compress_columns(w, raw, nr_subbufs);
+	} else {
+		reserve_zbuf(w, ZSTD_compressBound(raw_len));
+		/* compress2 sets the frame's content size, which the reader checks. */
+		z = ZSTD_compress2(w->cctx, w->zbuf, w->zcap, raw, raw_len);
+		z = ZSTD_isError(z) ? 0 : z;
+	}
+	if (!z)
+		return mm_error("cannot compress chunk");
 	if (write_section(w, MM_SECTION_CHUNK, 0, &h, sizeof(h), w->zbuf, z) < 0)
 		return -1;
 	w->st.raw_chunk_bytes += raw_len;
@@ -404,6 +455,9 @@ static void writer_free(struct mm_writer *w)
 	free(w->zbuf);
 	free(w->tbuf);
 	free(w->delta);
+	if (w->cols)
+		mm_columns_release(w->cols);
+	free(w->cols);
 	free(w->machine);
 	free(w->path);
 	free(w);

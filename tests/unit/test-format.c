@@ -229,7 +229,7 @@ static void add_format(struct mm_writer *w, const char *sys, const char *name)
 	free(fmt);
 }
 
-static enum mm_chunk_codec ref_codec = MM_CODEC_DELTA;
+static enum mm_chunk_codec ref_codec = MM_CODEC_COLUMNS;	/* the writer's default */
 
 /* The reference file: everything a recording writes. */
 static void write_reference(const char *path, bool with_end)
@@ -341,7 +341,7 @@ static void round_trip(enum mm_chunk_codec codec)
 
 	ref_codec = codec;
 	write_reference(path, true);
-	ref_codec = MM_CODEC_DELTA;
+	ref_codec = MM_CODEC_COLUMNS;
 	CHECK_EQ(chunk_codecs(path), 1u << codec);
 	CHECK_EQ(stat(path, &st), 0);
 	CHECK_EQ(st.st_size, file_size);
@@ -431,6 +431,7 @@ TEST(test_round_trip)
 {
 	round_trip(MM_CODEC_RAW);
 	round_trip(MM_CODEC_DELTA);
+	round_trip(MM_CODEC_COLUMNS);
 }
 
 /* Count the stream's events; -1 on a stream error. */
@@ -580,8 +581,16 @@ TEST(test_corrupt)
 	bad[10] = 0;
 	CHECK(open_patched(bad, len) == NULL);
 	snprintf(want, sizeof(want), "'%s' is memmon format 1.0; format 1.x files are not "
-		 "supported by this memmon (it reads %d.x)", tmp_path("bad.dat"), MM_FORMAT_MAJOR);
+		 "supported by this memmon (it reads 2.x to %d.x)", tmp_path("bad.dat"),
+		 MM_FORMAT_MAJOR);
 	CHECK_STR(mm_error_msg(), want);
+
+	/* a 2.x file knows no codec 2 (its chunks here are codec 2) */
+	memcpy(bad, buf, len);
+	bad[8] = 2;
+	f = open_patched(bad, len);
+	CHECK(f == NULL);
+	CHECK(strstr(mm_error_msg(), "unknown chunk codec"));
 
 	/* an unknown chunk codec, CRC fixed up: corrupt at open */
 	memcpy(bad, buf, len);
@@ -1086,7 +1095,7 @@ TEST(test_info)
 	CHECK(out);
 	if (status)
 		FAILF("status %d: %s", status, out);
-	CHECK(strstr(out, "format:       memmon 2.0\n"));
+	CHECK(strstr(out, "format:       memmon 3.0\n"));
 	CHECK(strstr(out, "machine:      testhost, x86_64, ?"));
 	CHECK(strstr(out, "cpus:         2\n"));
 	CHECK(strstr(out, "clock:        mono\n"));
