@@ -54,6 +54,17 @@ static inline void t_run(const char *name, void (*fn)(void))
  * text freed: fflush or fclose it before reading t_buf. */
 static char *t_buf;
 static size_t t_len;
+/* xorshift64: the same pseudo-random bytes on every run and machine, so a
+ * failing iteration of a randomized test can be replayed. */
+static uint64_t t_rng_state = 88172645463325252ull;
+static inline uint64_t t_rng(void)
+{
+	t_rng_state ^= t_rng_state << 13;
+	t_rng_state ^= t_rng_state >> 7;
+	t_rng_state ^= t_rng_state << 17;
+	return t_rng_state;
+}
+
 static inline FILE *t_memstream(void)
 {
 	free(t_buf);

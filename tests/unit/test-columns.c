@@ -15,14 +15,6 @@
 
 enum { SUBBUF = 4096, DATA_OFF = 16 };
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
 
 /* The streams of C as the reader has them: PAY's sections in one buffer. */
 struct streams {
@@ -191,22 +183,22 @@ TEST(test_columns_random_pages)
 	static struct mm_columns c;
 
 	for (int iter = 0; iter < 3000; iter++) {
-		uint32_t sz = iter % 3 == 0 ? 256 : iter % 3 == 1 ? 512 : 4096, nr = 1 + rng() % 4;
+		uint32_t sz = iter % 3 == 0 ? 256 : iter % 3 == 1 ? 512 : 4096, nr = 1 + t_rng() % 4;
 		struct mm_delta_layout l = { sz, iter % 2 ? 8 : 4, iter % 5 == 0 };
 		unsigned char *buf = malloc((size_t)nr * sz);
 		struct streams st = { 0 };
 
 		for (size_t i = 0; i < (size_t)nr * sz; i++)
-			buf[i] = iter % 4 == 0 ? rng() % 4 : rng();	/* some mostly-zero */
+			buf[i] = iter % 4 == 0 ? t_rng() % 4 : t_rng();	/* some mostly-zero */
 		for (uint32_t i = 0; i < nr; i++) {
-			uint64_t commit = rng() % (iter % 7 ? sz - 8 - l.commit_size + 1 : 1u << 28);
-			if (rng() % 4 == 0)
-				commit |= MM_SUBBUF_MISSED | (rng() % 2 ? MM_SUBBUF_MISSED_STORED : 0);
+			uint64_t commit = t_rng() % (iter % 7 ? sz - 8 - l.commit_size + 1 : 1u << 28);
+			if (t_rng() % 4 == 0)
+				commit |= MM_SUBBUF_MISSED | (t_rng() % 2 ? MM_SUBBUF_MISSED_STORED : 0);
 			if (l.big)
 				commit = l.commit_size == 8 ? __builtin_bswap64(commit)
 							    : __builtin_bswap32(commit);
 			memcpy(buf + (size_t)i * sz + 8, &commit, l.commit_size);
-			if (rng() % 3 == 0)	/* a zero tail after the commit */
+			if (t_rng() % 3 == 0)	/* a zero tail after the commit */
 				memset(buf + (size_t)i * sz + sz / 2, 0, sz / 2);
 		}
 		int r = round_trip(&l, buf, nr, &c, &st);
@@ -243,17 +235,17 @@ TEST(test_columns_hostile)
 		int victim = iter % MM_COL_NR, how = iter / MM_COL_NR % 3;
 
 		for (int i = 0; i < MM_COL_NR; i++) {
-			size_t len = st.in[i].len + (i == victim && how == 1 ? 1 + rng() % 9 : 0);
+			size_t len = st.in[i].len + (i == victim && how == 1 ? 1 + t_rng() % 9 : 0);
 			copies[i] = malloc(len ? len : 1);
-			memset(copies[i], (int)rng(), len);
+			memset(copies[i], (int)t_rng(), len);
 			memcpy(copies[i], st.in[i].p, st.in[i].len);
 			in[i] = (struct mm_col_piece){ copies[i], len };
 		}
 		if (how == 0 && in[victim].len)		/* cut short */
-			in[victim].len = rng() % in[victim].len;
+			in[victim].len = t_rng() % in[victim].len;
 		if (how == 2)				/* flipped bytes */
 			for (int k = 0; k < 3 && in[victim].len; k++)
-				copies[victim][rng() % in[victim].len] ^= 1 << rng() % 8;
+				copies[victim][t_rng() % in[victim].len] ^= 1 << t_rng() % 8;
 		int r = mm_columns_merge(&map, &l, in, out, NR, &why);
 		CHECK(r == 0 || r == -1);
 		CHECK(r == 0 || why);

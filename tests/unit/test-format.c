@@ -832,14 +832,6 @@ TEST(test_subbuf_matches_kbuffer)
 
 /* ---- the delta codec ---- */
 
-static uint64_t rng_state = 88172645463325252ull;
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
 
 /* Encode then decode gives the sub-buffers back byte for byte, and the
  * encoding did change the repeated events (it is not a no-op). */
@@ -901,17 +893,17 @@ TEST(test_delta_hostile)
 		unsigned char *buf = malloc(NR * SZ);
 		struct mm_delta_layout l = { SZ, iter % 2 ? 8 : 4, iter % 3 == 0 };
 		for (int i = 0; i < NR * SZ; i++)
-			buf[i] = rng();
+			buf[i] = t_rng();
 		for (int i = 0; i < NR; i++) {
 			/* mostly plausible commits, some past the end */
-			uint64_t commit = rng() % (iter % 5 ? SZ - 16 : 1u << 28);
+			uint64_t commit = t_rng() % (iter % 5 ? SZ - 16 : 1u << 28);
 			if (l.big)
 				commit = l.commit_size == 8 ? __builtin_bswap64(commit)
 							    : __builtin_bswap32(commit);
 			memcpy(buf + i * SZ + 8, &commit, l.commit_size);
 			/* repeated types so the decode path runs */
-			for (int k = 16; k + 8 <= SZ; k += 4 * (1 + rng() % 10))
-				if (rng() % 2) {
+			for (int k = 16; k + 8 <= SZ; k += 4 * (1 + t_rng() % 10))
+				if (t_rng() % 2) {
 					uint32_t h = 8 | 1 << 5;
 					if (l.big)
 						h = __builtin_bswap32(8u << 27 | 1);
