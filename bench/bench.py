@@ -31,6 +31,13 @@ STAGES = os.environ.get("BENCH_STAGES",
 WORKLOADS = os.environ.get("BENCH_WORKLOADS", "faults mallocs filemap storm").split()
 VARIANTS = os.environ.get("BENCH_VARIANTS", "base floor memmon trace-cmd perf").split()
 WARM_TOUCH = os.environ.get("BENCH_WARM", "1") != "0"
+# Pause before every timed run, untimed: a tracepoint switched off (the
+# floor's disable, a recorder's tear-down) and switched on again within one
+# RCU grace period makes the enabling wait for that grace period
+# (tracepoint.c, tp_rcu_cond_sync), so the variant run right after the
+# floor paid for the floor's clean-up (measured: memmon's start+stop on
+# mallocs 20-48 ms after the floor, 19 ms after base).
+SETTLE = float(os.environ.get("BENCH_SETTLE", "0.3"))
 BIG_ROUNDS = int(os.environ.get("BENCH_BIG_ROUNDS", "100"))   # storm 2 x 512 MiB x 100 = ~52M events
 
 
@@ -188,6 +195,7 @@ def run_bench(w):
             env["PB_LOG"] = looplog
             if os.path.exists(looplog):
                 os.unlink(looplog)
+            time.sleep(SETTLE)
             if w in ("faults", "storm") and WARM_TOUCH:
                 warm_touch()
             if fl:
