@@ -50,9 +50,34 @@ char *mm_strdup(const char *s);
  * buffer; *len gets its length.  Returns NULL with mm_error() set. */
 char *mm_read_file(const char *path, size_t *len);
 
+/* Make room in the growing array ARR (NR elements used, CAP allocated) for
+ * one more: CAP doubles, starting at FIRST (mm_realloc exits when memory
+ * runs out).  Any integer types for NR and CAP. */
+#define MM_GROW(arr, nr, cap, first) do {					\
+	if ((nr) == (cap)) {							\
+		(cap) = (cap) ? (cap) * 2 : (first);				\
+		(arr) = mm_realloc((arr), (size_t)(cap) * sizeof(*(arr)));	\
+	}									\
+} while (0)
+
+/* The first index I in [0, N) for which PRED (an expression in I) is false,
+ * where PRED is true for a prefix and false after it: a binary search that
+ * gives the lower bound of a sorted array (like C++'s partition_point). */
+#define MM_PARTITION_POINT(n, i, pred) __extension__ ({			\
+	size_t lo_ = 0, hi_ = (n);						\
+	while (lo_ < hi_) {							\
+		size_t i = lo_ + (hi_ - lo_) / 2;				\
+		if (pred)							\
+			lo_ = i + 1;						\
+		else								\
+			hi_ = i;						\
+	}									\
+	lo_;									\
+})
+
 /* Print a usage string and exit MM_EXIT_USAGE; "memmon X --help" shows the
  * man page instead (via man(1), falling back to the usage string). */
-void mm_usage_exit(const char *cmd, const char *usage) __attribute__((noreturn));
+void mm_usage_exit(const char *usage) __attribute__((noreturn));
 int mm_show_help(const char *cmd, const char *usage);
 
 /* Commands: argv[0] is the command name. */

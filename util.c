@@ -138,10 +138,9 @@ char *mm_read_file(const char *path, size_t *len)
 	return buf;
 }
 
-void mm_usage_exit(const char *cmd, const char *usage)
+void mm_usage_exit(const char *usage)
 {
 	fprintf(stderr, "usage: %s\n", usage);
-	(void)cmd;
 	exit(MM_EXIT_USAGE);
 }
 

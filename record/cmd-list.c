@@ -56,10 +56,10 @@ int cmd_list(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		if (c == 'h')
 			return mm_show_help("list", usage);
-		mm_usage_exit("list", usage);
+		mm_usage_exit(usage);
 	}
 	if (optind < argc)
-		mm_usage_exit("list", usage);
+		mm_usage_exit(usage);
 	if (mm_tracing_check() < 0) {
 		mm_error_print("list");
 		return MM_EXIT_FAIL;

@@ -152,34 +152,34 @@ static void parse_options(int argc, char **argv, struct opts *o)
 		case 'h': exit(mm_show_help("record", usage));
 		case 'b':
 			if (!parse_uint(optarg, &o->buffer_kb, 4))
-				mm_usage_exit("record", usage);
+				mm_usage_exit(usage);
 			break;
 		case 'K':
 			if (!parse_uint(optarg, &o->chunk_kb, 4))
-				mm_usage_exit("record", usage);
+				mm_usage_exit(usage);
 			break;
 		case 'z':
 			if (!parse_uint(optarg, &level, 1) || level > 22)
-				mm_usage_exit("record", usage);
+				mm_usage_exit(usage);
 			break;
 		case 'p':
 			if (mm_record_parse_pids(optarg, &o->pids, &o->nr_pids) < 0)
-				mm_usage_exit("record", usage);
+				mm_usage_exit(usage);
 			break;
 		case 'C':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "kprobe") &&
 			    strcmp(optarg, "tracepoint"))
-				mm_usage_exit("record", usage);
+				mm_usage_exit(usage);
 			o->classifier = optarg;
 			break;
 		case 'D':
 			o->duration = strtod(optarg, &end);
 			if (*end || o->duration <= 0)
-				mm_usage_exit("record", usage);
+				mm_usage_exit(usage);
 			break;
 		default:
 			fprintf(stderr, "memmon record: unknown option '%s'\n", argv[optind - 1]);
-			mm_usage_exit("record", usage);
+			mm_usage_exit(usage);
 		}
 	}
 	o->level = (int)level;
@@ -187,7 +187,7 @@ static void parse_options(int argc, char **argv, struct opts *o)
 		o->argv = argv + optind;
 	/* Exactly one of CMD and -p; --duration only makes sense with -p. */
 	if (!o->argv == !o->nr_pids || (o->argv && o->duration > 0))
-		mm_usage_exit("record", usage);
+		mm_usage_exit(usage);
 }
 
 /* SIGINT/SIGTERM/SIGCHLD: handled, blocked except inside ppoll(). */

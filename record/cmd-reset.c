@@ -35,11 +35,11 @@ int cmd_reset(int argc, char **argv)
 		switch (c) {
 		case 'a': all = true; break;
 		case 'h': return mm_show_help("reset", usage);
-		default: mm_usage_exit("reset", usage);
+		default: mm_usage_exit(usage);
 		}
 	}
 	if (optind < argc)
-		mm_usage_exit("reset", usage);
+		mm_usage_exit(usage);
 	if (mm_tracing_check() < 0) {
 		mm_error_print("reset");
 		return MM_EXIT_FAIL;

@@ -104,15 +104,7 @@ struct mm_as {
 /* Index of the first block with base >= BASE. */
 static uint32_t ps_lower(const struct mm_pageset *s, uint64_t base)
 {
-	uint32_t lo = 0, hi = s->n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (s->b[mid].base < base)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return (uint32_t)MM_PARTITION_POINT(s->n, i, s->b[i].base < base);
 }
 
 /* OR MASK into the block at BASE; returns the pages that were new. */
@@ -122,10 +114,7 @@ static uint64_t ps_or(struct mm_pageset *s, uint64_t base, uint64_t mask)
 	if (!mask)
 		return 0;
 	if (i == s->n || s->b[i].base != base) {
-		if (s->n == s->cap) {
-			s->cap = s->cap ? s->cap * 2 : 4;
-			s->b = mm_realloc(s->b, s->cap * sizeof(*s->b));
-		}
+		MM_GROW(s->b, s->n, s->cap, 4);
 		memmove(s->b + i + 1, s->b + i, (s->n - i) * sizeof(*s->b));
 		s->b[i].base = base;
 		s->b[i].mask = 0;
@@ -397,10 +386,7 @@ static struct mm_as_proc *proc_new(struct mm_as *as, int32_t tgid)
 {
 	struct mm_as_proc *p = mm_calloc(1, sizeof(*p));
 	p->tgid = tgid;
-	if (as->nr_procs == as->cap_procs) {
-		as->cap_procs = as->cap_procs ? as->cap_procs * 2 : 16;
-		as->procs = mm_realloc(as->procs, as->cap_procs * sizeof(*as->procs));
-	}
+	MM_GROW(as->procs, as->nr_procs, as->cap_procs, 16);
 	as->procs[as->nr_procs] = p;
 	imap_put(&as->proc_idx, tgid, (uint32_t)as->nr_procs);
 	as->nr_procs++;
@@ -436,10 +422,7 @@ uint64_t mm_as_t0(const struct mm_as *as) { return as->t0; }
 
 void mm_as_add_hooks(struct mm_as *as, const struct mm_as_hooks *h, void *ctx)
 {
-	if (as->nr_hooks == as->cap_hooks) {
-		as->cap_hooks = as->cap_hooks ? as->cap_hooks * 2 : 4;
-		as->hooks = mm_realloc(as->hooks, as->cap_hooks * sizeof(*as->hooks));
-	}
+	MM_GROW(as->hooks, as->nr_hooks, as->cap_hooks, 4);
 	as->hooks[as->nr_hooks++] = (struct hook_slot){ *h, ctx };
 }
 
@@ -464,15 +447,7 @@ static uint64_t vpn(const struct mm_as *as, uint64_t addr) { return addr >> as->
 /* First index whose region ends above ADDR. */
 static size_t find_idx(const struct mm_as_proc *p, uint64_t addr)
 {
-	size_t lo = 0, hi = p->nr_map;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (p->map[mid]->end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return MM_PARTITION_POINT(p->nr_map, i, p->map[i]->end <= addr);
 }
 
 struct mm_region *mm_as_lookup(const struct mm_as_proc *p, uint64_t addr)
@@ -484,10 +459,7 @@ struct mm_region *mm_as_lookup(const struct mm_as_proc *p, uint64_t addr)
 static void map_insert(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r)
 {
 	size_t i = find_idx(p, r->start);
-	if (p->nr_map == p->cap_map) {
-		p->cap_map = p->cap_map ? p->cap_map * 2 : 32;
-		p->map = mm_realloc(p->map, p->cap_map * sizeof(*p->map));
-	}
+	MM_GROW(p->map, p->nr_map, p->cap_map, 32);
 	memmove(p->map + i + 1, p->map + i, (p->nr_map - i) * sizeof(*p->map));
 	p->map[i] = r;
 	p->nr_map++;
@@ -553,10 +525,7 @@ static void bury(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
 	mm_pageset_free(&r->touched);
 	mm_pageset_free(&r->resident);
 	mm_pageset_free(&r->dirty);
-	if (p->nr_dead == p->cap_dead) {
-		p->cap_dead = p->cap_dead ? p->cap_dead * 2 : 32;
-		p->dead = mm_realloc(p->dead, p->cap_dead * sizeof(*p->dead));
-	}
+	MM_GROW(p->dead, p->nr_dead, p->cap_dead, 32);
 	p->dead[p->nr_dead++] = r;
 }
 
@@ -887,10 +856,7 @@ int mm_as_shmdt(struct mm_as *as, struct mm_as_proc *p, const struct mm_region_e
 
 static void note_shmget(struct mm_as *as, int id, uint64_t key, uint64_t size)
 {
-	if (as->nr_shm == as->cap_shm) {
-		as->cap_shm = as->cap_shm ? as->cap_shm * 2 : 8;
-		as->shm = mm_realloc(as->shm, as->cap_shm * sizeof(*as->shm));
-	}
+	MM_GROW(as->shm, as->nr_shm, as->cap_shm, 8);
 	as->shm[as->nr_shm++] = (struct shm_seg){ .id = id, .key = key, .size = size };
 }
 
@@ -1130,10 +1096,7 @@ static void norm_text(const struct norm *x, char *buf, size_t len)
 static void add_diff(struct mm_as_proc *p, enum mm_diff_kind kind,
 		     const struct norm *want, const struct norm *got)
 {
-	if (p->nr_diffs == p->cap_diffs) {
-		p->cap_diffs = p->cap_diffs ? p->cap_diffs * 2 : 16;
-		p->diffs = mm_realloc(p->diffs, p->cap_diffs * sizeof(*p->diffs));
-	}
+	MM_GROW(p->diffs, p->nr_diffs, p->cap_diffs, 16);
 	struct mm_maps_diff *d = &p->diffs[p->nr_diffs++];
 	const struct norm *x = want ? want : got;
 	memset(d, 0, sizeof(*d));
@@ -1194,14 +1157,8 @@ static int cmp_origin(const void *a, const void *b)
 static const struct mm_region *named_successor(struct mm_region **v, size_t n,
 					       const struct mm_region *r)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid]->created.ts < r->ended.ts)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = MM_PARTITION_POINT(n, i, v[i]->created.ts < r->ended.ts);
+
 	for (; lo < n && v[lo]->created.ts == r->ended.ts; lo++)
 		if (v[lo]->fd == r->fd && v[lo] != r && !name_unknown(v[lo]) &&
 		    v[lo]->backing == MM_BACK_FILE)
@@ -1356,10 +1313,7 @@ void mm_as_set_page_size(struct mm_as *as, uint64_t page_size)
 void mm_as_add_snapshot(struct mm_as *as, int32_t pid, int phase, uint64_t ts,
 			const char *text)
 {
-	if (as->nr_snaps == as->cap_snaps) {
-		as->cap_snaps = as->cap_snaps ? as->cap_snaps * 2 : 16;
-		as->snaps = mm_realloc(as->snaps, as->cap_snaps * sizeof(*as->snaps));
-	}
+	MM_GROW(as->snaps, as->nr_snaps, as->cap_snaps, 16);
 	as->snaps[as->nr_snaps++] = (struct snap){ pid, phase, ts, text };
 	as->snaps_sorted = false;
 }

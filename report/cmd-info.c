@@ -261,12 +261,12 @@ int cmd_info(int argc, char **argv)
 		case 'h':
 			return mm_show_help("info", usage);
 		default:
-			mm_usage_exit("info", usage);
+			mm_usage_exit(usage);
 		}
 	}
 	if (optind < argc && !path)
 		path = argv[optind++];
 	if (optind < argc)
-		mm_usage_exit("info", usage);
+		mm_usage_exit(usage);
 	return info(path ? path : "trace.dat");
 }

@@ -243,11 +243,11 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		case ':':
 			mm_error("option '%s' needs a value", argv[optind - 1]);
 			mm_error_print("report");
-			mm_usage_exit("report", usage);
+			mm_usage_exit(usage);
 		default:
 			mm_error("unknown option '%s'", argv[optind - 1]);
 			mm_error_print("report");
-			mm_usage_exit("report", usage);
+			mm_usage_exit(usage);
 		}
 	}
 	if (err) {
@@ -257,7 +257,7 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 	if (optind < argc)
 		o->file = argv[optind++];
 	if (optind < argc)
-		mm_usage_exit("report", usage);
+		mm_usage_exit(usage);
 	return finish_options(o);
 }
 

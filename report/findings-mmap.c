@@ -64,15 +64,7 @@ static const char explain_hdr[] =
 /* Index of the first watched mapping with addr >= A. */
 static size_t lower(const struct fmmap *m, uint64_t a)
 {
-	size_t lo = 0, hi = m->nr;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->t[mid].addr < a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return MM_PARTITION_POINT(m->nr, i, m->t[i].addr < a);
 }
 
 static struct fmap *containing(struct fmmap *m, uint64_t a)
@@ -116,10 +108,7 @@ static struct fsize *size_get(struct fmmap *m, uint64_t len)
 	for (size_t i = 0; i < m->nr_sz; i++)
 		if (m->sz[i].len == len)
 			return &m->sz[i];
-	if (m->nr_sz == m->cap_sz) {
-		m->cap_sz = m->cap_sz ? m->cap_sz * 2 : 8;
-		m->sz = mm_realloc(m->sz, m->cap_sz * sizeof(*m->sz));
-	}
+	MM_GROW(m->sz, m->nr_sz, m->cap_sz, 8);
 	struct fsize *z = &m->sz[m->nr_sz++];
 	memset(z, 0, sizeof(*z));
 	z->len = len;
@@ -189,10 +178,7 @@ static void watch(struct fmmap *m, const struct fmap *t)
 		m->untracked++;
 		return;
 	}
-	if (m->nr == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 16;
-		m->t = mm_realloc(m->t, m->cap * sizeof(*m->t));
-	}
+	MM_GROW(m->t, m->nr, m->cap, 16);
 	size_t i = lower(m, t->addr);
 	memmove(&m->t[i + 1], &m->t[i], (m->nr - i) * sizeof(*m->t));
 	m->t[i] = *t;

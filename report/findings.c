@@ -20,10 +20,7 @@ static struct fproc *proc_get(struct mm_findings *fs, int32_t tgid)
 	for (size_t i = 0; i < fs->nr_procs; i++)
 		if (fs->procs[i]->tgid == tgid)
 			return fs->procs[i];
-	if (fs->nr_procs == fs->cap_procs) {
-		fs->cap_procs = fs->cap_procs ? fs->cap_procs * 2 : 8;
-		fs->procs = mm_realloc(fs->procs, fs->cap_procs * sizeof(*fs->procs));
-	}
+	MM_GROW(fs->procs, fs->nr_procs, fs->cap_procs, 8);
 	struct fproc *p = mm_calloc(1, sizeof(*p));
 	p->tgid = tgid;
 	p->mm.threshold = MM_GLIBC_MMAP_THRESHOLD;
@@ -128,10 +125,7 @@ uint64_t mm_finding_num(const struct mm_finding *f, const char *name)
 struct mm_finding *fnd_add(struct mm_findings *fs, const char *id,
 			   enum mm_find_sev sev, int32_t pid)
 {
-	if (fs->nr == fs->cap) {
-		fs->cap = fs->cap ? fs->cap * 2 : 16;
-		fs->list = mm_realloc(fs->list, fs->cap * sizeof(*fs->list));
-	}
+	MM_GROW(fs->list, fs->nr, fs->cap, 16);
 	struct mm_finding *f = &fs->list[fs->nr++];
 	memset(f, 0, sizeof(*f));
 	f->id = id;

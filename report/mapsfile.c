@@ -78,10 +78,7 @@ int mm_maps_parse(const char *text, size_t len, struct mm_maps *out)
 	for (line = strtok_r(out->text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			out->e = mm_realloc(out->e, cap * sizeof(*out->e));
-		}
+		MM_GROW(out->e, out->n, cap, 64);
 		if (!parse_line(line, &out->e[out->n])) {
 			mm_maps_free(out);
 			return mm_error("maps snapshot: malformed line %zu", lineno);

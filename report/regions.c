@@ -137,10 +137,7 @@ struct rowset {
 static int collect(void *ctx, struct mm_region *r)
 {
 	struct rowset *s = ctx;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 64;
-		s->r = mm_realloc(s->r, s->cap * sizeof(*s->r));
-	}
+	MM_GROW(s->r, s->n, s->cap, 64);
 	s->r[s->n++] = r;
 	return 0;
 }

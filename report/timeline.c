@@ -42,10 +42,7 @@ static struct mm_tl_proc *proc_get(struct mm_timeline *tl, int32_t tgid)
 	for (size_t i = 0; i < tl->nr_procs; i++)
 		if (tl->procs[i]->tgid == tgid)
 			return tl->procs[i];
-	if (tl->nr_procs == tl->cap_procs) {
-		tl->cap_procs = tl->cap_procs ? tl->cap_procs * 2 : 8;
-		tl->procs = mm_realloc(tl->procs, tl->cap_procs * sizeof(*tl->procs));
-	}
+	MM_GROW(tl->procs, tl->nr_procs, tl->cap_procs, 8);
 	struct mm_tl_proc *p = mm_calloc(1, sizeof(*p));
 	p->tgid = tgid;
 	tl->procs[tl->nr_procs++] = p;
@@ -57,10 +54,7 @@ static struct tl_mm *mm_get(struct mm_timeline *tl, uint32_t id)
 	for (size_t i = 0; i < tl->nr_mms; i++)
 		if (tl->mms[i].id == id)
 			return &tl->mms[i];
-	if (tl->nr_mms == tl->cap_mms) {
-		tl->cap_mms = tl->cap_mms ? tl->cap_mms * 2 : 8;
-		tl->mms = mm_realloc(tl->mms, tl->cap_mms * sizeof(*tl->mms));
-	}
+	MM_GROW(tl->mms, tl->nr_mms, tl->cap_mms, 8);
 	struct tl_mm *m = &tl->mms[tl->nr_mms++];
 	memset(m, 0, sizeof(*m));
 	m->id = id;
@@ -113,10 +107,7 @@ static struct mm_tl_row *row_at(struct mm_timeline *tl, struct mm_tl_proc *p, ui
 	uint64_t k = (ts > tl->t0 ? ts - tl->t0 : 0) / tl->interval;
 	if (p->nr && p->rows[p->nr - 1].k >= k)
 		return &p->rows[p->nr - 1];
-	if (p->nr == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 64;
-		p->rows = mm_realloc(p->rows, p->cap * sizeof(*p->rows));
-	}
+	MM_GROW(p->rows, p->nr, p->cap, 64);
 	struct mm_tl_row *r = &p->rows[p->nr++];
 	memset(r, 0, sizeof(*r));
 	r->k = k;
