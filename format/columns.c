@@ -211,6 +211,17 @@ size_t mm_columns_pieces(const struct mm_columns *c, enum mm_col_stream i,
 	return c->nr_types;
 }
 
+size_t mm_columns_len(const struct mm_columns *c, enum mm_col_stream i)
+{
+	size_t len = 0;
+
+	if (i != MM_COL_PAY)
+		return c->s[i].len;
+	for (uint32_t s = 0; s < c->nr_types; s++)
+		len += c->pay[s].len;
+	return len;
+}
+
 void mm_columns_release(struct mm_columns *c)
 {
 	for (int i = 0; i < MM_COL_NR; i++)

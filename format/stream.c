@@ -5,7 +5,7 @@
  * Each CPU has a cursor walking one decompressed chunk; the stream
  * repeatedly hands out the earliest cursor's record (merge.c) and advances
  * only that cursor.  Turning a chunk into events is two jobs of about equal
- * cost: getting the chunk (pread, CRC, zstd, delta decoding) and walking
+ * cost: getting the chunk (pread, CRC, zstd, column merge, delta decoding) and walking
  * it.  A loader thread does the first for each CPU's next chunk while the
  * caller's thread walks the current one, so report uses a second core.
  * Each CPU has two chunk buffers (walked, loading), reused for the whole
@@ -141,28 +141,29 @@ static int load_columns(struct mm_stream *s, struct slot *sl, const struct mm_ch
 	struct loader *ld = &s->ld;
 	struct mm_delta_layout l = { s->f->subbuf_size, s->f->commit_size, s->f->big_endian };
 	struct mm_col_piece in[MM_COL_NR];
+	uint32_t raw[MM_COL_NR], stored[MM_COL_NR];
 	size_t tab = 8 * MM_COL_NR, raw_total = 0, z_total = 0, ro = 0, zo = tab;
 
 	*why = "bad column stream table";
 	if (zlen < tab)
 		return -1;
 	for (int i = 0; i < MM_COL_NR; i++) {
-		uint32_t raw = mm_le32_load(z + 4 * i), stored = mm_le32_load(z + 4 * (MM_COL_NR + i));
-		if (!stored != !raw)
+		raw[i] = mm_le32_load(z + 4 * i);
+		stored[i] = mm_le32_load(z + 4 * (MM_COL_NR + i));
+		if (!stored[i] != !raw[i])
 			return -1;
-		raw_total += raw;
-		z_total += stored;
+		raw_total += raw[i];
+		z_total += stored[i];
 	}
 	if (z_total != zlen - tab || raw_total > mm_columns_bound(ch->nr_subbufs, l.subbuf_size))
 		return -1;
 	ld->cols = grow(ld->cols, &ld->cols_cap, raw_total + 1, 0);
 	for (int i = 0; i < MM_COL_NR; i++) {
-		uint32_t raw = mm_le32_load(z + 4 * i), stored = mm_le32_load(z + 4 * (MM_COL_NR + i));
-		if (stored && unzstd(ld, ld->cols + ro, raw, z + zo, stored, why) < 0)
+		if (stored[i] && unzstd(ld, ld->cols + ro, raw[i], z + zo, stored[i], why) < 0)
 			return -1;
-		in[i] = (struct mm_col_piece){ ld->cols + ro, raw };
-		ro += raw;
-		zo += stored;
+		in[i] = (struct mm_col_piece){ ld->cols + ro, raw[i] };
+		ro += raw[i];
+		zo += stored[i];
 	}
 	return mm_columns_merge(ld->colmap, &l, in, sl->raw, ch->nr_subbufs, why);
 }

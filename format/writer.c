@@ -9,9 +9,10 @@
  * per-section fsync() slows the recorder down; close fsyncs once.
  *
  * Chunks are the hot path (the recorder hands over 1-4 MiB of ring data at
- * a time): one ZSTD_CCtx, one output buffer and the delta codec's state
- * live as long as the writer, so a chunk costs the delta pass, the
- * compression and one writev, never an allocation.
+ * a time): one ZSTD_CCtx, one output buffer and the delta and columns
+ * codecs' state live as long as the writer, so a chunk costs the delta
+ * pass, the column split, the compression and one writev; buffers grow only
+ * when a bigger chunk (or a bigger stream) comes along.
  *
  * The delta codec has to walk the events, so it needs the sub-buffer layout:
  * the writer learns the byte order from the MACHINE section and the commit
@@ -380,19 +381,15 @@ static size_t compress_columns(struct mm_writer *w, const unsigned char *raw, ui
 
 	mm_columns_split(w->cols, &w->layout, raw, nr);
 	for (int i = 0; i < MM_COL_NR; i++) {
-		size_t n = mm_columns_pieces(w->cols, i, pieces), len = 0;
-		for (size_t k = 0; k < n; k++)
-			len += pieces[k].len;
-		need += ZSTD_compressBound(len);
+		table[i] = mm_columns_len(w->cols, i);
+		need += ZSTD_compressBound(table[i]);
 	}
 	reserve_zbuf(w, need);
 	for (int i = 0; i < MM_COL_NR; i++) {
-		size_t n = mm_columns_pieces(w->cols, i, pieces), len = 0, z = 0;
-		for (size_t k = 0; k < n; k++)
-			len += pieces[k].len;
-		if (len && !(z = compress_pieces(w, pieces, n, (char *)w->zbuf + off, w->zcap - off)))
+		size_t n = mm_columns_pieces(w->cols, i, pieces), z = 0;
+		if (table[i] && !(z = compress_pieces(w, pieces, n, (char *)w->zbuf + off,
+						      w->zcap - off)))
 			return 0;
-		table[i] = len;
 		table[MM_COL_NR + i] = z;
 		off += z;
 	}

@@ -63,13 +63,13 @@ int mm_writer_snapshot(struct mm_writer *w, uint32_t pid, enum mm_snapshot_kind 
 /* CHUNK: compress NR_SUBBUFS sub-buffers of SUBBUF_SIZE bytes at RAW.
  * NR_SUBBUFS * SUBBUF_SIZE must not exceed MM_MAX_CHUNK_RAW (64 MiB); an
  * empty chunk (0 sub-buffers) writes nothing.  No allocation per call once
- * the largest chunk size has been seen.  RAW is clobbered: the delta codec
+ * the largest chunk (and column streams) have been seen.  RAW is clobbered: the delta codec
  * transforms it in place (saving a copy of every chunk on the drain thread);
  * refill it, do not reread it. */
 int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
 		    uint32_t nr_subbufs, uint32_t subbuf_size);
 
-/* The codec of the following chunks (default MM_CODEC_DELTA, used once the
+/* The codec of the following chunks (default MM_CODEC_COLUMNS, used once the
  * MACHINE and HEADER_PAGE sections have been written; raw before). */
 int mm_writer_set_codec(struct mm_writer *w, enum mm_chunk_codec codec);
 

@@ -136,31 +136,23 @@ static void event(void *state, const struct mm_event *ev)
 static void summary_json(struct mm_json *j, const struct mm_summary *s)
 {
 	const uint64_t *k = s->by_kind;
-	uint64_t total = 0;
-	for (int i = 0; i < MM_EV_NR; i++)
-		total += k[i];
+	struct mm_summary_totals t;
+
+	mm_summary_totals(s, &t);
 	mm_json_object_begin(j, "summary");
-	mm_json_u64(j, "events", total);
+	mm_json_u64(j, "events", t.events);
 	mm_json_u64(j, "faults", k[MM_EV_FAULT]);
 	mm_json_u64(j, "syscalls", k[MM_EV_SYSCALL]);
-	mm_json_u64(j, "process", k[MM_EV_FORK] + k[MM_EV_EXEC] + k[MM_EV_EXIT] + k[MM_EV_RENAME]);
+	mm_json_u64(j, "process", t.process);
 	mm_json_u64(j, "rss", k[MM_EV_RSS]);
 	mm_json_u64(j, "filemap", k[MM_EV_FILEMAP]);
 	mm_json_object_begin(j, "faults_by_class");
-	for (int c = 0; c < MM_FAULT_NR; c++) {
-		uint64_t n = 0;
-		for (int a = 0; a < MM_ACCESS_NR; a++)
-			n += s->faults[c][a];
-		mm_json_u64(j, mm_fault_class_name(c), n);
-	}
+	for (int c = 0; c < MM_FAULT_NR; c++)
+		mm_json_u64(j, mm_fault_class_name(c), t.by_class[c]);
 	mm_json_object_end(j);
 	mm_json_object_begin(j, "faults_by_access");
-	for (int a = 0; a < MM_ACCESS_NR; a++) {
-		uint64_t n = 0;
-		for (int c = 0; c < MM_FAULT_NR; c++)
-			n += s->faults[c][a];
-		mm_json_u64(j, mm_access_key(a), n);
-	}
+	for (int a = 0; a < MM_ACCESS_NR; a++)
+		mm_json_u64(j, mm_access_key(a), t.by_access[a]);
 	mm_json_object_end(j);
 	mm_json_object_end(j);
 }

@@ -24,14 +24,6 @@
 #include "report/log.h"
 #include "report/summary.h"
 
-static uint64_t sum(const uint64_t *v, int n)
-{
-	uint64_t t = 0;
-	for (int i = 0; i < n; i++)
-		t += v[i];
-	return t;
-}
-
 static void line(struct mm_log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void line(struct mm_log *l, const char *fmt, ...)
 {
@@ -47,24 +39,20 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 		      struct mm_log *l)
 {
 	const uint64_t *k = s->by_kind;
-	uint64_t process = k[MM_EV_FORK] + k[MM_EV_EXEC] + k[MM_EV_EXIT] + k[MM_EV_RENAME];
-	uint64_t by_class[MM_FAULT_NR], by_access[MM_ACCESS_NR] = { 0 };
-	for (int c = 0; c < MM_FAULT_NR; c++) {
-		by_class[c] = sum(s->faults[c], MM_ACCESS_NR);
-		for (int a = 0; a < MM_ACCESS_NR; a++)
-			by_access[a] += s->faults[c][a];
-	}
+	struct mm_summary_totals t;
+
+	mm_summary_totals(s, &t);
 	line(l, "# summary\n");
 	line(l, "events: %" PRIu64 " (faults %" PRIu64 ", syscalls %" PRIu64 ", process %"
 	     PRIu64 ", rss %" PRIu64 ", filemap %" PRIu64 ")\n",
-	     sum(k, MM_EV_NR), k[MM_EV_FAULT], k[MM_EV_SYSCALL], process,
+	     t.events, k[MM_EV_FAULT], k[MM_EV_SYSCALL], t.process,
 	     k[MM_EV_RSS], k[MM_EV_FILEMAP]);
 	line(l, "faults: %" PRIu64 " anon %" PRIu64 " file %" PRIu64 " swap %" PRIu64
 	     " cow %" PRIu64 " other %" PRIu64 "\n", k[MM_EV_FAULT],
-	     by_class[MM_FAULT_ANON], by_class[MM_FAULT_FILE], by_class[MM_FAULT_SWAP],
-	     by_class[MM_FAULT_COW], by_class[MM_FAULT_OTHER]);
+	     t.by_class[MM_FAULT_ANON], t.by_class[MM_FAULT_FILE], t.by_class[MM_FAULT_SWAP],
+	     t.by_class[MM_FAULT_COW], t.by_class[MM_FAULT_OTHER]);
 	line(l, "faults by access: R %" PRIu64 " W %" PRIu64 " X %" PRIu64 "\n",
-	     by_access[MM_ACCESS_R], by_access[MM_ACCESS_W], by_access[MM_ACCESS_X]);
+	     t.by_access[MM_ACCESS_R], t.by_access[MM_ACCESS_W], t.by_access[MM_ACCESS_X]);
 	line(l, "lost events: %" PRIu64 "\n", info->lost);
 	line(l, "trace records: %" PRIu64 "\n", info->records);
 	/* puts, not line(): the list may outgrow a line buffer */

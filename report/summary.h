@@ -35,6 +35,30 @@ static inline void mm_summary_add(struct mm_summary *s, const struct mm_event *e
 		s->faults[ev->fault.class][ev->fault.access]++;
 }
 
+/* What both summaries (text, JSON) print, derived from the counts. */
+struct mm_summary_totals {
+	uint64_t events;
+	uint64_t process;                  /* fork + exec + exit + rename */
+	uint64_t by_class[MM_FAULT_NR];
+	uint64_t by_access[MM_ACCESS_NR];
+};
+
+static inline void mm_summary_totals(const struct mm_summary *s, struct mm_summary_totals *t)
+{
+	const uint64_t *k = s->by_kind;
+
+	*t = (struct mm_summary_totals){
+		.process = k[MM_EV_FORK] + k[MM_EV_EXEC] + k[MM_EV_EXIT] + k[MM_EV_RENAME],
+	};
+	for (int i = 0; i < MM_EV_NR; i++)
+		t->events += k[i];
+	for (int c = 0; c < MM_FAULT_NR; c++)
+		for (int a = 0; a < MM_ACCESS_NR; a++) {
+			t->by_class[c] += s->faults[c][a];
+			t->by_access[a] += s->faults[c][a];
+		}
+}
+
 /* Append the "# summary" block to L. */
 void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *info,
 		      struct mm_log *l);
