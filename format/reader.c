@@ -32,6 +32,7 @@
 
 #include "memmon.h"
 #include "file.h"
+#include "zframe.h"
 
 struct section {
 	uint16_t type;
@@ -71,23 +72,21 @@ static uint64_t max_len(uint32_t type);
 static char *inflate(struct mm_file *f, const struct section *s, const char *z,
 		     size_t zlen, size_t *len)
 {
-	unsigned long long n = ZSTD_getFrameContentSize(z, zlen);
+	const char *why;
+	uint64_t n;
 	char *buf;
-	size_t r;
 
-	if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN)
-		return corrupt(f, s, "not a zstd frame with its size"), NULL;
+	if (mm_zframe_size(z, zlen, &n, &why) < 0)
+		return corrupt(f, s, why), NULL;
 	if (n > max_len(s->type))
 		return corrupt(f, s, "compressed payload too large"), NULL;
 	if (n > MM_MAX_INFLATED - f->inflated)
 		return corrupt(f, s, "compressed sections too large in all"), NULL;
 	f->inflated += n;
 	buf = mm_malloc(n + 1);
-	/* the frame cannot write past N: zstd stops with an error instead */
-	r = ZSTD_decompress(buf, n, z, zlen);
-	if (ZSTD_isError(r) || r != n) {
+	if (mm_zframe_inflate(NULL, buf, n, z, zlen, &why) < 0) {
 		free(buf);
-		return corrupt(f, s, ZSTD_isError(r) ? ZSTD_getErrorName(r) : "short zstd frame"), NULL;
+		return corrupt(f, s, why), NULL;
 	}
 	*len = n;
 	return buf;

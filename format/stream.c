@@ -35,6 +35,7 @@
 #include "endian.h"
 #include "file.h"
 #include "subbuf.h"
+#include "zframe.h"
 
 /* The walker may peek up to 8 bytes past a sub-buffer's end (the stored
  * lost-event count, an event header); zeroed slack keeps that in bounds. */
@@ -115,25 +116,6 @@ static void *grow(void *buf, size_t *cap, size_t need, size_t slack)
 	return mm_calloc(1, need + slack);	/* the slack is never written: readable, zero */
 }
 
-/* Decompress the frame of LEN bytes at Z into DST, which must take
- * exactly WANT bytes; 0 or -1 with the reason in *WHY. */
-static int unzstd(struct loader *ld, void *dst, size_t want, const void *z, size_t len,
-		  const char **why)
-{
-	size_t r;
-
-	if (ZSTD_getFrameContentSize(z, len) != want) {
-		*why = "zstd frame size does not match the chunk";
-		return -1;
-	}
-	r = ZSTD_decompressDCtx(ld->dctx, dst, want, z, len);
-	if (ZSTD_isError(r) || r != want) {
-		*why = ZSTD_isError(r) ? ZSTD_getErrorName(r) : "short zstd frame";
-		return -1;
-	}
-	return 0;
-}
-
 /* Codec 2: the stream table, a frame per stream, the merge (columns.h). */
 static int load_columns(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch,
 			const unsigned char *z, size_t zlen, const char **why)
@@ -159,7 +141,8 @@ static int load_columns(struct mm_stream *s, struct slot *sl, const struct mm_ch
 		return -1;
 	ld->cols = grow(ld->cols, &ld->cols_cap, raw_total + 1, 0);
 	for (int i = 0; i < MM_COL_NR; i++) {
-		if (stored[i] && unzstd(ld, ld->cols + ro, raw[i], z + zo, stored[i], why) < 0)
+		if (stored[i] &&
+		    mm_zframe_inflate(ld->dctx, ld->cols + ro, raw[i], z + zo, stored[i], why) < 0)
 			return -1;
 		in[i] = (struct mm_col_piece){ ld->cols + ro, raw[i] };
 		ro += raw[i];
@@ -192,7 +175,7 @@ static int load_chunk(struct mm_stream *s, struct slot *sl, const struct mm_chun
 	if (ch->codec == MM_CODEC_COLUMNS)
 		r = load_columns(s, sl, ch, frame, flen, &why);
 	else
-		r = unzstd(ld, sl->raw, ch->raw_len, frame, flen, &why);
+		r = mm_zframe_inflate(ld->dctx, sl->raw, ch->raw_len, frame, flen, &why);
 	if (r < 0)
 		return chunk_error(s, ch, why);
 	if (ch->codec != MM_CODEC_RAW) {
