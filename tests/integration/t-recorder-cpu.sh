@@ -6,7 +6,7 @@ names=(recorder-cpu-printed recorder-cpu-excludes-cmd recorder-cpu-events-agree)
 need_root_tracefs "${names[@]}"
 mm_tmp
 
-# CMD: a shell loop that burns ~0.3 s of user CPU and almost no events, then
+# CMD: a shell loop that burns 0.3-0.8 s of user CPU (by the CPU) and almost no events, then
 # prints its own CPU time ("times": the shell's user and system time).
 burn='i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; times'
 # bash's `time` on memmon reports memmon's rusage plus that of the children
@@ -23,7 +23,7 @@ cmd_cpu=$(head -1 "$T/c.out" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i
 total=$(awk '{ printf "%.3f", $1 + $2 }' "$T/time")
 # memmon's own time is the whole job less CMD's (10 ms of rounding allowed:
 # each figure is rounded to the ms or the 10 ms); counting CMD's time in it
-# would put it near CMD's 0.3 s.
+# would put it near CMD's own time.
 verdict=$(awk -v r="${rec:-0}" -v c="$cmd_cpu" -v t="$total" 'BEGIN {
 	if (c < 0.1) print "CMD burned only " c " s";
 	else if (r <= 0) print "recorder CPU " r " s is not positive";
