@@ -222,7 +222,10 @@ static bool compressible(enum mm_section_type type)
 
 /* Compress the N pieces at P, one after another, into OUT (room for
  * ZSTD_compressBound of their total) as one frame with its content size;
- * its size, or 0 on a zstd error. */
+ * its size, or 0 on a zstd error.  The last piece goes in with ZSTD_e_end:
+ * a single piece (most streams, whole chunks) is then compressed straight
+ * from its buffer, as ZSTD_compress2 would, without zstd copying it into
+ * its own input buffer first. */
 static size_t compress_pieces(struct mm_writer *w, const struct mm_col_piece *p, size_t n,
 			      void *out, size_t cap)
 {
@@ -234,9 +237,11 @@ static size_t compress_pieces(struct mm_writer *w, const struct mm_col_piece *p,
 	if (ZSTD_isError(ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only)) ||
 	    ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(w->cctx, total)))
 		return 0;
-	for (size_t i = 0; i <= n; i++) {
-		ZSTD_inBuffer in = { i < n ? p[i].p : NULL, i < n ? p[i].len : 0, 0 };
-		r = ZSTD_compressStream2(w->cctx, &o, &in, i < n ? ZSTD_e_continue : ZSTD_e_end);
+	for (size_t i = 0; i < n || i == 0; i++) {
+		bool last = i + 1 >= n;
+		ZSTD_inBuffer in = { n ? p[i].p : NULL, n ? p[i].len : 0, 0 };
+
+		r = ZSTD_compressStream2(w->cctx, &o, &in, last ? ZSTD_e_end : ZSTD_e_continue);
 		if (ZSTD_isError(r))
 			return 0;
 	}
@@ -421,10 +426,10 @@ int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
 	if (h.codec == MM_CODEC_COLUMNS) {
 		z = compress_columns(w, raw, nr_subbufs);
 	} else {
+		struct mm_col_piece whole = { raw, raw_len };
+
 		reserve_zbuf(w, ZSTD_compressBound(raw_len));
-		/* compress2 sets the frame's content size, which the reader checks. */
-		z = ZSTD_compress2(w->cctx, w->zbuf, w->zcap, raw, raw_len);
-		z = ZSTD_isError(z) ? 0 : z;
+		z = compress_pieces(w, &whole, 1, w->zbuf, w->zcap);
 	}
 	if (!z)
 		return mm_error("cannot compress chunk");

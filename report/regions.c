@@ -53,7 +53,6 @@
 #include "report/json.h"
 #include "report/regions.h"
 
-
 /* ---- the model from a trace file ---- */
 
 struct mm_as *mm_as_from_file(struct mm_file *f, uint64_t cutoff_ns)

@@ -123,7 +123,7 @@ got=$(vmfacts end); check ctx-vm-end "VmPeak>=VmSize VmHWM>=VmRSS VmExe>0" "${go
 "$MEMMON" report --log --raw-events "$T/c.dat" >"$T/c.raw" 2>/dev/null
 grow=$(awk -v p="$pid:" -v u="$pid: munmap($(fact "$T/c.out" region0), $((4 << 20))) = 0" '
 	$0 == u { on = 1 } $1 == p && $2 == "exit_group(0)" { on = 0 }
-	$1 == p && $2 == "rss" && $3 != "swapents" { if (on && $4 > v[$3]) g += $4 - v[$3]; v[$3] = $4 }
+	$1 == p && $2 == "rss" && $3 != "swap" { if (on && $4 > v[$3]) g += $4 - v[$3]; v[$3] = $4 }
 	END { print int(g / 1024) }' "$T/c.raw")
 hwm_min=$((8192 - grow - 256 * $(nproc)))
 check ctx-vm-peak "peak-size>=8192 hwm-rss>=$hwm_min exe same" "$(py '

@@ -50,10 +50,6 @@ static inline void t_run(const char *name, void (*fn)(void))
 	fflush(stdout);
 }
 
-/* A FILE writing into t_buf/t_len (open_memstream), the previous one's
- * text freed: fflush or fclose it before reading t_buf. */
-static char *t_buf;
-static size_t t_len;
 /* xorshift64: the same pseudo-random bytes on every run and machine, so a
  * failing iteration of a randomized test can be replayed. */
 static uint64_t t_rng_state = 88172645463325252ull;
@@ -65,6 +61,10 @@ static inline uint64_t t_rng(void)
 	return t_rng_state;
 }
 
+/* A FILE writing into t_buf/t_len (open_memstream), the previous one's
+ * text freed: fflush or fclose it before reading t_buf. */
+static char *t_buf;
+static size_t t_len;
 static inline FILE *t_memstream(void)
 {
 	free(t_buf);

@@ -832,7 +832,6 @@ TEST(test_subbuf_matches_kbuffer)
 
 /* ---- the delta codec ---- */
 
-
 /* Encode then decode gives the sub-buffers back byte for byte, and the
  * encoding did change the repeated events (it is not a no-op). */
 TEST(test_delta_round_trip)
