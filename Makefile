@@ -16,7 +16,10 @@ LDLIBS  += $(DEPLIBS) -lpthread
 O       ?= build
 
 SRC_CORE   := util.c $(wildcard format/*.c) $(wildcard plugins/*.c)
-SRC_CMDS   := $(wildcard record/*.c) $(wildcard report/*.c)
+# report/ by layer (report/README): the model, the analyses on it, the
+# views that print them, the commands
+SRC_REPORT := $(wildcard report/model/*.c report/analyses/*.c report/views/*.c report/*.c)
+SRC_CMDS   := $(wildcard record/*.c) $(SRC_REPORT)
 LIB_SRC    := $(SRC_CORE) $(SRC_CMDS)
 LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)

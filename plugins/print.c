@@ -9,14 +9,14 @@
  * are the halves memmon joins ("mmap(0, 139264, rw-, PRIVATE|ANON, fd -1)"
  * then "-> 7f12b7d8f000").  This is a convenience for debugging views; the
  * report's fast path never calls libtraceevent to print.  The spelling is
- * report/symbolic's, called rather than copied.
+ * symbolic.c's, called rather than copied.
  */
 #include <event-parse.h>
 #include <trace-seq.h>
 
 #include "memmon.h"
 #include "plugin.h"
-#include "report/symbolic.h"
+#include "plugins/symbolic.h"
 
 /* A field's value, 0 when the event lacks it. */
 static uint64_t val(struct tep_event *e, struct tep_record *r, const char *name)

@@ -4,13 +4,13 @@
  * The pipeline is the perf one: format/ hands over raw records in time
  * order (mm_stream_next), plugins/ turns them into memmon events in time
  * order (mm_decoder_feed), and a sink filters them, counts them for the
- * summary, formats them (report/log.c) and hands them to each view the
- * options chose (report/view.h: regions, maps-at, ...).  The views that
- * rebuild the address space share one model, which the sink feeds before
- * the views (report/view.h says how).  This file holds the options and
- * the top-level steps only.  The log and summary go
- * through the log's buffer, which is flushed before the views print their
- * tables on stdout; notices go to stderr.
+ * summary, formats them (report/views/log.c) and hands them to each view
+ * the options chose (report/views/view.h: regions, maps-at, ...).  The
+ * views that rebuild the address space share one model (report/model/),
+ * which the sink feeds before the views (report/views/view.h says how).
+ * This file holds the options and the top-level steps only.  The log and
+ * summary go through the log's buffer, which is flushed before the views
+ * print their tables on stdout; notices go to stderr.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -22,15 +22,11 @@
 #include "memmon.h"
 #include "format/reader.h"
 #include "plugins/decoder.h"
-#include "report/addrspace.h"
-#include "report/context.h"
-#include "report/findings.h"
-#include "report/log.h"
-#include "report/overview.h"
-#include "report/regions.h"
-#include "report/timeline.h"
-#include "report/summary.h"
-#include "report/view.h"
+#include "report/model/addrspace.h"
+#include "report/analyses/regions.h"
+#include "report/analyses/summary.h"
+#include "report/views/log.h"
+#include "report/views/view.h"
 
 static const char usage[] =
 	"memmon report [-i FILE] [FILE] [--log] [--regions] [--maps-at TIME] "

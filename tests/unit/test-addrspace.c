@@ -10,7 +10,7 @@
 
 #include "memmon.h"
 #include "format/layout.h"
-#include "report/addrspace.h"
+#include "report/model/addrspace.h"
 #include "tests/unit/harness.h"
 
 #define PG 4096ull

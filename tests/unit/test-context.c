@@ -3,7 +3,7 @@
  * /proc text: exact values, missing lines as unknown, no overruns.
  */
 #include "harness.h"
-#include "report/context.h"
+#include "report/analyses/context.h"
 
 static const char zoneinfo[] =
 	"Node 0, zone      DMA\n"

@@ -22,8 +22,8 @@
 #include "harness.h"
 #include "memmon.h"
 #include "plugins/decoder.h"
-#include "report/log.h"
-#include "report/summary.h"
+#include "report/views/log.h"
+#include "report/analyses/summary.h"
 
 /* ---- the tep handle from saved formats ---- */
 

@@ -8,8 +8,10 @@
 #include <sys/mman.h>
 
 #include "harness.h"
-#include "report/addrspace.h"
-#include "report/findings.h"
+#include "report/model/addrspace.h"
+#include "report/analyses/findings.h"
+#include "report/views/findings-view.h"
+#include "report/views/view.h"
 
 #define PID 100
 #define HEAP 0x555500000000ull

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "report/json.h"
+#include "report/views/json.h"
 #include "tests/unit/harness.h"
 
 TEST(nesting_and_commas)

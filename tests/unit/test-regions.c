@@ -11,9 +11,9 @@
 
 #include "memmon.h"
 #include "format/layout.h"
-#include "report/addrspace.h"
-#include "report/mapsfile.h"
-#include "report/regions.h"
+#include "report/model/addrspace.h"
+#include "report/model/mapsfile.h"
+#include "report/views/regions-view.h"
 #include "tests/unit/harness.h"
 
 #define PG 4096ull

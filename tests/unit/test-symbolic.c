@@ -13,9 +13,9 @@
 
 #include "harness.h"
 #include "memmon.h"
-#include "report/log.h"
-#include "report/summary.h"
-#include "report/symbolic.h"
+#include "report/views/log.h"
+#include "report/analyses/summary.h"
+#include "plugins/symbolic.h"
 
 typedef char *(*sym_fn)(char *p, uint64_t v);
 

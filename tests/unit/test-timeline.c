@@ -5,8 +5,9 @@
 #include <sys/mman.h>
 
 #include "harness.h"
-#include "report/addrspace.h"
-#include "report/timeline.h"
+#include "report/model/addrspace.h"
+#include "report/analyses/timeline.h"
+#include "report/views/view.h"
 
 #define PID 200
 #define MS 1000000ull

@@ -1,0 +1,398 @@
+/*
+ * report/analyses/findings-mmap.c - findings about mmapped memory: chunks
+ * served by mmap and returned by munmap (mmap-threshold), glibc's moving
+ * threshold (dynamic-threshold), the same size mapped over and over
+ * (mmap-churn), big mappings barely touched (overcommit) and fresh chunks
+ * first touched by malloc's header write (chunk-header).
+ *
+ * We watch mappings that look like malloc's: mmap(NULL, len, PROT_READ|
+ * PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) of at least 128 KiB, which
+ * is how sysmalloc asks (and the minimum threshold); and any private
+ * writable anonymous mapping of 16 MiB or more, for overcommit.  A watched
+ * mapping ends when munmap names exactly its range (a "pair": free() of an
+ * mmapped chunk) or when anything else cuts into it.  Pages touched come
+ * from the address-space model's first-touch flag.
+ *
+ * The dynamic threshold is modelled as glibc 2.36 does it (malloc.c,
+ * __libc_free): freeing an mmapped chunk larger than the threshold and no
+ * larger than 32 MiB sets the threshold to the chunk's size (= the mapping's
+ * length) and the trim threshold to twice that.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "memmon.h"
+#include "report/analyses/findings-int.h"
+
+static const char explain_thr[] =
+	"glibc's malloc serves a request at or over its mmap threshold (128 KiB "
+	"at first) with a mapping of its own, and free() gives it straight back "
+	"with munmap. Each such allocation costs two syscalls and a fault for "
+	"every page touched, however often the same size comes back.";
+static const char explain_dyn[] =
+	"When free() returns an mmapped chunk bigger than the mmap threshold (and "
+	"at most 32 MiB), glibc raises the threshold to that chunk's size and the "
+	"trim threshold to twice that: later requests below it come from the heap "
+	"instead, which grows by brk.";
+static const char explain_churn[] =
+	"The same size was mapped and unmapped over and over: each round is an "
+	"mmap, a munmap and fresh page faults, because glibc never keeps a freed "
+	"mmapped chunk. The dynamic threshold normally stops this; it does not "
+	"when M_MMAP_THRESHOLD was set explicitly or the size is over 32 MiB.";
+static const char tune_churn[] =
+	"raise M_MMAP_THRESHOLD above this size (mallopt(M_MMAP_THRESHOLD, ...) or "
+	"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=BYTES) so it comes from the heap, "
+	"with M_TRIM_THRESHOLD/M_TOP_PAD large enough that the heap keeps it; "
+	"or reuse the buffer (a pool or arena)";
+static const char explain_oc[] =
+	"Linux overcommits: mmap reserves address space, and a page gets memory "
+	"only when first touched. These mappings were mostly never touched. "
+	"That is cheap, but it is a promise: with vm.overcommit_memory=2 or a "
+	"tight RLIMIT_AS the same request fails with ENOMEM.";
+static const char tune_oc[] =
+	"map only what will be used, or use MAP_NORESERVE for sparse reservations "
+	"so the commit charge stays honest";
+static const char explain_hdr[] =
+	"malloc writes each chunk's 16-byte header (prev_size, size) at its start, "
+	"so the first touch of a fresh mmapped chunk is malloc's own write, not "
+	"the program's: the chunk's first page costs a fault even when the "
+	"program never uses it.";
+
+/* Index of the first watched mapping with addr >= A. */
+static size_t lower(const struct fmmap *m, uint64_t a)
+{
+	return MM_PARTITION_POINT(m->nr, i, m->t[i].addr < a);
+}
+
+static struct fmap *containing(struct fmmap *m, uint64_t a)
+{
+	size_t i = lower(m, a + 1);
+	if (!i)
+		return NULL;
+	struct fmap *t = &m->t[i - 1];
+	return a - t->addr < t->len ? t : NULL;
+}
+
+static void note_header(struct fmmap *m, const struct fmap *t)
+{
+	if (!t->malloc_like || !t->have_first)
+		return;
+	m->chunks_touched++;
+	if (t->first.args[0] - t->addr >= MM_GLIBC_HEADER_LEN || t->first.access != MM_ACCESS_W)
+		return;
+	m->header_first++;
+	if (t->touched == 1)
+		m->header_only++;
+	if (m->nr_header_ev < 4)
+		m->header_ev[m->nr_header_ev++] = t->first;
+}
+
+static void note_big(struct mm_findings *fs, struct fmmap *m, const struct fmap *t)
+{
+	uint64_t pages = t->len / fs->page_size;
+	if (t->len < MM_FIND_BIG_BYTES || t->remapped || t->touched * MM_FIND_BIG_RATIO > pages)
+		return;
+	m->big++;
+	m->big_bytes += t->len;
+	m->big_pages += pages;
+	m->big_touched += t->touched;
+	if (m->nr_big_ev < 4)
+		m->big_ev[m->nr_big_ev++] = t->map_ev;
+}
+
+static struct fsize *size_get(struct fmmap *m, uint64_t len)
+{
+	for (size_t i = 0; i < m->nr_sz; i++)
+		if (m->sz[i].len == len)
+			return &m->sz[i];
+	MM_GROW(m->sz, m->nr_sz, m->cap_sz, 8);
+	struct fsize *z = &m->sz[m->nr_sz++];
+	memset(z, 0, sizeof(*z));
+	z->len = len;
+	return z;
+}
+
+/* free() of an mmapped chunk: count the pair and move the threshold. */
+static void note_pair(struct fmmap *m, const struct fmap *t, const struct mm_event *unmap)
+{
+	struct fsize *z = size_get(m, t->len);
+	struct mm_find_ev u;
+	fnd_ev_from(&u, unmap);
+	if (!z->pairs) {
+		z->first_ts = t->map_ev.ts;
+		z->ev[0] = t->map_ev;
+		z->ev[1] = u;
+	}
+	z->ev[2] = t->map_ev;
+	z->ev[3] = u;
+	z->pairs++;
+	z->faults += t->faults;
+	z->touched += t->touched;
+	z->last_ts = unmap->ts;
+	m->pairs++;
+	m->pair_faults += t->faults;
+	m->pair_bytes += t->len;
+	if (t->len > m->threshold && t->len <= MM_GLIBC_THRESHOLD_MAX) {
+		m->raise_from = m->threshold;
+		m->threshold = t->len;
+		m->raises++;
+		m->raised = true;
+		m->raise_ev = u;
+	}
+}
+
+/* Stop watching T (index I): PAIR is its munmap, or NULL when it was cut,
+ * moved over, exec'd away or is still there at the end. */
+static void retire(struct mm_findings *fs, struct fmmap *m, size_t i,
+		   const struct mm_event *pair)
+{
+	struct fmap t = m->t[i];
+	memmove(&m->t[i], &m->t[i + 1], (m->nr - i - 1) * sizeof(*m->t));
+	m->nr--;
+	note_header(m, &t);
+	note_big(fs, m, &t);
+	if (pair && t.malloc_like)
+		note_pair(m, &t, pair);
+}
+
+/* Retire every watched mapping overlapping [lo, hi); EXACT_EV: the munmap
+ * whose range equals one of them exactly (that one is a pair). */
+static void retire_range(struct mm_findings *fs, struct fmmap *m, uint64_t lo, uint64_t hi,
+			 const struct mm_event *exact_ev)
+{
+	size_t i = lower(m, lo);
+	if (i && m->t[i - 1].addr + m->t[i - 1].len > lo)
+		i--;
+	while (i < m->nr && m->t[i].addr < hi) {
+		bool exact = m->t[i].addr == lo && m->t[i].addr + m->t[i].len == hi;
+		retire(fs, m, i, exact ? exact_ev : NULL);
+	}
+}
+
+static void watch(struct fmmap *m, const struct fmap *t)
+{
+	if (m->nr >= MM_FIND_MAX_TRACKED) {
+		m->untracked++;
+		return;
+	}
+	MM_GROW(m->t, m->nr, m->cap, 16);
+	size_t i = lower(m, t->addr);
+	memmove(&m->t[i + 1], &m->t[i], (m->nr - i) * sizeof(*m->t));
+	m->t[i] = *t;
+	m->nr++;
+}
+
+static void on_mmap(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev)
+{
+	const uint64_t *a = ev->sys.args;
+	uint64_t addr = (uint64_t)ev->sys.ret, len = fnd_page_up(fs, a[1]);
+	unsigned prot = (unsigned)a[2], flags = (unsigned)a[3];
+	retire_range(fs, &p->mm, addr, addr + len, NULL);   /* MAP_FIXED over them */
+	bool anon_priv = (flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) == MAP_PRIVATE &&
+		!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_STACK | MAP_GROWSDOWN)) &&
+		(prot & PROT_WRITE);
+	bool malloc_like = anon_priv && !a[0] && prot == (PROT_READ | PROT_WRITE) &&
+		flags == (MAP_PRIVATE | MAP_ANONYMOUS) && len >= MM_GLIBC_MMAP_THRESHOLD;
+	if (!malloc_like && !(anon_priv && len >= MM_FIND_BIG_BYTES))
+		return;
+	struct fmap t = { .addr = addr, .len = len, .malloc_like = malloc_like };
+	fnd_ev_from(&t.map_ev, ev);
+	watch(&p->mm, &t);
+}
+
+static void on_mremap(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev)
+{
+	const uint64_t *a = ev->sys.args;
+	uint64_t to = (uint64_t)ev->sys.ret, new_len = fnd_page_up(fs, a[2]);
+	struct fmmap *m = &p->mm;
+	size_t i = lower(m, a[0]);
+	if (i < m->nr && m->t[i].addr == a[0]) {
+		struct fmap t = m->t[i];         /* realloc of an mmapped chunk */
+		memmove(&m->t[i], &m->t[i + 1], (m->nr - i - 1) * sizeof(*m->t));
+		m->nr--;
+		retire_range(fs, m, to, to + new_len, NULL);
+		t.addr = to;
+		t.len = new_len;
+		t.remapped = true;
+		watch(m, &t);
+		return;
+	}
+	retire_range(fs, m, a[0], a[0] + fnd_page_up(fs, a[1]), NULL);
+	retire_range(fs, m, to, to + new_len, NULL);
+}
+
+void fmmap_syscall(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev)
+{
+	const struct mm_syscall *s = &ev->sys;
+	if (!s->has_ret || fnd_failed(s))
+		return;
+	switch (s->nr) {
+	case MM_SYS_MMAP: on_mmap(fs, p, ev); break;
+	case MM_SYS_MUNMAP:
+		retire_range(fs, &p->mm, s->args[0], s->args[0] + fnd_page_up(fs, s->args[1]), ev);
+		break;
+	case MM_SYS_MREMAP: on_mremap(fs, p, ev); break;
+	case MM_SYS_EXECVE: retire_range(fs, &p->mm, 0, UINT64_MAX, NULL); break;
+	default: break;
+	}
+}
+
+void fmmap_fault(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev,
+		 bool first)
+{
+	(void)fs;
+	struct fmap *t = containing(&p->mm, ev->fault.addr);
+	if (!t)
+		return;
+	t->faults++;
+	if (first)
+		t->touched++;
+	if (!t->have_first) {
+		t->have_first = true;
+		fnd_ev_from(&t->first, ev);
+	}
+}
+
+void fmmap_heap_grew(struct fproc *p, const struct mm_event *ev, uint64_t step)
+{
+	struct fmmap *m = &p->mm;
+	if (!m->raised || m->grew_after)
+		return;
+	m->grew_after = true;
+	m->grow_step = step;
+	fnd_ev_from(&m->grow_ev, ev);
+	m->dyn_from = m->raise_from;
+	m->dyn_to = m->threshold;
+	m->dyn_raise_ev = m->raise_ev;
+}
+
+static void finding_threshold(struct mm_findings *fs, struct fproc *p)
+{
+	struct fmmap *m = &p->mm;
+	if (!m->pairs)
+		return;
+	struct mm_finding *f = fnd_add(fs, "mmap-threshold", MM_FIND_INFO, p->tgid);
+	snprintf(f->summary, sizeof(f->summary),
+		 "%" PRIu64 " request%s at or over the mmap threshold served by mmap and "
+		 "returned by munmap (%zu size%s, %" PRIu64 " KiB, %" PRIu64 " faults)",
+		 m->pairs, m->pairs == 1 ? "" : "s", m->nr_sz, m->nr_sz == 1 ? "" : "s",
+		 m->pair_bytes >> 10, m->pair_faults);
+	f->explain = explain_thr;
+	fnd_num(f, "pairs", "count", m->pairs);
+	fnd_num(f, "sizes", "count", m->nr_sz);
+	fnd_num(f, "mapped_bytes", "bytes", m->pair_bytes);
+	fnd_num(f, "syscalls", "count", 2 * m->pairs);
+	fnd_num(f, "faults", "count", m->pair_faults);
+	for (size_t i = 0; i < m->nr_sz && f->nr_ev + 2 <= MM_FIND_EVS; i++) {
+		fnd_ev(f, &m->sz[i].ev[0]);
+		fnd_ev(f, &m->sz[i].ev[1]);
+	}
+	f->ev_total = 2 * m->pairs;
+}
+
+static void finding_dynamic(struct mm_findings *fs, struct fproc *p)
+{
+	struct fmmap *m = &p->mm;
+	if (!m->grew_after)
+		return;
+	struct mm_finding *f = fnd_add(fs, "dynamic-threshold", MM_FIND_INFO, p->tgid);
+	snprintf(f->summary, sizeof(f->summary),
+		 "free() of a %" PRIu64 " KiB mmapped chunk raised the mmap threshold from %"
+		 PRIu64 " to %" PRIu64 " KiB: smaller requests now come from the heap, "
+		 "which then grew by brk (%" PRIu64 " KiB)",
+		 m->dyn_to >> 10, m->dyn_from >> 10, m->dyn_to >> 10, m->grow_step >> 10);
+	f->explain = explain_dyn;
+	fnd_num(f, "threshold_before", "bytes", m->dyn_from);
+	fnd_num(f, "threshold", "bytes", m->dyn_to);
+	fnd_num(f, "trim_threshold", "bytes", 2 * m->dyn_to);
+	fnd_num(f, "raises", "count", m->raises);
+	fnd_num(f, "heap_step", "bytes", m->grow_step);
+	fnd_ev(f, &m->dyn_raise_ev);
+	fnd_ev(f, &m->grow_ev);
+}
+
+static void finding_churn(struct mm_findings *fs, struct fproc *p, const struct fsize *z)
+{
+	struct mm_finding *f = fnd_add(fs, "mmap-churn", MM_FIND_WARN, p->tgid);
+	snprintf(f->summary, sizeof(f->summary),
+		 "%" PRIu64 " bytes mapped and unmapped %" PRIu64 " times: %" PRIu64
+		 " syscalls, %" PRIu64 " faults, %" PRIu64 " pages touched afresh",
+		 z->len, z->pairs, 2 * z->pairs, z->faults, z->touched);
+	f->explain = explain_churn;
+	f->tune = tune_churn;
+	fnd_num(f, "size", "bytes", z->len);
+	fnd_num(f, "pairs", "count", z->pairs);
+	fnd_num(f, "syscalls", "count", 2 * z->pairs);
+	fnd_num(f, "faults", "count", z->faults);
+	fnd_num(f, "pages_touched", "pages", z->touched);
+	fnd_num(f, "span", "ns", z->last_ts - z->first_ts);
+	for (int i = 0; i < 4; i++)
+		fnd_ev(f, &z->ev[i]);
+	f->ev_total = 2 * z->pairs;
+}
+
+static void finding_overcommit(struct mm_findings *fs, struct fproc *p)
+{
+	struct fmmap *m = &p->mm;
+	if (!m->big)
+		return;
+	struct mm_finding *f = fnd_add(fs, "overcommit", MM_FIND_WARN, p->tgid);
+	uint64_t permille = m->big_pages ? m->big_touched * 1000 / m->big_pages : 0;
+	snprintf(f->summary, sizeof(f->summary),
+		 "%" PRIu64 " big mapping%s (%" PRIu64 " MiB) barely touched: %" PRIu64
+		 " of %" PRIu64 " pages (%" PRIu64 ".%" PRIu64 "%%)",
+		 m->big, m->big == 1 ? "" : "s", m->big_bytes >> 20, m->big_touched,
+		 m->big_pages, permille / 10, permille % 10);
+	f->explain = explain_oc;
+	f->tune = tune_oc;
+	fnd_num(f, "mappings", "count", m->big);
+	fnd_num(f, "mapped_bytes", "bytes", m->big_bytes);
+	fnd_num(f, "pages", "pages", m->big_pages);
+	fnd_num(f, "pages_touched", "pages", m->big_touched);
+	fnd_num(f, "touched_permille", "permille", permille);
+	for (unsigned i = 0; i < m->nr_big_ev; i++)
+		fnd_ev(f, &m->big_ev[i]);
+	f->ev_total = m->big;
+}
+
+static void finding_header(struct mm_findings *fs, struct fproc *p)
+{
+	struct fmmap *m = &p->mm;
+	if (m->header_first < MM_FIND_HEADER_CHUNKS)
+		return;
+	struct mm_finding *f = fnd_add(fs, "chunk-header", MM_FIND_INFO, p->tgid);
+	snprintf(f->summary, sizeof(f->summary),
+		 "%" PRIu64 " of %" PRIu64 " mmapped chunks were first touched by malloc's "
+		 "header write; %" PRIu64 " of them had no other page touched",
+		 m->header_first, m->chunks_touched, m->header_only);
+	f->explain = explain_hdr;
+	fnd_num(f, "chunks", "count", m->chunks_touched);
+	fnd_num(f, "header_first", "count", m->header_first);
+	fnd_num(f, "header_only", "count", m->header_only);
+	for (unsigned i = 0; i < m->nr_header_ev; i++)
+		fnd_ev(f, &m->header_ev[i]);
+	f->ev_total = m->header_first;
+}
+
+void fmmap_finish(struct mm_findings *fs, struct fproc *p)
+{
+	struct fmmap *m = &p->mm;
+	while (m->nr)
+		retire(fs, m, m->nr - 1, NULL);
+	finding_threshold(fs, p);
+	finding_dynamic(fs, p);
+	for (size_t i = 0; i < m->nr_sz; i++)
+		if (m->sz[i].pairs >= MM_FIND_CHURN_PAIRS)
+			finding_churn(fs, p, &m->sz[i]);
+	finding_overcommit(fs, p);
+	finding_header(fs, p);
+}
+
+void fmmap_free(struct fproc *p)
+{
+	free(p->mm.t);
+	free(p->mm.sz);
+}

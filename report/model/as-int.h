@@ -1,0 +1,143 @@
+/*
+ * report/model/as-int.h - the address-space model's private state, shared
+ * by the files that implement report/model/addrspace.h (see its comment
+ * for the design; report/model/README for who does what):
+ *   procs.c       process table, interned names, int maps, life cycle
+ *   livemap.c     the sorted live map: find, insert, cut, bury, merge
+ *   operations.c  mmap, munmap, mprotect, mremap, brk, madvise, shm,
+ *                 faults, fork, exit, exec
+ *   snapshots.c   maps snapshots: queued, replayed in time, loaded
+ *   mapscheck.c   the END check: the rebuilt map against maps
+ *   names.c       file names learnt from snapshots and passed along
+ *   events.c      mm_as_event(): memmon events into operations
+ *   pageset.c, region.c  page sets; a region's names and access pattern
+ * Helpers named as_* are internal to the model.
+ */
+#ifndef MM_REPORT_MODEL_AS_INT_H
+#define MM_REPORT_MODEL_AS_INT_H
+
+#include "memmon.h"
+#include "report/model/addrspace.h"
+
+struct mm_maps;
+
+struct snap {
+	int32_t pid;
+	int phase;
+	uint64_t ts;
+	const char *text;
+};
+
+struct shm_seg {
+	int id;
+	uint64_t key, size;
+};
+
+/* One observer of the model (mm_as_add_hooks). */
+struct hook_slot {
+	struct mm_as_hooks h;
+	void *ctx;
+};
+
+/* Open-addressing int map (pid -> value); 0 is never a valid key. */
+struct imap {
+	int32_t *keys;
+	uint32_t *vals;
+	size_t cap, n;
+};
+
+struct mm_as {
+	uint64_t page_size;
+	unsigned page_shift;
+	uint64_t cutoff_rel, cutoff_abs;
+	bool have_t0, frozen;
+	uint64_t t0;
+	uint32_t next_id;
+
+	struct mm_as_proc **procs;
+	size_t nr_procs, cap_procs;
+	struct imap proc_idx;       /* tgid -> index in procs (latest) */
+	struct imap tid_tgid;       /* thread -> its process */
+
+	struct snap *snaps;
+	size_t nr_snaps, cap_snaps, snap_next;
+	bool snaps_sorted;
+
+	struct shm_seg *shm;
+	size_t nr_shm, cap_shm;
+
+	char **names;               /* interned strings (open addressing) */
+	size_t cap_names, nr_names;
+
+	struct hook_slot *hooks;    /* observers, in the order added */
+	size_t nr_hooks, cap_hooks;
+};
+
+
+/* Tell every observer that has hook NAME (a member of struct mm_as_hooks). */
+#define NOTIFY(as, name, ...) do {						\
+	for (size_t h_ = 0; h_ < (as)->nr_hooks; h_++)				\
+		if ((as)->hooks[h_].h.name)					\
+			(as)->hooks[h_].h.name((as)->hooks[h_].ctx, __VA_ARGS__); \
+} while (0)
+
+static inline uint64_t as_page_up(const struct mm_as *as, uint64_t v)
+{
+	return (v + as->page_size - 1) & ~(as->page_size - 1);
+}
+
+static inline uint64_t as_vpn(const struct mm_as *as, uint64_t addr)
+{
+	return addr >> as->page_shift;
+}
+
+/* First index whose region ends above ADDR. */
+static inline size_t as_find_idx(const struct mm_as_proc *p, uint64_t addr)
+{
+	return MM_PARTITION_POINT(p->nr_map, i, p->map[i]->end <= addr);
+}
+
+/* procs.c */
+void as_imap_put(struct imap *m, int32_t key, uint32_t val);
+bool as_imap_get(const struct imap *m, int32_t key, uint32_t *val);
+/* The one copy of S owned by AS (names compare by pointer). */
+const char *as_intern(struct mm_as *as, const char *s);
+struct mm_as_proc *as_proc_new(struct mm_as *as, int32_t tgid);
+
+/* region.c: one more first touch at VPN (VERY_FIRST: the region's first). */
+void as_pattern_touch(struct mm_pattern_state *st, uint64_t vpn, bool very_first);
+
+/* livemap.c */
+void as_map_insert(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r);
+void as_map_remove_at(struct mm_as_proc *p, size_t i);
+struct mm_region *as_region_new(struct mm_as *as, uint64_t start, uint64_t end,
+				const struct mm_region_event *by);
+struct mm_region *as_region_piece(struct mm_as *as, const struct mm_region *t,
+				  uint64_t start, uint64_t end,
+				  const struct mm_region_event *by);
+void as_bury(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
+	     const struct mm_region_event *by);
+void as_move_pages(struct mm_as *as, struct mm_region *dst, struct mm_region *src,
+		   uint64_t lo, uint64_t hi, int64_t delta);
+struct mm_region *as_cut(struct mm_as *as, struct mm_as_proc *p, size_t i,
+			 uint64_t lo, uint64_t hi, const struct mm_region_event *by);
+void as_unmap_range(struct mm_as *as, struct mm_as_proc *p, uint64_t lo, uint64_t hi,
+		    const struct mm_region_event *by);
+void as_merge_around(struct mm_as *as, struct mm_as_proc *p, uint64_t lo, uint64_t hi,
+		     uint64_t ts);
+void as_drop_map(struct mm_as *as, struct mm_as_proc *p, const struct mm_region_event *by);
+
+/* operations.c: a shmget's result, for the shmat that follows. */
+void as_note_shmget(struct mm_as *as, int id, uint64_t key, uint64_t size);
+
+/* snapshots.c: replay queued snapshots taken at or before TS (and not
+ * past the cutoff). */
+void as_replay_snapshots(struct mm_as *as, uint64_t ts);
+
+/* names.c */
+void as_learn_names(struct mm_as *as, struct mm_as_proc *p, const struct mm_maps *m);
+void as_propagate_names(struct mm_as_proc *p);
+void as_learn_from_later(struct mm_as *as);
+void as_share_fork_names(struct mm_as *as);
+
+#endif

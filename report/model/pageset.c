@@ -1,0 +1,114 @@
+/*
+ * report/model/pageset.c - page sets: sorted {base, mask} blocks of 64
+ * pages (see pageset.h for why this shape).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memmon.h"
+#include "report/model/pageset.h"
+
+/* Index of the first block with base >= BASE. */
+static uint32_t ps_lower(const struct mm_pageset *s, uint64_t base)
+{
+	return (uint32_t)MM_PARTITION_POINT(s->n, i, s->b[i].base < base);
+}
+
+/* OR MASK into the block at BASE; returns the pages that were new. */
+static uint64_t ps_or(struct mm_pageset *s, uint64_t base, uint64_t mask)
+{
+	uint32_t i = ps_lower(s, base);
+	if (!mask)
+		return 0;
+	if (i == s->n || s->b[i].base != base) {
+		MM_GROW(s->b, s->n, s->cap, 4);
+		memmove(s->b + i + 1, s->b + i, (s->n - i) * sizeof(*s->b));
+		s->b[i].base = base;
+		s->b[i].mask = 0;
+		s->n++;
+	}
+	uint64_t added = mask & ~s->b[i].mask;
+	s->b[i].mask |= mask;
+	s->count += (uint64_t)__builtin_popcountll(added);
+	return added;
+}
+
+bool mm_pageset_add(struct mm_pageset *s, uint64_t vpn)
+{
+	return ps_or(s, vpn & ~63ull, 1ull << (vpn & 63)) != 0;
+}
+
+bool mm_pageset_has(const struct mm_pageset *s, uint64_t vpn)
+{
+	uint32_t i = ps_lower(s, vpn & ~63ull);
+	return i < s->n && s->b[i].base == (vpn & ~63ull) &&
+	       (s->b[i].mask >> (vpn & 63) & 1);
+}
+
+/* Bits of the block at BASE that fall in [lo, hi). */
+static uint64_t range_mask(uint64_t base, uint64_t lo, uint64_t hi)
+{
+	uint64_t from = lo > base ? lo - base : 0;
+	uint64_t to = hi - base < 64 ? hi - base : 64;
+	if (hi <= base || from >= 64 || from >= to)
+		return 0;
+	uint64_t m = to == 64 ? ~0ull : (1ull << to) - 1;
+	return m & ~((1ull << from) - 1);
+}
+
+uint64_t mm_pageset_count_range(const struct mm_pageset *s, uint64_t lo, uint64_t hi)
+{
+	uint64_t n = 0;
+	for (uint32_t i = ps_lower(s, lo & ~63ull); i < s->n && s->b[i].base < hi; i++)
+		n += (uint64_t)__builtin_popcountll(s->b[i].mask & range_mask(s->b[i].base, lo, hi));
+	return n;
+}
+
+uint64_t mm_pageset_remove(struct mm_pageset *s, uint64_t lo, uint64_t hi)
+{
+	uint32_t i = ps_lower(s, lo & ~63ull), out = i;
+	uint64_t removed = 0;
+
+	for (; i < s->n; i++) {
+		struct mm_pageblock b = s->b[i];
+		uint64_t m = b.mask & range_mask(b.base, lo, hi);
+		removed += (uint64_t)__builtin_popcountll(m);
+		b.mask &= ~m;
+		if (b.mask)                 /* compact: empty blocks go */
+			s->b[out++] = b;
+	}
+	s->n = out;
+	s->count -= removed;
+	return removed;
+}
+
+void mm_pageset_move(struct mm_pageset *dst, struct mm_pageset *src,
+		     uint64_t lo, uint64_t hi, int64_t delta)
+{
+	for (uint32_t i = ps_lower(src, lo & ~63ull); i < src->n && src->b[i].base < hi; i++) {
+		uint64_t base = src->b[i].base;
+		uint64_t m = src->b[i].mask & range_mask(base, lo, hi);
+		if (delta % 64 == 0) {          /* block-aligned: whole words */
+			ps_or(dst, base + (uint64_t)delta, m);
+			continue;
+		}
+		for (; m; m &= m - 1)
+			mm_pageset_add(dst, base + (uint64_t)__builtin_ctzll(m) + (uint64_t)delta);
+	}
+	mm_pageset_remove(src, lo, hi);
+}
+
+void mm_pageset_copy(struct mm_pageset *dst, const struct mm_pageset *src)
+{
+	*dst = *src;
+	dst->cap = src->n;
+	dst->b = src->n ? mm_malloc(src->n * sizeof(*src->b)) : NULL;
+	if (src->n)
+		memcpy(dst->b, src->b, src->n * sizeof(*src->b));
+}
+
+void mm_pageset_free(struct mm_pageset *s)
+{
+	free(s->b);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,178 @@
+/*
+ * report/views/log-json.c - `--log --json`: the event log as one JSON document.
+ *
+ * A view like the others, except that its events are written as they come
+ * (through the shared JSON emitter onto stdout) instead of being kept for
+ * finish(): the log of a long trace must not be held in memory.  Each event
+ * carries its structured fields and, as "text", the exact line --log
+ * prints, so a tool can use either.
+ *
+ *   { "view": "log", "events": [ EVENT ], "summary": { "events",
+ *     "faults", "syscalls", "process", "rss", "filemap",
+ *     "faults_by_class": { "anon", "file", "swap", "cow", "other" },
+ *     "faults_by_access": { "r", "w", "x" } } }
+ *   EVENT = { "time" (s since the first event), "pid", "tgid", "kind",
+ *             kind "fault":   "class", "access", "addr", "ip"
+ *             kind "syscall": "name", "args": [6 numbers], "ret" (null when
+ *                             the exit was not seen), "error" ("ENOMEM"...)
+ *             kind "fork":    "child", "thread"
+ *             kind "exec":    "path";  "rename": "old", "new";  "exit"
+ *             kind "rss":     "member", "bytes";  "filemap": "ino", "index"
+ *             "text" }
+ * rss and filemap events appear only with --raw-events, as in --log.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memmon.h"
+#include "plugins/symbolic.h"
+#include "report/analyses/summary.h"
+#include "report/views/json.h"
+#include "report/views/log.h"
+#include "report/views/view.h"
+
+struct jlog {
+	struct mm_json j;
+	const struct mm_report_opts *o;
+	struct mm_summary sum;
+	bool have_t0;
+	uint64_t t0;
+};
+
+static const char *const kind_name[MM_EV_NR] = {
+	"fault", "syscall", "fork", "exec", "exit", "rename", "rss", "filemap",
+};
+static const char *const access_name[MM_ACCESS_NR] = { "R", "W", "X" };
+
+static void *create(struct mm_file *f, const struct mm_report_opts *o)
+{
+	(void)f;
+	struct jlog *v = mm_calloc(1, sizeof(*v));
+	v->o = o;
+	mm_json_init(&v->j, stdout);
+	mm_json_object_begin(&v->j, NULL);
+	mm_json_str(&v->j, "view", "log");
+	mm_json_array_begin(&v->j, "events");
+	return v;
+}
+
+static void syscall_fields(struct mm_json *j, const struct mm_syscall *s)
+{
+	char err[32];
+	mm_json_str(j, "name", mm_syscall_name(s->nr));
+	mm_json_array_begin(j, "args");
+	for (int i = 0; i < 6; i++)
+		mm_json_u64(j, NULL, s->args[i]);
+	mm_json_array_end(j);
+	if (!s->has_ret) {
+		mm_json_null(j, "ret");
+		return;
+	}
+	mm_json_i64(j, "ret", s->ret);
+	if (s->ret < 0 && s->ret > -4096) {
+		*mm_sym_errno(err, s->ret) = '\0';
+		mm_json_str(j, "error", err[0] == '-' ? err + 1 : err);
+	}
+}
+
+static void kind_fields(struct mm_json *j, const struct mm_event *ev)
+{
+	switch (ev->kind) {
+	case MM_EV_FAULT:
+		mm_json_str(j, "class", mm_fault_class_name(ev->fault.class));
+		mm_json_str(j, "access", ev->fault.access < MM_ACCESS_NR ? access_name[ev->fault.access] : "?");
+		mm_json_hex(j, "addr", ev->fault.addr);
+		mm_json_hex(j, "ip", ev->fault.ip);
+		break;
+	case MM_EV_SYSCALL:
+		syscall_fields(j, &ev->sys);
+		break;
+	case MM_EV_FORK:
+		mm_json_i64(j, "child", ev->proc.child_pid);
+		mm_json_bool(j, "thread", ev->proc.is_thread);
+		break;
+	case MM_EV_EXEC:
+		mm_json_str(j, "path", ev->proc.path);
+		break;
+	case MM_EV_RENAME:
+		mm_json_str(j, "old", ev->proc.old_comm);
+		mm_json_str(j, "new", ev->proc.comm);
+		break;
+	case MM_EV_RSS:
+		mm_json_str(j, "member", mm_rss_member_name(ev->rss.member));
+		mm_json_i64(j, "bytes", ev->rss.bytes);
+		break;
+	case MM_EV_FILEMAP:
+		mm_json_u64(j, "ino", ev->filemap.ino);
+		mm_json_u64(j, "index", ev->filemap.index);
+		break;
+	}
+}
+
+static void event(void *state, const struct mm_event *ev)
+{
+	struct jlog *v = state;
+	char line[MM_LOG_LINE];
+	if (!v->have_t0) {
+		v->have_t0 = true;
+		v->t0 = ev->ts;
+	}
+	if (ev->kind >= MM_EV_NR || !mm_event_wanted(v->o->pids, v->o->nr_pids, ev))
+		return;
+	if (!v->o->raw_events && (ev->kind == MM_EV_RSS || ev->kind == MM_EV_FILEMAP))
+		return;
+	mm_summary_add(&v->sum, ev);
+	*mm_log_format(line, ev) = '\0';
+	mm_json_object_begin(&v->j, NULL);
+	mm_json_fixed(&v->j, "time", (double)(ev->ts - v->t0) / 1e9, 9);
+	mm_json_i64(&v->j, "pid", ev->pid);
+	mm_json_i64(&v->j, "tgid", ev->tgid);
+	mm_json_str(&v->j, "kind", kind_name[ev->kind]);
+	kind_fields(&v->j, ev);
+	mm_json_str(&v->j, "text", line);
+	mm_json_object_end(&v->j);
+}
+
+static void summary_json(struct mm_json *j, const struct mm_summary *s)
+{
+	const uint64_t *k = s->by_kind;
+	struct mm_summary_totals t;
+
+	mm_summary_totals(s, &t);
+	mm_json_object_begin(j, "summary");
+	mm_json_u64(j, "events", t.events);
+	mm_json_u64(j, "faults", k[MM_EV_FAULT]);
+	mm_json_u64(j, "syscalls", k[MM_EV_SYSCALL]);
+	mm_json_u64(j, "process", t.process);
+	mm_json_u64(j, "rss", k[MM_EV_RSS]);
+	mm_json_u64(j, "filemap", k[MM_EV_FILEMAP]);
+	mm_json_object_begin(j, "faults_by_class");
+	for (int c = 0; c < MM_FAULT_NR; c++)
+		mm_json_u64(j, mm_fault_class_name(c), t.by_class[c]);
+	mm_json_object_end(j);
+	mm_json_object_begin(j, "faults_by_access");
+	for (int a = 0; a < MM_ACCESS_NR; a++)
+		mm_json_u64(j, mm_access_key(a), t.by_access[a]);
+	mm_json_object_end(j);
+	mm_json_object_end(j);
+}
+
+static int finish(void *state, FILE *out)
+{
+	struct jlog *v = state;
+	mm_json_array_end(&v->j);
+	summary_json(&v->j, &v->sum);
+	mm_json_object_end(&v->j);
+	mm_json_finish(&v->j);
+	return mm_view_out_status(out, "event log");
+}
+
+static void destroy(void *state)
+{
+	free(state);
+}
+
+const struct mm_view mm_view_log_json = {
+	.name = "log", .create = create, .event = event,
+	.finish = finish, .destroy = destroy,
+};

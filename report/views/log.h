@@ -1,0 +1,58 @@
+/*
+ * report/views/log.h - the event log: one line per memmon event, design.md's
+ * formats, written through one large buffer straight to a file descriptor.
+ *
+ * Everything report prints on stdout (warnings, summary) goes through the
+ * same buffer, so lines never interleave with a stdio buffer.
+ */
+#ifndef MM_REPORT_VIEWS_LOG_H
+#define MM_REPORT_VIEWS_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plugins/event.h"
+
+struct mm_summary;
+struct mm_summary_info;
+
+#define MM_LOG_BUF   (64 * 1024)
+#define MM_LOG_LINE  1024            /* room checked before each line */
+
+enum {
+	MM_LOG_TIMESTAMPS = 1,           /* -t: seconds since the first event */
+	MM_LOG_RAW        = 2,           /* --raw-events: rss and filemap too */
+};
+
+struct mm_log {
+	int fd;
+	unsigned flags;
+	bool have_t0;
+	uint64_t t0;
+	int write_errno;             /* first failed write, 0 if none */
+	size_t len;
+	char buf[MM_LOG_BUF];
+};
+
+/* Allocate a log writing to FD; never fails (dies on ENOMEM). */
+struct mm_log *mm_log_new(int fd, unsigned flags);
+/* Flush and free; returns 0, or -1 with mm_error() set if a write failed. */
+int mm_log_close(struct mm_log *l);
+
+/* Append the line for EV (nothing for events the flags hide). */
+void mm_log_event(struct mm_log *l, const struct mm_event *ev);
+/* Append text as is (summary, warnings). */
+void mm_log_puts(struct mm_log *l, const char *s);
+/* Write out what is buffered; -1 with mm_error() set on failure. */
+int mm_log_flush(struct mm_log *l);
+
+/* Format EV's line (without the newline) into P, which has MM_LOG_LINE
+ * bytes of room; returns the end.  Exposed for tests. */
+char *mm_log_format(char *p, const struct mm_event *ev);
+
+/* Append the "# summary" block to L (log-summary.c). */
+void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *info,
+		      struct mm_log *l);
+
+#endif

@@ -1,0 +1,488 @@
+/*
+ * report/views/regions-view.c - --regions (pmap with history) in text,
+ * JSON and CSV, and the three region views (--regions, --maps-at,
+ * --check-maps; their printers for the last two are in maps-view.c) as
+ * the view tables cmd-report runs.
+ *
+ * The views read the report's shared address-space model
+ * (report/views/view.h, report/model/addrspace.h), except --maps-at T,
+ * which needs the model frozen at T (touched and resident pages at T are
+ * not in the history) and feeds one of its own; all the facts are the
+ * model's (the row order: report/analyses/regions.c), this file only
+ * chooses and prints them.  Times are seconds since the first event, as
+ * the event log's -t prints them; sizes in the text tables are KiB as pmap
+ * prints them; the JSON carries bytes and pages.
+ *
+ * JSON field names (stable; memmon-report(1) documents them):
+ *
+ *   --regions:  { "view": "regions", "page_size": N, "processes": [ PROC ] }
+ *     PROC = { "pid", "comm", "exe", "parent", "exited", "exit_time",
+ *              "skipped_syscalls", "regions": [ REGION ],
+ *              "unknown_region": { "faults": FAULTS, "first_addr",
+ *                                  "last_addr" } }
+ *     REGION = { "id", "parent_id", "origin_id", "start", "end", "size",
+ *                "perms", "backing", "name", "offset", "fd",
+ *                "created": EVENT, "origin": EVENT, "ended": EVENT,
+ *                "live", "faults": FAULTS, "pages_mapped",
+ *                "pages_touched", "pages_resident", "pattern",
+ *                "stride_pages" }
+ *     EVENT  = { "how", "time", "pid" }   how: a syscall name, "start",
+ *              "exec", "fork", "fault", "exit", "merge", or "live" (ended
+ *              only; time and pid are then null)
+ *     FAULTS = { "total", "anon": RWX, "file": RWX, "swap": RWX, "cow": RWX,
+ *                "other": RWX }, RWX = { "r", "w", "x" }
+ * Addresses are hex strings without 0x; times are numbers (seconds).
+ * CSV: one header row, then one row per region, the first column being the
+ * pid; the columns are named as above with faults flattened to anon_r ...
+ * other_x.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memmon.h"
+#include "report/analyses/regions.h"
+#include "report/model/addrspace.h"
+#include "report/views/json.h"
+#include "report/views/regions-view.h"
+
+/* ---- shared helpers ---- */
+
+static bool proc_wanted(const struct mm_as *as, const struct mm_as_proc *p,
+			const struct mm_regions_opts *o)
+{
+	return mm_proc_wanted(o->pids, o->nr_pids, as, p->tgid);
+}
+
+static bool how_is_snapshot(const struct mm_region_event *e)
+{
+	return e->how == MM_HOW_START || (e->how == MM_HOW_EXEC && e->pid == 0);
+}
+
+/* "mmap@1.234567", "exec", "live". */
+static void event_text(const struct mm_as *as, const struct mm_region_event *e,
+		       char *buf, size_t len)
+{
+	if (e->how == MM_HOW_NONE || how_is_snapshot(e))
+		snprintf(buf, len, "%s", mm_region_how_name(e));
+	else
+		snprintf(buf, len, "%s@%.6f", mm_region_how_name(e), mm_as_rel_s(as, e->ts));
+}
+
+static size_t row_limit(const struct mm_regions_opts *o, size_t n)
+{
+	return o->limit && o->limit < n ? o->limit : n;
+}
+
+/* ---- --regions: text ---- */
+
+/* F summed by class ("anon/file/swap/cow/other") or by access ("r/w/x"),
+ * as "N/N/..." into BUF. */
+static void fault_sums(const uint64_t f[MM_FAULT_NR][MM_ACCESS_NR], bool by_class,
+		       char *buf, size_t len)
+{
+	uint64_t sum[MM_FAULT_NR + MM_ACCESS_NR] = { 0 };
+	int n = by_class ? MM_FAULT_NR : MM_ACCESS_NR;
+	size_t at = 0;
+	for (int c = 0; c < MM_FAULT_NR; c++)
+		for (int a = 0; a < MM_ACCESS_NR; a++)
+			sum[by_class ? c : a] += f[c][a];
+	buf[0] = '\0';
+	for (int i = 0; i < n && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%llu", i ? "/" : "",
+				       (unsigned long long)sum[i]);
+}
+
+static void proc_title(const struct mm_as *as, const struct mm_as_proc *p, FILE *out)
+{
+	fprintf(out, "# pid %d", p->tgid);
+	if (p->comm[0])
+		fprintf(out, " (%.16s)", p->comm);
+	if (p->exe[0])
+		fprintf(out, " %s", p->exe);
+	if (p->exited)
+		fprintf(out, ", exited at %.6f", mm_as_rel_s(as, p->exit_ts));
+	if (!p->have_map)
+		fputs(", no maps snapshot: regions made before tracing are unknown", out);
+	fputc('\n', out);
+}
+
+static void region_row_text(const struct mm_as *as, const struct mm_region *r, FILE *out)
+{
+	char perms[5], made[48], ended[48], cls[64], acc[48], pages[48];
+	uint64_t ps = mm_as_page_size(as);
+	int64_t stride;
+	enum mm_pattern pat = mm_region_pattern(r, ps, &stride);
+	const char *label = mm_region_label(r);
+
+	mm_region_perms(r, perms);
+	event_text(as, &r->created, made, sizeof(made));
+	event_text(as, &r->ended, ended, sizeof(ended));
+	fault_sums(r->faults, true, cls, sizeof(cls));
+	fault_sums(r->faults, false, acc, sizeof(acc));
+	snprintf(pages, sizeof(pages), "%llu/%llu", (unsigned long long)mm_region_pages_touched(r),
+		 (unsigned long long)(mm_region_size(r) / ps));
+	fprintf(out, "%12llx-%-12llx %9lluK %s %-7s %-18s %-18s %7llu %-15s %-11s %13s %s",
+		(unsigned long long)r->start, (unsigned long long)r->end,
+		(unsigned long long)(mm_region_size(r) >> 10), perms,
+		mm_backing_name(r->backing), made, ended, (unsigned long long)r->nr_faults,
+		cls, acc, pages, mm_pattern_name(pat));
+	if (pat == MM_PAT_STRIDED)
+		fprintf(out, "(%lld)", (long long)stride);
+	fprintf(out, " %s\n", label[0] ? label : "[anon]");
+}
+
+static void unknown_row_text(const struct mm_as_proc *p, FILE *out)
+{
+	char cls[64], acc[48];
+	if (!p->nr_unknown)
+		return;
+	fault_sums(p->unknown_faults, true, cls, sizeof(cls));
+	fault_sums(p->unknown_faults, false, acc, sizeof(acc));
+	fprintf(out, "%12llx-%-12llx %10s %4s %-7s %-18s %-18s %7llu %-15s %-11s %13s %s\n",
+		(unsigned long long)p->unknown_first_addr, (unsigned long long)p->unknown_last_addr,
+		"-", "-", "-", "-", "-", (unsigned long long)p->nr_unknown, cls, acc, "-",
+		"- (unknown region: faults outside every known region)");
+}
+
+static void regions_text(struct mm_as *as, const struct mm_regions_opts *o, FILE *out)
+{
+	for (size_t i = 0; i < mm_as_nr_procs(as); i++) {
+		struct mm_as_proc *p = mm_as_proc_at(as, i);
+		struct mm_region_rows s;
+		uint64_t faults = p->nr_unknown;
+		if (!proc_wanted(as, p, o))
+			continue;
+		mm_region_rows(p, o->sort, &s);
+		proc_title(as, p, out);
+		fprintf(out, "%-25s %10s %4s %-7s %-18s %-18s %7s %-15s %-11s %13s %s\n",
+			"RANGE", "SIZE", "PERM", "BACKING", "CREATED", "ENDED", "FAULTS",
+			"A/F/S/C/O", "R/W/X", "TOUCHED/PAGES", "PATTERN NAME");
+		for (size_t k = 0; k < s.n; k++)
+			faults += s.r[k]->nr_faults;
+		for (size_t k = 0; k < row_limit(o, s.n); k++)
+			region_row_text(as, s.r[k], out);
+		unknown_row_text(p, out);
+		fprintf(out, "# %zu regions (%zu in the %s map), %llu faults, %llu outside "
+			"every region%s\n\n", s.n, p->nr_map, p->exited ? "final" : "live",
+			(unsigned long long)faults, (unsigned long long)p->nr_unknown,
+			p->nr_skipped ? ", some syscalls could not be applied" : "");
+		free(s.r);
+	}
+}
+
+/* ---- --regions: JSON ---- */
+
+static void json_faults(struct mm_json *j, const char *key,
+			const uint64_t f[MM_FAULT_NR][MM_ACCESS_NR], uint64_t total)
+{
+	mm_json_object_begin(j, key);
+	mm_json_u64(j, "total", total);
+	for (int c = 0; c < MM_FAULT_NR; c++) {
+		mm_json_object_begin(j, mm_fault_class_name(c));
+		for (int a = 0; a < MM_ACCESS_NR; a++)
+			mm_json_u64(j, mm_access_key(a), f[c][a]);
+		mm_json_object_end(j);
+	}
+	mm_json_object_end(j);
+}
+
+static void json_event(struct mm_json *j, const struct mm_as *as, const char *key,
+		       const struct mm_region_event *e)
+{
+	mm_json_object_begin(j, key);
+	mm_json_str(j, "how", mm_region_how_name(e));
+	if (e->how == MM_HOW_NONE) {
+		mm_json_null(j, "time");
+		mm_json_null(j, "pid");
+	} else {
+		mm_json_fixed(j, "time", mm_as_rel_s(as, e->ts), 6);
+		mm_json_i64(j, "pid", e->pid);
+	}
+	mm_json_object_end(j);
+}
+
+static void json_region(struct mm_json *j, const struct mm_as *as, const struct mm_region *r)
+{
+	char perms[5];
+	int64_t stride;
+	uint64_t ps = mm_as_page_size(as);
+	enum mm_pattern pat = mm_region_pattern(r, ps, &stride);
+
+	mm_region_perms(r, perms);
+	mm_json_object_begin(j, NULL);
+	mm_json_u64(j, "id", r->id);
+	mm_json_u64(j, "parent_id", r->parent_id);
+	mm_json_u64(j, "origin_id", r->origin_id);
+	mm_json_hex(j, "start", r->start);
+	mm_json_hex(j, "end", r->end);
+	mm_json_u64(j, "size", mm_region_size(r));
+	mm_json_str(j, "perms", perms);
+	mm_json_str(j, "backing", mm_backing_name(r->backing));
+	mm_json_str(j, "name", mm_region_label(r));
+	mm_json_u64(j, "offset", r->offset);
+	mm_json_i64(j, "fd", r->fd);
+	json_event(j, as, "created", &r->created);
+	json_event(j, as, "origin", &r->origin);
+	json_event(j, as, "ended", &r->ended);
+	mm_json_bool(j, "live", mm_region_live(r));
+	json_faults(j, "faults", r->faults, r->nr_faults);
+	mm_json_u64(j, "pages_mapped", mm_region_size(r) / ps);
+	mm_json_u64(j, "pages_touched", mm_region_pages_touched(r));
+	mm_json_u64(j, "pages_resident", mm_region_pages_resident(r));
+	mm_json_str(j, "pattern", mm_pattern_name(pat));
+	mm_json_i64(j, "stride_pages", stride);
+	mm_json_object_end(j);
+}
+
+static void json_proc_head(struct mm_json *j, const struct mm_as *as, const struct mm_as_proc *p)
+{
+	mm_json_i64(j, "pid", p->tgid);
+	mm_json_str(j, "comm", p->comm);
+	mm_json_str(j, "exe", p->exe);
+	mm_json_i64(j, "parent", p->parent);
+	mm_json_bool(j, "exited", p->exited);
+	if (p->exited)
+		mm_json_fixed(j, "exit_time", mm_as_rel_s(as, p->exit_ts), 6);
+	else
+		mm_json_null(j, "exit_time");
+}
+
+static void regions_json(struct mm_as *as, const struct mm_regions_opts *o, FILE *out)
+{
+	struct mm_json j;
+	mm_json_init(&j, out);
+	mm_json_object_begin(&j, NULL);
+	mm_json_str(&j, "view", "regions");
+	mm_json_u64(&j, "page_size", mm_as_page_size(as));
+	mm_json_array_begin(&j, "processes");
+	for (size_t i = 0; i < mm_as_nr_procs(as); i++) {
+		struct mm_as_proc *p = mm_as_proc_at(as, i);
+		struct mm_region_rows s;
+		if (!proc_wanted(as, p, o))
+			continue;
+		mm_region_rows(p, o->sort, &s);
+		mm_json_object_begin(&j, NULL);
+		json_proc_head(&j, as, p);
+		mm_json_u64(&j, "skipped_syscalls", p->nr_skipped);
+		mm_json_array_begin(&j, "regions");
+		for (size_t k = 0; k < row_limit(o, s.n); k++)
+			json_region(&j, as, s.r[k]);
+		mm_json_array_end(&j);
+		mm_json_object_begin(&j, "unknown_region");
+		json_faults(&j, "faults", p->unknown_faults, p->nr_unknown);
+		mm_json_hex(&j, "first_addr", p->unknown_first_addr);
+		mm_json_hex(&j, "last_addr", p->unknown_last_addr);
+		mm_json_object_end(&j);
+		mm_json_object_end(&j);
+		free(s.r);
+	}
+	mm_json_finish(&j);
+}
+
+/* ---- --regions: CSV ---- */
+
+static void regions_csv_header(struct mm_csv *c)
+{
+	static const char *const head[] = {
+		"pid", "id", "parent_id", "origin_id", "start", "end", "size", "perms",
+		"backing", "name", "offset", "fd", "created_how", "created_time",
+		"ended_how", "ended_time", "faults",
+	};
+	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
+		mm_csv_str(c, head[i]);
+	for (int k = 0; k < MM_FAULT_NR; k++)
+		for (int a = 0; a < MM_ACCESS_NR; a++) {
+			char name[16];
+			snprintf(name, sizeof(name), "%s_%s", mm_fault_class_name(k), mm_access_key(a));
+			mm_csv_str(c, name);
+		}
+	mm_csv_str(c, "pages_mapped");
+	mm_csv_str(c, "pages_touched");
+	mm_csv_str(c, "pages_resident");
+	mm_csv_str(c, "pattern");
+	mm_csv_end_row(c);
+}
+
+static void regions_csv_row(struct mm_csv *c, const struct mm_as *as,
+			    const struct mm_as_proc *p, const struct mm_region *r)
+{
+	char perms[5];
+	uint64_t ps = mm_as_page_size(as);
+
+	mm_region_perms(r, perms);
+	mm_csv_i64(c, p->tgid);
+	mm_csv_u64(c, r->id);
+	mm_csv_u64(c, r->parent_id);
+	mm_csv_u64(c, r->origin_id);
+	mm_csv_hex(c, r->start);
+	mm_csv_hex(c, r->end);
+	mm_csv_u64(c, mm_region_size(r));
+	mm_csv_str(c, perms);
+	mm_csv_str(c, mm_backing_name(r->backing));
+	mm_csv_str(c, mm_region_label(r));
+	mm_csv_u64(c, r->offset);
+	mm_csv_i64(c, r->fd);
+	mm_csv_str(c, mm_region_how_name(&r->created));
+	mm_csv_fixed(c, mm_as_rel_s(as, r->created.ts), 6);
+	mm_csv_str(c, mm_region_how_name(&r->ended));
+	if (mm_region_live(r))
+		mm_csv_str(c, NULL);
+	else
+		mm_csv_fixed(c, mm_as_rel_s(as, r->ended.ts), 6);
+	mm_csv_u64(c, r->nr_faults);
+	for (int k = 0; k < MM_FAULT_NR; k++)
+		for (int a = 0; a < MM_ACCESS_NR; a++)
+			mm_csv_u64(c, r->faults[k][a]);
+	mm_csv_u64(c, mm_region_size(r) / ps);
+	mm_csv_u64(c, mm_region_pages_touched(r));
+	mm_csv_u64(c, mm_region_pages_resident(r));
+	mm_csv_str(c, mm_pattern_name(mm_region_pattern(r, ps, NULL)));
+	mm_csv_end_row(c);
+}
+
+static void regions_csv(struct mm_as *as, const struct mm_regions_opts *o, FILE *out)
+{
+	struct mm_csv c;
+	mm_csv_init(&c, out);
+	regions_csv_header(&c);
+	for (size_t i = 0; i < mm_as_nr_procs(as); i++) {
+		struct mm_as_proc *p = mm_as_proc_at(as, i);
+		struct mm_region_rows s;
+		if (!proc_wanted(as, p, o))
+			continue;
+		mm_region_rows(p, o->sort, &s);
+		for (size_t k = 0; k < row_limit(o, s.n); k++)
+			regions_csv_row(&c, as, p, s.r[k]);
+		free(s.r);
+	}
+}
+
+/* The printers' context: the model and what to print of it. */
+struct rprint {
+	struct mm_as *as;
+	const struct mm_regions_opts *o;
+};
+
+static void regions_text_fn(const void *ctx, FILE *out)
+{
+	const struct rprint *c = ctx;
+	regions_text(c->as, c->o, out);
+}
+
+static void regions_json_fn(const void *ctx, FILE *out)
+{
+	const struct rprint *c = ctx;
+	regions_json(c->as, c->o, out);
+}
+
+static void regions_csv_fn(const void *ctx, FILE *out)
+{
+	const struct rprint *c = ctx;
+	regions_csv(c->as, c->o, out);
+}
+
+int mm_regions_print(struct mm_as *as, const struct mm_regions_opts *o, FILE *out)
+{
+	static const struct mm_view_printers print = {
+		regions_text_fn, regions_json_fn, regions_csv_fn,
+	};
+	struct rprint c = { as, o };
+	return mm_view_print(out, o->output, &print, &c, "report");
+}
+
+/* ---- the views ---- */
+
+enum which { V_REGIONS, V_MAPS_AT, V_CHECK };
+
+struct view_state {
+	enum which which;
+	struct mm_as *as;            /* the shared model, or OWN */
+	struct mm_as *own;           /* --maps-at T: this view's frozen model */
+	struct mm_regions_opts o;
+	bool bad_sort;
+};
+
+/* --maps-at T keeps a model of its own, frozen at T; the end is the
+ * shared one. */
+static bool maps_at_uses_model(const struct mm_report_opts *o)
+{
+	return o->at_ns == 0;
+}
+
+static struct view_state *view_create(struct mm_file *f, const struct mm_report_opts *ro,
+				      enum which which)
+{
+	struct view_state *s = mm_calloc(1, sizeof(*s));
+	s->which = which;
+	s->o.output = ro->output;
+	s->o.pids = ro->pids;
+	s->o.nr_pids = ro->nr_pids;
+	s->o.at_end = which != V_MAPS_AT || ro->at_ns == 0;
+	s->o.at_ns = ro->at_ns;
+	if (which == V_REGIONS && mm_regions_parse_sort(ro->sort, &s->o.sort) < 0)
+		s->bad_sort = true;     /* reported by finish(): create cannot fail */
+	if (s->o.at_end)
+		s->as = ro->as;
+	else
+		s->as = s->own = mm_as_from_file(f, ro->at_ns);
+	return s;
+}
+
+static void *create_regions(struct mm_file *f, const struct mm_report_opts *o)
+{
+	return view_create(f, o, V_REGIONS);
+}
+
+static void *create_maps_at(struct mm_file *f, const struct mm_report_opts *o)
+{
+	return view_create(f, o, V_MAPS_AT);
+}
+
+static void *create_check(struct mm_file *f, const struct mm_report_opts *o)
+{
+	return view_create(f, o, V_CHECK);
+}
+
+static void view_event(void *state, const struct mm_event *ev)
+{
+	struct view_state *s = state;
+	if (s->own)
+		mm_as_event(s->own, ev);
+}
+
+static int view_finish(void *state, FILE *out)
+{
+	struct view_state *s = state;
+	if (s->bad_sort)
+		return mm_error("unknown sort key (size, faults or addr)");
+	if (s->own)
+		mm_as_finish(s->own);
+	if (s->which == V_REGIONS)
+		return mm_regions_print(s->as, &s->o, out);
+	if (s->which == V_MAPS_AT)
+		return mm_maps_at_print(s->as, &s->o, out);
+	return mm_check_maps_print(s->as, &s->o, out, NULL);
+}
+
+static void view_destroy(void *state)
+{
+	struct view_state *s = state;
+	if (!s)
+		return;
+	mm_as_free(s->own);
+	free(s);
+}
+
+/* Only --maps-at T needs the events (for its own model). */
+const struct mm_view mm_view_regions = {
+	.name = "regions", .uses_model = mm_view_uses_model, .create = create_regions,
+	.finish = view_finish, .destroy = view_destroy,
+};
+const struct mm_view mm_view_maps_at = {
+	.name = "maps-at", .uses_model = maps_at_uses_model, .create = create_maps_at,
+	.event = view_event, .finish = view_finish, .destroy = view_destroy,
+};
+const struct mm_view mm_view_check_maps = {
+	.name = "check-maps", .uses_model = mm_view_uses_model, .create = create_check,
+	.finish = view_finish, .destroy = view_destroy,
+};

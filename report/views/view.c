@@ -1,0 +1,67 @@
+/*
+ * report/views/view.c - what the report views share (view.h): the
+ * text/JSON/CSV dispatch with its write check, and the --pid filter.
+ * One copy of each, so that every view answers a failed write and a pid
+ * the same way.
+ */
+#include "memmon.h"
+#include "report/model/addrspace.h"
+#include "report/views/view.h"
+
+bool mm_view_uses_model(const struct mm_report_opts *opts)
+{
+	(void)opts;
+	return true;
+}
+
+int mm_view_out_status(FILE *out, const char *what)
+{
+	/* ferror() is sticky: a write that failed anywhere in the view shows
+	 * here even if the flush succeeds */
+	if (fflush(out) || ferror(out))
+		return mm_error_errno("cannot write the %s", what);
+	return 0;
+}
+
+int mm_view_print(FILE *out, enum mm_output output, const struct mm_view_printers *p,
+		  const void *ctx, const char *what)
+{
+	if (output == MM_OUT_TEXT)
+		p->text(ctx, out);
+	else if (output == MM_OUT_CSV && p->csv)
+		p->csv(ctx, out);
+	else
+		p->json(ctx, out);
+	return mm_view_out_status(out, what);
+}
+
+const char *mm_access_key(enum mm_access a)
+{
+	static const char *const keys[MM_ACCESS_NR] = { "r", "w", "x" };
+	return (unsigned)a < MM_ACCESS_NR ? keys[a] : "?";
+}
+
+bool mm_pid_wanted(const int32_t *pids, size_t n, int32_t pid)
+{
+	if (!n)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+bool mm_event_wanted(const int32_t *pids, size_t n, const struct mm_event *ev)
+{
+	return mm_pid_wanted(pids, n, ev->pid) || (ev->tgid && mm_pid_wanted(pids, n, ev->tgid));
+}
+
+bool mm_proc_wanted(const int32_t *pids, size_t n, const struct mm_as *as, int32_t tgid)
+{
+	if (!n)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == tgid || mm_as_tgid_of(as, pids[i]) == tgid)
+			return true;
+	return false;
+}
