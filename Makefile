@@ -2,7 +2,9 @@
 #
 #   make            build ./memmon
 #   make check      unit tests (anywhere) + integration tests (root+tracefs, else skipped)
-#   make asan       the same tests against an ASan/UBSan build (build-asan/)
+#   make check-asan the same tests against an ASan/UBSan build (build-asan/)
+#   make fuzz       fuzz the report/info path for FUZZ_SECONDS (clang's libFuzzer,
+#                   build-fuzz/; see tests/fuzz/README)
 #   make bench      benchmarks against trace-cmd and perf (root; slow)
 #   make demo       record the bundled demo program and print its report
 
@@ -23,7 +25,7 @@ SRC_CMDS   := $(wildcard record/*.c) $(SRC_REPORT)
 LIB_SRC    := $(SRC_CORE) $(SRC_CMDS)
 LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
-UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%) $(O)/tests/test-fuzz-replay
 PROG_SRC   := $(wildcard tests/progs/*.c) demo/demo.c
 PROG_BIN   := $(patsubst %.c,$(O)/%,$(PROG_SRC))
 
@@ -50,6 +52,11 @@ $(O)/tests/test-%: tests/unit/test-%.c tests/unit/harness.h $(O)/libmemmon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(O)/libmemmon.a $(LDLIBS)
 
+# the kept fuzz inputs, replayed through the fuzz target's entry point
+$(O)/tests/test-fuzz-replay: tests/fuzz/replay.c tests/fuzz/fuzz-report.c $(O)/libmemmon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz-report.c $(O)/libmemmon.a $(LDLIBS)
+
 # test programs: plain, static-free, no optimisation surprises
 $(O)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
@@ -64,16 +71,41 @@ progs: $(PROG_BIN) $(UNIT_BIN)
 check: all
 	MEMMON_BUILD=$(O) tests/run
 
-asan:
-	$(MAKE) O=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-		LDFLAGS="-fsanitize=address,undefined" binaries
-	MEMMON_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run
+SAN_OPT    := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_ENV    := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-# the unit tests only, under sanitizers (CI runs this after make check)
+check-asan:
+	$(MAKE) O=build-asan OPT="$(SAN_OPT)" LDFLAGS="-fsanitize=address,undefined" binaries
+	MEMMON_BUILD=build-asan $(SAN_ENV) tests/run
+
+asan: check-asan
+
+# the unit tests only, under sanitizers
 asan-unit:
-	$(MAKE) O=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-		LDFLAGS="-fsanitize=address,undefined" binaries
-	MEMMON_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run test-
+	$(MAKE) O=build-asan OPT="$(SAN_OPT)" LDFLAGS="-fsanitize=address,undefined" binaries
+	MEMMON_BUILD=build-asan $(SAN_ENV) tests/run test-
+
+# libFuzzer (clang) with ASan/UBSan over the fuzz target; the corpus grows
+# in build-fuzz/corpus, failing inputs land in build-fuzz/artifacts/.
+# Niced: fuzzing shares the machine.
+FUZZ_SECONDS ?= 600
+FUZZ_FLAGS ?= -max_len=131072 -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+	-close_fd_mask=2 -dict=tests/fuzz/memmon.dict -print_final_stats=1
+FUZZ_OPT   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fsanitize=fuzzer-no-link -fno-omit-frame-pointer
+
+$(O)/fuzz-report: tests/fuzz/fuzz-report.c tests/fuzz/mutator.c $(O)/libmemmon.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ tests/fuzz/fuzz-report.c tests/fuzz/mutator.c \
+		$(O)/libmemmon.a $(LDLIBS)
+
+fuzz-build:
+	$(MAKE) O=build-fuzz CC=clang OPT="$(FUZZ_OPT)" LDFLAGS="-fsanitize=address,undefined" \
+		build-fuzz/fuzz-report
+
+fuzz: fuzz-build
+	@mkdir -p build-fuzz/corpus build-fuzz/artifacts
+	nice -n 19 build-fuzz/fuzz-report $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=build-fuzz/artifacts/ build-fuzz/corpus tests/fuzz/seeds
 
 demo: all
 	./memmon record -o demo.dat -- $(O)/demo/demo
@@ -83,7 +115,7 @@ bench: all
 	bench/run
 
 clean:
-	rm -rf build build-asan memmon
+	rm -rf build build-asan build-fuzz memmon
 
-.PHONY: all memmon binaries progs check asan asan-unit demo bench clean
+.PHONY: all memmon binaries progs check check-asan asan asan-unit fuzz fuzz-build demo bench clean
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
