@@ -53,14 +53,14 @@ struct mm_file {
 	char *header_page;
 	size_t header_page_len;
 	struct mm_format_text *formats;
-	size_t nr_formats;
+	size_t nr_formats, cap_formats;
 	char **format_notes;     /* "system/name: why" for formats tep refused */
 	size_t nr_format_notes;
 	struct tep_handle *tep;
 	int commit_size;         /* sub-buffer commit field bytes (4 or 8) */
 
 	struct mm_snapshot *snaps;
-	size_t nr_snaps;
+	size_t nr_snaps, cap_snaps;
 	struct mm_cpu_stats *stats;
 	uint32_t nr_stats;
 	char *probes;
@@ -70,6 +70,14 @@ struct mm_file {
 	struct mm_cpu_index *cpus;  /* nr_cpus entries */
 	uint32_t nr_cpus;
 };
+
+/* sanitize.c: the canonical text of an event format (name, ID, fields,
+ * an empty print fmt) or of a header_page, which is all libtraceevent is
+ * given; NULL with *WHY set when TEXT is outside the kernel's grammar.
+ * The header_page's commit field size goes to *COMMIT_SIZE. */
+char *mm_format_sanitize(const char *text, size_t len, const char **why);
+char *mm_header_page_sanitize(const char *text, size_t len, int *commit_size,
+			      const char **why);
 
 /* formats.c: build f->tep from MACHINE, header_page and the formats. */
 int mm_file_build_tep(struct mm_file *f);

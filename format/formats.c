@@ -4,10 +4,12 @@
  * local tracefs: a trace recorded on another kernel or architecture
  * decodes the same.
  *
- * A format libtraceevent cannot parse costs that one event type, not the
- * file: it is skipped and a note kept ("system/name: why") for info and
- * report to show.  A missing or unparsable header_page is fatal, because
- * without it the sub-buffer header (commit size) is unknown.
+ * libtraceevent only ever parses memmon's canonical rewrite of a text
+ * (sanitize.c says why).  A format outside the kernel's grammar, or one
+ * libtraceevent refuses, costs that one event type, not the file: it is
+ * skipped and a note kept ("system/name: why") for info and report to
+ * show.  A missing or unparsable header_page is fatal, because without it
+ * the sub-buffer header (commit size) is unknown.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,24 +19,30 @@
 #include "memmon.h"
 #include "file.h"
 
+/* What a tracefs system name (a directory) is made of. */
+#define SYSTEM_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+
 static bool host_big_endian(void)
 {
 	return __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
 }
 
-/* The "name: X" line of a format text, for notes; "?" when absent. */
+/* The "name: X" of a format text, for notes: its identifier characters
+ * only (the text is the file's), "?" when absent. */
 static void format_name(const char *text, char *out, size_t n)
 {
-	const char *p = strstr(text, "name: ");
-	size_t len;
+	const char *p = strstr(text, "name:");
+	size_t len = 0;
 
-	if (!p) {
+	if (p)
+		for (p += 5; *p == ' ' || *p == '\t'; p++)
+			;
+	while (p && len + 1 < n && p[len] && strchr(SYSTEM_CHARS, p[len]))
+		len++;
+	if (len)
+		snprintf(out, n, "%.*s", (int)len, p);
+	else
 		snprintf(out, n, "?");
-		return;
-	}
-	p += 6;
-	len = strcspn(p, "\n");
-	snprintf(out, n, "%.*s", (int)len, p);
 }
 
 static void note(struct mm_file *f, const char *system, const char *text, const char *why)
@@ -53,11 +61,31 @@ static void parse_format(struct mm_file *f, const struct mm_format_text *ft)
 {
 	const char *system = ft->buf;
 	size_t slen = strlen(system) + 1;
-	const char *text = ft->buf + slen;
-	char msg[96], why[128];
+	const char *text = ft->buf + slen, *bad;
+	char msg[96], why[160], *canon;
 	enum tep_errno err;
 
-	err = tep_parse_event(f->tep, text, ft->len - slen, system);
+	for (const char *c = system; *c; c++)
+		if (!strchr(SYSTEM_CHARS, *c) || c - system >= 128) {
+			note(f, "?", text, "a system name memmon cannot read");
+			return;
+		}
+	canon = mm_format_sanitize(text, ft->len - slen, &bad);
+	if (!canon) {
+		snprintf(why, sizeof(why), "cannot parse (%s)", bad);
+		note(f, system, text, why);
+		return;
+	}
+	/* a second format for one ID would make the first one's events the
+	 * second's; the kernel never writes two */
+	unsigned id = strtoul(strstr(canon, "ID: ") + 4, NULL, 10);
+	if (tep_find_event(f->tep, (int)id)) {
+		note(f, system, text, "cannot parse (a second format for its ID)");
+		free(canon);
+		return;
+	}
+	err = tep_parse_event(f->tep, canon, strlen(canon), system);
+	free(canon);
 	if (!err)
 		return;
 	if (tep_strerror(f->tep, err, msg, sizeof(msg)) < 0)
@@ -68,17 +96,21 @@ static void parse_format(struct mm_file *f, const struct mm_format_text *ft)
 
 static int parse_header_page(struct mm_file *f)
 {
+	const char *why;
+	char *canon;
 	int commit;
 
 	if (!f->header_page)	/* truncated before it, and no chunks */
 		return 0;
-	if (tep_parse_header_page(f->tep, f->header_page, f->header_page_len,
-				  f->long_size) < 0)
+	canon = mm_header_page_sanitize(f->header_page, f->header_page_len, &commit, &why);
+	if (!canon)
+		return mm_error("'%s': cannot parse the saved header_page (%s)", f->path, why);
+	if (tep_parse_header_page(f->tep, canon, strlen(canon), f->long_size) < 0 ||
+	    tep_get_header_page_size(f->tep) != commit) {
+		free(canon);
 		return mm_error("'%s': cannot parse the saved header_page", f->path);
-	commit = tep_get_header_page_size(f->tep);
-	if (commit != 4 && commit != 8)
-		return mm_error("'%s': saved header_page has a %d-byte commit field",
-				f->path, commit);
+	}
+	free(canon);
 	f->commit_size = commit;
 	return 0;
 }

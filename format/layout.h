@@ -56,11 +56,19 @@
 #define MM_FILE_HEADER_SIZE 32
 #define MM_SECTION_HEADER_SIZE 16
 
-/* Sanity limits a reader enforces on hostile files. */
-#define MM_MAX_TEXT_SECTION   (64u << 20)   /* MACHINE, formats, snapshots */
+/* Sanity limits a reader enforces on hostile files, each well above what
+ * a real kernel and recorder produce (memmon-format(5), LIMITS). */
+#define MM_MAX_TEXT_SECTION   (64u << 20)   /* snapshots */
+#define MM_MAX_SMALL_TEXT     (64u << 10)   /* MACHINE, PROBES */
+#define MM_MAX_HEADER_PAGE    4096u         /* the kernel's is ~200 bytes */
+#define MM_MAX_FORMAT_TEXT    (64u << 10)   /* one format: the kernel's are < 6 KiB */
+#define MM_MAX_FORMATS        4096          /* a kernel has ~2,300 events */
+#define MM_MAX_FORMAT_FIELDS  512           /* the kernel's have < 30 */
 #define MM_MAX_CHUNK_RAW      (64u << 20)   /* uncompressed chunk payload */
 #define MM_MAX_CPUS           4096
 #define MM_MAX_INFLATED       (256u << 20)  /* all MM_SECTION_F_ZSTD payloads */
+#define MM_MAX_WINDOW         (256u << 20)  /* decoded chunks a reader holds at once */
+#define MM_MAX_EVENT_RATIO    1024          /* a chunk's event bytes per stored byte */
 
 /* Section header flags. */
 #define MM_SECTION_F_ZSTD     0x0001u

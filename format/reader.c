@@ -78,8 +78,12 @@ static char *inflate(struct mm_file *f, const struct section *s, const char *z,
 
 	if (mm_zframe_size(z, zlen, &n, &why) < 0)
 		return corrupt(f, s, why), NULL;
-	if (n > max_len(s->type))
-		return corrupt(f, s, "compressed payload too large"), NULL;
+	if (n > max_len(s->type)) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "compressed payload of %llu bytes over the limit of %llu "
+			 "for its type", (unsigned long long)n, (unsigned long long)max_len(s->type));
+		return corrupt(f, s, msg), NULL;
+	}
 	if (n > MM_MAX_INFLATED - f->inflated)
 		return corrupt(f, s, "compressed sections too large in all"), NULL;
 	f->inflated += n;
@@ -124,10 +128,12 @@ static uint64_t max_len(uint32_t type)
 {
 	switch (type) {
 	case MM_SECTION_MACHINE:
-	case MM_SECTION_HEADER_PAGE:
-	case MM_SECTION_EVENT_FORMAT:
 	case MM_SECTION_PROBES:
-		return MM_MAX_TEXT_SECTION;
+		return MM_MAX_SMALL_TEXT;
+	case MM_SECTION_HEADER_PAGE:
+		return MM_MAX_HEADER_PAGE;
+	case MM_SECTION_EVENT_FORMAT:
+		return MM_MAX_FORMAT_TEXT;
 	case MM_SECTION_SNAPSHOT:
 		return MM_MAX_TEXT_SECTION + sizeof(struct mm_snapshot_header);
 	case MM_SECTION_CHUNK:
@@ -223,15 +229,18 @@ static int parse_machine(struct mm_file *f, const struct section *s)
 static int add_format(struct mm_file *f, const struct section *s)
 {
 	size_t len;
-	char *buf = load_payload(f, s, &len);
+	char *buf;
 
+	if (f->nr_formats == MM_MAX_FORMATS)
+		return corrupt(f, s, "more event formats than a kernel has");
+	buf = load_payload(f, s, &len);
 	if (!buf)
 		return -1;
 	if (!memchr(buf, '\0', len) || !buf[0]) {
 		free(buf);
 		return corrupt(f, s, "event format without a system name");
 	}
-	f->formats = mm_realloc(f->formats, (f->nr_formats + 1) * sizeof(*f->formats));
+	MM_GROW(f->formats, f->nr_formats, f->cap_formats, 64);
 	f->formats[f->nr_formats++] = (struct mm_format_text){ buf, len };
 	return 0;
 }
@@ -252,7 +261,7 @@ static int add_snapshot(struct mm_file *f, const struct section *s)
 		return corrupt(f, s, "snapshot shorter than its header");
 	}
 	memcpy(&h, buf, sizeof(h));
-	f->snaps = mm_realloc(f->snaps, (f->nr_snaps + 1) * sizeof(*f->snaps));
+	MM_GROW(f->snaps, f->nr_snaps, f->cap_snaps, 64);
 	f->snaps[f->nr_snaps++] = (struct mm_snapshot){
 		.pid = h.pid, .kind = h.kind, .phase = h.phase, .ts = h.ts,
 		.text = buf + sizeof(h), .len = len - sizeof(h),
@@ -385,9 +394,9 @@ static int read_section(struct mm_file *f, uint64_t off, struct section *s)
 	if ((s->flags & MM_SECTION_F_ZSTD) && s->type == MM_SECTION_END)
 		return corrupt(f, s, "compressed end section");
 	if (s->len > max_len(s->type)) {
-		char why[64];
-		snprintf(why, sizeof(why), "length %llu too large",
-			 (unsigned long long)s->len);
+		char why[96];
+		snprintf(why, sizeof(why), "length %llu over the limit of %llu for its type",
+			 (unsigned long long)s->len, (unsigned long long)max_len(s->type));
 		return corrupt(f, s, why);
 	}
 	return s->len <= size - off - MM_SECTION_HEADER_SIZE;
@@ -446,13 +455,15 @@ static int open_fd(struct mm_file *f)
 {
 	struct stat st;
 
-	f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer */
+	f->fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (f->fd < 0)
 		return mm_error_errno("cannot open '%s'", f->path);
 	if (fstat(f->fd, &st) < 0)
 		return mm_error_errno("cannot stat '%s'", f->path);
 	if (!S_ISREG(st.st_mode))
-		return mm_error("'%s' is not a regular file", f->path);
+		return mm_error("'%s' is not a regular file (a trace is read at random offsets: "
+				"save it to a file first)", f->path);
 	f->sum.file_bytes = st.st_size;
 	return 0;
 }

@@ -90,6 +90,8 @@ uint64_t mm_stream_missed(const struct mm_stream *s);
 /* Sub-buffers flagged as following lost events, whether or not the kernel
  * could store the count (when it could not, mm_stream_missed() misses them). */
 uint64_t mm_stream_missed_marks(const struct mm_stream *s);
+/* Bytes of decoded chunks the stream holds now (at most MM_MAX_WINDOW). */
+size_t mm_stream_window(const struct mm_stream *s);
 void mm_stream_close(struct mm_stream *s);
 
 /* CRC-32 (IEEE 802.3), as stored in section headers. */

@@ -2,16 +2,27 @@
  * format/stream.c - the events of a trace file, all CPUs merged in time
  * order (see reader.h).
  *
- * Each CPU has a cursor walking one decompressed chunk; the stream
- * repeatedly hands out the earliest cursor's record (merge.c) and advances
- * only that cursor.  Turning a chunk into events is two jobs of about equal
- * cost: getting the chunk (pread, CRC, zstd, column merge, delta decoding) and walking
- * it.  A loader thread does the first for each CPU's next chunk while the
- * caller's thread walks the current one, so report uses a second core.
- * Each CPU has two chunk buffers (walked, loading), reused for the whole
- * stream: memory is two chunks per CPU however long the trace, and the
- * per-event path does no allocation, no locking and no system call (a lock
- * is taken once per chunk, to swap buffers).
+ * Each CPU that has chunks has a cursor walking one decoded chunk; the
+ * stream repeatedly hands out the earliest cursor's record (merge.c) and
+ * advances only that cursor.  Turning a chunk into events is two jobs of
+ * about equal cost: getting the chunk (pread, CRC, zstd, column merge,
+ * delta decoding) and walking it.  A loader thread does the first for each
+ * CPU's next chunk while the caller's thread walks the current one, so
+ * report uses a second core.  Each CPU has two chunk buffers (walked,
+ * loading), reused for the whole stream; the per-event path does no
+ * allocation, no locking and no system call (a lock is taken once per
+ * chunk, to swap buffers).
+ *
+ * Memory is a bounded window, whatever the file declares: the decoded
+ * chunks held at once (every CPU's current one, and the next ones loaded
+ * ahead) may not pass MM_MAX_WINDOW, and chunks are loaded ahead only
+ * while the window is under a quarter of that.  A decoded chunk keeps only
+ * what it holds: one whose sub-buffers are mostly empty (a chunk of zeros
+ * can claim 64 MiB from a few bytes of zstd) is compacted to its events
+ * right after decoding, and a chunk whose events are more than
+ * MM_MAX_EVENT_RATIO times its stored size is refused: real ring data does
+ * not compress a tenth as well.  So a file costs memory in proportion to
+ * what it really holds, up to the window, plus the one chunk being decoded.
  *
  * Chunk CRCs are checked here, when the bytes are read anyway; the frame's
  * declared content size must equal the indexed raw length before anything
@@ -41,29 +52,39 @@
  * lost-event count, an event header); zeroed slack keeps that in bounds. */
 #define RAW_SLACK 64
 
-enum slot_state { SLOT_IDLE, SLOT_QUEUED, SLOT_READY, SLOT_FAILED };
+/* IDLE: free; QUEUED: the loader's; READY/FAILED: loaded; DEFERRED: a
+ * chunk loaded ahead found the window full: the cursor asks again when it
+ * needs it. */
+enum slot_state { SLOT_IDLE, SLOT_QUEUED, SLOT_READY, SLOT_FAILED, SLOT_DEFERRED };
 
 /* One chunk buffer of a CPU.  Each CPU has two: the one being walked and
  * the next chunk, which the loader fills meanwhile.  Buffers are kept and
- * reused for the whole stream (fresh multi-MiB buffers cost a page fault
- * per 4 KiB on every chunk). */
+ * reused (fresh multi-MiB buffers cost a page fault per 4 KiB on every
+ * chunk), except that a compacted chunk's buffer is shrunk to its events. */
 struct slot {
 	unsigned char *raw;
-	size_t raw_cap;
+	size_t raw_cap;                     /* counted in mm_stream.window */
 	const struct mm_chunk_ref *chunk;
 	enum slot_state state;              /* under loader.mu */
+	bool ahead;                         /* loaded ahead: may be deferred */
+	uint32_t nr_pages;                  /* sub-buffers to walk */
+	uint32_t *lens;                     /* compacted: each one's length */
+	size_t lens_cap;
 	char err[1024];                     /* SLOT_FAILED: the loader's message */
 };
 
 struct cursor {
 	const struct mm_cpu_index *idx;
+	uint32_t cpu;
 	size_t next_req;                    /* next chunk to hand the loader */
 	size_t taken;                       /* chunks walked or being walked */
 	struct slot slot[2];
 	int cur;                            /* slot being walked, -1 before */
 	const struct mm_chunk_ref *chunk;   /* = slot[cur].chunk */
 	const unsigned char *raw;           /* = slot[cur].raw */
-	uint32_t next_sub;
+	const uint32_t *lens;               /* = slot[cur].lens */
+	uint32_t next_sub, nr_pages;
+	size_t page_off;                    /* compacted: next page's offset */
 	bool in_sub;                        /* sb holds a loaded sub-buffer */
 	struct mm_subbuf sb;
 	long long pending_missed;           /* for the next record */
@@ -92,12 +113,13 @@ struct loader {
 struct mm_stream {
 	struct mm_file *f;
 	struct loader ld;
-	struct cursor *c;
+	struct cursor *c;                   /* the CPUs that have chunks */
 	uint32_t nr;
 	struct mm_merge merge;
 	int last;                           /* cursor handed out last, or -1 */
 	bool primed, failed;
 	uint64_t missed, missed_marks;
+	size_t window;                      /* bytes of all slot buffers, under ld.mu */
 };
 
 static int chunk_error(const struct mm_stream *s, const struct mm_chunk_ref *ch,
@@ -151,16 +173,127 @@ static int load_columns(struct mm_stream *s, struct slot *sl, const struct mm_ch
 	return mm_columns_merge(ld->colmap, &l, in, sl->raw, ch->nr_subbufs, why);
 }
 
-/* Loader thread: read, check, decompress and decode chunk CH into SL. */
-static int load_chunk(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch)
+/* Account a slot buffer going from OLD to NEW bytes: false, and nothing
+ * changed, when growing would take the window past its limit. */
+static bool window_resize(struct mm_stream *s, size_t old, size_t new)
+{
+	bool ok;
+
+	pthread_mutex_lock(&s->ld.mu);
+	ok = new <= old || s->window - old + new <= MM_MAX_WINDOW;
+	if (ok)
+		s->window = s->window - old + new;
+	pthread_mutex_unlock(&s->ld.mu);
+	return ok;
+}
+
+static void slot_release(struct mm_stream *s, struct slot *sl)
+{
+	window_resize(s, sl->raw_cap, 0);
+	free(sl->raw);
+	free(sl->lens);
+	sl->raw = NULL;
+	sl->lens = NULL;
+	sl->raw_cap = sl->lens_cap = 0;
+}
+
+/* Bytes of PAGE the walker reads: 0 for a sub-buffer with no events and
+ * no lost-event mark; all of it when its commit is bad (the walker says
+ * so when it gets there, after the events before it). */
+static uint32_t page_used(const struct mm_file *f, const unsigned char *page)
+{
+	uint32_t hs = 8 + f->commit_size, room = f->subbuf_size - hs;
+	struct mm_subbuf sb;
+	long long missed;
+
+	if (mm_subbuf_load(&sb, page, f->subbuf_size, f->commit_size, f->big_endian, &missed) < 0)
+		return f->subbuf_size;
+	if (!sb.size && !missed)
+		return 0;
+	return hs + sb.size + (room - sb.size >= (uint32_t)f->commit_size ? f->commit_size : 0);
+}
+
+/*
+ * After decoding: refuse a chunk that holds more events than its stored
+ * bytes can honestly code, and compact one that is mostly empty to the
+ * sub-buffers it uses (each to the bytes the walker reads, in place: an
+ * entry never moves up), then shrink its buffer.
+ */
+static int settle(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch)
+{
+	const struct mm_file *f = s->f;
+	uint64_t used = 0;
+	uint32_t kept = 0, k = 0;
+	size_t off = 0;
+	char why[128];
+
+	for (uint32_t i = 0; i < ch->nr_subbufs; i++) {
+		uint32_t n = page_used(f, sl->raw + (size_t)i * f->subbuf_size);
+		used += n;
+		kept += n > 0;
+	}
+	if (used > (uint64_t)MM_MAX_EVENT_RATIO * ch->len) {
+		snprintf(why, sizeof(why), "%llu bytes of events from %llu stored: more than "
+			 "ring data compresses", (unsigned long long)used,
+			 (unsigned long long)ch->len);
+		return chunk_error(s, ch, why);
+	}
+	sl->nr_pages = ch->nr_subbufs;
+	free(sl->lens);
+	sl->lens = NULL;
+	sl->lens_cap = 0;
+	if (used * 2 > ch->raw_len)
+		return 0;	/* mostly full: walked where it lies */
+	sl->lens = mm_malloc((kept ? kept : 1) * sizeof(*sl->lens));
+	sl->lens_cap = kept;
+	for (uint32_t i = 0; i < ch->nr_subbufs; i++) {
+		unsigned char *page = sl->raw + (size_t)i * f->subbuf_size;
+		uint32_t n = page_used(f, page);
+		if (!n)
+			continue;
+		memmove(sl->raw + off, page, n);
+		sl->lens[k++] = n;
+		off += n;
+	}
+	unsigned char *p = realloc(sl->raw, off + RAW_SLACK);
+	if (p)
+		sl->raw = p;
+	memset(sl->raw + off, 0, RAW_SLACK);
+	window_resize(s, sl->raw_cap, off + RAW_SLACK);
+	sl->raw_cap = off + RAW_SLACK;
+	sl->nr_pages = kept;
+	return 0;
+}
+
+#define LOAD_DEFERRED 1
+
+/* Loader thread: read, check, decompress and decode chunk CH into SL;
+ * 0, -1 on error, LOAD_DEFERRED for a chunk loaded ahead that does not
+ * fit in the window now. */
+static int load_chunk(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch,
+		      bool ahead)
 {
 	struct loader *ld = &s->ld;
 	struct mm_chunk_header h;
-	size_t flen = ch->len - sizeof(h);
+	size_t flen = ch->len - sizeof(h), need = ch->raw_len + RAW_SLACK;
 	const unsigned char *frame;
 	const char *why = NULL;
+	char msg[160];
 	int r;
 
+	if (need > sl->raw_cap) {
+		if (!window_resize(s, sl->raw_cap, need)) {
+			if (ahead)
+				return LOAD_DEFERRED;
+			snprintf(msg, sizeof(msg), "decoding it needs more than the %u MiB memmon "
+				 "holds at once (the chunks of %u CPUs overlap)",
+				 MM_MAX_WINDOW >> 20, s->nr);
+			return chunk_error(s, ch, msg);
+		}
+		free(sl->raw);
+		sl->raw = mm_calloc(1, need);	/* the slack is never written: readable, zero */
+		sl->raw_cap = need;
+	}
 	ld->zbuf = grow(ld->zbuf, &ld->zcap, ch->len, 0);
 	if (mm_file_pread(s->f, ld->zbuf, ch->len, ch->off + MM_SECTION_HEADER_SIZE) < 0)
 		return -1;
@@ -171,7 +304,6 @@ static int load_chunk(struct mm_stream *s, struct slot *sl, const struct mm_chun
 		return mm_error("'%s' changed while being read (offset %llu)", s->f->path,
 				(unsigned long long)ch->off);
 	frame = ld->zbuf + sizeof(h);
-	sl->raw = grow(sl->raw, &sl->raw_cap, ch->raw_len, RAW_SLACK);
 	if (ch->codec == MM_CODEC_COLUMNS)
 		r = load_columns(s, sl, ch, frame, flen, &why);
 	else
@@ -188,7 +320,7 @@ static int load_chunk(struct mm_stream *s, struct slot *sl, const struct mm_chun
 		if (e < 0)
 			return chunk_error(s, ch, "event runs past its sub-buffer");
 	}
-	return 0;
+	return settle(s, sl, ch);
 }
 
 static void *loader_main(void *arg)
@@ -206,34 +338,54 @@ static void *loader_main(void *arg)
 		ld->head = (ld->head + 1) % ld->cap;
 		ld->len--;
 		struct slot *sl = &s->c[q / 2].slot[q % 2];
+		bool ahead = sl->ahead;
 		pthread_mutex_unlock(&ld->mu);
-		int r = load_chunk(s, sl, sl->chunk);	/* the slot is ours while queued */
+		int r = load_chunk(s, sl, sl->chunk, ahead);	/* the slot is ours while queued */
 		if (r < 0)
 			snprintf(sl->err, sizeof(sl->err), "%s", mm_error_msg());
 		pthread_mutex_lock(&ld->mu);
-		sl->state = r < 0 ? SLOT_FAILED : SLOT_READY;
+		sl->state = r < 0 ? SLOT_FAILED : r == LOAD_DEFERRED ? SLOT_DEFERRED : SLOT_READY;
 		pthread_cond_broadcast(&ld->done);
 	}
 	pthread_mutex_unlock(&ld->mu);
 	return NULL;
 }
 
-/* Queue cursor I's next chunk into its slot K (which nobody uses now). */
-static void request(struct mm_stream *s, uint32_t i, int k)
+/* Hand slot K of cursor I (its chunk set) to the loader; under ld.mu. */
+static void enqueue(struct mm_stream *s, uint32_t i, int k, bool ahead)
+{
+	struct loader *ld = &s->ld;
+
+	s->c[i].slot[k].state = SLOT_QUEUED;
+	s->c[i].slot[k].ahead = ahead;
+	ld->queue[(ld->head + ld->len++) % ld->cap] = i * 2 + k;
+	pthread_cond_signal(&ld->work);
+}
+
+/* Queue cursor I's next chunk into its slot K (which nobody uses now):
+ * always when the cursor needs it (AHEAD false), else only while the
+ * window is under a quarter full, so loading ahead never crowds out the
+ * chunks the merge needs.  False when not queued. */
+static bool request(struct mm_stream *s, uint32_t i, int k, bool ahead)
 {
 	struct cursor *c = &s->c[i];
 	struct loader *ld = &s->ld;
+	const struct mm_chunk_ref *ch = &c->idx->chunks[c->next_req];
+	bool go;
 
-	c->slot[k].chunk = &c->idx->chunks[c->next_req++];
 	pthread_mutex_lock(&ld->mu);
-	c->slot[k].state = SLOT_QUEUED;
-	ld->queue[(ld->head + ld->len++) % ld->cap] = i * 2 + k;
-	pthread_cond_signal(&ld->work);
+	go = !ahead || s->window + ch->raw_len <= MM_MAX_WINDOW / 4;
+	if (go) {
+		c->slot[k].chunk = ch;
+		c->next_req++;
+		enqueue(s, i, k, ahead);
+	}
 	pthread_mutex_unlock(&ld->mu);
+	return go;
 }
 
 /* Move cursor I to its next chunk (loaded meanwhile, or wait for it) and
- * hand the buffer it leaves to the loader for the chunk after. */
+ * hand the buffer it leaves to the loader for the chunk after, or free it. */
 static int next_chunk(struct mm_stream *s, uint32_t i)
 {
 	struct cursor *c = &s->c[i];
@@ -242,8 +394,17 @@ static int next_chunk(struct mm_stream *s, uint32_t i)
 	struct slot *sl = &c->slot[k];
 
 	pthread_mutex_lock(&ld->mu);
-	while (sl->state == SLOT_QUEUED)
+	if (sl->state == SLOT_IDLE) {	/* not loaded ahead: needed now */
+		sl->chunk = &c->idx->chunks[c->next_req++];
+		enqueue(s, i, k, false);
+	}
+	for (;;) {
+		if (sl->state == SLOT_DEFERRED)
+			enqueue(s, i, k, false);
+		if (sl->state != SLOT_QUEUED)
+			break;
 		pthread_cond_wait(&ld->done, &ld->mu);
+	}
 	enum slot_state st = sl->state;
 	pthread_mutex_unlock(&ld->mu);
 	if (st == SLOT_FAILED)
@@ -251,19 +412,33 @@ static int next_chunk(struct mm_stream *s, uint32_t i)
 	c->cur = k;
 	c->chunk = sl->chunk;
 	c->raw = sl->raw;
+	c->lens = sl->lens;
+	c->nr_pages = sl->nr_pages;
+	c->page_off = 0;
 	c->next_sub = 0;
 	c->taken++;
-	if (old >= 0 && c->next_req < c->idx->nr)
-		request(s, i, old);
+	if (old >= 0) {
+		pthread_mutex_lock(&ld->mu);
+		c->slot[old].state = SLOT_IDLE;
+		pthread_mutex_unlock(&ld->mu);
+		if (c->next_req >= c->idx->nr || !request(s, i, old, true))
+			slot_release(s, &c->slot[old]);
+	}
 	return 0;
 }
 
 static int load_subbuf(struct mm_stream *s, struct cursor *c)
 {
 	const struct mm_file *f = s->f;
-	const unsigned char *page = c->raw + (size_t)c->next_sub++ * f->subbuf_size;
+	const unsigned char *page;
 	long long missed;
 
+	if (c->lens) {
+		page = c->raw + c->page_off;
+		c->page_off += c->lens[c->next_sub++];
+	} else {
+		page = c->raw + (size_t)c->next_sub++ * f->subbuf_size;
+	}
 	if (mm_subbuf_load(&c->sb, page, f->subbuf_size, f->commit_size, f->big_endian,
 			   &missed) < 0)
 		return chunk_error(s, c->chunk, "sub-buffer commit larger than the sub-buffer");
@@ -277,9 +452,10 @@ static int load_subbuf(struct mm_stream *s, struct cursor *c)
 	return 0;
 }
 
-/* Step cursor C to its next event: 1, 0 at its end, -1 on corruption. */
-static int cursor_next(struct mm_stream *s, struct cursor *c, int cpu)
+/* Step cursor I to its next event: 1, 0 at its end, -1 on corruption. */
+static int cursor_next(struct mm_stream *s, uint32_t i)
 {
+	struct cursor *c = &s->c[i];
 	const unsigned char *data;
 	uint32_t len;
 	uint64_t ts;
@@ -293,13 +469,16 @@ static int cursor_next(struct mm_stream *s, struct cursor *c, int cpu)
 				return chunk_error(s, c->chunk, "event runs past its sub-buffer");
 			c->in_sub = false;
 		}
-		if (c->chunk && c->next_sub < c->chunk->nr_subbufs) {
+		if (c->chunk && c->next_sub < c->nr_pages) {
 			if (load_subbuf(s, c) < 0)
 				return -1;
 		} else if (c->taken < c->idx->nr) {
-			if (next_chunk(s, cpu) < 0)
+			if (next_chunk(s, i) < 0)
 				return -1;
 		} else {
+			if (c->cur >= 0)	/* done with this CPU */
+				slot_release(s, &c->slot[c->cur]);
+			c->raw = NULL;
 			return 0;
 		}
 	}
@@ -307,7 +486,7 @@ static int cursor_next(struct mm_stream *s, struct cursor *c, int cpu)
 	c->rec.data = (void *)data;
 	c->rec.size = len;
 	c->rec.record_size = len + 4;
-	c->rec.cpu = cpu;
+	c->rec.cpu = c->cpu;
 	c->rec.offset = c->chunk->off;
 	c->rec.missed_events = c->pending_missed;
 	c->pending_missed = 0;
@@ -318,19 +497,26 @@ struct mm_stream *mm_stream_open(struct mm_file *f)
 {
 	struct mm_stream *s = mm_calloc(1, sizeof(*s));
 	struct loader *ld = &s->ld;
+	uint32_t n = 0;
 
 	s->f = f;
 	s->last = -1;
-	s->nr = f->nr_cpus;
-	s->c = mm_calloc(s->nr, sizeof(*s->c));
-	for (uint32_t i = 0; i < s->nr; i++) {
-		s->c[i].idx = &f->cpus[i];
-		s->c[i].cur = -1;
-		s->c[i].rec.ref_count = 1;
-		s->c[i].rec.locked = 1;	/* ours: tep must never free it */
+	/* cursors for the CPUs with data only: the declared count is not a cost */
+	for (uint32_t cpu = 0; cpu < f->nr_cpus; cpu++)
+		s->nr += f->cpus[cpu].nr > 0;
+	s->c = mm_calloc(s->nr ? s->nr : 1, sizeof(*s->c));
+	for (uint32_t cpu = 0; cpu < f->nr_cpus; cpu++) {
+		if (!f->cpus[cpu].nr)
+			continue;
+		s->c[n].idx = &f->cpus[cpu];
+		s->c[n].cpu = cpu;
+		s->c[n].cur = -1;
+		s->c[n].rec.ref_count = 1;
+		s->c[n].rec.locked = 1;	/* ours: tep must never free it */
+		n++;
 	}
 	mm_merge_init(&s->merge, s->nr);
-	ld->cap = 2 * s->nr;
+	ld->cap = 2 * (s->nr ? s->nr : 1);
 	ld->queue = mm_calloc(ld->cap, sizeof(*ld->queue));
 	ld->delta = mm_calloc(1, sizeof(*ld->delta));
 	ld->colmap = mm_calloc(1, sizeof(*ld->colmap));
@@ -351,19 +537,19 @@ struct mm_stream *mm_stream_open(struct mm_file *f)
 		return NULL;
 	}
 	ld->started = true;
-	/* every CPU's first two chunks, first chunks first: the merge needs
-	 * all of those before it can hand out the first event */
+	/* every CPU's first chunk (the merge needs all of them before it can
+	 * hand out the first event), then second chunks while there is room */
 	for (int k = 0; k < 2; k++)
 		for (uint32_t i = 0; i < s->nr; i++)
 			if (s->c[i].next_req < s->c[i].idx->nr)
-				request(s, i, k);
+				request(s, i, k, k > 0);
 	return s;
 }
 
 /* Advance cursor I and put it back in the merge (or drop it at its end). */
 static int advance(struct mm_stream *s, uint32_t i)
 {
-	int r = cursor_next(s, &s->c[i], i);
+	int r = cursor_next(s, i);
 
 	if (r < 0)
 		return -1;
@@ -409,6 +595,11 @@ uint64_t mm_stream_missed_marks(const struct mm_stream *s)
 	return s->missed_marks;
 }
 
+size_t mm_stream_window(const struct mm_stream *s)
+{
+	return s->window;
+}
+
 void mm_stream_close(struct mm_stream *s)
 {
 	struct loader *ld;
@@ -426,10 +617,11 @@ void mm_stream_close(struct mm_stream *s)
 	pthread_mutex_destroy(&ld->mu);
 	pthread_cond_destroy(&ld->work);
 	pthread_cond_destroy(&ld->done);
-	for (uint32_t i = 0; i < s->nr; i++) {
-		free(s->c[i].slot[0].raw);
-		free(s->c[i].slot[1].raw);
-	}
+	for (uint32_t i = 0; i < s->nr; i++)
+		for (int k = 0; k < 2; k++) {
+			free(s->c[i].slot[k].raw);
+			free(s->c[i].slot[k].lens);
+		}
 	free(s->c);
 	mm_merge_free(&s->merge);
 	ZSTD_freeDCtx(ld->dctx);

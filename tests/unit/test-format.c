@@ -621,8 +621,9 @@ TEST(test_corrupt)
 	uint64_t huge = 1ull << 40;
 	memcpy(bad + chunk + 8, &huge, 8);
 	CHECK(open_patched(bad, len) == NULL);
-	snprintf(want, sizeof(want), "'%s': corrupt section at offset %zu (length %llu too large)",
-		 tmp_path("bad.dat"), chunk, (unsigned long long)huge);
+	snprintf(want, sizeof(want), "'%s': corrupt section at offset %zu (length %llu over the "
+		 "limit of %llu for its type)", tmp_path("bad.dat"), chunk, (unsigned long long)huge,
+		 (unsigned long long)(sizeof(struct mm_chunk_header) + ZSTD_compressBound(MM_MAX_CHUNK_RAW)));
 	CHECK_STR(mm_error_msg(), want);
 
 	/* an unknown section type is skipped: the file reads, minus that chunk */
@@ -733,7 +734,8 @@ TEST(test_bad_files)
 	CHECK_STR(mm_error_msg(), want);
 
 	CHECK(mm_file_open(tmpdir) == NULL);
-	snprintf(want, sizeof(want), "'%s' is not a regular file", tmpdir);
+	snprintf(want, sizeof(want), "'%s' is not a regular file (a trace is read at random "
+		 "offsets: save it to a file first)", tmpdir);
 	CHECK_STR(mm_error_msg(), want);
 
 	CHECK(mm_file_open(tmp_path("missing.dat")) == NULL);
@@ -1003,7 +1005,7 @@ TEST(test_decompression_bombs)
 {
 	const char *path = tmp_path("bomb.dat");
 	size_t big = MM_MAX_TEXT_SECTION + 1, part = 60u << 20;
-	char *zeros = calloc(1, big), want[256];
+	char *zeros = calloc(1, big), want[512];
 	struct mm_writer *w;
 	struct mm_file *f;
 	size_t hlen;
@@ -1047,8 +1049,11 @@ TEST(test_decompression_bombs)
 			off += 16 + l;
 		}
 		free(buf);
+		char why[128];
+		snprintf(why, sizeof(why), "compressed payload of %zu bytes over the limit of %u for "
+			 "its type", big, MM_MAX_SMALL_TEXT);
 		snprintf(want, sizeof(want), "'%s': corrupt section at offset %zu (%s)", path, off,
-			 kind == 0 ? "compressed payload too large" : "compressed sections too large in all");
+			 kind == 0 ? why : "compressed sections too large in all");
 		CHECK_STR(mm_error_msg(), want);
 	}
 	free(hp);
