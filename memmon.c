@@ -105,5 +105,14 @@ int main(int argc, char **argv)
 		mm_error_print(cmd->name);
 		return MM_EXIT_FAIL;
 	}
+	/* Set-user-ID root: tracefs answers by the real uid (events look
+	 * absent, a recording gets none), and CMD would run as root. */
+	if ((cmd->flags & NEEDS_ROOT) && getuid() != 0 && !wants_help(argc - 1, argv + 1)) {
+		mm_error("%s needs the real user to be root too (real uid %u, effective uid 0)",
+			 cmd->name, (unsigned)getuid());
+		mm_hint("run it as root, e.g. 'sudo memmon %s ...', not set-user-ID", cmd->name);
+		mm_error_print(cmd->name);
+		return MM_EXIT_FAIL;
+	}
 	return check_stdout(cmd->fn(argc - 1, argv + 1));
 }

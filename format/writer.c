@@ -1,7 +1,7 @@
 /*
  * format/writer.c - append sections to a trace file (see writer.h, layout.h).
  *
- * The file is written in place at its final path, append-only: a SIGKILLed
+ * The file is written in place at the path given, append-only: a SIGKILLed
  * or disk-full recording leaves a prefix that the reader accepts up to its
  * last complete section.  Each section goes out with a single writev() of
  * header and payload, so the data sits in the page cache as soon as the call
@@ -22,7 +22,9 @@
  *
  * After a failed or short write the file ends in a partial section; the
  * writer then refuses further sections (w->broken) rather than append after
- * garbage, which the reader would mistake for corruption.
+ * garbage, which the reader would mistake for corruption, and each refusal
+ * repeats the first error ("cannot write 'F': No space left on device"):
+ * whichever thread's write fails first, the message names the cause.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +47,7 @@ struct mm_writer {
 	int fd;
 	char *path;
 	bool broken;		/* a write failed: the tail is a partial section */
+	char first_err[512];	/* that write's error, which later calls repeat */
 	bool any_section;	/* MACHINE must come first */
 	ZSTD_CCtx *cctx;
 	void *zbuf;		/* reused compression output (chunks) */
@@ -86,7 +89,9 @@ static int write_all(struct mm_writer *w, struct iovec *iov, int n)
 			if (errno == EINTR)
 				continue;
 			w->broken = true;
-			return mm_error_errno("cannot write '%s'", w->path);
+			mm_error_errno("cannot write '%s'", w->path);
+			snprintf(w->first_err, sizeof(w->first_err), "%s", mm_error_msg());
+			return -1;
 		}
 		w->st.file_bytes += r;
 		while (n > 0 && (size_t)r >= iov->iov_len) {
@@ -157,8 +162,8 @@ static int write_section(struct mm_writer *w, enum mm_section_type type, uint16_
 		{ (void *)body, body_len },
 	};
 
-	if (w->broken)
-		return mm_error("'%s': not writing after an earlier write error", w->path);
+	if (w->broken)	/* the first error is the one to tell (ENOSPC, EIO...) */
+		return mm_error("%s", w->first_err);
 	w->any_section = true;
 	return write_all(w, iov, 3);
 }

@@ -2,12 +2,18 @@
  * record/cmd-record.c - `memmon record`: options, usage and the top-level
  * steps of a recording.
  *
- *   check root/tracefs -> remove stale state -> open the output -> create
+ *   check root/tracefs -> remove stale state -> open FILE.PID.part -> create
  *   the instance -> choose events (and probes) -> fork CMD, held -> pid
  *   filter, enable || (helper thread) machine, formats, START snapshots ->
  *   drain thread -> tracing on -> run CMD (or wait, -p) -> tracing off ->
- *   END snapshots -> final drain + STATS -> close the file -> one summary
- *   line.
+ *   END snapshots -> final drain + STATS -> close the file -> rename it to
+ *   FILE -> one summary line.
+ *
+ * The output is written under a temporary name beside FILE and renamed
+ * onto it only once complete, so a recording that fails or is refused
+ * never destroys the FILE a user already had.  One that fails after it
+ * began (a full disk, SIGKILL) keeps what it wrote under the temporary
+ * name, which report reads as a truncated trace.
  *
  * Everything before CMD is released is on the traced command's path and
  * counts in its run time (issue 4's "fixed cost"): it is kept to kernel
@@ -29,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 
 #include "memmon.h"
@@ -40,6 +47,7 @@ static const char usage[] =
 	"[-z LEVEL] [--chunk-kb KB] [--duration SEC] [-q] [-v] [--] [CMD ARGS]";
 
 #define DEFAULT_CHUNK_KB  1024
+#define MAX_CHUNK_KB      (MM_MAX_CHUNK_RAW / 1024)
 
 struct opts {
 	const char *output;
@@ -56,7 +64,8 @@ struct opts {
 struct rec {
 	struct opts opt;
 	struct mm_out out;
-	bool keep_file;       /* false until recording began: unlink on error */
+	char *part;           /* FILE.PID.part, written until complete */
+	bool began;           /* events were recorded: keep the part on error */
 	bool finished;        /* file complete: tear down without waiting */
 	struct tracefs_instance *inst;
 	char name[32], group[32];
@@ -155,7 +164,7 @@ static void parse_options(int argc, char **argv, struct opts *o)
 				mm_usage_exit(usage);
 			break;
 		case 'K':
-			if (!parse_uint(optarg, &o->chunk_kb, 4))
+			if (!parse_uint(optarg, &o->chunk_kb, 4) || o->chunk_kb > MAX_CHUNK_KB)
 				mm_usage_exit(usage);
 			break;
 		case 'z':
@@ -247,10 +256,12 @@ static void cleanup(struct rec *r)
 	if (r->out.w) {
 		mm_writer_abort(r->out.w);
 		pthread_mutex_destroy(&r->out.lock);
-		if (!r->keep_file)
-			unlink(r->opt.output);
 	}
 	r->out.w = NULL;
+	if (r->part && !r->began)
+		unlink(r->part);      /* nothing recorded: FILE stays as it was */
+	free(r->part);
+	r->part = NULL;
 	mm_evlist_free(&r->ev);
 	free(r->probe_text);
 	r->probe_text = NULL;
@@ -396,6 +407,28 @@ static int filter_and_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
 	return ret;
 }
 
+/* The part file beside FILE.  FILE must be a regular file or absent: the
+ * rename would replace anything else (a device, a FIFO) for good. */
+static int open_output(struct rec *r)
+{
+	struct stat st;
+
+	if (stat(r->opt.output, &st) == 0 && !S_ISREG(st.st_mode))
+		return mm_error("'%s' exists and is not a regular file", r->opt.output);
+	if (asprintf(&r->part, "%s.%d.part", r->opt.output, (int)getpid()) < 0) {
+		r->part = NULL;
+		return mm_error("out of memory");
+	}
+	r->out.w = mm_writer_open(r->part, r->opt.level);
+	if (!r->out.w) {
+		free(r->part);        /* not created: nothing to remove */
+		r->part = NULL;
+		return -1;
+	}
+	pthread_mutex_init(&r->out.lock, NULL);
+	return 0;
+}
+
 /* Steps up to armed tracing (the target, if any, still held). */
 static int arm(struct rec *r)
 {
@@ -406,10 +439,8 @@ static int arm(struct rec *r)
 	snprintf(r->group, sizeof(r->group), MM_GROUP_PREFIX "%d", (int)getpid());
 	if (mm_stale_remove(false, NULL, NULL) < 0 || check_pids(r) < 0)
 		return -1;
-	r->out.w = mm_writer_open(r->opt.output, r->opt.level);
-	if (!r->out.w)
+	if (open_output(r) < 0)
 		return -1;
-	pthread_mutex_init(&r->out.lock, NULL);
 	r->inst = mm_tracing_create(r->name, r->opt.buffer_kb);
 	if (!r->inst)
 		return -1;
@@ -482,11 +513,13 @@ static int run(struct rec *r)
 {
 	int status = MM_EXIT_FAIL, ret;
 
-	if (!r->target)
+	if (!r->target) {
+		r->began = true;
 		return wait_pids(r);
+	}
 	if (mm_target_release(r->target, &status) < 0)
 		return -status;         /* exec failed: nothing worth keeping */
-	r->keep_file = true;
+	r->began = true;
 	ret = mm_target_wait(r->target, &r->out, &r->waitmask, stop_check, r);
 	if (ret == MM_TARGET_STOPPED)
 		return 128 + (sig_last ? sig_last : SIGTERM);
@@ -524,6 +557,10 @@ static int finish(struct rec *r, uint64_t t0)
 		return -1;
 	}
 	r->out.w = NULL;
+	if (rename(r->part, r->opt.output) < 0)
+		return mm_error_errno("cannot rename '%s' to '%s'", r->part, r->opt.output);
+	free(r->part);
+	r->part = NULL;
 	if (r->opt.quiet)
 		return 0;
 	fprintf(stderr, "memmon record: %llu events (%llu lost) in %.3f s, written to %s "
@@ -563,7 +600,6 @@ int cmd_record(int argc, char **argv)
 		status = -status;
 		goto out;
 	}
-	r.keep_file = true;
 	if (finish(&r, t0) < 0) {
 		status = MM_EXIT_FAIL;
 		goto out;
@@ -572,6 +608,9 @@ int cmd_record(int argc, char **argv)
 out:
 	if (!ok)
 		mm_error_print("record");
+	if (!ok && r.began && r.part)
+		fprintf(stderr, "memmon record: what was recorded until then is in '%s' "
+			"(cut short); '%s' was left as it was\n", r.part, r.opt.output);
 	cleanup(&r);
 	return status;
 }

@@ -45,8 +45,10 @@ static const char *tracing_path;
 
 int mm_tracing_check(void)
 {
-	if (geteuid() != 0) {
-		mm_error("tracing needs root");
+	char probe[4096];
+
+	if (geteuid() != 0 || getuid() != 0) {
+		mm_error("tracing needs root (real and effective uid 0)");
 		mm_hint("run as root (sudo memmon ...)");
 		return -1;
 	}
@@ -58,6 +60,15 @@ int mm_tracing_check(void)
 			mm_hint("mount -t tracefs nodev /sys/kernel/tracing");
 			return -1;
 		}
+	}
+	/* /proc/mounts may name a tracefs this process cannot see (a mount
+	 * over /sys/kernel, a container): every file would look absent */
+	snprintf(probe, sizeof(probe), "%s/instances", tracing_path);
+	if (access(probe, F_OK) < 0) {
+		mm_error_errno("tracefs is not reachable at '%s'", tracing_path);
+		mm_hint("mount it: 'mount -t tracefs nodev /sys/kernel/tracing' (in a container, "
+			"give it the host's /sys/kernel/tracing)");
+		return -1;
 	}
 	return 0;
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Checks that a recording killed with SIGKILL half-way leaves a file that report and info read up to its last complete chunk, saying it is truncated, and that the next record cleans up after it.
+# Checks that a recording killed with SIGKILL half-way leaves its part file (FILE.PID.part, FILE untouched) that report and info read up to its last complete chunk, saying it is truncated, and that the next record cleans up after it.
 set -u
 . "$(dirname "$0")/lib.sh"
-names=(killed-report-exit killed-warns killed-has-events killed-info-truncated killed-consistent killed-next-record-cleans)
+names=(killed-part-kept killed-report-exit killed-warns killed-has-events killed-info-truncated killed-consistent killed-next-record-cleans)
 need_root_tracefs "${names[@]}"
 mm_tmp
 "$MEMMON" record -q -o "$T/k.dat" -- "$MEMMON_PROGS/churn" 5 >/dev/null 2>&1 &
 rpid=$!
 sleep 1.5
 kill -KILL "$rpid"; wait "$rpid" 2>/dev/null
+check killed-part-kept "k.dat.$rpid.part, no k.dat" "$(ls "$T" | grep '^k\.dat' | tr '\n' ' ' | sed 's/ $//'), $( [ -e "$T/k.dat" ] && echo "k.dat" || echo "no k.dat")"
+mv "$T/k.dat.$rpid.part" "$T/k.dat"
 "$MEMMON" report --log "$T/k.dat" >"$T/log" 2>"$T/err"; rc=$?
 check killed-report-exit "exit 0" "exit $rc"
 check killed-warns "a truncation warning" "$(grep -q 'trace truncated at offset' "$T/err" && echo "a truncation warning" || echo "none: $(head -c 200 "$T/err")")"

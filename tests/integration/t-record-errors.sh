@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks record's failures: non-root, command not found, bad option, unwritable output, -p with no such pid: clear one-line message, right exit status, nothing left behind.
+# Checks record's failures: non-root, command not found, bad option, unwritable or non-regular output, -p with no such pid: clear one-line message, right exit status, nothing left behind, and the FILE a refused recording was to replace kept as it was (a complete one replaces it).
 set -u
 M=${MEMMON:-./memmon}
 T=/sys/kernel/tracing
@@ -27,6 +27,27 @@ expect() {
 expect cmd-not-found 127 "^memmon record: cannot run 'no-such-command-x': No such file or directory$" -- \
 	-o "$tmp/a.dat" -- no-such-command-x
 [ -e "$tmp/a.dat" ] && echo "FAIL cmd-not-found-no-file: $tmp/a.dat left" || echo "ok cmd-not-found-no-file"
+# a refused recording never destroys the FILE it was to replace
+G=${MEMMON_TOP:-.}/tests/data/golden/small.dat
+kept() {	# NAME: prev.dat is still the golden file, and no part file is left
+	local parts; parts=$(ls "$tmp" | grep -c '\.part$')
+	if cmp -s "$G" "$tmp/prev.dat" && [ "$parts" -eq 0 ]; then echo "ok $1"
+	else echo "FAIL $1: expected prev.dat unchanged and no part file, got $(cmp -s "$G" "$tmp/prev.dat" && echo unchanged || echo changed), $parts part files"; fi
+}
+cp "$G" "$tmp/prev.dat"
+expect prev-cmd-not-found 127 "^memmon record: cannot run '/nonexistent/prog': No such file or directory$" -- \
+	-o "$tmp/prev.dat" -- /nonexistent/prog
+kept prev-kept-cmd-not-found
+expect prev-no-such-pid 1 "^memmon record: no process with pid 999999999?$" -- -o "$tmp/prev.dat" -p 999999999
+kept prev-kept-no-such-pid
+"$M" record -q -o "$tmp/prev.dat" -- true 2>"$tmp/err"
+if ! cmp -s "$G" "$tmp/prev.dat" && "$M" info "$tmp/prev.dat" 2>/dev/null | grep -q '^command: *true$'; then
+	echo "ok prev-replaced-when-complete"
+else
+	echo "FAIL prev-replaced-when-complete: prev.dat is not the new recording ($(head -c 200 "$tmp/err"))"
+fi
+expect output-not-regular 1 "^memmon record: '/dev/null' exists and is not a regular file$" -- -o /dev/null -- true
+[ -c /dev/null ] && echo "ok output-not-regular-kept" || echo "FAIL output-not-regular-kept: /dev/null is no longer a device"
 expect bad-option 129 "^memmon record: unknown option '--no-such-option'$" -- --no-such-option -- true
 expect no-cmd-no-pid 129 "^usage: memmon record " -- -o "$tmp/b.dat"
 expect unwritable-output 1 "^memmon record: .*$tmp/no/such/dir/c.dat" -- -o "$tmp/no/such/dir/c.dat" -- true
