@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <event-parse.h>
 
 #include "memmon.h"
 #include "format/reader.h"
@@ -55,7 +56,22 @@ struct sink {
 	struct mm_log *log;
 	struct mm_summary summary;
 	void *state[MAX_VIEWS];          /* per view of o->views */
+	struct mm_trace_facts *trace;    /* = o->view.trace */
+	size_t next_mark;                /* the text log's place in trace->marks */
 };
+
+/* The text log's marks of dropped events up to TS. */
+static void log_lost_marks(struct sink *s, uint64_t ts)
+{
+	const struct mm_lost_mark *m;
+	char line[MM_LOG_LINE];
+
+	while ((m = mm_trace_mark_before(s->trace, &s->next_mark, ts))) {
+		mm_log_lost_line(line, sizeof(line) - 1, m);
+		strcat(line, "\n");
+		mm_log_puts(s->log, line);
+	}
+}
 
 /* The model and the views see every event (a process's map needs its
  * parent's fork); views apply the --pid filter to what they print.  The
@@ -69,6 +85,8 @@ static void sink_event(void *ctx, const struct mm_event *ev)
 	for (size_t i = 0; i < o->nr_views; i++)
 		if (o->views[i]->event)
 			o->views[i]->event(s->state[i], ev);
+	if (s->o->log)
+		log_lost_marks(s, ev->ts);
 	if (!mm_event_wanted(o->pids, o->nr_pids, ev))
 		return;
 	mm_summary_add(&s->summary, ev);
@@ -285,13 +303,21 @@ static void truncation_warning(const struct mm_file *f, struct mm_log *log, bool
 	mm_log_puts(log, msg);
 }
 
-/* Stream every record through the decoder; -1 on a corrupt chunk. */
-static int decode_all(struct mm_stream *st, struct mm_decoder *d)
+/* Stream every record through the decoder, noting where events were
+ * dropped; -1 on a corrupt chunk. */
+static int decode_all(struct mm_stream *st, struct mm_decoder *d, struct mm_trace_facts *t)
 {
 	struct tep_record *rec;
 	int r;
-	while ((r = mm_stream_next(st, &rec)) > 0)
+	while ((r = mm_stream_next(st, &rec)) > 0) {
+		if (rec->missed_events) {
+			MM_GROW(t->marks, t->nr_marks, t->cap_marks, 16);
+			t->marks[t->nr_marks++] = (struct mm_lost_mark){
+				rec->ts, (uint32_t)rec->cpu, rec->missed_events,
+			};
+		}
 		mm_decoder_feed(d, rec);
+	}
 	mm_decoder_finish(d);
 	return r < 0 ? -1 : 0;
 }
@@ -364,7 +390,9 @@ int cmd_report(int argc, char **argv)
 	if (ret)
 		return ret == DONE_OK ? MM_EXIT_OK : ret;
 
-	struct sink s = { .o = &o };
+	struct mm_trace_facts facts = { 0 };
+	struct sink s = { .o = &o, .trace = &facts };
+	o.view.trace = &facts;
 	struct mm_file *f = NULL;
 	struct mm_stream *st = NULL;
 	struct mm_decoder *d = NULL;
@@ -380,8 +408,11 @@ int cmd_report(int argc, char **argv)
 		o.view.as = mm_as_from_file(f, MM_AS_NO_CUTOFF);
 	for (size_t i = 0; i < o.nr_views; i++)
 		s.state[i] = o.views[i]->create(f, &o.view);
-	if (decode_all(st, d))
+	if (decode_all(st, d, &facts))
 		goto out;
+	facts.lost_events = lost_events(f, st);
+	if (o.log)
+		log_lost_marks(&s, UINT64_MAX);
 	if (o.view.as)
 		mm_as_finish(o.view.as);
 	truncation_warning(f, s.log, o.quiet || o.view.output != MM_OUT_TEXT);
@@ -406,5 +437,6 @@ out:
 		mm_stream_close(st);
 	if (f)
 		mm_file_close(f);
+	free(facts.marks);
 	return ret;
 }

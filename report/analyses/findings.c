@@ -92,7 +92,8 @@ void mm_findings_finish(struct mm_findings *fs)
 		fenomem_finish(fs, fs->procs[i]);
 	}
 	for (size_t i = 0; i < fs->nr; i++)        /* evidence reads in time order */
-		qsort(fs->list[i].ev, fs->list[i].nr_ev, sizeof(fs->list[i].ev[0]), ev_cmp);
+		if (fs->list[i].nr_ev > 1)
+			qsort(fs->list[i].ev, fs->list[i].nr_ev, sizeof(fs->list[i].ev[0]), ev_cmp);
 	fs->finished = true;
 }
 

@@ -62,8 +62,9 @@ void mm_region_rows(const struct mm_as_proc *p, enum mm_regions_sort sort,
 {
 	memset(s, 0, sizeof(*s));
 	mm_as_foreach_region(p, collect, s);
-	qsort(s->r, s->n, sizeof(*s->r),
-	      sort == MM_SORT_SIZE ? cmp_size : sort == MM_SORT_FAULTS ? cmp_faults : cmp_addr);
+	if (s->n > 1)	/* s->r is NULL for a process without regions */
+		qsort(s->r, s->n, sizeof(*s->r),
+		      sort == MM_SORT_SIZE ? cmp_size : sort == MM_SORT_FAULTS ? cmp_faults : cmp_addr);
 }
 
 /* ---- a process's totals ---- */

@@ -245,6 +245,7 @@ static void print_json(const void *ctx, FILE *out)
 	mm_json_init(&j, out);
 	mm_json_object_begin(&j, NULL);
 	mm_json_str(&j, "view", "context");
+	mm_view_json_lost(&j, &v->o);
 	json_zones(v, &j);
 	json_rest(v, &j);
 	json_procs(v, &j);
@@ -279,6 +280,7 @@ static void print_csv(const void *ctx, FILE *out)
 	struct mm_csv c;
 	char name[96];
 	mm_csv_init(&c, out);
+	mm_view_csv_lost(&c, &v->o);
 	mm_csv_header(&c, hdr, 6);
 	int s = mm_ctx_base_side(v->c.have_zone);
 	for (size_t i = 0; s >= 0 && i < v->c.nz[s]; i++) {

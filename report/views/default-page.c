@@ -129,6 +129,7 @@ static void overview_json(const void *ctx, FILE *out)
 	mm_json_init(&j, out);
 	mm_json_object_begin(&j, NULL);
 	mm_json_str(&j, "view", "overview");
+	mm_view_json_lost(&j, &v->o);
 	mm_json_array_begin(&j, "processes");
 	for (size_t i = 0; i < mm_as_nr_procs(v->as); i++) {
 		struct mm_as_proc *p = mm_as_proc_at(v->as, i);

@@ -228,6 +228,7 @@ static void print_json(const void *ctx, FILE *out)
 	mm_json_init(&j, out);
 	mm_json_object_begin(&j, NULL);
 	mm_json_str(&j, "view", "findings");
+	mm_view_json_lost(&j, &v->o);
 	mm_json_array_begin(&j, "findings");
 	for (size_t i = 0; i < mm_findings_count(v->fs); i++)
 		if (wanted(v, mm_findings_at(v->fs, i)))
@@ -243,6 +244,7 @@ static void print_csv(const void *ctx, FILE *out)
 	static const char *const hdr[] = { "id", "severity", "pid", "time", "summary", "numbers" };
 	struct mm_csv c;
 	mm_csv_init(&c, out);
+	mm_view_csv_lost(&c, &v->o);
 	mm_csv_header(&c, hdr, sizeof(hdr) / sizeof(hdr[0]));
 	for (size_t i = 0; i < mm_findings_count(v->fs); i++) {
 		const struct mm_finding *f = mm_findings_at(v->fs, i);

@@ -176,8 +176,7 @@ void mm_json_finish(struct mm_json *j)
 
 void mm_csv_init(struct mm_csv *c, FILE *out)
 {
-	c->out = out;
-	c->fields = 0;
+	*c = (struct mm_csv){ .out = out };
 }
 
 static bool csv_needs_quotes(const char *s)
@@ -244,6 +243,16 @@ void mm_csv_fixed(struct mm_csv *c, double v, int decimals)
 
 void mm_csv_end_row(struct mm_csv *c)
 {
+	if (c->lost && c->header_done)
+		mm_csv_u64(c, *c->lost);
+	else if (c->lost)
+		mm_csv_str(c, "lost_events");
+	c->header_done = true;
 	putc('\n', c->out);
 	c->fields = 0;
+}
+
+void mm_csv_lost_column(struct mm_csv *c, const uint64_t *lost)
+{
+	c->lost = lost;
 }

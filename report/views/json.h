@@ -57,6 +57,8 @@ void mm_json_write_string(FILE *out, const char *s);
 struct mm_csv {
 	FILE *out;
 	size_t fields;           /* fields written in the current row */
+	const uint64_t *lost;    /* a last column, lost_events, or NULL */
+	bool header_done;
 };
 
 void mm_csv_init(struct mm_csv *c, FILE *out);
@@ -67,5 +69,8 @@ void mm_csv_i64(struct mm_csv *c, int64_t v);
 void mm_csv_hex(struct mm_csv *c, uint64_t v);
 void mm_csv_fixed(struct mm_csv *c, double v, int decimals);
 void mm_csv_end_row(struct mm_csv *c);
+/* Give every row of the table a last column "lost_events" with *LOST (read
+ * as the rows are written): CSV has no place for a document's facts. */
+void mm_csv_lost_column(struct mm_csv *c, const uint64_t *lost);
 
 #endif

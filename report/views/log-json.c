@@ -8,7 +8,7 @@
  * prints, so a tool can use either.
  *
  *   { "view": "log", "events": [ EVENT ], "summary": { "events",
- *     "faults", "syscalls", "process", "rss", "filemap",
+ *     "faults", "syscalls", "process", "rss", "filemap", "lost_events",
  *     "faults_by_class": { "anon", "file", "swap", "cow", "other" },
  *     "faults_by_access": { "r", "w", "x" } } }
  *   EVENT = { "time" (s since the first event), "pid", "tgid", "kind",
@@ -18,6 +18,8 @@
  *             kind "fork":    "child", "thread"
  *             kind "exec":    "path";  "rename": "old", "new";  "exit"
  *             kind "rss":     "member", "bytes";  "filemap": "ino", "index"
+ *             kind "lost":    "cpu", "events" (null: unknown): the kernel
+ *                             dropped events here (no pid, tgid)
  *             "text" }
  * rss and filemap events appear only with --raw-events, as in --log.
  */
@@ -37,6 +39,7 @@ struct jlog {
 	struct mm_summary sum;
 	bool have_t0;
 	uint64_t t0;
+	size_t next_mark;
 };
 
 static const char *const kind_name[MM_EV_NR] = {
@@ -109,6 +112,27 @@ static void kind_fields(struct mm_json *j, const struct mm_event *ev)
 	}
 }
 
+/* The marks of dropped events up to TS, in the event stream. */
+static void lost_marks(struct jlog *v, uint64_t ts)
+{
+	const struct mm_lost_mark *m;
+	char line[MM_LOG_LINE];
+
+	while ((m = mm_trace_mark_before(v->o->trace, &v->next_mark, ts))) {
+		mm_log_lost_line(line, sizeof(line), m);
+		mm_json_object_begin(&v->j, NULL);
+		mm_json_fixed(&v->j, "time", m->ts > v->t0 ? (double)(m->ts - v->t0) / 1e9 : 0, 9);
+		mm_json_str(&v->j, "kind", "lost");
+		mm_json_u64(&v->j, "cpu", m->cpu);
+		if (m->count > 0)
+			mm_json_i64(&v->j, "events", m->count);
+		else
+			mm_json_null(&v->j, "events");
+		mm_json_str(&v->j, "text", line);
+		mm_json_object_end(&v->j);
+	}
+}
+
 static void event(void *state, const struct mm_event *ev)
 {
 	struct jlog *v = state;
@@ -117,6 +141,7 @@ static void event(void *state, const struct mm_event *ev)
 		v->have_t0 = true;
 		v->t0 = ev->ts;
 	}
+	lost_marks(v, ev->ts);
 	if (ev->kind >= MM_EV_NR || !mm_event_wanted(v->o->pids, v->o->nr_pids, ev))
 		return;
 	if (!v->o->raw_events && (ev->kind == MM_EV_RSS || ev->kind == MM_EV_FILEMAP))
@@ -133,7 +158,8 @@ static void event(void *state, const struct mm_event *ev)
 	mm_json_object_end(&v->j);
 }
 
-static void summary_json(struct mm_json *j, const struct mm_summary *s)
+static void summary_json(struct mm_json *j, const struct mm_summary *s,
+			 const struct mm_report_opts *o)
 {
 	const uint64_t *k = s->by_kind;
 	struct mm_summary_totals t;
@@ -146,6 +172,7 @@ static void summary_json(struct mm_json *j, const struct mm_summary *s)
 	mm_json_u64(j, "process", t.process);
 	mm_json_u64(j, "rss", k[MM_EV_RSS]);
 	mm_json_u64(j, "filemap", k[MM_EV_FILEMAP]);
+	mm_view_json_lost(j, o);
 	mm_json_object_begin(j, "faults_by_class");
 	for (int c = 0; c < MM_FAULT_NR; c++)
 		mm_json_u64(j, mm_fault_class_name(c), t.by_class[c]);
@@ -160,8 +187,9 @@ static void summary_json(struct mm_json *j, const struct mm_summary *s)
 static int finish(void *state, FILE *out)
 {
 	struct jlog *v = state;
+	lost_marks(v, UINT64_MAX);
 	mm_json_array_end(&v->j);
-	summary_json(&v->j, &v->sum);
+	summary_json(&v->j, &v->sum, v->o);
 	mm_json_object_end(&v->j);
 	mm_json_finish(&v->j);
 	return mm_view_out_status(out, "event log");

@@ -10,12 +10,14 @@
  * flush, by the command.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "memmon.h"
 #include "report/views/log.h"
+#include "report/views/view.h"
 #include "plugins/symbolic.h"
 
 struct mm_log *mm_log_new(int fd, unsigned flags)
@@ -319,4 +321,14 @@ void mm_log_event(struct mm_log *l, const struct mm_event *ev)
 	p = mm_log_format(p, ev);
 	*p++ = '\n';
 	l->len += (size_t)(p - start);
+}
+
+void mm_log_lost_line(char *buf, size_t n, const struct mm_lost_mark *m)
+{
+	if (m->count > 0)
+		snprintf(buf, n, "# lost %lld events of cpu %u here (its ring buffer was full)",
+			 m->count, m->cpu);
+	else
+		snprintf(buf, n, "# lost events of cpu %u here, how many unknown (its ring buffer "
+			 "was full)", m->cpu);
 }

@@ -51,6 +51,11 @@ int mm_log_flush(struct mm_log *l);
  * bytes of room; returns the end.  Exposed for tests. */
 char *mm_log_format(char *p, const struct mm_event *ev);
 
+/* The log's line for a place where the kernel dropped events (without a
+ * newline): "# lost N events of cpu C here (its ring buffer was full)". */
+struct mm_lost_mark;
+void mm_log_lost_line(char *buf, size_t n, const struct mm_lost_mark *m);
+
 /* Append the "# summary" block to L (log-summary.c). */
 void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *info,
 		      struct mm_log *l);

@@ -143,6 +143,8 @@ int mm_maps_at_print(struct mm_as *as, const struct mm_regions_opts *o, FILE *ou
 		mm_json_init(&j, out);
 		mm_json_object_begin(&j, NULL);
 		mm_json_str(&j, "view", "maps_at");
+		if (o->report)
+			mm_view_json_lost(&j, o->report);
 		if (o->at_end)
 			mm_json_null(&j, "time");
 		else
@@ -151,6 +153,8 @@ int mm_maps_at_print(struct mm_as *as, const struct mm_regions_opts *o, FILE *ou
 		mm_json_array_begin(&j, "processes");
 	} else if (o->output == MM_OUT_CSV) {
 		mm_csv_init(&c, out);
+		if (o->report)
+			mm_view_csv_lost(&c, o->report);
 		mm_csv_header(&c, head, sizeof(head) / sizeof(head[0]));
 	} else if (o->at_end) {
 		fprintf(out, "# address space at the end of each process (RSS: pages seen faulted "
@@ -246,11 +250,15 @@ int mm_check_maps_print(struct mm_as *as, const struct mm_regions_opts *o, FILE 
 		mm_json_init(&j, out);
 		mm_json_object_begin(&j, NULL);
 		mm_json_str(&j, "view", "check_maps");
+		if (o->report)
+			mm_view_json_lost(&j, o->report);
 		mm_json_u64(&j, "regions", regions);
 		mm_json_u64(&j, "differ", diffs);
 		mm_json_array_begin(&j, "processes");
 	} else if (o->output == MM_OUT_CSV) {
 		mm_csv_init(&c, out);
+		if (o->report)
+			mm_view_csv_lost(&c, o->report);
 		mm_csv_header(&c, head, sizeof(head) / sizeof(head[0]));
 	} else {
 		fprintf(out, "maps check: %zu regions, %zu differ\n", regions, diffs);

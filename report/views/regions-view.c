@@ -253,6 +253,8 @@ static void regions_json(struct mm_as *as, const struct mm_regions_opts *o, FILE
 	mm_json_init(&j, out);
 	mm_json_object_begin(&j, NULL);
 	mm_json_str(&j, "view", "regions");
+	if (o->report)
+		mm_view_json_lost(&j, o->report);
 	mm_json_u64(&j, "page_size", mm_as_page_size(as));
 	mm_json_array_begin(&j, "processes");
 	for (size_t i = 0; i < mm_as_nr_procs(as); i++) {
@@ -344,6 +346,8 @@ static void regions_csv(struct mm_as *as, const struct mm_regions_opts *o, FILE 
 {
 	struct mm_csv c;
 	mm_csv_init(&c, out);
+	if (o->report)
+		mm_view_csv_lost(&c, o->report);
 	regions_csv_header(&c);
 	for (size_t i = 0; i < mm_as_nr_procs(as); i++) {
 		struct mm_as_proc *p = mm_as_proc_at(as, i);
@@ -419,6 +423,7 @@ static struct view_state *view_create(struct mm_file *f, const struct mm_report_
 	s->o.nr_pids = ro->nr_pids;
 	s->o.at_end = which != V_MAPS_AT || ro->at_ns == 0;
 	s->o.at_ns = ro->at_ns;
+	s->o.report = ro;
 	if (which == V_REGIONS && mm_regions_parse_sort(ro->sort, &s->o.sort) < 0)
 		s->bad_sort = true;     /* reported by finish(): create cannot fail */
 	if (s->o.at_end)

@@ -30,6 +30,7 @@ struct mm_regions_opts {
 	size_t limit;                /* rows per process, 0 = all */
 	bool at_end;                 /* maps-at: the final maps (no cutoff) */
 	uint64_t at_ns;              /* maps-at: ns after the first event */
+	const struct mm_report_opts *report;  /* trace facts (lost events), or NULL */
 };
 
 /* Print from a finished model (mm_as_finish done).  0, or -1 when OUT

@@ -3,15 +3,20 @@
  * CSV (the rows: report/analyses/timeline.c).
  *
  * One table per process; an interval without events repeats the values
- * before it (nothing changed) with 0 faults.  vsz_kib and rss_kib are the
+ * before it (nothing changed) with 0 faults, and a run of more than
+ * IDLE_ROWS of them is one such row that says until when it lasts (so the
+ * output follows the events, not the span: two faults 10^6 s apart at 1 ms
+ * make three rows, not a billion).  vsz_kib and rss_kib are the
  * highest values within the interval (so a short spike shows), the kinds
  * (anon, file, shmem, swap) their values at its end.  A '*' follows the
  * peak VSZ, the peak RSS and the interval with the most faults.
  *   JSON: {"view": "timeline", "interval": S, "processes": [{"pid", "comm",
  *          "peak_vsz_kib", "peak_rss_kib", "rows": [{"time", "vsz_kib",
  *          "rss_kib", "anon_kib", "file_kib", "shmem_kib", "swap_kib",
- *          "faults", "peak": ["vsz", "rss", "faults"]}]}]}}
- *   CSV:  pid,time,vsz_kib,rss_kib,anon_kib,file_kib,shmem_kib,swap_kib,faults,peak
+ *          "faults", "peak": ["vsz", "rss", "faults"], "idle_until": T}]}]}}
+ *          (idle_until only on the row of an idle run)
+ *   CSV:  pid,time,vsz_kib,rss_kib,anon_kib,file_kib,shmem_kib,swap_kib,faults,peak,
+ *         idle_until
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -32,10 +37,14 @@ static bool wanted(const struct tview *v, const struct mm_tl_proc *p)
 	return p->nr && mm_pid_wanted(v->o.pids, v->o.nr_pids, p->tgid);
 }
 
+/* Idle intervals in a row shown one by one; a longer run is one row. */
+#define IDLE_ROWS 3
+
 /* Calls FN for every interval from P's first row to its last, with the
- * carried-forward row for idle ones. */
+ * carried-forward row for idle ones; IDLE_TO is 0, or for the one row of a
+ * long idle run the interval that ends it. */
 typedef void (*row_fn)(const struct tview *v, const struct mm_tl_proc *p, const struct mm_tl_row *r,
-		       unsigned peak, void *ctx);
+		       unsigned peak, uint64_t idle_to, void *ctx);
 enum { PK_VSZ = 1, PK_RSS = 2, PK_FAULTS = 4 };
 
 static void each_row(const struct tview *v, const struct mm_tl_proc *p, row_fn fn, void *ctx)
@@ -52,35 +61,48 @@ static void each_row(const struct tview *v, const struct mm_tl_proc *p, row_fn f
 			idle.vsz_max = idle.vsz;
 			idle.rss_max = mm_tl_rss(&idle);
 			idle.faults = 0;
-			fn(v, p, &idle, 0, ctx);
+			if (r->k - n > IDLE_ROWS) {
+				fn(v, p, &idle, 0, r->k, ctx);
+				n = r->k - 1;
+			} else {
+				fn(v, p, &idle, 0, 0, ctx);
+			}
 			continue;
 		}
 		peak |= i == k.vsz && k.any_vsz ? PK_VSZ : 0;
 		peak |= i == k.rss && k.any_rss ? PK_RSS : 0;
 		peak |= i == k.faults && k.any_faults ? PK_FAULTS : 0;
-		fn(v, p, r, peak, ctx);
+		fn(v, p, r, peak, 0, ctx);
 		i++;
 	}
 }
 
+static double k_time(const struct tview *v, uint64_t k)
+{
+	return (double)k * (double)mm_timeline_interval(v->tl) / 1e9;
+}
+
 static double row_time(const struct tview *v, const struct mm_tl_row *r)
 {
-	return (double)r->k * (double)mm_timeline_interval(v->tl) / 1e9;
+	return k_time(v, r->k);
 }
 
 static uint64_t kib(int64_t b) { return b > 0 ? (uint64_t)b >> 10 : 0; }
 
 static void text_row(const struct tview *v, const struct mm_tl_proc *p, const struct mm_tl_row *r,
-		     unsigned pk, void *ctx)
+		     unsigned pk, uint64_t idle_to, void *ctx)
 {
 	FILE *out = ctx;
+	char until[48] = "";
 	(void)p;
+	if (idle_to)
+		snprintf(until, sizeof(until), "  idle until %.6f", k_time(v, idle_to));
 	fprintf(out, "%10.6f %10" PRIu64 "%c %10" PRIu64 "%c %9" PRIu64 " %9" PRIu64 " %9"
-		PRIu64 " %9" PRIu64 " %7" PRIu64 "%c\n", row_time(v, r),
+		PRIu64 " %9" PRIu64 " %7" PRIu64 "%c%s\n", row_time(v, r),
 		r->vsz_max >> 10, pk & PK_VSZ ? '*' : ' ', kib(r->rss_max),
 		pk & PK_RSS ? '*' : ' ', kib(r->rss[MM_RSS_ANON]), kib(r->rss[MM_RSS_FILE]),
 		kib(r->rss[MM_RSS_SHMEM]), kib(r->rss[MM_RSS_SWAPENTS]), r->faults,
-		pk & PK_FAULTS ? '*' : ' ');
+		pk & PK_FAULTS ? '*' : ' ', until);
 }
 
 static void print_text(const void *ctx, FILE *out)
@@ -101,7 +123,7 @@ static void print_text(const void *ctx, FILE *out)
 }
 
 static void json_row(const struct tview *v, const struct mm_tl_proc *p, const struct mm_tl_row *r,
-		     unsigned pk, void *ctx)
+		     unsigned pk, uint64_t idle_to, void *ctx)
 {
 	struct mm_json *j = ctx;
 	(void)p;
@@ -122,6 +144,8 @@ static void json_row(const struct tview *v, const struct mm_tl_proc *p, const st
 	if (pk & PK_FAULTS)
 		mm_json_str(j, NULL, "faults");
 	mm_json_array_end(j);
+	if (idle_to)
+		mm_json_fixed(j, "idle_until", k_time(v, idle_to), 6);
 	mm_json_object_end(j);
 }
 
@@ -132,6 +156,7 @@ static void print_json(const void *ctx, FILE *out)
 	mm_json_init(&j, out);
 	mm_json_object_begin(&j, NULL);
 	mm_json_str(&j, "view", "timeline");
+	mm_view_json_lost(&j, &v->o);
 	mm_json_fixed(&j, "interval", (double)mm_timeline_interval(v->tl) / 1e9, 6);
 	mm_json_array_begin(&j, "processes");
 	for (size_t i = 0; i < mm_timeline_nr_procs(v->tl); i++) {
@@ -155,7 +180,7 @@ static void print_json(const void *ctx, FILE *out)
 }
 
 static void csv_row(const struct tview *v, const struct mm_tl_proc *p, const struct mm_tl_row *r,
-		    unsigned pk, void *ctx)
+		    unsigned pk, uint64_t idle_to, void *ctx)
 {
 	struct mm_csv *c = ctx;
 	char peak[20];
@@ -173,6 +198,10 @@ static void csv_row(const struct tview *v, const struct mm_tl_proc *p, const str
 	mm_csv_u64(c, kib(r->rss[MM_RSS_SWAPENTS]));
 	mm_csv_u64(c, r->faults);
 	mm_csv_str(c, peak);
+	if (idle_to)
+		mm_csv_fixed(c, k_time(v, idle_to), 6);
+	else
+		mm_csv_str(c, "");
 	mm_csv_end_row(c);
 }
 
@@ -180,9 +209,10 @@ static void print_csv(const void *ctx, FILE *out)
 {
 	const struct tview *v = ctx;
 	static const char *const hdr[] = { "pid", "time", "vsz_kib", "rss_kib", "anon_kib",
-		"file_kib", "shmem_kib", "swap_kib", "faults", "peak" };
+		"file_kib", "shmem_kib", "swap_kib", "faults", "peak", "idle_until" };
 	struct mm_csv c;
 	mm_csv_init(&c, out);
+	mm_view_csv_lost(&c, &v->o);
 	mm_csv_header(&c, hdr, sizeof(hdr) / sizeof(hdr[0]));
 	for (size_t i = 0; i < mm_timeline_nr_procs(v->tl); i++) {
 		const struct mm_tl_proc *p = mm_timeline_proc(v->tl, i);

@@ -6,12 +6,34 @@
  */
 #include "memmon.h"
 #include "report/model/addrspace.h"
+#include "report/views/json.h"
 #include "report/views/view.h"
 
 bool mm_view_uses_model(const struct mm_report_opts *opts)
 {
 	(void)opts;
 	return true;
+}
+
+const struct mm_lost_mark *mm_trace_mark_before(const struct mm_trace_facts *t, size_t *next,
+						uint64_t ts)
+{
+	if (!t || *next >= t->nr_marks || t->marks[*next].ts > ts)
+		return NULL;
+	return &t->marks[(*next)++];
+}
+
+/* Views run without cmd-report (unit tests) have no trace facts. */
+void mm_view_json_lost(struct mm_json *j, const struct mm_report_opts *o)
+{
+	if (o->trace)
+		mm_json_u64(j, "lost_events", o->trace->lost_events);
+}
+
+void mm_view_csv_lost(struct mm_csv *c, const struct mm_report_opts *o)
+{
+	if (o->trace)
+		mm_csv_lost_column(c, &o->trace->lost_events);
 }
 
 int mm_view_out_status(FILE *out, const char *what)

@@ -39,6 +39,23 @@ struct mm_as;
 
 enum mm_output { MM_OUT_TEXT, MM_OUT_JSON, MM_OUT_CSV };
 
+/* Where the kernel dropped events: the first event of a sub-buffer that
+ * follows lost ones (its CPU, its time, the count or -1 when unknown). */
+struct mm_lost_mark {
+	uint64_t ts;
+	uint32_t cpu;
+	long long count;
+};
+
+/* What the trace says about itself, filled by cmd-report as it decodes
+ * (the marks) and when the stream ends (the totals), before any finish():
+ * every output form carries the lost count, the logs a marker where. */
+struct mm_trace_facts {
+	uint64_t lost_events;     /* the summary's figure */
+	struct mm_lost_mark *marks;
+	size_t nr_marks, cap_marks;
+};
+
 /* What the views are told.  It (and the pids array) outlives every view:
  * a view may keep a pointer to it or a copy. */
 struct mm_report_opts {
@@ -51,6 +68,7 @@ struct mm_report_opts {
 	bool raw_events;          /* --raw-events: rss and filemap in the log */
 	struct mm_as *as;         /* the shared model (see above), or NULL when
 	                           * no chosen view uses it */
+	const struct mm_trace_facts *trace;   /* from cmd-report; NULL: none */
 };
 
 struct mm_view {
@@ -69,6 +87,17 @@ struct mm_view {
 
 /* uses_model() of a view that always reads the shared model. */
 bool mm_view_uses_model(const struct mm_report_opts *opts);
+
+/* The next lost mark at or before TS (NEXT: the caller's position in the
+ * marks, advanced), or NULL; TS UINT64_MAX takes the rest. */
+const struct mm_lost_mark *mm_trace_mark_before(const struct mm_trace_facts *t, size_t *next,
+						uint64_t ts);
+/* "lost_events": N in a JSON object, and the lost_events column of a CSV
+ * table, for views to write where their documents hold trace facts. */
+struct mm_json;
+struct mm_csv;
+void mm_view_json_lost(struct mm_json *j, const struct mm_report_opts *o);
+void mm_view_csv_lost(struct mm_csv *c, const struct mm_report_opts *o);
 
 /* A view's three printers; CSV NULL: the JSON form (a view whose data is
  * no table).  CTX is the view's state. */

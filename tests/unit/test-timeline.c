@@ -143,9 +143,72 @@ TEST(view_json_peak)
 	free(buf);
 }
 
+/* Rows of the view over EVS (N rss events of PID at those times), as TEXT,
+ * JSON or CSV, with INTERVAL. */
+static char *view_of(enum mm_output out, uint64_t interval, const uint64_t *ts, int n)
+{
+	struct mm_as *model = mm_as_new(4096, MM_AS_NO_CUTOFF);
+	struct mm_report_opts o = { .output = out, .interval_ns = interval, .as = model };
+	void *st = mm_view_timeline.create(NULL, &o);
+	for (int i = 0; i < n; i++) {
+		struct mm_event ev = { .ts = ts[i], .pid = PID, .tgid = PID, .kind = MM_EV_RSS };
+		ev.rss.mm_id = 1;
+		ev.rss.curr = true;
+		ev.rss.member = MM_RSS_ANON;
+		ev.rss.bytes = 4096 * (i + 1);
+		mm_as_event(model, &ev);
+		mm_view_timeline.event(st, &ev);
+	}
+	mm_as_finish(model);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (mm_view_timeline.finish(st, f))
+		abort();
+	fclose(f);
+	mm_view_timeline.destroy(st);
+	mm_as_free(model);
+	return buf;
+}
+
+static int lines(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Two events 10^6 s apart at 1 ms: it printed an idle row for each of the
+ * 10^9 intervals between (1.4 GB in 10 s and counting); now the run is one
+ * row that says until when, in every form. */
+TEST(idle_run_one_row)
+{
+	const uint64_t far[] = { 1000, 1000 + 1000000ull * 1000000000ull };
+	char *t = view_of(MM_OUT_TEXT, MS, far, 2);
+	CHECK_EQ(lines(t), 7);	/* title, blank, pid, header, 3 rows */
+	CHECK(strstr(t, "  0.001000          0           4          4         0         0         0       0   idle until 1000000.000000\n"));
+	free(t);
+	char *j = view_of(MM_OUT_JSON, MS, far, 2);
+	CHECK(strstr(j, "\"idle_until\": 1000000.000000"));
+	free(j);
+	char *c = view_of(MM_OUT_CSV, MS, far, 2);
+	CHECK_EQ(lines(c), 4);
+	CHECK(strstr(c, ",0,,1000000.000000\n"));
+	free(c);
+	/* short gaps are shown interval by interval, as before */
+	const uint64_t near[] = { 1000, 1000 + 3 * MS + 1, 1000 + 8 * MS };
+	t = view_of(MM_OUT_TEXT, MS, near, 3);
+	CHECK_EQ(lines(t), 4 + 4 + 1 + 1);	/* rows 0, 1-2 idle, 3, 4-7 one idle row, 8 */
+	CHECK(!strstr(t, "idle until 0.003"));
+	CHECK(strstr(t, "idle until 0.008000"));
+	free(t);
+}
+
 int main(void)
 {
 	RUN(fixed_interval_rows);
+	RUN(idle_run_one_row);
 	RUN(automatic_regroup);
 	RUN(view_json_peak);
 	return t_done();
