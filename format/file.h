@@ -79,6 +79,14 @@ char *mm_format_sanitize(const char *text, size_t len, const char **why);
 char *mm_header_page_sanitize(const char *text, size_t len, int *commit_size,
 			      const char **why);
 
+/* compact.c: measure the NR decoded sub-buffers at RAW of a chunk of
+ * STORED bytes: -1 with WHY (N bytes) when its events are more than it can
+ * code; else compacted in place when less than half used (*LENS gets each
+ * kept sub-buffer's length, *NR_PAGES their number) or left (*LENS NULL,
+ * *NR_PAGES = NR); *USED_LEN is the bytes of RAW in use. */
+int mm_chunk_compact(const struct mm_file *f, unsigned char *raw, uint32_t nr, uint64_t stored,
+		     uint32_t **lens, uint32_t *nr_pages, size_t *used_len, char *why, size_t n);
+
 /* formats.c: build f->tep from MACHINE, header_page and the formats. */
 int mm_file_build_tep(struct mm_file *f);
 

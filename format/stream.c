@@ -69,7 +69,6 @@ struct slot {
 	bool ahead;                         /* loaded ahead: may be deferred */
 	uint32_t nr_pages;                  /* sub-buffers to walk */
 	uint32_t *lens;                     /* compacted: each one's length */
-	size_t lens_cap;
 	char err[1024];                     /* SLOT_FAILED: the loader's message */
 };
 
@@ -194,74 +193,28 @@ static void slot_release(struct mm_stream *s, struct slot *sl)
 	free(sl->lens);
 	sl->raw = NULL;
 	sl->lens = NULL;
-	sl->raw_cap = sl->lens_cap = 0;
+	sl->raw_cap = 0;
 }
 
-/* Bytes of PAGE the walker reads: 0 for a sub-buffer with no events and
- * no lost-event mark; all of it when its commit is bad (the walker says
- * so when it gets there, after the events before it). */
-static uint32_t page_used(const struct mm_file *f, const unsigned char *page)
-{
-	uint32_t hs = 8 + f->commit_size, room = f->subbuf_size - hs;
-	struct mm_subbuf sb;
-	long long missed;
-
-	if (mm_subbuf_load(&sb, page, f->subbuf_size, f->commit_size, f->big_endian, &missed) < 0)
-		return f->subbuf_size;
-	if (!sb.size && !missed)
-		return 0;
-	return hs + sb.size + (room - sb.size >= (uint32_t)f->commit_size ? f->commit_size : 0);
-}
-
-/*
- * After decoding: refuse a chunk that holds more events than its stored
- * bytes can honestly code, and compact one that is mostly empty to the
- * sub-buffers it uses (each to the bytes the walker reads, in place: an
- * entry never moves up), then shrink its buffer.
- */
+/* After decoding: refuse a chunk that claims more than it can hold, and
+ * compact one that is mostly empty (compact.c), shrinking its buffer. */
 static int settle(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch)
 {
-	const struct mm_file *f = s->f;
-	uint64_t used = 0;
-	uint32_t kept = 0, k = 0;
-	size_t off = 0;
 	char why[128];
+	size_t used;
+	int r = mm_chunk_compact(s->f, sl->raw, ch->nr_subbufs, ch->len, &sl->lens, &sl->nr_pages,
+				 &used, why, sizeof(why));
 
-	for (uint32_t i = 0; i < ch->nr_subbufs; i++) {
-		uint32_t n = page_used(f, sl->raw + (size_t)i * f->subbuf_size);
-		used += n;
-		kept += n > 0;
-	}
-	if (used > (uint64_t)MM_MAX_EVENT_RATIO * ch->len) {
-		snprintf(why, sizeof(why), "%llu bytes of events from %llu stored: more than "
-			 "ring data compresses", (unsigned long long)used,
-			 (unsigned long long)ch->len);
+	if (r < 0)
 		return chunk_error(s, ch, why);
-	}
-	sl->nr_pages = ch->nr_subbufs;
-	free(sl->lens);
-	sl->lens = NULL;
-	sl->lens_cap = 0;
-	if (used * 2 > ch->raw_len)
+	if (!sl->lens)
 		return 0;	/* mostly full: walked where it lies */
-	sl->lens = mm_malloc((kept ? kept : 1) * sizeof(*sl->lens));
-	sl->lens_cap = kept;
-	for (uint32_t i = 0; i < ch->nr_subbufs; i++) {
-		unsigned char *page = sl->raw + (size_t)i * f->subbuf_size;
-		uint32_t n = page_used(f, page);
-		if (!n)
-			continue;
-		memmove(sl->raw + off, page, n);
-		sl->lens[k++] = n;
-		off += n;
-	}
-	unsigned char *p = realloc(sl->raw, off + RAW_SLACK);
+	unsigned char *p = realloc(sl->raw, used + RAW_SLACK);
 	if (p)
 		sl->raw = p;
-	memset(sl->raw + off, 0, RAW_SLACK);
-	window_resize(s, sl->raw_cap, off + RAW_SLACK);
-	sl->raw_cap = off + RAW_SLACK;
-	sl->nr_pages = kept;
+	memset(sl->raw + used, 0, RAW_SLACK);
+	window_resize(s, sl->raw_cap, used + RAW_SLACK);
+	sl->raw_cap = used + RAW_SLACK;
 	return 0;
 }
 

@@ -158,10 +158,10 @@ f = lambda ph, k: "-" if p[ph] is None or p[ph][k] is None else str(p[ph][k])
 for k in ("VmPeak", "VmSize", "VmLck", "VmHWM", "VmRSS", "VmData", "VmStk", "VmExe", "VmLib", "VmPTE", "VmSwap"):
     print(k, f("start", k), f("exec", k), f("end", k))' | paste -sd'|')" \
 	"$(sed -n "/^pid $pid status/,/^\$/p" "$T/ctx.txt" | sed '/^$/d' | awk 'NR == 1 { print; next } { $1 = $1; print }' | paste -sd'|')"
-# CSV: section,pid,name,start,exec,end; one row per zone, meminfo line and Vm* line
+# CSV: section,pid,name,start,exec,end,lost_events; one row per zone, meminfo line and Vm* line
 "$MEMMON" report --context --csv --pid "$pid" "$T/c.dat" >"$T/ctx.csv" 2>&1
 check ctx-csv "$(py '
-print("section,pid,name,start,exec,end zone=%d meminfo=%d status=11" % (len(D["zones"]), len(D["meminfo"])))')" \
+print("section,pid,name,start,exec,end,lost_events zone=%d meminfo=%d status=11" % (len(D["zones"]), len(D["meminfo"])))')" \
 	"$(head -1 "$T/ctx.csv") $(python3 -c '
 import csv, sys, collections
 c = collections.Counter(r[0] for r in list(csv.reader(open(sys.argv[1])))[1:])
