@@ -75,9 +75,20 @@ char *mm_read_file(const char *path, size_t *len);
 	lo_;									\
 })
 
-/* Print a usage string and exit MM_EXIT_USAGE; "memmon X --help" shows the
- * man page instead (via man(1), falling back to the usage string). */
-void mm_usage_exit(const char *usage) __attribute__((noreturn));
+/* A usage error: "memmon CMD: MESSAGE" (the bad option and why: "-b 0:
+ * the buffer size must be at least 4 KB per CPU"), then "usage: USAGE",
+ * on stderr; exits MM_EXIT_USAGE. */
+void mm_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+/* The same for what getopt_long() refused (C is '?' or ':', with opterr
+ * 0 and ':' first in the option string): an unknown option, one missing
+ * its value, a long one given a value it does not take (LONGOPTS). */
+struct option;
+void mm_usage_bad_option(const char *cmd, const char *usage, int c, char **argv,
+			 const struct option *longopts) __attribute__((noreturn));
+/* "memmon CMD --help" / "-h": the command's manual via man(1), from the
+ * built tree next to the binary or the installed pages; the usage string
+ * only when no page can be shown.  Returns MM_EXIT_OK. */
 int mm_show_help(const char *cmd, const char *usage);
 
 /* Commands: argv[0] is the command name. */

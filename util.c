@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,35 +139,99 @@ char *mm_read_file(const char *path, size_t *len)
 	return buf;
 }
 
-void mm_usage_exit(const char *usage)
+void mm_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
-	fprintf(stderr, "usage: %s\n", usage);
+	va_list ap;
+	fflush(stdout);
+	fprintf(stderr, "memmon %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s\n", usage);
 	exit(MM_EXIT_USAGE);
 }
 
+void mm_usage_bad_option(const char *cmd, const char *usage, int c, char **argv,
+			 const struct option *longopts)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+	bool is_short = optopt > ' ' && optopt < 0x7f && strncmp(arg, "--", 2);
+	const char *name = is_short ? shortopt : arg;
+
+	if (c == ':')
+		mm_usage_error(cmd, usage, "option '%s' needs a value", name);
+	/* "--log=1": a known option that takes no value */
+	const char *eq = strncmp(arg, "--", 2) ? NULL : strchr(arg, '=');
+	for (const struct option *o = longopts; eq && o && o->name; o++)
+		if (strlen(o->name) == (size_t)(eq - arg - 2) && !strncmp(o->name, arg + 2, eq - arg - 2) &&
+		    o->has_arg == no_argument)
+			mm_usage_error(cmd, usage, "option '--%s' takes no value", o->name);
+	mm_usage_error(cmd, usage, "unknown option '%s'", name);
+}
+
 /*
- * "memmon X --help": the man page when man(1) finds it (installed, or next
- * to the binary's source tree), else the usage string.
+ * The page of "memmon CMD --help": the one next to the binary when it runs
+ * from a built tree (build/memmon or ./memmon: ../Documentation or
+ * Documentation), so it matches the code, else the installed one.
  */
+static bool tree_page(const char *page, char *path, size_t len)
+{
+	static const char *const rel[] = { "Documentation", "../Documentation" };
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		if ((size_t)snprintf(path, len, "%s/%s/%s", exe, rel[i], page) >= len)
+			continue;
+		if (access(path, R_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Run man(1) with ARG1 ARG2 (quietly when QUIET); true when it exited 0. */
+static bool run_man(const char *arg1, const char *arg2, bool quiet)
+{
+	int st;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0) {
+			dup2(null, STDERR_FILENO);
+			if (quiet)
+				dup2(null, STDOUT_FILENO);
+		}
+		execlp("man", "man", arg1, arg2, (char *)NULL);
+		_exit(127);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 int mm_show_help(const char *cmd, const char *usage)
 {
-	char page[64];
-	snprintf(page, sizeof(page), "memmon-%s", cmd);
-	if (!strcmp(cmd, "memmon"))
-		snprintf(page, sizeof(page), "memmon");
-	if (isatty(STDOUT_FILENO)) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			int null = open("/dev/null", O_WRONLY);
-			if (null >= 0)
-				dup2(null, STDERR_FILENO);
-			execlp("man", "man", page, (char *)NULL);
-			_exit(127);
-		}
-		int st;
-		if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+	char name[64], file[80], path[4200];
+	snprintf(name, sizeof(name), strcmp(cmd, "memmon") ? "memmon-%s" : "%s", cmd);
+	snprintf(file, sizeof(file), "%s.1", name);
+	if (tree_page(file, path, sizeof(path))) {
+		if (run_man("-l", path, false))
 			return MM_EXIT_OK;
+	} else if (run_man("-w", name, true) && run_man(name, NULL, false)) {
+		return MM_EXIT_OK;
+	} else {
+		path[0] = '\0';
 	}
+	/* no page, or no man(1) to show it */
 	printf("usage: %s\n", usage);
+	if (path[0])
+		printf("(the manual is %s; man(1) could not show it)\n", path);
 	return MM_EXIT_OK;
 }

@@ -117,6 +117,9 @@ enum mm_section_type {
 #define MM_KEY_BUFFER_KB   "buffer_kb"     /* per-CPU ring size */
 #define MM_KEY_VERSION     "memmon_version"
 #define MM_KEY_MISSING     "missing_events" /* events not on this kernel, comma-separated */
+/* record -p: "attached.PID" = "AGE_S EXE", how long PID had run (seconds)
+ * and its /proc/PID/exe when record attached */
+#define MM_KEY_ATTACHED_PREFIX "attached."
 
 /* SNAPSHOT payload header (little-endian), followed by the text. */
 enum mm_snapshot_kind {

@@ -25,6 +25,7 @@ enum mm_event_kind {
 	MM_EV_RENAME,    /* task_rename (comm change) */
 	MM_EV_RSS,       /* kmem:rss_stat: a per-mm counter's new value */
 	MM_EV_FILEMAP,   /* filemap fault / map_pages (also feeds the classifier) */
+	MM_EV_SIGNAL,    /* signal_generate (sent by a watched task) / signal_deliver */
 	MM_EV_NR
 };
 
@@ -66,6 +67,11 @@ struct mm_fault {
 	uint32_t error_code;
 	uint8_t class;           /* enum mm_fault_class */
 	uint8_t access;          /* enum mm_access */
+	/* The access raised this signal (SIGSEGV, SIGBUS; 0: none) with this
+	 * si_code (SEGV_MAPERR...): the kernel gave no page, the class is
+	 * "other".  From the signal_generate that followed in the task. */
+	uint8_t signo;
+	uint8_t si_code;
 };
 
 struct mm_syscall {
@@ -74,11 +80,24 @@ struct mm_syscall {
 	uint64_t args[6];
 	int64_t ret;             /* raw return: negative errno on failure */
 	uint64_t exit_ts;
+	/* clone3: the flags task_newtask reported (clone3 passes them in
+	 * memory the tracepoint cannot show) */
+	bool have_clone_flags;
+	uint64_t clone_flags;
+	/* execve: the program's path, "" when not known (the tracepoint has
+	 * only its address): read by record at the call's entry, or taken
+	 * from sched_process_exec when the call succeeded */
+	char path[256];
 };
 
 struct mm_proc {
 	int32_t child_pid;       /* FORK: the new task */
-	bool is_thread;          /* FORK: shares the parent's mm (when known) */
+	bool is_thread;          /* FORK: a thread of the parent's process
+	                          * (CLONE_THREAD, when known) */
+	bool shares_mm;          /* FORK: a new process that uses the parent's
+	                          * memory until it execs (CLONE_VM without
+	                          * CLONE_THREAD: vfork, posix_spawn) */
+	bool vfork;              /* FORK: CLONE_VFORK (the parent waits) */
 	char comm[16];           /* FORK/RENAME: new comm; EXEC: comm */
 	char old_comm[16];       /* RENAME: the comm before */
 	char path[256];          /* EXEC: filename (truncated) */
@@ -99,6 +118,19 @@ struct mm_filemap {
 	bool map_pages;          /* fault-around rather than a fault */
 };
 
+/* signal:signal_generate / signal_deliver.  PID (the event's task) sent
+ * it (generate) or takes it (deliver). */
+struct mm_signal {
+	bool deliver;            /* taken by the task, not sent */
+	uint8_t sig;
+	int32_t code;            /* si_code */
+	int32_t target;          /* generate: the task it was sent to */
+	int32_t result;          /* generate: 0 delivered, 1 ignored, 2 already
+	                          * pending, 3 overflow, 4 info lost */
+	bool group;              /* generate: to the whole thread group */
+	uint64_t handler;        /* deliver: sa_handler (0 SIG_DFL, 1 SIG_IGN) */
+};
+
 struct mm_event {
 	uint64_t ts;             /* trace clock ns */
 	int32_t pid;             /* task (tid) */
@@ -111,11 +143,17 @@ struct mm_event {
 		struct mm_proc proc;
 		struct mm_rss rss;
 		struct mm_filemap filemap;
+		struct mm_signal signal;
 	};
 };
 
 const char *mm_fault_class_name(enum mm_fault_class c);  /* "anon", ... */
 const char *mm_syscall_name(enum mm_syscall_nr nr);      /* "mmap", ... */
 const char *mm_rss_member_name(enum mm_rss_member m);    /* "file", "anon", "swap", "shmem" */
+/* What the default action of signal SIG does: "terminate", "core",
+ * "ignore", "stop", "continue" (plugins/signal.c). */
+const char *mm_signal_default(int sig);
+/* True when taking SIG with handler HANDLER (0 SIG_DFL) ends the process. */
+bool mm_signal_is_fatal(int sig, uint64_t handler);
 
 #endif

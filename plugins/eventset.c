@@ -22,6 +22,9 @@ const struct mm_event_spec mm_event_set[] = {
 	{ "sched",      "sched_process_exec",   false },
 	{ "sched",      "sched_process_exit",   false },
 	{ "task",       "task_rename",          false },
+	/* how a process died, and the access that raised SIGSEGV/SIGBUS */
+	{ "signal",     "signal_generate",      false },
+	{ "signal",     "signal_deliver",       false },
 };
 const size_t mm_event_set_len = sizeof(mm_event_set) / sizeof(mm_event_set[0]);
 

@@ -88,6 +88,7 @@ static int on_fault(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	ev->fault.error_code = (uint32_t)mm_plugin_u64(d, data, s->f[F_ERROR_CODE]);
 	ev->fault.access = access_of(ev->fault.error_code);
 	ev->fault.class = MM_FAULT_OTHER;
+	ev->fault.signo = ev->fault.si_code = 0;    /* signal.c may set them */
 	t->fault_held = true;
 	t->fault_seq = d->tail;
 	t->ev = (struct mm_fault_evidence){ 0 };

@@ -83,6 +83,14 @@ struct mm_plugin_slot {
 	struct mm_plugin_field f[MM_PLUGIN_MAX_FIELDS];
 };
 
+/* A path record read at an execve's entry (notes.c), waiting for that
+ * task's sys_enter_execve. */
+#define MM_EXEC_NOTES 16
+struct mm_exec_note {
+	int32_t tid;             /* 0: free */
+	char path[256];
+};
+
 struct mm_decoder {
 	struct tep_handle *tep;
 	mm_emit_fn emit;
@@ -101,6 +109,8 @@ struct mm_decoder {
 	struct mm_decoder_counts counts;
 	char *missing;           /* "sys:name,..." */
 	size_t missing_len;
+	struct mm_exec_note exec_notes[MM_EXEC_NOTES];
+	unsigned next_exec_note;
 };
 
 /* ---- decoder services for plugins (decoder.c) ---- */
@@ -161,6 +171,8 @@ int mm_plugin_syscalls_init(struct mm_decoder *d);
 int mm_plugin_rss_init(struct mm_decoder *d);
 int mm_plugin_filemap_init(struct mm_decoder *d);
 int mm_plugin_proc_init(struct mm_decoder *d);
+int mm_plugin_signal_init(struct mm_decoder *d);
+int mm_plugin_notes_init(struct mm_decoder *d);
 
 /* ---- cross-plugin hooks ---- */
 /* Decide the class of T's held fault from what is known and release it. */
@@ -169,6 +181,9 @@ void mm_plugin_fault_resolve(struct mm_decoder *d, struct mm_task *t);
 void mm_plugin_fault_set_class(struct mm_decoder *d, struct mm_task *t, uint8_t c);
 /* Release T's held syscall without a result (its exit never came). */
 void mm_plugin_syscall_abandon(struct mm_decoder *d, struct mm_task *t);
+/* Copy into DST the path record noted for TID's next execve and forget
+ * it; false when there is none. */
+bool mm_plugin_exec_note_take(struct mm_decoder *d, int32_t tid, char *dst, size_t len);
 /* The process entry (keyed by tgid, or by tid while unknown) of task PID. */
 struct mm_task *mm_plugin_process(struct mm_decoder *d, int32_t pid, struct mm_task *t);
 

@@ -10,12 +10,14 @@
  * sleeps until the child execs or exits, and holding its syscall that long
  * would hold back every event behind it.
  */
+#include <stdio.h>
 #include <string.h>
 #include <event-parse.h>
 
 #include "plugin.h"
 
 #define CLONE_VM_FLAG     0x00000100ull
+#define CLONE_VFORK_FLAG  0x00004000ull
 #define CLONE_THREAD_FLAG 0x00010000ull
 
 enum { F_FORK_PARENT, F_FORK_COMM, F_FORK_CHILD };
@@ -43,7 +45,7 @@ static bool is_fork_syscall(uint8_t nr)
  * posix_spawn, both of which share the mm, so it counts as a thread.
  */
 static uint64_t complete_parent_syscall(struct mm_decoder *d, struct mm_task *t,
-					int32_t child, uint64_t ts)
+					int32_t child, uint64_t ts, const struct mm_task *c)
 {
 	if (!t->sys_held)
 		return 0;
@@ -53,12 +55,16 @@ static uint64_t complete_parent_syscall(struct mm_decoder *d, struct mm_task *t,
 	e->sys.ret = child;
 	e->sys.has_ret = true;
 	e->sys.exit_ts = ts;
+	if (e->sys.nr == MM_SYS_CLONE3 && c->have_clone_flags) {
+		e->sys.have_clone_flags = true;
+		e->sys.clone_flags = c->clone_flags;
+	}
 	mm_plugin_release(d, t->sys_seq);
 	t->sys_held = false;
 	switch (e->sys.nr) {
 	case MM_SYS_CLONE:  return e->sys.args[0];
 	case MM_SYS_CLONE3: return CLONE_VM_FLAG | CLONE_THREAD_FLAG;
-	case MM_SYS_VFORK:  return CLONE_VM_FLAG;
+	case MM_SYS_VFORK:  return CLONE_VM_FLAG | CLONE_VFORK_FLAG;
 	default:            return 0;
 	}
 }
@@ -80,18 +86,22 @@ static int on_fork(struct mm_decoder *d, const struct mm_plugin_slot *s,
 		ev->pid = (int32_t)mm_plugin_s64(d, data, s->f[F_FORK_PARENT]);
 	ev->kind = MM_EV_FORK;
 	ev->proc.child_pid = child;
-	uint64_t flags = complete_parent_syscall(d, t, child, ev->ts);
 	struct mm_task *c = mm_idmap_get(&d->tasks, (uint32_t)child);
+	uint64_t flags = complete_parent_syscall(d, t, child, ev->ts, c);
 	if (c->have_clone_flags)        /* task_newtask: the kernel's own word */
 		flags = c->clone_flags;
-	ev->proc.is_thread = (flags & CLONE_VM_FLAG) != 0;
+	/* CLONE_THREAD makes a thread; CLONE_VM alone (vfork, posix_spawn)
+	 * a process that runs in the parent's memory until it execs */
+	ev->proc.is_thread = (flags & CLONE_THREAD_FLAG) != 0;
+	ev->proc.shares_mm = (flags & CLONE_VM_FLAG) && !ev->proc.is_thread;
+	ev->proc.vfork = (flags & CLONE_VFORK_FLAG) != 0;
 	mm_plugin_str(d, data, size, s->f[F_FORK_COMM], true, ev->proc.comm, sizeof(ev->proc.comm));
 	ev->proc.old_comm[0] = ev->proc.path[0] = '\0';
 
 	int32_t parent_tgid = t->tgid ? t->tgid : ev->pid;
 	reset_task(d, c);
 	c->tgid = flags & CLONE_THREAD_FLAG ? parent_tgid : child;
-	if (!ev->proc.is_thread) {       /* a copy of the mm: pages now shared */
+	if (!(flags & CLONE_VM_FLAG)) {  /* a copy of the mm: pages now shared */
 		c->forked = true;
 		struct mm_task *parent = mm_idmap_get(&d->tasks, (uint32_t)parent_tgid);
 		parent->forked = true;
@@ -122,6 +132,15 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* T's execve in progress (held until its exit), or NULL. */
+static struct mm_event *held_execve(struct mm_decoder *d, struct mm_task *t)
+{
+	if (!t->sys_held)
+		return NULL;
+	struct mm_event *e = mm_plugin_at(d, t->sys_seq);
+	return e->sys.nr == MM_SYS_EXECVE ? e : NULL;
+}
+
 static int on_exec(struct mm_decoder *d, const struct mm_plugin_slot *s,
 		   const uint8_t *data, uint32_t size, struct mm_task *t,
 		   struct mm_event *ev)
@@ -137,7 +156,11 @@ static int on_exec(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	ev->proc.comm[n] = '\0';
 	ev->proc.old_comm[0] = '\0';
 	ev->proc.child_pid = 0;
-	ev->proc.is_thread = false;
+	ev->proc.is_thread = ev->proc.shares_mm = ev->proc.vfork = false;
+	/* the execve in progress succeeded: this is the program it ran */
+	struct mm_event *sys = held_execve(d, t);
+	if (sys && !sys->sys.path[0])
+		snprintf(sys->sys.path, sizeof(sys->sys.path), "%s", ev->proc.path);
 	/* A new mm: nothing is shared with a fork partner any more, and the
 	 * exec'ing task now leads its thread group. */
 	mm_plugin_process(d, ev->pid, t)->forked = false;
@@ -156,7 +179,7 @@ static int on_exit(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	mm_plugin_syscall_abandon(d, t);
 	ev->kind = MM_EV_EXIT;
 	ev->proc.child_pid = 0;
-	ev->proc.is_thread = false;
+	ev->proc.is_thread = ev->proc.shares_mm = ev->proc.vfork = false;
 	ev->proc.comm[0] = ev->proc.old_comm[0] = ev->proc.path[0] = '\0';
 	return MM_PLUGIN_EMIT;
 }
@@ -165,15 +188,17 @@ static int on_rename(struct mm_decoder *d, const struct mm_plugin_slot *s,
 		     const uint8_t *data, uint32_t size, struct mm_task *t,
 		     struct mm_event *ev)
 {
-	(void)t;
 	if (s->f[F_RENAME_PID].size)
 		ev->pid = (int32_t)mm_plugin_s64(d, data, s->f[F_RENAME_PID]);
+	/* exec names the task after its program: the exec event says so */
+	if (held_execve(d, t))
+		return MM_PLUGIN_DROP;
 	ev->kind = MM_EV_RENAME;
 	mm_plugin_str(d, data, size, s->f[F_RENAME_OLD], false, ev->proc.old_comm, sizeof(ev->proc.old_comm));
 	mm_plugin_str(d, data, size, s->f[F_RENAME_NEW], false, ev->proc.comm, sizeof(ev->proc.comm));
 	ev->proc.path[0] = '\0';
 	ev->proc.child_pid = 0;
-	ev->proc.is_thread = false;
+	ev->proc.is_thread = ev->proc.shares_mm = ev->proc.vfork = false;
 	return MM_PLUGIN_EMIT;
 }
 

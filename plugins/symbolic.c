@@ -41,9 +41,27 @@ static char *bits(char *p, uint64_t v, const struct bit_name *t, size_t n, char 
 	return p;
 }
 
+/* The kernel's own errnos (include/linux/errno.h): never meant for user
+ * space, but a syscall tracepoint sees them before the restart or the
+ * translation (fork interrupted by a signal: -ERESTARTNOINTR). */
+static const char *kernel_errno(int64_t e)
+{
+	static const char *const names[] = {
+		[0] = "ERESTARTSYS", [1] = "ERESTARTNOINTR", [2] = "ERESTARTNOHAND",
+		[3] = "ENOIOCTLCMD", [4] = "ERESTART_RESTARTBLOCK", [5] = "EPROBE_DEFER",
+		[6] = "EOPENSTALE", [7] = "ENOPARAM", [9] = "EBADHANDLE", [10] = "ENOTSYNC",
+		[11] = "EBADCOOKIE", [12] = "ENOTSUPP", [13] = "ETOOSMALL",
+		[14] = "ESERVERFAULT", [15] = "EBADTYPE", [16] = "EJUKEBOX",
+		[17] = "EIOCBQUEUED", [18] = "ERECALLCONFLICT", [19] = "ENOGRACE",
+	};
+	if (e < 512 || e - 512 >= (int64_t)NBITS(names))
+		return NULL;
+	return names[e - 512];
+}
+
 char *mm_sym_errno(char *p, int64_t ret)
 {
-	const char *name = strerrorname_np((int)-ret);
+	const char *name = -ret >= 512 ? kernel_errno(-ret) : strerrorname_np((int)-ret);
 	*p++ = '-';
 	if (name)
 		return mm_sym_str(p, name);
@@ -232,5 +250,56 @@ char *mm_sym_clone_flags(char *p, uint64_t flags)
 	}
 	if (p == start)
 		*p++ = '0';
+	return p;
+}
+
+char *mm_sym_signal(char *p, int sig)
+{
+	const char *abbrev = sig > 0 && sig < 32 ? sigabbrev_np(sig) : NULL;
+	p = mm_sym_str(p, "SIG");
+	return abbrev ? mm_sym_str(p, abbrev) : mm_sym_dec(p, sig);
+}
+
+char *mm_sym_si_code(char *p, int sig, int code)
+{
+	static const char *const segv[] = {
+		[1] = "SEGV_MAPERR", [2] = "SEGV_ACCERR", [3] = "SEGV_BNDERR",
+		[4] = "SEGV_PKUERR", [5] = "SEGV_ACCADI", [6] = "SEGV_ADIDERR",
+		[7] = "SEGV_ADIPERR", [8] = "SEGV_MTEAERR", [9] = "SEGV_MTESERR",
+		[10] = "SEGV_CPERR",
+	};
+	static const char *const bus[] = {
+		[1] = "BUS_ADRALN", [2] = "BUS_ADRERR", [3] = "BUS_OBJERR",
+		[4] = "BUS_MCEERR_AR", [5] = "BUS_MCEERR_AO",
+	};
+	const char *name = NULL;
+	if (sig == SIGSEGV && code > 0 && code < (int)NBITS(segv))
+		name = segv[code];
+	else if (sig == SIGBUS && code > 0 && code < (int)NBITS(bus))
+		name = bus[code];
+	return name ? mm_sym_str(p, name) : mm_sym_dec(p, code);
+}
+
+char *mm_sym_quoted(char *p, const char *s, size_t max)
+{
+	*p++ = '"';
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else if (c == '\n') {
+			*p++ = '\\';
+			*p++ = 'n';
+		} else if (c < 0x20 || c >= 0x7f) {
+			*p++ = '\\';
+			*p++ = 'x';
+			*p++ = "0123456789abcdef"[c >> 4];
+			*p++ = "0123456789abcdef"[c & 15];
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	*p++ = '"';
 	return p;
 }

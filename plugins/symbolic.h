@@ -95,5 +95,13 @@ char *mm_sym_shmat_flags(char *p, uint64_t flags);       /* RDONLY|RND|REMAP|EXE
 char *mm_sym_shmctl_cmd(char *p, int64_t cmd);           /* IPC_RMID, SHM_LOCK, ... */
 char *mm_sym_memfd_flags(char *p, uint64_t flags);       /* CLOEXEC|ALLOW_SEALING */
 char *mm_sym_clone_flags(char *p, uint64_t flags);       /* VM|FS|...|SIGCHLD */
+/* "SIGSEGV" ("SIG35" for a number without a name). */
+char *mm_sym_signal(char *p, int sig);
+/* A fault signal's si_code: "SEGV_MAPERR", "BUS_ADRERR", ... or the number. */
+char *mm_sym_si_code(char *p, int sig, int code);
+/* S in double quotes, '"', '\\' and bytes outside printable ASCII
+ * escaped (\n, \xNN); at most MAX bytes of S are looked at, so at most
+ * 4 * MAX + 2 are written. */
+char *mm_sym_quoted(char *p, const char *s, size_t max);
 
 #endif

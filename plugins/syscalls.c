@@ -75,6 +75,11 @@ static int on_enter(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	ev->sys.has_ret = false;
 	ev->sys.ret = 0;
 	ev->sys.exit_ts = 0;
+	ev->sys.have_clone_flags = false;
+	ev->sys.clone_flags = 0;
+	ev->sys.path[0] = '\0';
+	if (s->sub == MM_SYS_EXECVE)
+		mm_plugin_exec_note_take(d, ev->pid, ev->sys.path, sizeof(ev->sys.path));
 	for (int i = 0; i < MM_PLUGIN_MAX_FIELDS; i++)
 		ev->sys.args[i] = mm_plugin_u64(d, data, s->f[i]);
 	if (s->sub == MM_SYS_EXIT_GROUP)

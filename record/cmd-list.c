@@ -53,14 +53,15 @@ int cmd_list(int argc, char **argv)
 	bool kprobes;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		if (c == 'h')
 			return mm_show_help("list", usage);
-		mm_usage_exit(usage);
+		mm_usage_bad_option("list", usage, c, argv, longopts);
 	}
 	if (optind < argc)
-		mm_usage_exit(usage);
-	if (mm_tracing_check() < 0) {
+		mm_usage_error("list", usage, "unexpected argument '%s' (list takes none)", argv[optind]);
+	if (mm_tracing_check("list") < 0) {
 		mm_error_print("list");
 		return MM_EXIT_FAIL;
 	}

@@ -119,15 +119,25 @@ int mm_record_parse_pids(const char *arg, pid_t **pids, size_t *n)
 	return *n ? 0 : -1;
 }
 
-static bool parse_uint(const char *s, unsigned *out, unsigned min)
+#define USAGE_ERROR(...) mm_usage_error("record", usage, __VA_ARGS__)
+
+/* OPT's value ARG as a number of KB from MIN to MAX; WHAT says what it
+ * sizes and UNIT how it counts, for the message. */
+static unsigned parse_kb(const char *opt, const char *arg, unsigned min, unsigned max,
+			 const char *what, const char *unit)
 {
 	char *end;
-	unsigned long v = strtoul(s, &end, 10);
+	unsigned long v;
 
-	if (!*s || *end || v < min || v > (1u << 30))
-		return false;
-	*out = (unsigned)v;
-	return true;
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (!*arg || *end || errno || arg[0] == '-')
+		USAGE_ERROR("%s %s: not a number of KB", opt, arg);
+	if (v < min)
+		USAGE_ERROR("%s %s: %s must be at least %u %s", opt, arg, what, min, unit);
+	if (v > max)
+		USAGE_ERROR("%s %s: %s can be at most %u %s", opt, arg, what, max, unit);
+	return (unsigned)v;
 }
 
 static void parse_options(int argc, char **argv, struct opts *o)
@@ -152,51 +162,61 @@ static void parse_options(int argc, char **argv, struct opts *o)
 	opterr = 0;       /* our own message: "memmon record: ..." */
 	*o = (struct opts){ .output = "trace.dat",
 			    .chunk_kb = DEFAULT_CHUNK_KB, .classifier = "auto" };
-	/* "+": stop at CMD, whose options are its own. */
-	while ((c = getopt_long(argc, argv, "+o:b:p:z:qvh", longopts, NULL)) != -1) {
+	/* "+": stop at CMD, whose options are its own; ":": missing values */
+	while ((c = getopt_long(argc, argv, "+:o:b:p:z:qvh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': o->output = optarg; break;
+		case 'o':
+			if (!*optarg)
+				USAGE_ERROR("-o '': the output file needs a name");
+			o->output = optarg;
+			break;
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': exit(mm_show_help("record", usage));
 		case 'b':
-			if (!parse_uint(optarg, &o->buffer_kb, 4))
-				mm_usage_exit(usage);
+			o->buffer_kb = parse_kb("-b", optarg, 4, 1u << 30, "the buffer size", "KB per CPU");
 			break;
 		case 'K':
-			if (!parse_uint(optarg, &o->chunk_kb, 4) || o->chunk_kb > MAX_CHUNK_KB)
-				mm_usage_exit(usage);
+			o->chunk_kb = parse_kb("--chunk-kb", optarg, 4, MAX_CHUNK_KB, "a chunk", "KB");
 			break;
 		case 'z':
-			if (!parse_uint(optarg, &level, 1) || level > 22)
-				mm_usage_exit(usage);
+			level = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || level < 1 || level > 22)
+				USAGE_ERROR("-z %s: the compression level is 1 to 22", optarg);
 			break;
 		case 'p':
 			if (mm_record_parse_pids(optarg, &o->pids, &o->nr_pids) < 0)
-				mm_usage_exit(usage);
+				USAGE_ERROR("-p %s: not a pid (a process id, or a list: 123,456)", optarg);
 			break;
 		case 'C':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "kprobe") &&
 			    strcmp(optarg, "tracepoint"))
-				mm_usage_exit(usage);
+				USAGE_ERROR("--classifier=%s: the classifier is auto, kprobe or tracepoint",
+					    optarg);
 			o->classifier = optarg;
 			break;
 		case 'D':
+			errno = 0;
 			o->duration = strtod(optarg, &end);
-			if (*end || o->duration <= 0)
-				mm_usage_exit(usage);
+			if (!*optarg || *end || errno || !(o->duration > 0) || o->duration > 1e9)
+				USAGE_ERROR("--duration %s: not a number of seconds above 0", optarg);
 			break;
 		default:
-			fprintf(stderr, "memmon record: unknown option '%s'\n", argv[optind - 1]);
-			mm_usage_exit(usage);
+			mm_usage_bad_option("record", usage, c, argv, longopts);
 		}
 	}
 	o->level = (int)level;
 	if (optind < argc)
 		o->argv = argv + optind;
 	/* Exactly one of CMD and -p; --duration only makes sense with -p. */
-	if (!o->argv == !o->nr_pids || (o->argv && o->duration > 0))
-		mm_usage_exit(usage);
+	if (!o->argv && !o->nr_pids)
+		USAGE_ERROR("nothing to record: give a command (memmon record -- CMD ARGS) "
+			    "or running processes (-p PID)");
+	if (o->argv && o->nr_pids)
+		USAGE_ERROR("-p and a command ('%s'): record either a command or running processes",
+			    o->argv[0]);
+	if (o->argv && o->duration > 0)
+		USAGE_ERROR("--duration applies to -p (a command is recorded until it exits)");
 }
 
 /* SIGINT/SIGTERM/SIGCHLD: handled, blocked except inside ppoll(). */
@@ -241,9 +261,11 @@ static void cleanup(struct rec *r)
 	r->target = NULL;
 	mm_drain_free(r->drain);      /* its files keep the instance busy */
 	r->drain = NULL;
-	if (r->out.clock_fd >= 0)     /* so does this one */
+	if (r->out.clock_fd >= 0)     /* so do these */
 		close(r->out.clock_fd);
-	r->out.clock_fd = -1;
+	if (r->out.marker_fd >= 0)
+		close(r->out.marker_fd);
+	r->out.clock_fd = r->out.marker_fd = -1;
 	if (r->finished) {
 		mm_tracing_destroy_detached(r->inst, r->probes ? r->group : NULL);
 	} else {
@@ -340,6 +362,8 @@ static int write_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
 		.command = cmd, .pids = pids, .classifier = r->classifier,
 		.missing = r->ev.missing, .buffer_kb = r->opt.buffer_kb,
 		.nr_cpus = nr_cpus, .subbuf_size = subbuf, .start_mono_ns = mm_mono_ns(),
+		.attached = r->target ? NULL : r->opt.pids,
+		.nr_attached = r->target ? 0 : r->opt.nr_pids,
 	};
 
 	describe(r, cmd, sizeof(cmd), pids, sizeof(pids));
@@ -350,12 +374,22 @@ static int write_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
 		return -1;
 	if (mm_snapshot_system(&r->out, MM_PHASE_START) < 0)
 		return -1;
-	/* A held CMD child is still a copy of memmon: its map at START lets
-	 * report place the few faults it takes on its way into execve. */
-	for (size_t i = 0; i < r->opt.nr_pids; i++)
+	/* A held CMD child is still a copy of memmon, not the target: its
+	 * life in the trace starts with its exec (and the EXEC snapshot). */
+	for (size_t i = 0; !r->target && i < r->opt.nr_pids; i++)
 		if (mm_snapshot_process(&r->out, r->opt.pids[i], MM_PHASE_START) < 0)
 			return -1;
 	return 0;
+}
+
+/* The SIGCHLDs a watched task sends record (its ptrace stops, its exit)
+ * are record's business, not the target's. */
+static int signal_filter(struct rec *r)
+{
+	char filter[64];
+
+	snprintf(filter, sizeof(filter), "pid != %d", (int)getpid());
+	return mm_tracing_event_filter(r->inst, "signal", "signal_generate", filter);
 }
 
 /*
@@ -392,7 +426,7 @@ static int filter_and_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
 	int ret = 0;
 
 	if (mm_tracing_set_pids(r->inst, r->opt.pids, r->opt.nr_pids) < 0 ||
-	    mm_evlist_enable(r->inst, &r->ev) < 0)
+	    signal_filter(r) < 0 || mm_evlist_enable(r->inst, &r->ev) < 0)
 		ret = -1;
 	if (threaded)
 		pthread_join(th, NULL);
@@ -446,6 +480,9 @@ static int arm(struct rec *r)
 		return -1;
 	r->out.clock_fd = mm_tracing_clock_open(r->inst);
 	if (r->out.clock_fd < 0 || choose_events(r) < 0)
+		return -1;
+	/* notes are only ever written for a spawned CMD's vfork children */
+	if (r->opt.argv && (r->out.marker_fd = mm_tracing_marker_open(r->inst)) < 0)
 		return -1;
 	r->opt.buffer_kb = mm_tracing_buffer_kb(r->inst);
 	if (r->opt.argv) {
@@ -577,13 +614,13 @@ static int finish(struct rec *r, uint64_t t0)
 int cmd_record(int argc, char **argv)
 {
 	static bool registered;
-	struct rec r = { .out.clock_fd = -1 };
+	struct rec r = { .out.clock_fd = -1, .out.marker_fd = -1 };
 	int status = MM_EXIT_FAIL;
 	bool ok = false;
 	uint64_t t0;
 
 	parse_options(argc, argv, &r.opt);
-	if (mm_tracing_check() < 0)
+	if (mm_tracing_check("record") < 0)
 		goto out;
 	live = &r;
 	if (!registered && atexit(cleanup_at_exit) == 0)

@@ -31,16 +31,17 @@ int cmd_reset(int argc, char **argv)
 	bool all = false;
 	int c, n;
 
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'h': return mm_show_help("reset", usage);
-		default: mm_usage_exit(usage);
+		default: mm_usage_bad_option("reset", usage, c, argv, longopts);
 		}
 	}
 	if (optind < argc)
-		mm_usage_exit(usage);
-	if (mm_tracing_check() < 0) {
+		mm_usage_error("reset", usage, "unexpected argument '%s' (reset takes none)", argv[optind]);
+	if (mm_tracing_check("reset") < 0) {
 		mm_error_print("reset");
 		return MM_EXIT_FAIL;
 	}

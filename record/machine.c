@@ -33,6 +33,44 @@ static int put_uname(struct mm_writer *w)
 	return 0;
 }
 
+/* How long PID has run, in seconds (/proc/PID/stat's starttime against
+ * the boot clock now); -1 when unknown. */
+static double age_of(pid_t pid)
+{
+	char path[64], *text, *p;
+	unsigned long long start = 0;
+	struct timespec now;
+	double age = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	text = mm_read_file(path, NULL);
+	p = text ? strrchr(text, ')') : NULL;      /* the comm may hold ") " */
+	/* after ") ": state is field 3, starttime field 22 */
+	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			"%*d %*d %*d %*d %llu", &start) == 1 &&
+	    clock_gettime(CLOCK_BOOTTIME, &now) == 0 && sysconf(_SC_CLK_TCK) > 0)
+		age = now.tv_sec + now.tv_nsec / 1e9 - (double)start / sysconf(_SC_CLK_TCK);
+	free(text);
+	return age < 0 ? 0 : age;
+}
+
+/* record -p: attached.PID = "AGE_S EXE" for each pid (layout.h). */
+static int put_attached(struct mm_writer *w, const struct mm_machine_info *mi)
+{
+	for (size_t i = 0; i < mi->nr_attached; i++) {
+		char path[64], exe[4096], key[48];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)mi->attached[i]);
+		n = readlink(path, exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		snprintf(key, sizeof(key), "%s%d", MM_KEY_ATTACHED_PREFIX, (int)mi->attached[i]);
+		if (mm_writer_machine_set(w, key, "%.2f %s", age_of(mi->attached[i]), exe) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int put_machine(struct mm_writer *w, const struct mm_machine_info *mi)
 {
 	const char *endian = __BYTE_ORDER == __LITTLE_ENDIAN ? "little" : "big";
@@ -52,7 +90,8 @@ static int put_machine(struct mm_writer *w, const struct mm_machine_info *mi)
 	    mm_writer_machine_set(w, MM_KEY_CLASSIFIER, "%s", mi->classifier) < 0 ||
 	    mm_writer_machine_set(w, MM_KEY_BUFFER_KB, "%u", mi->buffer_kb) < 0 ||
 	    mm_writer_machine_set(w, MM_KEY_VERSION, "%s", MEMMON_VERSION) < 0 ||
-	    mm_writer_machine_set(w, MM_KEY_MISSING, "%s", mi->missing) < 0)
+	    mm_writer_machine_set(w, MM_KEY_MISSING, "%s", mi->missing) < 0 ||
+	    put_attached(w, mi) < 0)
 		return -1;
 	return mm_writer_machine_flush(w);
 }
@@ -89,5 +128,10 @@ int mm_machine_write(struct mm_writer *w, const struct mm_machine_info *mi,
 		if (put_file(w, rel, l->ev[i].system) < 0)
 			return -1;
 	}
+	/* trace_marker writes (record's own notes, plugins/notes.c): not an
+	 * event one enables, but its records need their format to decode */
+	if (mm_event_exists("ftrace", "print") &&
+	    put_file(w, "events/ftrace/print/format", "ftrace") < 0)
+		return -1;
 	return 0;
 }

@@ -11,6 +11,7 @@
  *   snapshot.c  /proc snapshots
  *   drain.c     the thread that moves raw ring-buffer pages into the file
  *   target.c    the traced command: fork, hold, exec, ptrace stops
+ *   execpath.c  the path of an execve, read at its entry, noted in the ring
  *
  * Like every layer below a command they never print: they return -1 with
  * mm_error() set (see memmon.h).
@@ -60,6 +61,8 @@ struct mm_out {
 	struct mm_writer *w;
 	pthread_mutex_t lock;
 	int clock_fd;
+	int marker_fd;        /* the instance's trace_marker: record's own notes
+	                       * in the ring (plugins/notes.c), -1: none */
 };
 
 /* ---- cmd-record.c ---- */
@@ -69,8 +72,10 @@ int mm_record_parse_pids(const char *arg, pid_t **pids, size_t *n);
 
 /* ---- tracing.c ---- */
 
-/* Root and a mounted tracefs (mounting it when missing). */
-int mm_tracing_check(void);
+/* Root (real and effective uid 0) and a reachable tracefs (mounted when
+ * missing); CMD names the command in the message.  Commands call it
+ * after their options: a usage error is told first. */
+int mm_tracing_check(const char *cmd);
 /* Path of tracefs, valid after mm_tracing_check(). */
 const char *mm_tracing_dir(void);
 /* Create instance NAME, tracing off, clock MM_TRACE_CLOCK, BUFFER_KB per CPU
@@ -79,6 +84,12 @@ const char *mm_tracing_dir(void);
 struct tracefs_instance *mm_tracing_create(const char *name, unsigned buffer_kb);
 /* Open what mm_tracing_now() reads (close it before destroying INST). */
 int mm_tracing_clock_open(struct tracefs_instance *inst);
+/* The instance's trace_marker, for record's notes (close it before
+ * destroying INST). */
+int mm_tracing_marker_open(struct tracefs_instance *inst);
+/* FILTER into events/SYSTEM/EVENT/filter of INST (an absent event: 0). */
+int mm_tracing_event_filter(struct tracefs_instance *inst, const char *system,
+			    const char *event, const char *filter);
 /* The instance's trace clock now, in ns, rounded up to the next µs: at or
  * after every event already in the ring.  -1 with mm_error() on failure. */
 int mm_tracing_now(int clock_fd, uint64_t *ns);
@@ -148,6 +159,8 @@ struct mm_machine_info {
 	unsigned nr_cpus;
 	size_t subbuf_size;
 	uint64_t start_mono_ns;   /* CLOCK_MONOTONIC at arm time (not the trace clock) */
+	const pid_t *attached;    /* record -p: the pids attached to */
+	size_t nr_attached;
 };
 /* MACHINE (first), header_page, then the format of every event of L. */
 int mm_machine_write(struct mm_writer *w, const struct mm_machine_info *mi,
@@ -162,6 +175,12 @@ uint64_t mm_mono_ns(void);
 int mm_snapshot_system(struct mm_out *o, enum mm_snapshot_phase phase);
 /* maps and status of PID; a process that is already gone is not an error. */
 int mm_snapshot_process(struct mm_out *o, pid_t pid, enum mm_snapshot_phase phase);
+
+/* ---- execpath.c ---- */
+
+/* PID is at a syscall-entry stop: if the call is execve (or execveat),
+ * note its path in the trace (o->marker_fd).  1 when noted, else 0. */
+int mm_execpath_note(struct mm_out *o, pid_t pid);
 
 /* ---- drain.c ---- */
 

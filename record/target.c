@@ -13,6 +13,11 @@
  * thread's waitpid() loop snapshots at those stops and otherwise lets every
  * task run on, signals re-injected, until CMD itself has exited.  Tasks that
  * outlive CMD (daemons it started) are detached, not killed.
+ *
+ * A vfork child (vfork, posix_spawn) also runs with syscall stops until it
+ * execs, so that execpath.c can note the path of each execve it tries,
+ * failed ones included.  Its first stop may come before its parent's vfork
+ * event says what it is: such a child waits, stopped, for that event.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +35,20 @@
 #include "record/record.h"
 
 #define PTRACE_OPTIONS (PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_TRACEFORK | \
-			PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL)
+			PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL | \
+			PTRACE_O_TRACESYSGOOD)
+
+/* Syscall stops a vfork child gets before it must exec without them: a
+ * vfork child makes a few calls (posix_spawn's signal resets, dup2s, the
+ * execve attempts of a PATH search); a bound keeps a child that never
+ * execs from paying 17 us per call for ever. */
+#define WINDOW_MAX 512
+
+/* A set of pids, each with a count. */
+struct pidset {
+	struct { pid_t pid; unsigned n; } *v;
+	size_t nr, cap;
+};
 
 struct mm_target {
 	pid_t pid;            /* CMD */
@@ -44,7 +62,49 @@ struct mm_target {
 	int status;           /* exit code or 128+signal, once reaped */
 	pid_t *tasks;         /* every task under ptrace, CMD included */
 	size_t nr_tasks, cap_tasks;
+	struct pidset window; /* vfork children with syscall stops (n: stops) */
+	struct pidset early;  /* new children stopped before their parent's event */
 };
+
+static ssize_t set_find(const struct pidset *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nr; i++)
+		if (s->v[i].pid == pid)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void set_add(struct pidset *s, pid_t pid)
+{
+	if (set_find(s, pid) >= 0)
+		return;
+	MM_GROW(s->v, s->nr, s->cap, 8);
+	s->v[s->nr].pid = pid;
+	s->v[s->nr++].n = 0;
+}
+
+static bool set_del(struct pidset *s, pid_t pid)
+{
+	ssize_t i = set_find(s, pid);
+	if (i < 0)
+		return false;
+	s->v[i] = s->v[--s->nr];
+	return true;
+}
+
+static bool task_known(const struct mm_target *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->nr_tasks; i++)
+		if (t->tasks[i] == pid)
+			return true;
+	return false;
+}
+
+/* Let PID go on: with syscall stops while it is in a window. */
+static void resume(struct mm_target *t, pid_t pid, int sig)
+{
+	ptrace(set_find(&t->window, pid) >= 0 ? PTRACE_SYSCALL : PTRACE_CONT, pid, 0, sig);
+}
 
 static void task_add(struct mm_target *t, pid_t pid)
 {
@@ -252,17 +312,49 @@ static bool is_stop_signal(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
+/* The parent's fork/vfork/clone event named CHILD: a vfork child gets a
+ * window; a child already waiting for this event goes on. */
+static void new_child(struct mm_target *t, struct mm_out *o, pid_t child, bool vfork)
+{
+	task_add(t, child);
+	if (vfork && o->marker_fd >= 0)
+		set_add(&t->window, child);
+	if (set_del(&t->early, child))
+		resume(t, child, 0);
+}
+
+/* A syscall stop of PID (only tasks in a window get them). */
+static void on_syscall_stop(struct mm_target *t, struct mm_out *o, pid_t pid)
+{
+	ssize_t i = set_find(&t->window, pid);
+
+	if (i < 0)
+		return;
+	if (++t->window.v[i].n > WINDOW_MAX) {
+		set_del(&t->window, pid);
+		return;
+	}
+	mm_execpath_note(o, pid);
+}
+
 /* One ptrace stop of PID: take what it is for, then let PID go on. */
 static int on_stop(struct mm_target *t, struct mm_out *o, pid_t pid, int st)
 {
 	int sig = WSTOPSIG(st), event = st >> 16, ret = 0;
 	unsigned long msg = 0;
 
+	if (sig == (SIGTRAP | 0x80)) {
+		on_syscall_stop(t, o, pid);
+		resume(t, pid, 0);
+		return 0;
+	}
 	switch (event) {
 	case PTRACE_EVENT_EXEC:
+		set_del(&t->window, pid);        /* it did what it was made for */
 		ret = mm_snapshot_process(o, pid, MM_PHASE_EXEC);
 		break;
 	case PTRACE_EVENT_EXIT:
+		set_del(&t->window, pid);
 		if (is_leader(pid))
 			ret = mm_snapshot_process(o, pid, MM_PHASE_END);
 		break;
@@ -270,10 +362,15 @@ static int on_stop(struct mm_target *t, struct mm_out *o, pid_t pid, int st)
 	case PTRACE_EVENT_VFORK:
 	case PTRACE_EVENT_CLONE:
 		if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) == 0)
-			task_add(t, (pid_t)msg);
+			new_child(t, o, (pid_t)msg, event == PTRACE_EVENT_VFORK);
 		break;
 	case PTRACE_EVENT_STOP:
-		task_add(t, pid);
+		/* A new child whose parent's event is still to come: it waits
+		 * for it (new_child), to start with syscall stops or not. */
+		if (!task_known(t, pid)) {
+			set_add(&t->early, pid);
+			return 0;
+		}
 		/* Group-stop (job control): stay stopped, but stay traceable. */
 		if (is_stop_signal(sig)) {
 			ptrace(PTRACE_LISTEN, pid, 0, 0);
@@ -282,10 +379,10 @@ static int on_stop(struct mm_target *t, struct mm_out *o, pid_t pid, int st)
 		break;
 	case 0:
 		/* Signal-delivery-stop: deliver the signal after all. */
-		ptrace(PTRACE_CONT, pid, 0, sig);
+		resume(t, pid, sig);
 		return 0;
 	}
-	ptrace(PTRACE_CONT, pid, 0, 0);
+	resume(t, pid, 0);
 	return ret;
 }
 
@@ -311,6 +408,9 @@ static void detach_one(pid_t pid)
 
 static void detach_all(struct mm_target *t)
 {
+	while (t->early.nr)                 /* stopped, their parents' events lost */
+		ptrace(PTRACE_DETACH, t->early.v[--t->early.nr].pid, 0, 0);
+	t->window.nr = 0;
 	while (t->nr_tasks) {
 		pid_t pid = t->tasks[--t->nr_tasks];
 		if (pid != t->pid || !t->reaped)
@@ -333,6 +433,8 @@ int mm_target_wait(struct mm_target *t, struct mm_out *o, const sigset_t *waitma
 				return -1;
 		} else if (pid > 0) {
 			task_del(t, pid);
+			set_del(&t->window, pid);
+			set_del(&t->early, pid);
 			if (pid == t->pid) {
 				t->status = status_code(st);
 				t->reaped = true;
@@ -367,6 +469,8 @@ void mm_target_free(struct mm_target *t)
 	if (t->pid > 0)
 		detach_all(t);
 	free(t->tasks);
+	free(t->window.v);
+	free(t->early.v);
 	free(t->name);
 	free(t->path);
 	free(t);

@@ -43,13 +43,21 @@
 
 static const char *tracing_path;
 
-int mm_tracing_check(void)
+int mm_tracing_check(const char *cmd)
 {
 	char probe[4096];
 
-	if (geteuid() != 0 || getuid() != 0) {
-		mm_error("tracing needs root (real and effective uid 0)");
-		mm_hint("run as root (sudo memmon ...)");
+	if (geteuid() != 0) {
+		mm_error("%s needs root (it drives the kernel's tracing)", cmd);
+		mm_hint("run it as root, e.g. 'sudo memmon %s ...'", cmd);
+		return -1;
+	}
+	/* Set-user-ID root: tracefs answers by the real uid (events look
+	 * absent, a recording gets none), and CMD would run as root. */
+	if (getuid() != 0) {
+		mm_error("%s needs the real user to be root too (real uid %u, effective uid 0)",
+			 cmd, (unsigned)getuid());
+		mm_hint("run it as root, e.g. 'sudo memmon %s ...', not set-user-ID", cmd);
 		return -1;
 	}
 	/* Mounts tracefs at /sys/kernel/tracing when it is not mounted. */
@@ -115,6 +123,28 @@ int mm_tracing_clock_open(struct tracefs_instance *inst)
 		mm_error_errno("cannot open '%s'", path ? path : "per_cpu/cpu0/stats");
 	tracefs_put_tracing_file(path);
 	return fd;
+}
+
+int mm_tracing_marker_open(struct tracefs_instance *inst)
+{
+	char *path = tracefs_instance_get_file(inst, "trace_marker");
+	int fd = path ? open(path, O_WRONLY | O_CLOEXEC) : -1;
+
+	if (fd < 0)
+		mm_error_errno("cannot open '%s'", path ? path : "trace_marker");
+	tracefs_put_tracing_file(path);
+	return fd;
+}
+
+int mm_tracing_event_filter(struct tracefs_instance *inst, const char *system,
+			    const char *event, const char *filter)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "events/%s/%s/filter", system, event);
+	if (!tracefs_file_exists(inst, rel))
+		return 0;
+	return write_file(inst, rel, filter);
 }
 
 int mm_tracing_now(int clock_fd, uint64_t *ns)

@@ -253,7 +253,8 @@ int cmd_info(int argc, char **argv)
 	const char *path = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+i:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:i:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			path = optarg;
@@ -261,12 +262,13 @@ int cmd_info(int argc, char **argv)
 		case 'h':
 			return mm_show_help("info", usage);
 		default:
-			mm_usage_exit(usage);
+			mm_usage_bad_option("info", usage, c, argv, longopts);
 		}
 	}
 	if (optind < argc && !path)
 		path = argv[optind++];
 	if (optind < argc)
-		mm_usage_exit(usage);
+		mm_usage_error("info", usage, "unexpected argument '%s' (one trace file at a time)",
+			       argv[optind]);
 	return info(path ? path : "trace.dat");
 }

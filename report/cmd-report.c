@@ -24,8 +24,10 @@
 #include "format/reader.h"
 #include "plugins/decoder.h"
 #include "report/model/addrspace.h"
+#include "report/model/origin.h"
 #include "report/analyses/regions.h"
 #include "report/analyses/summary.h"
+#include "report/analyses/tasks.h"
 #include "report/views/log.h"
 #include "report/views/view.h"
 
@@ -53,6 +55,9 @@ struct report_opts {
 /* The decoder's sink: --pid filter, summary counts, log line, views. */
 struct sink {
 	const struct report_opts *o;
+	struct mm_origin origin;         /* the held child's pre-exec life is left out */
+	struct mm_summary held;          /* ... the events that was */
+	struct mm_tasks tasks;           /* the trace's pids and span: --pid, --maps-at */
 	struct mm_log *log;
 	struct mm_summary summary;
 	void *state[MAX_VIEWS];          /* per view of o->views */
@@ -80,6 +85,11 @@ static void sink_event(void *ctx, const struct mm_event *ev)
 {
 	struct sink *s = ctx;
 	const struct report_opts *o = s->o;
+	if (!mm_origin_keep(&s->origin, ev)) {
+		mm_summary_add(&s->held, ev);
+		return;
+	}
+	mm_tasks_add(&s->tasks, ev);
 	if (o->view.as)
 		mm_as_event(o->view.as, ev);
 	for (size_t i = 0; i < o->nr_views; i++)
@@ -100,7 +110,7 @@ static int add_view(struct report_opts *o, const struct mm_view *v)
 		if (o->views[i] == v)
 			return 0;
 	if (o->nr_views == MAX_VIEWS)
-		return mm_error("too many views");
+		return mm_error("too many views (at most %d)", MAX_VIEWS);
 	o->views[o->nr_views++] = v;
 	return 0;
 }
@@ -121,7 +131,7 @@ static int parse_interval(struct report_opts *o, const char *arg)
 		o->view.interval_ns = (uint64_t)(v * units[i].ns + 0.5);
 		return 0;
 	}
-	return mm_error("invalid interval '%s' (e.g. 10ms, 1s; at least 1us)", arg);
+	return mm_error("--timeline=%s: not an interval (10ms, 2s, 500us: at least 1us)", arg);
 }
 
 /* --maps-at TIME: seconds from the first event ("1.5"), or "end". */
@@ -134,7 +144,7 @@ static int parse_time(struct report_opts *o, const char *arg)
 	char *end;
 	double sec = strtod(arg, &end);
 	if (end == arg || *end || !(sec >= 0) || sec > 1e9)
-		return mm_error("invalid time '%s' (seconds from the start of the trace, or 'end')", arg);
+		return mm_error("--maps-at %s: not a time (seconds from the first event, or 'end')", arg);
 	o->view.at_ns = (uint64_t)(sec * 1e9 + 0.5);
 	/* 0 means "the end" to the views: the very start is its first ns */
 	if (!o->view.at_ns)
@@ -149,19 +159,22 @@ static int parse_pids(struct report_opts *o, const char *arg)
 		char *end;
 		long v = strtol(p, &end, 10);
 		if (end == p || v <= 0 || v > INT32_MAX || (*end && *end != ','))
-			return mm_error("invalid pid list '%s'", arg);
+			return mm_error("--pid %s: not a pid (a process or task id, or a list: 123,456)",
+					arg);
 		if (o->nr_pids == MAX_PIDS)
-			return mm_error("too many pids in '%s' (at most %d)", arg, MAX_PIDS);
+			return mm_error("--pid %s: too many pids (at most %d)", arg, MAX_PIDS);
 		o->pids[o->nr_pids++] = (int32_t)v;
 		p = *end ? end + 1 : end;
 	}
-	return o->nr_pids ? 0 : mm_error("invalid pid list '%s'", arg);
+	return o->nr_pids ? 0 : mm_error("--pid %s: not a pid (a process or task id, or a list: "
+					 "123,456)", arg);
 }
 
 enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
        OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV, OPT_FINDINGS,
        OPT_TIMELINE, OPT_CONTEXT };
 #define DONE_OK (-1)     /* parse_options: --help shown, exit 0 */
+#define USAGE_ERROR(...) mm_usage_error("report", usage, __VA_ARGS__)
 
 /* What the options add up to: no view and no --log means the default page
  * (overview, short findings, summary, a hint of the other views); the log
@@ -169,24 +182,25 @@ enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
  * no CSV form. */
 static int finish_options(struct report_opts *o)
 {
+	if (!o->nr_views && !o->log && o->view.output == MM_OUT_CSV)
+		USAGE_ERROR("--csv: the default page has no table; add a view that has one "
+			    "(--regions, --maps-at, --malloc-patterns, --timeline, --context) "
+			    "or use --json");
 	if (!o->nr_views && !o->log) {
 		o->overview = true;
 		add_view(o, &mm_view_overview);
 		if (o->view.output == MM_OUT_TEXT)
 			add_view(o, &mm_view_findings_short);
 	}
-	if (o->log && o->view.output == MM_OUT_CSV) {
-		mm_error("--csv applies to the tables, not to the event log (try --json)");
-		mm_error_print("report");
-		return MM_EXIT_USAGE;
-	}
+	if (o->log && o->view.output == MM_OUT_CSV)
+		USAGE_ERROR("--log --csv: the event log has no table form (--log --json has one "
+			    "object per event)");
 	/* the JSON log is a view: it joins the others' one document */
 	if (o->log && o->view.output == MM_OUT_JSON) {
-		if (o->nr_views) {
-			mm_error("--log --json streams the events: ask for the other views in another run");
-			mm_error_print("report");
-			return MM_EXIT_USAGE;
-		}
+		if (o->nr_views)
+			USAGE_ERROR("--log --json with --%s: the JSON log streams its events, so it "
+				    "stands alone; ask for the other views in another run",
+				    o->views[0]->name);
 		o->log = false;
 		add_view(o, &mm_view_log_json);
 		o->view.raw_events = o->log_flags & MM_LOG_RAW;
@@ -210,7 +224,7 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		{ "raw-events", no_argument, NULL, OPT_RAW },
 		{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, OPT_HELP },
+		{ "help", no_argument, NULL, 'h' },
 		{ "log", no_argument, NULL, OPT_LOG },
 		{ "regions", no_argument, NULL, OPT_REGIONS },
 		{ "maps-at", required_argument, NULL, OPT_MAPS_AT },
@@ -226,7 +240,7 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 	int c, err = 0;
 	optind = 1;
 	opterr = 0;                      /* our own message, in memmon's form */
-	while (!err && (c = getopt_long(argc, argv, "+:i:tq", longopts, NULL)) != -1) {
+	while (!err && (c = getopt_long(argc, argv, "+:i:tqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': o->file = optarg; break;
 		case 't': o->log_flags |= MM_LOG_TIMESTAMPS; break;
@@ -253,25 +267,17 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 			break;
 		}
 		case OPT_PID: err = parse_pids(o, optarg); break;
-		case OPT_HELP: return mm_show_help("report", usage) == MM_EXIT_OK ? DONE_OK : MM_EXIT_FAIL;
-		case ':':
-			mm_error("option '%s' needs a value", argv[optind - 1]);
-			mm_error_print("report");
-			mm_usage_exit(usage);
+		case 'h': return mm_show_help("report", usage) == MM_EXIT_OK ? DONE_OK : MM_EXIT_FAIL;
 		default:
-			mm_error("unknown option '%s'", argv[optind - 1]);
-			mm_error_print("report");
-			mm_usage_exit(usage);
+			mm_usage_bad_option("report", usage, c, argv, longopts);
 		}
 	}
-	if (err) {
-		mm_error_print("report");
-		return MM_EXIT_USAGE;
-	}
+	if (err)
+		USAGE_ERROR("%s", mm_error_msg());
 	if (optind < argc)
 		o->file = argv[optind++];
 	if (optind < argc)
-		mm_usage_exit(usage);
+		USAGE_ERROR("unexpected argument '%s' (one trace file at a time)", argv[optind]);
 	return finish_options(o);
 }
 
@@ -322,17 +328,49 @@ static int decode_all(struct mm_stream *st, struct mm_decoder *d, struct mm_trac
 	return r < 0 ? -1 : 0;
 }
 
-static void write_summary(struct sink *s, const struct mm_decoder *d,
-			  const struct mm_file *f, const struct mm_stream *st)
+/* What the summary says besides the counts: one derivation for the text
+ * summary and the JSON log's (views/log-json.c reads it at finish). */
+static void summary_info(const struct sink *s, const struct mm_decoder *d,
+			 struct mm_summary_info *info)
 {
-	struct mm_summary_info info = {
+	*info = (struct mm_summary_info){
 		.records = mm_decoder_counts(d)->records,
-		.lost = lost_events(f, st),
+		.lost = s->trace->lost_events,
 		.malformed = mm_decoder_counts(d)->malformed,
 		.missing = mm_decoder_missing(d),
 		.classifier = mm_decoder_classifier(d),
+		.held = &s->held,
 	};
-	mm_summary_write(&s->summary, &info, s->log);
+}
+
+/* What the options asked for must be in the trace: a --pid it has, a
+ * --maps-at time inside it.  Checked before anything but the streamed
+ * log is printed; -1 with mm_error() naming what the trace has. */
+static int check_request(const struct report_opts *o, const struct sink *s)
+{
+	for (size_t i = 0; i < o->nr_pids; i++) {
+		if (mm_tasks_has(&s->tasks, o->pids[i]))
+			continue;
+		char procs[512];
+		mm_tasks_describe(&s->tasks, 8, procs, sizeof(procs));
+		return mm_error("--pid %d: no process or task %d in '%s' (its processes: %s)",
+				(int)o->pids[i], (int)o->pids[i], o->file, procs);
+	}
+	bool maps_at = false;
+	for (size_t i = 0; i < o->nr_views; i++)
+		maps_at |= o->views[i] == &mm_view_maps_at;
+	if (maps_at && o->view.at_ns) {
+		uint64_t end = s->tasks.last_ts;
+		if (s->origin.have_span && s->origin.end_ts > end)
+			end = s->origin.end_ts;
+		double span = s->tasks.have_time && end > s->tasks.first_ts ?
+			      (double)(end - s->tasks.first_ts) / 1e9 : 0.0;
+		if ((double)o->view.at_ns / 1e9 > span + 0.5e-6)
+			return mm_error("--maps-at %.6f: after the end of '%s' (it spans 0 to %.6f s "
+					"from its first event; 'end' is its last moment)",
+					(double)o->view.at_ns / 1e9, o->file, span);
+	}
+	return 0;
 }
 
 /*
@@ -392,6 +430,7 @@ int cmd_report(int argc, char **argv)
 
 	struct mm_trace_facts facts = { 0 };
 	struct sink s = { .o = &o, .trace = &facts };
+	struct mm_summary_info info = { 0 };
 	o.view.trace = &facts;
 	struct mm_file *f = NULL;
 	struct mm_stream *st = NULL;
@@ -401,11 +440,14 @@ int cmd_report(int argc, char **argv)
 	if (!(f = mm_file_open(o.file)) || !(st = mm_stream_open(f)) ||
 	    !(d = mm_decoder_new(mm_file_tep(f), sink_event, &s)))
 		goto out;
+	mm_origin_read(f, &s.origin);
 	if (!o.quiet && *mm_decoder_missing(d))
 		fprintf(stderr, "memmon report: notice: not in the trace: %s\n",
 			mm_decoder_missing(d));
 	if (views_use_model(&o))
 		o.view.as = mm_as_from_file(f, MM_AS_NO_CUTOFF);
+	o.view.summary = &s.summary;
+	o.view.summary_info = &info;
 	for (size_t i = 0; i < o.nr_views; i++)
 		s.state[i] = o.views[i]->create(f, &o.view);
 	if (decode_all(st, d, &facts))
@@ -415,14 +457,19 @@ int cmd_report(int argc, char **argv)
 		log_lost_marks(&s, UINT64_MAX);
 	if (o.view.as)
 		mm_as_finish(o.view.as);
+	if (check_request(&o, &s) < 0) {
+		mm_log_discard(s.log);
+		goto out;
+	}
 	truncation_warning(f, s.log, o.quiet || o.view.output != MM_OUT_TEXT);
+	summary_info(&s, d, &info);
 	if (o.log && o.summary)
-		write_summary(&s, d, f, st);
+		mm_summary_write(&s.summary, &info, s.log);
 	if (mm_log_flush(s.log) || finish_views(&s, stdout))
 		goto out;
 	if (o.overview && o.view.output == MM_OUT_TEXT) {
 		if (o.summary)
-			write_summary(&s, d, f, st);
+			mm_summary_write(&s.summary, &info, s.log);
 		mm_log_puts(s.log, hint);
 	}
 	ret = MM_EXIT_OK;
@@ -432,6 +479,8 @@ out:
 	if (ret)
 		mm_error_print("report");
 	destroy_views(&s);
+	mm_origin_free(&s.origin);
+	mm_tasks_free(&s.tasks);
 	mm_decoder_free(d);
 	if (st)
 		mm_stream_close(st);

@@ -2,10 +2,12 @@
  * report/analyses/regions.c - region rows in order and process totals,
  * read off a finished model (regions.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "memmon.h"
+#include "plugins/symbolic.h"
 #include "report/analyses/regions.h"
 
 int mm_regions_parse_sort(const char *key, enum mm_regions_sort *sort)
@@ -17,7 +19,7 @@ int mm_regions_parse_sort(const char *key, enum mm_regions_sort *sort)
 	else if (!strcmp(key, "faults"))
 		*sort = MM_SORT_FAULTS;
 	else
-		return mm_error("unknown sort key '%s' (size, faults or addr)", key);
+		return mm_error("--sort %s: the sort key is size, faults or addr", key);
 	return 0;
 }
 
@@ -94,8 +96,21 @@ void mm_proc_totals(const struct mm_as_proc *p, struct mm_proc_totals *t)
 double mm_proc_lifetime_s(const struct mm_as *as, const struct mm_as_proc *p)
 {
 	uint64_t begin = p->first_ts > mm_as_t0(as) ? p->first_ts : mm_as_t0(as);
-	uint64_t end = p->exited ? p->exit_ts : 0;
+	uint64_t end = p->exited ? p->exit_ts : mm_as_end(as);
 	return end > begin ? (double)(end - begin) / 1e9 : 0.0;
+}
+
+void mm_proc_ending(const struct mm_as_proc *p, char *buf, size_t len)
+{
+	if (p->killed_by) {
+		char sig[32];
+		*mm_sym_signal(sig, p->killed_by) = '\0';
+		snprintf(buf, len, "killed by %s", sig);
+	} else if (p->have_exit_code) {
+		snprintf(buf, len, "exit status %d", (int)p->exit_code);
+	} else {
+		snprintf(buf, len, "%s", p->exited ? "exited" : "still running");
+	}
 }
 
 size_t mm_proc_calls_by_count(const struct mm_as_proc *p, int order[MM_SYS_NR])

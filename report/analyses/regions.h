@@ -38,8 +38,11 @@ struct mm_proc_totals {
 };
 void mm_proc_totals(const struct mm_as_proc *p, struct mm_proc_totals *t);
 /* Seconds from its first event (a START snapshot may predate the trace)
- * to its exit; 0 while it runs. */
+ * to its exit, or to the end of the recording while it runs. */
 double mm_proc_lifetime_s(const struct mm_as *as, const struct mm_as_proc *p);
+/* How it ended, in words: "exit status 0", "killed by SIGSEGV", "exited"
+ * (status unknown), "still running" (at the end of the recording). */
+void mm_proc_ending(const struct mm_as_proc *p, char *buf, size_t len);
 /* The memory syscalls P made, most frequent first (ties: lower number
  * first) into ORDER; returns how many. */
 size_t mm_proc_calls_by_count(const struct mm_as_proc *p, int order[MM_SYS_NR]);

@@ -26,6 +26,9 @@ struct mm_summary_info {
 	uint64_t malformed;          /* records too short for their event */
 	const char *missing;         /* "sys:name,..." or "" */
 	const char *classifier;      /* "tracepoint" or "kprobe" */
+	/* events of record's child before it exec'd CMD (a copy of memmon):
+	 * left out of everything else (NULL: none counted) */
+	const struct mm_summary *held;
 };
 
 static inline void mm_summary_add(struct mm_summary *s, const struct mm_event *ev)
@@ -38,7 +41,7 @@ static inline void mm_summary_add(struct mm_summary *s, const struct mm_event *e
 /* What both summaries (text, JSON) print, derived from the counts. */
 struct mm_summary_totals {
 	uint64_t events;
-	uint64_t process;                  /* fork + exec + exit + rename */
+	uint64_t process;                  /* fork + exec + exit + rename + signal */
 	uint64_t by_class[MM_FAULT_NR];
 	uint64_t by_access[MM_ACCESS_NR];
 };
@@ -48,7 +51,8 @@ static inline void mm_summary_totals(const struct mm_summary *s, struct mm_summa
 	const uint64_t *k = s->by_kind;
 
 	*t = (struct mm_summary_totals){
-		.process = k[MM_EV_FORK] + k[MM_EV_EXEC] + k[MM_EV_EXIT] + k[MM_EV_RENAME],
+		.process = k[MM_EV_FORK] + k[MM_EV_EXEC] + k[MM_EV_EXIT] + k[MM_EV_RENAME] +
+			   k[MM_EV_SIGNAL],
 	};
 	for (int i = 0; i < MM_EV_NR; i++)
 		t->events += k[i];

@@ -161,6 +161,18 @@ struct mm_as_proc {
 	uint64_t first_ts;          /* first seen */
 	bool exited;
 	uint64_t exit_ts;
+	/* how it ended: exit_group(CODE), or the first fatal signal it took
+	 * (a group exit's SIGKILLs to the other threads come after) */
+	bool have_exit_code;
+	int32_t exit_code;
+	uint8_t killed_by;
+	/* record -p: it ran before the recording (origin.h) */
+	bool attached;
+	bool have_age;
+	double age_s;               /* how long it had run at attach */
+	/* a vfork child until it execs: its memory is process MM_OF's */
+	bool shares_mm;
+	int32_t mm_of;
 	bool have_map;              /* a snapshot or a fork gave a full map */
 	uint64_t brk_start, brk_cur;    /* 0 until known */
 
@@ -233,6 +245,13 @@ static inline double mm_as_rel_s(const struct mm_as *as, uint64_t ts)
 {
 	return ts > mm_as_t0(as) ? (double)(ts - mm_as_t0(as)) / 1e9 : 0.0;
 }
+
+/* The end of the recording (its END snapshot, or the last event). */
+uint64_t mm_as_end(const struct mm_as *as);
+/* Whom the trace is of (report/model/origin.h), when the model was made
+ * from a file (mm_as_from_file); zeroed otherwise. */
+struct mm_origin;
+const struct mm_origin *mm_as_origin(const struct mm_as *as);
 
 /* Processes, in order of first appearance. */
 size_t mm_as_nr_procs(const struct mm_as *as);

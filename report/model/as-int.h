@@ -18,6 +18,7 @@
 
 #include "memmon.h"
 #include "report/model/addrspace.h"
+#include "report/model/origin.h"
 
 struct mm_maps;
 
@@ -52,6 +53,7 @@ struct mm_as {
 	uint64_t cutoff_rel, cutoff_abs;
 	bool have_t0, frozen;
 	uint64_t t0;
+	uint64_t last_ts;           /* the latest event applied */
 	uint32_t next_id;
 
 	struct mm_as_proc **procs;
@@ -71,6 +73,8 @@ struct mm_as {
 
 	struct hook_slot *hooks;    /* observers, in the order added */
 	size_t nr_hooks, cap_hooks;
+
+	struct mm_origin origin;    /* whom the trace is of (from the file) */
 };
 
 

@@ -58,6 +58,21 @@ static void apply_syscall(struct mm_as *as, struct mm_as_proc *p, const struct m
 		p->nr_skipped++;
 }
 
+/* A vfork (or posix_spawn) child: a process of its own that runs in its
+ * parent's memory until it execs. */
+static void vfork_child(struct mm_as *as, struct mm_as_proc *parent, const struct mm_event *ev)
+{
+	struct mm_as_proc *c = mm_as_proc_find(as, ev->proc.child_pid);
+	if (!c || c->exited || c->nr_map || c->nr_dead)
+		c = as_proc_new(as, ev->proc.child_pid);
+	c->parent = parent->tgid;
+	c->first_ts = ev->ts;
+	memcpy(c->comm, parent->comm, sizeof(c->comm));
+	memcpy(c->exe, parent->exe, sizeof(c->exe));
+	c->shares_mm = true;
+	c->mm_of = parent->shares_mm ? parent->mm_of : parent->tgid;
+}
+
 static void apply_proc_event(struct mm_as *as, struct mm_as_proc *p, const struct mm_event *ev)
 {
 	struct mm_region_event by = { .ts = ev->ts, .pid = ev->pid };
@@ -66,6 +81,8 @@ static void apply_proc_event(struct mm_as *as, struct mm_as_proc *p, const struc
 	case MM_EV_FORK:
 		if (ev->proc.is_thread) {
 			as_imap_put(&as->tid_tgid, ev->proc.child_pid, (uint32_t)p->tgid);
+		} else if (ev->proc.shares_mm) {
+			vfork_child(as, p, ev);
 		} else {
 			by.how = MM_HOW_FORK;
 			mm_as_fork(as, p, ev->proc.child_pid, &by);
@@ -73,9 +90,17 @@ static void apply_proc_event(struct mm_as *as, struct mm_as_proc *p, const struc
 		break;
 	case MM_EV_EXEC:
 		by.how = MM_HOW_EXEC;
+		p->shares_mm = false;       /* its own memory from now on */
 		mm_as_exec(as, p, &by);
 		snprintf(p->exe, sizeof(p->exe), "%s", ev->proc.path);
 		memcpy(p->comm, ev->proc.comm, sizeof(p->comm));
+		break;
+	case MM_EV_SIGNAL:
+		/* the first fatal one ends it; an exit_group's SIGKILLs to the
+		 * other threads, or a group exit's, come after */
+		if (ev->signal.deliver && !p->killed_by && !p->have_exit_code &&
+		    mm_signal_is_fatal(ev->signal.sig, ev->signal.handler))
+			p->killed_by = ev->signal.sig;
 		break;
 	case MM_EV_EXIT:
 		if (ev->pid == p->tgid)
@@ -102,6 +127,8 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev)
 		as->frozen = true;
 		return;
 	}
+	if (ev->ts > as->last_ts)
+		as->last_ts = ev->ts;
 	as_replay_snapshots(as, ev->ts);
 
 	int32_t tgid = ev->tgid ? ev->tgid : mm_as_tgid_of(as, ev->pid);
@@ -112,12 +139,20 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev)
 	struct mm_as_proc *p = mm_as_proc_get(as, tgid);
 	if (!p->first_ts)
 		p->first_ts = ev->ts;
+	/* the memory the task works on: a vfork child's is its parent's */
+	struct mm_as_proc *mp = p->shares_mm ? mm_as_proc_find(as, p->mm_of) : p;
+	if (!mp)
+		mp = p;
 	if (ev->kind == MM_EV_FAULT)
-		mm_as_fault(as, p, ev);
+		mm_as_fault(as, mp, ev);
 	else if (ev->kind == MM_EV_SYSCALL) {
 		if (ev->sys.nr < MM_SYS_NR)
 			p->nr_syscalls[ev->sys.nr]++;
-		apply_syscall(as, p, ev);
+		if (ev->sys.nr == MM_SYS_EXIT_GROUP && !p->have_exit_code && !p->killed_by) {
+			p->have_exit_code = true;
+			p->exit_code = (int32_t)(ev->sys.args[0] & 0xff);   /* the status wait() sees */
+		}
+		apply_syscall(as, mp, ev);
 	} else
 		apply_proc_event(as, p, ev);
 }

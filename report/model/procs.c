@@ -4,6 +4,7 @@
  * names by pointer), the process table, the observers, and mm_as_new() /
  * mm_as_free().
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,16 @@ struct mm_as_proc *as_proc_new(struct mm_as *as, int32_t tgid)
 {
 	struct mm_as_proc *p = mm_calloc(1, sizeof(*p));
 	p->tgid = tgid;
+	/* the process record attached to, not a later one with its pid */
+	const struct mm_attached *a = mm_as_proc_find(as, tgid) ? NULL :
+				      mm_origin_attached(&as->origin, tgid);
+	if (a) {
+		p->attached = true;
+		p->have_age = a->have_age;
+		p->age_s = a->age_s;
+		memcpy(p->comm, a->comm, sizeof(p->comm));
+		snprintf(p->exe, sizeof(p->exe), "%s", a->exe);
+	}
 	MM_GROW(as->procs, as->nr_procs, as->cap_procs, 16);
 	as->procs[as->nr_procs] = p;
 	as_imap_put(&as->proc_idx, tgid, (uint32_t)as->nr_procs);
@@ -123,6 +134,13 @@ int32_t mm_as_tgid_of(const struct mm_as *as, int32_t pid)
 
 uint64_t mm_as_page_size(const struct mm_as *as) { return as->page_size; }
 uint64_t mm_as_t0(const struct mm_as *as) { return as->t0; }
+const struct mm_origin *mm_as_origin(const struct mm_as *as) { return &as->origin; }
+
+uint64_t mm_as_end(const struct mm_as *as)
+{
+	uint64_t end = as->origin.have_span ? as->origin.end_ts : 0;
+	return as->last_ts > end ? as->last_ts : end;
+}
 
 void mm_as_add_hooks(struct mm_as *as, const struct mm_as_hooks *h, void *ctx)
 {
@@ -176,5 +194,6 @@ void mm_as_free(struct mm_as *as)
 	free(as->snaps);
 	free(as->shm);
 	free(as->hooks);
+	mm_origin_free(&as->origin);
 	free(as);
 }

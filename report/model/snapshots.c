@@ -18,8 +18,13 @@ struct mm_as *mm_as_from_file(struct mm_file *f, uint64_t cutoff_ns)
 	const char *ps = mm_file_machine(f, MM_KEY_PAGE_SIZE);
 	struct mm_as *as = mm_as_new(ps ? strtoull(ps, NULL, 10) : 4096, cutoff_ns);
 
+	mm_origin_read(f, &as->origin);
 	for (size_t i = 0; i < mm_file_nr_snapshots(f); i++) {
 		const struct mm_snapshot *s = mm_file_snapshot(f, i);
+		/* the held child's START map is memmon's (files before 0.2) */
+		if (as->origin.spawned && s->phase == MM_PHASE_START &&
+		    (int32_t)s->pid == as->origin.spawned_pid)
+			continue;
 		if (s->kind == MM_SNAP_MAPS && s->text)
 			mm_as_add_snapshot(as, (int32_t)s->pid, s->phase, s->ts, s->text);
 	}

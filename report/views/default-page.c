@@ -11,7 +11,9 @@
  * first.  The per-process totals are computed in report/analyses/regions.c.
  *
  * JSON (--json with no other view): { "view": "overview", "processes": [
- *   { "pid", "comm", "exe", "exited", "lifetime", "regions", "faults":
+ *   { "pid", "comm", "exe", "exited", "lifetime", "exit_status" (when
+ *     known), "killed_by" ("SIGSEGV", when so), "attached" (record -p),
+ *     "age_at_attach" (s), "regions", "faults":
  *     { "total", "anon", "file", "swap", "cow", "other" },
  *     "pages_touched", "syscalls": { NAME: COUNT, ... } } ] }
  */
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "memmon.h"
+#include "plugins/symbolic.h"
 #include "report/analyses/regions.h"
 #include "report/model/addrspace.h"
 #include "report/views/json.h"
@@ -59,23 +62,38 @@ static void calls_text(const struct mm_as_proc *p, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
+/* "ran 0.04 s", "still running after 2.1 s", "attached 12.30 s after its
+ * start, recorded 1.000 s" */
+static void life_text(const struct overview *v, const struct mm_as_proc *p, char *buf, size_t len)
+{
+	double life = mm_proc_lifetime_s(v->as, p);
+	if (p->attached && p->have_age)
+		snprintf(buf, len, "attached %.2f s after its start, recorded %.6f s", p->age_s, life);
+	else if (p->attached)
+		snprintf(buf, len, "attached, recorded %.6f s", life);
+	else
+		snprintf(buf, len, "%s %.6f s", p->exited ? "ran" : "still running after", life);
+}
+
 static void process_text(const struct overview *v, const struct mm_as_proc *p, FILE *out)
 {
 	struct mm_proc_totals t;
-	char calls[256];
+	char calls[256], life[128], ending[64];
 	uint64_t kib = mm_as_page_size(v->as) / 1024;
 	mm_proc_totals(p, &t);
 	calls_text(p, calls, sizeof(calls));
-	fprintf(out, "%d %s%s%s: %s %.6f s, %zu regions, %llu faults "
+	life_text(v, p, life, sizeof(life));
+	mm_proc_ending(p, ending, sizeof(ending));
+	fprintf(out, "%d %s%s%s: %s, %zu regions, %llu faults "
 		"(anon %llu, file %llu, swap %llu, cow %llu, other %llu), "
-		"%llu KiB first touched\n    memory syscalls: %s\n",
+		"%llu KiB first touched, %s\n    memory syscalls: %s\n",
 		p->tgid, p->comm[0] ? p->comm : "?", p->exe[0] ? " " : "", p->exe,
-		p->exited ? "ran" : "still running after", mm_proc_lifetime_s(v->as, p), t.regions,
+		life, t.regions,
 		(unsigned long long)t.nr_faults,
 		(unsigned long long)t.faults[MM_FAULT_ANON], (unsigned long long)t.faults[MM_FAULT_FILE],
 		(unsigned long long)t.faults[MM_FAULT_SWAP], (unsigned long long)t.faults[MM_FAULT_COW],
 		(unsigned long long)t.faults[MM_FAULT_OTHER],
-		(unsigned long long)(t.touched * kib), calls);
+		(unsigned long long)(t.touched * kib), ending, calls);
 }
 
 static void overview_text(const void *ctx, FILE *out)
@@ -107,6 +125,16 @@ static void process_json(const struct overview *v, const struct mm_as_proc *p,
 	mm_json_str(j, "exe", p->exe);
 	mm_json_bool(j, "exited", p->exited);
 	mm_json_fixed(j, "lifetime", mm_proc_lifetime_s(v->as, p), 6);
+	if (p->have_exit_code)
+		mm_json_i64(j, "exit_status", p->exit_code);
+	if (p->killed_by) {
+		char sig[32];
+		*mm_sym_signal(sig, p->killed_by) = '\0';
+		mm_json_str(j, "killed_by", sig);
+	}
+	mm_json_bool(j, "attached", p->attached);
+	if (p->attached && p->have_age)
+		mm_json_fixed(j, "age_at_attach", p->age_s, 2);
 	mm_json_u64(j, "regions", t.regions);
 	mm_json_object_begin(j, "faults");
 	mm_json_u64(j, "total", t.nr_faults);

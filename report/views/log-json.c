@@ -10,7 +10,12 @@
  *   { "view": "log", "events": [ EVENT ], "summary": { "events",
  *     "faults", "syscalls", "process", "rss", "filemap", "lost_events",
  *     "faults_by_class": { "anon", "file", "swap", "cow", "other" },
- *     "faults_by_access": { "r", "w", "x" } } }
+ *     "faults_by_access": { "r", "w", "x" }, "lost_events",
+ *     "trace_records", "missing_events", "classifier",
+ *     "malformed_records", "left_out" } }
+ * The summary is the text summary's (the same counts, of every event the
+ * --pid filter lets through, rss and filemap included whether printed or
+ * not).
  *   EVENT = { "time" (s since the first event), "pid", "tgid", "kind",
  *             kind "fault":   "class", "access", "addr", "ip"
  *             kind "syscall": "name", "args": [6 numbers], "ret" (null when
@@ -36,14 +41,13 @@
 struct jlog {
 	struct mm_json j;
 	const struct mm_report_opts *o;
-	struct mm_summary sum;
 	bool have_t0;
 	uint64_t t0;
 	size_t next_mark;
 };
 
 static const char *const kind_name[MM_EV_NR] = {
-	"fault", "syscall", "fork", "exec", "exit", "rename", "rss", "filemap",
+	"fault", "syscall", "fork", "exec", "exit", "rename", "rss", "filemap", "signal",
 };
 static const char *const access_name[MM_ACCESS_NR] = { "R", "W", "X" };
 
@@ -67,6 +71,10 @@ static void syscall_fields(struct mm_json *j, const struct mm_syscall *s)
 	for (int i = 0; i < 6; i++)
 		mm_json_u64(j, NULL, s->args[i]);
 	mm_json_array_end(j);
+	if (s->nr == MM_SYS_EXECVE && s->path[0])
+		mm_json_str(j, "path", s->path);
+	if (s->nr == MM_SYS_CLONE3 && s->have_clone_flags)
+		mm_json_u64(j, "clone_flags", s->clone_flags);
 	if (!s->has_ret) {
 		mm_json_null(j, "ret");
 		return;
@@ -80,12 +88,19 @@ static void syscall_fields(struct mm_json *j, const struct mm_syscall *s)
 
 static void kind_fields(struct mm_json *j, const struct mm_event *ev)
 {
+	char buf[64];
 	switch (ev->kind) {
 	case MM_EV_FAULT:
 		mm_json_str(j, "class", mm_fault_class_name(ev->fault.class));
 		mm_json_str(j, "access", ev->fault.access < MM_ACCESS_NR ? access_name[ev->fault.access] : "?");
 		mm_json_hex(j, "addr", ev->fault.addr);
 		mm_json_hex(j, "ip", ev->fault.ip);
+		if (ev->fault.signo) {
+			*mm_sym_signal(buf, ev->fault.signo) = '\0';
+			mm_json_str(j, "signal", buf);
+			*mm_sym_si_code(buf, ev->fault.signo, ev->fault.si_code) = '\0';
+			mm_json_str(j, "si_code", buf);
+		}
 		break;
 	case MM_EV_SYSCALL:
 		syscall_fields(j, &ev->sys);
@@ -93,6 +108,8 @@ static void kind_fields(struct mm_json *j, const struct mm_event *ev)
 	case MM_EV_FORK:
 		mm_json_i64(j, "child", ev->proc.child_pid);
 		mm_json_bool(j, "thread", ev->proc.is_thread);
+		mm_json_bool(j, "shares_mm", ev->proc.shares_mm);
+		mm_json_bool(j, "vfork", ev->proc.vfork);
 		break;
 	case MM_EV_EXEC:
 		mm_json_str(j, "path", ev->proc.path);
@@ -108,6 +125,19 @@ static void kind_fields(struct mm_json *j, const struct mm_event *ev)
 	case MM_EV_FILEMAP:
 		mm_json_u64(j, "ino", ev->filemap.ino);
 		mm_json_u64(j, "index", ev->filemap.index);
+		break;
+	case MM_EV_SIGNAL:
+		*mm_sym_signal(buf, ev->signal.sig) = '\0';
+		mm_json_str(j, "signal", buf);
+		mm_json_bool(j, "deliver", ev->signal.deliver);
+		if (ev->signal.deliver) {
+			mm_json_hex(j, "handler", ev->signal.handler);
+			mm_json_bool(j, "fatal", mm_signal_is_fatal(ev->signal.sig, ev->signal.handler));
+		} else {
+			mm_json_i64(j, "target", ev->signal.target);
+			mm_json_i64(j, "result", ev->signal.result);
+		}
+		mm_json_i64(j, "code", ev->signal.code);
 		break;
 	}
 }
@@ -146,7 +176,6 @@ static void event(void *state, const struct mm_event *ev)
 		return;
 	if (!v->o->raw_events && (ev->kind == MM_EV_RSS || ev->kind == MM_EV_FILEMAP))
 		return;
-	mm_summary_add(&v->sum, ev);
 	*mm_log_format(line, ev) = '\0';
 	mm_json_object_begin(&v->j, NULL);
 	mm_json_fixed(&v->j, "time", (double)(ev->ts - v->t0) / 1e9, 9);
@@ -158,9 +187,11 @@ static void event(void *state, const struct mm_event *ev)
 	mm_json_object_end(&v->j);
 }
 
-static void summary_json(struct mm_json *j, const struct mm_summary *s,
-			 const struct mm_report_opts *o)
+/* The text summary's facts (log-summary.c), under the same names. */
+static void summary_json(struct mm_json *j, const struct mm_report_opts *o)
 {
+	const struct mm_summary *s = o->summary;
+	const struct mm_summary_info *info = o->summary_info;
 	const uint64_t *k = s->by_kind;
 	struct mm_summary_totals t;
 
@@ -181,6 +212,14 @@ static void summary_json(struct mm_json *j, const struct mm_summary *s,
 	for (int a = 0; a < MM_ACCESS_NR; a++)
 		mm_json_u64(j, mm_access_key(a), t.by_access[a]);
 	mm_json_object_end(j);
+	mm_json_u64(j, "trace_records", info->records);
+	mm_json_str(j, "missing_events", info->missing ? info->missing : "");
+	mm_json_str(j, "classifier", info->classifier ? info->classifier : "");
+	mm_json_u64(j, "malformed_records", info->malformed);
+	struct mm_summary_totals ht = { 0 };
+	if (info->held)
+		mm_summary_totals(info->held, &ht);
+	mm_json_u64(j, "left_out", ht.events);
 	mm_json_object_end(j);
 }
 
@@ -189,7 +228,7 @@ static int finish(void *state, FILE *out)
 	struct jlog *v = state;
 	lost_marks(v, UINT64_MAX);
 	mm_json_array_end(&v->j);
-	summary_json(&v->j, &v->sum, v->o);
+	summary_json(&v->j, v->o);
 	mm_json_object_end(&v->j);
 	mm_json_finish(&v->j);
 	return mm_view_out_status(out, "event log");

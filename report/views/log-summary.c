@@ -5,8 +5,10 @@
  * lines are design.md's (tests read them); "trace records" counts the
  * file's raw records, as memmon info does (entry and exit of a syscall are
  * two records, one event); "missing events" and
- * "classifier" say how far the counts can be trusted, and "malformed
- * records" appears only when a hostile or damaged file had some.
+ * "classifier" say how far the counts can be trusted, "malformed
+ * records" appears only when a hostile or damaged file had some, and
+ * "left out" only when record's child (a copy of memmon until it execs
+ * the command) had events before its exec.
  *
  *   # summary
  *   events: 1234 (faults 1000, syscalls 200, process 4, rss 30, filemap 0)
@@ -62,4 +64,15 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 	line(l, "classifier: %s\n", info->classifier);
 	if (info->malformed)
 		line(l, "malformed records: %" PRIu64 "\n", info->malformed);
+	if (info->held) {
+		const uint64_t *h = info->held->by_kind;
+		struct mm_summary_totals ht;
+		mm_summary_totals(info->held, &ht);
+		if (ht.events)
+			line(l, "left out: %" PRIu64 " (faults %" PRIu64 ", syscalls %" PRIu64
+			     ", process %" PRIu64 ", rss %" PRIu64 ", filemap %" PRIu64
+			     ") of record's child before it ran the command\n", ht.events,
+			     h[MM_EV_FAULT], h[MM_EV_SYSCALL], ht.process, h[MM_EV_RSS],
+			     h[MM_EV_FILEMAP]);
+	}
 }

@@ -51,6 +51,11 @@ int mm_log_flush(struct mm_log *l)
 	return mm_error_errno("cannot write the report");
 }
 
+void mm_log_discard(struct mm_log *l)
+{
+	l->len = 0;
+}
+
 int mm_log_close(struct mm_log *l)
 {
 	int ret = mm_log_flush(l);
@@ -187,7 +192,11 @@ static char *fmt_task_call(char *p, const struct mm_syscall *s)
 		p = mm_sym_memfd_flags(comma(p), a[1]);
 		return ret_val(p, s);
 	case MM_SYS_EXECVE:
-		return ret_val(mm_sym_str(p, "..."), s);
+		if (s->path[0])
+			p = mm_sym_quoted(p, s->path, sizeof(s->path));
+		else
+			p = mm_sym_hex(mm_sym_str(p, "@"), a[0]);
+		return ret_val(p, s);
 	case MM_SYS_EXIT_GROUP:
 		p = mm_sym_dec(p, (int32_t)a[0]);
 		*p++ = ')';
@@ -195,7 +204,11 @@ static char *fmt_task_call(char *p, const struct mm_syscall *s)
 	case MM_SYS_CLONE:
 		return ret_val(mm_sym_clone_flags(p, a[0]), s);
 	case MM_SYS_CLONE3:
-		p = mm_sym_hex(p, a[0]);
+		/* the flags live in user memory; task_newtask told them */
+		if (s->have_clone_flags)
+			p = mm_sym_clone_flags(p, s->clone_flags);
+		else
+			p = mm_sym_hex(mm_sym_str(p, "@"), a[0]);
 		return ret_val(mm_sym_udec(comma(p), a[1]), s);
 	case MM_SYS_FSYNC:
 		return ret_val(mm_sym_dec(p, (int32_t)a[0]), s);
@@ -227,14 +240,54 @@ static char *fmt_syscall(char *p, const struct mm_syscall *s)
 	}
 }
 
+/* "anon page @ADDR (W)"; an access the kernel answered with a signal:
+ * "SIGSEGV @ADDR (W) at IP (SEGV_MAPERR)". */
 static char *fmt_fault(char *p, const struct mm_fault *f)
 {
 	static const char access[] = "RWX";
-	p = mm_sym_str(p, mm_fault_class_name(f->class));
-	p = mm_sym_str(p, " page @");
+	if (f->signo) {
+		p = mm_sym_str(mm_sym_signal(p, f->signo), " @");
+	} else {
+		p = mm_sym_str(p, mm_fault_class_name(f->class));
+		p = mm_sym_str(p, " page @");
+	}
 	p = mm_sym_hex(p, f->addr);
 	p = mm_sym_str(p, " (");
 	*p++ = f->access < MM_ACCESS_NR ? access[f->access] : '?';
+	*p++ = ')';
+	if (f->signo) {
+		p = mm_sym_hex(mm_sym_str(p, " at "), f->ip);
+		p = mm_sym_str(p, " (");
+		p = mm_sym_si_code(p, f->signo, f->si_code);
+		*p++ = ')';
+	}
+	return p;
+}
+
+/* "send SIGUSR1 to 1234" (a watched task sent it) or "signal SIGTERM ->
+ * handler 55d0c0a2a120 | killed | killed (core) | default (stop|continue)"
+ * (the task takes it; ignored ones are not in the stream). */
+static char *fmt_signal(char *p, const struct mm_signal *s)
+{
+	static const char *const results[] = {
+		"", " (ignored)", " (already pending)", " (queue full)", " (info lost)",
+	};
+	if (!s->deliver) {
+		p = mm_sym_signal(mm_sym_str(p, "send "), s->sig);
+		p = mm_sym_dec(mm_sym_str(p, " to "), s->target);
+		if (s->result > 0 && s->result < (int32_t)(sizeof(results) / sizeof(results[0])))
+			p = mm_sym_str(p, results[s->result]);
+		return p;
+	}
+	p = mm_sym_signal(mm_sym_str(p, "signal "), s->sig);
+	p = mm_sym_str(p, " -> ");
+	if (s->handler > 1 && s->sig != 9)
+		return mm_sym_hex(mm_sym_str(p, "handler "), s->handler);
+	const char *what = mm_signal_default(s->sig);
+	if (mm_signal_is_fatal(s->sig, s->handler))
+		return mm_sym_str(p, strcmp(what, "core") ? "killed" : "killed (core)");
+	p = mm_sym_str(p, "default (");
+	p = mm_sym_str(p, what);
 	*p++ = ')';
 	return p;
 }
@@ -243,8 +296,12 @@ static char *fmt_proc(char *p, const struct mm_event *ev)
 {
 	switch (ev->kind) {
 	case MM_EV_FORK:
-		p = mm_sym_str(p, ev->proc.is_thread ? "thread " : "fork child ");
-		return mm_sym_dec(p, ev->proc.child_pid);
+		p = mm_sym_str(p, ev->proc.is_thread ? "thread " : ev->proc.vfork ? "vfork child " :
+			       "fork child ");
+		p = mm_sym_dec(p, ev->proc.child_pid);
+		if (ev->proc.shares_mm && !ev->proc.vfork)
+			p = mm_sym_str(p, " (shares memory)");
+		return p;
 	case MM_EV_EXEC:
 		return mm_sym_str(mm_sym_str(p, "exec "), ev->proc.path);
 	case MM_EV_EXIT:
@@ -289,6 +346,7 @@ char *mm_log_format(char *p, const struct mm_event *ev)
 	case MM_EV_SYSCALL: return fmt_syscall(p, &ev->sys);
 	case MM_EV_RSS:     return fmt_rss(p, &ev->rss);
 	case MM_EV_FILEMAP: return fmt_filemap(p, &ev->filemap);
+	case MM_EV_SIGNAL:  return fmt_signal(p, &ev->signal);
 	default:            return fmt_proc(p, ev);
 	}
 }

@@ -44,6 +44,8 @@ int mm_log_close(struct mm_log *l);
 void mm_log_event(struct mm_log *l, const struct mm_event *ev);
 /* Append text as is (summary, warnings). */
 void mm_log_puts(struct mm_log *l, const char *s);
+/* Forget what is buffered and not yet written (a report that fails). */
+void mm_log_discard(struct mm_log *l);
 /* Write out what is buffered; -1 with mm_error() set on failure. */
 int mm_log_flush(struct mm_log *l);
 

@@ -7,7 +7,7 @@
  * JSON field names (stable; memmon-report(1) documents them):
  *   --maps-at:  { "view": "maps_at", "time": T or null (end), "page_size",
  *                 "processes": [ { "pid", "comm", "exe", "exited",
- *                 "regions": [ { "id", "start", "end", "kbytes", "rss_kb",
+ *                 "regions": [ { "id", "origin_id", "start", "end", "kbytes", "rss_kb",
  *                 "dirty_kb", "perms", "backing", "name" } ],
  *                 "total": { "kbytes", "rss_kb", "dirty_kb" } } ] }
  *   --check-maps: { "view": "check_maps", "regions": N, "differ": M,
@@ -92,6 +92,7 @@ static void maps_at_json_proc(struct mm_json *j, const struct mm_as *as,
 		mm_region_perms(r, perms);
 		mm_json_object_begin(j, NULL);
 		mm_json_u64(j, "id", r->id);
+		mm_json_u64(j, "origin_id", r->origin_id);
 		mm_json_hex(j, "start", r->start);
 		mm_json_hex(j, "end", r->end);
 		mm_json_u64(j, "kbytes", k.size);

@@ -36,6 +36,8 @@
 
 struct mm_file;
 struct mm_as;
+struct mm_summary;
+struct mm_summary_info;
 
 enum mm_output { MM_OUT_TEXT, MM_OUT_JSON, MM_OUT_CSV };
 
@@ -69,6 +71,11 @@ struct mm_report_opts {
 	struct mm_as *as;         /* the shared model (see above), or NULL when
 	                           * no chosen view uses it */
 	const struct mm_trace_facts *trace;   /* from cmd-report; NULL: none */
+	/* The trace summary (the counts of every event the --pid filter lets
+	 * through, and what is said besides): filled while events come and
+	 * complete when finish() runs; the JSON log prints it as --log does. */
+	const struct mm_summary *summary;
+	const struct mm_summary_info *summary_info;
 };
 
 struct mm_view {

@@ -90,7 +90,9 @@ d2h() { printf '%x' "$1"; }
 # faults REPORT [PID] [LO HI] [FROM TO]: the fault lines of REPORT as
 # "LINENO PID CLASS ADDR ACC" (ADDR hex), only for task PID (when not
 # empty), only with LO <= addr < HI (hex, when given), only on report lines
-# FROM..TO (when given).
+# FROM..TO (when given).  An access that raised a signal ("PID: SIGSEGV
+# @ADDR (W) at IP (SEGV_MAPERR)") is a fault of class "other", as the
+# summary counts it.
 faults() {
 	awk -v pid="${2:-}" -v lo="${3:-}" -v hi="${4:-}" -v from="${5:-0}" -v to="${6:-0}" '
 	function h(s,   i, n) {
@@ -100,14 +102,16 @@ faults() {
 		return n
 	}
 	BEGIN { L = lo == "" ? -1 : h(lo); H = hi == "" ? -1 : h(hi) }
-	$0 ~ /^[0-9]+: [a-z]+ page @[0-9a-f]+ \([RWX]\)$/ {
+	$0 ~ /^[0-9]+: [a-z]+ page @[0-9a-f]+ \([RWX]\)$/ ||
+	$0 ~ /^[0-9]+: SIG[A-Z0-9]+ @[0-9a-f]+ \([RWX]\) at [0-9a-f]+ \([A-Z_0-9]+\)$/ {
 		if (from && (NR < from || NR > to)) next
 		p = $1; sub(/:$/, "", p)
 		if (pid != "" && p != pid) next
-		a = $4; sub(/^@/, "", a)
+		sig = $2 ~ /^SIG/
+		a = sig ? $3 : $4; sub(/^@/, "", a)
 		if (L >= 0 && (h(a) < L || h(a) >= H)) next
-		acc = $5; gsub(/[()]/, "", acc)
-		print NR, p, $2, a, acc
+		acc = sig ? $4 : $5; gsub(/[()]/, "", acc)
+		print NR, p, sig ? "other" : $2, a, acc
 	}' "$1"
 }
 
@@ -123,9 +127,13 @@ count() { grep -cFx -- "$2" "$1"; }
 # summary REPORT: the summary numbers as shell assignments
 #   S_events S_faults S_syscalls S_process S_rss S_filemap
 #   F_total F_anon F_file F_swap F_cow F_other A_R A_W A_X S_lost
+#   H_events H_faults H_syscalls H_process H_rss H_filemap (the "left out"
+#   line: record's child before its exec; 0 when there is none)
 summary() {
+	echo "H_events=0 H_faults=0 H_syscalls=0 H_process=0 H_rss=0 H_filemap=0"
 	sed -n '/^# summary$/,$p' "$1" | awk '
 	/^events: / { gsub(/[(),]/, ""); printf "S_events=%s S_faults=%s S_syscalls=%s S_process=%s S_rss=%s S_filemap=%s\n", $2, $4, $6, $8, $10, $12 }
+	/^left out: / { gsub(/[(),]/, ""); printf "H_events=%s H_faults=%s H_syscalls=%s H_process=%s H_rss=%s H_filemap=%s\n", $3, $5, $7, $9, $11, $13 }
 	/^faults: / { printf "F_total=%s F_anon=%s F_file=%s F_swap=%s F_cow=%s F_other=%s\n", $2, $4, $6, $8, $10, $12 }
 	/^faults by access: / { printf "A_R=%s A_W=%s A_X=%s\n", $5, $7, $9 }
 	/^lost events: / { printf "S_lost=%s\n", $3 }'

@@ -49,16 +49,19 @@ check golden-content "at least 4 anon W fault lines and 'munmap(R, 16384) = 0'" 
 	"$( [ "$n" -ge 4 ] && echo "at least 4" || echo "$n") anon W fault lines and '$(grep -oE 'munmap\([0-9a-f]+, 16384\) = 0' "$G/small.out" | sed -E 's/\([0-9a-f]+,/(R,/' | head -1)'"
 
 # memmon info: what it counts per tracepoint agrees with the summary's
-# categories (a syscall is one summary event, its sys_enter record), and
-# its total is the summary's count of trace records
+# categories (a syscall is one summary event, its sys_enter record; the
+# events of record's child before its exec are the "left out" ones; the
+# rename an exec does is part of its exec line), and its total is the
+# summary's count of trace records
 eval "$(summary "$G/small.out")"
+n_exec=$(grep -cE '^[0-9]+: exec ' "$G/small.out")
 as_user "$MEMMON" info small.dat >"$T/info" 2>&1
 rc=$?
 itotal=$(sed -n 's/^events: *\([0-9]*\)$/\1/p' "$T/info")
 per() { awk -v re="$1" '$1 ~ re && $2 ~ /^[0-9]+$/ { n += $2 } END { print n + 0 }' "$T/info"; }
 check golden-info-types \
-	"exit 0, page_fault_user ${S_faults:-?}, rss_stat ${S_rss:-?}, filemap ${S_filemap:-?}, sched+task ${S_process:-?}, sys_enter ${S_syscalls:-?}, sum of types $itotal" \
-	"exit $rc, page_fault_user $(per '^exceptions:page_fault_user$'), rss_stat $(per '^kmem:rss_stat$'), filemap $(per '^filemap:'), sched+task $(per '^(sched|task):'), sys_enter $(per '^syscalls:sys_enter_'), sum of types $(per '^[a-z_0-9]+:[a-z_0-9]+$')"
+	"exit 0, page_fault_user $((S_faults + H_faults)), rss_stat $((S_rss + H_rss)), filemap $((S_filemap + H_filemap)), sched+task+signal $((S_process + H_process + n_exec)), sys_enter $((S_syscalls + H_syscalls)), sum of types $itotal" \
+	"exit $rc, page_fault_user $(per '^exceptions:page_fault_user$'), rss_stat $(per '^kmem:rss_stat$'), filemap $(per '^filemap:'), sched+task+signal $(per '^(sched|task|signal):'), sys_enter $(per '^syscalls:sys_enter_'), sum of types $(per '^[a-z_0-9]+:[a-z_0-9]+$')"
 records=$(sed -n 's/^trace records: \([0-9]*\)$/\1/p' "$G/small.out")
 check golden-info-total "events ${records:-?}" "events ${itotal:-none}"
 
@@ -67,4 +70,26 @@ n_text=$(grep -cE '^[0-9]+: ' "$G/small.out")
 n_json=$(as_user "$MEMMON" report --log --json small.dat 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["events"]))')
 same=$(as_user "$MEMMON" report --log --json small.dat 2>/dev/null | python3 -c 'import json,sys; print("\n".join(e["text"] for e in json.load(sys.stdin)["events"]))' | cmp -s - <(grep -E '^[0-9]+: ' "$G/small.out") && echo same || echo different)
 check golden-json-log "$n_text events, same text" "$n_json events, $same text"
+
+# the JSON log's summary is the text log's, number for number (rss and
+# filemap events count whether printed or not), with and without --pid
+for pf in "" "--pid $(grep -m1 -oE '^[0-9]+' "$G/small.out")"; do
+	as_user "$MEMMON" report --log $pf small.dat 2>/dev/null | sed -n '/^# summary$/,$p' >"$T/sum.txt"
+	as_user "$MEMMON" report --log --json $pf small.dat 2>/dev/null | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["summary"]
+c, a = s["faults_by_class"], s["faults_by_access"]
+print("# summary")
+print("events: %d (faults %d, syscalls %d, process %d, rss %d, filemap %d)" % (
+    s["events"], s["faults"], s["syscalls"], s["process"], s["rss"], s["filemap"]))
+print("faults: %d anon %d file %d swap %d cow %d other %d" % (
+    s["faults"], c["anon"], c["file"], c["swap"], c["cow"], c["other"]))
+print("faults by access: R %d W %d X %d" % (a["r"], a["w"], a["x"]))
+print("lost events: %d" % s["lost_events"])
+print("trace records: %d" % s["trace_records"])
+print("missing events: %s" % (s["missing_events"] or "none"))
+print("classifier: %s" % s["classifier"])' >"$T/sum.json" 2>&1
+	check "golden-json-summary${pf:+-pid}" "the text summary's 7 lines" \
+		"$(head -8 "$T/sum.txt" | cmp -s - "$T/sum.json" && echo "the text summary's 7 lines" || diff <(head -8 "$T/sum.txt") "$T/sum.json" | grep '^[<>]' | paste -sd'|')"
+done
 exit 0

@@ -49,10 +49,10 @@ fi
 expect output-not-regular 1 "^memmon record: '/dev/null' exists and is not a regular file$" -- -o /dev/null -- true
 [ -c /dev/null ] && echo "ok output-not-regular-kept" || echo "FAIL output-not-regular-kept: /dev/null is no longer a device"
 expect bad-option 129 "^memmon record: unknown option '--no-such-option'$" -- --no-such-option -- true
-expect no-cmd-no-pid 129 "^usage: memmon record " -- -o "$tmp/b.dat"
+expect no-cmd-no-pid 129 "^memmon record: nothing to record: " -- -o "$tmp/b.dat"
 expect unwritable-output 1 "^memmon record: .*$tmp/no/such/dir/c.dat" -- -o "$tmp/no/such/dir/c.dat" -- true
 expect no-such-pid 1 "^memmon record: no process with pid 999999999?$" -- -o "$tmp/d.dat" -p 999999999
-expect bad-pid-list 129 "^usage: memmon record " -- -o "$tmp/d.dat" -p 12,,x
+expect bad-pid-list 129 "^memmon record: -p 12,,x: not a pid" -- -o "$tmp/d.dat" -p 12,,x
 
 # Not root: one "memmon record:" line (a hint may follow), exit 1.
 if command -v setpriv >/dev/null; then

@@ -61,7 +61,7 @@ static void load_system(struct tep_handle *tep, const char *sys)
 static struct tep_handle *make_tep(bool kprobe)
 {
 	static const char *const systems[] = {
-		"exceptions", "kmem", "filemap", "sched", "task", "syscalls",
+		"exceptions", "kmem", "filemap", "sched", "task", "syscalls", "signal", "ftrace",
 	};
 	struct tep_handle *tep = tep_alloc();
 	size_t len;
@@ -715,6 +715,172 @@ TEST(process_events)
 	teardown(&f);
 }
 
+
+/* ---- signals, execve paths, clone flags (issue 10) ---- */
+
+/* signal_generate: sig 8, errno 12, code 16, comm 20, pid 36, group 40,
+ * result 44 (48 bytes); signal_deliver: sig 8, errno 12, code 16,
+ * sa_handler 24, sa_flags 32 (40 bytes). */
+static void sig_generate(struct fixture *f, int pid, int sig, int code, int target)
+{
+	uint8_t b[48] = { 0 };
+	head(b, f, "signal", "signal_generate", pid);
+	put(b, 8, 4, (uint32_t)sig);
+	put(b, 16, 4, (uint32_t)code);
+	put(b, 36, 4, (uint32_t)target);
+	feed(f, b, sizeof(b));
+}
+
+static void sig_deliver(struct fixture *f, int pid, int sig, int code, uint64_t handler)
+{
+	uint8_t b[40] = { 0 };
+	head(b, f, "signal", "signal_deliver", pid);
+	put(b, 8, 4, (uint32_t)sig);
+	put(b, 16, 4, (uint32_t)code);
+	put(b, 24, 8, handler);
+	feed(f, b, sizeof(b));
+}
+
+/* ftrace:print as record writes it to trace_marker: ip at 8, text at 16. */
+static void note(struct fixture *f, const char *text)
+{
+	uint8_t b[128] = { 0 };
+	head(b, f, "ftrace", "print", 999);
+	snprintf((char *)b + 16, sizeof(b) - 16, "%s\n", text);
+	feed(f, b, 16 + (int)strlen(text) + 2);
+}
+
+static void exec_ev(struct fixture *f, int pid, const char *path)
+{
+	uint8_t b[96] = { 0 };
+	size_t n = strlen(path) + 1;
+	head(b, f, "sched", "sched_process_exec", pid);
+	put(b, 8, 4, ((uint32_t)n << 16) | 20);
+	put(b, 12, 4, (uint32_t)pid);
+	put(b, 16, 4, (uint32_t)pid);
+	memcpy(b + 20, path, n);
+	feed(f, b, 20 + (int)n);
+}
+
+static void rename_ev(struct fixture *f, int pid, const char *old, const char *new)
+{
+	uint8_t b[48] = { 0 };
+	head(b, f, "task", "task_rename", pid);
+	put(b, 8, 4, (uint32_t)pid);
+	memcpy(b + 12, old, strlen(old) + 1);
+	memcpy(b + 28, new, strlen(new) + 1);
+	feed(f, b, sizeof(b));
+}
+
+/* The access that raised SIGSEGV is its fault, marked; the kernel's own
+ * generate event inside the fault is not a line of its own. */
+TEST(segv_marks_its_fault)
+{
+	struct fixture f;
+	setup(&f, false);
+	fault(&f, 100, 0x1000, PF_W);
+	sig_generate(&f, 100, 11, 1, 100);     /* SEGV_MAPERR, to itself */
+	sig_deliver(&f, 100, 11, 1, 0);        /* SIG_DFL: it dies */
+	finish(&f);
+	CHECK_EQ(out.n, 2);
+	CHECK_EQ(out.ev[0].kind, MM_EV_FAULT);
+	CHECK_EQ(out.ev[0].fault.signo, 11);
+	CHECK_EQ(out.ev[0].fault.si_code, 1);
+	CHECK_EQ(out.ev[0].fault.class, MM_FAULT_OTHER);
+	CHECK_EQ(out.ev[1].kind, MM_EV_SIGNAL);
+	CHECK(out.ev[1].signal.deliver);
+	CHECK(mm_signal_is_fatal(out.ev[1].signal.sig, out.ev[1].signal.handler));
+	char line[MM_LOG_LINE];
+	*mm_log_format(line, &out.ev[0]) = '\0';
+	CHECK_STR(line, "100: SIGSEGV @1000 (W) at 401000 (SEGV_MAPERR)");
+	*mm_log_format(line, &out.ev[1]) = '\0';
+	CHECK_STR(line, "100: signal SIGSEGV -> killed (core)");
+	teardown(&f);
+}
+
+/* A kill() by a watched task is its own line; a signal the task ignores
+ * reached signal_deliver only through ptrace and is not shown. */
+TEST(signals_sent_and_ignored)
+{
+	struct fixture f;
+	setup(&f, false);
+	sig_generate(&f, 100, 10, 0, 200);     /* SIGUSR1, SI_USER, to 200 */
+	sig_deliver(&f, 100, 17, 1, 0);        /* SIGCHLD, default: ignore */
+	sig_deliver(&f, 100, 10, 0, 1);        /* SIGUSR1, SIG_IGN */
+	sig_deliver(&f, 100, 10, 0, 0x401234); /* SIGUSR1 to a handler */
+	sig_deliver(&f, 100, 15, 0, 0);        /* SIGTERM, default */
+	finish(&f);
+	CHECK_EQ(out.n, 3);
+	char line[MM_LOG_LINE];
+	*mm_log_format(line, &out.ev[0]) = '\0';
+	CHECK_STR(line, "100: send SIGUSR1 to 200");
+	*mm_log_format(line, &out.ev[1]) = '\0';
+	CHECK_STR(line, "100: signal SIGUSR1 -> handler 401234");
+	*mm_log_format(line, &out.ev[2]) = '\0';
+	CHECK_STR(line, "100: signal SIGTERM -> killed");
+	teardown(&f);
+}
+
+/* record's note names the next execve of its task, failed or not; a
+ * successful one without a note is named by sched_process_exec; the
+ * rename an exec does is part of the exec. */
+TEST(execve_paths)
+{
+	struct fixture f;
+	setup(&f, false);
+	const uint64_t a[3] = { 0x7ffd1000, 0x7ffd2000, 0x7ffd3000 };
+	note(&f, "memmon execve 101 /usr/local/bin/as");
+	sys_enter(&f, 101, "execve", 3, a);
+	sys_exit(&f, 101, "execve", -2);
+	sys_enter(&f, 101, "execve", 3, a);     /* no note: only the address */
+	sys_exit(&f, 101, "execve", -13);
+	sys_enter(&f, 101, "execve", 3, a);
+	rename_ev(&f, 101, "gcc", "as");
+	exec_ev(&f, 101, "/usr/bin/as");
+	sys_exit(&f, 101, "execve", 0);
+	finish(&f);
+	CHECK_EQ(out.n, 4);
+	char line[MM_LOG_LINE];
+	*mm_log_format(line, &out.ev[0]) = '\0';
+	CHECK_STR(line, "101: execve(\"/usr/local/bin/as\") = -ENOENT");
+	*mm_log_format(line, &out.ev[1]) = '\0';
+	CHECK_STR(line, "101: execve(@7ffd1000) = -EACCES");
+	*mm_log_format(line, &out.ev[2]) = '\0';
+	CHECK_STR(line, "101: execve(\"/usr/bin/as\") = 0");
+	CHECK_EQ(out.ev[3].kind, MM_EV_EXEC);
+	teardown(&f);
+}
+
+/* clone3's flags are in user memory: task_newtask's are printed; a vfork
+ * child is a process of its own that shares the parent's memory. */
+TEST(clone3_flags_and_vfork)
+{
+	struct fixture f;
+	setup(&f, false);
+	const uint64_t a[2] = { 0x7ffd0000, 88 };
+	sys_enter(&f, 100, "clone3", 2, a);
+	newtask_ev(&f, 100, 103, 0x3d0f00);     /* pthread_create's flags */
+	fork_ev(&f, 100, 103);
+	sys_enter(&f, 100, "vfork", 0, NULL);
+	fork_ev(&f, 100, 104);
+	fault(&f, 104, 0x2000, PF_W);
+	finish(&f);
+	CHECK_EQ(out.n, 5);
+	char line[MM_LOG_LINE];
+	*mm_log_format(line, &out.ev[0]) = '\0';
+	CHECK_STR(line, "100: clone3(VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|"
+		  "CHILD_CLEARTID, 88) = 103");
+	CHECK(out.ev[1].proc.is_thread);
+	CHECK(!out.ev[3].proc.is_thread);
+	CHECK(out.ev[3].proc.shares_mm);
+	CHECK(out.ev[3].proc.vfork);
+	*mm_log_format(line, &out.ev[3]) = '\0';
+	CHECK_STR(line, "100: vfork child 104");
+	CHECK_EQ(out.ev[4].tgid, 104);
+	CHECK_EQ(out.ev[4].fault.class, MM_FAULT_ANON);   /* no fork partner: not cow */
+	teardown(&f);
+}
+
 /* Random bytes under every decoded event's id, at every size up to 80:
  * nothing may be read past a record (ASan/valgrind builds check that) and
  * every record must be accounted for. */
@@ -728,6 +894,8 @@ TEST(random_records)
 		{ "syscalls", "sys_enter_mmap" }, { "syscalls", "sys_exit_mmap" },
 		{ "syscalls", "sys_enter_clone" }, { "syscalls", "sys_enter_exit_group" },
 		{ "memmon_123", "anon" }, { "memmon_123", "wp" },
+		{ "signal", "signal_generate" }, { "signal", "signal_deliver" },
+		{ "ftrace", "print" }, { "syscalls", "sys_enter_execve" },
 	};
 	struct fixture f;
 	setup(&f, true);
@@ -887,6 +1055,10 @@ int main(void)
 	RUN(malformed_records_skipped);
 	RUN(data_loc_outside_record);
 	RUN(process_events);
+	RUN(segv_marks_its_fault);
+	RUN(signals_sent_and_ignored);
+	RUN(execve_paths);
+	RUN(clone3_flags_and_vfork);
 	RUN(random_records);
 	RUN(print_handlers);
 	RUN(missing_events_listed);

@@ -106,6 +106,15 @@ TEST(errno_names)
 	CHECK_STR(sym(errno_u, (uint64_t)-22), "-EINVAL");
 	CHECK_STR(sym(errno_u, (uint64_t)-1), "-EPERM");
 	CHECK_STR(sym(errno_u, (uint64_t)-4000), "-E4000");
+	/* the kernel's own, 512-531, that user space never sees */
+	CHECK_STR(sym(errno_u, (uint64_t)-512), "-ERESTARTSYS");
+	CHECK_STR(sym(errno_u, (uint64_t)-513), "-ERESTARTNOINTR");
+	CHECK_STR(sym(errno_u, (uint64_t)-514), "-ERESTARTNOHAND");
+	CHECK_STR(sym(errno_u, (uint64_t)-516), "-ERESTART_RESTARTBLOCK");
+	CHECK_STR(sym(errno_u, (uint64_t)-520), "-E520");
+	CHECK_STR(sym(errno_u, (uint64_t)-524), "-ENOTSUPP");
+	CHECK_STR(sym(errno_u, (uint64_t)-531), "-ENOGRACE");
+	CHECK_STR(sym(errno_u, (uint64_t)-532), "-E532");
 }
 
 /* ---- whole lines ---- */
@@ -174,8 +183,17 @@ TEST(design_lines)
 	CHECK_STR(line(&ev), "789: clone(CHILD_CLEARTID|CHILD_SETTID|SIGCHLD) = 790");
 	ev = sys(789, MM_SYS_FORK, 790, 0, 0, 0, 0, 0, 0);
 	CHECK_STR(line(&ev), "789: fork() = 790");
-	ev = sys(789, MM_SYS_EXECVE, 0, 0x5000, 0, 0, 0, 0, 0);
-	CHECK_STR(line(&ev), "789: execve(...) = 0");
+	ev = sys(789, MM_SYS_EXECVE, -2, 0x5000, 0, 0, 0, 0, 0);
+	CHECK_STR(line(&ev), "789: execve(@5000) = -ENOENT");
+	strcpy(ev.sys.path, "/usr/bin/a \"b\"\n");
+	CHECK_STR(line(&ev), "789: execve(\"/usr/bin/a \\\"b\\\"\\n\") = -ENOENT");
+	ev = sys(789, MM_SYS_CLONE, -513, 0x1200011, 0, 0, 0, 0, 0);
+	CHECK_STR(line(&ev), "789: clone(CHILD_CLEARTID|CHILD_SETTID|SIGCHLD) = -ERESTARTNOINTR");
+	ev = sys(789, MM_SYS_CLONE3, 790, 0x7ffd1000, 88, 0, 0, 0, 0);
+	CHECK_STR(line(&ev), "789: clone3(@7ffd1000, 88) = 790");
+	ev.sys.have_clone_flags = true;
+	ev.sys.clone_flags = 0x4100;
+	CHECK_STR(line(&ev), "789: clone3(VM|VFORK, 88) = 790");
 	ev = sys(789, MM_SYS_FSYNC, 0, 3, 0, 0, 0, 0, 0);
 	CHECK_STR(line(&ev), "789: fsync(3) = 0");
 	ev = sys(789, MM_SYS_EXIT_GROUP, 0, 3, 0, 0, 0, 0, 0);
@@ -198,6 +216,9 @@ TEST(process_lines)
 	CHECK_STR(line(&ev), "789: fork child 790");
 	ev.proc.is_thread = true;
 	CHECK_STR(line(&ev), "789: thread 790");
+	ev.proc.is_thread = false;
+	ev.proc.shares_mm = ev.proc.vfork = true;
+	CHECK_STR(line(&ev), "789: vfork child 790");
 	ev = (struct mm_event){ .pid = 790, .kind = MM_EV_EXEC };
 	strcpy(ev.proc.path, "/usr/bin/ls");
 	CHECK_STR(line(&ev), "790: exec /usr/bin/ls");
