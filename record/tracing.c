@@ -60,8 +60,9 @@ int mm_tracing_check(const char *cmd)
 		mm_hint("run it as root, e.g. 'sudo memmon %s ...', not set-user-ID", cmd);
 		return -1;
 	}
-	/* Mounts tracefs at /sys/kernel/tracing when it is not mounted. */
-	if (!tracefs_tracing_dir_is_mounted(true, &tracing_path) || !tracing_path) {
+	/* Mounts tracefs at /sys/kernel/tracing when it is not mounted (0),
+	 * setting the path then too: keep it (it is allocated for us). */
+	if (tracefs_tracing_dir_is_mounted(true, &tracing_path) < 0 || !tracing_path) {
 		tracing_path = tracefs_tracing_dir();
 		if (!tracing_path) {
 			mm_error_errno("cannot mount tracefs");

@@ -122,13 +122,22 @@ tol() { awk -v want="$1" '{ n = split(want, w, " "); s = ""
 	for (i = 1; i <= NF; i++) s = s (i > 1 ? " " : "") ((($i - w[i]) <= 16 && (w[i] - $i) <= 16) ? w[i] : $i " (want " w[i] ")")
 	print s }'; }
 check tl-anon-steps "$want" "$(val anon_kib | tol "$want")"
+# Under a sanitizer build (make check-asan) the program starts as a copy of
+# an ASan memmon: 20 TiB of shadow in its VSZ and ASan's pages in its RSS
+# until its exec, and the recorder's pace shifts the phases; the two checks
+# that take that first row into account are for the plain build.
+san=false; case "$MEMMON_BUILD" in *asan*) san=true;; esac
+if $san; then skip tl-rss-steps "sanitizer build (the pre-exec row is an ASan process)"; else
 check tl-rss-steps "$want" "$(val rss_kib | tol "$want")"
+fi
 
 base=$(kv base_vsz); p4=$(kv plateau4_vsz); p4rss=$(kv plateau4_rss)
 # the VSZ peak is marked in the interval of the 4th mmap, the RSS peak in
 # the interval of the last fault of phase 4
+if $san; then skip tl-peak-vsz "sanitizer build (the pre-exec row is an ASan process)"; else
 check tl-peak-vsz "peak $((base + 4 * step)) marked at $(kv vsz_want), max row $((base + 4 * step))" \
 	"peak $(kv peak_vsz_kib) marked at $(kv vsz_marked), max row $(kv max_vsz)"
+fi
 check tl-peak-rss "peak $p4rss marked at $(kv rss_want), max row $p4rss" \
 	"peak $(kv peak_rss_kib) marked at $(kv rss_marked), max row $(kv max_rss)"
 check tl-peak-faults "marked at $(kv faults_want)" "marked at $(kv faults_marked)"
