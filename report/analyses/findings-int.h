@@ -26,7 +26,11 @@
  * under a quarter of one top pad (so a program that uses its heap, like
  * ls or the gcc driver, does not qualify) */
 #define MM_FIND_PAD_TOUCHED_PCT 25
-#define MM_FIND_CHURN_PAIRS     8     /* mmap-churn: same size, >= 8 map+unmap */
+#define MM_FIND_CHURN_ROUNDS    8     /* mmap-churn: same size mapped again
+                                       * after an unmap, >= 8 times */
+#define MM_FIND_MALLOC_SHARE    8     /* a size is malloc's when at most 1 in
+                                       * 8 of its mappings was not first
+                                       * touched by a header write */
 #define MM_FIND_BIG_BYTES       (16ull << 20)  /* overcommit: mappings >= 16 MiB */
 #define MM_FIND_BIG_RATIO       16    /* ... with at most 1 page in 16 touched */
 #define MM_FIND_OSC_CYCLES      3     /* trim-oscillation: >= 3 trim+grow */
@@ -42,16 +46,34 @@ struct fmap {
 	bool remapped;              /* moved/resized by mremap (realloc) */
 	uint64_t faults, touched;   /* faults; distinct pages first touched */
 	bool have_first;
+	bool header_first;          /* that first touch was a write in the first
+	                             * 16 bytes: malloc's header (fsize) */
 	struct mm_find_ev map_ev;   /* the mmap */
 	struct mm_find_ev first;    /* its first fault */
 };
 
-/* Per-size statistics of mmap+munmap pairs. */
+/*
+ * Per-size statistics of the malloc-shaped mappings.  glibc's malloc
+ * writes a chunk's header (prev_size, size) into a fresh mapping before it
+ * returns it, so each mapping of its own is first touched by a write in
+ * its first 16 bytes; a size whose mappings mostly were not (Python's
+ * obmalloc arenas, a JIT, a pool: mmap calls of the program's own) is not
+ * malloc's, and no malloc finding speaks of it.
+ */
 struct fsize {
 	uint64_t len;
-	uint64_t pairs, faults, touched;
+	uint64_t pairs, faults, touched;   /* mapped, then unmapped whole */
 	uint64_t first_ts, last_ts;
 	struct mm_find_ev ev[4];    /* first pair, last pair */
+	uint64_t maps;              /* mmaps of this size */
+	uint64_t remaps;            /* ... after one of this size was unmapped:
+	                             * the rounds of churn (held buffers freed
+	                             * once have none) */
+	uint64_t by_malloc;         /* mappings first touched by a header write */
+	uint64_t not_malloc;        /* mappings first touched otherwise, or never */
+	uint64_t header_only;       /* by_malloc ones with no other page touched */
+	struct mm_find_ev header_ev[2];
+	unsigned nr_header_ev;
 };
 
 struct fheap {
@@ -72,9 +94,8 @@ struct fmmap {
 	struct fmap *t;             /* watched mappings, sorted by addr */
 	size_t nr, cap;
 	uint64_t untracked;         /* past MM_FIND_MAX_TRACKED */
-	struct fsize *sz;           /* pairs by size */
+	struct fsize *sz;           /* malloc-shaped mappings by size */
 	size_t nr_sz, cap_sz;
-	uint64_t pairs, pair_faults, pair_bytes;
 	uint64_t threshold;         /* glibc's dynamic threshold, modelled */
 	bool raised;
 	struct mm_find_ev raise_ev; /* the munmap that raised it last */
@@ -88,10 +109,6 @@ struct fmmap {
 	uint64_t big, big_bytes, big_touched, big_pages;
 	struct mm_find_ev big_ev[4];
 	unsigned nr_big_ev;
-	/* chunk headers */
-	uint64_t chunks_touched, header_first, header_only;
-	struct mm_find_ev header_ev[4];
-	unsigned nr_header_ev;
 };
 
 struct fenomem {

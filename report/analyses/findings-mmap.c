@@ -13,6 +13,14 @@
  * mmapped chunk) or when anything else cuts into it.  Pages touched come
  * from the address-space model's first-touch flag.
  *
+ * Other allocators ask the same way (Python's obmalloc maps its 1 MiB
+ * arenas so), so a mapping counts as malloc's only when malloc's own
+ * header write touched it first, and a size only when its mappings nearly
+ * all were (findings-int.h, struct fsize): the malloc findings speak of
+ * malloc's mappings only.  Churn is a size mapped again after one of that
+ * size was unmapped, round after round; buffers mapped, held and freed
+ * once are not churn, however many.
+ *
  * The dynamic threshold is modelled as glibc 2.36 does it (malloc.c,
  * __libc_free): freeing an mmapped chunk larger than the threshold and no
  * larger than 32 MiB sets the threshold to the chunk's size (= the mapping's
@@ -37,16 +45,27 @@ static const char explain_dyn[] =
 	"at most 32 MiB), glibc raises the threshold to that chunk's size and the "
 	"trim threshold to twice that: later requests below it come from the heap "
 	"instead, which grows by brk.";
-static const char explain_churn[] =
-	"The same size was mapped and unmapped over and over: each round is an "
-	"mmap, a munmap and fresh page faults, because glibc never keeps a freed "
-	"mmapped chunk. The dynamic threshold normally stops this; it does not "
-	"when M_MMAP_THRESHOLD was set explicitly or the size is over 32 MiB.";
-static const char tune_churn[] =
-	"raise M_MMAP_THRESHOLD above this size (mallopt(M_MMAP_THRESHOLD, ...) or "
-	"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=BYTES) so it comes from the heap, "
-	"with M_TRIM_THRESHOLD/M_TOP_PAD large enough that the heap keeps it; "
-	"or reuse the buffer (a pool or arena)";
+static const char explain_churn_fixed[] =
+	"malloc mapped the same size again after freeing one, round after round: "
+	"each round is an mmap, a munmap and fresh page faults, because glibc "
+	"never keeps a freed mmapped chunk. Its dynamic threshold would have moved "
+	"this size to the heap after the first free; it does not move when "
+	"M_MMAP_THRESHOLD was set (mallopt or GLIBC_TUNABLES), as here it must "
+	"have been at this size or below.";
+static const char tune_churn_fixed[] =
+	"set M_MMAP_THRESHOLD above this size (mallopt(M_MMAP_THRESHOLD, ...) or "
+	"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=BYTES), or do not set it at all, "
+	"so the size comes from the heap, with M_TRIM_THRESHOLD/M_TOP_PAD large "
+	"enough that the heap keeps it; or keep the buffer and reuse it";
+static const char explain_churn_big[] =
+	"malloc mapped the same size again after freeing one, round after round: "
+	"each round is an mmap, a munmap and fresh page faults, because glibc "
+	"never keeps a freed mmapped chunk. The size is over the 32 MiB that the "
+	"mmap threshold can reach, so no threshold setting moves it to the heap.";
+static const char tune_churn_big[] =
+	"keep the buffer and reuse it (allocate once, or a pool); or make malloc use "
+	"the heap for every size with M_MMAP_MAX=0 (mallopt(M_MMAP_MAX, 0) or "
+	"GLIBC_TUNABLES=glibc.malloc.mmap_max=0) and a M_TRIM_THRESHOLD above it";
 static const char explain_oc[] =
 	"Linux overcommits: mmap reserves address space, and a page gets memory "
 	"only when first touched. These mappings were mostly never touched. "
@@ -76,18 +95,17 @@ static struct fmap *containing(struct fmmap *m, uint64_t a)
 	return a - t->addr < t->len ? t : NULL;
 }
 
-static void note_header(struct fmmap *m, const struct fmap *t)
+/* Was T first touched by malloc's header write (a write in its first 16
+ * bytes), as every mapping malloc makes for a chunk is? */
+static bool malloc_made(const struct fmap *t)
 {
-	if (!t->malloc_like || !t->have_first)
-		return;
-	m->chunks_touched++;
-	if (t->first.args[0] - t->addr >= MM_GLIBC_HEADER_LEN || t->first.access != MM_ACCESS_W)
-		return;
-	m->header_first++;
-	if (t->touched == 1)
-		m->header_only++;
-	if (m->nr_header_ev < 4)
-		m->header_ev[m->nr_header_ev++] = t->first;
+	return t->header_first;
+}
+
+/* Are Z's mappings malloc's: nearly all first touched by a header write? */
+static bool size_is_malloc(const struct fsize *z)
+{
+	return z->by_malloc && z->not_malloc * MM_FIND_MALLOC_SHARE <= z->by_malloc + z->not_malloc;
 }
 
 static void note_big(struct mm_findings *fs, struct fmmap *m, const struct fmap *t)
@@ -101,6 +119,36 @@ static void note_big(struct mm_findings *fs, struct fmmap *m, const struct fmap 
 	m->big_touched += t->touched;
 	if (m->nr_big_ev < 4)
 		m->big_ev[m->nr_big_ev++] = t->map_ev;
+}
+
+static struct fsize *size_get(struct fmmap *m, uint64_t len);
+
+/* A malloc-shaped mapping retired: which allocator made it. */
+static void note_maker(struct fmmap *m, const struct fmap *t)
+{
+	if (!t->malloc_like)
+		return;
+	struct fsize *z = size_get(m, t->len);
+	if (!malloc_made(t)) {
+		z->not_malloc++;
+		return;
+	}
+	z->by_malloc++;
+	if (t->touched == 1)
+		z->header_only++;
+	/* the two earliest (mappings retire in no time order) */
+	if (z->nr_header_ev < 2) {
+		z->header_ev[z->nr_header_ev++] = t->first;
+	} else {
+		unsigned late = z->header_ev[0].ts > z->header_ev[1].ts ? 0 : 1;
+		if (t->first.ts < z->header_ev[late].ts)
+			z->header_ev[late] = t->first;
+	}
+	if (z->nr_header_ev == 2 && z->header_ev[0].ts > z->header_ev[1].ts) {
+		struct mm_find_ev e = z->header_ev[0];
+		z->header_ev[0] = z->header_ev[1];
+		z->header_ev[1] = e;
+	}
 }
 
 static struct fsize *size_get(struct fmmap *m, uint64_t len)
@@ -132,10 +180,10 @@ static void note_pair(struct fmmap *m, const struct fmap *t, const struct mm_eve
 	z->faults += t->faults;
 	z->touched += t->touched;
 	z->last_ts = unmap->ts;
-	m->pairs++;
-	m->pair_faults += t->faults;
-	m->pair_bytes += t->len;
-	if (t->len > m->threshold && t->len <= MM_GLIBC_THRESHOLD_MAX) {
+	/* glibc's free() of a chunk of its own moves its threshold; another
+	 * allocator's munmap does not */
+	if (malloc_made(t) && size_is_malloc(z) && t->len > m->threshold &&
+	    t->len <= MM_GLIBC_THRESHOLD_MAX) {
 		m->raise_from = m->threshold;
 		m->threshold = t->len;
 		m->raises++;
@@ -152,7 +200,7 @@ static void retire(struct mm_findings *fs, struct fmmap *m, size_t i,
 	struct fmap t = m->t[i];
 	memmove(&m->t[i], &m->t[i + 1], (m->nr - i - 1) * sizeof(*m->t));
 	m->nr--;
-	note_header(m, &t);
+	note_maker(m, &t);
 	note_big(fs, m, &t);
 	if (pair && t.malloc_like)
 		note_pair(m, &t, pair);
@@ -200,6 +248,12 @@ static void on_mmap(struct mm_findings *fs, struct fproc *p, const struct mm_eve
 		return;
 	struct fmap t = { .addr = addr, .len = len, .malloc_like = malloc_like };
 	fnd_ev_from(&t.map_ev, ev);
+	if (malloc_like) {
+		struct fsize *z = size_get(&p->mm, len);
+		z->maps++;
+		if (z->pairs)          /* mapped again after one was unmapped */
+			z->remaps++;
+	}
 	watch(&p->mm, &t);
 }
 
@@ -252,6 +306,8 @@ void fmmap_fault(struct mm_findings *fs, struct fproc *p, const struct mm_event 
 		t->touched++;
 	if (!t->have_first) {
 		t->have_first = true;
+		t->header_first = ev->fault.access == MM_ACCESS_W &&
+				  ev->fault.addr - t->addr < MM_GLIBC_HEADER_LEN;
 		fnd_ev_from(&t->first, ev);
 	}
 }
@@ -272,25 +328,34 @@ void fmmap_heap_grew(struct fproc *p, const struct mm_event *ev, uint64_t step)
 static void finding_threshold(struct mm_findings *fs, struct fproc *p)
 {
 	struct fmmap *m = &p->mm;
-	if (!m->pairs)
+	uint64_t pairs = 0, bytes = 0, faults = 0, sizes = 0;
+	for (size_t i = 0; i < m->nr_sz; i++)
+		if (m->sz[i].pairs && size_is_malloc(&m->sz[i])) {
+			pairs += m->sz[i].pairs;
+			bytes += m->sz[i].pairs * m->sz[i].len;
+			faults += m->sz[i].faults;
+			sizes++;
+		}
+	if (!pairs)
 		return;
 	struct mm_finding *f = fnd_add(fs, "mmap-threshold", MM_FIND_INFO, p->tgid);
 	snprintf(f->summary, sizeof(f->summary),
 		 "%" PRIu64 " request%s at or over the mmap threshold served by mmap and "
-		 "returned by munmap (%zu size%s, %" PRIu64 " KiB, %" PRIu64 " faults)",
-		 m->pairs, m->pairs == 1 ? "" : "s", m->nr_sz, m->nr_sz == 1 ? "" : "s",
-		 m->pair_bytes >> 10, m->pair_faults);
+		 "returned by munmap (%" PRIu64 " size%s, %" PRIu64 " KiB, %" PRIu64 " faults)",
+		 pairs, pairs == 1 ? "" : "s", sizes, sizes == 1 ? "" : "s", bytes >> 10, faults);
 	f->explain = explain_thr;
-	fnd_num(f, "pairs", "count", m->pairs);
-	fnd_num(f, "sizes", "count", m->nr_sz);
-	fnd_num(f, "mapped_bytes", "bytes", m->pair_bytes);
-	fnd_num(f, "syscalls", "count", 2 * m->pairs);
-	fnd_num(f, "faults", "count", m->pair_faults);
+	fnd_num(f, "pairs", "count", pairs);
+	fnd_num(f, "sizes", "count", sizes);
+	fnd_num(f, "mapped_bytes", "bytes", bytes);
+	fnd_num(f, "syscalls", "count", 2 * pairs);
+	fnd_num(f, "faults", "count", faults);
 	for (size_t i = 0; i < m->nr_sz && f->nr_ev + 2 <= MM_FIND_EVS; i++) {
+		if (!m->sz[i].pairs || !size_is_malloc(&m->sz[i]))
+			continue;
 		fnd_ev(f, &m->sz[i].ev[0]);
 		fnd_ev(f, &m->sz[i].ev[1]);
 	}
-	f->ev_total = 2 * m->pairs;
+	f->ev_total = 2 * pairs;
 }
 
 static void finding_dynamic(struct mm_findings *fs, struct fproc *p)
@@ -316,14 +381,17 @@ static void finding_dynamic(struct mm_findings *fs, struct fproc *p)
 
 static void finding_churn(struct mm_findings *fs, struct fproc *p, const struct fsize *z)
 {
+	bool big = z->len > MM_GLIBC_THRESHOLD_MAX;
 	struct mm_finding *f = fnd_add(fs, "mmap-churn", MM_FIND_WARN, p->tgid);
 	snprintf(f->summary, sizeof(f->summary),
-		 "%" PRIu64 " bytes mapped and unmapped %" PRIu64 " times: %" PRIu64
-		 " syscalls, %" PRIu64 " faults, %" PRIu64 " pages touched afresh",
-		 z->len, z->pairs, 2 * z->pairs, z->faults, z->touched);
-	f->explain = explain_churn;
-	f->tune = tune_churn;
+		 "malloc mapped %" PRIu64 " bytes again after freeing them %" PRIu64 " times "
+		 "(%" PRIu64 " mmap/munmap pairs): %" PRIu64 " syscalls, %" PRIu64 " faults, %"
+		 PRIu64 " pages touched afresh", z->len, z->remaps, z->pairs, 2 * z->pairs,
+		 z->faults, z->touched);
+	f->explain = big ? explain_churn_big : explain_churn_fixed;
+	f->tune = big ? tune_churn_big : tune_churn_fixed;
 	fnd_num(f, "size", "bytes", z->len);
+	fnd_num(f, "rounds", "count", z->remaps);
 	fnd_num(f, "pairs", "count", z->pairs);
 	fnd_num(f, "syscalls", "count", 2 * z->pairs);
 	fnd_num(f, "faults", "count", z->faults);
@@ -361,20 +429,29 @@ static void finding_overcommit(struct mm_findings *fs, struct fproc *p)
 static void finding_header(struct mm_findings *fs, struct fproc *p)
 {
 	struct fmmap *m = &p->mm;
-	if (m->header_first < MM_FIND_HEADER_CHUNKS)
+	uint64_t chunks = 0, first = 0, only = 0;
+	for (size_t i = 0; i < m->nr_sz; i++)
+		if (size_is_malloc(&m->sz[i])) {
+			chunks += m->sz[i].by_malloc + m->sz[i].not_malloc;
+			first += m->sz[i].by_malloc;
+			only += m->sz[i].header_only;
+		}
+	if (first < MM_FIND_HEADER_CHUNKS)
 		return;
 	struct mm_finding *f = fnd_add(fs, "chunk-header", MM_FIND_INFO, p->tgid);
 	snprintf(f->summary, sizeof(f->summary),
 		 "%" PRIu64 " of %" PRIu64 " mmapped chunks were first touched by malloc's "
 		 "header write; %" PRIu64 " of them had no other page touched",
-		 m->header_first, m->chunks_touched, m->header_only);
+		 first, chunks, only);
 	f->explain = explain_hdr;
-	fnd_num(f, "chunks", "count", m->chunks_touched);
-	fnd_num(f, "header_first", "count", m->header_first);
-	fnd_num(f, "header_only", "count", m->header_only);
-	for (unsigned i = 0; i < m->nr_header_ev; i++)
-		fnd_ev(f, &m->header_ev[i]);
-	f->ev_total = m->header_first;
+	fnd_num(f, "chunks", "count", chunks);
+	fnd_num(f, "header_first", "count", first);
+	fnd_num(f, "header_only", "count", only);
+	for (size_t i = 0; i < m->nr_sz && f->nr_ev < 4; i++)
+		for (unsigned k = 0; size_is_malloc(&m->sz[i]) && k < m->sz[i].nr_header_ev &&
+		     f->nr_ev < 4; k++)
+			fnd_ev(f, &m->sz[i].header_ev[k]);
+	f->ev_total = first;
 }
 
 void fmmap_finish(struct mm_findings *fs, struct fproc *p)
@@ -385,7 +462,7 @@ void fmmap_finish(struct mm_findings *fs, struct fproc *p)
 	finding_threshold(fs, p);
 	finding_dynamic(fs, p);
 	for (size_t i = 0; i < m->nr_sz; i++)
-		if (m->sz[i].pairs >= MM_FIND_CHURN_PAIRS)
+		if (m->sz[i].remaps >= MM_FIND_CHURN_ROUNDS && size_is_malloc(&m->sz[i]))
 			finding_churn(fs, p, &m->sz[i]);
 	finding_overcommit(fs, p);
 	finding_header(fs, p);

@@ -9,6 +9,10 @@
  * address-space model, so every fact here is the one --regions prints in
  * full: the overview only chooses the few lines a newcomer should read
  * first.  The per-process totals are computed in report/analyses/regions.c.
+ * A trace of many processes (a build, a shell script) shows the command's
+ * process and the 7 with the most faults in full, and one line per program
+ * for the rest ("40 x bash /usr/bin/bash: 3112 faults ..."); --pid shows
+ * any of them in full, --json lists them all.
  *
  * JSON (--json with no other view): { "view": "overview", "processes": [
  *   { "pid", "comm", "exe", "exited", "lifetime", "exit_status" (when
@@ -29,6 +33,12 @@
 #include "report/views/view.h"
 
 #define TOP_REGIONS 5
+/* A page of more processes than SHOWN_PROCS + ROLLUP_MIN - 1 shows
+ * SHOWN_PROCS of them (the first, the command, and those with the most
+ * faults) and one line per program for the rest. */
+#define SHOWN_PROCS 8
+#define ROLLUP_MIN  3
+#define MAX_ENDINGS 3       /* distinct endings named per rolled-up program */
 
 struct overview {
 	struct mm_as *as;            /* the shared model (opts->as) */
@@ -96,22 +106,159 @@ static void process_text(const struct overview *v, const struct mm_as_proc *p, F
 		(unsigned long long)(t.touched * kib), ending, calls);
 }
 
+/* The processes of the page, in order of appearance; *SHOWN gets how many
+ * come first in full (the rest are rolled up).  The array is the caller's
+ * to free. */
+static struct mm_as_proc **page_procs(const struct overview *v, size_t *n, size_t *shown)
+{
+	struct mm_as_proc **all = mm_calloc(mm_as_nr_procs(v->as) + 1, sizeof(*all));
+	size_t nr = 0;
+	for (size_t i = 0; i < mm_as_nr_procs(v->as); i++)
+		if (wanted(v, mm_as_proc_at(v->as, i)))
+			all[nr++] = mm_as_proc_at(v->as, i);
+	*n = nr;
+	*shown = nr;
+	if (v->o.nr_pids || nr < SHOWN_PROCS + ROLLUP_MIN)
+		return all;
+	/* the first, then the most faults: mark them, keep their order */
+	bool *mark = mm_calloc(nr, sizeof(*mark));
+	uint64_t *faults = mm_calloc(nr, sizeof(*faults));
+	for (size_t i = 0; i < nr; i++) {
+		struct mm_proc_totals t;
+		mm_proc_totals(all[i], &t);
+		faults[i] = t.nr_faults;
+	}
+	mark[0] = true;
+	for (size_t k = 1; k < SHOWN_PROCS; k++) {
+		size_t best = nr;
+		for (size_t i = 1; i < nr; i++)
+			if (!mark[i] && (best == nr || faults[i] > faults[best]))
+				best = i;
+		mark[best] = true;
+	}
+	struct mm_as_proc **order = mm_calloc(nr + 1, sizeof(*order));
+	size_t a = 0, b = SHOWN_PROCS;
+	for (size_t i = 0; i < nr; i++)
+		order[mark[i] ? a++ : b++] = all[i];
+	free(mark);
+	free(faults);
+	free(all);
+	*shown = SHOWN_PROCS;
+	return order;
+}
+
+/* One rolled-up program: how many processes ran it, their totals, and how
+ * they ended. */
+struct rollup {
+	const char *comm, *exe;
+	size_t count;
+	struct mm_proc_totals t;
+	char ending[MAX_ENDINGS][64];
+	size_t ending_n[MAX_ENDINGS], nr_endings, other_endings;
+};
+
+static void rollup_add(struct rollup *r, const struct mm_as_proc *p)
+{
+	struct mm_proc_totals t;
+	char ending[64];
+	mm_proc_totals(p, &t);
+	r->count++;
+	r->t.nr_faults += t.nr_faults;
+	r->t.touched += t.touched;
+	for (int k = 0; k < MM_FAULT_NR; k++)
+		r->t.faults[k] += t.faults[k];
+	mm_proc_ending(p, ending, sizeof(ending));
+	for (size_t k = 0; k < r->nr_endings; k++)
+		if (!strcmp(r->ending[k], ending)) {
+			r->ending_n[k]++;
+			return;
+		}
+	if (r->nr_endings == MAX_ENDINGS) {
+		r->other_endings++;
+		return;
+	}
+	snprintf(r->ending[r->nr_endings], sizeof(r->ending[0]), "%s", ending);
+	r->ending_n[r->nr_endings++] = 1;
+}
+
+static int rollup_cmp(const void *a, const void *b)
+{
+	const struct rollup *x = a, *y = b;
+	if (x->t.nr_faults != y->t.nr_faults)
+		return x->t.nr_faults > y->t.nr_faults ? -1 : 1;
+	return x->count > y->count ? -1 : x->count < y->count;
+}
+
+/* "40 x bash /usr/bin/bash: 3112 faults (...), 9344 KiB first touched;
+ * 39 exit status 0, 1 killed by SIGPIPE" for the processes P[0..N). */
+static void rollup_text(const struct overview *v, struct mm_as_proc **p, size_t n, FILE *out)
+{
+	struct rollup *r = mm_calloc(n, sizeof(*r));
+	size_t nr = 0;
+	uint64_t kib = mm_as_page_size(v->as) / 1024;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		while (k < nr && (strcmp(r[k].exe, p[i]->exe) ||
+				  (!p[i]->exe[0] && strcmp(r[k].comm, p[i]->comm))))
+			k++;
+		if (k == nr) {
+			r[nr].comm = p[i]->comm;
+			r[nr++].exe = p[i]->exe;
+		}
+		rollup_add(&r[k], p[i]);
+	}
+	qsort(r, nr, sizeof(*r), rollup_cmp);
+	fprintf(out, "# and %zu more processes, by program (--pid PID shows one in full, "
+		"--json lists them all):\n", n);
+	for (size_t k = 0; k < nr; k++) {
+		const struct mm_proc_totals *t = &r[k].t;
+		fprintf(out, "%zu x %s%s%s: %llu faults (anon %llu, file %llu, swap %llu, cow %llu, "
+			"other %llu), %llu KiB first touched; ", r[k].count,
+			r[k].comm[0] ? r[k].comm : "?", r[k].exe[0] ? " " : "", r[k].exe,
+			(unsigned long long)t->nr_faults,
+			(unsigned long long)t->faults[MM_FAULT_ANON],
+			(unsigned long long)t->faults[MM_FAULT_FILE],
+			(unsigned long long)t->faults[MM_FAULT_SWAP],
+			(unsigned long long)t->faults[MM_FAULT_COW],
+			(unsigned long long)t->faults[MM_FAULT_OTHER],
+			(unsigned long long)(t->touched * kib));
+		for (size_t e = 0; e < r[k].nr_endings; e++)
+			fprintf(out, "%s%zu %s", e ? ", " : "", r[k].ending_n[e], r[k].ending[e]);
+		if (r[k].other_endings)
+			fprintf(out, ", %zu otherwise", r[k].other_endings);
+		fputc('\n', out);
+	}
+	free(r);
+}
+
 static void overview_text(const void *ctx, FILE *out)
 {
 	const struct overview *v = ctx;
+	size_t n, shown;
+	struct mm_as_proc **procs = page_procs(v, &n, &shown);
 	fputs("# processes\n", out);
-	for (size_t i = 0; i < mm_as_nr_procs(v->as); i++) {
-		struct mm_as_proc *p = mm_as_proc_at(v->as, i);
-		if (wanted(v, p))
-			process_text(v, p, out);
-	}
+	for (size_t i = 0; i < shown; i++)
+		process_text(v, procs[i], out);
+	if (shown < n)
+		rollup_text(v, procs + shown, n - shown, out);
 	fprintf(out, "\n# top regions by faults (at most %d per process; --regions shows all)\n",
 		TOP_REGIONS);
 	struct mm_regions_opts ro = {
 		.output = MM_OUT_TEXT, .sort = MM_SORT_FAULTS, .pids = v->o.pids,
 		.nr_pids = v->o.nr_pids, .limit = TOP_REGIONS, .at_end = true,
 	};
+	/* the regions of the processes shown in full only */
+	int32_t *tgids = NULL;
+	if (shown < n) {
+		tgids = mm_calloc(shown, sizeof(*tgids));
+		for (size_t i = 0; i < shown; i++)
+			tgids[i] = procs[i]->tgid;
+		ro.pids = tgids;
+		ro.nr_pids = shown;
+	}
 	mm_regions_print(v->as, &ro, out);
+	free(tgids);
+	free(procs);
 }
 
 static void process_json(const struct overview *v, const struct mm_as_proc *p,

@@ -264,7 +264,8 @@ static char *fmt_fault(char *p, const struct mm_fault *f)
 	return p;
 }
 
-/* "send SIGUSR1 to 1234" (a watched task sent it) or "signal SIGTERM ->
+/* "send SIGUSR1 to 1234" (a watched task sent it; "kernel sends" when the
+ * kernel raised it, si_code SI_KERNEL) or "signal SIGTERM ->
  * handler 55d0c0a2a120 | killed | killed (core) | default (stop|continue)"
  * (the task takes it; ignored ones are not in the stream). */
 static char *fmt_signal(char *p, const struct mm_signal *s)
@@ -273,7 +274,10 @@ static char *fmt_signal(char *p, const struct mm_signal *s)
 		"", " (ignored)", " (already pending)", " (queue full)", " (info lost)",
 	};
 	if (!s->deliver) {
-		p = mm_sym_signal(mm_sym_str(p, "send "), s->sig);
+		/* SI_KERNEL: a timer, a pipe, the kernel's own: the event's task
+		 * is only whoever ran when it was raised */
+		p = mm_sym_str(p, s->code == 0x80 ? "kernel sends " : "send ");
+		p = mm_sym_signal(p, s->sig);
 		p = mm_sym_dec(mm_sym_str(p, " to "), s->target);
 		if (s->result > 0 && s->result < (int32_t)(sizeof(results) / sizeof(results[0])))
 			p = mm_sym_str(p, results[s->result]);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Checks fault attribution across fork and threads: parent and child each take exactly K anon W faults in their own region under their own pid (same address, different mm), the fork/exit_group/exit lines; 4 threads take exactly K faults each under their tid.
+# Checks fault attribution across fork and threads (and that a fork a signal interrupted prints -ERESTARTNOINTR, then succeeds): parent and child each take exactly K anon W faults in their own region under their own pid (same address, different mm), the fork/exit_group/exit lines; 4 threads take exactly K faults each under their tid, and their clone3 lines show the flags task_newtask reported.
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="fork-program fork-line fork-child-faults fork-parent-faults fork-child-exit
-threads-program threads-created threads-faults threads-no-cross"
+threads-program threads-created threads-faults threads-no-cross threads-clone3-flags
+restart-named restart-retried restart-no-numeric"
 need_root_tracefs $TESTS
 mm_tmp
 
@@ -51,7 +52,7 @@ if [ "$rec_rc $rep_rc" != "0 0" ] || [ "$(grep -c '^thread=' "$T/t.out")" != 4 ]
 fi
 ok threads-program
 rep=$T/t.rep
-want_c=""; got_c=""; want_f=""; got_f=""; want_x=""; got_x=""
+want_c=""; got_c=""; want_3=""; got_3=""; want_f=""; got_f=""; want_x=""; got_x=""
 while read -r line; do
 	tid=$(echo "$line" | tr ' ' '\n' | sed -n 's/^tid=//p')
 	reg=$(echo "$line" | tr ' ' '\n' | sed -n 's/^region=//p')
@@ -59,7 +60,11 @@ while read -r line; do
 	# design.md: "PID: fork child CHILD (thread CHILD when it shares the
 	# mm)": a pthread (glibc 2.36 makes them with clone3) is "PID: thread TID"
 	want_c+="$pid: thread $tid,"
-	got_c+="$(grep -E "^$pid: (fork child|thread|fork thread) $tid$" "$rep" | head -1 | grep . || echo "no line for $tid"),"
+	got_c+="$(grep -E "^$pid: (fork child|vfork child|thread) $tid$" "$rep" | head -1 | grep . || echo "no line for $tid"),"
+	# pthread_create's clone3: its flags (in user memory) as task_newtask
+	# told them
+	want_3+="$pid: clone3(VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|CHILD_CLEARTID, 88) = $tid,"
+	got_3+="$(grep -E "^$pid: clone3\(.*\) = $tid$" "$rep" | head -1 | grep . || echo "no clone3 line for $tid"),"
 	faults "$rep" "" "$reg" "$end" >"$T/tf"
 	want_f+="$tid $K anon W on $K pages,"
 	got_f+="$tid $(awk -v t="$tid" '$2 == t && $3 == "anon" && $5 == "W"' "$T/tf" | wc -l) anon W on $(awk -v t="$tid" '$2 == t' "$T/tf" | pages_of | wc -l) pages,"
@@ -67,6 +72,21 @@ while read -r line; do
 	got_x+="$tid $(awk -v t="$tid" '$2 != t' "$T/tf" | wc -l),"
 done < <(grep '^thread=' "$T/t.out")
 check threads-created "${want_c%,}" "${got_c%,}"
+check threads-clone3-flags "${want_3%,}" "${got_3%,}"
 check threads-faults "${want_f%,}" "${got_f%,}"
 check threads-no-cross "faults by other tasks in each thread's region: ${want_x%,}" "faults by other tasks in each thread's region: ${got_x%,}"
+
+# ---- forks that a timer signal interrupts at their start: the kernel's
+# -ERESTARTNOINTR (errno 513) by its name, each followed by the restarted
+# fork's success, and no kernel errno left as a number anywhere
+record "$T/f" "$(prog forkstorm)" 1000
+fpid=$(fact "$T/f.out" pid)
+n=$(grep -cE "^$fpid: clone\(CHILD_CLEARTID\|CHILD_SETTID\|SIGCHLD\) = -ERESTARTNOINTR$" "$T/f.rep")
+check restart-named "at least 1 clone = -ERESTARTNOINTR of $fpid" "$( [ "$n" -ge 1 ] && echo "at least 1" || echo "$n") clone = -ERESTARTNOINTR of $fpid"
+# the next clone of $fpid after each one (its signal's handler runs in
+# between) is the restarted fork, and it worked
+bad=$(awk -v p="$fpid:" '$1 == p && $2 ~ /^clone\(/ { if (want && $NF !~ /^[0-9]+$/) bad++; want = ($NF == "-ERESTARTNOINTR") }
+	END { print bad + 0 + want }' "$T/f.rep")
+check restart-retried "every one followed by a clone that returned a pid ($n)" "$( [ "$bad" = 0 ] && echo "every one" || echo "$bad not") followed by a clone that returned a pid ($n)"
+check restart-no-numeric "0 lines with -E5NN" "$(grep -cE -- '-E5[0-9][0-9]( |$)' "$T/f.rep") lines with -E5NN"
 exit 0

@@ -9,6 +9,10 @@
  *   enomem     RLIMIT_AS 256 MiB, malloc(512 MiB): mmap, brk, mmap all fail
  *   trim       5 x (malloc 512 KiB from the heap, write it, free: brk trims)
  *   headers    fixed threshold; 4 x malloc(256 KiB) never written
+ *   held       12 x malloc(256 KiB), each written, all held, then all freed:
+ *              12 mmap/munmap pairs, none mapped again after a free
+ *   bigchurn   9 x (malloc(40 MiB), write its first page, free): over the
+ *              32 MiB the threshold can reach, each is an mmap and a munmap
  * stdout unbuffered (printf must not malloc).  Prints pid=PID and facts.
  */
 #include <malloc.h>
@@ -77,11 +81,32 @@ static void headers(void)
 		printf("ptr=%lx\n", (unsigned long)malloc(256 * 1024));
 }
 
+static void held(void)
+{
+	volatile char *p[12];
+	for (int i = 0; i < 12; i++) {
+		p[i] = malloc(256 * 1024);
+		p[i][0] = 1;
+	}
+	for (int i = 0; i < 12; i++)
+		free((void *)p[i]);
+}
+
+static void bigchurn(void)
+{
+	for (int i = 0; i < 9; i++) {
+		volatile char *p = malloc(40ul << 20);
+		p[0] = 1;
+		free((void *)p);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; void (*fn)(void); } modes[] = {
 		{ "churn", churn }, { "dynamic", dynamic }, { "overcommit", overcommit },
 		{ "enomem", enomem }, { "trim", trim }, { "headers", headers },
+		{ "held", held }, { "bigchurn", bigchurn },
 	};
 	setvbuf(stdout, NULL, _IONBF, 0);
 	printf("pid=%d\n", (int)getpid());
@@ -90,6 +115,6 @@ int main(int argc, char **argv)
 			modes[i].fn();
 			return 0;
 		}
-	fprintf(stderr, "usage: mf-malloc churn|dynamic|overcommit|enomem|trim|headers\n");
+	fprintf(stderr, "usage: mf-malloc churn|dynamic|overcommit|enomem|trim|headers|held|bigchurn\n");
 	return 2;
 }

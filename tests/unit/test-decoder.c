@@ -809,8 +809,9 @@ TEST(signals_sent_and_ignored)
 	sig_deliver(&f, 100, 10, 0, 1);        /* SIGUSR1, SIG_IGN */
 	sig_deliver(&f, 100, 10, 0, 0x401234); /* SIGUSR1 to a handler */
 	sig_deliver(&f, 100, 15, 0, 0);        /* SIGTERM, default */
+	sig_generate(&f, 100, 14, 0x80, 100);  /* SIGALRM from a timer: SI_KERNEL */
 	finish(&f);
-	CHECK_EQ(out.n, 3);
+	CHECK_EQ(out.n, 4);
 	char line[MM_LOG_LINE];
 	*mm_log_format(line, &out.ev[0]) = '\0';
 	CHECK_STR(line, "100: send SIGUSR1 to 200");
@@ -818,6 +819,8 @@ TEST(signals_sent_and_ignored)
 	CHECK_STR(line, "100: signal SIGUSR1 -> handler 401234");
 	*mm_log_format(line, &out.ev[2]) = '\0';
 	CHECK_STR(line, "100: signal SIGTERM -> killed");
+	*mm_log_format(line, &out.ev[3]) = '\0';
+	CHECK_STR(line, "100: kernel sends SIGALRM to 100");
 	teardown(&f);
 }
 

@@ -176,6 +176,7 @@ TEST(dynamic_threshold)
 	brk_(0, HEAP);
 	brk_(HEAP + 0x21000, HEAP + 0x21000);
 	mmap_(167936, (int64_t)MAPA);
+	fault(MAPA + 8, MM_ACCESS_W);                   /* malloc's header write */
 	munmap_(MAPA, 167936);
 	brk_(HEAP + 0x49000, HEAP + 0x49000);
 	const struct mm_finding *f = end("dynamic-threshold");
@@ -196,6 +197,7 @@ TEST(dynamic_threshold_not_over_max)
 	begin();
 	brk_(0, HEAP);
 	mmap_(64ull << 20, (int64_t)MAPA);
+	fault(MAPA + 8, MM_ACCESS_W);
 	munmap_(MAPA, 64ull << 20);
 	brk_(HEAP + 0x21000, HEAP + 0x21000);
 	CHECK(!end("dynamic-threshold"));
@@ -221,12 +223,64 @@ TEST(churn_fires)
 	CHECK(f);
 	CHECK_EQ(f->sev, MM_FIND_WARN);
 	CHECK_EQ(NUM(f, "size"), 266240);
+	CHECK_EQ(NUM(f, "rounds"), 9);          /* each map after the first */
 	CHECK_EQ(NUM(f, "pairs"), 10);
 	CHECK_EQ(NUM(f, "syscalls"), 20);
 	CHECK_EQ(NUM(f, "faults"), 20);
 	CHECK_EQ(NUM(f, "pages_touched"), 20);
 	CHECK_EQ(f->ev_total, 20);
 	CHECK(f->tune && strstr(f->tune, "M_MMAP_THRESHOLD"));
+	done();
+}
+
+/* Buffers malloc mapped, the program held, then freed: as many pairs,
+ * no round of churn (nothing was mapped again after a free). */
+TEST(churn_quiet_for_held_buffers)
+{
+	begin();
+	for (uint64_t i = 0; i < 12; i++) {
+		mmap_(266240, (int64_t)(MAPA + i * 0x100000));
+		fault(MAPA + i * 0x100000 + 8, MM_ACCESS_W);
+	}
+	for (uint64_t i = 0; i < 12; i++)
+		munmap_(MAPA + i * 0x100000, 266240);
+	CHECK(!end("mmap-churn"));
+	CHECK_EQ(NUM(mm_findings_find(fs, "mmap-threshold", PID), "pairs"), 12);
+	done();
+}
+
+/* An allocator of the program's own (Python's obmalloc arenas): mmap'd
+ * the way malloc does, first touched away from malloc's header: none of
+ * the malloc findings speak of it, and glibc's threshold stays put. */
+TEST(churn_quiet_for_other_allocators)
+{
+	begin();
+	brk_(0, HEAP);
+	brk_(HEAP + 0x21000, HEAP + 0x21000);
+	for (int i = 0; i < 20; i++) {
+		mmap_(1 << 20, (int64_t)MAPA);
+		fault(MAPA + 0x1000, MM_ACCESS_W);      /* its first pool, not a header */
+		fault(MAPA + 0x2000, MM_ACCESS_W);
+		munmap_(MAPA, 1 << 20);
+	}
+	brk_(HEAP + 0x49000, HEAP + 0x49000);
+	CHECK(!end("mmap-churn"));
+	CHECK(!mm_findings_find(fs, "mmap-threshold", PID));
+	CHECK(!mm_findings_find(fs, "chunk-header", PID));
+	CHECK(!mm_findings_find(fs, "dynamic-threshold", PID));
+	done();
+}
+
+/* Over 32 MiB no threshold helps: the advice says so. */
+TEST(churn_big_advice)
+{
+	begin();
+	pairs(9, 64ull << 20);
+	const struct mm_finding *f = end("mmap-churn");
+	CHECK(f);
+	CHECK_EQ(NUM(f, "rounds"), 8);
+	CHECK(strstr(f->tune, "M_MMAP_MAX=0"));
+	CHECK(!strstr(f->tune, "M_MMAP_THRESHOLD above"));
 	done();
 }
 
@@ -377,6 +431,7 @@ TEST(mremap_follows_chunk)
 {
 	begin();
 	mmap_(266240, (int64_t)MAPA);
+	fault(MAPA + 8, MM_ACCESS_W);
 	sys(MM_SYS_MREMAP, MAPA, 266240, 532480, MREMAP_MAYMOVE, (int64_t)(MAPA + 0x200000));
 	munmap_(MAPA + 0x200000, 532480);
 	const struct mm_finding *f = end("mmap-threshold");
@@ -485,6 +540,9 @@ int main(void)
 	RUN(dynamic_threshold);
 	RUN(dynamic_threshold_not_over_max);
 	RUN(churn_fires);
+	RUN(churn_quiet_for_held_buffers);
+	RUN(churn_quiet_for_other_allocators);
+	RUN(churn_big_advice);
 	RUN(churn_quiet_below_threshold);
 	RUN(overcommit_fires);
 	RUN(overcommit_quiet);
