@@ -28,7 +28,7 @@ DATA = os.path.join(BD, "data512m.bin")
 STAGES = os.environ.get("BENCH_STAGES",
                         "build bench stats report fixed summary" if QUICK else
                         "build bench stats report fixed big scale summary").split()
-WORKLOADS = os.environ.get("BENCH_WORKLOADS", "faults mallocs filemap storm").split()
+WORKLOADS = os.environ.get("BENCH_WORKLOADS", "faults mallocs filemap storm reads").split()
 VARIANTS = os.environ.get("BENCH_VARIANTS", "base floor memmon trace-cmd perf").split()
 WARM_TOUCH = os.environ.get("BENCH_WARM", "1") != "0"
 # Pause before every timed run, untimed: a tracepoint switched off (the
@@ -46,7 +46,7 @@ def nruns(w):
         return int(os.environ.get("BENCH_RUNS", "3"))
     # the two slowdown targets get the most rounds: their floor's own median
     # moved by 0.25x between 15-round runs
-    default = {"faults": 21, "mallocs": 21, "storm": 15}.get(w, 10)
+    default = {"faults": 21, "mallocs": 21, "storm": 15, "reads": 15}.get(w, 10)
     return int(os.environ.get("BENCH_RUNS", str(default)))
 
 
@@ -74,9 +74,24 @@ def event_set():
 
 
 EVENTS, MISSING = event_set()
+RAW_ENTER = "raw_syscalls:sys_enter"
+
+
+def raw_enter_filter():
+    """The filter memmon record puts on raw_syscalls:sys_enter (record/events.c):
+    the x86_64 numbers (plugins/sysnames.c) of the memory calls whose own
+    sys_enter_X is enabled, so the floor records what memmon records."""
+    src = open(os.path.join(TOP, "plugins", "sysnames.c")).read()
+    nr = {name: int(n) for n, name in re.findall(r'\[(\d+)\] = "(\w+)"', src)}
+    ids = [nr[e.split("sys_enter_", 1)[1]] for e in EVENTS
+           if e.startswith("syscalls:sys_enter_") and e.split("sys_enter_", 1)[1] in nr]
+    return " && ".join(f"id != {i}" for i in ids)
 
 
 def floor(on):
+    if RAW_ENTER in EVENTS and os.uname().machine == "x86_64":
+        with open(f"{T}/events/raw_syscalls/sys_enter/filter", "w") as f:
+            f.write(raw_enter_filter() if on else "0")
     for e in EVENTS:
         with open(f"{T}/events/{e.replace(':', '/')}/enable", "w") as f:
             f.write("1" if on else "0")
@@ -131,7 +146,8 @@ def bin_(w):
 
 def workload_argv(w):
     return {"faults": [bin_("faults")], "mallocs": [bin_("mallocs")],
-            "filemap": [bin_("filemap"), DATA], "storm": [bin_("storm"), "2", "512", "1"]}[w]
+            "filemap": [bin_("filemap"), DATA], "storm": [bin_("storm"), "2", "512", "1"],
+            "reads": [bin_("reads"), DATA]}[w]
 
 
 def recorder_argv(v, out, cmd):
@@ -199,7 +215,7 @@ def run_bench(w):
             if os.path.exists(looplog):
                 os.unlink(looplog)
             time.sleep(SETTLE)
-            if w in ("faults", "storm") and WARM_TOUCH:
+            if w in ("faults", "storm", "reads") and WARM_TOUCH:
                 warm_touch()
             if fl:
                 floor(True)
@@ -403,11 +419,11 @@ def run_scale():
 # ------------------------------------------------------------------ build
 def run_build():
     log(f"build workloads into {BD}")
-    for w in ("faults", "mallocs", "filemap", "prep_cache", "storm", "spread"):
+    for w in ("faults", "mallocs", "filemap", "prep_cache", "storm", "spread", "reads"):
         subprocess.run(["gcc", "-O2", "-Wall", "-o", bin_(w), os.path.join(SRC, w + ".c"), "-lpthread"], check=True)
     subprocess.run(["gcc", "-O2", "-Wall", "-shared", "-fPIC", "-o", SHIM,
                     os.path.join(SRC, "noftrace_shim.c"), "-ldl"], check=True)
-    if "filemap" in WORKLOADS:
+    if "filemap" in WORKLOADS or "reads" in WORKLOADS:
         subprocess.run([bin_("prep_cache"), DATA, "small"], check=True)
 
 

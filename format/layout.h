@@ -128,6 +128,9 @@ enum mm_snapshot_kind {
 	MM_SNAP_MEMINFO   = 3,   /* /proc/meminfo (pid 0) */
 	MM_SNAP_ZONEINFO  = 4,   /* /proc/zoneinfo (pid 0) */
 	MM_SNAP_BUDDYINFO = 5,   /* /proc/buddyinfo (pid 0) */
+	MM_SNAP_SMAPS     = 6,   /* /proc/PID/smaps, with every MAPS one (files
+	                          * written before it was added lack it);
+	                          * readers skip kinds they do not know */
 };
 enum mm_snapshot_phase {
 	MM_PHASE_START = 0,      /* when tracing was armed */

@@ -233,9 +233,11 @@ struct mm_decoder *mm_decoder_new(struct tep_handle *tep, mm_emit_fn emit, void 
 	d->mask = RING_MIN - 1;
 	d->missing = mm_strdup("");
 	/* in mm_event_set's order, so mm_decoder_missing() lists them so */
+	d->page_size = tep_get_page_size(tep) > 0 ? (uint64_t)tep_get_page_size(tep) : 4096;
 	if (mm_plugin_faults_init(d) || mm_plugin_rss_init(d) ||
 	    mm_plugin_filemap_init(d) || mm_plugin_proc_init(d) ||
 	    mm_plugin_signal_init(d) || mm_plugin_notes_init(d) ||
+	    mm_plugin_rawsys_init(d) ||
 	    mm_plugin_syscalls_init(d) || mm_plugin_kprobes_init(d)) {
 		mm_decoder_free(d);
 		return NULL;

@@ -54,16 +54,33 @@ enum mm_syscall_nr {
 	MM_SYS_MLOCKALL, MM_SYS_MUNLOCKALL, MM_SYS_MSYNC, MM_SYS_SHMGET,
 	MM_SYS_SHMAT, MM_SYS_SHMDT, MM_SYS_SHMCTL, MM_SYS_MEMFD_CREATE,
 	MM_SYS_EXECVE, MM_SYS_EXIT_GROUP, MM_SYS_CLONE, MM_SYS_CLONE3,
-	MM_SYS_FORK, MM_SYS_VFORK, MM_SYS_FSYNC,
+	MM_SYS_FORK, MM_SYS_VFORK, MM_SYS_PKEY_MPROTECT, MM_SYS_PROCESS_MADVISE,
+	MM_SYS_MSEAL, MM_SYS_REMAP_FILE_PAGES, MM_SYS_FSYNC,
 	MM_SYS_NR
 };
 
 /* kmem:rss_stat members (include/linux/mm_types_task.h) */
 enum mm_rss_member { MM_RSS_FILE, MM_RSS_ANON, MM_RSS_SWAPENTS, MM_RSS_SHMEM, MM_RSS_NR };
 
+/* No syscall (or not known): the value of the raw syscall number fields. */
+#define MM_SYSCALL_NONE (-1)
+
+/*
+ * A page fault on a user address.  User-mode faults come from
+ * exceptions:page_fault_user; kernel-mode ones (the kernel touching user
+ * memory for the task: read() into a fresh buffer, clear_user of a new
+ * program's bss, ...) from exceptions:page_fault_kernel.  rusage counts
+ * both.  RSS_UP is what the kernel's own counters (rss_stat, curr=1) said
+ * the fault added: a normal first touch 1 page of anon, a THP fault 512, a
+ * file fault with fault-around as many pages as it mapped (AROUND gives
+ * the file range), a fault that mapped the zero page or only upgraded a
+ * protection 0; RSS_DOWN what fell meanwhile (the file page a cow
+ * replaced, pages the kernel reclaimed to make room).
+ */
 struct mm_fault {
 	uint64_t addr;
-	uint64_t ip;
+	uint64_t ip;             /* user mode: the faulting instruction; kernel
+	                          * mode: the kernel's (not a user address) */
 	uint32_t error_code;
 	uint8_t class;           /* enum mm_fault_class */
 	uint8_t access;          /* enum mm_access */
@@ -72,6 +89,17 @@ struct mm_fault {
 	 * "other".  From the signal_generate that followed in the task. */
 	uint8_t signo;
 	uint8_t si_code;
+	bool kernel;             /* taken in kernel mode */
+	bool around;             /* fault-around mapped file pages
+	                          * [around_first, around_last] (file page
+	                          * indexes, from mm_filemap_map_pages) */
+	int16_t sys;             /* kernel mode: the syscall in progress, as the
+	                          * kernel numbers it (mm_syscall_raw_name), or
+	                          * MM_SYSCALL_NONE when not known */
+	int32_t rss_up[MM_RSS_NR];   /* pages each counter of the task's own
+	                              * mm rose by during the fault */
+	int32_t rss_down[MM_RSS_NR]; /* ... and fell by */
+	uint64_t around_first, around_last;
 };
 
 struct mm_syscall {
@@ -88,6 +116,11 @@ struct mm_syscall {
 	 * only its address): read by record at the call's entry, or taken
 	 * from sched_process_exec when the call succeeded */
 	char path[256];
+	/* pages each counter of the task's own mm changed by while the call
+	 * ran, faults taken inside it excluded: what MAP_POPULATE, mlock,
+	 * MADV_POPULATE_* mapped, what munmap or MADV_DONTNEED dropped,
+	 * MADV_PAGEOUT moved from anon to swap */
+	int32_t rss[MM_RSS_NR];
 };
 
 struct mm_proc {
@@ -103,11 +136,28 @@ struct mm_proc {
 	char path[256];          /* EXEC: filename (truncated) */
 };
 
+/* What the task was doing when an rss or filemap event came (the cause
+ * the kernel reports for nothing: it is the event's context). */
+enum mm_during {
+	MM_DURING_NONE,          /* neither in a fault nor in a syscall that is
+	                          * known: the kernel on its own (exit, reclaim
+	                          * in the task's context, ...) */
+	MM_DURING_FAULT,         /* a fault of the task (it carries the change) */
+	MM_DURING_SYSCALL,       /* the syscall in ->sys */
+};
+
 struct mm_rss {
 	uint32_t mm_id;
 	bool curr;               /* counter of the current task's own mm */
 	uint8_t member;          /* enum mm_rss_member */
+	uint8_t during;          /* enum mm_during */
+	int16_t sys;             /* MM_DURING_SYSCALL: raw syscall number or
+	                          * MM_SYSCALL_NONE */
+	bool carried;            /* the change is on the fault or memory
+	                          * syscall event it happened in */
 	int64_t bytes;           /* new value of the counter, bytes */
+	int64_t delta;           /* bytes since the counter's previous event
+	                          * (0 for its first one: unknown) */
 };
 
 struct mm_filemap {
@@ -116,6 +166,9 @@ struct mm_filemap {
 	uint64_t index;          /* first page index */
 	uint64_t last_index;     /* map_pages: last index; fault: = index */
 	bool map_pages;          /* fault-around rather than a fault */
+	uint8_t during;          /* enum mm_during (map_pages inside a syscall:
+	                          * MAP_POPULATE, mlock, ...) */
+	int16_t sys;             /* as in struct mm_rss */
 };
 
 /* signal:signal_generate / signal_deliver.  PID (the event's task) sent
@@ -155,5 +208,9 @@ const char *mm_rss_member_name(enum mm_rss_member m);    /* "file", "anon", "swa
 const char *mm_signal_default(int sig);
 /* True when taking SIG with handler HANDLER (0 SIG_DFL) ends the process. */
 bool mm_signal_is_fatal(int sig, uint64_t handler);
+/* The kernel's syscall numbers (x86_64, plugins/sysnames.c): name or NULL,
+ * and the number of a name or -1. */
+const char *mm_syscall_raw_name(long nr);
+long mm_syscall_raw_nr(const char *name);
 
 #endif

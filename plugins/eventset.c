@@ -12,6 +12,9 @@
 
 const struct mm_event_spec mm_event_set[] = {
 	{ "exceptions", "page_fault_user",      true  },
+	/* the kernel touching user memory for the task: read() into a fresh
+	 * buffer; rusage counts these faults too */
+	{ "exceptions", "page_fault_kernel",    false },
 	{ "kmem",       "rss_stat",             false },
 	{ "filemap",    "mm_filemap_fault",     false },
 	{ "filemap",    "mm_filemap_map_pages", false },
@@ -25,6 +28,9 @@ const struct mm_event_spec mm_event_set[] = {
 	/* how a process died, and the access that raised SIGSEGV/SIGBUS */
 	{ "signal",     "signal_generate",      false },
 	{ "signal",     "signal_deliver",       false },
+	/* the number of every syscall entered: which call a kernel-mode fault
+	 * or an rss change happened in (plugins/rawsys.c) */
+	{ "raw_syscalls", "sys_enter",          false },
 };
 const size_t mm_event_set_len = sizeof(mm_event_set) / sizeof(mm_event_set[0]);
 
@@ -47,6 +53,7 @@ const char *const mm_traced_syscalls[] = {
 	"mlock", "mlock2", "munlock", "mlockall", "munlockall", "msync",
 	"shmget", "shmat", "shmdt", "shmctl", "memfd_create",
 	"execve", "exit_group", "clone", "clone3", "fork", "vfork",
+	"pkey_mprotect", "process_madvise", "mseal", "remap_file_pages",
 };
 const size_t mm_traced_syscalls_len =
 	sizeof(mm_traced_syscalls) / sizeof(mm_traced_syscalls[0]);

@@ -1,19 +1,28 @@
 /*
- * plugins/faults.c - exceptions:page_fault_user and the tracepoint-mode
- * fault classifier.
+ * plugins/faults.c - exceptions:page_fault_user / page_fault_kernel and the
+ * tracepoint-mode fault classifier.
  *
  * The tracepoint fires before the kernel handles the fault, so the class is
  * told by what the same task does next: rss_stat and filemap events inside
  * the fault are collected as evidence on the task (rss.c, filemap.c), and
  * the task's next fault, syscall or process event (or a kprobe classifier
  * event, or the hold timeout) settles it.  The rules are design.md's
- * "Fault classifier"; they are applied here in one place.
+ * "Fault classifier"; they are applied here in one place.  The same
+ * evidence says how many pages the fault mapped (a THP fault 512, a
+ * fault-around the pages of its window), which the fault carries.
+ *
+ * Kernel-mode faults are the kernel touching user memory for the task
+ * (copy_to_user in read(), clear_user of a new program's bss, futex
+ * words): classified by the same rules, tagged with the syscall the task
+ * is in (rawsys.c keeps it).  Those on kernel addresses are not the
+ * program's memory and are dropped.
  */
 #include <event-parse.h>
 
 #include "plugin.h"
 
 enum { F_ADDRESS, F_IP, F_ERROR_CODE };
+enum { SUB_USER, SUB_KERNEL };
 
 static const char *const class_names[MM_FAULT_NR] = {
 	[MM_FAULT_ANON] = "anon", [MM_FAULT_FILE] = "file", [MM_FAULT_SWAP] = "swap",
@@ -55,7 +64,15 @@ static uint8_t classify(const struct mm_fault_evidence *e, uint32_t error_code, 
 
 static void settle(struct mm_decoder *d, struct mm_task *t, uint8_t class)
 {
-	mm_plugin_at(d, t->fault_seq)->fault.class = class;
+	struct mm_fault *f = &mm_plugin_at(d, t->fault_seq)->fault;
+	f->class = class;
+	for (int m = 0; m < MM_RSS_NR; m++) {
+		f->rss_up[m] = (int32_t)(t->ev.up[m] / (int64_t)d->page_size);
+		f->rss_down[m] = (int32_t)(t->ev.down[m] / (int64_t)d->page_size);
+	}
+	f->around = t->ev.around;
+	f->around_first = t->ev.around_first;
+	f->around_last = t->ev.around_last;
 	mm_plugin_release(d, t->fault_seq);
 	t->fault_held = false;
 }
@@ -82,30 +99,48 @@ static int on_fault(struct mm_decoder *d, const struct mm_plugin_slot *s,
 		    struct mm_event *ev)
 {
 	(void)size;
+	uint64_t addr = mm_plugin_u64(d, data, s->f[F_ADDRESS]);
+	bool kernel = s->sub == SUB_KERNEL;
+	/* The upper half is the kernel's own (x86_64, and every 64-bit arch
+	 * memmon knows); 32-bit recordings have long_size 4 and no such. */
+	if (kernel && (tep_get_long_size(d->tep) == 8 ? (addr >> 63) != 0 : addr >= 0xc0000000ull))
+		return MM_PLUGIN_DROP;
+	if (!kernel)
+		t->in_sys = false;          /* back in user mode: no syscall */
+	memset(&ev->fault, 0, sizeof(ev->fault));
 	ev->kind = MM_EV_FAULT;
-	ev->fault.addr = mm_plugin_u64(d, data, s->f[F_ADDRESS]);
+	ev->fault.addr = addr;
 	ev->fault.ip = mm_plugin_u64(d, data, s->f[F_IP]);
 	ev->fault.error_code = (uint32_t)mm_plugin_u64(d, data, s->f[F_ERROR_CODE]);
 	ev->fault.access = access_of(ev->fault.error_code);
 	ev->fault.class = MM_FAULT_OTHER;
 	ev->fault.signo = ev->fault.si_code = 0;    /* signal.c may set them */
+	ev->fault.kernel = kernel;
+	ev->fault.sys = kernel && t->in_sys ? t->cur_sys : MM_SYSCALL_NONE;
 	t->fault_held = true;
 	t->fault_seq = d->tail;
 	t->ev = (struct mm_fault_evidence){ 0 };
 	return MM_PLUGIN_HOLD;
 }
 
-int mm_plugin_faults_init(struct mm_decoder *d)
+static void bind(struct mm_decoder *d, const char *name, uint8_t sub)
 {
-	struct tep_event *e = tep_find_event_by_name(d->tep, "exceptions", "page_fault_user");
+	struct tep_event *e = tep_find_event_by_name(d->tep, "exceptions", name);
 	struct mm_plugin_slot *s = mm_plugin_bind(d, e, on_fault);
 	if (!s) {
-		mm_plugin_missing(d, "exceptions", "page_fault_user");
-		return 0;
+		mm_plugin_missing(d, "exceptions", name);
+		return;
 	}
 	s->settles = true;
+	s->sub = sub;
 	mm_plugin_field(s, e, "address", &s->f[F_ADDRESS]);
 	mm_plugin_field(s, e, "ip", &s->f[F_IP]);
 	mm_plugin_field(s, e, "error_code", &s->f[F_ERROR_CODE]);
+}
+
+int mm_plugin_faults_init(struct mm_decoder *d)
+{
+	bind(d, "page_fault_user", SUB_USER);
+	bind(d, "page_fault_kernel", SUB_KERNEL);
 	return 0;
 }

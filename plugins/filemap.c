@@ -5,7 +5,9 @@
  * page via the file's fault handler, map_pages mapped pages around it
  * (fault-around).  They are events of their own (printed with --raw-events)
  * and evidence for the task's held fault: file, or cow when ANONPAGES then
- * rises (a private file page copied on write).
+ * rises (a private file page copied on write).  A map_pages window inside
+ * a fault goes onto the fault (the pages fault-around mapped); one inside
+ * a syscall (MAP_POPULATE, mlock of a file mapping) says so in ->during.
  */
 #include <event-parse.h>
 
@@ -26,8 +28,15 @@ static int on_filemap(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	ev->filemap.map_pages = s->sub == SUB_MAP_PAGES;
 	ev->filemap.last_index = ev->filemap.map_pages ?
 		mm_plugin_u64(d, data, s->f[F_LAST]) : ev->filemap.index;
-	if (t->fault_held)
+	ev->filemap.during = mm_plugin_during(d, t, &ev->filemap.sys);
+	if (t->fault_held) {
 		t->ev.filemap = true;
+		if (ev->filemap.map_pages) {
+			t->ev.around = true;
+			t->ev.around_first = ev->filemap.index;
+			t->ev.around_last = ev->filemap.last_index;
+		}
+	}
 	return MM_PLUGIN_EMIT;
 }
 

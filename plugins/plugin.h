@@ -54,6 +54,10 @@ struct mm_fault_evidence {
 	bool anon_up, file_up, file_down, shmem_up;
 	bool swap_down, swap_moved;   /* moved: previous value unknown */
 	bool filemap;
+	bool around;                  /* map_pages: [around_first, around_last] */
+	uint64_t around_first, around_last;
+	int64_t up[MM_RSS_NR];        /* bytes each own counter rose by */
+	int64_t down[MM_RSS_NR];      /* ... fell by */
 };
 
 struct mm_task {
@@ -61,6 +65,10 @@ struct mm_task {
 	bool forked;             /* (process entry) took part in a fork */
 	bool fault_held, sys_held;
 	bool have_clone_flags;   /* task_newtask told how this task was made */
+	/* In a syscall (entered, neither its exit nor a user-mode fault seen
+	 * since): CUR_SYS is its raw number. */
+	bool in_sys;
+	int16_t cur_sys;
 	uint64_t clone_flags;
 	uint64_t fault_seq, sys_seq;   /* their places in the hold queue */
 	struct mm_fault_evidence ev;
@@ -107,6 +115,8 @@ struct mm_decoder {
 	uint64_t mask;
 	uint64_t now;            /* stream time: the latest record's ts */
 	struct mm_decoder_counts counts;
+	uint64_t page_size;      /* the recording's, for rss bytes -> pages */
+	int16_t raw_nr[MM_SYS_NR];     /* memory syscall -> kernel number */
 	char *missing;           /* "sys:name,..." */
 	size_t missing_len;
 	struct mm_exec_note exec_notes[MM_EXEC_NOTES];
@@ -173,10 +183,19 @@ int mm_plugin_filemap_init(struct mm_decoder *d);
 int mm_plugin_proc_init(struct mm_decoder *d);
 int mm_plugin_signal_init(struct mm_decoder *d);
 int mm_plugin_notes_init(struct mm_decoder *d);
+int mm_plugin_rawsys_init(struct mm_decoder *d);
 
 /* ---- cross-plugin hooks ---- */
 /* Decide the class of T's held fault from what is known and release it. */
 void mm_plugin_fault_resolve(struct mm_decoder *d, struct mm_task *t);
+/* T entered the syscall the kernel numbers NR (raw or memory sys_enter). */
+static inline void mm_plugin_enter_syscall(struct mm_task *t, long nr)
+{
+	t->in_sys = true;
+	t->cur_sys = nr >= 0 && nr <= INT16_MAX ? (int16_t)nr : MM_SYSCALL_NONE;
+}
+/* What T is doing now, for an rss or filemap event: *SYS gets the call. */
+uint8_t mm_plugin_during(const struct mm_decoder *d, const struct mm_task *t, int16_t *sys);
 /* Resolve T's held fault with class C (kprobe mode). */
 void mm_plugin_fault_set_class(struct mm_decoder *d, struct mm_task *t, uint8_t c);
 /* Release T's held syscall without a result (its exit never came). */

@@ -100,6 +100,10 @@ static int on_fork(struct mm_decoder *d, const struct mm_plugin_slot *s,
 
 	int32_t parent_tgid = t->tgid ? t->tgid : ev->pid;
 	reset_task(d, c);
+	/* The child comes to life returning from its parent's clone: what the
+	 * kernel writes for it then (CLONE_CHILD_SETTID's tid) is in that call. */
+	if (t->in_sys)
+		mm_plugin_enter_syscall(c, t->cur_sys);
 	c->tgid = flags & CLONE_THREAD_FLAG ? parent_tgid : child;
 	if (!(flags & CLONE_VM_FLAG)) {  /* a copy of the mm: pages now shared */
 		c->forked = true;

@@ -8,6 +8,12 @@
  * has no previous one: ANON/FILE/SHMEM then count as rising (inside a fault
  * a counter almost always grows), SWAPENTS as "moved" (swap-in only when
  * ANONPAGES rises with it).
+ *
+ * The change itself (new value minus the last one) is what places pages:
+ * inside a held fault it is added to the fault (a THP fault's +2 MiB),
+ * inside a held memory syscall to the syscall (mlock's, munmap's pages),
+ * and every event says what the task was doing (struct mm_rss.during), so
+ * that a change no fault or syscall explains is the kernel's own.
  */
 #include <event-parse.h>
 
@@ -27,10 +33,37 @@ enum { F_MM_ID, F_CURR, F_MEMBER, F_SIZE };
 struct mm_last {
 	int64_t value[MM_RSS_NR];
 	uint8_t known;           /* bit per member */
+	bool seen;               /* the entry exists (the table zeroes new ones) */
+	bool fresh;              /* made while we watched: counters start at 0 */
 };
 
-static void note(struct mm_fault_evidence *e, uint8_t member, int dir)
+/*
+ * An mm first seen, not being the task's own (curr=0), while its task is
+ * in execve (the new program's mm: get_arg_page fills its stack before the
+ * switch) or in a fork-type call (the child's copy is counted in the
+ * parent) was made while we watched, so each counter's first value is its
+ * change from 0.  Any other mm was there before the trace (attach, the
+ * held child's copy of memmon): its first values are levels, not changes.
+ */
+static bool making_mm(const struct mm_decoder *d, const struct mm_task *t)
 {
+	static const uint8_t makers[] = { MM_SYS_EXECVE, MM_SYS_CLONE, MM_SYS_CLONE3,
+					  MM_SYS_FORK, MM_SYS_VFORK };
+	for (size_t i = 0; i < sizeof(makers); i++) {
+		if (t->sys_held && mm_plugin_at((struct mm_decoder *)d, t->sys_seq)->sys.nr == makers[i])
+			return true;
+		if (t->in_sys && t->cur_sys == d->raw_nr[makers[i]] && t->cur_sys >= 0)
+			return true;
+	}
+	return false;
+}
+
+static void note(struct mm_fault_evidence *e, uint8_t member, int dir, int64_t delta)
+{
+	if (delta > 0)
+		e->up[member] += delta;
+	else
+		e->down[member] -= delta;
 	switch (member) {
 	case MM_RSS_ANON:     e->anon_up |= dir >= 0; break;
 	case MM_RSS_FILE:     e->file_up |= dir >= 0; e->file_down |= dir < 0; break;
@@ -39,13 +72,25 @@ static void note(struct mm_fault_evidence *e, uint8_t member, int dir)
 	}
 }
 
-/* Direction of the change: 1 up, -1 down, 0 unknown; 2 when unchanged. */
-static int update(struct mm_decoder *d, uint32_t mm_id, uint8_t member, int64_t bytes)
+/* Direction of the change: 1 up, -1 down, 0 unknown; 2 when unchanged.
+ * *DELTA: the change in bytes (0 when unknown). */
+static int update(struct mm_decoder *d, uint32_t mm_id, uint8_t member, int64_t bytes,
+		  bool fresh, int64_t *delta)
 {
 	struct mm_last *m = mm_idmap_get(&d->mms, mm_id);
 	int dir = 0;
-	if (m->known & (1u << member))
+	if (!m->seen) {
+		m->seen = true;
+		m->fresh = fresh;
+	}
+	if (!(m->known & (1u << member)) && m->fresh) {
+		m->value[member] = 0;
+		m->known |= 1u << member;
+	}
+	if (m->known & (1u << member)) {
 		dir = bytes > m->value[member] ? 1 : bytes < m->value[member] ? -1 : 2;
+		*delta = bytes - m->value[member];
+	}
 	m->value[member] = bytes;
 	m->known |= 1u << member;
 	return dir;
@@ -65,9 +110,23 @@ static int on_rss(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	ev->rss.member = (uint8_t)member;
 	ev->rss.bytes = mm_plugin_s64(d, data, s->f[F_SIZE]);
 	mm_idmap_reserve(&d->mms, 1);
-	int dir = update(d, ev->rss.mm_id, ev->rss.member, ev->rss.bytes);
-	if (ev->rss.curr && t->fault_held && dir != 2)
-		note(&t->ev, ev->rss.member, dir);
+	int64_t delta = 0;
+	int dir = update(d, ev->rss.mm_id, ev->rss.member, ev->rss.bytes,
+			 !ev->rss.curr && making_mm(d, t), &delta);
+	ev->rss.delta = delta;
+	ev->rss.during = mm_plugin_during(d, t, &ev->rss.sys);
+	ev->rss.carried = false;
+	if (ev->rss.curr && dir != 2) {
+		struct mm_event *sys = t->sys_held ? mm_plugin_at(d, t->sys_seq) : NULL;
+		/* execve switches mms half-way: its changes are not one mm's */
+		if (sys && sys->sys.nr == MM_SYS_EXECVE)
+			sys = NULL;
+		ev->rss.carried = t->fault_held || sys;
+		if (t->fault_held)
+			note(&t->ev, ev->rss.member, dir, delta);
+		else if (sys)
+			sys->sys.rss[ev->rss.member] += (int32_t)(delta / (int64_t)d->page_size);
+	}
 	return MM_PLUGIN_EMIT;
 }
 

@@ -47,6 +47,12 @@ static const struct sys_desc descs[MM_SYS_NR] = {
 	[MM_SYS_CLONE3]       = { "clone3", { "uargs", "size" } },
 	[MM_SYS_FORK]         = { "fork", { NULL } },
 	[MM_SYS_VFORK]        = { "vfork", { NULL } },
+	[MM_SYS_PKEY_MPROTECT] = { "pkey_mprotect", { "start", "len", "prot", "pkey" } },
+	[MM_SYS_PROCESS_MADVISE] = { "process_madvise", { "pidfd", "vec", "vlen", "behavior",
+							  "flags" } },
+	[MM_SYS_MSEAL]        = { "mseal", { "start", "len", "flags" } },
+	[MM_SYS_REMAP_FILE_PAGES] = { "remap_file_pages", { "start", "size", "prot", "pgoff",
+							    "flags" } },
 	[MM_SYS_FSYNC]        = { "fsync", { "fd" } },
 };
 
@@ -70,6 +76,7 @@ static int on_enter(struct mm_decoder *d, const struct mm_plugin_slot *s,
 {
 	(void)size;
 	mm_plugin_syscall_abandon(d, t);     /* its exit was lost */
+	mm_plugin_enter_syscall(t, d->raw_nr[s->sub]);
 	ev->kind = MM_EV_SYSCALL;
 	ev->sys.nr = s->sub;
 	ev->sys.has_ret = false;
@@ -80,6 +87,7 @@ static int on_enter(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	ev->sys.path[0] = '\0';
 	if (s->sub == MM_SYS_EXECVE)
 		mm_plugin_exec_note_take(d, ev->pid, ev->sys.path, sizeof(ev->sys.path));
+	memset(ev->sys.rss, 0, sizeof(ev->sys.rss));
 	for (int i = 0; i < MM_PLUGIN_MAX_FIELDS; i++)
 		ev->sys.args[i] = mm_plugin_u64(d, data, s->f[i]);
 	if (s->sub == MM_SYS_EXIT_GROUP)
@@ -94,6 +102,7 @@ static int on_exit(struct mm_decoder *d, const struct mm_plugin_slot *s,
 		   struct mm_event *ev)
 {
 	(void)size;
+	t->in_sys = false;
 	if (!t->sys_held)            /* entry before the trace, or a clone child */
 		return MM_PLUGIN_DROP;
 	struct mm_event *e = mm_plugin_at(d, t->sys_seq);
@@ -165,6 +174,8 @@ static int nr_of(const char *name)
 
 int mm_plugin_syscalls_init(struct mm_decoder *d)
 {
+	for (int nr = 0; nr < MM_SYS_NR; nr++)
+		d->raw_nr[nr] = (int16_t)mm_syscall_raw_nr(descs[nr].name);
 	for (size_t i = 0; i < mm_traced_syscalls_len; i++) {
 		int nr = nr_of(mm_traced_syscalls[i]);
 		if (nr < 0 || !bind_pair(d, (uint8_t)nr))

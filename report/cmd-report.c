@@ -444,6 +444,9 @@ int cmd_report(int argc, char **argv)
 	if (!o.quiet && *mm_decoder_missing(d))
 		fprintf(stderr, "memmon report: notice: not in the trace: %s\n",
 			mm_decoder_missing(d));
+	const char *ps = mm_file_machine(f, MM_KEY_PAGE_SIZE);
+	if (ps && strtoull(ps, NULL, 10))
+		s.log->page_size = strtoull(ps, NULL, 10);
 	if (views_use_model(&o))
 		o.view.as = mm_as_from_file(f, MM_AS_NO_CUTOFF);
 	o.view.summary = &s.summary;

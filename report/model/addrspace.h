@@ -131,6 +131,9 @@ struct mm_region {
 	struct mm_region_event ended;   /* how == MM_HOW_NONE: live */
 	uint64_t faults[MM_FAULT_NR][MM_ACCESS_NR];
 	uint64_t nr_faults;
+	uint64_t kernel_faults;     /* of nr_faults, taken in kernel mode (the
+	                             * kernel writing or reading the page for a
+	                             * syscall: read() into it, ...) */
 	struct mm_pageset touched;  /* first touched during this region's life */
 	struct mm_pageset resident; /* estimate: touched, not dropped since */
 	struct mm_pageset dirty;    /* written (W fault or cow) and still resident */
@@ -138,6 +141,19 @@ struct mm_region {
 	uint64_t nr_resident;       /* = resident.count at death */
 	struct mm_pattern_state pat;
 };
+
+/* Kernel-mode faults of a process by the syscall they were taken in and
+ * the region they hit ("read() faulted in 9,843 pages of [heap]"). */
+struct mm_kernel_faults {
+	int16_t sys;                /* raw syscall number, MM_SYSCALL_NONE */
+	uint32_t origin_id;         /* the region's lineage (0: outside every
+	                             * region) */
+	const char *label;          /* its label then (interned; "" anon) */
+	uint64_t faults;
+	uint64_t pages;             /* pages they made resident */
+};
+
+struct mm_smaps;
 
 /* One difference found by the END maps check. */
 enum mm_diff_kind {
@@ -192,6 +208,32 @@ struct mm_as_proc {
 	/* memory syscalls made, by enum mm_syscall_nr */
 	uint64_t nr_syscalls[MM_SYS_NR];
 
+	/* What the kernel said about the process's resident pages:
+	 * RSS_BYTES, its own counters (rss_stat of its mm) as last seen;
+	 * POPULATED, pages syscalls mapped without a fault of their own
+	 * (MAP_POPULATE, mlock, MADV_POPULATE_*), placed in their range;
+	 * UNPLACED, the net pages the kernel added (+) or took (-) where no
+	 * range says which (inside other syscalls, process_madvise), counted
+	 * in the process's total but in no region; RECLAIMED, pages taken
+	 * with no syscall to explain it (reclaim, swap-out in its context). */
+	bool have_rss;
+	int64_t rss_bytes[MM_RSS_NR];
+	uint64_t pages_populated;
+	int64_t pages_unplaced;
+	uint64_t pages_reclaimed;
+	uint64_t kernel_faults;             /* all its kernel-mode faults */
+	struct mm_kernel_faults *kfaults;   /* by syscall and region */
+	size_t nr_kfaults, cap_kfaults;
+	/* The END smaps snapshot (NULL: none) and VmRSS of the END status
+	 * snapshot in KiB (-1: none): the truth at exit. */
+	struct mm_smaps *smaps_end;
+	int64_t vmrss_end_kb;
+	/* Kernel-mode faults taken in a successful execve belong to the new
+	 * program's map, which its EXEC snapshot brings: kept until then. */
+	uint64_t execve_end;        /* that execve's exit time, 0: none */
+	struct mm_event *deferred;
+	size_t nr_deferred, cap_deferred;
+
 	/* END maps check (set when the END snapshot was replayed) */
 	bool checked;
 	size_t nr_checked;          /* snapshot regions compared */
@@ -226,6 +268,10 @@ struct mm_as *mm_as_new(uint64_t page_size, uint64_t cutoff_ns);
  * the mm_as (the mm_file's snapshot text does). */
 void mm_as_add_snapshot(struct mm_as *as, int32_t pid, int phase, uint64_t ts,
 			const char *text);
+/* The same for any KIND the model reads (enum mm_snapshot_kind: MAPS,
+ * SMAPS, STATUS; others are ignored). */
+void mm_as_add_snapshot_kind(struct mm_as *as, int32_t pid, int kind, int phase,
+			     uint64_t ts, const char *text);
 /* mm_as_new() with F's page size and every MAPS snapshot of F queued
  * (snapshots.c: the one place where the model reads the file). */
 struct mm_as *mm_as_from_file(struct mm_file *f, uint64_t cutoff_ns);
@@ -298,6 +344,10 @@ int mm_as_shmat(struct mm_as *as, struct mm_as_proc *p, const struct mm_region_e
 		int shmid, uint64_t addr, uint64_t size, int shmflg);
 int mm_as_shmdt(struct mm_as *as, struct mm_as_proc *p, const struct mm_region_event *by,
 		uint64_t addr);
+/* remap_file_pages(START, SIZE, 0, PGOFF): the range maps file page PGOFF. */
+int mm_as_remap_file_pages(struct mm_as *as, struct mm_as_proc *p,
+			   const struct mm_region_event *by, uint64_t start, uint64_t size,
+			   uint64_t pgoff);
 /* Attribute a fault; returns its region or NULL (counted as unknown). */
 struct mm_region *mm_as_fault(struct mm_as *as, struct mm_as_proc *p,
 			      const struct mm_event *ev);
@@ -308,6 +358,13 @@ void mm_as_exit(struct mm_as *as, struct mm_as_proc *p, uint64_t ts);
 void mm_as_exec(struct mm_as *as, struct mm_as_proc *p, const struct mm_region_event *by);
 /* Compare P's map with the maps TEXT (END snapshot); fills p->diffs. */
 int mm_as_check(struct mm_as *as, struct mm_as_proc *p, const char *text);
+
+/* The model's estimate of P's resident pages: its live (or final) map's
+ * resident pages plus what it could not place (pages_unplaced). */
+uint64_t mm_as_resident_pages(const struct mm_as_proc *p);
+/* Resident pages of P's map in [lo, hi) (lo, hi page aligned). */
+uint64_t mm_as_resident_range(const struct mm_as *as, const struct mm_as_proc *p,
+			      uint64_t lo, uint64_t hi);
 
 /* Region helpers. */
 static inline uint64_t mm_region_size(const struct mm_region *r) { return r->end - r->start; }

@@ -24,6 +24,7 @@ struct mm_maps;
 
 struct snap {
 	int32_t pid;
+	int kind;                   /* enum mm_snapshot_kind */
 	int phase;
 	uint64_t ts;
 	const char *text;
@@ -55,6 +56,8 @@ struct mm_as {
 	uint64_t t0;
 	uint64_t last_ts;           /* the latest event applied */
 	uint32_t next_id;
+	uint64_t rss_faults;        /* faults and calls that carried rss changes:
+	                             * the trace has per-change counters */
 
 	struct mm_as_proc **procs;
 	size_t nr_procs, cap_procs;
@@ -137,6 +140,26 @@ void as_note_shmget(struct mm_as *as, int id, uint64_t key, uint64_t size);
 /* snapshots.c: replay queued snapshots taken at or before TS (and not
  * past the cutoff). */
 void as_replay_snapshots(struct mm_as *as, uint64_t ts);
+
+/* resident.c: the pages a fault made resident (placed in R, which holds
+ * the fault); what a syscall's rss change says (after the operation was
+ * applied); an rss event (what no fault or memory syscall carries: inside
+ * another syscall, or the kernel's own); kernel-mode fault accounting; smaps snapshots
+ * (START/EXEC: seed what was resident; END: kept for the views). */
+uint64_t as_fault_pages(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
+			const struct mm_fault *f);
+void as_syscall_pages(struct mm_as *as, struct mm_as_proc *p, const struct mm_event *ev);
+bool as_syscall_dropped(const struct mm_as *as, const struct mm_syscall *s);
+void as_rss_event(struct mm_as *as, struct mm_as_proc *p, const struct mm_event *ev);
+void as_kernel_fault_count(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
+			   const struct mm_fault *f, uint64_t pages);
+void as_seed_from_smaps(struct mm_as *as, struct mm_as_proc *p, const char *text);
+void as_keep_smaps_end(struct mm_as_proc *p, const char *text);
+void as_keep_status_end(struct mm_as_proc *p, const char *text);
+
+/* events.c: apply the kernel-mode faults P kept during its execve (the
+ * new map is there, or will not come). */
+void as_flush_deferred(struct mm_as *as, struct mm_as_proc *p);
 
 /* names.c */
 void as_learn_names(struct mm_as *as, struct mm_as_proc *p, const struct mm_maps *m);

@@ -20,7 +20,8 @@ static bool changes_map(unsigned nr)
 {
 	return nr == MM_SYS_BRK || nr == MM_SYS_MMAP || nr == MM_SYS_MUNMAP ||
 	       nr == MM_SYS_MREMAP || nr == MM_SYS_MPROTECT || nr == MM_SYS_SHMAT ||
-	       nr == MM_SYS_SHMDT;
+	       nr == MM_SYS_SHMDT || nr == MM_SYS_PKEY_MPROTECT ||
+	       nr == MM_SYS_REMAP_FILE_PAGES;
 }
 
 static void apply_syscall(struct mm_as *as, struct mm_as_proc *p, const struct mm_event *ev)
@@ -47,8 +48,19 @@ static void apply_syscall(struct mm_as *as, struct mm_as_proc *p, const struct m
 	case MM_SYS_MREMAP:
 		rc = mm_as_mremap(as, p, &by, a[0], a[1], a[2], (unsigned)a[3], r);
 		break;
-	case MM_SYS_MPROTECT: rc = mm_as_mprotect(as, p, &by, a[0], a[1], (unsigned)a[2]); break;
-	case MM_SYS_MADVISE: rc = mm_as_madvise(as, p, &by, a[0], a[1], (int)a[2]); break;
+	case MM_SYS_MPROTECT:
+	case MM_SYS_PKEY_MPROTECT:
+		rc = mm_as_mprotect(as, p, &by, a[0], a[1], (unsigned)a[2]);
+		break;
+	case MM_SYS_MADVISE:
+		/* MADV_FREE drops nothing until memory is short, PAGEOUT of anon
+		 * memory nothing without swap: the counters say what left */
+		if (as_syscall_dropped(as, s))
+			rc = mm_as_madvise(as, p, &by, a[0], a[1], (int)a[2]);
+		break;
+	case MM_SYS_REMAP_FILE_PAGES:
+		rc = mm_as_remap_file_pages(as, p, &by, a[0], a[1], a[3]);
+		break;
 	case MM_SYS_SHMGET: as_note_shmget(as, (int)s->ret, a[0], a[1]); break;
 	case MM_SYS_SHMAT: rc = mm_as_shmat(as, p, &by, (int)a[0], r, 0, (int)a[2]); break;
 	case MM_SYS_SHMDT: rc = mm_as_shmdt(as, p, &by, a[0]); break;
@@ -56,6 +68,30 @@ static void apply_syscall(struct mm_as *as, struct mm_as_proc *p, const struct m
 	}
 	if (rc < 0)
 		p->nr_skipped++;
+	as_syscall_pages(as, p, ev);
+}
+
+void as_flush_deferred(struct mm_as *as, struct mm_as_proc *p)
+{
+	size_t n = p->nr_deferred;
+	p->execve_end = 0;
+	p->nr_deferred = 0;
+	for (size_t i = 0; i < n; i++)
+		mm_as_fault(as, p, &p->deferred[i]);
+}
+
+/* A kernel-mode fault inside a successful execve, before the new map. */
+static bool defer_fault(struct mm_as_proc *p, const struct mm_event *ev)
+{
+	if (!p->execve_end)
+		return false;
+	if (ev->ts > p->execve_end)
+		return false;
+	if (!ev->fault.kernel)
+		return false;
+	MM_GROW(p->deferred, p->nr_deferred, p->cap_deferred, 8);
+	p->deferred[p->nr_deferred++] = *ev;
+	return true;
 }
 
 /* A vfork (or posix_spawn) child: a process of its own that runs in its
@@ -134,17 +170,26 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev)
 	int32_t tgid = ev->tgid ? ev->tgid : mm_as_tgid_of(as, ev->pid);
 	if (ev->tgid && ev->tgid != ev->pid)
 		as_imap_put(&as->tid_tgid, ev->pid, (uint32_t)ev->tgid);
-	if (ev->kind == MM_EV_RSS || ev->kind == MM_EV_FILEMAP)
+	if (ev->kind == MM_EV_FILEMAP)
 		return;
 	struct mm_as_proc *p = mm_as_proc_get(as, tgid);
+	if (p->execve_end && ev->ts > p->execve_end)
+		as_flush_deferred(as, p);       /* no EXEC snapshot came */
+	if (ev->kind == MM_EV_RSS) {
+		struct mm_as_proc *mp = p->shares_mm ? mm_as_proc_find(as, p->mm_of) : p;
+		as_rss_event(as, mp ? mp : p, ev);
+		return;
+	}
 	if (!p->first_ts)
 		p->first_ts = ev->ts;
 	/* the memory the task works on: a vfork child's is its parent's */
 	struct mm_as_proc *mp = p->shares_mm ? mm_as_proc_find(as, p->mm_of) : p;
 	if (!mp)
 		mp = p;
-	if (ev->kind == MM_EV_FAULT)
-		mm_as_fault(as, mp, ev);
+	if (ev->kind == MM_EV_FAULT) {
+		if (!defer_fault(p, ev))        /* execve's: the task's new map */
+			mm_as_fault(as, mp, ev);
+	}
 	else if (ev->kind == MM_EV_SYSCALL) {
 		if (ev->sys.nr < MM_SYS_NR)
 			p->nr_syscalls[ev->sys.nr]++;
@@ -152,6 +197,8 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev)
 			p->have_exit_code = true;
 			p->exit_code = (int32_t)(ev->sys.args[0] & 0xff);   /* the status wait() sees */
 		}
+		if (ev->sys.nr == MM_SYS_EXECVE && sys_ok(&ev->sys))
+			p->execve_end = ev->sys.exit_ts;   /* its kernel faults: the new map's */
 		apply_syscall(as, mp, ev);
 	} else
 		apply_proc_event(as, p, ev);
@@ -160,6 +207,9 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev)
 void mm_as_finish(struct mm_as *as)
 {
 	as_replay_snapshots(as, as->frozen ? as->cutoff_abs : UINT64_MAX);
+	for (size_t i = 0; i < as->nr_procs; i++)
+		if (as->procs[i]->nr_deferred)
+			as_flush_deferred(as, as->procs[i]);
 	as_learn_from_later(as);
 	as_share_fork_names(as);
 }

@@ -45,7 +45,7 @@ static bool parse_perms(char **p, struct mm_maps_entry *e)
 }
 
 /* LINE is NUL-terminated and writable; the name stays in place. */
-static bool parse_line(char *line, struct mm_maps_entry *e)
+bool mm_maps_parse_line(char *line, struct mm_maps_entry *e)
 {
 	char *p = line, *end;
 	uint64_t maj, min;
@@ -79,7 +79,7 @@ int mm_maps_parse(const char *text, size_t len, struct mm_maps *out)
 	     line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
 		MM_GROW(out->e, out->n, cap, 64);
-		if (!parse_line(line, &out->e[out->n])) {
+		if (!mm_maps_parse_line(line, &out->e[out->n])) {
 			mm_maps_free(out);
 			return mm_error("maps snapshot: malformed line %zu", lineno);
 		}

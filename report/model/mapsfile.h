@@ -36,6 +36,9 @@ struct mm_maps {
  * malformed line; OUT is then empty. */
 int mm_maps_parse(const char *text, size_t len, struct mm_maps *out);
 void mm_maps_free(struct mm_maps *m);
+/* One line (NUL-terminated, writable: the name stays in it, as E->name);
+ * false when it is not a maps line. */
+bool mm_maps_parse_line(char *line, struct mm_maps_entry *e);
 
 /* One line as the kernel prints it, without the newline.  Returns the
  * length it needed (snprintf-style). */

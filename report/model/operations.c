@@ -284,6 +284,28 @@ void as_note_shmget(struct mm_as *as, int id, uint64_t key, uint64_t size)
 	as->shm[as->nr_shm++] = (struct shm_seg){ .id = id, .key = key, .size = size };
 }
 
+/*
+ * remap_file_pages(2) is emulated by the kernel since 4.0: the range of a
+ * shared file mapping becomes a mapping of its own of the same file at file
+ * page PGOFF (mm/mmap.c), populated.
+ */
+int mm_as_remap_file_pages(struct mm_as *as, struct mm_as_proc *p,
+			   const struct mm_region_event *by, uint64_t start, uint64_t size,
+			   uint64_t pgoff)
+{
+	start &= ~(as->page_size - 1);
+	size &= ~(as->page_size - 1);
+	struct mm_region *t = mm_as_lookup(p, start);
+	if (!size || start + size <= start || !t || !(t->flags & MM_REG_SHARED) ||
+	    t->backing != MM_BACK_FILE || start + size > t->end)
+		return -1;
+	struct mm_region *n = as_region_piece(as, t, start, start + size, by);
+	n->offset = pgoff << as->page_shift;
+	as_unmap_range(as, p, start, start + size, by);
+	as_map_insert(as, p, n);
+	return 0;
+}
+
 /* A fault just below a grows-down region (the stack) extends it. */
 static struct mm_region *grow_stack(struct mm_as *as, struct mm_as_proc *p, uint64_t addr)
 {
@@ -307,6 +329,7 @@ struct mm_region *mm_as_fault(struct mm_as *as, struct mm_as_proc *p,
 	unsigned cls = f->class < MM_FAULT_NR ? f->class : MM_FAULT_OTHER;
 	unsigned acc = f->access < MM_ACCESS_NR ? f->access : MM_ACCESS_R;
 	bool first = false;
+	uint64_t pages = 0;
 
 	if (!r)
 		r = grow_stack(as, p, f->addr);
@@ -315,6 +338,7 @@ struct mm_region *mm_as_fault(struct mm_as *as, struct mm_as_proc *p,
 		if (!p->nr_unknown++)
 			p->unknown_first_addr = f->addr;
 		p->unknown_last_addr = f->addr;
+		as_fault_pages(as, p, NULL, f);
 	} else {
 		uint64_t v = as_vpn(as, f->addr);
 		r->faults[cls][acc]++;
@@ -323,10 +347,10 @@ struct mm_region *mm_as_fault(struct mm_as *as, struct mm_as_proc *p,
 		if (first)
 			as_pattern_touch(&r->pat, v, r->touched.count == 1);
 		r->nr_touched = r->touched.count;
-		mm_pageset_add(&r->resident, v);
-		if (acc == MM_ACCESS_W || cls == MM_FAULT_COW)
-			mm_pageset_add(&r->dirty, v);
+		pages = as_fault_pages(as, p, r, f);
 	}
+	if (f->kernel)
+		as_kernel_fault_count(as, p, r, f, pages);
 	NOTIFY(as, fault, p, r, ev, first);
 	return r;
 }
@@ -375,5 +399,6 @@ void mm_as_exec(struct mm_as *as, struct mm_as_proc *p, const struct mm_region_e
 {
 	struct mm_region_event e = *by;
 	e.how = MM_HOW_EXEC;
+	p->pages_unplaced = 0;          /* a new mm: what was not placed went too */
 	as_drop_map(as, p, &e);
 }

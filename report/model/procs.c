@@ -10,6 +10,7 @@
 
 #include "memmon.h"
 #include "report/model/as-int.h"
+#include "report/model/smapsfile.h"
 
 static size_t imap_slot(const struct imap *m, int32_t key)
 {
@@ -90,6 +91,7 @@ const char *as_intern(struct mm_as *as, const char *s)
 struct mm_as_proc *as_proc_new(struct mm_as *as, int32_t tgid)
 {
 	struct mm_as_proc *p = mm_calloc(1, sizeof(*p));
+	p->vmrss_end_kb = -1;
 	p->tgid = tgid;
 	/* the process record attached to, not a later one with its pid */
 	const struct mm_attached *a = mm_as_proc_find(as, tgid) ? NULL :
@@ -181,6 +183,12 @@ void mm_as_free(struct mm_as *as)
 		free(p->map);
 		free(p->dead);
 		free(p->diffs);
+		free(p->kfaults);
+		free(p->deferred);
+		if (p->smaps_end) {
+			mm_smaps_free(p->smaps_end);
+			free(p->smaps_end);
+		}
 		free(p);
 	}
 	for (size_t i = 0; i < as->cap_names; i++)

@@ -25,18 +25,27 @@ struct mm_as *mm_as_from_file(struct mm_file *f, uint64_t cutoff_ns)
 		if (as->origin.spawned && s->phase == MM_PHASE_START &&
 		    (int32_t)s->pid == as->origin.spawned_pid)
 			continue;
-		if (s->kind == MM_SNAP_MAPS && s->text)
-			mm_as_add_snapshot(as, (int32_t)s->pid, s->phase, s->ts, s->text);
+		if (s->text)
+			mm_as_add_snapshot_kind(as, (int32_t)s->pid, s->kind, s->phase, s->ts,
+						s->text);
 	}
 	return as;
+}
+
+void mm_as_add_snapshot_kind(struct mm_as *as, int32_t pid, int kind, int phase,
+			     uint64_t ts, const char *text)
+{
+	if (kind != MM_SNAP_MAPS && kind != MM_SNAP_SMAPS && kind != MM_SNAP_STATUS)
+		return;
+	MM_GROW(as->snaps, as->nr_snaps, as->cap_snaps, 16);
+	as->snaps[as->nr_snaps++] = (struct snap){ pid, kind, phase, ts, text };
+	as->snaps_sorted = false;
 }
 
 void mm_as_add_snapshot(struct mm_as *as, int32_t pid, int phase, uint64_t ts,
 			const char *text)
 {
-	MM_GROW(as->snaps, as->nr_snaps, as->cap_snaps, 16);
-	as->snaps[as->nr_snaps++] = (struct snap){ pid, phase, ts, text };
-	as->snaps_sorted = false;
+	mm_as_add_snapshot_kind(as, pid, MM_SNAP_MAPS, phase, ts, text);
 }
 
 static int snap_cmp(const void *a, const void *b)
@@ -44,7 +53,9 @@ static int snap_cmp(const void *a, const void *b)
 	const struct snap *x = a, *y = b;
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
-	return x->phase - y->phase;     /* START, EXEC, END at one instant */
+	if (x->phase != y->phase)
+		return x->phase - y->phase;     /* START, EXEC, END at one instant */
+	return x->kind - y->kind;       /* the map before its smaps (same instant) */
 }
 
 static void apply_snapshot(struct mm_as *as, const struct snap *s)
@@ -55,10 +66,25 @@ static void apply_snapshot(struct mm_as *as, const struct snap *s)
 
 	if (!p->first_ts)
 		p->first_ts = s->ts;
-	if (s->phase == MM_PHASE_END)
+	if (s->kind == MM_SNAP_SMAPS) {
+		if (s->phase == MM_PHASE_END)
+			as_keep_smaps_end(p, s->text);
+		else
+			as_seed_from_smaps(as, p, s->text);
+		return;
+	}
+	if (s->kind == MM_SNAP_STATUS) {
+		if (s->phase == MM_PHASE_END)
+			as_keep_status_end(p, s->text);
+		return;
+	}
+	if (s->phase == MM_PHASE_END) {
 		mm_as_check(as, p, s->text);
-	else if (mm_as_load_maps(as, p, s->text, &by) < 0)
+	} else if (mm_as_load_maps(as, p, s->text, &by) < 0) {
 		p->nr_skipped++;
+	} else if (s->phase == MM_PHASE_EXEC && p->nr_deferred) {
+		as_flush_deferred(as, p);       /* the execve's faults, on its map */
+	}
 }
 
 /* Replay queued snapshots taken at or before TS (and not past the cutoff). */

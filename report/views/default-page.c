@@ -18,8 +18,14 @@
  *   { "pid", "comm", "exe", "exited", "lifetime", "exit_status" (when
  *     known), "killed_by" ("SIGSEGV", when so), "attached" (record -p),
  *     "age_at_attach" (s), "regions", "faults":
- *     { "total", "anon", "file", "swap", "cow", "other" },
- *     "pages_touched", "syscalls": { NAME: COUNT, ... } } ] }
+ *     { "total", "anon", "file", "swap", "cow", "other", "kernel" },
+ *     "kernel_faults": [ { "syscall", "region", "faults", "pages" } ],
+ *     "pages_touched", "resident_kb", "vmrss_end_kb", "populated_kb",
+ *     "reclaimed_kb", "syscalls": { NAME: COUNT, ... } } ] }
+ * kernel_faults: the kernel-mode faults by syscall ("read"; null when not
+ * known) and region label (null: outside every region), most first;
+ * resident_kb: the model's estimate now or at exit; vmrss_end_kb: VmRSS of
+ * the END status snapshot (null: none).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +45,7 @@
 #define SHOWN_PROCS 8
 #define ROLLUP_MIN  3
 #define MAX_ENDINGS 3       /* distinct endings named per rolled-up program */
+#define TOP_KERNEL_CALLS 3
 
 struct overview {
 	struct mm_as *as;            /* the shared model (opts->as) */
@@ -85,6 +92,73 @@ static void life_text(const struct overview *v, const struct mm_as_proc *p, char
 		snprintf(buf, len, "%s %.6f s", p->exited ? "ran" : "still running after", life);
 }
 
+static int kf_cmp(const void *a, const void *b)
+{
+	const struct mm_kernel_faults *x = a, *y = b;
+	if (x->faults != y->faults)
+		return x->faults > y->faults ? -1 : 1;
+	return x->sys - y->sys;
+}
+
+/* P's kernel-mode faults by syscall and region, most first (caller frees). */
+static struct mm_kernel_faults *kernel_faults_sorted(const struct mm_as_proc *p)
+{
+	struct mm_kernel_faults *k = mm_malloc((p->nr_kfaults + 1) * sizeof(*k));
+	memcpy(k, p->kfaults, p->nr_kfaults * sizeof(*k));
+	qsort(k, p->nr_kfaults, sizeof(*k), kf_cmp);
+	return k;
+}
+
+static const char *kf_region(const struct mm_kernel_faults *k)
+{
+	return !k->label ? "(outside every region)" : k->label[0] ? k->label : "[anon]";
+}
+
+/* "    kernel-mode faults: 9846 - read() faulted in 9843 pages of [heap]; ..." */
+static void kernel_text(const struct mm_as_proc *p, FILE *out)
+{
+	if (!p->nr_kfaults)
+		return;
+	struct mm_kernel_faults *k = kernel_faults_sorted(p);
+	fprintf(out, "    kernel-mode faults: %llu -", (unsigned long long)p->kernel_faults);
+	for (size_t i = 0; i < p->nr_kfaults && i < TOP_KERNEL_CALLS; i++) {
+		const char *call = mm_syscall_raw_name(k[i].sys);
+		fprintf(out, "%s %s%s ", i ? ";" : "", call ? call : "the kernel outside a known syscall",
+			call ? "()" : "");
+		if (k[i].pages)
+			fprintf(out, "faulted in %llu page%s of %s", (unsigned long long)k[i].pages,
+				k[i].pages == 1 ? "" : "s", kf_region(&k[i]));
+		else
+			fprintf(out, "took %llu fault%s on %s, mapping no new page",
+				(unsigned long long)k[i].faults, k[i].faults == 1 ? "" : "s",
+				kf_region(&k[i]));
+	}
+	if (p->nr_kfaults > TOP_KERNEL_CALLS)
+		fprintf(out, "; %zu more (--json lists them)", p->nr_kfaults - TOP_KERNEL_CALLS);
+	fputc('\n', out);
+	free(k);
+}
+
+/* "    resident: 12568 KiB at exit (VmRSS 12568 kB); 256 KiB mapped by
+ * syscalls without a fault; 48 KiB taken by the kernel" */
+static void resident_text(const struct overview *v, const struct mm_as_proc *p, FILE *out)
+{
+	uint64_t kib = mm_as_page_size(v->as) / 1024;
+	if (!p->have_rss && p->vmrss_end_kb < 0)
+		return;
+	fprintf(out, "    resident: %llu KiB %s", (unsigned long long)(mm_as_resident_pages(p) * kib),
+		p->exited ? "at exit" : "at the end of the trace");
+	if (p->vmrss_end_kb >= 0)
+		fprintf(out, " (the kernel's VmRSS: %lld kB)", (long long)p->vmrss_end_kb);
+	if (p->pages_populated)
+		fprintf(out, "; %llu KiB mapped by syscalls without a fault of their own",
+			(unsigned long long)(p->pages_populated * kib));
+	if (p->pages_reclaimed)
+		fprintf(out, "; %llu KiB taken back by the kernel (reclaim, no syscall)",
+			(unsigned long long)(p->pages_reclaimed * kib));
+	fputc('\n', out);
+}
+
 static void process_text(const struct overview *v, const struct mm_as_proc *p, FILE *out)
 {
 	struct mm_proc_totals t;
@@ -104,6 +178,8 @@ static void process_text(const struct overview *v, const struct mm_as_proc *p, F
 		(unsigned long long)t.faults[MM_FAULT_SWAP], (unsigned long long)t.faults[MM_FAULT_COW],
 		(unsigned long long)t.faults[MM_FAULT_OTHER],
 		(unsigned long long)(t.touched * kib), ending, calls);
+	kernel_text(p, out);
+	resident_text(v, p, out);
 }
 
 /* The processes of the page, in order of appearance; *SHOWN gets how many
@@ -287,8 +363,29 @@ static void process_json(const struct overview *v, const struct mm_as_proc *p,
 	mm_json_u64(j, "total", t.nr_faults);
 	for (int k = 0; k < MM_FAULT_NR; k++)
 		mm_json_u64(j, mm_fault_class_name(k), t.faults[k]);
+	mm_json_u64(j, "kernel", p->kernel_faults);
 	mm_json_object_end(j);
+	struct mm_kernel_faults *kf = kernel_faults_sorted(p);
+	mm_json_array_begin(j, "kernel_faults");
+	for (size_t i = 0; i < p->nr_kfaults; i++) {
+		mm_json_object_begin(j, NULL);
+		mm_json_str(j, "syscall", mm_syscall_raw_name(kf[i].sys));
+		mm_json_str(j, "region", kf[i].label);
+		mm_json_u64(j, "faults", kf[i].faults);
+		mm_json_u64(j, "pages", kf[i].pages);
+		mm_json_object_end(j);
+	}
+	mm_json_array_end(j);
+	free(kf);
 	mm_json_u64(j, "pages_touched", t.touched);
+	uint64_t kib = mm_as_page_size(v->as) / 1024;
+	mm_json_u64(j, "resident_kb", mm_as_resident_pages(p) * kib);
+	if (p->vmrss_end_kb >= 0)
+		mm_json_i64(j, "vmrss_end_kb", p->vmrss_end_kb);
+	else
+		mm_json_null(j, "vmrss_end_kb");
+	mm_json_u64(j, "populated_kb", p->pages_populated * kib);
+	mm_json_u64(j, "reclaimed_kb", p->pages_reclaimed * kib);
 	mm_json_object_begin(j, "syscalls");
 	for (int k = 0; k < MM_SYS_NR; k++)
 		if (p->nr_syscalls[k])

@@ -17,21 +17,31 @@
  * --pid filter lets through, rss and filemap included whether printed or
  * not).
  *   EVENT = { "time" (s since the first event), "pid", "tgid", "kind",
- *             kind "fault":   "class", "access", "addr", "ip"
+ *             kind "fault":   "class", "access", "addr", "ip", "kernel",
+ *                             "syscall" (kernel mode: the call, or null),
+ *                             "pages" (what it made resident)
  *             kind "syscall": "name", "args": [6 numbers], "ret" (null when
- *                             the exit was not seen), "error" ("ENOMEM"...)
+ *                             the exit was not seen), "error" ("ENOMEM"...),
+ *                             "rss": { "file", "anon", "swap", "shmem" }
+ *                             (pages each counter changed by in the call)
+ *             kind "resident": "pages", "swap_pages" - the line after a
+ *                             syscall that changed the resident set
  *             kind "fork":    "child", "thread"
  *             kind "exec":    "path";  "rename": "old", "new";  "exit"
- *             kind "rss":     "member", "bytes";  "filemap": "ino", "index"
+ *             kind "rss":     "member", "bytes", "delta", "during";
+ *             "filemap": "ino", "index"
  *             kind "lost":    "cpu", "events" (null: unknown): the kernel
  *                             dropped events here (no pid, tgid)
  *             "text" }
- * rss and filemap events appear only with --raw-events, as in --log.
+ * As in --log: filemap events appear only with --raw-events, rss events
+ * then or when no fault or syscall explains them; each event's "text" is
+ * its line of --log.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "memmon.h"
+#include "format/reader.h"
 #include "plugins/symbolic.h"
 #include "report/analyses/summary.h"
 #include "report/views/json.h"
@@ -44,6 +54,7 @@ struct jlog {
 	bool have_t0;
 	uint64_t t0;
 	size_t next_mark;
+	uint64_t page_size;
 };
 
 static const char *const kind_name[MM_EV_NR] = {
@@ -53,8 +64,9 @@ static const char *const access_name[MM_ACCESS_NR] = { "R", "W", "X" };
 
 static void *create(struct mm_file *f, const struct mm_report_opts *o)
 {
-	(void)f;
 	struct jlog *v = mm_calloc(1, sizeof(*v));
+	const char *ps = mm_file_machine(f, MM_KEY_PAGE_SIZE);
+	v->page_size = ps && strtoull(ps, NULL, 10) ? strtoull(ps, NULL, 10) : 4096;
 	v->o = o;
 	mm_json_init(&v->j, stdout);
 	mm_json_object_begin(&v->j, NULL);
@@ -84,6 +96,24 @@ static void syscall_fields(struct mm_json *j, const struct mm_syscall *s)
 		*mm_sym_errno(err, s->ret) = '\0';
 		mm_json_str(j, "error", err[0] == '-' ? err + 1 : err);
 	}
+	mm_json_object_begin(j, "rss");
+	for (int m = 0; m < MM_RSS_NR; m++)
+		mm_json_i64(j, mm_rss_member_name(m), s->rss[m]);
+	mm_json_object_end(j);
+}
+
+static int64_t fault_pages(const struct mm_fault *f)
+{
+	int64_t n = 0;
+	for (int m = 0; m < MM_RSS_NR; m++)
+		if (m != MM_RSS_SWAPENTS)
+			n += f->rss_up[m];
+	return n;
+}
+
+static const char *during_name(uint8_t d)
+{
+	return d == MM_DURING_FAULT ? "fault" : d == MM_DURING_SYSCALL ? "syscall" : "kernel";
 }
 
 static void kind_fields(struct mm_json *j, const struct mm_event *ev)
@@ -101,6 +131,9 @@ static void kind_fields(struct mm_json *j, const struct mm_event *ev)
 			*mm_sym_si_code(buf, ev->fault.signo, ev->fault.si_code) = '\0';
 			mm_json_str(j, "si_code", buf);
 		}
+		mm_json_bool(j, "kernel", ev->fault.kernel);
+		mm_json_str(j, "syscall", ev->fault.kernel ? mm_syscall_raw_name(ev->fault.sys) : NULL);
+		mm_json_i64(j, "pages", fault_pages(&ev->fault));
 		break;
 	case MM_EV_SYSCALL:
 		syscall_fields(j, &ev->sys);
@@ -121,6 +154,8 @@ static void kind_fields(struct mm_json *j, const struct mm_event *ev)
 	case MM_EV_RSS:
 		mm_json_str(j, "member", mm_rss_member_name(ev->rss.member));
 		mm_json_i64(j, "bytes", ev->rss.bytes);
+		mm_json_i64(j, "delta", ev->rss.delta);
+		mm_json_str(j, "during", during_name(ev->rss.during));
 		break;
 	case MM_EV_FILEMAP:
 		mm_json_u64(j, "ino", ev->filemap.ino);
@@ -163,6 +198,15 @@ static void lost_marks(struct jlog *v, uint64_t ts)
 	}
 }
 
+static void head(struct jlog *v, const struct mm_event *ev, const char *kind)
+{
+	mm_json_object_begin(&v->j, NULL);
+	mm_json_fixed(&v->j, "time", (double)(ev->ts - v->t0) / 1e9, 9);
+	mm_json_i64(&v->j, "pid", ev->pid);
+	mm_json_i64(&v->j, "tgid", ev->tgid);
+	mm_json_str(&v->j, "kind", kind);
+}
+
 static void event(void *state, const struct mm_event *ev)
 {
 	struct jlog *v = state;
@@ -174,17 +218,31 @@ static void event(void *state, const struct mm_event *ev)
 	lost_marks(v, ev->ts);
 	if (ev->kind >= MM_EV_NR || !mm_event_wanted(v->o->pids, v->o->nr_pids, ev))
 		return;
-	if (!v->o->raw_events && (ev->kind == MM_EV_RSS || ev->kind == MM_EV_FILEMAP))
+	bool raw = v->o->raw_events;
+	if (!raw && (ev->kind == MM_EV_FILEMAP ||
+		     (ev->kind == MM_EV_RSS && !mm_log_rss_alone(&ev->rss))))
 		return;
-	*mm_log_format(line, ev) = '\0';
-	mm_json_object_begin(&v->j, NULL);
-	mm_json_fixed(&v->j, "time", (double)(ev->ts - v->t0) / 1e9, 9);
-	mm_json_i64(&v->j, "pid", ev->pid);
-	mm_json_i64(&v->j, "tgid", ev->tgid);
-	mm_json_str(&v->j, "kind", kind_name[ev->kind]);
+	if (!raw && ev->kind == MM_EV_RSS)
+		*mm_log_rss_alone_line(line, ev, v->page_size) = '\0';
+	else
+		*mm_log_format(line, ev) = '\0';
+	head(v, ev, kind_name[ev->kind]);
 	kind_fields(&v->j, ev);
 	mm_json_str(&v->j, "text", line);
 	mm_json_object_end(&v->j);
+	char *end = mm_log_resident_line(line, ev);
+	if (end) {                      /* --log's next line, an event of its own */
+		*end = '\0';
+		int64_t net = 0;
+		for (int m = 0; m < MM_RSS_NR; m++)
+			if (m != MM_RSS_SWAPENTS)
+				net += ev->sys.rss[m];
+		head(v, ev, "resident");
+		mm_json_i64(&v->j, "pages", net);
+		mm_json_i64(&v->j, "swap_pages", ev->sys.rss[MM_RSS_SWAPENTS]);
+		mm_json_str(&v->j, "text", line);
+		mm_json_object_end(&v->j);
+	}
 }
 
 /* The text summary's facts (log-summary.c), under the same names. */

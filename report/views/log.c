@@ -29,6 +29,7 @@ struct mm_log *mm_log_new(int fd, unsigned flags)
 	l->t0 = 0;
 	l->write_errno = 0;
 	l->len = 0;
+	l->page_size = 4096;
 	return l;
 }
 
@@ -217,11 +218,42 @@ static char *fmt_task_call(char *p, const struct mm_syscall *s)
 	}
 }
 
+/* The calls added for issue 10: pkey_mprotect(ADDR, LEN, PROT, KEY),
+ * mseal(ADDR, LEN, FLAGS), remap_file_pages(ADDR, LEN, PROT, PGOFF, FLAGS)
+ * (PGOFF in pages, FLAGS hex), process_madvise(PIDFD, @IOVEC, VLEN,
+ * ADVICE, FLAGS) - its ranges are in user memory, only the vector's
+ * address is known. */
+static char *fmt_more_calls(char *p, const struct mm_syscall *s)
+{
+	const uint64_t *a = s->args;
+	switch (s->nr) {
+	case MM_SYS_PKEY_MPROTECT:
+		p = mm_sym_prot(comma(range(p, a)), a[2]);
+		return ret_val(mm_sym_dec(comma(p), (int32_t)a[3]), s);
+	case MM_SYS_MSEAL:
+		return ret_val(mm_sym_hex(comma(range(p, a)), a[2]), s);
+	case MM_SYS_REMAP_FILE_PAGES:
+		p = mm_sym_prot(comma(range(p, a)), a[2]);
+		p = mm_sym_udec(comma(p), a[3]);
+		return ret_val(mm_sym_hex(comma(p), a[4]), s);
+	default:                         /* process_madvise */
+		p = mm_sym_dec(p, (int32_t)a[0]);
+		p = mm_sym_str(p, ", @");
+		p = mm_sym_hex(p, a[1]);
+		p = mm_sym_udec(comma(p), a[2]);
+		p = mm_sym_madvise(comma(p), (int32_t)a[3]);
+		return ret_val(mm_sym_hex(comma(p), a[4]), s);
+	}
+}
+
 static char *fmt_syscall(char *p, const struct mm_syscall *s)
 {
 	p = mm_sym_str(p, mm_syscall_name(s->nr));
 	*p++ = '(';
 	switch (s->nr) {
+	case MM_SYS_PKEY_MPROTECT: case MM_SYS_MSEAL: case MM_SYS_REMAP_FILE_PAGES:
+	case MM_SYS_PROCESS_MADVISE:
+		return fmt_more_calls(p, s);
 	case MM_SYS_BRK:
 		return ret_addr(mm_sym_hex(p, s->args[0]), s);
 	case MM_SYS_MMAP:
@@ -240,11 +272,37 @@ static char *fmt_syscall(char *p, const struct mm_syscall *s)
 	}
 }
 
-/* "anon page @ADDR (W)"; an access the kernel answered with a signal:
- * "SIGSEGV @ADDR (W) at IP (SEGV_MAPERR)". */
+/* " in read", " in syscall 999"; nothing when not known. */
+static char *in_syscall(char *p, int16_t sys)
+{
+	const char *name = mm_syscall_raw_name(sys);
+	if (sys == MM_SYSCALL_NONE)
+		return p;
+	if (name)
+		return mm_sym_str(mm_sym_str(p, " in "), name);
+	return mm_sym_dec(mm_sym_str(p, " in syscall "), sys);
+}
+
+/* Pages of RSS[] but swap entries (which are not in memory). */
+static int64_t gained(const int32_t rss[MM_RSS_NR])
+{
+	int64_t n = 0;
+	for (int m = 0; m < MM_RSS_NR; m++)
+		if (m != MM_RSS_SWAPENTS && rss[m] > 0)
+			n += rss[m];
+	return n;
+}
+
+/* "anon page @ADDR (W)", "(W, kernel in read)", "(W, 512 pages)",
+ * "(R, 3 reclaimed)": pages the kernel took back while handling it; an
+ * access the kernel answered with a signal: "SIGSEGV @ADDR (W) at IP
+ * (SEGV_MAPERR)". */
 static char *fmt_fault(char *p, const struct mm_fault *f)
 {
 	static const char access[] = "RWX";
+	int64_t pages = gained(f->rss_up), lost = gained(f->rss_down);
+	if (f->class == MM_FAULT_COW && lost > 0)
+		lost--;                  /* the file page the copy replaced */
 	if (f->signo) {
 		p = mm_sym_str(mm_sym_signal(p, f->signo), " @");
 	} else {
@@ -254,6 +312,12 @@ static char *fmt_fault(char *p, const struct mm_fault *f)
 	p = mm_sym_hex(p, f->addr);
 	p = mm_sym_str(p, " (");
 	*p++ = f->access < MM_ACCESS_NR ? access[f->access] : '?';
+	if (f->kernel)
+		p = in_syscall(mm_sym_str(p, ", kernel"), f->sys);
+	if (pages > 1)
+		p = mm_sym_str(mm_sym_dec(mm_sym_str(p, ", "), pages), " pages");
+	if (lost > 0)
+		p = mm_sym_str(mm_sym_dec(mm_sym_str(p, ", "), lost), " reclaimed");
 	*p++ = ')';
 	if (f->signo) {
 		p = mm_sym_hex(mm_sym_str(p, " at "), f->ip);
@@ -294,6 +358,67 @@ static char *fmt_signal(char *p, const struct mm_signal *s)
 	p = mm_sym_str(p, what);
 	*p++ = ')';
 	return p;
+}
+
+/* "+32 pages" / "-1 page" */
+static char *pages_text(char *p, int64_t n)
+{
+	if (n >= 0)
+		*p++ = '+';
+	p = mm_sym_dec(p, n);
+	return mm_sym_str(p, n == 1 || n == -1 ? " page" : " pages");
+}
+
+/* The line after a memory syscall that mapped or dropped pages
+ * ("  resident +32 pages[, swap +4 pages]"), or NULL. */
+static char *fmt_syscall_rss(char *p, const struct mm_syscall *s)
+{
+	int64_t net = 0;
+	for (int m = 0; m < MM_RSS_NR; m++)
+		if (m != MM_RSS_SWAPENTS)
+			net += s->rss[m];
+	if (!net && !s->rss[MM_RSS_SWAPENTS])
+		return NULL;
+	p = pages_text(mm_sym_str(p, "  resident "), net);
+	if (s->rss[MM_RSS_SWAPENTS])
+		p = pages_text(mm_sym_str(p, ", swap "), s->rss[MM_RSS_SWAPENTS]);
+	return p;
+}
+
+/* An rss change no fault or memory syscall carries: "resident -3 pages
+ * (anon, kernel)" - the kernel's own - or "(anon, kernel in futex)". */
+static char *fmt_rss_alone(char *p, const struct mm_rss *r, uint64_t page_size)
+{
+	p = pages_text(mm_sym_str(p, "resident "), r->delta / (int64_t)page_size);
+	p = mm_sym_str(mm_sym_str(p, " ("), mm_rss_member_name(r->member));
+	p = mm_sym_str(p, ", kernel");
+	if (r->during == MM_DURING_SYSCALL)
+		p = in_syscall(p, r->sys);
+	*p++ = ')';
+	return p;
+}
+
+bool mm_log_rss_alone(const struct mm_rss *r)
+{
+	return r->curr && !r->carried && r->delta && r->member != MM_RSS_SWAPENTS;
+}
+
+static char *pid_head(char *p, const struct mm_event *ev)
+{
+	p = mm_sym_dec(p, ev->pid);
+	*p++ = ':';
+	*p++ = ' ';
+	return p;
+}
+
+char *mm_log_resident_line(char *p, const struct mm_event *ev)
+{
+	return ev->kind == MM_EV_SYSCALL ? fmt_syscall_rss(pid_head(p, ev), &ev->sys) : NULL;
+}
+
+char *mm_log_rss_alone_line(char *p, const struct mm_event *ev, uint64_t page_size)
+{
+	return fmt_rss_alone(pid_head(p, ev), &ev->rss, page_size);
 }
 
 static char *fmt_proc(char *p, const struct mm_event *ev)
@@ -368,20 +493,36 @@ static char *fmt_time(char *p, uint64_t ns)
 	return p + 7;
 }
 
+/* "TIME " with -t */
+static char *time_head(const struct mm_log *l, char *p, const struct mm_event *ev)
+{
+	if (l->flags & MM_LOG_TIMESTAMPS)
+		p = fmt_time(p, ev->ts >= l->t0 ? ev->ts - l->t0 : 0);
+	return p;
+}
+
 void mm_log_event(struct mm_log *l, const struct mm_event *ev)
 {
 	if (!l->have_t0) {
 		l->t0 = ev->ts;
 		l->have_t0 = true;
 	}
-	if ((ev->kind == MM_EV_RSS || ev->kind == MM_EV_FILEMAP) && !(l->flags & MM_LOG_RAW))
+	bool raw = l->flags & MM_LOG_RAW;
+	if (ev->kind == MM_EV_FILEMAP && !raw)
+		return;
+	if (ev->kind == MM_EV_RSS && !raw && !mm_log_rss_alone(&ev->rss))
 		return;
 	room(l, MM_LOG_LINE);
-	char *start = l->buf + l->len, *p = start;
-	if (l->flags & MM_LOG_TIMESTAMPS)
-		p = fmt_time(p, ev->ts >= l->t0 ? ev->ts - l->t0 : 0);
-	p = mm_log_format(p, ev);
+	char *start = l->buf + l->len, *p = time_head(l, start, ev), *q;
+	if (ev->kind == MM_EV_RSS && !raw)
+		p = mm_log_rss_alone_line(p, ev, l->page_size);
+	else
+		p = mm_log_format(p, ev);
 	*p++ = '\n';
+	if ((q = mm_log_resident_line(time_head(l, p, ev), ev))) {
+		*q++ = '\n';
+		p = q;
+	}
 	l->len += (size_t)(p - start);
 }
 

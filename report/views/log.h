@@ -31,6 +31,7 @@ struct mm_log {
 	bool have_t0;
 	uint64_t t0;
 	int write_errno;             /* first failed write, 0 if none */
+	uint64_t page_size;          /* the recording's (rss bytes -> pages) */
 	size_t len;
 	char buf[MM_LOG_BUF];
 };
@@ -40,7 +41,11 @@ struct mm_log *mm_log_new(int fd, unsigned flags);
 /* Flush and free; returns 0, or -1 with mm_error() set if a write failed. */
 int mm_log_close(struct mm_log *l);
 
-/* Append the line for EV (nothing for events the flags hide). */
+/* Append the line for EV (nothing for events the flags hide).  Besides
+ * the event lines of design.md: a memory syscall that changed the resident
+ * set is followed by "PID:   resident +N pages[, swap +M pages]", and an
+ * rss change that no fault or memory syscall explains is a line of its
+ * own, "PID: resident -N pages (anon, kernel[ in CALL])". */
 void mm_log_event(struct mm_log *l, const struct mm_event *ev);
 /* Append text as is (summary, warnings). */
 void mm_log_puts(struct mm_log *l, const char *s);
@@ -52,6 +57,14 @@ int mm_log_flush(struct mm_log *l);
 /* Format EV's line (without the newline) into P, which has MM_LOG_LINE
  * bytes of room; returns the end.  Exposed for tests. */
 char *mm_log_format(char *p, const struct mm_event *ev);
+/* The line that follows a memory syscall that changed the resident set
+ * ("PID:   resident +32 pages"), or NULL when it changed nothing. */
+char *mm_log_resident_line(char *p, const struct mm_event *ev);
+/* Is R a change no fault or memory syscall carries (shown on its own
+ * even without --raw-events)?  Its line: "PID: resident -3 pages (anon,
+ * kernel[ in CALL])". */
+bool mm_log_rss_alone(const struct mm_rss *r);
+char *mm_log_rss_alone_line(char *p, const struct mm_event *ev, uint64_t page_size);
 
 /* The log's line for a place where the kernel dropped events (without a
  * newline): "# lost N events of cpu C here (its ring buffer was full)". */

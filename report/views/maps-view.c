@@ -6,10 +6,19 @@
  *
  * JSON field names (stable; memmon-report(1) documents them):
  *   --maps-at:  { "view": "maps_at", "time": T or null (end), "page_size",
- *                 "processes": [ { "pid", "comm", "exe", "exited",
+ *                 "processes": [ { "pid", "comm", "exe", "exited", "source",
  *                 "regions": [ { "id", "origin_id", "start", "end", "kbytes", "rss_kb",
- *                 "dirty_kb", "perms", "backing", "name" } ],
- *                 "total": { "kbytes", "rss_kb", "dirty_kb" } } ] }
+ *                 "dirty_kb", "model_rss_kb", "perms", "backing", "name" } ],
+ *                 "total": { "kbytes", "rss_kb", "dirty_kb", "model_rss_kb",
+ *                 "kernel_rss_kb" } } ] }
+ *               kernel_rss_kb: the kernel's own counters (rss_stat) at that
+ *               moment, null when the trace has none;
+ *               source "model": the model's regions and estimates (rss_kb
+ *               = model_rss_kb); "smaps" (at end, when the trace has the
+ *               END smaps): the kernel's rows and counts, with pss_kb,
+ *               swap_kb, anon_huge_kb, locked_kb, shared/private_clean/
+ *               dirty_kb per row and swap_kb, vmrss_kb in the total
+ *               (maps-end-view.c)
  *   --check-maps: { "view": "check_maps", "regions": N, "differ": M,
  *                 "processes": [ { "pid", "checked", "regions",
  *                 "diffs": [ { "kind", "start", "end", "want", "got" } ] } ] }
@@ -22,6 +31,7 @@
 #include "memmon.h"
 #include "report/model/addrspace.h"
 #include "report/views/json.h"
+#include "report/views/maps-end-view.h"
 #include "report/views/regions-view.h"
 
 static bool proc_wanted(const struct mm_as *as, const struct mm_as_proc *p,
@@ -44,6 +54,15 @@ static bool proc_has_map(const struct mm_as_proc *p, const struct mm_regions_opt
 }
 
 struct kb { uint64_t size, rss, dirty; };
+
+/* What the kernel's own counters (rss_stat of the process's mm, as last
+ * seen) say is resident, KiB. */
+static uint64_t kernel_rss_kb(const struct mm_as_proc *p)
+{
+	int64_t b = p->rss_bytes[MM_RSS_FILE] + p->rss_bytes[MM_RSS_ANON] +
+		    p->rss_bytes[MM_RSS_SHMEM];
+	return b > 0 ? (uint64_t)b >> 10 : 0;
+}
 
 static struct kb region_kb(const struct mm_as *as, const struct mm_region *r)
 {
@@ -71,8 +90,19 @@ static void maps_at_text_proc(const struct mm_as *as, const struct mm_as_proc *p
 		t.size += k.size, t.rss += k.rss, t.dirty += k.dirty;
 	}
 	fprintf(out, "---------------- ------- ------- -------\n");
-	fprintf(out, "total kB         %7llu %7llu %7llu\n\n", (unsigned long long)t.size,
+	fprintf(out, "total kB         %7llu %7llu %7llu\n", (unsigned long long)t.size,
 		(unsigned long long)t.rss, (unsigned long long)t.dirty);
+	uint64_t model = (mm_as_resident_pages(p) * mm_as_page_size(as)) >> 10;
+	if (p->have_rss) {
+		uint64_t kernel = kernel_rss_kb(p);
+		fprintf(out, "# resident: the kernel's counters %llu KiB, memmon's estimate %llu KiB "
+			"(%+.1f%%)", (unsigned long long)kernel, (unsigned long long)model,
+			kernel ? ((double)model - (double)kernel) * 100.0 / (double)kernel : 0.0);
+		if (model != t.rss)
+			fprintf(out, ", %lld KiB of it in no row", (long long)model - (long long)t.rss);
+		fputc('\n', out);
+	}
+	fputc('\n', out);
 }
 
 static void maps_at_json_proc(struct mm_json *j, const struct mm_as *as,
@@ -84,6 +114,7 @@ static void maps_at_json_proc(struct mm_json *j, const struct mm_as *as,
 	mm_json_str(j, "comm", p->comm);
 	mm_json_str(j, "exe", p->exe);
 	mm_json_bool(j, "exited", p->exited);
+	mm_json_str(j, "source", "model");
 	mm_json_array_begin(j, "regions");
 	for (size_t i = 0; i < p->nr_map; i++) {
 		const struct mm_region *r = p->map[i];
@@ -98,6 +129,7 @@ static void maps_at_json_proc(struct mm_json *j, const struct mm_as *as,
 		mm_json_u64(j, "kbytes", k.size);
 		mm_json_u64(j, "rss_kb", k.rss);
 		mm_json_u64(j, "dirty_kb", k.dirty);
+		mm_json_u64(j, "model_rss_kb", k.rss);
 		mm_json_str(j, "perms", perms);
 		mm_json_str(j, "backing", mm_backing_name(r->backing));
 		mm_json_str(j, "name", mm_region_label(r));
@@ -109,6 +141,11 @@ static void maps_at_json_proc(struct mm_json *j, const struct mm_as *as,
 	mm_json_u64(j, "kbytes", t.size);
 	mm_json_u64(j, "rss_kb", t.rss);
 	mm_json_u64(j, "dirty_kb", t.dirty);
+	mm_json_u64(j, "model_rss_kb", (mm_as_resident_pages(p) * mm_as_page_size(as)) >> 10);
+	if (p->have_rss)
+		mm_json_u64(j, "kernel_rss_kb", kernel_rss_kb(p));
+	else
+		mm_json_null(j, "kernel_rss_kb");
 	mm_json_object_end(j);
 	mm_json_object_end(j);
 }
@@ -129,6 +166,12 @@ static void maps_at_csv_proc(struct mm_csv *c, const struct mm_as *as, const str
 		mm_csv_str(c, perms);
 		mm_csv_str(c, mm_backing_name(r->backing));
 		mm_csv_str(c, mm_region_label(r));
+		mm_csv_str(c, NULL);            /* pss, swap, THP, locked: smaps only */
+		mm_csv_str(c, NULL);
+		mm_csv_str(c, NULL);
+		mm_csv_str(c, NULL);
+		mm_csv_u64(c, k.rss);
+		mm_csv_str(c, "model");
 		mm_csv_end_row(c);
 	}
 }
@@ -136,7 +179,9 @@ static void maps_at_csv_proc(struct mm_csv *c, const struct mm_as *as, const str
 int mm_maps_at_print(struct mm_as *as, const struct mm_regions_opts *o, FILE *out)
 {
 	static const char *const head[] = { "pid", "start", "end", "kbytes", "rss_kb",
-					    "dirty_kb", "perms", "backing", "name" };
+					    "dirty_kb", "perms", "backing", "name", "pss_kb",
+					    "swap_kb", "anon_huge_kb", "locked_kb", "model_rss_kb",
+					    "source" };
 	struct mm_json j;
 	struct mm_csv c;
 
@@ -158,22 +203,24 @@ int mm_maps_at_print(struct mm_as *as, const struct mm_regions_opts *o, FILE *ou
 			mm_view_csv_lost(&c, o->report);
 		mm_csv_header(&c, head, sizeof(head) / sizeof(head[0]));
 	} else if (o->at_end) {
-		fprintf(out, "# address space at the end of each process (RSS: pages seen faulted "
-			"in, not dropped since)\n");
+		fprintf(out, "# address space at the end of each process (RSS, Dirty, Swap: the "
+			"kernel's /proc/PID/smaps at exit; Model, or RSS where the trace has no "
+			"smaps: memmon's estimate from the events)\n");
 	} else {
-		fprintf(out, "# address space at %.6f s (RSS: pages seen faulted in, not "
-			"dropped since)\n", (double)o->at_ns / 1e9);
+		fprintf(out, "# address space at %.6f s (RSS: memmon's estimate from the "
+			"events)\n", (double)o->at_ns / 1e9);
 	}
 	for (size_t i = 0; i < mm_as_nr_procs(as); i++) {
 		struct mm_as_proc *p = mm_as_proc_at(as, i);
 		if (!proc_wanted(as, p, o) || !proc_has_map(p, o))
 			continue;
+		bool truth = o->at_end && p->exited && p->smaps_end;
 		if (o->output == MM_OUT_JSON)
-			maps_at_json_proc(&j, as, p);
+			truth ? mm_maps_end_json_proc(&j, as, p) : maps_at_json_proc(&j, as, p);
 		else if (o->output == MM_OUT_CSV)
-			maps_at_csv_proc(&c, as, p);
+			truth ? mm_maps_end_csv_proc(&c, as, p) : maps_at_csv_proc(&c, as, p);
 		else
-			maps_at_text_proc(as, p, out);
+			truth ? mm_maps_end_text_proc(as, p, out) : maps_at_text_proc(as, p, out);
 	}
 	if (o->output == MM_OUT_JSON)
 		mm_json_finish(&j);

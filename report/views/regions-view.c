@@ -23,7 +23,7 @@
  *     REGION = { "id", "parent_id", "origin_id", "start", "end", "size",
  *                "perms", "backing", "name", "offset", "fd",
  *                "created": EVENT, "origin": EVENT, "ended": EVENT,
- *                "live", "faults": FAULTS, "pages_mapped",
+ *                "live", "faults": FAULTS, "kernel_faults", "pages_mapped",
  *                "pages_touched", "pages_resident", "pattern",
  *                "stride_pages" }
  *     EVENT  = { "how", "time", "pid" }   how: a syscall name, "start",
@@ -226,6 +226,7 @@ static void json_region(struct mm_json *j, const struct mm_as *as, const struct 
 	json_event(j, as, "ended", &r->ended);
 	mm_json_bool(j, "live", mm_region_live(r));
 	json_faults(j, "faults", r->faults, r->nr_faults);
+	mm_json_u64(j, "kernel_faults", r->kernel_faults);
 	mm_json_u64(j, "pages_mapped", mm_region_size(r) / ps);
 	mm_json_u64(j, "pages_touched", mm_region_pages_touched(r));
 	mm_json_u64(j, "pages_resident", mm_region_pages_resident(r));
@@ -302,6 +303,7 @@ static void regions_csv_header(struct mm_csv *c)
 	mm_csv_str(c, "pages_touched");
 	mm_csv_str(c, "pages_resident");
 	mm_csv_str(c, "pattern");
+	mm_csv_str(c, "kernel_faults");
 	mm_csv_end_row(c);
 }
 
@@ -339,6 +341,7 @@ static void regions_csv_row(struct mm_csv *c, const struct mm_as *as,
 	mm_csv_u64(c, mm_region_pages_touched(r));
 	mm_csv_u64(c, mm_region_pages_resident(r));
 	mm_csv_str(c, mm_pattern_name(mm_region_pattern(r, ps, NULL)));
+	mm_csv_u64(c, r->kernel_faults);
 	mm_csv_end_row(c);
 }
 

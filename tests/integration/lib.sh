@@ -88,11 +88,13 @@ h2d() { echo $((16#$1)); }
 d2h() { printf '%x' "$1"; }
 
 # faults REPORT [PID] [LO HI] [FROM TO]: the fault lines of REPORT as
-# "LINENO PID CLASS ADDR ACC" (ADDR hex), only for task PID (when not
-# empty), only with LO <= addr < HI (hex, when given), only on report lines
-# FROM..TO (when given).  An access that raised a signal ("PID: SIGSEGV
-# @ADDR (W) at IP (SEGV_MAPERR)") is a fault of class "other", as the
-# summary counts it.
+# "LINENO PID CLASS ADDR ACC MODE PAGES" (ADDR hex; MODE user or kernel, a
+# kernel-mode fault's line being "(W, kernel in read)"; PAGES the pages it
+# mapped when the line says more than one, else 1), only for task PID (when
+# not empty), only with LO <= addr < HI (hex, when given), only on report
+# lines FROM..TO (when given).  An access that raised a signal ("PID:
+# SIGSEGV @ADDR (W) at IP (SEGV_MAPERR)") is a fault of class "other", as
+# the summary counts it.
 faults() {
 	awk -v pid="${2:-}" -v lo="${3:-}" -v hi="${4:-}" -v from="${5:-0}" -v to="${6:-0}" '
 	function h(s,   i, n) {
@@ -102,7 +104,7 @@ faults() {
 		return n
 	}
 	BEGIN { L = lo == "" ? -1 : h(lo); H = hi == "" ? -1 : h(hi) }
-	$0 ~ /^[0-9]+: [a-z]+ page @[0-9a-f]+ \([RWX]\)$/ ||
+	$0 ~ /^[0-9]+: [a-z]+ page @[0-9a-f]+ \([RWX](, [^)]*)?\)$/ ||
 	$0 ~ /^[0-9]+: SIG[A-Z0-9]+ @[0-9a-f]+ \([RWX]\) at [0-9a-f]+ \([A-Z_0-9]+\)$/ {
 		if (from && (NR < from || NR > to)) next
 		p = $1; sub(/:$/, "", p)
@@ -110,8 +112,11 @@ faults() {
 		sig = $2 ~ /^SIG/
 		a = sig ? $3 : $4; sub(/^@/, "", a)
 		if (L >= 0 && (h(a) < L || h(a) >= H)) next
-		acc = sig ? $4 : $5; gsub(/[()]/, "", acc)
-		print NR, p, sig ? "other" : $2, a, acc
+		acc = substr(sig ? $4 : $5, 2, 1)
+		mode = $0 ~ /, kernel/ ? "kernel" : "user"
+		pages = 1
+		if (match($0, /, [0-9]+ pages\)$/)) pages = substr($0, RSTART + 2, RLENGTH - 9) + 0
+		print NR, p, sig ? "other" : $2, a, acc, mode, pages
 	}' "$1"
 }
 

@@ -3,7 +3,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="file-program file-read-mmap file-read-faults file-cow-mmap file-cow-write file-cow-read-write
-swap-program swap-mmap swap-pageout swap-first-touch swap-faults"
+swap-program swap-mmap swap-pageout swap-first-touch swap-faults swap-pageout-resident swap-resident-end"
 need_root_tracefs $TESTS
 mm_tmp
 
@@ -34,7 +34,7 @@ else
 fi
 
 # ---- swap: a temporary swap file, 64 pages paged out and written again
-SWAPTESTS="swap-program swap-mmap swap-pageout swap-first-touch swap-faults"
+SWAPTESTS="swap-program swap-mmap swap-pageout swap-first-touch swap-faults swap-pageout-resident swap-resident-end"
 SW=/var/tmp/memmon-test-swap.$$
 if ! command -v mkswap >/dev/null || ! command -v swapon >/dev/null; then
 	skip_all "needs mkswap and swapon" $SWAPTESTS; exit 0
@@ -72,4 +72,18 @@ check swap-first-touch "64 faults: 64 anon W, 64 pages" \
 	"$(wc -l <"$T/s1") faults: $(awk '$3 == "anon" && $5 == "W"' "$T/s1" | wc -l) anon W, $(pages_of <"$T/s1" | wc -l) pages"
 check swap-faults "64 faults: 64 swap W, 64 pages" \
 	"$(wc -l <"$T/s2") faults: $(awk '$3 == "swap" && $5 == "W"' "$T/s2" | wc -l) swap W, $(pages_of <"$T/s2" | wc -l) pages$(awk '$3 != "swap" || $5 != "W" { printf " (%s %s)", $3, $5 }' "$T/s2" | sort | uniq -c | head -3 | paste -sd' ')"
+# the pages left memory for swap in the PAGEOUT calls (swap-touch retries
+# until all are out): the lines after them add up to -64 resident, +64 swap
+check swap-pageout-resident "resident -64, swap +64" "$(grep -A1 -Fx "$pid: madvise($S, $len, PAGEOUT) = 0" "$rep" |
+	awk -v p="$pid:" '$1 == p && $2 == "resident" { r += $3; sub(/,/, "", $3); if ($5 == "swap") s += $6 }
+		END { printf "resident %+d, swap %+d", r, s }')"
+# and came back with the swap faults: the munmap at the end drops 64
+# resident pages (the kernel's count), and the model's region had 64
+res_model=$("$MEMMON" report --regions --json --pid "$pid" "$T/s.dat" 2>/dev/null | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["processes"]:
+    for r in p["regions"]:
+        if r["start"] == sys.argv[1] and r["ended"]["how"] == "munmap": print(r["pages_resident"])' "$S")
+check swap-resident-end "kernel -64 pages, model 64" \
+	"kernel $(grep -A1 -Fx "$pid: munmap($S, $len) = 0" "$rep" | sed -n 2p | sed "s/^$pid:   resident //"), model ${res_model:-none}"
 exit 0

@@ -32,9 +32,10 @@ print(", ".join(bad) or "no region of %s, libtracefs, libtraceevent or libzstd" 
 # the events the copy had before its exec are counted apart, and the
 # summary's other counts are the target's: info's records = shown + left out
 eval "$(summary "$T/a.rep")"
-info_faults=$("$MEMMON" info "$T/a.dat" | awk '$1 == "exceptions:page_fault_user" { print $2 }')
-check origin-left-out "page_fault_user records: $((S_faults + H_faults)) ($S_faults shown, $H_faults left out)" \
-	"page_fault_user records: $info_faults ($S_faults shown, $H_faults left out)"
+# (faults are user- and kernel-mode ones: page_fault_user and _kernel)
+info_faults=$("$MEMMON" info "$T/a.dat" | awk '$1 ~ /^exceptions:page_fault_(user|kernel)$/ { n += $2 } END { print n + 0 }')
+check origin-left-out "page_fault_user+kernel records: $((S_faults + H_faults)) ($S_faults shown, $H_faults left out)" \
+	"page_fault_user+kernel records: $info_faults ($S_faults shown, $H_faults left out)"
 # record took no START snapshot of its child: the context's START column
 # of the target is empty
 "$MEMMON" report --context --json "$T/a.dat" >"$T/ctx.json" 2>&1

@@ -62,6 +62,7 @@ static struct tep_handle *make_tep(bool kprobe)
 {
 	static const char *const systems[] = {
 		"exceptions", "kmem", "filemap", "sched", "task", "syscalls", "signal", "ftrace",
+		"raw_syscalls",
 	};
 	struct tep_handle *tep = tep_alloc();
 	size_t len;
@@ -157,6 +158,37 @@ static void fault(struct fixture *f, int pid, uint64_t addr, uint32_t ec)
 	put(b, 8, 8, addr);
 	put(b, 16, 8, 0x401000);
 	put(b, 24, 8, ec);
+	feed(f, b, sizeof(b));
+}
+
+static void kfault(struct fixture *f, int pid, uint64_t addr, uint32_t ec)
+{
+	uint8_t b[32] = { 0 };
+	head(b, f, "exceptions", "page_fault_kernel", pid);
+	put(b, 8, 8, addr);
+	put(b, 16, 8, 0xffffffff81a2b3c4ull);   /* rep_movs_alternative, say */
+	put(b, 24, 8, ec);
+	feed(f, b, sizeof(b));
+}
+
+/* raw_syscalls:sys_enter: id at 8, args[6] at 16 */
+static void raw_enter(struct fixture *f, int pid, long nr)
+{
+	uint8_t b[64] = { 0 };
+	head(b, f, "raw_syscalls", "sys_enter", pid);
+	put(b, 8, 8, (uint64_t)nr);
+	feed(f, b, sizeof(b));
+}
+
+/* mm_filemap_map_pages: i_ino 8, s_dev 16, index 24, last_index 32 */
+static void map_pages(struct fixture *f, int pid, uint64_t ino, uint64_t index, uint64_t last)
+{
+	uint8_t b[40] = { 0 };
+	head(b, f, "filemap", "mm_filemap_map_pages", pid);
+	put(b, 8, 8, ino);
+	put(b, 16, 4, (8u << 20) | 1);
+	put(b, 24, 8, index);
+	put(b, 32, 8, last);
 	feed(f, b, sizeof(b));
 }
 
@@ -414,6 +446,223 @@ TEST(other_task_rss_is_not_evidence)
 	finish(&f);
 	CHECK_EQ(first(MM_EV_FAULT)->fault.class, MM_FAULT_OTHER);
 	teardown(&f);
+}
+
+
+/* ---- kernel-mode faults, pages mapped, the syscall in progress ---- */
+
+#define KPF_W  (MM_PF_WRITE)          /* kernel mode: no user bit */
+#define SHMEM  MM_RSS_SHMEM
+#define NR_READ 0
+#define NR_MLOCK 149
+
+/* The Ith emitted event of KIND. */
+static const struct mm_event *nth(enum mm_event_kind kind, int i)
+{
+	size_t n = out.n < MAX_OUT ? out.n : MAX_OUT;
+	for (size_t k = 0; k < n; k++)
+		if (out.ev[k].kind == kind && i-- == 0)
+			return &out.ev[k];
+	FAILF("no event %d of kind %d among %zu", i, kind, out.n);
+}
+
+TEST(kernel_fault_in_read)
+{
+	struct fixture f;
+	setup(&f, false);
+	rss(&f, 100, 7, 1, ANON, 40960);
+	raw_enter(&f, 100, NR_READ);
+	kfault(&f, 100, 0x7f0000001000, KPF_W);
+	rss(&f, 100, 7, 1, ANON, 45056);
+	kfault(&f, 100, 0x7f0000002000, KPF_W);
+	rss(&f, 100, 7, 1, ANON, 49152);
+	fault(&f, 100, 0x7f0000003000, PF_W);   /* back in user mode */
+	rss(&f, 100, 7, 1, ANON, 53248);
+	kfault(&f, 100, 0x7f0000004000, KPF_W); /* no syscall entry seen since */
+	finish(&f);
+	const struct mm_event *k0 = nth(MM_EV_FAULT, 0), *k1 = nth(MM_EV_FAULT, 1);
+	const struct mm_event *u = nth(MM_EV_FAULT, 2), *k2 = nth(MM_EV_FAULT, 3);
+	CHECK(k0->fault.kernel);
+	CHECK_EQ(k0->fault.sys, NR_READ);
+	CHECK_STR(mm_syscall_raw_name(k0->fault.sys), "read");
+	CHECK_EQ(k0->fault.class, MM_FAULT_ANON);
+	CHECK_EQ(k0->fault.access, MM_ACCESS_W);
+	CHECK_EQ(k0->fault.rss_up[ANON], 1);
+	CHECK_EQ(k0->fault.ip, 0xffffffff81a2b3c4ull);
+	CHECK(k1->fault.kernel);
+	CHECK_EQ(k1->fault.sys, NR_READ);
+	CHECK(!u->fault.kernel);
+	CHECK_EQ(u->fault.sys, MM_SYSCALL_NONE);
+	CHECK_EQ(u->fault.rss_up[ANON], 1);
+	CHECK(k2->fault.kernel);
+	CHECK_EQ(k2->fault.sys, MM_SYSCALL_NONE);
+	CHECK_EQ(mm_decoder_counts(f.d)->faults[MM_FAULT_ANON][MM_ACCESS_W], 4);
+	/* the raw entry itself is not an event */
+	CHECK_EQ(mm_decoder_counts(f.d)->by_kind[MM_EV_SYSCALL], 0);
+	teardown(&f);
+}
+
+TEST(kernel_fault_on_kernel_address_dropped)
+{
+	struct fixture f;
+	setup(&f, false);
+	raw_enter(&f, 100, NR_READ);
+	kfault(&f, 100, 0xffff888012345000ull, KPF_W);
+	finish(&f);
+	CHECK_EQ(out.n, 0);
+	teardown(&f);
+}
+
+TEST(thp_fault_maps_512_pages)
+{
+	struct fixture f;
+	setup(&f, false);
+	rss(&f, 100, 7, 1, ANON, 8192);
+	fault(&f, 100, 0x7f0000200000, PF_W);
+	rss(&f, 100, 7, 1, ANON, 8192 + (2 << 20));
+	finish(&f);
+	const struct mm_event *e = nth(MM_EV_FAULT, 0);
+	CHECK_EQ(e->fault.class, MM_FAULT_ANON);
+	CHECK_EQ(e->fault.rss_up[ANON], 512);
+	CHECK(!e->fault.around);
+	teardown(&f);
+}
+
+TEST(fault_around_window)
+{
+	struct fixture f;
+	setup(&f, false);
+	rss(&f, 100, 7, 1, FILEP, 4096);
+	fault(&f, 100, 0x55d0c0a3a000, PF_R);
+	rss(&f, 100, 7, 1, FILEP, 4096 + 16 * 4096);
+	map_pages(&f, 100, 1234, 16, 31);
+	finish(&f);
+	const struct mm_event *e = nth(MM_EV_FAULT, 0);
+	CHECK_EQ(e->fault.class, MM_FAULT_FILE);
+	CHECK_EQ(e->fault.rss_up[FILEP], 16);
+	CHECK(e->fault.around);
+	CHECK_EQ(e->fault.around_first, 16);
+	CHECK_EQ(e->fault.around_last, 31);
+	const struct mm_event *m = first(MM_EV_FILEMAP);
+	CHECK_EQ(m->filemap.during, MM_DURING_FAULT);
+	teardown(&f);
+}
+
+TEST(zero_page_read_maps_nothing)
+{
+	struct fixture f;
+	setup(&f, false);
+	rss(&f, 100, 7, 1, ANON, 4096);
+	fault(&f, 100, 0x7f0000001000, PF_R);
+	fault(&f, 100, 0x7f0000002000, PF_R);
+	finish(&f);
+	CHECK_EQ(nth(MM_EV_FAULT, 0)->fault.class, MM_FAULT_ANON);
+	CHECK_EQ(nth(MM_EV_FAULT, 0)->fault.rss_up[ANON], 0);
+	teardown(&f);
+}
+
+TEST(syscall_carries_its_rss_change)
+{
+	struct fixture f;
+	setup(&f, false);
+	rss(&f, 100, 7, 1, ANON, 4096);
+	uint64_t args[2] = { 0x7f0000000000, 32 * 4096 };
+	sys_enter(&f, 100, "mlock", 2, args);
+	raw_enter(&f, 100, NR_MLOCK);            /* the raw entry of the same call */
+	for (int i = 1; i <= 32; i++)
+		rss(&f, 100, 7, 1, ANON, 4096 + i * 4096);
+	map_pages(&f, 100, 99, 0, 15);
+	sys_exit(&f, 100, "mlock", 0);
+	uint64_t margs[2] = { 0x7f0000000000, 64 * 4096 };
+	sys_enter(&f, 100, "munmap", 2, margs);
+	rss(&f, 100, 7, 1, ANON, 4096 - 32 * 4096 + 32 * 4096);
+	sys_exit(&f, 100, "munmap", 0);
+	rss(&f, 100, 7, 1, ANON, 0);             /* nothing explains it */
+	finish(&f);
+	const struct mm_event *ml = nth(MM_EV_SYSCALL, 0), *mu = nth(MM_EV_SYSCALL, 1);
+	CHECK_EQ(ml->sys.nr, MM_SYS_MLOCK);
+	CHECK_EQ(ml->sys.rss[ANON], 32);
+	CHECK_EQ(ml->sys.rss[FILEP], 0);
+	CHECK_EQ(mu->sys.nr, MM_SYS_MUNMAP);
+	CHECK_EQ(mu->sys.rss[ANON], -32);
+	const struct mm_event *r1 = nth(MM_EV_RSS, 1), *rl = nth(MM_EV_RSS, 34);
+	CHECK_EQ(r1->rss.during, MM_DURING_SYSCALL);
+	CHECK_EQ(r1->rss.sys, NR_MLOCK);
+	CHECK_EQ(r1->rss.delta, 4096);
+	CHECK_EQ(rl->rss.during, MM_DURING_NONE);
+	CHECK_EQ(rl->rss.delta, -4096);
+	const struct mm_event *m = first(MM_EV_FILEMAP);
+	CHECK_EQ(m->filemap.during, MM_DURING_SYSCALL);
+	CHECK_EQ(m->filemap.sys, NR_MLOCK);
+	teardown(&f);
+}
+
+TEST(new_mm_counts_from_zero)
+{
+	struct fixture f;
+	setup(&f, false);
+	uint64_t args[3] = { 0x1000, 0x2000, 0x3000 };
+	rss(&f, 100, 7, 1, ANON, 409600);        /* the old mm: a level */
+	sys_enter(&f, 100, "execve", 3, args);
+	rss(&f, 100, 8, 0, ANON, 8192);          /* the new one, being built */
+	rss(&f, 100, 7, 0, ANON, 0);             /* the old one, torn down */
+	kfault(&f, 100, 0x55d0c0a2a040, KPF_W);  /* clear_user of the bss */
+	rss(&f, 100, 8, 1, ANON, 12288);
+	sys_exit(&f, 100, "execve", 0);
+	rss(&f, 200, 9, 1, FILEP, 65536);        /* an mm that was there before */
+	finish(&f);
+	CHECK_EQ(nth(MM_EV_RSS, 0)->rss.delta, 0);
+	CHECK_EQ(nth(MM_EV_RSS, 1)->rss.delta, 8192);
+	CHECK_EQ(nth(MM_EV_RSS, 2)->rss.delta, -409600);
+	CHECK_EQ(nth(MM_EV_RSS, 4)->rss.delta, 0);
+	const struct mm_event *k = nth(MM_EV_FAULT, 0);
+	CHECK(k->fault.kernel);
+	CHECK_STR(mm_syscall_raw_name(k->fault.sys), "execve");
+	CHECK_EQ(k->fault.rss_up[ANON], 1);
+	teardown(&f);
+}
+
+TEST(new_map_calls_decoded)
+{
+	struct fixture f;
+	setup(&f, false);
+	uint64_t pk[4] = { 0x7f0000000000, 8192, 1, 3 };
+	sys_enter(&f, 100, "pkey_mprotect", 4, pk);
+	sys_exit(&f, 100, "pkey_mprotect", 0);
+	uint64_t ms[3] = { 0x7f0000004000, 4096, 0 };
+	sys_enter(&f, 100, "mseal", 3, ms);
+	sys_exit(&f, 100, "mseal", 0);
+	uint64_t rf[5] = { 0x7f0000010000, 8192, 0, 7, 0 };
+	sys_enter(&f, 100, "remap_file_pages", 5, rf);
+	sys_exit(&f, 100, "remap_file_pages", 0);
+	uint64_t pm[5] = { 3, 0x7ffd0000, 2, 21, 0 };
+	sys_enter(&f, 100, "process_madvise", 5, pm);
+	sys_exit(&f, 100, "process_madvise", 8192);
+	finish(&f);
+	const struct mm_event *a = nth(MM_EV_SYSCALL, 0), *b = nth(MM_EV_SYSCALL, 1);
+	const struct mm_event *c = nth(MM_EV_SYSCALL, 2), *d = nth(MM_EV_SYSCALL, 3);
+	CHECK_EQ(a->sys.nr, MM_SYS_PKEY_MPROTECT);
+	CHECK_EQ(a->sys.args[3], 3);
+	CHECK_STR(mm_syscall_name(b->sys.nr), "mseal");
+	CHECK_EQ(b->sys.args[1], 4096);
+	CHECK_EQ(c->sys.nr, MM_SYS_REMAP_FILE_PAGES);
+	CHECK_EQ(c->sys.args[3], 7);
+	CHECK_EQ(d->sys.nr, MM_SYS_PROCESS_MADVISE);
+	CHECK_EQ(d->sys.args[3], 21);
+	CHECK_EQ(d->sys.ret, 8192);
+	teardown(&f);
+}
+
+TEST(syscall_names)
+{
+	CHECK_STR(mm_syscall_raw_name(0), "read");
+	CHECK_STR(mm_syscall_raw_name(202), "futex");
+	CHECK_STR(mm_syscall_raw_name(462), "mseal");
+	CHECK(mm_syscall_raw_name(400) == NULL);
+	CHECK(mm_syscall_raw_name(-1) == NULL);
+	CHECK(mm_syscall_raw_name(100000) == NULL);
+	CHECK_EQ(mm_syscall_raw_nr("pkey_mprotect"), 329);
+	CHECK_EQ(mm_syscall_raw_nr("nosuchcall"), -1);
 }
 
 /* ---- kprobe mode ---- */
@@ -976,7 +1225,9 @@ TEST(missing_events_listed)
 	struct mm_decoder *d = mm_decoder_new(tep, keep, NULL);
 	CHECK(d);
 	const char *m = mm_decoder_missing(d);
-	CHECK(!strncmp(m, "exceptions:page_fault_user,kmem:rss_stat,", 41));
+	CHECK(!strncmp(m, "exceptions:page_fault_user,exceptions:page_fault_kernel,kmem:rss_stat,", 70));
+	CHECK(strstr(m, ",raw_syscalls:sys_enter,"));
+	CHECK(strstr(m, ",syscalls:mseal,"));
 	CHECK(strstr(m, ",syscalls:mmap,"));
 	CHECK(!strstr(m, "fsync"));
 	mm_decoder_free(d);
@@ -1042,6 +1293,15 @@ int main(void)
 	RUN(present_write_after_fork_is_cow);
 	RUN(present_write_without_fork_is_other);
 	RUN(other_task_rss_is_not_evidence);
+	RUN(kernel_fault_in_read);
+	RUN(kernel_fault_on_kernel_address_dropped);
+	RUN(thp_fault_maps_512_pages);
+	RUN(fault_around_window);
+	RUN(zero_page_read_maps_nothing);
+	RUN(syscall_carries_its_rss_change);
+	RUN(new_mm_counts_from_zero);
+	RUN(new_map_calls_decoded);
+	RUN(syscall_names);
 	RUN(kprobe_classes);
 	RUN(kprobe_of_other_task_ignored);
 	RUN(mmap_pairing);

@@ -1,0 +1,386 @@
+/*
+ * report/model/resident.c - which pages are resident, from what the
+ * kernel itself reports.
+ *
+ * A fault carries the change of its process's rss counters (rss_stat,
+ * plugins/rss.c): 1 page for a first touch, 512 for a THP fault, the pages
+ * of its window for a fault-around (the window is the file range
+ * mm_filemap_map_pages gave), 0 for a read that mapped the zero page or a
+ * protection upgrade.  Those pages are placed: the faulting page first,
+ * then the huge page it lies in or the window around it.  A memory syscall
+ * carries its own change: what MAP_POPULATE, mlock, mlockall or
+ * MADV_POPULATE_* mapped is placed in the call's range, in address order;
+ * what MADV_DONTNEED/PAGEOUT or munmap dropped leaves with the range.  A
+ * change the model cannot place (inside another syscall, or with no
+ * syscall at all: the kernel reclaiming) is kept as a count on the
+ * process, so that its total stays the kernel's.
+ *
+ * A trace without per-change counters (an old kernel, rss_stat missing)
+ * falls back to "the faulting page is resident".  The START and EXEC
+ * smaps snapshots seed what was resident before the first event (the new
+ * program's stack, the pages the ELF loader touched).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memmon.h"
+#include "format/layout.h"
+#include "report/model/as-int.h"
+#include "report/model/smapsfile.h"
+
+/* madvise(2) values (x86_64, as the recording machine had them) */
+#define X_MADV_POPULATE_WRITE 23
+
+static int64_t pos(int32_t v) { return v > 0 ? v : 0; }
+static int64_t neg(int32_t v) { return v < 0 ? -(int64_t)v : 0; }
+
+/* Pages the kernel's counters gained / lost (swap entries are not pages in
+ * memory: SWAPENTS does not count). */
+static int64_t gained_of(const int32_t rss[MM_RSS_NR])
+{
+	return pos(rss[MM_RSS_ANON]) + pos(rss[MM_RSS_FILE]) + pos(rss[MM_RSS_SHMEM]);
+}
+
+static int64_t lost_of(const int32_t rss[MM_RSS_NR])
+{
+	return neg(rss[MM_RSS_ANON]) + neg(rss[MM_RSS_FILE]) + neg(rss[MM_RSS_SHMEM]);
+}
+
+static bool any_rss(const int32_t rss[MM_RSS_NR])
+{
+	for (int m = 0; m < MM_RSS_NR; m++)
+		if (rss[m])
+			return true;
+	return false;
+}
+
+/* Add VPN (inside R) to its resident set, and to dirty; true when new. */
+static bool place(struct mm_region *r, uint64_t vpn, bool dirty)
+{
+	bool added = mm_pageset_add(&r->resident, vpn);
+	if (dirty)
+		mm_pageset_add(&r->dirty, vpn);
+	return added;
+}
+
+/* Place up to N more pages of R's [lo, hi) (vpns), nearest to AROUND
+ * first; returns how many were new. */
+static int64_t place_near(struct mm_region *r, uint64_t lo, uint64_t hi, uint64_t around,
+			  int64_t n, bool dirty)
+{
+	int64_t done = 0;
+	for (uint64_t d = 1; done < n && (around + d < hi || around >= lo + d); d++) {
+		if (around + d < hi && place(r, around + d, dirty))
+			done++;
+		if (done < n && around >= lo + d && place(r, around - d, dirty))
+			done++;
+	}
+	return done;
+}
+
+/* Place up to N pages of R's [lo, hi) (vpns) in address order. */
+static int64_t place_in_order(struct mm_region *r, uint64_t lo, uint64_t hi, int64_t n,
+			      bool dirty)
+{
+	int64_t done = 0;
+	for (uint64_t v = lo; v < hi && done < n; v++)
+		if (place(r, v, dirty))
+			done++;
+	return done;
+}
+
+/* Does region R hold pages the counter MEMBER counts? */
+static bool counts_in(const struct mm_region *r, int member)
+{
+	bool shared = r->flags & MM_REG_SHARED;
+	switch (member) {
+	case MM_RSS_FILE:  return r->backing == MM_BACK_FILE;
+	case MM_RSS_SHMEM: return r->backing == MM_BACK_SHM || (shared && r->backing == MM_BACK_ANON);
+	default:           return !shared && r->backing != MM_BACK_SPECIAL &&
+				  r->backing != MM_BACK_VDSO && r->backing != MM_BACK_VVAR;
+	}
+}
+
+/* Take N resident pages out of R, from the page after VPN on, wrapping
+ * (which ones the kernel took no event says; the count is what matters:
+ * the region's total and the process's stay the kernel's). */
+static int64_t unplace(struct mm_as *as, struct mm_region *r, uint64_t vpn, int64_t n)
+{
+	uint64_t lo = as_vpn(as, r->start), hi = as_vpn(as, r->end), v = vpn + 1;
+	int64_t done = 0;
+	for (uint64_t k = 0; k < hi - lo && done < n; k++, v++) {
+		if (v < lo || v >= hi)
+			v = lo;
+		if (v != vpn && mm_pageset_remove(&r->resident, v, v + 1)) {
+			mm_pageset_remove(&r->dirty, v, v + 1);
+			done++;
+		}
+	}
+	return done;
+}
+
+/* The kernel reclaimed N pages counted by MEMBER in P's mm: out of R
+ * first (the region that was faulting, where a scan's old pages are),
+ * then out of P's other regions of that kind; what cannot be found is
+ * taken off the process's total. */
+static void reclaim(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
+		    uint64_t vpn, int member, int64_t n)
+{
+	p->pages_reclaimed += (uint64_t)n;
+	if (r && counts_in(r, member))
+		n -= unplace(as, r, vpn, n);
+	for (size_t i = 0; i < p->nr_map && n > 0; i++)
+		if (p->map[i] != r && counts_in(p->map[i], member))
+			n -= unplace(as, p->map[i], as_vpn(as, p->map[i]->start) - 1, n);
+	p->pages_unplaced -= n;
+}
+
+uint64_t as_fault_pages(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
+			const struct mm_fault *f)
+{
+	bool dirty = f->access == MM_ACCESS_W || f->class == MM_FAULT_COW;
+	bool told = any_rss(f->rss_up) || any_rss(f->rss_down);
+	uint64_t v = as_vpn(as, f->addr);
+
+	if (told)
+		as->rss_faults++;
+	if (!told && !as->rss_faults)           /* the trace cannot say: old rule */
+		return r && place(r, v, dirty) ? 1 : 0;
+	/* what fell that the fault does not explain (a cow replacing the
+	 * file page it copied does) is the kernel reclaiming to make room */
+	for (int m = 0; m < MM_RSS_NR; m++) {
+		int64_t down = f->rss_down[m];
+		if (m == MM_RSS_FILE && f->class == MM_FAULT_COW && down > 0)
+			down--;
+		if (m != MM_RSS_SWAPENTS && down > 0)
+			reclaim(as, p, r, v, m, down);
+	}
+	int64_t n = gained_of(f->rss_up);
+	if (!r) {                               /* outside every region we know */
+		p->pages_unplaced += n;
+		return 0;
+	}
+	if (n <= 0)
+		return 0;                       /* zero page, upgrade, already there */
+	uint64_t lo = as_vpn(as, r->start), hi = as_vpn(as, r->end);
+	int64_t done = 0, want = n - 1;         /* the faulting page is one of them */
+	bool file = r->backing == MM_BACK_FILE || r->backing == MM_BACK_SHM;
+	uint64_t off = file ? r->offset >> as->page_shift : 0;
+	if (place(r, v, dirty))
+		done++;
+	if (want > 0 && f->around && file) {
+		/* the fault-around window, in file pages: where they sit here */
+		uint64_t wlo = f->around_first > off ? lo + (f->around_first - off) : lo;
+		uint64_t whi = f->around_last + 1 > off ? lo + (f->around_last + 1 - off) : lo;
+		int64_t got = place_near(r, wlo, whi < hi ? whi : hi, v, want, false);
+		want -= got;
+		done += got;
+	}
+	if (want > 0) {
+		/* a huge page or a large folio: the naturally aligned block of
+		 * that many pages around the fault (file folios are aligned in
+		 * the file, anonymous ones in memory).  A large file folio is
+		 * mapped whole, beyond the window map_pages reports. */
+		uint64_t span = 1;
+		while (span < (uint64_t)n)
+			span <<= 1;
+		uint64_t blo;
+		if (file) {
+			uint64_t fi = off + (v - lo), fb = fi & ~(span - 1);
+			blo = fb >= off ? lo + (fb - off) : lo;
+		} else {
+			blo = v & ~(span - 1);
+		}
+		uint64_t bhi = blo + span;
+		int64_t got = place_near(r, blo > lo ? blo : lo, bhi < hi ? bhi : hi, v, want,
+					 dirty && !file);
+		want -= got;
+		done += got;
+	}
+	if (want > 0) {                         /* anywhere else: nearest first */
+		int64_t got = place_near(r, lo, hi, v, want, false);
+		want -= got;
+		done += got;
+	}
+	if (want > 0)                          /* more than the region could hold */
+		p->pages_unplaced += want;
+	return (uint64_t)done;
+}
+
+/* Place N pages in [lo, hi) (addresses) of P's map, region by region in
+ * address order; returns how many could not be. */
+static int64_t place_range(struct mm_as *as, struct mm_as_proc *p, uint64_t lo, uint64_t hi,
+			   int64_t n, bool dirty)
+{
+	for (size_t i = as_find_idx(p, lo); i < p->nr_map && p->map[i]->start < hi && n > 0; i++) {
+		struct mm_region *r = p->map[i];
+		uint64_t a = r->start > lo ? r->start : lo, b = r->end < hi ? r->end : hi;
+		int64_t done = place_in_order(r, as_vpn(as, a), as_vpn(as, b), n, dirty);
+		p->pages_populated += (uint64_t)done;
+		n -= done;
+	}
+	return n;
+}
+
+static uint64_t page_up(const struct mm_as *as, uint64_t v)
+{
+	return (v + as->page_size - 1) & ~(as->page_size - 1);
+}
+
+void as_syscall_pages(struct mm_as *as, struct mm_as_proc *p, const struct mm_event *ev)
+{
+	const struct mm_syscall *s = &ev->sys;
+	const uint64_t *a = s->args;
+	int64_t n = gained_of(s->rss), left = n;
+	uint64_t ret = (uint64_t)s->ret;
+
+	if (!any_rss(s->rss))
+		return;
+	as->rss_faults++;                       /* the trace has per-change counters */
+	if (n > 0) {
+		switch (s->nr) {
+		case MM_SYS_MMAP:               /* MAP_POPULATE, MAP_LOCKED, MCL_FUTURE */
+			left = place_range(as, p, ret, ret + page_up(as, a[1]), n, false);
+			break;
+		case MM_SYS_MLOCK: case MM_SYS_MLOCK2: case MM_SYS_REMAP_FILE_PAGES:
+			left = place_range(as, p, a[0] & ~(as->page_size - 1), a[0] + page_up(as, a[1]),
+					   n, false);
+			break;
+		case MM_SYS_MADVISE:            /* MADV_POPULATE_READ/WRITE */
+			left = place_range(as, p, a[0], a[0] + page_up(as, a[1]), n,
+					   a[2] == X_MADV_POPULATE_WRITE);
+			break;
+		case MM_SYS_MREMAP:             /* the grown part of a locked mapping */
+			left = place_range(as, p, ret + page_up(as, a[1]), ret + page_up(as, a[2]),
+					   n, false);
+			break;
+		case MM_SYS_BRK:                /* a heap grown under MCL_FUTURE */
+		case MM_SYS_MLOCKALL:
+			left = place_range(as, p, 0, UINT64_MAX, n, false);
+			break;
+		default:
+			break;
+		}
+		if (left > 0)
+			p->pages_unplaced += left;
+	}
+	/* drops with a range leave with it (munmap buries the region, madvise
+	 * clears the range: events.c); process_madvise's ranges are in user
+	 * memory the trace does not have */
+	if (s->nr == MM_SYS_PROCESS_MADVISE)
+		p->pages_unplaced -= lost_of(s->rss);
+}
+
+/* Did the call drop pages?  False also when the trace cannot say. */
+bool as_syscall_dropped(const struct mm_as *as, const struct mm_syscall *s)
+{
+	return !as->rss_faults || lost_of(s->rss) > 0;
+}
+
+void as_rss_event(struct mm_as *as, struct mm_as_proc *p, const struct mm_event *ev)
+{
+	const struct mm_rss *r = &ev->rss;
+	if (!r->curr || r->member >= MM_RSS_NR)
+		return;                         /* another mm (exec's new one, a fork's) */
+	p->have_rss = true;
+	p->rss_bytes[r->member] = r->bytes;
+	if (r->carried || r->member == MM_RSS_SWAPENTS || !r->delta)
+		return;                         /* a fault or a syscall carries it */
+	/* inside another syscall (futex, O_DIRECT I/O) or none at all (the
+	 * kernel reclaiming in the task's context): which pages, no range says */
+	int64_t pages = r->delta / (int64_t)as->page_size;
+	if (pages < 0 && r->during == MM_DURING_NONE)
+		reclaim(as, p, NULL, 0, r->member, -pages);
+	else
+		p->pages_unplaced += pages;
+}
+
+void as_kernel_fault_count(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
+			   const struct mm_fault *f, uint64_t pages)
+{
+	uint32_t origin = r ? r->origin_id : 0;
+	struct mm_kernel_faults *k = NULL;
+
+	p->kernel_faults++;
+	if (r)
+		r->kernel_faults++;
+	for (size_t i = 0; i < p->nr_kfaults && !k; i++)
+		if (p->kfaults[i].sys == f->sys && p->kfaults[i].origin_id == origin)
+			k = &p->kfaults[i];
+	if (!k) {
+		MM_GROW(p->kfaults, p->nr_kfaults, p->cap_kfaults, 8);
+		k = &p->kfaults[p->nr_kfaults++];
+		*k = (struct mm_kernel_faults){ .sys = f->sys, .origin_id = origin,
+			.label = r ? as_intern(as, mm_region_label(r)) : NULL };
+	}
+	k->faults++;
+	k->pages += pages;
+}
+
+/* ---- smaps snapshots ---- */
+
+void as_seed_from_smaps(struct mm_as *as, struct mm_as_proc *p, const char *text)
+{
+	struct mm_smaps s;
+	if (mm_smaps_parse(text, strlen(text), &s) < 0)
+		return;
+	for (size_t i = 0; i < s.n; i++) {
+		const struct mm_smaps_entry *e = &s.e[i];
+		uint64_t lo = e->map.start, hi = e->map.end;
+		int64_t want = (int64_t)((e->kb[MM_SMAPS_RSS] << 10) >> as->page_shift);
+		want -= (int64_t)mm_as_resident_range(as, p, lo, hi);
+		for (size_t k = as_find_idx(p, lo); want > 0 && k < p->nr_map && p->map[k]->start < hi; k++) {
+			struct mm_region *r = p->map[k];
+			uint64_t a = as_vpn(as, r->start > lo ? r->start : lo);
+			uint64_t b = as_vpn(as, r->end < hi ? r->end : hi);
+			if (r->flags & MM_REG_GROWSDOWN) {      /* a stack fills from the top */
+				for (uint64_t v = b; v > a && want > 0; v--)
+					if (place(r, v - 1, true))
+						want--;
+			} else {
+				want -= place_in_order(r, a, b, want, false);
+			}
+		}
+	}
+	mm_smaps_free(&s);
+}
+
+void as_keep_smaps_end(struct mm_as_proc *p, const char *text)
+{
+	struct mm_smaps *s = mm_calloc(1, sizeof(*s));
+	if (mm_smaps_parse(text, strlen(text), s) < 0) {
+		free(s);
+		return;
+	}
+	if (p->smaps_end) {
+		mm_smaps_free(p->smaps_end);
+		free(p->smaps_end);
+	}
+	p->smaps_end = s;
+}
+
+void as_keep_status_end(struct mm_as_proc *p, const char *text)
+{
+	const char *v = strstr(text, "\nVmRSS:");
+	if (v || !strncmp(text, "VmRSS:", 6))
+		p->vmrss_end_kb = strtoll((v ? v + 1 : text) + 6, NULL, 10);
+}
+
+/* ---- totals ---- */
+
+uint64_t mm_as_resident_range(const struct mm_as *as, const struct mm_as_proc *p,
+			      uint64_t lo, uint64_t hi)
+{
+	uint64_t n = 0;
+	for (size_t i = as_find_idx(p, lo); i < p->nr_map && p->map[i]->start < hi; i++)
+		n += mm_pageset_count_range(&p->map[i]->resident, as_vpn(as, lo), as_vpn(as, hi));
+	return n;
+}
+
+uint64_t mm_as_resident_pages(const struct mm_as_proc *p)
+{
+	int64_t n = p->pages_unplaced;
+	for (size_t i = 0; i < p->nr_map; i++)
+		n += (int64_t)p->map[i]->resident.count;
+	return n > 0 ? (uint64_t)n : 0;
+}

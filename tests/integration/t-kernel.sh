@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Checks faults the kernel takes for the program (exceptions:page_fault_kernel): read() of 40 MiB into a fresh malloc'd buffer (every page but malloc's header page faulted in kernel mode, in read, attributed to the buffer and named on the default page) and sort of a 50 MB file, each with memmon's fault total for the child within 1% of its wait4 rusage (minflt+majflt), and memmon's resident estimate within 3% of the kernel's (read-buf: VmRSS at exit; sort: its peak).
+set -u
+. "$(dirname "$0")/lib.sh"
+TESTS="kf-read-program kf-read-rusage kf-read-kernel-faults kf-read-region kf-read-page
+kf-read-resident kf-sort-program kf-sort-rusage kf-sort-kernel kf-sort-resident"
+need_root_tracefs $TESTS
+mm_tmp
+if [ ! -d /sys/kernel/tracing/events/exceptions/page_fault_kernel ]; then
+	skip_all "needs exceptions:page_fault_kernel" $TESTS; exit 0
+fi
+
+# check_within NAME PCT A B WHAT: ok when |A - B| <= PCT% of B (B > 0)
+check_within() {
+	if awk -v a="$3" -v b="$4" -v p="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d * 100 <= p * b) }'; then
+		ok "$1"
+	else
+		fail "$1" "expected $5 within $2% of $4, got ${3:-nothing}"
+	fi
+}
+
+# resident_end DAT PID: "MODEL VMRSS" from --maps-at end --json (the model's
+# total estimate and the END status snapshot's VmRSS, KiB)
+resident_end() {
+	"$MEMMON" report --maps-at end --json --pid "$2" "$1" 2>/dev/null | python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    print("invalid-json"); sys.exit(0)
+for p in d["processes"]:
+    if p["pid"] == int(sys.argv[1]):
+        t = p["total"]
+        print(t["model_rss_kb"], t.get("vmrss_kb"))' "$2"
+}
+
+# ---- read() of 40 MiB into a fresh buffer, run by rusage-run
+head -c $((40 << 20)) /dev/urandom >"$T/data"
+record "$T/r" "$(prog rusage-run)" "$(prog read-buf)" "$T/data"
+child=$(fact "$T/r.err" child); kf=$(fact "$T/r.err" faults)
+buf=$(fact "$T/r.out" buf); len=$(fact "$T/r.out" len); rss=$(fact "$T/r.out" vmrss_kb)
+if [ "$rec_rc $rep_rc" != "0 0" ] || [ -z "$child" ] || [ -z "$buf" ] || [ "$len" != $((40 << 20)) ]; then
+	fail kf-read-program "expected exit 0, report 0, child=... faults=... and buf=... len=41943040, got $rec_rc $rep_rc '$(show "$T/r.out")' (stderr: $(show "$T/r.err"))"
+	skip_all "no recording" kf-read-rusage kf-read-kernel-faults kf-read-region kf-read-page kf-read-resident
+else
+	ok kf-read-program
+	rep=$T/r.rep
+	faults "$rep" "$child" >"$T/rf"
+	mf=$(wc -l <"$T/rf")
+	# rusage counts user- and kernel-mode faults alike, and so must memmon
+	check_within kf-read-rusage 1 "$mf" "$kf" "memmon's faults of $child (rusage: $kf)"
+	# the buffer's pages: malloc wrote its chunk header on the first, read()
+	# first touched every other one in kernel mode
+	lo=$(( 16#$buf & ~4095 )); hi=$(( (16#$buf + len + 4095) & ~4095 ))
+	span=$(( (hi - lo) / 4096 ))
+	n_kernel=$(faults "$rep" "$child" "$(d2h $lo)" "$(d2h $hi)" | awk '$6 == "kernel"' | wc -l)
+	n_read=$(grep -cE "^$child: anon page @[0-9a-f]+ \(W, kernel in read\)$" "$rep")
+	check kf-read-kernel-faults "$((span - 1)) kernel-mode anon W faults in read on the buffer's $span pages, $((span - 1)) in read in all" \
+		"$n_kernel kernel-mode anon W faults in read on the buffer's $span pages, $n_read in read in all"
+	# the buffer's region (--regions): those faults, its pages resident
+	check kf-read-region "kernel_faults=$((span - 1)) resident=$span" "$("$MEMMON" report --regions --json --pid "$child" "$T/r.dat" 2>/dev/null | python3 -c '
+import json, sys
+a = int(sys.argv[1], 16)
+for p in json.load(sys.stdin)["processes"]:
+    for r in p["regions"]:
+        if int(r["start"], 16) <= a < int(r["end"], 16) and r["live"] is False and r["ended"]["how"] == "exit":
+            print("kernel_faults=%d resident=%d" % (r["kernel_faults"], r["pages_resident"]))' "$buf")"
+	# the default page names the call and the region
+	check kf-read-page "read() faulted in $((span - 1)) pages of [anon]" \
+		"$("$MEMMON" report --pid "$child" "$T/r.dat" 2>/dev/null | grep -oE 'read\(\) faulted in [0-9]+ pages of [^;]*' | head -1)"
+	read -r model vmrss <<<"$(resident_end "$T/r.dat" "$child")"
+	check_within kf-read-resident 3 "$model" "$rss" "the resident estimate at exit (KiB; VmRSS read by read-buf: $rss kB, at the END snapshot $vmrss kB)"
+fi
+
+# ---- sort of a 50 MB file: its buffers are filled by read() in the kernel
+head -c 39000000 /dev/urandom | base64 -w 76 >"$T/lines"
+record "$T/s" "$(prog rusage-run)" sort -o /dev/null "$T/lines"
+child=$(fact "$T/s.err" child); kf=$(fact "$T/s.err" faults)
+if [ "$rec_rc $rep_rc" != "0 0" ] || [ -z "$child" ] || [ "$(fact "$T/s.err" status)" != 0 ]; then
+	fail kf-sort-program "expected exit 0, report 0 and child=... status=0, got $rec_rc $rep_rc (stderr: $(show "$T/s.err"))"
+	skip_all "no recording" kf-sort-rusage kf-sort-kernel kf-sort-resident
+else
+	ok kf-sort-program
+	# every thread of the child (--pid takes the process)
+	"$MEMMON" report --log --pid "$child" "$T/s.dat" >"$T/sp.rep" 2>/dev/null
+	eval "$(summary "$T/sp.rep")"
+	check_within kf-sort-rusage 1 "${S_faults:-}" "$kf" "memmon's faults of $child and its threads (rusage: $kf)"
+	# sort reads its input into buffers it never touched: a good part of
+	# its faults are the kernel's (measured: ~12,800 of ~37,000)
+	nk=$(faults "$T/sp.rep" | awk '$6 == "kernel"' | wc -l)
+	check kf-sort-kernel "over 10% of the faults in kernel mode" \
+		"$(awk -v k="$nk" -v t="${S_faults:-0}" 'BEGIN { print (t > 0 && k * 10 > t) ? "over 10%" : "only " k " of " t }') of the faults in kernel mode"
+	# resident: at exit sort has freed its buffers (VmRSS ~1.5 MB), so the
+	# estimate is checked where it matters, at the peak: the moment the
+	# kernel's own counters (rss_stat, in the raw log) were highest, the
+	# model frozen there (--maps-at T) against those counters
+	"$MEMMON" report --log -t --raw-events --pid "$child" "$T/s.dat" 2>/dev/null >"$T/sraw"
+	peak=$(python3 -c '
+import re, sys
+last, best, at = {}, 0, None
+for line in open(sys.argv[1]):
+    m = re.match(r"^([0-9.]+) \d+: rss (file|anon|shmem) (-?\d+)$", line)
+    if m:
+        last[m.group(2)] = int(m.group(3))
+        if sum(last.values()) > best:
+            best, at = sum(last.values()), m.group(1)
+print(at or "", best // 1024)' "$T/sraw")
+	read -r t_peak kernel_peak <<<"$peak"
+	model=$("$MEMMON" report --maps-at "$t_peak" --json --pid "$child" "$T/s.dat" 2>/dev/null | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["processes"]:
+    if p["pid"] == int(sys.argv[1]): print(p["total"]["model_rss_kb"], p["total"]["kernel_rss_kb"])' "$child")
+	read -r model kernel_at <<<"$model"
+	check_within kf-sort-resident 3 "$model" "$kernel_peak" "the resident estimate at the peak, $t_peak s (KiB; the kernel's counters there: $kernel_peak KiB, --maps-at says $kernel_at)"
+fi
+exit 0
