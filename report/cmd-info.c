@@ -265,7 +265,10 @@ int cmd_info(int argc, char **argv)
 			mm_usage_bad_option("info", usage, c, argv, longopts);
 		}
 	}
-	if (optind < argc && !path)
+	if (optind < argc && path)
+		mm_usage_error("info", usage, "-i %s and '%s': one trace file at a time", path,
+			       argv[optind]);
+	if (optind < argc)
 		path = argv[optind++];
 	if (optind < argc)
 		mm_usage_error("info", usage, "unexpected argument '%s' (one trace file at a time)",

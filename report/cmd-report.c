@@ -42,6 +42,7 @@ static const char usage[] =
 
 struct report_opts {
 	const char *file;
+	bool file_given;                 /* -i */
 	unsigned log_flags;
 	bool log, summary, quiet;
 	bool overview;                   /* no view asked for: the default page */
@@ -242,7 +243,7 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 	opterr = 0;                      /* our own message, in memmon's form */
 	while (!err && (c = getopt_long(argc, argv, "+:i:tqh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'i': o->file = optarg; break;
+		case 'i': o->file = optarg; o->file_given = true; break;
 		case 't': o->log_flags |= MM_LOG_TIMESTAMPS; break;
 		case 'q': o->quiet = true; break;
 		case OPT_RAW: o->log_flags |= MM_LOG_RAW; break;
@@ -274,6 +275,8 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 	}
 	if (err)
 		USAGE_ERROR("%s", mm_error_msg());
+	if (optind < argc && o->file_given)
+		USAGE_ERROR("-i %s and '%s': one trace file at a time", o->file, argv[optind]);
 	if (optind < argc)
 		o->file = argv[optind++];
 	if (optind < argc)

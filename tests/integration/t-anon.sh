@@ -28,20 +28,23 @@ check anon-madvise "1" "$(count "$rep" "$pid: madvise($R, $len, NOHUGEPAGE) = 0"
 l_munmap=$(lineno "$rep" "$pid: munmap($R, $len) = 0")
 check anon-munmap "1" "$(count "$rep" "$pid: munmap($R, $len) = 0")"
 
-# every fault inside the region, whoever took it
-faults "$rep" "" "$R" "$end" >"$T/in"
+# every fault inside the region while it lived (report lines from its mmap
+# to its munmap: nothing else can be mapped there then), whoever took it
+faults "$rep" "" "$R" "$end" "$l_mmap" "$l_munmap" >"$T/in"
 got=$(awk -v p="$pid" '$2 == p && $3 == "anon" && $5 == "W"' "$T/in" | wc -l)
 check anon-faults "$N anon W faults by $pid in $R-$end, 0 other faults there" \
 	"$got anon W faults by $pid in $R-$end, $(( $(wc -l <"$T/in") - got )) other faults there"
 check anon-one-per-page "$N distinct pages" "$(pages_of <"$T/in" | wc -l) distinct pages"
 
-# mmap < madvise < first fault, last fault < munmap
+# mmap < madvise < first fault, last fault < munmap; and the program took
+# no fault in its region before the madvise or after the munmap
 first=$(head -1 "$T/in" | cut -d' ' -f1); last=$(tail -1 "$T/in" | cut -d' ' -f1)
+outside=$(faults "$rep" "$pid" "$R" "$end" | awk -v a="$l_madv" -v b="$l_munmap" '$1 < a || $1 > b' | wc -l)
 if [ "$l_mmap" -gt 0 ] && [ "$l_mmap" -lt "$l_madv" ] && [ "$l_madv" -lt "${first:-0}" ] &&
-   [ "${last:-0}" -lt "$l_munmap" ]; then
+   [ "${last:-0}" -lt "$l_munmap" ] && [ "$outside" = 0 ]; then
 	ok anon-order
 else
-	fail anon-order "expected mmap < madvise < faults < munmap (report lines), got mmap $l_mmap madvise $l_madv faults ${first:-none}..${last:-none} munmap $l_munmap"
+	fail anon-order "expected mmap < madvise < faults < munmap (report lines) and no fault of $pid there outside, got mmap $l_mmap madvise $l_madv faults ${first:-none}..${last:-none} munmap $l_munmap, $outside outside"
 fi
 
 # the summary agrees with the log

@@ -61,11 +61,12 @@ done
 # a real program's PATH search: gcc -c, its cc1 and its as
 if command -v gcc >/dev/null; then
 	echo 'int f(int x) { return x * 2; }' >"$T/x.c"
-	(cd "$T" && "$MEMMON" record -q -o "$T/gcc.dat" -- gcc -c x.c) >/dev/null 2>&1
+	(cd "$T" && "$MEMMON" record -q -o "$T/gcc.dat" -- gcc -c x.c) >/dev/null 2>"$T/gcc.err"
+	grc=$?
 	"$MEMMON" report --log "$T/gcc.dat" >"$T/gcc.rep" 2>&1
 	(cd "$T" && strace -f -qq -e trace=execve -o "$T/gcc.st" gcc -c x.c) >/dev/null 2>&1
-	n=$(memmon_execs "$T/gcc.rep" | wc -l)
-	check exec-gcc-strace "$(strace_execs "$T/gcc.st" | paste -sd'|')" "$(memmon_execs "$T/gcc.rep" | paste -sd'|')"
+	check exec-gcc-strace "record exit 0: $(strace_execs "$T/gcc.st" | paste -sd'|')" \
+		"record exit $grc: $(memmon_execs "$T/gcc.rep" | paste -sd'|')$( [ "$grc" = 0 ] || echo " ($(show "$T/gcc.err" 3))")"
 else
 	skip exec-gcc-strace "no gcc"
 fi

@@ -20,17 +20,23 @@ else
 	check file-read-mmap 1 "$(count "$rep" "$pid: mmap(0, $len, r--, PRIVATE, fd $fd) -> $R")"
 	# cold page cache + MADV_RANDOM: no readahead, and fault-around finds
 	# nothing to map, so every page read is its own file fault
-	faults "$rep" "" "$R" "$(d2h $(( $(h2d "$R") + len )))" >"$T/rf"
+	# (every fault in its range while it was mapped: from its mmap line to
+	# its munmap line, whoever took it)
+	lr=$(lineno "$rep" "$pid: mmap(0, $len, r--, PRIVATE, fd $fd) -> $R")
+	ur=$(lineno "$rep" "$pid: munmap($R, $len) = 0")
+	faults "$rep" "" "$R" "$(d2h $(( $(h2d "$R") + len )))" "$lr" "$ur" >"$T/rf"
 	check file-read-faults "64 faults, 64 file R by $pid, 64 distinct pages" \
 		"$(wc -l <"$T/rf") faults, $(awk -v p="$pid" '$2 == p && $3 == "file" && $5 == "R"' "$T/rf" | wc -l) file R by $pid, $(pages_of <"$T/rf" | wc -l) distinct pages"
 	check file-cow-mmap 1 "$(count "$rep" "$pid: mmap(0, $len, rw-, PRIVATE, fd $fd) -> $W")"
 	p10=$(d2h $(( $(h2d "$W") + 10 * 4096 ))); p20=$(d2h $(( $(h2d "$W") + 20 * 4096 )))
+	lw=$(lineno "$rep" "$pid: mmap(0, $len, rw-, PRIVATE, fd $fd) -> $W")
+	uw=$(lineno "$rep" "$pid: munmap($W, $len) = 0")
 	# a write to a never-touched page of a private file mapping: one fault, cow
 	check file-cow-write "cow $p10 W" \
-		"$(faults "$rep" "$pid" "$p10" "$(d2h $(( 16#$p10 + 4096 )))" | awk '{ print $3, $4, $5 }' | paste -sd';')"
+		"$(faults "$rep" "$pid" "$p10" "$(d2h $(( 16#$p10 + 4096 )))" "$lw" "$uw" | awk '{ print $3, $4, $5 }' | paste -sd';')"
 	# read it first (file R), then write it (the copy: cow W)
 	check file-cow-read-write "file $p20 R;cow $p20 W" \
-		"$(faults "$rep" "$pid" "$p20" "$(d2h $(( 16#$p20 + 4096 )))" | awk '{ print $3, $4, $5 }' | paste -sd';')"
+		"$(faults "$rep" "$pid" "$p20" "$(d2h $(( 16#$p20 + 4096 )))" "$lw" "$uw" | awk '{ print $3, $4, $5 }' | paste -sd';')"
 fi
 
 # ---- swap: a temporary swap file, 64 pages paged out and written again
@@ -65,8 +71,11 @@ if [ -z "$lp" ]; then
 	exit 0
 fi
 ok swap-pageout
-n=$(wc -l <"$rep")
-faults "$rep" "$pid" "$S" "$end" 1 "$lp" >"$T/s1"
+# (from its mmap to the last PAGEOUT, and from there to its munmap)
+ls=$(lineno "$rep" "$pid: mmap(0, $len, rw-, PRIVATE|ANON, fd -1) -> $S")
+n=$(lineno "$rep" "$pid: munmap($S, $len) = 0")
+[ "$n" -gt 0 ] || n=$(wc -l <"$rep")
+faults "$rep" "$pid" "$S" "$end" "$ls" "$lp" >"$T/s1"
 faults "$rep" "$pid" "$S" "$end" "$lp" "$n" >"$T/s2"
 check swap-first-touch "64 faults: 64 anon W, 64 pages" \
 	"$(wc -l <"$T/s1") faults: $(awk '$3 == "anon" && $5 == "W"' "$T/s1" | wc -l) anon W, $(pages_of <"$T/s1" | wc -l) pages"

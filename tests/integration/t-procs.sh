@@ -27,12 +27,19 @@ else
 		fail fork-line "expected one line '$pp: fork child $cp' before the child's first line, got $(count "$rep" "$pp: fork child $cp") such lines (line $lf), child's first line ${first_child:-none}: $(sed -n "${first_child:-1}p" "$rep")"
 	fi
 	ce=$(d2h $(( $(h2d "$cr") + K * 4096 ))); pe=$(d2h $(( $(h2d "$pr") + K * 4096 )))
+	# each region's faults from its own mmap line on (what was there
+	# before is another mapping's)
+	nl=$(wc -l <"$rep")
+	lc=$(lineno "$rep" "$cp: mmap(0, $((K * 4096)), rw-, PRIVATE|ANON, fd -1) -> $cr")
+	lp=$(lineno "$rep" "$pp: mmap(0, $((K * 4096)), rw-, PRIVATE|ANON, fd -1) -> $pr")
+	faults "$rep" "$cp" "$cr" "$ce" "$lc" "$nl" >"$T/cf"
+	faults "$rep" "$pp" "$pr" "$pe" "$lp" "$nl" >"$T/pf"
 	check fork-child-faults "$K anon W by $cp on $K pages" \
-		"$(faults "$rep" "$cp" "$cr" "$ce" | awk '$3 == "anon" && $5 == "W"' | wc -l) anon W by $cp on $(faults "$rep" "$cp" "$cr" "$ce" | pages_of | wc -l) pages$(n=$(faults "$rep" "$cp" "$cr" "$ce" | wc -l); [ "$n" != $K ] && echo " ($n faults in all)")"
+		"$(awk '$3 == "anon" && $5 == "W"' "$T/cf" | wc -l) anon W by $cp on $(pages_of <"$T/cf" | wc -l) pages$(n=$(wc -l <"$T/cf"); [ "$n" != $K ] && echo " ($n faults in all)")"
 	# the parent maps its own region after the fork (often at the same
 	# address as the child's): its faults there are its own
 	check fork-parent-faults "$K anon W by $pp on $K pages" \
-		"$(faults "$rep" "$pp" "$pr" "$pe" | awk '$3 == "anon" && $5 == "W"' | wc -l) anon W by $pp on $(faults "$rep" "$pp" "$pr" "$pe" | pages_of | wc -l) pages$(n=$(faults "$rep" "$pp" "$pr" "$pe" | wc -l); [ "$n" != $K ] && echo " ($n faults in all)")"
+		"$(awk '$3 == "anon" && $5 == "W"' "$T/pf" | wc -l) anon W by $pp on $(pages_of <"$T/pf" | wc -l) pages$(n=$(wc -l <"$T/pf"); [ "$n" != $K ] && echo " ($n faults in all)")"
 	le=$(lineno "$rep" "$cp: exit_group(7)"); lx=$(lineno "$rep" "$cp: exit")
 	last_child=$(grep -n "^$cp: " "$rep" | tail -1 | cut -d: -f1)
 	if [ "$le" -gt 0 ] && [ "$lx" -gt "$le" ] && [ "$lx" = "${last_child:-0}" ]; then
@@ -57,6 +64,9 @@ while read -r line; do
 	tid=$(echo "$line" | tr ' ' '\n' | sed -n 's/^tid=//p')
 	reg=$(echo "$line" | tr ' ' '\n' | sed -n 's/^region=//p')
 	end=$(d2h $(( $(h2d "$reg") + K * 4096 )))
+	# the region's faults from its mmap line on: before it, its range may
+	# have been another mapping's (ld.so's cache, say)
+	lm=$(lineno "$rep" "$tid: mmap(0, $((K * 4096)), rw-, PRIVATE|ANON, fd -1) -> $reg")
 	# design.md: "PID: fork child CHILD (thread CHILD when it shares the
 	# mm)": a pthread (glibc 2.36 makes them with clone3) is "PID: thread TID"
 	want_c+="$pid: thread $tid,"
@@ -65,7 +75,7 @@ while read -r line; do
 	# told them
 	want_3+="$pid: clone3(VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|CHILD_CLEARTID, 88) = $tid,"
 	got_3+="$(grep -E "^$pid: clone3\(.*\) = $tid$" "$rep" | head -1 | grep . || echo "no clone3 line for $tid"),"
-	faults "$rep" "" "$reg" "$end" >"$T/tf"
+	faults "$rep" "" "$reg" "$end" "$lm" "$(wc -l <"$rep")" >"$T/tf"
 	want_f+="$tid $K anon W on $K pages,"
 	got_f+="$tid $(awk -v t="$tid" '$2 == t && $3 == "anon" && $5 == "W"' "$T/tf" | wc -l) anon W on $(awk -v t="$tid" '$2 == t' "$T/tf" | pages_of | wc -l) pages,"
 	want_x+="$tid 0,"

@@ -60,10 +60,12 @@ expect usage-report-log-csv "$P: --log --csv: the event log has no table form (-
 expect usage-report-log-json-view "$P: --log --json with --regions: the JSON log streams its events, so it stands alone; ask for the other views in another run" report --log --json --regions
 expect usage-report-two-files "$P: unexpected argument 'b.dat' (one trace file at a time)" report a.dat b.dat
 expect usage-report-unknown "$P: unknown option '--no-such'" report --no-such
+expect usage-report-i-and-file "$P: -i a.dat and 'b.dat': one trace file at a time" report -i a.dat b.dat
 expect usage-report-novalue "$P: option '--log' takes no value" report --log=1
 
 expect usage-info-two-files "memmon info: unexpected argument 'b.dat' (one trace file at a time)" info a.dat b.dat
 expect usage-info-unknown "memmon info: unknown option '-x'" info -x
+expect usage-info-i-and-file "memmon info: -i a.dat and 'b.dat': one trace file at a time" info -i a.dat b.dat
 expect usage-info-i-missing "memmon info: option '-i' needs a value" info -i
 expect usage-list-argument "memmon list: unexpected argument 'now' (list takes none)" list now
 expect usage-list-unknown "memmon list: unknown option '--all'" list --all
