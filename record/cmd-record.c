@@ -65,6 +65,8 @@ struct rec {
 	struct opts opt;
 	struct mm_out out;
 	char *part;           /* FILE.PID.part, written until complete */
+	char *dest;           /* what the part is renamed to: FILE, or the file
+	                       * a symbolic link FILE names */
 	bool began;           /* events were recorded: keep the part on error */
 	bool finished;        /* file complete: tear down without waiting */
 	struct tracefs_instance *inst;
@@ -284,6 +286,8 @@ static void cleanup(struct rec *r)
 		unlink(r->part);      /* nothing recorded: FILE stays as it was */
 	free(r->part);
 	r->part = NULL;
+	free(r->dest);
+	r->dest = NULL;
 	mm_evlist_free(&r->ev);
 	free(r->probe_text);
 	r->probe_text = NULL;
@@ -442,14 +446,23 @@ static int filter_and_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
 }
 
 /* The part file beside FILE.  FILE must be a regular file or absent: the
- * rename would replace anything else (a device, a FIFO) for good. */
+ * rename would replace anything else (a device, a FIFO) for good.  A
+ * symbolic link is followed (the link stays; /dev/stdout redirected to a
+ * file is that file). */
 static int open_output(struct rec *r)
 {
 	struct stat st;
 
 	if (stat(r->opt.output, &st) == 0 && !S_ISREG(st.st_mode))
 		return mm_error("'%s' exists and is not a regular file", r->opt.output);
-	if (asprintf(&r->part, "%s.%d.part", r->opt.output, (int)getpid()) < 0) {
+	if (lstat(r->opt.output, &st) == 0 && S_ISLNK(st.st_mode)) {
+		r->dest = realpath(r->opt.output, NULL);
+		if (!r->dest)
+			return mm_error_errno("cannot follow '%s'", r->opt.output);
+	} else {
+		r->dest = mm_strdup(r->opt.output);
+	}
+	if (asprintf(&r->part, "%s.%d.part", r->dest, (int)getpid()) < 0) {
 		r->part = NULL;
 		return mm_error("out of memory");
 	}
@@ -594,8 +607,8 @@ static int finish(struct rec *r, uint64_t t0)
 		return -1;
 	}
 	r->out.w = NULL;
-	if (rename(r->part, r->opt.output) < 0)
-		return mm_error_errno("cannot rename '%s' to '%s'", r->part, r->opt.output);
+	if (rename(r->part, r->dest) < 0)
+		return mm_error_errno("cannot rename '%s' to '%s'", r->part, r->dest);
 	free(r->part);
 	r->part = NULL;
 	if (r->opt.quiet)

@@ -46,6 +46,14 @@ if ! cmp -s "$G" "$tmp/prev.dat" && "$M" info "$tmp/prev.dat" 2>/dev/null | grep
 else
 	echo "FAIL prev-replaced-when-complete: prev.dat is not the new recording ($(head -c 200 "$tmp/err"))"
 fi
+# a symbolic link FILE is followed: the link stays, the file it names is replaced
+ln -s prev.dat "$tmp/link.dat"
+"$M" record -q -o "$tmp/link.dat" -- sh -c 'exit 3' 2>"$tmp/err"; rc=$?
+if [ "$rc" -eq 3 ] && [ -L "$tmp/link.dat" ] && "$M" info "$tmp/prev.dat" 2>/dev/null | grep -q "^command: *sh -c exit 3$"; then
+	echo "ok output-symlink-followed"
+else
+	echo "FAIL output-symlink-followed: exit $rc, link $( [ -L "$tmp/link.dat" ] && echo kept || echo replaced), prev.dat $("$M" info "$tmp/prev.dat" 2>&1 | grep '^command')"
+fi
 expect output-not-regular 1 "^memmon record: '/dev/null' exists and is not a regular file$" -- -o /dev/null -- true
 [ -c /dev/null ] && echo "ok output-not-regular-kept" || echo "FAIL output-not-regular-kept: /dev/null is no longer a device"
 expect bad-option 129 "^memmon record: unknown option '--no-such-option'$" -- --no-such-option -- true
