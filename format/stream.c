@@ -294,8 +294,10 @@ static void *loader_main(void *arg)
 		bool ahead = sl->ahead;
 		pthread_mutex_unlock(&ld->mu);
 		int r = load_chunk(s, sl, sl->chunk, ahead);	/* the slot is ours while queued */
-		if (r < 0)
+		if (r < 0) {
 			snprintf(sl->err, sizeof(sl->err), "%s", mm_error_msg());
+			slot_release(s, sl);	/* a refused chunk holds nothing */
+		}
 		pthread_mutex_lock(&ld->mu);
 		sl->state = r < 0 ? SLOT_FAILED : r == LOAD_DEFERRED ? SLOT_DEFERRED : SLOT_READY;
 		pthread_cond_broadcast(&ld->done);
