@@ -110,6 +110,18 @@ static bool clock_is(struct tracefs_instance *inst, const char *clock)
 	return ret;
 }
 
+/* INST's file REL opened with FLAGS, or -1 with mm_error() set. */
+static int open_file(struct tracefs_instance *inst, const char *rel, int flags)
+{
+	char *path = tracefs_instance_get_file(inst, rel);
+	int fd = path ? open(path, flags | O_CLOEXEC) : -1;
+
+	if (fd < 0)
+		mm_error_errno("cannot open '%s'", path ? path : rel);
+	tracefs_put_tracing_file(path);
+	return fd;
+}
+
 int mm_tracing_clock_open(struct tracefs_instance *inst)
 {
 	/* Any CPU's stats will do: "now ts" is the ring's clock read on the
@@ -117,24 +129,12 @@ int mm_tracing_clock_open(struct tracefs_instance *inst)
 	 * CPUs where it runs on a stable TSC or a global counter (x86 with
 	 * constant_tsc, arm64); report's merge of the per-CPU streams needs
 	 * that already. */
-	char *path = tracefs_instance_get_file(inst, "per_cpu/cpu0/stats");
-	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-
-	if (fd < 0)
-		mm_error_errno("cannot open '%s'", path ? path : "per_cpu/cpu0/stats");
-	tracefs_put_tracing_file(path);
-	return fd;
+	return open_file(inst, "per_cpu/cpu0/stats", O_RDONLY);
 }
 
 int mm_tracing_marker_open(struct tracefs_instance *inst)
 {
-	char *path = tracefs_instance_get_file(inst, "trace_marker");
-	int fd = path ? open(path, O_WRONLY | O_CLOEXEC) : -1;
-
-	if (fd < 0)
-		mm_error_errno("cannot open '%s'", path ? path : "trace_marker");
-	tracefs_put_tracing_file(path);
-	return fd;
+	return open_file(inst, "trace_marker", O_WRONLY);
 }
 
 int mm_tracing_event_filter(struct tracefs_instance *inst, const char *system,

@@ -92,4 +92,19 @@ print("classifier: %s" % s["classifier"])' >"$T/sum.json" 2>&1
 	check "golden-json-summary${pf:+-pid}" "the text summary's 7 lines" \
 		"$(head -8 "$T/sum.txt" | cmp -s - "$T/sum.json" && echo "the text summary's 7 lines" || diff <(head -8 "$T/sum.txt") "$T/sum.json" | grep '^[<>]' | paste -sd'|')"
 done
+
+# asked for what the trace does not have: exit 1, a message that names
+# what it has, and nothing on standard output (never an empty page)
+gpid=$(grep -m1 -oE '^[0-9]+' "$G/small.out")
+span=$(as_user "$MEMMON" report --log -t small.dat 2>/dev/null | grep -E '^[0-9]+\.[0-9]+ ' | tail -1 | cut -d' ' -f1)
+for args in "--pid 999999" "--log --pid 999999" "--regions --pid 999999"; do
+	as_user "$MEMMON" report $args small.dat >"$T/no.out" 2>"$T/no.err"; rc=$?
+	check "golden-absent-pid${args// /}" "exit 1, no output: memmon report: --pid 999999: no process or task 999999 in 'small.dat' (its processes: $gpid (anon-touch))" \
+		"exit $rc, $( [ -s "$T/no.out" ] && echo "output" || echo "no output"): $(head -1 "$T/no.err")"
+done
+as_user "$MEMMON" report --maps-at 99 small.dat >"$T/no.out" 2>"$T/no.err"; rc=$?
+check golden-maps-at-after "exit 1, no output, the span named" \
+	"exit $rc, $( [ -s "$T/no.out" ] && echo "output" || echo "no output"), $(grep -qE "^memmon report: --maps-at 99\.000000: after the end of 'small\.dat' \(it spans 0 to [0-9]+\.[0-9]+ s from its first event; 'end' is its last moment\)$" "$T/no.err" && echo "the span named" || echo "message: $(head -1 "$T/no.err")")"
+as_user "$MEMMON" report --maps-at "$span" small.dat >"$T/yes.out" 2>&1; rc=$?
+check golden-maps-at-last-event "exit 0 at the last event ($span)" "exit $rc at the last event ($span)"
 exit 0

@@ -930,24 +930,35 @@ TEST(data_loc_outside_record)
 	teardown(&f);
 }
 
+static void exec_ev(struct fixture *f, int pid, const char *path)
+{
+	uint8_t b[96] = { 0 };
+	size_t n = strlen(path) + 1;
+	head(b, f, "sched", "sched_process_exec", pid);
+	put(b, 8, 4, ((uint32_t)n << 16) | 20);
+	put(b, 12, 4, (uint32_t)pid);
+	put(b, 16, 4, (uint32_t)pid);
+	memcpy(b + 20, path, n);
+	feed(f, b, 20 + (int)n);
+}
+
+static void rename_ev(struct fixture *f, int pid, const char *old, const char *new)
+{
+	uint8_t b[48] = { 0 };
+	head(b, f, "task", "task_rename", pid);
+	put(b, 8, 4, (uint32_t)pid);
+	memcpy(b + 12, old, strlen(old) + 1);
+	memcpy(b + 28, new, strlen(new) + 1);
+	feed(f, b, sizeof(b));
+}
+
 TEST(process_events)
 {
 	struct fixture f;
 	setup(&f, false);
 	uint8_t b[64] = { 0 };
-	head(b, &f, "sched", "sched_process_exec", 101);
-	put(b, 8, 4, (13u << 16) | 20);
-	put(b, 12, 4, 101);
-	put(b, 16, 4, 101);
-	memcpy(b + 20, "/usr/bin/ls", 12);
-	feed(&f, b, 33);
-	memset(b, 0, sizeof(b));
-	head(b, &f, "task", "task_rename", 101);
-	put(b, 8, 4, 101);
-	memcpy(b + 12, "bash", 5);
-	memcpy(b + 28, "ls", 3);
-	feed(&f, b, 48);
-	memset(b, 0, sizeof(b));
+	exec_ev(&f, 101, "/usr/bin/ls");
+	rename_ev(&f, 101, "bash", "ls");
 	head(b, &f, "sched", "sched_process_exit", 101);
 	memcpy(b + 8, "ls", 3);
 	put(b, 24, 4, 101);
@@ -966,6 +977,14 @@ TEST(process_events)
 
 
 /* ---- signals, execve paths, clone flags (issue 10) ---- */
+
+/* The log line of the I-th emitted event. */
+static const char *text_of(size_t i)
+{
+	static char line[MM_LOG_LINE];
+	*mm_log_format(line, &out.ev[i]) = '\0';
+	return line;
+}
 
 /* signal_generate: sig 8, errno 12, code 16, comm 20, pid 36, group 40,
  * result 44 (48 bytes); signal_deliver: sig 8, errno 12, code 16,
@@ -999,28 +1018,6 @@ static void note(struct fixture *f, const char *text)
 	feed(f, b, 16 + (int)strlen(text) + 2);
 }
 
-static void exec_ev(struct fixture *f, int pid, const char *path)
-{
-	uint8_t b[96] = { 0 };
-	size_t n = strlen(path) + 1;
-	head(b, f, "sched", "sched_process_exec", pid);
-	put(b, 8, 4, ((uint32_t)n << 16) | 20);
-	put(b, 12, 4, (uint32_t)pid);
-	put(b, 16, 4, (uint32_t)pid);
-	memcpy(b + 20, path, n);
-	feed(f, b, 20 + (int)n);
-}
-
-static void rename_ev(struct fixture *f, int pid, const char *old, const char *new)
-{
-	uint8_t b[48] = { 0 };
-	head(b, f, "task", "task_rename", pid);
-	put(b, 8, 4, (uint32_t)pid);
-	memcpy(b + 12, old, strlen(old) + 1);
-	memcpy(b + 28, new, strlen(new) + 1);
-	feed(f, b, sizeof(b));
-}
-
 /* The access that raised SIGSEGV is its fault, marked; the kernel's own
  * generate event inside the fault is not a line of its own. */
 TEST(segv_marks_its_fault)
@@ -1039,11 +1036,8 @@ TEST(segv_marks_its_fault)
 	CHECK_EQ(out.ev[1].kind, MM_EV_SIGNAL);
 	CHECK(out.ev[1].signal.deliver);
 	CHECK(mm_signal_is_fatal(out.ev[1].signal.sig, out.ev[1].signal.handler));
-	char line[MM_LOG_LINE];
-	*mm_log_format(line, &out.ev[0]) = '\0';
-	CHECK_STR(line, "100: SIGSEGV @1000 (W) at 401000 (SEGV_MAPERR)");
-	*mm_log_format(line, &out.ev[1]) = '\0';
-	CHECK_STR(line, "100: signal SIGSEGV -> killed (core)");
+	CHECK_STR(text_of(0), "100: SIGSEGV @1000 (W) at 401000 (SEGV_MAPERR)");
+	CHECK_STR(text_of(1), "100: signal SIGSEGV -> killed (core)");
 	teardown(&f);
 }
 
@@ -1061,15 +1055,10 @@ TEST(signals_sent_and_ignored)
 	sig_generate(&f, 100, 14, 0x80, 100);  /* SIGALRM from a timer: SI_KERNEL */
 	finish(&f);
 	CHECK_EQ(out.n, 4);
-	char line[MM_LOG_LINE];
-	*mm_log_format(line, &out.ev[0]) = '\0';
-	CHECK_STR(line, "100: send SIGUSR1 to 200");
-	*mm_log_format(line, &out.ev[1]) = '\0';
-	CHECK_STR(line, "100: signal SIGUSR1 -> handler 401234");
-	*mm_log_format(line, &out.ev[2]) = '\0';
-	CHECK_STR(line, "100: signal SIGTERM -> killed");
-	*mm_log_format(line, &out.ev[3]) = '\0';
-	CHECK_STR(line, "100: kernel sends SIGALRM to 100");
+	CHECK_STR(text_of(0), "100: send SIGUSR1 to 200");
+	CHECK_STR(text_of(1), "100: signal SIGUSR1 -> handler 401234");
+	CHECK_STR(text_of(2), "100: signal SIGTERM -> killed");
+	CHECK_STR(text_of(3), "100: kernel sends SIGALRM to 100");
 	teardown(&f);
 }
 
@@ -1092,13 +1081,9 @@ TEST(execve_paths)
 	sys_exit(&f, 101, "execve", 0);
 	finish(&f);
 	CHECK_EQ(out.n, 4);
-	char line[MM_LOG_LINE];
-	*mm_log_format(line, &out.ev[0]) = '\0';
-	CHECK_STR(line, "101: execve(\"/usr/local/bin/as\") = -ENOENT");
-	*mm_log_format(line, &out.ev[1]) = '\0';
-	CHECK_STR(line, "101: execve(@7ffd1000) = -EACCES");
-	*mm_log_format(line, &out.ev[2]) = '\0';
-	CHECK_STR(line, "101: execve(\"/usr/bin/as\") = 0");
+	CHECK_STR(text_of(0), "101: execve(\"/usr/local/bin/as\") = -ENOENT");
+	CHECK_STR(text_of(1), "101: execve(@7ffd1000) = -EACCES");
+	CHECK_STR(text_of(2), "101: execve(\"/usr/bin/as\") = 0");
 	CHECK_EQ(out.ev[3].kind, MM_EV_EXEC);
 	teardown(&f);
 }
@@ -1118,16 +1103,13 @@ TEST(clone3_flags_and_vfork)
 	fault(&f, 104, 0x2000, PF_W);
 	finish(&f);
 	CHECK_EQ(out.n, 5);
-	char line[MM_LOG_LINE];
-	*mm_log_format(line, &out.ev[0]) = '\0';
-	CHECK_STR(line, "100: clone3(VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|"
+	CHECK_STR(text_of(0), "100: clone3(VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|"
 		  "CHILD_CLEARTID, 88) = 103");
 	CHECK(out.ev[1].proc.is_thread);
 	CHECK(!out.ev[3].proc.is_thread);
 	CHECK(out.ev[3].proc.shares_mm);
 	CHECK(out.ev[3].proc.vfork);
-	*mm_log_format(line, &out.ev[3]) = '\0';
-	CHECK_STR(line, "100: vfork child 104");
+	CHECK_STR(text_of(3), "100: vfork child 104");
 	CHECK_EQ(out.ev[4].tgid, 104);
 	CHECK_EQ(out.ev[4].fault.class, MM_FAULT_ANON);   /* no fork partner: not cow */
 	teardown(&f);
