@@ -5,7 +5,7 @@ set -u
 TESTS="ends-segv-status ends-segv-line ends-segv-no-page ends-segv-signal ends-segv-page
 ends-accerr-line ends-accerr-page ends-bus-status ends-bus-line ends-bus-page
 ends-exit-status ends-exit-page ends-term-lines ends-term-page ends-handler-lines ends-handler-page
-ends-kill-status ends-kill-lines ends-kill-page ends-json"
+ends-kill-status ends-kill-lines ends-kill-page ends-json ends-json-log"
 need_root_tracefs $TESTS
 mm_tmp
 
@@ -87,4 +87,14 @@ check ends-kill-page "killed by SIGKILL" "$(page_end kill)"
 check ends-json "killed_by=SIGSEGV exit_status=3" "$(
 	"$MEMMON" report --json "$T/segv.dat" | python3 -c 'import json,sys; print("killed_by=%s" % json.load(sys.stdin)["processes"][0].get("killed_by"))'
 	) $("$MEMMON" report --json "$T/exit.dat" | python3 -c 'import json,sys; print("exit_status=%s" % json.load(sys.stdin)["processes"][0].get("exit_status"))')"
+# and the JSON log: the fault with its signal, the fatal delivery
+segv_pid=$(fact "$T/segv.out" pid); segv_addr=$(fact "$T/segv.out" addr)
+check ends-json-log "fault 1000 W SIGSEGV SEGV_MAPERR; signal SIGSEGV deliver=True fatal=True" "$(
+	"$MEMMON" report --log --json "$T/segv.dat" | python3 -c '
+import json, sys
+ev = [e for e in json.load(sys.stdin)["events"] if e["pid"] == int(sys.argv[1])]
+f = [e for e in ev if e["kind"] == "fault" and "signal" in e]
+g = [e for e in ev if e["kind"] == "signal"]
+print("; ".join(["fault %s %s %s %s" % (x["addr"], x["access"], x["signal"], x["si_code"]) for x in f] +
+                ["signal %s deliver=%s fatal=%s" % (x["signal"], x["deliver"], x.get("fatal")) for x in g]))' "$segv_pid")"
 exit $mm_failed

@@ -2,7 +2,7 @@
 # Checks whom a trace is of: for record -- CMD, the child record forks is a copy of memmon until it execs CMD, and none of that copy (its map, its faults, its rename, its snapshot) is the target's; for record -p, the attached process's comm, program and age come from /proc at attach and its line says how long it was recorded.
 set -u
 . "$(dirname "$0")/lib.sh"
-TESTS="origin-first-line origin-no-rename origin-no-start-regions origin-no-memmon-image origin-left-out
+TESTS="origin-first-line origin-no-rename origin-no-start-regions origin-no-memmon-image origin-left-out origin-vsz
 origin-no-start-snapshot origin-attach-line origin-attach-age origin-attach-recorded origin-attach-json"
 need_root_tracefs $TESTS
 mm_tmp
@@ -44,6 +44,22 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 procs = [p for p in d.get("processes", []) if p["pid"] == int(sys.argv[2])]
 print("no START status of %s" % sys.argv[2] if procs and not procs[0].get("start") else "START status: %r" % (procs[0].get("start") if procs else "no process"))' "$T/ctx.json" "$pid" 2>&1)"
+
+# no timeline row of the target shows more than the kernel's VmPeak for
+# its mm (at exit; + 4 KiB: the [vsyscall] page of the maps, which the
+# kernel's VM counts leave out): memmon's bigger map before the exec is not
+# the program's
+check origin-vsz "every row within VmPeak" "$(python3 - "$pid" <<PY
+import json, subprocess, sys
+pid = int(sys.argv[1])
+tl = json.loads(subprocess.run(["$MEMMON", "report", "--timeline", "--json", "$T/a.dat"], capture_output=True, text=True).stdout)
+ctx = json.load(open("$T/ctx.json"))
+peak = [p for p in ctx["processes"] if p["pid"] == pid][0]["end"]["VmPeak"]
+rows = [r for p in tl["processes"] if p["pid"] == pid for r in p["rows"]]
+over = [r["vsz_kib"] for r in rows if r["vsz_kib"] > peak + 4]
+print("every row within VmPeak" if rows and not over else "rows %d, VmPeak %d, over: %s" % (len(rows), peak, over[:3]))
+PY
+)"
 
 # ---- record -p: a process that has run 0.5 s when record attaches
 t_start=$(date +%s.%N)
