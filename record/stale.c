@@ -97,8 +97,9 @@ static int remove_instances(bool all, mm_stale_fn fn, void *ctx)
 			/* Gone or going meanwhile: its memmon's teardown
 			 * (mm_tracing_destroy_detached) or another memmon is
 			 * removing it right now. */
-			if (errno == ENOENT || errno == ENODEV || errno == EBUSY)
-				continue;
+			if (errno == ENOENT || errno == ENODEV || errno == EBUSY ||
+			    !tracefs_instance_exists(names[i]))
+				continue;	/* (alloc of a vanished one: errno 0) */
 			mm_error_errno("cannot remove stale instance '%s'", names[i]);
 			n = -1;
 			break;
