@@ -104,8 +104,10 @@ static int kf_cmp(const void *a, const void *b)
 static struct mm_kernel_faults *kernel_faults_sorted(const struct mm_as_proc *p)
 {
 	struct mm_kernel_faults *k = mm_malloc((p->nr_kfaults + 1) * sizeof(*k));
-	memcpy(k, p->kfaults, p->nr_kfaults * sizeof(*k));
-	qsort(k, p->nr_kfaults, sizeof(*k), kf_cmp);
+	if (p->nr_kfaults) {	/* kfaults is NULL without any: memcpy from NULL is UB */
+		memcpy(k, p->kfaults, p->nr_kfaults * sizeof(*k));
+		qsort(k, p->nr_kfaults, sizeof(*k), kf_cmp);
+	}
 	return k;
 }
 

@@ -139,14 +139,14 @@ attach() {	# OUT: starts attach-target and record -p on it; sets tp, rp
 	for _ in $(seq 100); do grep -qs '^pid=' "$T/$1.out" && break; sleep 0.05; done
 	"$MEMMON" record -q -o "$T/$1.dat" -p "$tp" 2>"$T/$1.err" &
 	rp=$!
-	for _ in $(seq 400); do
+	for _ in $(seq 1000); do
 		[ "$(cat "$TI/memmon-$rp/tracing_on" 2>/dev/null)" = 1 ] &&
 			grep -qw "$tp" "$TI/memmon-$rp/set_event_pid" 2>/dev/null && break
 		sleep 0.01
 	done
 	kill -USR1 "$tp"
 	for _ in $(seq 200); do grep -q ' done$' "$T/$1.out" && break; sleep 0.02; done
-	sleep 2.5	# past the drain's once-a-second write-out
+	sleep 3.5	# past the drain's once-a-second write-out (a sanitizer build's too)
 }
 attach at
 kill -TERM "$rp"; wait "$rp"; rc=$?
