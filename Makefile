@@ -5,6 +5,8 @@
 #   make check-asan the same tests against an ASan/UBSan build (build-asan/)
 #   make fuzz       fuzz the report/info path for FUZZ_SECONDS (clang's libFuzzer,
 #                   build-fuzz/; see tests/fuzz/README)
+#   make check-kernels  the recording tests inside Debian's own kernels under qemu
+#                   (tests/kernels/run: fetches the packages, needs qemu-system-x86)
 #   make bench      benchmarks against trace-cmd and perf (root; slow)
 #   make demo       record the bundled demo program and print its report
 
@@ -107,6 +109,10 @@ fuzz: fuzz-build
 	nice -n 19 build-fuzz/fuzz-report $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=build-fuzz/artifacts/ build-fuzz/corpus tests/fuzz/seeds
 
+# Debian 12's kernels (6.1 and its cloud flavour) booted under qemu
+check-kernels: all
+	MEMMON_BUILD=$(O) tests/kernels/run
+
 demo: all
 	./memmon record -o demo.dat -- $(O)/demo/demo
 	./memmon report demo.dat
@@ -117,5 +123,5 @@ bench: all
 clean:
 	rm -rf build build-asan build-fuzz memmon
 
-.PHONY: all memmon binaries progs check check-asan asan asan-unit fuzz fuzz-build demo bench clean
+.PHONY: all memmon binaries progs check check-asan check-kernels asan asan-unit fuzz fuzz-build demo bench clean
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -16,6 +16,7 @@
  * events at a time and a 64 Ki-entry ring of ~330-byte events would cost
  * 20 MiB for nothing.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event-parse.h>
@@ -68,6 +69,7 @@ bool mm_plugin_field(struct mm_plugin_slot *s, struct tep_event *event,
 		return false;
 	f->offset = (uint16_t)tf->offset;
 	f->size = (uint16_t)tf->size;
+	f->data_loc = (tf->flags & TEP_FIELD_IS_DYNAMIC) != 0;
 	if ((uint32_t)(tf->offset + tf->size) > s->min_size)
 		s->min_size = tf->offset + tf->size;
 	return true;
@@ -272,4 +274,17 @@ const char *mm_decoder_missing(const struct mm_decoder *d)
 const char *mm_decoder_classifier(const struct mm_decoder *d)
 {
 	return d->kprobe ? "kprobe" : "tracepoint";
+}
+
+void mm_decoder_set_kernel(struct mm_decoder *d, const char *release)
+{
+	unsigned major = 0, minor = 0;
+
+	d->rss_batched = release && sscanf(release, "%u.%u", &major, &minor) == 2 &&
+			 (major < 6 || (major == 6 && minor < 2));
+}
+
+bool mm_decoder_needs_model(const struct mm_decoder *d)
+{
+	return d->rss_batched && !d->kprobe;
 }

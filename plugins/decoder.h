@@ -50,6 +50,17 @@ const struct mm_decoder_counts *mm_decoder_counts(const struct mm_decoder *d);
 /* Events of memmon's set absent from the file's formats, comma-separated
  * ("" when none).  Owned by the decoder. */
 const char *mm_decoder_missing(const struct mm_decoder *d);
+/* The kernel the trace was recorded on (MACHINE's release, "6.1.0-57-amd64"):
+ * before 6.2 rss_stat comes in batches and tells nothing about the fault it
+ * falls in, so tracepoint-mode faults without other evidence come out as
+ * MM_FAULT_UNKNOWN, for the address-space model to classify by region
+ * (mm_decoder_needs_model()).  Call before the first record. */
+void mm_decoder_set_kernel(struct mm_decoder *d, const char *release);
+bool mm_decoder_needs_model(const struct mm_decoder *d);
+/* Classify with the tracepoint rules even where the trace carries kprobe
+ * classifier events (report --classifier=tracepoint: both classifiers on
+ * one recording).  Call before the first record. */
+void mm_decoder_ignore_kprobes(struct mm_decoder *d);
 /* "tracepoint" or "kprobe": which classifier the trace carries. */
 const char *mm_decoder_classifier(const struct mm_decoder *d);
 void mm_decoder_free(struct mm_decoder *d);
@@ -59,20 +70,55 @@ void mm_decoder_free(struct mm_decoder *d);
 int mm_plugins_register_print(struct tep_handle *tep);
 
 /*
- * The kprobe fault classifier: probes on the kernel's fault handlers, under
- * memmon's own group.  record defines them where the kernel has kprobes; the
- * decoder recognises their events ("GROUP/EVENT" with EVENT below) in a
- * trace whatever the group's pid suffix.
+ * The kprobe fault classifier: probes on the kernel's fault path, under
+ * memmon's own group (memmon_<pid>).  Which functions can be probed depends
+ * on the kernel's build (what it inlined), so the probes come in sets, each
+ * for a kind of kernel, tried in order by record; within a set a probe may
+ * name alternative functions (the first the kernel accepts is used) and may
+ * be optional (the set works without it, knowing less).  Every probe only
+ * adds evidence to the task's held fault; the class is decided from the
+ * evidence when the fault ends (the handle_mm_fault return probe, or the
+ * task's next fault or syscall), by mm_kprobe_classify().  The decoder keys
+ * on the event name alone: a name means the same evidence in every set.
+ * Documentation/design.md has the table per kernel version.
  */
-struct mm_kprobe_def {
-	const char *event;           /* e.g. "anon" */
-	const char *symbol;          /* e.g. "do_anonymous_page" */
-	enum mm_fault_class class;
+enum mm_kp_evidence {
+	MM_KP_ANON_PAGE = 1u << 0,  /* do_anonymous_page: fresh anon memory or the zero page */
+	MM_KP_NEW_ANON  = 1u << 1,  /* a new anonymous page was mapped (rmap) */
+	MM_KP_FILE      = 1u << 2,  /* the file's fault path ran (->fault, fault-around) */
+	MM_KP_COW_FAULT = 1u << 3,  /* do_cow_fault: a private file page copied */
+	MM_KP_SWAP      = 1u << 4,  /* do_swap_page */
+	MM_KP_WP        = 1u << 5,  /* do_wp_page: write to a present write-protected page */
+	MM_KP_COPY      = 1u << 6,  /* wp_page_copy: that page copied (or the zero page replaced) */
+	MM_KP_ZEROED    = 1u << 7,  /* a zeroed page allocated (gfp has __GFP_ZERO) */
+	MM_KP_HUGE_ANON = 1u << 8,  /* a huge anonymous page (THP) */
+	MM_KP_DONE      = 1u << 9,  /* handle_mm_fault returned: the fault is over */
 };
-extern const struct mm_kprobe_def mm_kprobe_classifier[];
-extern const size_t mm_kprobe_classifier_len;
-/* Write "p:GROUP/EVENT SYMBOL" into BUF; returns its length or -1. */
+
+struct mm_kprobe_def {
+	const char *event;           /* name in the group, e.g. "anon" */
+	const char *symbols;         /* candidates, space-separated, first accepted wins */
+	const char *fetch;           /* fetch arguments after the symbol ("" for none) */
+	bool ret;                    /* a kretprobe */
+	bool optional;               /* the set works without it */
+	uint16_t evidence;           /* enum mm_kp_evidence */
+	const char *why;             /* what it tells (memmon list) */
+};
+struct mm_kprobe_set {
+	const char *name;            /* "handlers", "rmap" */
+	const char *kernels;         /* the kernels it is for (memmon list) */
+	const struct mm_kprobe_def *defs;
+	size_t len;
+};
+extern const struct mm_kprobe_set mm_kprobe_sets[];
+extern const size_t mm_kprobe_sets_len;
+
+/* Write "p:GROUP/EVENT SYMBOL[ FETCH]" ("r64:" for a kretprobe) into BUF;
+ * returns its length or -1 when it does not fit. */
 int mm_kprobe_definition(char *buf, size_t len, const char *group,
-			 const struct mm_kprobe_def *def);
+			 const struct mm_kprobe_def *def, const char *symbol);
+/* The class of a fault whose probes said SEEN, the trace carrying probes for
+ * AVAIL (both enum mm_kp_evidence bits), with the fault's x86 error code. */
+enum mm_fault_class mm_kprobe_classify(unsigned seen, unsigned avail, uint32_t error_code);
 
 #endif

@@ -36,6 +36,7 @@ enum mm_fault_class {
 	MM_FAULT_SWAP,   /* page brought back from swap */
 	MM_FAULT_COW,    /* copy-on-write: private file page or page shared by fork */
 	MM_FAULT_OTHER,  /* no new page: protection upgrade, spurious, racing */
+	MM_FAULT_UNKNOWN, /* the trace cannot tell (see design.md, batched rss_stat) */
 	MM_FAULT_NR
 };
 
@@ -100,7 +101,10 @@ struct mm_fault {
 	                              * mm rose by during the fault */
 	int32_t rss_down[MM_RSS_NR]; /* ... and fell by */
 	uint64_t around_first, around_last;
+	uint8_t flags;           /* MM_FAULT_F_* */
 };
+/* The faulting mm may have had swap entries (the class may be swap). */
+#define MM_FAULT_F_SWAPPED 1u
 
 struct mm_syscall {
 	uint8_t nr;              /* enum mm_syscall_nr */

@@ -26,7 +26,7 @@ enum { SUB_USER, SUB_KERNEL };
 
 static const char *const class_names[MM_FAULT_NR] = {
 	[MM_FAULT_ANON] = "anon", [MM_FAULT_FILE] = "file", [MM_FAULT_SWAP] = "swap",
-	[MM_FAULT_COW] = "cow", [MM_FAULT_OTHER] = "other",
+	[MM_FAULT_COW] = "cow", [MM_FAULT_OTHER] = "other", [MM_FAULT_UNKNOWN] = "unknown",
 };
 
 const char *mm_fault_class_name(enum mm_fault_class c)
@@ -62,6 +62,16 @@ static uint8_t classify(const struct mm_fault_evidence *e, uint32_t error_code, 
 	return MM_FAULT_OTHER;
 }
 
+/* Kernels with batched rss_stat (< 6.2): a filemap event is the only
+ * per-fault evidence; the rest is left to the address-space model
+ * (report/model/classify.c), which knows the region's backing. */
+static uint8_t classify_batched(const struct mm_fault_evidence *e, uint32_t error_code)
+{
+	if (e->filemap && !(error_code & MM_PF_WRITE))
+		return MM_FAULT_FILE;
+	return MM_FAULT_UNKNOWN;
+}
+
 static void settle(struct mm_decoder *d, struct mm_task *t, uint8_t class)
 {
 	struct mm_fault *f = &mm_plugin_at(d, t->fault_seq)->fault;
@@ -85,7 +95,14 @@ void mm_plugin_fault_resolve(struct mm_decoder *d, struct mm_task *t)
 	int32_t key = t->tgid ? t->tgid : ev->pid;
 	/* find, not get: this may run outside a feed's reservation */
 	const struct mm_task *proc = mm_idmap_find(&d->tasks, (uint32_t)key);
-	settle(d, t, classify(&t->ev, ev->fault.error_code, proc && proc->forked));
+	if (d->kprobe)
+		settle(d, t, mm_kprobe_classify(t->ev.kp, d->kp_avail, ev->fault.error_code));
+	else if (d->rss_batched) {
+		if (mm_plugin_rss_may_swap(d, t))
+			mm_plugin_at(d, t->fault_seq)->fault.flags |= MM_FAULT_F_SWAPPED;
+		settle(d, t, classify_batched(&t->ev, ev->fault.error_code));
+	} else
+		settle(d, t, classify(&t->ev, ev->fault.error_code, proc && proc->forked));
 }
 
 void mm_plugin_fault_set_class(struct mm_decoder *d, struct mm_task *t, uint8_t class)
@@ -117,6 +134,7 @@ static int on_fault(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	ev->fault.signo = ev->fault.si_code = 0;    /* signal.c may set them */
 	ev->fault.kernel = kernel;
 	ev->fault.sys = kernel && t->in_sys ? t->cur_sys : MM_SYSCALL_NONE;
+	ev->fault.flags = 0;
 	t->fault_held = true;
 	t->fault_seq = d->tail;
 	t->ev = (struct mm_fault_evidence){ 0 };

@@ -30,6 +30,8 @@ struct tep_event;
 struct mm_plugin_field {
 	uint16_t offset;
 	uint16_t size;
+	bool data_loc;           /* a __data_loc field (6.18's sched_process_fork
+	                          * comms; 6.1 has char[16] there) */
 };
 
 /* u32-keyed open-addressing table of fixed-size zeroed values. */
@@ -58,6 +60,7 @@ struct mm_fault_evidence {
 	uint64_t around_first, around_last;
 	int64_t up[MM_RSS_NR];        /* bytes each own counter rose by */
 	int64_t down[MM_RSS_NR];      /* ... fell by */
+	uint16_t kp;             /* kprobe classifier: enum mm_kp_evidence bits */
 };
 
 struct mm_task {
@@ -71,6 +74,8 @@ struct mm_task {
 	int16_t cur_sys;
 	uint64_t clone_flags;
 	uint64_t fault_seq, sys_seq;   /* their places in the hold queue */
+	uint32_t mm_id;          /* its mm, from its own rss_stat (curr=1) */
+	bool mm_known;
 	struct mm_fault_evidence ev;
 };
 
@@ -105,6 +110,9 @@ struct mm_decoder {
 	void *ctx;
 	bool swap;               /* the file's byte order is not ours */
 	bool kprobe;             /* the trace carries kprobe classifier events */
+	uint16_t kp_avail;       /* evidence its probes can give (mm_kp_evidence) */
+	bool rss_batched;        /* rss_stat comes in per-task batches (< 6.2) */
+	bool any_swapents;       /* some mm's swap-entry counter was non-zero */
 	struct mm_plugin_slot *slots;  /* indexed by event id */
 	uint32_t nr_slots;
 	struct mm_idmap tasks;   /* tid -> struct mm_task */
@@ -198,6 +206,8 @@ static inline void mm_plugin_enter_syscall(struct mm_task *t, long nr)
 uint8_t mm_plugin_during(const struct mm_decoder *d, const struct mm_task *t, int16_t *sys);
 /* Resolve T's held fault with class C (kprobe mode). */
 void mm_plugin_fault_set_class(struct mm_decoder *d, struct mm_task *t, uint8_t c);
+/* Might T's mm have had swap entries (rss.c)? */
+bool mm_plugin_rss_may_swap(const struct mm_decoder *d, const struct mm_task *t);
 /* Release T's held syscall without a result (its exit never came). */
 void mm_plugin_syscall_abandon(struct mm_decoder *d, struct mm_task *t);
 /* Copy into DST the path record noted for TID's next execve and forget

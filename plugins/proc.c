@@ -95,7 +95,8 @@ static int on_fork(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	ev->proc.is_thread = (flags & CLONE_THREAD_FLAG) != 0;
 	ev->proc.shares_mm = (flags & CLONE_VM_FLAG) && !ev->proc.is_thread;
 	ev->proc.vfork = (flags & CLONE_VFORK_FLAG) != 0;
-	mm_plugin_str(d, data, size, s->f[F_FORK_COMM], true, ev->proc.comm, sizeof(ev->proc.comm));
+	mm_plugin_str(d, data, size, s->f[F_FORK_COMM], s->f[F_FORK_COMM].data_loc,
+		      ev->proc.comm, sizeof(ev->proc.comm));
 	ev->proc.old_comm[0] = ev->proc.path[0] = '\0';
 
 	int32_t parent_tgid = t->tgid ? t->tgid : ev->pid;

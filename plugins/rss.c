@@ -14,6 +14,13 @@
  * inside a held memory syscall to the syscall (mlock's, munmap's pages),
  * and every event says what the task was doing (struct mm_rss.during), so
  * that a change no fault or syscall explains is the kernel's own.
+ *
+ * Before Linux 6.2 a task's counter changes in a fault were kept in the
+ * task and added to the mm every 64 faults (SPLIT_RSS_COUNTING), so
+ * rss_stat came in batches, inside some later fault: there it is no
+ * evidence about the fault it falls in (faults.c ignores it), but swap-outs
+ * were added at once, so a counter of swap entries at zero still says no
+ * fault of that mm can be a swap-in.
  */
 #include <event-parse.h>
 
@@ -116,6 +123,12 @@ static int on_rss(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	ev->rss.delta = delta;
 	ev->rss.during = mm_plugin_during(d, t, &ev->rss.sys);
 	ev->rss.carried = false;
+	if (ev->rss.curr) {
+		t->mm_id = ev->rss.mm_id;
+		t->mm_known = true;
+	}
+	if (ev->rss.member == MM_RSS_SWAPENTS && ev->rss.bytes > 0)
+		d->any_swapents = true;
 	if (ev->rss.curr && dir != 2) {
 		struct mm_event *sys = t->sys_held ? mm_plugin_at(d, t->sys_seq) : NULL;
 		/* execve switches mms half-way: its changes are not one mm's */
@@ -128,6 +141,14 @@ static int on_rss(struct mm_decoder *d, const struct mm_plugin_slot *s,
 			sys->sys.rss[ev->rss.member] += (int32_t)(delta / (int64_t)d->page_size);
 	}
 	return MM_PLUGIN_EMIT;
+}
+
+bool mm_plugin_rss_may_swap(const struct mm_decoder *d, const struct mm_task *t)
+{
+	const struct mm_last *m = t->mm_known ? mm_idmap_find(&d->mms, t->mm_id) : NULL;
+	if (!m || !(m->known & (1u << MM_RSS_SWAPENTS)))
+		return d->any_swapents;
+	return m->value[MM_RSS_SWAPENTS] > 0;
 }
 
 int mm_plugin_rss_init(struct mm_decoder *d)

@@ -4,14 +4,19 @@
  * Before recording (or when a report says events are missing) a user wants
  * to know which of memmon's tracepoints exist here, whether kprobes and
  * uprobes do, and so which fault classifier `record --classifier=auto`
- * will pick.  The same lookups as record's (events.c, probes.c), printed.
+ * will pick, with which probes and why.  The same lookups as record's
+ * (events.c, probes.c), printed: to know which probes the kernel takes, list
+ * defines them as record would, in its own group memmon_<pid>, and removes
+ * them again at once.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "memmon.h"
+#include "plugins/decoder.h"
 #include "plugins/eventset.h"
 #include "record/record.h"
 
@@ -44,6 +49,42 @@ static void list_events(void)
 	}
 }
 
+/* Which probes record would define here, and why each; or why none. */
+static int list_probes(void)
+{
+	struct mm_probe_choice c;
+	struct mm_evlist l = { 0 };
+	char group[64];
+	int ret;
+
+	snprintf(group, sizeof(group), MM_GROUP_PREFIX "%d", (int)getpid());
+	ret = mm_probes_choose(group, &l, &c);
+	if (c.set)
+		mm_probes_destroy(group);
+	mm_evlist_free(&l);
+	if (ret < 0)
+		return -1;
+	if (!c.set) {
+		printf("classifier: tracepoint (no kprobe set works: %s)\n", c.notes);
+		return 0;
+	}
+	printf("classifier: kprobe (probe set %s: %s)\n", c.set->name, c.set->kernels);
+	for (size_t i = 0; i < c.set->len && i < MM_PROBES_MAX; i++) {
+		const struct mm_kprobe_def *def = &c.set->defs[i];
+
+		if (c.symbol[i][0])
+			printf("probe    %-8s %s%s: %s\n", def->event, def->ret ? "return of " : "",
+			       c.symbol[i], def->why);
+		else
+			printf("refused  %-8s %s (%s): %s, optional\n", def->event, def->symbols,
+			       strerror(c.refused[i]), def->why);
+	}
+	if (c.notes[0])
+		printf("notes: %s\n", c.notes);
+	mm_probes_choice_free(&c);
+	return 0;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -69,7 +110,12 @@ int cmd_list(int argc, char **argv)
 	printf("tracefs: %s\n", mm_tracing_dir());
 	printf("kprobes: %s\n", yes_no(kprobes));
 	printf("uprobes: %s\n", yes_no(mm_probes_uprobes_available()));
-	printf("classifier: %s\n", kprobes ? "kprobe" : "tracepoint");
+	if (!kprobes)
+		printf("classifier: tracepoint\n");
+	else if (list_probes() < 0) {
+		mm_error_print("list");
+		return MM_EXIT_FAIL;
+	}
 	list_events();
 	return MM_EXIT_OK;
 }

@@ -40,6 +40,7 @@
 
 #include "memmon.h"
 #include "plugins/eventset.h"
+#include "plugins/decoder.h"
 #include "record/record.h"
 
 static const char usage[] =
@@ -319,20 +320,33 @@ static void notice_missing(struct rec *r)
 	free(list);
 }
 
-/* Events, and the kprobe classifier where asked for and possible. */
+/* Events, and the kprobe classifier where asked for and possible: a kernel
+ * that refuses its probes records with the tracepoint classifier, saying so. */
 static int choose_events(struct rec *r)
 {
-	bool kprobes = mm_probes_kprobes_available();
+	struct mm_probe_choice c;
+	bool asked = !strcmp(r->opt.classifier, "kprobe");
 
 	mm_evlist_build(&r->ev);
 	notice_missing(r);
 	r->classifier = "tracepoint";
 	if (!strcmp(r->opt.classifier, "tracepoint") ||
-	    (!strcmp(r->opt.classifier, "auto") && !kprobes))
+	    (!asked && !mm_probes_kprobes_available()))
 		return 0;
+	if (mm_probes_choose(r->group, &r->ev, &c) < 0)
+		return -1;
+	if (!c.set) {
+		fprintf(stderr, "memmon record: no kprobe classifier here (%s): "
+			"using the tracepoint classifier\n", c.notes);
+		return 0;
+	}
+	if (c.notes[0] && !r->opt.quiet)
+		fprintf(stderr, "memmon record: kprobe classifier, probe set %s (%s)\n",
+			c.set->name, c.notes);
 	r->classifier = "kprobe";
 	r->probes = true;
-	return mm_probes_create(r->group, &r->ev, &r->probe_text);
+	r->probe_text = c.text;
+	return 0;
 }
 
 static int check_pids(struct rec *r)

@@ -1,13 +1,19 @@
 /*
- * record/probes.c - the kprobe fault classifier's probes.
+ * record/probes.c - defining the kprobe fault classifier's probes.
  *
- * Where the kernel has kprobes, probes on its fault handlers (the table in
- * plugins/, mm_kprobe_classifier) name each fault's class directly.  They
- * are defined in memmon's own group, memmon_<pid>, so they can be told from
- * anyone else's and removed as a whole: kprobe_events and uprobe_events are
- * global files, and memmon only ever adds or removes lines of its group.
+ * The sets (plugins/kprobes.c) are tried in order: each probe of a set is
+ * written to kprobe_events with the first of its functions the kernel
+ * accepts; a set whose required probe the kernel refuses (the function is
+ * inlined, ambiguous or absent on this build) is removed again and the next
+ * one tried.  Refusals are collected as text for the caller's notice, never
+ * an error: a kernel that takes no set records with the tracepoint
+ * classifier instead.  Probes live in memmon's own group, memmon_<pid>, so
+ * they can be told from anyone else's and removed as a whole: kprobe_events
+ * and uprobe_events are global files, and memmon only ever adds or removes
+ * lines of its group.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,32 +43,108 @@ bool mm_probes_uprobes_available(void)
 	return top_file_exists("uprobe_events");
 }
 
-int mm_probes_create(const char *group, struct mm_evlist *l, char **text)
+static void add_note(struct mm_probe_choice *c, const char *fmt, ...)
 {
-	size_t len = 0, cap = 256;
-	char line[256];
+	size_t len = strlen(c->notes);
+	va_list ap;
 
-	*text = mm_malloc(cap);
-	(*text)[0] = '\0';
-	if (!mm_probes_kprobes_available()) {
-		mm_error("kprobe classifier requested but the kernel has no kprobes");
-		mm_hint("use --classifier=tracepoint (or auto)");
-		return -1;
+	if (len + 2 >= sizeof(c->notes))
+		return;
+	if (len)
+		c->notes[len++] = ';', c->notes[len++] = ' ';
+	va_start(ap, fmt);
+	vsnprintf(c->notes + len, sizeof(c->notes) - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Define DEF with the first of its functions the kernel takes: the
+ * function's name into SYMBOL, the definition appended to *TEXT.  Returns
+ * false with the last refusal's errno in *ERR. */
+static bool define_one(const char *group, const struct mm_kprobe_def *def, char *symbol,
+		       size_t symlen, char **text, size_t *len, size_t *cap, int *err)
+{
+	char names[256], line[512], *save = NULL;
+
+	snprintf(names, sizeof(names), "%s", def->symbols);
+	*err = ENOENT;
+	for (char *s = strtok_r(names, " ", &save); s; s = strtok_r(NULL, " ", &save)) {
+		int n = mm_kprobe_definition(line, sizeof(line), group, def, s);
+
+		if (n < 0) {
+			*err = ENAMETOOLONG;
+			continue;
+		}
+		if (tracefs_instance_file_append(NULL, "kprobe_events", line) < 0) {
+			*err = errno;
+			continue;
+		}
+		snprintf(symbol, symlen, "%s", s);
+		if (*cap - *len < (size_t)n + 2)
+			*text = mm_realloc(*text, *cap = 2 * *cap + n);
+		*len += snprintf(*text + *len, *cap - *len, "%s\n", line);
+		return true;
 	}
-	for (size_t i = 0; i < mm_kprobe_classifier_len; i++) {
-		const struct mm_kprobe_def *def = &mm_kprobe_classifier[i];
-		int n = mm_kprobe_definition(line, sizeof(line), group, def);
+	return false;
+}
 
-		if (n < 0 || (size_t)n >= sizeof(line))
-			return mm_error("cannot define kprobe '%s'", def->event);
-		if (tracefs_instance_file_append(NULL, "kprobe_events", line) < 0)
-			return mm_error_errno("cannot define kprobe '%s'", line);
-		if (cap - len < (size_t)n + 2)
-			*text = mm_realloc(*text, cap = 2 * cap + n);
-		len += snprintf(*text + len, cap - len, "%s\n", line);
-		mm_evlist_add(l, group, def->event);
+/* Define every probe of SET; false (its probes removed) when the kernel
+ * refuses a required one. */
+static bool define_set(const char *group, const struct mm_kprobe_set *set,
+		       struct mm_probe_choice *c)
+{
+	size_t len = 0, cap = 512;
+	int err;
+
+	memset(c->symbol, 0, sizeof(c->symbol));
+	memset(c->refused, 0, sizeof(c->refused));
+	c->text = mm_malloc(cap);
+	c->text[0] = '\0';
+	for (size_t i = 0; i < set->len && i < MM_PROBES_MAX; i++) {
+		const struct mm_kprobe_def *def = &set->defs[i];
+
+		if (define_one(group, def, c->symbol[i], sizeof(c->symbol[i]),
+			       &c->text, &len, &cap, &err))
+			continue;
+		c->refused[i] = err;
+		if (def->optional) {
+			add_note(c, "optional %s (%s) refused: %s", def->event, def->symbols,
+				 strerror(err));
+			continue;
+		}
+		add_note(c, "set %s: %s refused: %s", set->name, def->symbols, strerror(err));
+		mm_probes_destroy(group);
+		free(c->text);
+		c->text = NULL;
+		return false;
+	}
+	return true;
+}
+
+int mm_probes_choose(const char *group, struct mm_evlist *l, struct mm_probe_choice *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (!mm_probes_kprobes_available()) {
+		add_note(c, "the kernel has no kprobes");
+		return 0;
+	}
+	for (size_t i = 0; i < mm_kprobe_sets_len; i++) {
+		const struct mm_kprobe_set *set = &mm_kprobe_sets[i];
+
+		if (!define_set(group, set, c))
+			continue;
+		c->set = set;
+		for (size_t j = 0; j < set->len && j < MM_PROBES_MAX; j++)
+			if (c->symbol[j][0])
+				mm_evlist_add(l, group, set->defs[j].event);
+		return 0;
 	}
 	return 0;
+}
+
+void mm_probes_choice_free(struct mm_probe_choice *c)
+{
+	free(c->text);
+	c->text = NULL;
 }
 
 int mm_probes_destroy(const char *group)
@@ -73,10 +155,15 @@ int mm_probes_destroy(const char *group)
 	int ret = 0;
 
 	/* Not forced: our instance is gone by now, and a probe still enabled
-	 * elsewhere is someone else's business to disable. */
+	 * elsewhere is someone else's business to disable.  One already gone
+	 * was removed meanwhile by the recording's own teardown (a detached
+	 * child) or by another memmon cleaning up stale groups. */
 	for (size_t i = 0; evs && evs[i]; i++) {
-		if (tracefs_dynevent_destroy(evs[i], false) < 0)
+		if (tracefs_dynevent_destroy(evs[i], false) < 0 && errno != ENOENT) {
+			int err = errno;
 			ret = mm_error_errno("cannot remove probe group '%s'", group);
+			errno = err;
+		}
 	}
 	tracefs_dynevent_list_free(evs);
 	return ret;

@@ -28,6 +28,7 @@
 #include "format/writer.h"
 
 struct tracefs_instance;
+struct mm_kprobe_set;
 
 /* Names (Documentation/design.md): instance memmon-<pid>, probe group
  * memmon_<pid>, pid being the record process's. */
@@ -142,9 +143,19 @@ int mm_stale_remove(bool all, mm_stale_fn fn, void *ctx);
 
 bool mm_probes_kprobes_available(void);
 bool mm_probes_uprobes_available(void);
-/* Define the kprobe classifier in GROUP, add its events to L and return the
- * definitions as text in *TEXT (malloc'd, one per line). */
-int mm_probes_create(const char *group, struct mm_evlist *l, char **text);
+#define MM_PROBES_MAX 16
+struct mm_probe_choice {
+	const struct mm_kprobe_set *set;  /* NULL: no set works here */
+	char symbol[MM_PROBES_MAX][64];   /* per probe of SET: the function used, "" if none */
+	int refused[MM_PROBES_MAX];       /* per probe of SET: errno of the refusal, 0 */
+	char *text;                       /* SET's definitions, one a line (malloc'd) */
+	char notes[1024];                 /* what the kernel refused, "; "-separated */
+};
+/* Define the first probe set of the kprobe classifier the kernel takes in
+ * GROUP and add its events to L.  No set working (or no kprobes) is not an
+ * error: C->set is NULL and C->notes says why. */
+int mm_probes_choose(const char *group, struct mm_evlist *l, struct mm_probe_choice *c);
+void mm_probes_choice_free(struct mm_probe_choice *c);
 /* Remove every probe of GROUP (none is fine). */
 int mm_probes_destroy(const char *group);
 

@@ -129,7 +129,11 @@ static int remove_groups(bool all, mm_stale_fn fn, void *ctx)
 		snprintf(key, sizeof(key), ",%s,", system ? system : "");
 		if (system && removable(system, MM_GROUP_PREFIX, all) && !strstr(done, key)) {
 			if (mm_probes_destroy(system) < 0) {
-				n = -1;
+				/* still enabled in an instance its memmon's
+				 * teardown is removing right now: that
+				 * teardown removes the group next */
+				if (errno != EBUSY)
+					n = -1;
 			} else {
 				if (fn)
 					fn(ctx, "probe group", system);

@@ -35,7 +35,7 @@ static const char usage[] =
 	"memmon report [-i FILE] [FILE] [--log] [--regions] [--maps-at TIME] "
 	"[--malloc-patterns] [--timeline[=INTERVAL]] [--context] "
 	"[--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
-	"[-t|--timestamps] [--raw-events] [--no-summary] [-q]";
+	"[-t|--timestamps] [--raw-events] [--no-summary] [--classifier=tracepoint] [-q]";
 
 #define MAX_PIDS 256
 #define MAX_VIEWS 8
@@ -45,6 +45,7 @@ struct report_opts {
 	bool file_given;                 /* -i */
 	unsigned log_flags;
 	bool log, summary, quiet;
+	bool tracepoint;                 /* --classifier=tracepoint: kprobe events ignored */
 	bool overview;                   /* no view asked for: the default page */
 	int32_t pids[MAX_PIDS];
 	size_t nr_pids;
@@ -86,6 +87,12 @@ static void sink_event(void *ctx, const struct mm_event *ev)
 {
 	struct sink *s = ctx;
 	const struct report_opts *o = s->o;
+	struct mm_event refined;
+	if (o->view.as && ev->kind == MM_EV_FAULT && ev->fault.class == MM_FAULT_UNKNOWN) {
+		refined = *ev;        /* what the trace could not tell, the region may */
+		refined.fault.class = mm_as_fault_class(o->view.as, ev);
+		ev = &refined;
+	}
 	if (!mm_origin_keep(&s->origin, ev)) {
 		mm_summary_add(&s->held, ev);
 		return;
@@ -173,7 +180,7 @@ static int parse_pids(struct report_opts *o, const char *arg)
 
 enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
        OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV, OPT_FINDINGS,
-       OPT_TIMELINE, OPT_CONTEXT };
+       OPT_TIMELINE, OPT_CONTEXT, OPT_CLASSIFIER };
 #define DONE_OK (-1)     /* parse_options: --help shown, exit 0 */
 #define USAGE_ERROR(...) mm_usage_error("report", usage, __VA_ARGS__)
 
@@ -236,6 +243,7 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		{ "malloc-patterns", no_argument, NULL, OPT_FINDINGS },
 		{ "timeline", optional_argument, NULL, OPT_TIMELINE },
 		{ "context", no_argument, NULL, OPT_CONTEXT },
+		{ "classifier", required_argument, NULL, OPT_CLASSIFIER },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -255,6 +263,11 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		case OPT_CHECK_MAPS: err = add_view(o, &mm_view_check_maps); break;
 		case OPT_FINDINGS: err = add_view(o, &mm_view_findings); break;
 		case OPT_CONTEXT: err = add_view(o, &mm_view_context); break;
+		case OPT_CLASSIFIER:
+			if (strcmp(optarg, "tracepoint"))
+				err = mm_error("--classifier takes 'tracepoint' (the trace's own is the default)");
+			o->tracepoint = true;
+			break;
 		case OPT_TIMELINE:
 			err = (optarg ? parse_interval(o, optarg) : 0) ?: add_view(o, &mm_view_timeline);
 			break;
@@ -450,7 +463,10 @@ int cmd_report(int argc, char **argv)
 	const char *ps = mm_file_machine(f, MM_KEY_PAGE_SIZE);
 	if (ps && strtoull(ps, NULL, 10))
 		s.log->page_size = strtoull(ps, NULL, 10);
-	if (views_use_model(&o))
+	mm_decoder_set_kernel(d, mm_file_machine(f, MM_KEY_RELEASE));
+	if (o.tracepoint)
+		mm_decoder_ignore_kprobes(d);
+	if (views_use_model(&o) || mm_decoder_needs_model(d))
 		o.view.as = mm_as_from_file(f, MM_AS_NO_CUTOFF);
 	o.view.summary = &s.summary;
 	o.view.summary_info = &info;

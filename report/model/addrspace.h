@@ -190,6 +190,9 @@ struct mm_as_proc {
 	bool shares_mm;
 	int32_t mm_of;
 	bool have_map;              /* a snapshot or a fork gave a full map */
+	bool forked;                /* forked, or made by a fork: anon pages shared */
+	uint64_t exec_ts;           /* last exec seen (0: none): it ends the sharing */
+	uint64_t exiting_ts;        /* exit_group called (0: not seen) */
 	uint64_t brk_start, brk_cur;    /* 0 until known */
 
 	struct mm_region **map;     /* live (or final) map, sorted by start */
@@ -349,6 +352,9 @@ int mm_as_remap_file_pages(struct mm_as *as, struct mm_as_proc *p,
 			   const struct mm_region_event *by, uint64_t start, uint64_t size,
 			   uint64_t pgoff);
 /* Attribute a fault; returns its region or NULL (counted as unknown). */
+/* The class of fault EV (before mm_as_event() applies it): its own class,
+ * or for MM_FAULT_UNKNOWN one told by the region it hits (classify.c). */
+uint8_t mm_as_fault_class(const struct mm_as *as, const struct mm_event *ev);
 struct mm_region *mm_as_fault(struct mm_as *as, struct mm_as_proc *p,
 			      const struct mm_event *ev);
 void mm_as_fork(struct mm_as *as, struct mm_as_proc *parent, int32_t child_tgid,

@@ -199,6 +199,9 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev)
 		}
 		if (ev->sys.nr == MM_SYS_EXECVE && sys_ok(&ev->sys))
 			p->execve_end = ev->sys.exit_ts;   /* its kernel faults: the new map's */
+		/* its pages go (exit_mm) before sched_process_exit says so */
+		if (ev->sys.nr == MM_SYS_EXIT_GROUP && !p->shares_mm && !p->exiting_ts)
+			p->exiting_ts = ev->ts;
 		apply_syscall(as, mp, ev);
 	} else
 		apply_proc_event(as, p, ev);

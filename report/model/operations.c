@@ -361,6 +361,7 @@ void mm_as_fork(struct mm_as *as, struct mm_as_proc *parent, int32_t child_tgid,
 	if (!c || c->exited || c->nr_map || c->nr_dead)
 		c = as_proc_new(as, child_tgid);   /* pid reuse: a new process */
 	c->parent = parent->tgid;
+	c->forked = parent->forked = true;
 	c->first_ts = by->ts;
 	memcpy(c->comm, parent->comm, sizeof(c->comm));
 	memcpy(c->exe, parent->exe, sizeof(c->exe));
@@ -400,5 +401,6 @@ void mm_as_exec(struct mm_as *as, struct mm_as_proc *p, const struct mm_region_e
 	struct mm_region_event e = *by;
 	e.how = MM_HOW_EXEC;
 	p->pages_unplaced = 0;          /* a new mm: what was not placed went too */
+	p->exec_ts = by->ts;
 	as_drop_map(as, p, &e);
 }

@@ -170,15 +170,19 @@ static void process_text(const struct overview *v, const struct mm_as_proc *p, F
 	calls_text(p, calls, sizeof(calls));
 	life_text(v, p, life, sizeof(life));
 	mm_proc_ending(p, ending, sizeof(ending));
+	char unknown[40] = "";    /* only where a trace could not tell (before 6.2) */
+	if (t.faults[MM_FAULT_UNKNOWN])
+		snprintf(unknown, sizeof(unknown), ", unknown %llu",
+			 (unsigned long long)t.faults[MM_FAULT_UNKNOWN]);
 	fprintf(out, "%d %s%s%s: %s, %zu regions, %llu faults "
-		"(anon %llu, file %llu, swap %llu, cow %llu, other %llu), "
+		"(anon %llu, file %llu, swap %llu, cow %llu, other %llu%s), "
 		"%llu KiB first touched, %s\n    memory syscalls: %s\n",
 		p->tgid, p->comm[0] ? p->comm : "?", p->exe[0] ? " " : "", p->exe,
 		life, t.regions,
 		(unsigned long long)t.nr_faults,
 		(unsigned long long)t.faults[MM_FAULT_ANON], (unsigned long long)t.faults[MM_FAULT_FILE],
 		(unsigned long long)t.faults[MM_FAULT_SWAP], (unsigned long long)t.faults[MM_FAULT_COW],
-		(unsigned long long)t.faults[MM_FAULT_OTHER],
+		(unsigned long long)t.faults[MM_FAULT_OTHER], unknown,
 		(unsigned long long)(t.touched * kib), ending, calls);
 	kernel_text(p, out);
 	resident_text(v, p, out);

@@ -49,10 +49,13 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 	     PRIu64 ", rss %" PRIu64 ", filemap %" PRIu64 ")\n",
 	     t.events, k[MM_EV_FAULT], k[MM_EV_SYSCALL], t.process,
 	     k[MM_EV_RSS], k[MM_EV_FILEMAP]);
+	char unknown[40] = "";    /* only where a trace could not tell (before 6.2) */
+	if (t.by_class[MM_FAULT_UNKNOWN])
+		snprintf(unknown, sizeof(unknown), " unknown %" PRIu64, t.by_class[MM_FAULT_UNKNOWN]);
 	line(l, "faults: %" PRIu64 " anon %" PRIu64 " file %" PRIu64 " swap %" PRIu64
-	     " cow %" PRIu64 " other %" PRIu64 "\n", k[MM_EV_FAULT],
+	     " cow %" PRIu64 " other %" PRIu64 "%s\n", k[MM_EV_FAULT],
 	     t.by_class[MM_FAULT_ANON], t.by_class[MM_FAULT_FILE], t.by_class[MM_FAULT_SWAP],
-	     t.by_class[MM_FAULT_COW], t.by_class[MM_FAULT_OTHER]);
+	     t.by_class[MM_FAULT_COW], t.by_class[MM_FAULT_OTHER], unknown);
 	line(l, "faults by access: R %" PRIu64 " W %" PRIu64 " X %" PRIu64 "\n",
 	     t.by_access[MM_ACCESS_R], t.by_access[MM_ACCESS_W], t.by_access[MM_ACCESS_X]);
 	line(l, "lost events: %" PRIu64 "\n", info->lost);

@@ -30,11 +30,11 @@
  *              "exec", "fork", "fault", "exit", "merge", or "live" (ended
  *              only; time and pid are then null)
  *     FAULTS = { "total", "anon": RWX, "file": RWX, "swap": RWX, "cow": RWX,
- *                "other": RWX }, RWX = { "r", "w", "x" }
+ *                "other": RWX, "unknown": RWX }, RWX = { "r", "w", "x" }
  * Addresses are hex strings without 0x; times are numbers (seconds).
  * CSV: one header row, then one row per region, the first column being the
  * pid; the columns are named as above with faults flattened to anon_r ...
- * other_x.
+ * other_x, unknown_r ... unknown_x.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -75,17 +75,19 @@ static size_t row_limit(const struct mm_regions_opts *o, size_t n)
 
 /* ---- --regions: text ---- */
 
-/* F summed by class ("anon/file/swap/cow/other") or by access ("r/w/x"),
+/* F summed by class ("anon/file/swap/cow/other[/unknown]") or by access ("r/w/x"),
  * as "N/N/..." into BUF. */
 static void fault_sums(const uint64_t f[MM_FAULT_NR][MM_ACCESS_NR], bool by_class,
 		       char *buf, size_t len)
 {
 	uint64_t sum[MM_FAULT_NR + MM_ACCESS_NR] = { 0 };
-	int n = by_class ? MM_FAULT_NR : MM_ACCESS_NR;
+	int n;
 	size_t at = 0;
 	for (int c = 0; c < MM_FAULT_NR; c++)
 		for (int a = 0; a < MM_ACCESS_NR; a++)
 			sum[by_class ? c : a] += f[c][a];
+	/* a sixth number, unknown, only where a trace could not tell */
+	n = !by_class ? MM_ACCESS_NR : sum[MM_FAULT_UNKNOWN] ? MM_FAULT_NR : MM_FAULT_UNKNOWN;
 	buf[0] = '\0';
 	for (int i = 0; i < n && at < len; i++)
 		at += (size_t)snprintf(buf + at, len - at, "%s%llu", i ? "/" : "",

@@ -5,9 +5,14 @@ set -u
 names=(killed-part-kept killed-report-exit killed-warns killed-has-events killed-info-truncated killed-consistent killed-next-record-cleans)
 need_root_tracefs "${names[@]}"
 mm_tmp
-"$MEMMON" record -q -o "$T/k.dat" -- "$MEMMON_PROGS/churn" 5 >/dev/null 2>&1 &
+"$MEMMON" record -q -o "$T/k.dat" -- "$MEMMON_PROGS/churn" 10 >/dev/null 2>&1 &
 rpid=$!
-sleep 1.5
+# half-way: once ring data is in the file (~0.4 MB a second on the host;
+# a slow machine, e.g. a VM without KVM, takes longer to get there)
+for i in $(seq 100); do
+	[ "$(stat -c %s "$T/k.dat" 2>/dev/null || echo 0)" -gt 100000 ] && break
+	sleep 0.2
+done
 kill -KILL "$rpid"; wait "$rpid" 2>/dev/null
 check killed-part-kept "k.dat.$rpid.part, no k.dat" "$(ls "$T" | grep '^k\.dat' | tr '\n' ' ' | sed 's/ $//'), $( [ -e "$T/k.dat" ] && echo "k.dat" || echo "no k.dat")"
 mv "$T/k.dat.$rpid.part" "$T/k.dat"

@@ -15,12 +15,13 @@ top_events=$(cat "$T/set_event")
 top_clock=$(cat "$T/trace_clock")
 
 # left PID: what a recording by PID left in the kernel ("" when nothing).
-# A finished recording removes its instance in a child while it exits (the
-# kernel needs ~0.1 s for it), so give that up to 3 s.
+# A finished recording removes its instance, then its probes, in a child
+# while it exits (the kernel needs ~0.1 s for it), so give that up to 3 s.
 left() {
 	local pid=$1 out="" i
 	for i in $(seq 60); do
-		[ -d "$T/instances/memmon-$pid" ] || break
+		[ -d "$T/instances/memmon-$pid" ] ||
+			grep -qs "memmon_$pid/" "$T/dynamic_events" || break
 		sleep 0.05
 	done
 	[ -d "$T/instances/memmon-$pid" ] && out="instance memmon-$pid "
@@ -28,6 +29,14 @@ left() {
 	[ "$(cat "$T/set_event")" = "$top_events" ] || out+="top-level set_event changed "
 	[ "$(cat "$T/trace_clock")" = "$top_clock" ] || out+="top-level trace_clock changed "
 	echo "$out"
+}
+
+# running CMDLINE: wait (up to 10 s) until the target runs CMDLINE, i.e.
+# record has set up and let it exec: a slow machine (a VM without KVM)
+# takes more than the host's few ms to get there.
+running() {
+	local i
+	for i in $(seq 100); do pgrep -f "^$1\$" >/dev/null && return; sleep 0.1; done
 }
 
 check() {	# NAME PID
@@ -57,27 +66,27 @@ run_fg -o "$tmp/t.dat" -- sh -c 'kill -SEGV $$'
 check cleanup-after-crash "$rpid"
 
 "$M" record -q -o "$tmp/t.dat" -- sleep 5.123 & p=$!
-sleep 0.5; kill -INT $p; wait $p; rc=$?
+running "sleep 5.123"; kill -INT $p; wait $p; rc=$?
 [ "$rc" -eq 130 ] && echo "ok sigint-status-130" || echo "FAIL sigint-status-130: got $rc"
 check cleanup-after-sigint "$p"
 pgrep -f "^sleep 5.123$" >/dev/null && echo "FAIL sigint-reaches-target: sleep still runs" || echo "ok sigint-reaches-target"
 
-"$M" record -q -o "$tmp/t.dat" -- sleep 5 & p=$!
-sleep 0.5; kill -TERM $p; wait $p; rc=$?
+"$M" record -q -o "$tmp/t.dat" -- sleep 5.2 & p=$!
+running "sleep 5.2"; kill -TERM $p; wait $p; rc=$?
 [ "$rc" -eq 143 ] && echo "ok sigterm-status-143" || echo "FAIL sigterm-status-143: got $rc"
 check cleanup-after-sigterm "$p"
 
 # SIGKILL leaves the instance; the next record removes it.
-"$M" record -q -o "$tmp/k.dat" -- sleep 5 & p=$!
-sleep 0.5; kill -KILL $p; wait $p 2>/dev/null
+"$M" record -q -o "$tmp/k.dat" -- sleep 5.3 & p=$!
+running "sleep 5.3"; kill -KILL $p; wait $p 2>/dev/null
 [ -d "$T/instances/memmon-$p" ] && echo "ok sigkill-leaves-instance" || echo "skip sigkill-leaves-instance: nothing left to test with"
 run_fg -o "$tmp/t.dat" -- true
 check next-record-removes-stale "$p"
 check cleanup-normal-exit-2 "$rpid"
 
 # ... and so does memmon reset, naming it.
-"$M" record -q -o "$tmp/k.dat" -- sleep 5 & p=$!
-sleep 0.5; kill -KILL $p; wait $p 2>/dev/null
+"$M" record -q -o "$tmp/k.dat" -- sleep 5.3 & p=$!
+running "sleep 5.3"; kill -KILL $p; wait $p 2>/dev/null
 out=$("$M" reset 2>&1); rc=$?
 if [ "$rc" -eq 0 ] && grep -q "memmon-$p" <<<"$out"; then echo "ok reset-names-removed"; else echo "FAIL reset-names-removed: rc $rc, output: $out"; fi
 check reset-removes-stale "$p"

@@ -285,11 +285,11 @@ check rg-sort-faults "ok $nrows rows" "$(order faults --sort faults)"
 # ---- --csv: a header and one row per region (all processes)
 "$MEMMON" report --regions --csv "$T/r.dat" >"$T/reg.csv" 2>&1
 hdr="pid,id,parent_id,origin_id,start,end,size,perms,backing,name,offset,fd,created_how,created_time,ended_how,ended_time,faults"
-for c in anon file swap cow other; do for a in r w x; do hdr+=",${c}_$a"; done; done
+for c in anon file swap cow other unknown; do for a in r w x; do hdr+=",${c}_$a"; done; done
 hdr+=",pages_mapped,pages_touched,pages_resident,pattern,kernel_faults,lost_events"
 check rg-csv-header "$hdr" "$(head -1 "$T/reg.csv")"
 nall=$(python3 -c 'import json, sys; print(sum(len(p["regions"]) for p in json.load(open(sys.argv[1]))["processes"]))' "$T/reg.json")
-check rg-csv-rows "$nall rows of 38 fields" "$(python3 -c '
+check rg-csv-rows "$nall rows of 41 fields" "$(python3 -c '
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1])))[1:]
 print("%d rows of %s fields" % (len(rows), ",".join(sorted(set(str(len(r)) for r in rows)))))' "$T/reg.csv")"
