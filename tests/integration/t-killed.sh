@@ -10,7 +10,7 @@ rpid=$!
 # half-way: once ring data is in the file (~0.4 MB a second on the host;
 # a slow machine, e.g. a VM without KVM, takes longer to get there)
 for i in $(seq 100); do
-	[ "$(stat -c %s "$T/k.dat" 2>/dev/null || echo 0)" -gt 100000 ] && break
+	[ "$(stat -c %s "$T/k.dat.$rpid.part" 2>/dev/null || echo 0)" -gt 100000 ] && break
 	sleep 0.2
 done
 kill -KILL "$rpid"; wait "$rpid" 2>/dev/null
