@@ -33,7 +33,7 @@ mm_initramfs() {
 	done
 	rm -f "$root/usr/bin/bash"
 	mm_copy_elf "$root" /bin/bash "$(command -v strace)" "$(command -v chrt)" \
-		"$(command -v setpriv)" "$(command -v pgrep)" || return 1
+		"$(command -v setpriv)" "$(command -v pgrep)" "$(command -v jq)" || return 1
 	echo "root:x:0:0:root:/root:/bin/bash" >"$root/etc/passwd"
 	echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/sh" >>"$root/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
