@@ -77,8 +77,8 @@ int mm_plugins_register_print(struct tep_handle *tep);
  * name alternative functions (the first the kernel accepts is used) and may
  * be optional (the set works without it, knowing less).  Every probe only
  * adds evidence to the task's held fault; the class is decided from the
- * evidence when the fault ends (the handle_mm_fault return probe, or the
- * task's next fault or syscall), by mm_kprobe_classify().  The decoder keys
+ * evidence when the fault ends (the task's next fault, syscall or process
+ * event), by mm_kprobe_classify().  The decoder keys
  * on the event name alone: a name means the same evidence in every set.
  * Documentation/design.md has the table per kernel version.
  */
@@ -92,7 +92,6 @@ enum mm_kp_evidence {
 	MM_KP_COPY      = 1u << 6,  /* wp_page_copy: that page copied (or the zero page replaced) */
 	MM_KP_ZEROED    = 1u << 7,  /* a zeroed page allocated (gfp has __GFP_ZERO) */
 	MM_KP_HUGE_ANON = 1u << 8,  /* a huge anonymous page (THP) */
-	MM_KP_DONE      = 1u << 9,  /* handle_mm_fault returned: the fault is over */
 };
 
 struct mm_kprobe_def {

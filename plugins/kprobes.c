@@ -5,8 +5,11 @@
  * record defines one set of probes (the first whose required probes the
  * kernel accepts) in its group memmon_<pid>; each probe event that follows
  * a task's page fault adds evidence to that held fault, and the fault is
- * classified when it ends: at the handle_mm_fault return probe (unless the
- * kernel is about to retry it), else at the task's next fault or syscall.
+ * classified when it ends: at the task's next fault, syscall or process
+ * event.  No kretprobes: on Debian 12's 6.1 one on handle_mm_fault (where
+ * tasks sleep) crashed the kernel when it was removed while tasks were
+ * inside (RIP 0 on their way back through the return trampoline, seen under
+ * qemu); entry probes tell all the classes.
  * Events are recognised in any memmon_* group, whatever the recording pid.
  */
 #include <stdio.h>
@@ -19,9 +22,6 @@
 
 /* include/linux/gfp_types.h; the same bit since 4.x and in 6.x's enum */
 #define GFP_ZERO 0x100u
-/* include/linux/mm_types.h, enum vm_fault_reason (stable since 5.x) */
-#define VM_FAULT_ERRORS (0x1u | 0x2u | 0x10u | 0x20u | 0x40u)  /* OOM SIGBUS HWPOISON* SIGSEGV */
-#define VM_FAULT_RETRY 0x400u
 
 /* Shared by both sets: they tell the same on every kernel that has them. */
 #define SWAP_DEF { "swap", "do_swap_page", "", false, false, MM_KP_SWAP, \
@@ -34,8 +34,6 @@
 		   "a zeroed page allocated: a copy of the zero page is anon, not cow" }
 #define HUGE_DEF { "huge", "do_huge_pmd_anonymous_page", "", false, true, MM_KP_HUGE_ANON, \
 		   "a huge anonymous page (THP)" }
-#define DONE_DEF { "done", "handle_mm_fault", "ret=$retval:x32", true, true, MM_KP_DONE, \
-		   "the fault's end and result: retried faults are not over yet" }
 
 /* Kernels whose fault handlers are functions of their own (not inlined). */
 static const struct mm_kprobe_def handlers[] = {
@@ -48,7 +46,7 @@ static const struct mm_kprobe_def handlers[] = {
 	  "a private file page copied on write" },
 	{ "shared", "do_shared_fault", "", false, false, MM_KP_FILE,
 	  "a write to a shared file page" },
-	WP_DEF(false), COPY_DEF(true), ZEROED_DEF, HUGE_DEF, DONE_DEF,
+	WP_DEF(false), COPY_DEF(true), ZEROED_DEF, HUGE_DEF,
 };
 
 /* Kernels that inline them into handle_mm_fault (Debian 12's 6.1): the
@@ -60,7 +58,7 @@ static const struct mm_kprobe_def rmap[] = {
 	  "the mapping's ->fault: a file, shmem or special page" },
 	{ "around", "filemap_map_pages", "", false, false, MM_KP_FILE,
 	  "file pages mapped around the fault (fault-around)" },
-	SWAP_DEF, COPY_DEF(false), WP_DEF(true), ZEROED_DEF, HUGE_DEF, DONE_DEF,
+	SWAP_DEF, COPY_DEF(false), WP_DEF(true), ZEROED_DEF, HUGE_DEF,
 };
 
 const struct mm_kprobe_set mm_kprobe_sets[] = {
@@ -74,8 +72,7 @@ const size_t mm_kprobe_sets_len = sizeof(mm_kprobe_sets) / sizeof(mm_kprobe_sets
 int mm_kprobe_definition(char *buf, size_t len, const char *group,
 			 const struct mm_kprobe_def *def, const char *symbol)
 {
-	/* maxactive 64: a fault can sleep, and a return missed for want of
-	 * room only delays the class to the next event */
+	/* maxactive 64 for a kretprobe: its function may sleep */
 	int n = snprintf(buf, len, "%s:%s/%s %s%s%s", def->ret ? "r64" : "p", group, def->event,
 			 symbol, def->fetch[0] ? " " : "", def->fetch);
 	return n < 0 || (size_t)n >= len ? -1 : n;
@@ -129,17 +126,6 @@ static int on_probe(struct mm_decoder *d, const struct mm_plugin_slot *s,
 		return MM_PLUGIN_DROP;
 	if (bit == MM_KP_ZEROED && !(mm_plugin_u64(d, data, s->f[F_ARG]) & GFP_ZERO))
 		return MM_PLUGIN_DROP;
-	if (bit == MM_KP_DONE) {
-		uint64_t ret = mm_plugin_u64(d, data, s->f[F_ARG]);
-		if (ret & VM_FAULT_RETRY)
-			return MM_PLUGIN_DROP;   /* handled again before it returns */
-		if (ret & VM_FAULT_ERRORS) {
-			mm_plugin_fault_set_class(d, t, MM_FAULT_OTHER);
-			return MM_PLUGIN_DROP;
-		}
-		mm_plugin_fault_resolve(d, t);
-		return MM_PLUGIN_DROP;
-	}
 	t->ev.kp |= bit;
 	return MM_PLUGIN_DROP;
 }
@@ -156,9 +142,8 @@ int mm_plugin_kprobes_init(struct mm_decoder *d)
 		if (!s)
 			continue;
 		s->sub = (uint8_t)__builtin_ctz(def->evidence);
-		if (def->evidence == MM_KP_ZEROED || def->evidence == MM_KP_DONE) {
-			const char *field = def->evidence == MM_KP_DONE ? "ret" : "gfp";
-			if (!mm_plugin_field(s, e, field, &s->f[F_ARG])) {
+		if (def->evidence == MM_KP_ZEROED) {
+			if (!mm_plugin_field(s, e, "gfp", &s->f[F_ARG])) {
 				s->fn = NULL;      /* a probe without its argument tells nothing */
 				continue;
 			}
