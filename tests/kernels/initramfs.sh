@@ -47,7 +47,9 @@ mm_initramfs() {
 	rm -rf "${root:?}$top"
 	mkdir -p "$root/memmon/tests/integration" && cp "$top/tests/run" "$root/memmon/tests/" &&
 	cp -r "$top/tests/kernels" "$root/memmon/tests/" &&
-	cp "$top/tests/integration/lib.sh" "$root/memmon/tests/integration/" || return 1
+	cp "$top/tests/integration/lib.sh" "$root/memmon/tests/integration/" &&
+	mkdir -p "$root/memmon/tests/data" && cp -r "$top/tests/data/golden" "$root/memmon/tests/data/" ||
+		return 1
 	for a in $(grep -v '^#' "$top/tests/kernels/vm-tests.list") $(cd "$top/tests/kernels/guest" && ls t-*.sh 2>/dev/null); do
 		cp "$top/tests/integration/$a" "$root/memmon/tests/integration/" 2>/dev/null ||
 		cp "$top/tests/kernels/guest/$a" "$root/memmon/tests/integration/" || return 1
