@@ -53,7 +53,7 @@ static bool shares_page(const struct mm_as *as, const struct mm_as_proc *p, uint
 }
 
 static uint8_t private_anon(const struct mm_region *r, uint64_t vpn, uint32_t ec,
-			    bool swapped, bool shared)
+			    bool swapped, bool shared, bool forked)
 {
 	bool touched = mm_pageset_has(&r->touched, vpn);
 
@@ -63,8 +63,12 @@ static uint8_t private_anon(const struct mm_region *r, uint64_t vpn, uint32_t ec
 		return MM_FAULT_OTHER;
 	if (shared)
 		return MM_FAULT_COW;
-	/* a page only read before maps the zero page: this write replaces it */
-	return touched && !mm_pageset_has(&r->dirty, vpn) ? MM_FAULT_ANON : MM_FAULT_OTHER;
+	if (!touched || mm_pageset_has(&r->dirty, vpn))
+		return MM_FAULT_OTHER;
+	/* a page only read before maps the zero page: this write replaces it
+	 * (anon); after a fork it may be an anon page the kernel now reuses
+	 * (seen in 6.1: the kprobes said other), which the trace cannot tell */
+	return forked ? MM_FAULT_UNKNOWN : MM_FAULT_ANON;
 }
 
 static uint8_t private_file(const struct mm_region *r, uint64_t vpn, uint32_t ec,
@@ -112,5 +116,5 @@ uint8_t mm_as_fault_class(const struct mm_as *as, const struct mm_event *ev)
 	bool shared = (ec & MM_PF_PROT) && (ec & MM_PF_WRITE) && shares_page(as, p, f->addr, ev->ts);
 	if (r->backing == MM_BACK_FILE)
 		return private_file(r, as_vpn(as, f->addr), ec, swapped, shared);
-	return private_anon(r, as_vpn(as, f->addr), ec, swapped, shared);
+	return private_anon(r, as_vpn(as, f->addr), ec, swapped, shared, p->forked);
 }
