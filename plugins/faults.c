@@ -77,8 +77,8 @@ static void settle(struct mm_decoder *d, struct mm_task *t, uint8_t class)
 	struct mm_fault *f = &mm_plugin_at(d, t->fault_seq)->fault;
 	f->class = class;
 	for (int m = 0; m < MM_RSS_NR; m++) {
-		f->rss_up[m] = (int32_t)(t->ev.up[m] / (int64_t)d->page_size);
-		f->rss_down[m] = (int32_t)(t->ev.down[m] / (int64_t)d->page_size);
+		f->rss_up[m] = mm_sat32(t->ev.up[m] / (int64_t)d->page_size);
+		f->rss_down[m] = mm_sat32(t->ev.down[m] / (int64_t)d->page_size);
 	}
 	f->around = t->ev.around;
 	f->around_first = t->ev.around_first;

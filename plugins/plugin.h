@@ -151,6 +151,23 @@ static inline void mm_plugin_release(struct mm_decoder *d, uint64_t seq)
 	d->held[seq & d->mask] = 0;
 }
 
+/* Saturating sums for values a hostile trace controls (signed overflow
+ * is undefined). */
+static inline int64_t mm_sat_add64(int64_t a, int64_t b)
+{
+	int64_t r;
+	return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+static inline int32_t mm_sat_add32(int32_t a, int64_t b)
+{
+	int64_t r = (int64_t)a + (b > INT32_MAX ? INT32_MAX : b < INT32_MIN ? INT32_MIN : b);
+	return r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
+}
+static inline int32_t mm_sat32(int64_t v)
+{
+	return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+}
+
 /* Load an unsigned field (1, 2, 4 or 8 bytes) in the file's byte order. */
 static inline uint64_t mm_plugin_u64(const struct mm_decoder *d, const uint8_t *data,
 				     struct mm_plugin_field f)

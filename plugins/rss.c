@@ -68,9 +68,9 @@ static bool making_mm(const struct mm_decoder *d, const struct mm_task *t)
 static void note(struct mm_fault_evidence *e, uint8_t member, int dir, int64_t delta)
 {
 	if (delta > 0)
-		e->up[member] += delta;
-	else
-		e->down[member] -= delta;
+		e->up[member] = mm_sat_add64(e->up[member], delta);
+	else if (delta > INT64_MIN)
+		e->down[member] = mm_sat_add64(e->down[member], -delta);
 	switch (member) {
 	case MM_RSS_ANON:     e->anon_up |= dir >= 0; break;
 	case MM_RSS_FILE:     e->file_up |= dir >= 0; e->file_down |= dir < 0; break;
@@ -96,7 +96,8 @@ static int update(struct mm_decoder *d, uint32_t mm_id, uint8_t member, int64_t 
 	}
 	if (m->known & (1u << member)) {
 		dir = bytes > m->value[member] ? 1 : bytes < m->value[member] ? -1 : 2;
-		*delta = bytes - m->value[member];
+		int64_t d;
+		*delta = __builtin_sub_overflow(bytes, m->value[member], &d) ? 0 : d;
 	}
 	m->value[member] = bytes;
 	m->known |= 1u << member;
@@ -138,7 +139,8 @@ static int on_rss(struct mm_decoder *d, const struct mm_plugin_slot *s,
 		if (t->fault_held)
 			note(&t->ev, ev->rss.member, dir, delta);
 		else if (sys)
-			sys->sys.rss[ev->rss.member] += (int32_t)(delta / (int64_t)d->page_size);
+			sys->sys.rss[ev->rss.member] = mm_sat_add32(sys->sys.rss[ev->rss.member],
+								    delta / (int64_t)d->page_size);
 	}
 	return MM_PLUGIN_EMIT;
 }

@@ -22,6 +22,9 @@
 
 struct mm_maps;
 
+#define MM_AS_PLACE_BUDGET (1ull << 26)     /* pages: 256 GiB of 4 KiB pages */
+#define MM_AS_WALK_BUDGET  (1ull << 27)
+
 struct snap {
 	int32_t pid;
 	int kind;                   /* enum mm_snapshot_kind */
@@ -58,6 +61,11 @@ struct mm_as {
 	uint32_t next_id;
 	uint64_t rss_faults;        /* faults and calls that carried rss changes:
 	                             * the trace has per-change counters */
+	/* What placing pages no fault of their own brought may still cost
+	 * (resident.c): pages added to sets, regions walked.  A hostile trace
+	 * cannot make the model big or slow; a real one never gets near. */
+	uint64_t place_budget;      /* from MM_AS_PLACE_BUDGET pages */
+	uint64_t walk_budget;       /* from MM_AS_WALK_BUDGET region visits */
 
 	struct mm_as_proc **procs;
 	size_t nr_procs, cap_procs;

@@ -82,6 +82,67 @@ uint64_t mm_pageset_remove(struct mm_pageset *s, uint64_t lo, uint64_t hi)
 	return removed;
 }
 
+/* The mask of the block at BASE, 0 when S has none. */
+static uint64_t ps_mask(const struct mm_pageset *s, uint64_t base)
+{
+	uint32_t i = ps_lower(s, base);
+	return i < s->n && s->b[i].base == base ? s->b[i].mask : 0;
+}
+
+/* The N lowest set bits of M. */
+static uint64_t lowest_bits(uint64_t m, uint64_t n)
+{
+	uint64_t out = 0;
+	for (; m && n; n--, m &= m - 1)
+		out |= m & -m;
+	return out;
+}
+
+uint64_t mm_pageset_fill(struct mm_pageset *s, uint64_t lo, uint64_t hi, uint64_t n,
+			 uint64_t max_blocks)
+{
+	uint64_t added = 0;
+	for (uint64_t base = lo & ~63ull; base < hi && added < n && max_blocks--; base += 64) {
+		uint64_t m = range_mask(base, lo, hi) & ~ps_mask(s, base);
+		added += (uint64_t)__builtin_popcountll(ps_or(s, base, lowest_bits(m, n - added)));
+		if (base + 64 < base)
+			break;                  /* the top of the address space */
+	}
+	return added;
+}
+
+/* Clear up to N set bits of the blocks [I, END) within [LO, HI), above
+ * FROM in the first; *SCAN counts down the blocks looked at. */
+static uint64_t ps_clear(struct mm_pageset *s, uint32_t i, uint64_t lo, uint64_t hi,
+			 uint64_t stop, uint64_t n, uint64_t *scan)
+{
+	uint64_t removed = 0;
+	for (; i < s->n && s->b[i].base < stop && removed < n && *scan; i++, (*scan)--) {
+		uint64_t m = lowest_bits(s->b[i].mask & range_mask(s->b[i].base, lo, hi), n - removed);
+		s->b[i].mask &= ~m;
+		removed += (uint64_t)__builtin_popcountll(m);
+	}
+	return removed;
+}
+
+uint64_t mm_pageset_drain(struct mm_pageset *s, uint64_t lo, uint64_t hi, uint64_t from,
+			  uint64_t n, uint64_t max_blocks)
+{
+	if (from < lo || from >= hi)
+		from = lo;
+	uint64_t removed = ps_clear(s, ps_lower(s, from & ~63ull), from, hi, hi, n, &max_blocks);
+	if (removed < n && from > lo)
+		removed += ps_clear(s, ps_lower(s, lo & ~63ull), lo, from, from, n - removed,
+				    &max_blocks);
+	uint32_t out = 0;
+	for (uint32_t i = 0; i < s->n; i++)     /* empty blocks go */
+		if (s->b[i].mask)
+			s->b[out++] = s->b[i];
+	s->n = out;
+	s->count -= removed;
+	return removed;
+}
+
 void mm_pageset_move(struct mm_pageset *dst, struct mm_pageset *src,
 		     uint64_t lo, uint64_t hi, int64_t delta)
 {

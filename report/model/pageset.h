@@ -30,6 +30,16 @@ bool mm_pageset_has(const struct mm_pageset *s, uint64_t vpn);
 /* Remove [lo, hi) vpns; returns how many were in the set. */
 uint64_t mm_pageset_remove(struct mm_pageset *s, uint64_t lo, uint64_t hi);
 uint64_t mm_pageset_count_range(const struct mm_pageset *s, uint64_t lo, uint64_t hi);
+/* Add up to N pages of [LO, HI) that S lacks, lowest first, looking at
+ * no more than MAX_BLOCKS 64-page blocks (a bound on the time a hostile
+ * trace can cost); returns how many were added. */
+uint64_t mm_pageset_fill(struct mm_pageset *s, uint64_t lo, uint64_t hi, uint64_t n,
+			 uint64_t max_blocks);
+/* Remove up to N pages of S in [LO, HI): those from FROM on first, then
+ * from LO (wrapping round), looking at no more than MAX_BLOCKS of S's
+ * blocks; returns how many were removed. */
+uint64_t mm_pageset_drain(struct mm_pageset *s, uint64_t lo, uint64_t hi, uint64_t from,
+			  uint64_t n, uint64_t max_blocks);
 /* Move the pages of SRC in [lo, hi) into DST, shifted by DELTA pages. */
 void mm_pageset_move(struct mm_pageset *dst, struct mm_pageset *src,
 		     uint64_t lo, uint64_t hi, int64_t delta);

@@ -159,6 +159,8 @@ struct mm_as *mm_as_new(uint64_t page_size, uint64_t cutoff_ns)
 	as->page_shift = (unsigned)__builtin_ctzll(page_size);
 	as->cutoff_rel = cutoff_ns;
 	as->cutoff_abs = UINT64_MAX;
+	as->place_budget = MM_AS_PLACE_BUDGET;
+	as->walk_budget = MM_AS_WALK_BUDGET;
 	return as;
 }
 

@@ -31,6 +31,20 @@
 /* madvise(2) values (x86_64, as the recording machine had them) */
 #define X_MADV_POPULATE_WRITE 23
 
+/* The process's counts only ever add what an event claims: saturate
+ * rather than overflow on a hostile trace. */
+static void unplaced_add(struct mm_as_proc *p, int64_t v)
+{
+	if (__builtin_add_overflow(p->pages_unplaced, v, &p->pages_unplaced))
+		p->pages_unplaced = v > 0 ? INT64_MAX : INT64_MIN;
+}
+
+static void count_add(uint64_t *c, uint64_t v)
+{
+	if (__builtin_add_overflow(*c, v, c))
+		*c = UINT64_MAX;
+}
+
 static int64_t pos(int32_t v) { return v > 0 ? v : 0; }
 static int64_t neg(int32_t v) { return v < 0 ? -(int64_t)v : 0; }
 
@@ -63,30 +77,50 @@ static bool place(struct mm_region *r, uint64_t vpn, bool dirty)
 	return added;
 }
 
-/* Place up to N more pages of R's [lo, hi) (vpns), nearest to AROUND
- * first; returns how many were new. */
-static int64_t place_near(struct mm_region *r, uint64_t lo, uint64_t hi, uint64_t around,
-			  int64_t n, bool dirty)
+/*
+ * Bounds for a hostile trace: an event may claim any number of pages, so
+ * placing them is limited to MM_AS_PLACE_BUDGET pages in the whole model
+ * (the page sets' memory: 16 bytes per 64 pages), to looking at N/64 +
+ * SCAN_SLACK blocks per event, and walks over many regions to
+ * MM_AS_WALK_BUDGET visits (the time); what does not fit is counted,
+ * unplaced.  A real process needs neither: 2^26 pages is 256 GiB.
+ */
+#define SCAN_SLACK  4096
+
+/* One more region visited by a walk that may cover many; false when the
+ * model has walked enough. */
+static bool walk(struct mm_as *as)
 {
-	int64_t done = 0;
-	for (uint64_t d = 1; done < n && (around + d < hi || around >= lo + d); d++) {
-		if (around + d < hi && place(r, around + d, dirty))
-			done++;
-		if (done < n && around >= lo + d && place(r, around - d, dirty))
-			done++;
-	}
-	return done;
+	if (!as->walk_budget)
+		return false;
+	as->walk_budget--;
+	return true;
 }
 
 /* Place up to N pages of R's [lo, hi) (vpns) in address order. */
-static int64_t place_in_order(struct mm_region *r, uint64_t lo, uint64_t hi, int64_t n,
-			      bool dirty)
+static int64_t place_in_order(struct mm_as *as, struct mm_region *r, uint64_t lo, uint64_t hi,
+			      int64_t n, bool dirty)
 {
-	int64_t done = 0;
-	for (uint64_t v = lo; v < hi && done < n; v++)
-		if (place(r, v, dirty))
-			done++;
-	return done;
+	if (n <= 0 || lo >= hi)
+		return 0;
+	uint64_t want = (uint64_t)n < as->place_budget ? (uint64_t)n : as->place_budget;
+	uint64_t scan = want / 64 + SCAN_SLACK;
+	uint64_t done = mm_pageset_fill(&r->resident, lo, hi, want, scan);
+	if (dirty)
+		mm_pageset_fill(&r->dirty, lo, hi, done, scan);
+	as->place_budget -= done;
+	return (int64_t)done;
+}
+
+/* Place up to N more pages of R's [lo, hi) (vpns): those after AROUND
+ * first, then from the start; returns how many were new. */
+static int64_t place_near(struct mm_as *as, struct mm_region *r, uint64_t lo, uint64_t hi,
+			  uint64_t around, int64_t n, bool dirty)
+{
+	if (around < lo || around >= hi)
+		return place_in_order(as, r, lo, hi, n, dirty);
+	int64_t done = place_in_order(as, r, around + 1, hi, n, dirty);
+	return done + place_in_order(as, r, lo, around, n - done, dirty);
 }
 
 /* Does region R hold pages the counter MEMBER counts? */
@@ -106,17 +140,13 @@ static bool counts_in(const struct mm_region *r, int member)
  * the region's total and the process's stay the kernel's). */
 static int64_t unplace(struct mm_as *as, struct mm_region *r, uint64_t vpn, int64_t n)
 {
-	uint64_t lo = as_vpn(as, r->start), hi = as_vpn(as, r->end), v = vpn + 1;
-	int64_t done = 0;
-	for (uint64_t k = 0; k < hi - lo && done < n; k++, v++) {
-		if (v < lo || v >= hi)
-			v = lo;
-		if (v != vpn && mm_pageset_remove(&r->resident, v, v + 1)) {
-			mm_pageset_remove(&r->dirty, v, v + 1);
-			done++;
-		}
-	}
-	return done;
+	uint64_t lo = as_vpn(as, r->start), hi = as_vpn(as, r->end);
+	if (n <= 0)
+		return 0;
+	uint64_t scan = (uint64_t)n / 64 + SCAN_SLACK;
+	uint64_t done = mm_pageset_drain(&r->resident, lo, hi, vpn + 1, (uint64_t)n, scan);
+	mm_pageset_drain(&r->dirty, lo, hi, vpn + 1, done, scan);
+	return (int64_t)done;
 }
 
 /* The kernel reclaimed N pages counted by MEMBER in P's mm: out of R
@@ -126,13 +156,13 @@ static int64_t unplace(struct mm_as *as, struct mm_region *r, uint64_t vpn, int6
 static void reclaim(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
 		    uint64_t vpn, int member, int64_t n)
 {
-	p->pages_reclaimed += (uint64_t)n;
+	count_add(&p->pages_reclaimed, (uint64_t)n);
 	if (r && counts_in(r, member))
 		n -= unplace(as, r, vpn, n);
-	for (size_t i = 0; i < p->nr_map && n > 0; i++)
+	for (size_t i = 0; i < p->nr_map && n > 0 && walk(as); i++)
 		if (p->map[i] != r && counts_in(p->map[i], member))
 			n -= unplace(as, p->map[i], as_vpn(as, p->map[i]->start) - 1, n);
-	p->pages_unplaced -= n;
+	unplaced_add(p, -(n));
 }
 
 uint64_t as_fault_pages(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
@@ -157,7 +187,7 @@ uint64_t as_fault_pages(struct mm_as *as, struct mm_as_proc *p, struct mm_region
 	}
 	int64_t n = gained_of(f->rss_up);
 	if (!r) {                               /* outside every region we know */
-		p->pages_unplaced += n;
+		unplaced_add(p, n);
 		return 0;
 	}
 	if (n <= 0)
@@ -172,7 +202,7 @@ uint64_t as_fault_pages(struct mm_as *as, struct mm_as_proc *p, struct mm_region
 		/* the fault-around window, in file pages: where they sit here */
 		uint64_t wlo = f->around_first > off ? lo + (f->around_first - off) : lo;
 		uint64_t whi = f->around_last + 1 > off ? lo + (f->around_last + 1 - off) : lo;
-		int64_t got = place_near(r, wlo, whi < hi ? whi : hi, v, want, false);
+		int64_t got = place_near(as, r, wlo, whi < hi ? whi : hi, v, want, false);
 		want -= got;
 		done += got;
 	}
@@ -192,18 +222,18 @@ uint64_t as_fault_pages(struct mm_as *as, struct mm_as_proc *p, struct mm_region
 			blo = v & ~(span - 1);
 		}
 		uint64_t bhi = blo + span;
-		int64_t got = place_near(r, blo > lo ? blo : lo, bhi < hi ? bhi : hi, v, want,
+		int64_t got = place_near(as, r, blo > lo ? blo : lo, bhi < hi ? bhi : hi, v, want,
 					 dirty && !file);
 		want -= got;
 		done += got;
 	}
 	if (want > 0) {                         /* anywhere else: nearest first */
-		int64_t got = place_near(r, lo, hi, v, want, false);
+		int64_t got = place_near(as, r, lo, hi, v, want, false);
 		want -= got;
 		done += got;
 	}
 	if (want > 0)                          /* more than the region could hold */
-		p->pages_unplaced += want;
+		unplaced_add(p, want);
 	return (uint64_t)done;
 }
 
@@ -212,11 +242,12 @@ uint64_t as_fault_pages(struct mm_as *as, struct mm_as_proc *p, struct mm_region
 static int64_t place_range(struct mm_as *as, struct mm_as_proc *p, uint64_t lo, uint64_t hi,
 			   int64_t n, bool dirty)
 {
-	for (size_t i = as_find_idx(p, lo); i < p->nr_map && p->map[i]->start < hi && n > 0; i++) {
+	for (size_t i = as_find_idx(p, lo); i < p->nr_map && p->map[i]->start < hi && n > 0 &&
+	     walk(as); i++) {
 		struct mm_region *r = p->map[i];
 		uint64_t a = r->start > lo ? r->start : lo, b = r->end < hi ? r->end : hi;
-		int64_t done = place_in_order(r, as_vpn(as, a), as_vpn(as, b), n, dirty);
-		p->pages_populated += (uint64_t)done;
+		int64_t done = place_in_order(as, r, as_vpn(as, a), as_vpn(as, b), n, dirty);
+		count_add(&p->pages_populated, (uint64_t)done);
 		n -= done;
 	}
 	return n;
@@ -262,13 +293,13 @@ void as_syscall_pages(struct mm_as *as, struct mm_as_proc *p, const struct mm_ev
 			break;
 		}
 		if (left > 0)
-			p->pages_unplaced += left;
+			unplaced_add(p, left);
 	}
 	/* drops with a range leave with it (munmap buries the region, madvise
 	 * clears the range: events.c); process_madvise's ranges are in user
 	 * memory the trace does not have */
 	if (s->nr == MM_SYS_PROCESS_MADVISE)
-		p->pages_unplaced -= lost_of(s->rss);
+		unplaced_add(p, -(lost_of(s->rss)));
 }
 
 /* Did the call drop pages?  False also when the trace cannot say. */
@@ -289,10 +320,12 @@ void as_rss_event(struct mm_as *as, struct mm_as_proc *p, const struct mm_event 
 	/* inside another syscall (futex, O_DIRECT I/O) or none at all (the
 	 * kernel reclaiming in the task's context): which pages, no range says */
 	int64_t pages = r->delta / (int64_t)as->page_size;
+	if (pages > INT32_MAX || pages < -(int64_t)INT32_MAX)
+		pages = pages > 0 ? INT32_MAX : -(int64_t)INT32_MAX;
 	if (pages < 0 && r->during == MM_DURING_NONE)
 		reclaim(as, p, NULL, 0, r->member, -pages);
 	else
-		p->pages_unplaced += pages;
+		unplaced_add(p, pages);
 }
 
 void as_kernel_fault_count(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
@@ -329,17 +362,16 @@ void as_seed_from_smaps(struct mm_as *as, struct mm_as_proc *p, const char *text
 		uint64_t lo = e->map.start, hi = e->map.end;
 		int64_t want = (int64_t)((e->kb[MM_SMAPS_RSS] << 10) >> as->page_shift);
 		want -= (int64_t)mm_as_resident_range(as, p, lo, hi);
-		for (size_t k = as_find_idx(p, lo); want > 0 && k < p->nr_map && p->map[k]->start < hi; k++) {
+		for (size_t k = as_find_idx(p, lo); want > 0 && k < p->nr_map && p->map[k]->start < hi &&
+		     walk(as); k++) {
 			struct mm_region *r = p->map[k];
 			uint64_t a = as_vpn(as, r->start > lo ? r->start : lo);
 			uint64_t b = as_vpn(as, r->end < hi ? r->end : hi);
 			if (r->flags & MM_REG_GROWSDOWN) {      /* a stack fills from the top */
-				for (uint64_t v = b; v > a && want > 0; v--)
-					if (place(r, v - 1, true))
-						want--;
-			} else {
-				want -= place_in_order(r, a, b, want, false);
+				uint64_t top = b - a > (uint64_t)want ? b - (uint64_t)want : a;
+				want -= place_in_order(as, r, top, b, want, true);
 			}
+			want -= place_in_order(as, r, a, b, want, false);
 		}
 	}
 	mm_smaps_free(&s);
@@ -379,8 +411,13 @@ uint64_t mm_as_resident_range(const struct mm_as *as, const struct mm_as_proc *p
 
 uint64_t mm_as_resident_pages(const struct mm_as_proc *p)
 {
-	int64_t n = p->pages_unplaced;
+	uint64_t placed = 0;
 	for (size_t i = 0; i < p->nr_map; i++)
-		n += (int64_t)p->map[i]->resident.count;
-	return n > 0 ? (uint64_t)n : 0;
+		count_add(&placed, p->map[i]->resident.count);
+	if (p->pages_unplaced >= 0) {
+		count_add(&placed, (uint64_t)p->pages_unplaced);
+		return placed;
+	}
+	uint64_t taken = (uint64_t)-(p->pages_unplaced + 1) + 1;
+	return placed > taken ? placed - taken : 0;
 }

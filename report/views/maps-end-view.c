@@ -53,8 +53,11 @@ struct totals { uint64_t kb, rss, dirty, swap, model; };
 void mm_maps_end_text_proc(const struct mm_as *as, const struct mm_as_proc *p, FILE *out)
 {
 	struct totals t = { 0 };
-	fprintf(out, "%d:   %s   (final map, exited at %.6f)\n", p->tgid,
-		p->exe[0] ? p->exe : p->comm, mm_as_rel_s(as, p->exit_ts));
+	fprintf(out, "%d:   %s   ", p->tgid, p->exe[0] ? p->exe : p->comm);
+	if (p->exited)
+		fprintf(out, "(final map, exited at %.6f)\n", mm_as_rel_s(as, p->exit_ts));
+	else
+		fprintf(out, "(still running at the end of the recording)\n");
 	fprintf(out, "Address           Kbytes     RSS   Dirty    Swap   Model Mode  Mapping\n");
 	for (size_t i = 0; i < p->smaps_end->n; i++) {
 		struct row w = row_of(as, p, i);
@@ -76,7 +79,8 @@ void mm_maps_end_text_proc(const struct mm_as *as, const struct mm_as_proc *p, F
 	fprintf(out, "total kB         %7llu %7llu %7llu %7llu %7llu\n", (unsigned long long)t.kb,
 		(unsigned long long)t.rss, (unsigned long long)t.dirty, (unsigned long long)t.swap,
 		(unsigned long long)t.model);
-	fprintf(out, "# resident at exit: kernel %llu KiB", (unsigned long long)t.rss);
+	fprintf(out, "# resident %s: kernel %llu KiB", p->exited ? "at exit" : "at the end",
+		(unsigned long long)t.rss);
 	if (p->vmrss_end_kb >= 0)
 		fprintf(out, " (VmRSS %lld kB)", (long long)p->vmrss_end_kb);
 	fprintf(out, ", memmon's estimate %llu KiB (%+.1f%%)", (unsigned long long)model,

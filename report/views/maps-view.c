@@ -214,7 +214,7 @@ int mm_maps_at_print(struct mm_as *as, const struct mm_regions_opts *o, FILE *ou
 		struct mm_as_proc *p = mm_as_proc_at(as, i);
 		if (!proc_wanted(as, p, o) || !proc_has_map(p, o))
 			continue;
-		bool truth = o->at_end && p->exited && p->smaps_end;
+		bool truth = o->at_end && p->smaps_end;
 		if (o->output == MM_OUT_JSON)
 			truth ? mm_maps_end_json_proc(&j, as, p) : maps_at_json_proc(&j, as, p);
 		else if (o->output == MM_OUT_CSV)
