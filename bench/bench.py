@@ -66,32 +66,18 @@ def event_set():
     m = re.search(r"mm_event_set\[\]\s*=\s*\{(.*?)\n\};", src, re.S)
     for s, n in re.findall(r'\{\s*"(\w+)",\s*"(\w+)"', m.group(1)):
         evs.append(f"{s}:{n}")
-    m = re.search(r"mm_traced_syscalls\[\]\s*=\s*\{(.*?)\};", src, re.S)
-    for n in re.findall(r'"(\w+)"', m.group(1)):
-        evs += [f"syscalls:sys_enter_{n}", f"syscalls:sys_exit_{n}"]
+    for table in ("mm_traced_syscalls", "mm_io_syscalls"):
+        m = re.search(table + r"\[\]\s*=\s*\{(.*?)\};", src, re.S)
+        for n in re.findall(r'"(\w+)"', m.group(1)):
+            evs += [f"syscalls:sys_enter_{n}", f"syscalls:sys_exit_{n}"]
     have = [e for e in evs if os.path.isdir(f"{T}/events/{e.replace(':', '/')}")]
     return have, [e for e in evs if e not in have]
 
 
 EVENTS, MISSING = event_set()
-RAW_ENTER = "raw_syscalls:sys_enter"
-
-
-def raw_enter_filter():
-    """The filter memmon record puts on raw_syscalls:sys_enter (record/events.c):
-    the x86_64 numbers (plugins/sysnames.c) of the memory calls whose own
-    sys_enter_X is enabled, so the floor records what memmon records."""
-    src = open(os.path.join(TOP, "plugins", "sysnames.c")).read()
-    nr = {name: int(n) for n, name in re.findall(r'\[(\d+)\] = "(\w+)"', src)}
-    ids = [nr[e.split("sys_enter_", 1)[1]] for e in EVENTS
-           if e.startswith("syscalls:sys_enter_") and e.split("sys_enter_", 1)[1] in nr]
-    return " && ".join(f"id != {i}" for i in ids)
 
 
 def floor(on):
-    if RAW_ENTER in EVENTS and os.uname().machine == "x86_64":
-        with open(f"{T}/events/raw_syscalls/sys_enter/filter", "w") as f:
-            f.write(raw_enter_filter() if on else "0")
     for e in EVENTS:
         with open(f"{T}/events/{e.replace(':', '/')}/enable", "w") as f:
             f.write("1" if on else "0")

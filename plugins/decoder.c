@@ -239,7 +239,7 @@ struct mm_decoder *mm_decoder_new(struct tep_handle *tep, mm_emit_fn emit, void 
 	if (mm_plugin_faults_init(d) || mm_plugin_rss_init(d) ||
 	    mm_plugin_filemap_init(d) || mm_plugin_proc_init(d) ||
 	    mm_plugin_signal_init(d) || mm_plugin_notes_init(d) ||
-	    mm_plugin_rawsys_init(d) ||
+	    mm_plugin_insys_init(d) ||
 	    mm_plugin_syscalls_init(d) || mm_plugin_kprobes_init(d)) {
 		mm_decoder_free(d);
 		return NULL;

@@ -28,5 +28,9 @@ bool mm_event_is_required(const char *system_name);
 /* Syscalls traced entry+exit ("sys_enter_X"/"sys_exit_X" in "syscalls"). */
 extern const char *const mm_traced_syscalls[];
 extern const size_t mm_traced_syscalls_len;
+/* Calls whose entry and exit only tell which call a task is in (for its
+ * kernel-mode faults); not emitted as events. */
+extern const char *const mm_io_syscalls[];
+extern const size_t mm_io_syscalls_len;
 
 #endif

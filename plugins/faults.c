@@ -14,7 +14,7 @@
  * Kernel-mode faults are the kernel touching user memory for the task
  * (copy_to_user in read(), clear_user of a new program's bss, futex
  * words): classified by the same rules, tagged with the syscall the task
- * is in (rawsys.c keeps it).  Those on kernel addresses are not the
+ * is in (insys.c keeps it).  Those on kernel addresses are not the
  * program's memory and are dropped.
  */
 #include <event-parse.h>

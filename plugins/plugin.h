@@ -92,6 +92,8 @@ struct mm_plugin_slot {
 	uint32_t min_size;       /* bytes the fixed fields need */
 	bool settles;            /* this event ends the task's held fault */
 	uint8_t sub;             /* plugin's selector: syscall nr, class, ... */
+	int16_t call;            /* a syscall event's number as the kernel
+	                          * has it (insys.c), MM_SYSCALL_NONE */
 	struct mm_plugin_field pid;   /* common_pid */
 	struct mm_plugin_field f[MM_PLUGIN_MAX_FIELDS];
 };
@@ -208,7 +210,7 @@ int mm_plugin_filemap_init(struct mm_decoder *d);
 int mm_plugin_proc_init(struct mm_decoder *d);
 int mm_plugin_signal_init(struct mm_decoder *d);
 int mm_plugin_notes_init(struct mm_decoder *d);
-int mm_plugin_rawsys_init(struct mm_decoder *d);
+int mm_plugin_insys_init(struct mm_decoder *d);
 
 /* ---- cross-plugin hooks ---- */
 /* Decide the class of T's held fault from what is known and release it. */

@@ -1,9 +1,8 @@
 /*
  * plugins/sysnames.c - x86_64 system call numbers and names.
  *
- * raw_syscalls:sys_enter carries only the number of the call a task
- * entered; the report names the call a kernel-mode fault happened in
- * ("kernel in read").  Kernel-mode faults are an x86 event
+ * A kernel-mode fault carries the number of the call it happened in
+ * (plugins/insys.c), and the report names it ("kernel in read").  Kernel-mode faults are an x86 event
  * (exceptions:page_fault_kernel), so the x86_64 table is the one that
  * matters.  Numbers are ABI and never change.  0-450 are those of Linux
  * 6.1's <asm/unistd_64.h> (Debian 12); 335 and 451-469 were checked on a

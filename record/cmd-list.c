@@ -36,16 +36,18 @@ static void list_events(void)
 		printf("%-8s %s:%s\n", mm_event_exists(e->system, e->name) ? "present" : "absent",
 		       e->system, e->name);
 	}
-	for (size_t i = 0; i < mm_traced_syscalls_len; i++) {
-		bool in, out;
+	for (size_t i = 0; i < mm_traced_syscalls_len + mm_io_syscalls_len; i++) {
+		bool io = i >= mm_traced_syscalls_len, in, out;
+		const char *call = io ? mm_io_syscalls[i - mm_traced_syscalls_len] :
+				   mm_traced_syscalls[i];
 
-		snprintf(enter, sizeof(enter), "sys_enter_%s", mm_traced_syscalls[i]);
-		snprintf(exit_, sizeof(exit_), "sys_exit_%s", mm_traced_syscalls[i]);
+		snprintf(enter, sizeof(enter), "sys_enter_%s", call);
+		snprintf(exit_, sizeof(exit_), "sys_exit_%s", call);
 		in = mm_event_exists("syscalls", enter);
 		out = mm_event_exists("syscalls", exit_);
-		printf("%-8s syscalls:%s (enter+exit)\n",
-		       in && out ? "present" : in || out ? "partial" : "absent",
-		       mm_traced_syscalls[i]);
+		printf("%-8s syscalls:%s (enter+exit%s)\n",
+		       in && out ? "present" : in || out ? "partial" : "absent", call,
+		       io ? ", names a kernel-mode fault's call" : "");
 	}
 }
 

@@ -12,12 +12,6 @@
  * kernel scans every trace event on the system (~2000) for each such write:
  * 56 events took 3.6-5.6 ms through set_event, 2.6-3.3 ms through the
  * enable files (measured on record's path before CMD is released).
- *
- * raw_syscalls:sys_enter (every call's number) gets a filter that leaves
- * out the calls whose own sys_enter_X event is on: those say more, and
- * recording both cost 31% more file bytes on the mallocs bench.  The
- * numbers are the x86_64 ones (plugins/sysnames.c); elsewhere the raw
- * event stays unfiltered.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +23,6 @@
 #include <tracefs.h>
 
 #include "memmon.h"
-#include "plugins/event.h"
 #include "plugins/eventset.h"
 #include "record/record.h"
 
@@ -77,10 +70,12 @@ void mm_evlist_build(struct mm_evlist *l)
 	l->missing = mm_strdup("");
 	for (size_t i = 0; i < mm_event_set_len; i++)
 		add_if_exists(l, mm_event_set[i].system, mm_event_set[i].name);
-	for (size_t i = 0; i < mm_traced_syscalls_len; i++) {
-		snprintf(name, sizeof(name), "sys_enter_%s", mm_traced_syscalls[i]);
+	for (size_t i = 0; i < mm_traced_syscalls_len + mm_io_syscalls_len; i++) {
+		const char *call = i < mm_traced_syscalls_len ? mm_traced_syscalls[i] :
+				   mm_io_syscalls[i - mm_traced_syscalls_len];
+		snprintf(name, sizeof(name), "sys_enter_%s", call);
 		add_if_exists(l, "syscalls", name);
-		snprintf(name, sizeof(name), "sys_exit_%s", mm_traced_syscalls[i]);
+		snprintf(name, sizeof(name), "sys_exit_%s", call);
 		add_if_exists(l, "syscalls", name);
 	}
 }
@@ -90,31 +85,6 @@ void mm_evlist_free(struct mm_evlist *l)
 	free(l->ev);
 	free(l->missing);
 	memset(l, 0, sizeof(*l));
-}
-
-/* "id != 12 && id != 9 ..." for the syscalls of L with their own entry
- * event; "" when there are none or the numbers are not known here. */
-static void raw_enter_filter(const struct mm_evlist *l, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-#if defined(__x86_64__)
-	for (size_t i = 0; i < l->n; i++) {
-		long nr;
-
-		if (strcmp(l->ev[i].system, "syscalls") || strncmp(l->ev[i].name, "sys_enter_", 10))
-			continue;
-		nr = mm_syscall_raw_nr(l->ev[i].name + 10);
-		if (nr < 0 || n + 32 >= len)
-			continue;
-		n += snprintf(buf + n, len - n, "%sid != %ld", n ? " && " : "", nr);
-	}
-#else
-	(void)l;
-	(void)len;
-	(void)n;
-#endif
 }
 
 static int write_file(int dir, const char *rel, const char *text)
@@ -148,15 +118,6 @@ int mm_evlist_enable(struct tracefs_instance *inst, const struct mm_evlist *l)
 		goto out;
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		if (!strcmp(l->ev[i].system, "raw_syscalls") && !strcmp(l->ev[i].name, "sys_enter")) {
-			char filter[2048];
-
-			raw_enter_filter(l, filter, sizeof(filter));
-			if (*filter && write_file(dir, "raw_syscalls/sys_enter/filter", filter) < 0) {
-				mm_error_errno("cannot set the filter of 'raw_syscalls:sys_enter'");
-				goto out;
-			}
-		}
 		snprintf(rel, sizeof(rel), "%s/%s/enable", l->ev[i].system, l->ev[i].name);
 		if (write_file(dir, rel, "1") < 0) {
 			mm_error_errno("cannot enable event '%s:%s'", l->ev[i].system,

@@ -125,7 +125,7 @@ static void kernel_text(const struct mm_as_proc *p, FILE *out)
 	fprintf(out, "    kernel-mode faults: %llu -", (unsigned long long)p->kernel_faults);
 	for (size_t i = 0; i < p->nr_kfaults && i < TOP_KERNEL_CALLS; i++) {
 		const char *call = mm_syscall_raw_name(k[i].sys);
-		fprintf(out, "%s %s%s ", i ? ";" : "", call ? call : "the kernel outside a known syscall",
+		fprintf(out, "%s %s%s ", i ? ";" : "", call ? call : "the kernel in a call not traced",
 			call ? "()" : "");
 		if (k[i].pages)
 			fprintf(out, "faulted in %llu page%s of %s", (unsigned long long)k[i].pages,

@@ -502,6 +502,27 @@ TEST(kernel_fault_in_read)
 	teardown(&f);
 }
 
+TEST(kernel_fault_named_by_the_io_call_it_is_in)
+{
+	struct fixture f;
+	setup(&f, false);
+	uint64_t args[3] = { 3, 0x7f0000001000, 1 << 20 };
+	rss(&f, 100, 7, 1, ANON, 4096);
+	sys_enter(&f, 100, "read", 3, args);
+	kfault(&f, 100, 0x7f0000001000, KPF_W);
+	rss(&f, 100, 7, 1, ANON, 8192);
+	sys_exit(&f, 100, "read", 1 << 20);
+	kfault(&f, 100, 0x7f0000005000, KPF_W);     /* after it: another call */
+	rss(&f, 100, 7, 1, ANON, 12288);
+	finish(&f);
+	CHECK_STR(mm_syscall_raw_name(nth(MM_EV_FAULT, 0)->fault.sys), "read");
+	CHECK_EQ(nth(MM_EV_FAULT, 1)->fault.sys, MM_SYSCALL_NONE);
+	/* the I/O calls' records are not events */
+	CHECK_EQ(mm_decoder_counts(f.d)->by_kind[MM_EV_SYSCALL], 0);
+	CHECK_EQ(nth(MM_EV_RSS, 1)->rss.during, MM_DURING_FAULT);
+	teardown(&f);
+}
+
 TEST(kernel_fault_on_kernel_address_dropped)
 {
 	struct fixture f;
@@ -1208,7 +1229,8 @@ TEST(missing_events_listed)
 	CHECK(d);
 	const char *m = mm_decoder_missing(d);
 	CHECK(!strncmp(m, "exceptions:page_fault_user,exceptions:page_fault_kernel,kmem:rss_stat,", 70));
-	CHECK(strstr(m, ",raw_syscalls:sys_enter,"));
+	CHECK(strstr(m, ",syscalls:read,"));
+	CHECK(!strstr(m, "raw_syscalls"));      /* read when there, never asked for */
 	CHECK(strstr(m, ",syscalls:mseal,"));
 	CHECK(strstr(m, ",syscalls:mmap,"));
 	CHECK(!strstr(m, "fsync"));
@@ -1276,6 +1298,7 @@ int main(void)
 	RUN(present_write_without_fork_is_other);
 	RUN(other_task_rss_is_not_evidence);
 	RUN(kernel_fault_in_read);
+	RUN(kernel_fault_named_by_the_io_call_it_is_in);
 	RUN(kernel_fault_on_kernel_address_dropped);
 	RUN(thp_fault_maps_512_pages);
 	RUN(fault_around_window);
