@@ -159,6 +159,9 @@ struct mm_rss {
 	                          * MM_SYSCALL_NONE */
 	bool carried;            /* the change is on the fault or memory
 	                          * syscall event it happened in */
+	bool batched;            /* the kernel syncs its counters in batches
+	                          * (< 6.2): a change is no one event's, and
+	                          * faults and syscalls carry none */
 	int64_t bytes;           /* new value of the counter, bytes */
 	int64_t delta;           /* bytes since the counter's previous event
 	                          * (0 for its first one: unknown) */

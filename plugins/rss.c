@@ -124,6 +124,7 @@ static int on_rss(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	ev->rss.delta = delta;
 	ev->rss.during = mm_plugin_during(d, t, &ev->rss.sys);
 	ev->rss.carried = false;
+	ev->rss.batched = d->rss_batched;
 	if (ev->rss.curr) {
 		t->mm_id = ev->rss.mm_id;
 		t->mm_known = true;
@@ -137,8 +138,8 @@ static int on_rss(struct mm_decoder *d, const struct mm_plugin_slot *s,
 			sys = NULL;
 		ev->rss.carried = t->fault_held || sys;
 		if (t->fault_held)
-			note(&t->ev, ev->rss.member, dir, delta);
-		else if (sys)
+			note(&t->ev, ev->rss.member, dir, d->rss_batched ? 0 : delta);
+		else if (sys && !d->rss_batched)
 			sys->sys.rss[ev->rss.member] = mm_sat_add32(sys->sys.rss[ev->rss.member],
 								    delta / (int64_t)d->page_size);
 	}

@@ -315,7 +315,7 @@ void as_rss_event(struct mm_as *as, struct mm_as_proc *p, const struct mm_event 
 		return;                         /* another mm (exec's new one, a fork's) */
 	p->have_rss = true;
 	p->rss_bytes[r->member] = r->bytes;
-	if (r->carried || r->member == MM_RSS_SWAPENTS || !r->delta)
+	if (r->batched || r->carried || r->member == MM_RSS_SWAPENTS || !r->delta)
 		return;                         /* a fault or a syscall carries it */
 	/* inside another syscall (futex, O_DIRECT I/O) or none at all (the
 	 * kernel reclaiming in the task's context): which pages, no range says */

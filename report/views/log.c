@@ -400,7 +400,7 @@ static char *fmt_rss_alone(char *p, const struct mm_rss *r, uint64_t page_size)
 
 bool mm_log_rss_alone(const struct mm_rss *r)
 {
-	return r->curr && !r->carried && r->delta && r->member != MM_RSS_SWAPENTS;
+	return r->curr && !r->carried && !r->batched && r->delta && r->member != MM_RSS_SWAPENTS;
 }
 
 static char *pid_head(char *p, const struct mm_event *ev)

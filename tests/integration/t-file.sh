@@ -82,7 +82,14 @@ check swap-first-touch "64 faults: 64 anon W, 64 pages" \
 check swap-faults "64 faults: 64 swap W, 64 pages" \
 	"$(wc -l <"$T/s2") faults: $(awk '$3 == "swap" && $5 == "W"' "$T/s2" | wc -l) swap W, $(pages_of <"$T/s2" | wc -l) pages$(awk '$3 != "swap" || $5 != "W" { printf " (%s %s)", $3, $5 }' "$T/s2" | sort | uniq -c | head -3 | paste -sd' ')"
 # the pages left memory for swap in the PAGEOUT calls (swap-touch retries
-# until all are out): the lines after them add up to -64 resident, +64 swap
+# until all are out): the lines after them add up to -64 resident, +64 swap.
+# Kernels before 6.2 report rss_stat in per-task batches: no call carries
+# its own change there, so these two facts are not in their traces.
+if [[ "$(uname -r)" =~ ^([0-9]+)\.([0-9]+) ]] &&
+   (( BASH_REMATCH[1] < 6 || (BASH_REMATCH[1] == 6 && BASH_REMATCH[2] < 2) )); then
+	skip_all "kernel $(uname -r) reports rss_stat in batches (before 6.2)" swap-pageout-resident swap-resident-end
+	exit 0
+fi
 check swap-pageout-resident "resident -64, swap +64" "$(grep -A1 -Fx "$pid: madvise($S, $len, PAGEOUT) = 0" "$rep" |
 	awk -v p="$pid:" '$1 == p && $2 == "resident" { r += $3; sub(/,/, "", $3); if ($5 == "swap") s += $6 }
 		END { printf "resident %+d, swap %+d", r, s }')"
