@@ -246,6 +246,11 @@ static int64_t place_range(struct mm_as *as, struct mm_as_proc *p, uint64_t lo, 
 	     walk(as); i++) {
 		struct mm_region *r = p->map[i];
 		uint64_t a = r->start > lo ? r->start : lo, b = r->end < hi ? r->end : hi;
+		/* what populating skips: no access (guard pages), the kernel's
+		 * own mappings ([vdso], [vvar]: VM_IO|VM_PFNMAP) */
+		if (!r->prot || r->backing == MM_BACK_VDSO || r->backing == MM_BACK_VVAR ||
+		    r->backing == MM_BACK_SPECIAL)
+			continue;
 		int64_t done = place_in_order(as, r, as_vpn(as, a), as_vpn(as, b), n, dirty);
 		count_add(&p->pages_populated, (uint64_t)done);
 		n -= done;
@@ -285,8 +290,12 @@ void as_syscall_pages(struct mm_as *as, struct mm_as_proc *p, const struct mm_ev
 			left = place_range(as, p, ret + page_up(as, a[1]), ret + page_up(as, a[2]),
 					   n, false);
 			break;
-		case MM_SYS_BRK:                /* a heap grown under MCL_FUTURE */
-		case MM_SYS_MLOCKALL:
+		case MM_SYS_BRK: {              /* a heap grown under MCL_FUTURE */
+			struct mm_region *h = mm_as_lookup(p, ret ? ret - 1 : 0);
+			left = h ? place_range(as, p, h->start, h->end, n, false) : n;
+			break;
+		}
+		case MM_SYS_MLOCKALL:           /* every mapping, in address order */
 			left = place_range(as, p, 0, UINT64_MAX, n, false);
 			break;
 		default:
@@ -365,6 +374,9 @@ void as_seed_from_smaps(struct mm_as *as, struct mm_as_proc *p, const char *text
 		for (size_t k = as_find_idx(p, lo); want > 0 && k < p->nr_map && p->map[k]->start < hi &&
 		     walk(as); k++) {
 			struct mm_region *r = p->map[k];
+			if (r->backing == MM_BACK_VDSO || r->backing == MM_BACK_VVAR ||
+			    r->backing == MM_BACK_SPECIAL)
+				continue;       /* smaps counts them, the rss counters not */
 			uint64_t a = as_vpn(as, r->start > lo ? r->start : lo);
 			uint64_t b = as_vpn(as, r->end < hi ? r->end : hi);
 			if (r->flags & MM_REG_GROWSDOWN) {      /* a stack fills from the top */

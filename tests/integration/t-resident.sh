@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Checks the resident set from what the kernel reports: resident-mix (read() into malloc'd memory, fault-around of a file mapping, MAP_POPULATE of a file and of anon memory, mlock, MADV_POPULATE_WRITE, a THP region, MAP_SHARED anon, MADV_DONTNEED, munmap) region by region and in total against the END smaps and the VmRSS it read; the calls pkey_mprotect, mseal, remap_file_pages, process_madvise (0 --check-maps differences); cc1's file pages; pages the kernel reclaims in a small memory cgroup.
+# Checks the resident set from what the kernel reports: resident-mix (read() into malloc'd memory, fault-around of a file mapping, MAP_POPULATE of a file and of anon memory, mlock, MADV_POPULATE_WRITE, a THP region, MAP_SHARED anon, MADV_DONTNEED, munmap) and lock-all (mlockall CURRENT|FUTURE) region by region and in total against the END smaps and the VmRSS they read; the calls pkey_mprotect, mseal, remap_file_pages, process_madvise (0 --check-maps differences); cc1's file pages; pages the kernel reclaims in a small memory cgroup.
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="rm-program rm-regions rm-lines rm-thp rm-rows rm-total rm-page
+la-program la-lines la-rows la-total
 mc-program mc-check-maps mc-lines mc-pageout
 cc-program cc-file-pages cc-total
 rc-program rc-reclaimed rc-lines rc-total"
@@ -101,6 +102,39 @@ for p in json.load(sys.stdin)["processes"]:
         if int(r["start"], 16) <= a < int(r["end"], 16): print(r["rss_kb"])' "$(a filepop)")
 	check rm-page "$(( ${fp:-0} + 640 )) KiB mapped by syscalls without a fault of their own" \
 		"$("$MEMMON" report --pid "$pid" "$T/m.dat" 2>/dev/null | grep -oE '[0-9]+ KiB mapped by syscalls without a fault of their own')"
+fi
+
+# ---- mlockall(MCL_CURRENT | MCL_FUTURE): everything at once, then every
+# new mapping at its mmap
+dd if=/dev/urandom of="$T/lock" bs=64K count=1 conv=fsync status=none
+record "$T/l" "$(prog lock-all)" "$T/lock"
+pid=$(fact "$T/l.out" pid); vmrss=$(fact "$T/l.out" vmrss_kb)
+if [ "$rec_rc $rep_rc" != "0 0" ] || [ -z "$pid" ] || [ "$(fact "$T/l.out" lock_ret)" != 0 ]; then
+	fail la-program "expected exit 0, report 0 and lock_ret=0, got $rec_rc $rep_rc '$(show "$T/l.out" 7)' (stderr: $(show "$T/l.err"))"
+	skip_all "no recording" la-lines la-rows la-total
+else
+	ok la-program
+	l() { fact "$T/l.out" "$1"; }
+	BIG=$(d2h $(( 16#$(l bigbuf) & ~4095 )))
+	check la-lines "+32|+76" "$(grep -A1 -Fx "$pid: mmap(0, 131072, rw-, PRIVATE|ANON, fd -1) -> $(l future)" "$T/l.rep" |
+		sed -n 2p | sed 's/.* resident //; s/ pages*//')|$(grep -A1 -E "^$pid: mmap\(0, [0-9]+, rw-, PRIVATE\|ANON, fd -1\) -> $BIG\$" "$T/l.rep" |
+		sed -n 2p | sed 's/.* resident //; s/ pages*//')"
+	# the kernel's rows over each mapping (the guard has none resident):
+	# model = kernel
+	check la-rows "model = kernel on every row" "$(maps_end "$T/l.dat" "$pid" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+addrs = [int(x, 16) for x in sys.argv[1:]]
+bad = []
+for p in d["processes"]:
+    for r in p["regions"]:
+        lo, hi = int(r["start"], 16), int(r["end"], 16)
+        if any(lo <= a < hi for a in addrs) and r["rss_kb"] != r["model_rss_kb"]:
+            bad.append("%s-%s kernel %d model %d" % (r["start"], r["end"], r["rss_kb"], r["model_rss_kb"]))
+print("; ".join(bad) or "model = kernel on every row")' "$(l untouched)" "$(l filemap)" "$(l guard)" \
+		"$(l future)" "$(l bigbuf)")"
+	model=$(maps_end "$T/l.dat" "$pid" | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][0]["total"]["model_rss_kb"])')
+	check_within la-total 3 "$model" "$vmrss" "the resident estimate at exit (KiB; VmRSS lock-all read: $vmrss kB)"
 fi
 
 # ---- the other calls that change a map
