@@ -133,10 +133,13 @@ static int on_rss(struct mm_decoder *d, const struct mm_plugin_slot *s,
 		d->any_swapents = true;
 	if (ev->rss.curr && dir != 2) {
 		struct mm_event *sys = t->sys_held ? mm_plugin_at(d, t->sys_seq) : NULL;
-		/* execve switches mms half-way: its changes are not one mm's */
-		if (sys && sys->sys.nr == MM_SYS_EXECVE)
+		/* execve switches mms half-way: its changes are not one mm's.
+		 * The old one dies with it, the new one's start is in its EXEC
+		 * snapshot: they are the exec's, carried by no number. */
+		bool exec = sys && sys->sys.nr == MM_SYS_EXECVE;
+		if (exec)
 			sys = NULL;
-		ev->rss.carried = t->fault_held || sys;
+		ev->rss.carried = t->fault_held || sys || exec;
 		if (t->fault_held)
 			note(&t->ev, ev->rss.member, dir, d->rss_batched ? 0 : delta);
 		else if (sys && !d->rss_batched)
