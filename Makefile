@@ -9,6 +9,9 @@
 #                   (tests/kernels/run: fetches the packages, needs qemu-system-x86)
 #   make bench      benchmarks against trace-cmd and perf (root; slow)
 #   make demo       record the bundled demo program and print its report
+#   make install    the binary, man pages (1, 5) and bash completion under
+#                   PREFIX (/usr/local); DESTDIR, BINDIR, MANDIR, COMPLETIONDIR
+#   make uninstall  remove what install put there
 
 CC      ?= cc
 PKGS    := libtracefs libtraceevent libzstd libelf
@@ -120,8 +123,32 @@ demo: all
 bench: all
 	bench/run
 
+# Installed layout (git's and perf's): the man pages where man(1) finds
+# them, so `memmon CMD --help` and `man memmon-CMD` show the same page.
+PREFIX        ?= /usr/local
+BINDIR        ?= $(PREFIX)/bin
+MANDIR        ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+MAN1 := $(wildcard Documentation/*.1)
+MAN5 := $(wildcard Documentation/*.5)
+
+install: $(O)/memmon
+	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(MANDIR)/man5' \
+		'$(DESTDIR)$(COMPLETIONDIR)'
+	install -m 755 $(O)/memmon '$(DESTDIR)$(BINDIR)/memmon'
+	install -m 644 $(MAN1) '$(DESTDIR)$(MANDIR)/man1/'
+	install -m 644 $(MAN5) '$(DESTDIR)$(MANDIR)/man5/'
+	install -m 644 Documentation/memmon-completion.bash '$(DESTDIR)$(COMPLETIONDIR)/memmon'
+
+uninstall:
+	rm -f '$(DESTDIR)$(BINDIR)/memmon' '$(DESTDIR)$(COMPLETIONDIR)/memmon'
+	rm -f $(patsubst Documentation/%,'$(DESTDIR)$(MANDIR)/man1/%',$(MAN1))
+	rm -f $(patsubst Documentation/%,'$(DESTDIR)$(MANDIR)/man5/%',$(MAN5))
+
 clean:
 	rm -rf build build-asan build-fuzz memmon
 
+
+.PHONY: install uninstall
 .PHONY: all memmon binaries progs check check-asan check-kernels asan asan-unit fuzz fuzz-build demo bench clean
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "memmon.h"
+#include "format/layout.h"
 
 struct command {
 	const char *name;
@@ -75,7 +76,11 @@ int main(int argc, char **argv)
 		return argc < 2 ? MM_EXIT_USAGE : MM_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		/* the file format too: a trace says which it is (memmon info),
+		 * and whether this memmon reads it follows from these */
 		printf("memmon version %s\n", MEMMON_VERSION);
+		printf("file format %d.%d (reads %d.0 and later, up to %d.x)\n",
+		       MM_FORMAT_MAJOR, MM_FORMAT_MINOR, MM_FORMAT_OLDEST_MAJOR, MM_FORMAT_MAJOR);
 		return check_stdout(MM_EXIT_OK);
 	}
 
