@@ -135,6 +135,10 @@ struct mm_proc {
 	                          * memory until it execs (CLONE_VM without
 	                          * CLONE_THREAD: vfork, posix_spawn) */
 	bool vfork;              /* FORK: CLONE_VFORK (the parent waits) */
+	bool have_child_rss;     /* FORK: CHILD_RSS is known */
+	int64_t child_rss[MM_RSS_NR];   /* FORK: the child's counters as the
+	                          * fork made them (the pages it copied),
+	                          * bytes, from rss_stat in the parent */
 	char comm[16];           /* FORK/RENAME: new comm; EXEC: comm */
 	char old_comm[16];       /* RENAME: the comm before */
 	char path[256];          /* EXEC: filename (truncated) */

@@ -72,6 +72,10 @@ struct mm_task {
 	 * since): CUR_SYS is its raw number. */
 	bool in_sys;
 	int16_t cur_sys;
+	/* A fork-type call in progress: the new mm's counters as its rss_stat
+	 * events (curr=0, in this task) set them; for the fork event. */
+	bool child_rss_seen;
+	int64_t child_rss[MM_RSS_NR];
 	uint64_t clone_flags;
 	uint64_t fault_seq, sys_seq;   /* their places in the hold queue */
 	uint32_t mm_id;          /* its mm, from its own rss_stat (curr=1) */

@@ -98,6 +98,11 @@ static int on_fork(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	mm_plugin_str(d, data, size, s->f[F_FORK_COMM], s->f[F_FORK_COMM].data_loc,
 		      ev->proc.comm, sizeof(ev->proc.comm));
 	ev->proc.old_comm[0] = ev->proc.path[0] = '\0';
+	/* the counters copy_mm gave the child (rss.c saw them in this call) */
+	ev->proc.have_child_rss = t->child_rss_seen && !(flags & CLONE_VM_FLAG);
+	memcpy(ev->proc.child_rss, t->child_rss, sizeof(ev->proc.child_rss));
+	t->child_rss_seen = false;
+	memset(t->child_rss, 0, sizeof(t->child_rss));
 
 	int32_t parent_tgid = t->tgid ? t->tgid : ev->pid;
 	reset_task(d, c);

@@ -44,6 +44,21 @@ struct mm_last {
 	bool fresh;              /* made while we watched: counters start at 0 */
 };
 
+/* Is T in one of the calls NRS (MM_SYS_*)? */
+static bool in_call(const struct mm_decoder *d, const struct mm_task *t,
+		    const uint8_t *nrs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (t->sys_held && mm_plugin_at((struct mm_decoder *)d, t->sys_seq)->sys.nr == nrs[i])
+			return true;
+		if (t->in_sys && t->cur_sys == d->raw_nr[nrs[i]] && t->cur_sys >= 0)
+			return true;
+	}
+	return false;
+}
+
+static const uint8_t fork_calls[] = { MM_SYS_CLONE, MM_SYS_CLONE3, MM_SYS_FORK, MM_SYS_VFORK };
+
 /*
  * An mm first seen, not being the task's own (curr=0), while its task is
  * in execve (the new program's mm: get_arg_page fills its stack before the
@@ -54,15 +69,8 @@ struct mm_last {
  */
 static bool making_mm(const struct mm_decoder *d, const struct mm_task *t)
 {
-	static const uint8_t makers[] = { MM_SYS_EXECVE, MM_SYS_CLONE, MM_SYS_CLONE3,
-					  MM_SYS_FORK, MM_SYS_VFORK };
-	for (size_t i = 0; i < sizeof(makers); i++) {
-		if (t->sys_held && mm_plugin_at((struct mm_decoder *)d, t->sys_seq)->sys.nr == makers[i])
-			return true;
-		if (t->in_sys && t->cur_sys == d->raw_nr[makers[i]] && t->cur_sys >= 0)
-			return true;
-	}
-	return false;
+	static const uint8_t exec[] = { MM_SYS_EXECVE };
+	return in_call(d, t, exec, 1) || in_call(d, t, fork_calls, sizeof(fork_calls));
 }
 
 static void note(struct mm_fault_evidence *e, uint8_t member, int dir, int64_t delta)
@@ -125,6 +133,10 @@ static int on_rss(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	ev->rss.during = mm_plugin_during(d, t, &ev->rss.sys);
 	ev->rss.carried = false;
 	ev->rss.batched = d->rss_batched;
+	if (!ev->rss.curr && !d->rss_batched && in_call(d, t, fork_calls, sizeof(fork_calls))) {
+		t->child_rss[ev->rss.member] = ev->rss.bytes;   /* the copy's */
+		t->child_rss_seen = true;
+	}
 	if (ev->rss.curr) {
 		t->mm_id = ev->rss.mm_id;
 		t->mm_known = true;

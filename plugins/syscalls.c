@@ -103,6 +103,8 @@ static int on_exit(struct mm_decoder *d, const struct mm_plugin_slot *s,
 {
 	(void)size;
 	t->in_sys = false;
+	t->child_rss_seen = false;   /* a fork that failed after copy_mm */
+	memset(t->child_rss, 0, sizeof(t->child_rss));
 	if (!t->sys_held)            /* entry before the trace, or a clone child */
 		return MM_PLUGIN_DROP;
 	struct mm_event *e = mm_plugin_at(d, t->sys_seq);

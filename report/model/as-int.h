@@ -162,6 +162,9 @@ void as_rss_event(struct mm_as *as, struct mm_as_proc *p, const struct mm_event 
 void as_kernel_fault_count(struct mm_as *as, struct mm_as_proc *p, struct mm_region *r,
 			   const struct mm_fault *f, uint64_t pages);
 void as_seed_from_smaps(struct mm_as *as, struct mm_as_proc *p, const char *text);
+/* C was just forked (mm_as_fork): keep the pages fork copies, and the
+ * kernel's count of them (F: the FORK event). */
+void as_fork_pages(struct mm_as *as, struct mm_as_proc *c, const struct mm_proc *f);
 void as_keep_smaps_end(struct mm_as_proc *p, const char *text);
 void as_keep_status_end(struct mm_as_proc *p, const char *text);
 

@@ -122,6 +122,9 @@ static void apply_proc_event(struct mm_as *as, struct mm_as_proc *p, const struc
 		} else {
 			by.how = MM_HOW_FORK;
 			mm_as_fork(as, p, ev->proc.child_pid, &by);
+			struct mm_as_proc *c = mm_as_proc_find(as, ev->proc.child_pid);
+			if (c)
+				as_fork_pages(as, c, &ev->proc);
 		}
 		break;
 	case MM_EV_EXEC:

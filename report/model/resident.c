@@ -359,6 +359,38 @@ void as_kernel_fault_count(struct mm_as *as, struct mm_as_proc *p, struct mm_reg
 	k->pages += pages;
 }
 
+/* ---- fork ---- */
+
+void as_fork_pages(struct mm_as *as, struct mm_as_proc *c, const struct mm_proc *f)
+{
+	/* fork copies the page tables of the private mappings that have
+	 * anonymous pages (anon, heap, stack, a file mapping written to),
+	 * not those of shared mappings or of file mappings only read: the
+	 * child faults those in again (mm/memory.c, vma_needs_copy) */
+	uint64_t copied = 0;
+	for (size_t i = 0; i < c->nr_map; i++) {
+		struct mm_region *r = c->map[i];
+		bool anon = r->backing == MM_BACK_ANON || r->backing == MM_BACK_HEAP ||
+			    r->backing == MM_BACK_STACK;
+		if ((r->flags & MM_REG_SHARED) || (!anon && !r->dirty.count)) {
+			mm_pageset_free(&r->resident);
+			mm_pageset_free(&r->dirty);
+		}
+		count_add(&copied, r->resident.count);
+	}
+	if (!f->have_child_rss)
+		return;
+	/* the kernel's counters of the copy settle the number */
+	int64_t kernel = 0;
+	for (int m = 0; m < MM_RSS_NR; m++) {
+		c->rss_bytes[m] = f->child_rss[m];
+		if (m != MM_RSS_SWAPENTS && f->child_rss[m] > 0)
+			kernel += f->child_rss[m] / (int64_t)as->page_size;
+	}
+	c->have_rss = true;
+	c->pages_unplaced = kernel - (int64_t)(copied < INT64_MAX ? copied : INT64_MAX);
+}
+
 /* ---- smaps snapshots ---- */
 
 void as_seed_from_smaps(struct mm_as *as, struct mm_as_proc *p, const char *text)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Checks the resident set from what the kernel reports: resident-mix (read() into malloc'd memory, fault-around of a file mapping, MAP_POPULATE of a file and of anon memory, mlock, MADV_POPULATE_WRITE, a THP region, MAP_SHARED anon, MADV_DONTNEED, munmap) and lock-all (mlockall CURRENT|FUTURE) region by region and in total against the END smaps and the VmRSS they read; the calls pkey_mprotect, mseal, remap_file_pages, process_madvise (0 --check-maps differences); cc1's file pages; pages the kernel reclaims in a small memory cgroup.
+# Checks the resident set from what the kernel reports: resident-mix (read() into malloc'd memory, fault-around of a file mapping, MAP_POPULATE of a file and of anon memory, mlock, MADV_POPULATE_WRITE, a THP region, MAP_SHARED anon, MADV_DONTNEED, munmap) lock-all (mlockall CURRENT|FUTURE) and a forked child (fork-copy: what fork copies) region by region and in total against the END smaps and the VmRSS they read; the calls pkey_mprotect, mseal, remap_file_pages, process_madvise (0 --check-maps differences); cc1's file pages; pages the kernel reclaims in a small memory cgroup.
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="rm-program rm-regions rm-lines rm-thp rm-rows rm-total rm-page
 la-program la-lines la-rows la-total
+fk-program fk-child-rows fk-parent-rows fk-child-total
 mc-program mc-check-maps mc-lines mc-pageout
 cc-program cc-file-pages cc-total
 rc-program rc-reclaimed rc-lines rc-total"
@@ -135,6 +136,38 @@ print("; ".join(bad) or "model = kernel on every row")' "$(l untouched)" "$(l fi
 		"$(l future)" "$(l bigbuf)")"
 	model=$(maps_end "$T/l.dat" "$pid" | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][0]["total"]["model_rss_kb"])')
 	check_within la-total 3 "$model" "$vmrss" "the resident estimate at exit (KiB; VmRSS lock-all read: $vmrss kB)"
+fi
+
+# ---- fork: the child has what fork copied (the private mappings with
+# anonymous pages), not the pages of a shared mapping or of a file mapping
+# only read; its counters from the fork settle the rest
+dd if=/dev/urandom of="$T/fk" bs=64K count=5 conv=fsync status=none
+record "$T/k" "$(prog fork-copy)" "$T/fk" 1000
+pid=$(fact "$T/k.out" pid); child=$(fact "$T/k.out" child); vmrss=$(fact "$T/k.out" vmrss_kb)
+if [ "$rec_rc $rep_rc" != "0 0" ] || [ -z "$child" ] || [ -z "$vmrss" ] || [ "$(fact "$T/k.out" status)" != 0 ]; then
+	fail fk-program "expected exit 0, report 0, child=... vmrss_kb=... status=0, got $rec_rc $rep_rc '$(show "$T/k.out")' (stderr: $(show "$T/k.err"))"
+	skip_all "no recording" fk-child-rows fk-parent-rows fk-child-total
+else
+	ok fk-program
+	k() { fact "$T/k.out" "$1"; }
+	# NAME=KERNEL/MODEL (KiB) for the END smaps row holding each mapping
+	rows() { maps_end "$T/k.dat" "$1" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+out = []
+for kv in sys.argv[1:]:
+    name, addr = kv.split("=")
+    a = int(addr, 16)
+    rs = [r for p in d["processes"] for r in p["regions"] if int(r["start"], 16) <= a < int(r["end"], 16)]
+    out.append("%s=%s" % (name, "%d/%d" % (rs[0]["rss_kb"], rs[0]["model_rss_kb"]) if rs else "none"))
+print(" ".join(out))' anon="$(k anon)" fileread="$(k fileread)" filecow="$(k filecow)" shared="$(k shared)"; }
+	# the child: its 1000 copied anon pages (half written again: copy on
+	# write, no change), fileread's one fault-around window (16 pages),
+	# filecow's 16 pages copied with the mapping, nothing of shared
+	check fk-child-rows "anon=4000/4000 fileread=64/64 filecow=64/64 shared=0/0" "$(rows "$child")"
+	check fk-parent-rows "anon=4000/4000 fileread=256/256 filecow=64/64 shared=64/64" "$(rows "$pid")"
+	model=$(maps_end "$T/k.dat" "$child" | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][0]["total"]["model_rss_kb"])')
+	check_within fk-child-total 3 "$model" "$vmrss" "the child's resident estimate at exit (KiB; VmRSS the child read: $vmrss kB)"
 fi
 
 # ---- the other calls that change a map

@@ -643,6 +643,26 @@ TEST(new_mm_counts_from_zero)
 	teardown(&f);
 }
 
+TEST(fork_event_carries_the_childs_counters)
+{
+	struct fixture f;
+	setup(&f, false);
+	uint64_t args[5] = { 0x1200011, 0, 0, 0, 0 };
+	rss(&f, 100, 7, 1, ANON, 409600);
+	sys_enter(&f, 100, "clone", 5, args);
+	rss(&f, 100, 9, 0, ANON, 65536);            /* copy_mm: the child's mm */
+	rss(&f, 100, 9, 0, FILEP, 8192);
+	fork_ev(&f, 100, 101);
+	sys_exit(&f, 100, "clone", 101);
+	finish(&f);
+	const struct mm_event *e = first(MM_EV_FORK);
+	CHECK(e->proc.have_child_rss);
+	CHECK_EQ(e->proc.child_rss[ANON], 65536);
+	CHECK_EQ(e->proc.child_rss[FILEP], 8192);
+	CHECK_EQ(nth(MM_EV_RSS, 1)->rss.delta, 65536);  /* a new mm: from 0 */
+	teardown(&f);
+}
+
 TEST(new_map_calls_decoded)
 {
 	struct fixture f;
@@ -1305,6 +1325,7 @@ int main(void)
 	RUN(zero_page_read_maps_nothing);
 	RUN(syscall_carries_its_rss_change);
 	RUN(new_mm_counts_from_zero);
+	RUN(fork_event_carries_the_childs_counters);
 	RUN(new_map_calls_decoded);
 	RUN(syscall_names);
 	RUN(kprobe_classes);

@@ -246,6 +246,31 @@ TEST(execve_kernel_faults_land_on_the_new_map)
 	CHECK_STR(p->kfaults[0].label, "/bin/prog");
 }
 
+TEST(fork_copies_only_what_the_kernel_copies)
+{
+	setup();
+	map(BASE, 16, ANON_PRIVATE, 0);
+	map(BASE + (1 << 20), 16, FILE_PRIVATE, 0);
+	for (int i = 0; i < 8; i++)
+		fault(BASE + i * PG, MM_FAULT_ANON, MM_ACCESS_W, MM_RSS_ANON, 1, 0);
+	for (int i = 0; i < 4; i++)
+		fault(BASE + (1 << 20) + i * PG, MM_FAULT_FILE, MM_ACCESS_R, MM_RSS_FILE, 1, 0);
+	struct mm_event f = { .ts = now++, .pid = 7, .tgid = 7, .kind = MM_EV_FORK };
+	f.proc.child_pid = 8;
+	f.proc.have_child_rss = true;
+	f.proc.child_rss[MM_RSS_ANON] = 8 * PG;      /* what copy_mm counted */
+	mm_as_event(as, &f);
+	struct mm_as_proc *c = mm_as_proc_find(as, 8);
+	CHECK(c != NULL);
+	/* the anon pages are the child's too; the file pages only read are not */
+	CHECK_EQ(mm_as_resident_range(as, c, BASE, BASE + 16 * PG), 8);
+	CHECK_EQ(mm_as_resident_range(as, c, BASE + (1 << 20), BASE + (1 << 20) + 16 * PG), 0);
+	CHECK_EQ(mm_as_resident_pages(c), 8);
+	CHECK(c->have_rss);
+	CHECK_EQ(c->rss_bytes[MM_RSS_ANON], 8 * PG);
+	CHECK_EQ(mm_as_resident_pages(p), 12);
+}
+
 static const char smaps_text[] =
 	"555555554000-555555556000 r--p 00000000 08:01 42                         /bin/prog\n"
 	"Size:                  8 kB\n"
@@ -328,6 +353,7 @@ int main(void)
 	RUN(madv_free_keeps_pages_dontneed_drops_them);
 	RUN(reclaim_in_a_fault_and_outside_any);
 	RUN(execve_kernel_faults_land_on_the_new_map);
+	RUN(fork_copies_only_what_the_kernel_copies);
 	RUN(smaps_parsed_and_seeds_what_was_resident);
 	RUN(hostile_counts_stay_bounded);
 	mm_as_free(as);
