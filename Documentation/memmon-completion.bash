@@ -6,7 +6,7 @@
 # command gains an option that is not listed here.
 
 _memmon_opts_record='--output --buffer-size --pid --classifier --compress-level --chunk-kb --duration --quiet --verbose --help'
-_memmon_opts_report='--input --pid --timestamps --raw-events --no-summary --quiet --help --log --regions --maps-at --check-maps --sort --json --csv --malloc-patterns --timeline --context --classifier'
+_memmon_opts_report='--input --pid --timestamps --raw-events --no-summary --quiet --help --log --regions --maps-at --check-maps --sort --json --csv --malloc-patterns --timeline --context --classifier --perfetto'
 _memmon_opts_info='--input --help'
 _memmon_opts_list='--help'
 _memmon_opts_reset='--all --help'
@@ -53,7 +53,7 @@ _memmon()
 		esac ;;
 	report)
 		case $prev in
-		-i|--input) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		-i|--input|--perfetto) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--classifier) COMPREPLY=($(compgen -W 'tracepoint' -- "$cur")); return ;;
 		--maps-at) COMPREPLY=($(compgen -W 'end' -- "$cur")); return ;;
 		--sort) COMPREPLY=($(compgen -W 'size faults addr' -- "$cur")); return ;;

@@ -35,7 +35,8 @@ static const char usage[] =
 	"memmon report [-i FILE] [FILE] [--log] [--regions] [--maps-at TIME] "
 	"[--malloc-patterns] [--timeline[=INTERVAL]] [--context] "
 	"[--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
-	"[-t|--timestamps] [--raw-events] [--no-summary] [--classifier=tracepoint] [-q]";
+	"[--perfetto FILE] [-t|--timestamps] [--raw-events] [--no-summary] "
+	"[--classifier=tracepoint] [-q]";
 
 #define MAX_PIDS 256
 #define MAX_VIEWS 8
@@ -51,6 +52,7 @@ struct report_opts {
 	size_t nr_pids;
 	const struct mm_view *views[MAX_VIEWS];
 	size_t nr_views;
+	const char *perfetto;            /* --perfetto FILE */
 	struct mm_report_opts view;      /* what the views are told */
 };
 
@@ -180,7 +182,7 @@ static int parse_pids(struct report_opts *o, const char *arg)
 
 enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
        OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV, OPT_FINDINGS,
-       OPT_TIMELINE, OPT_CONTEXT, OPT_CLASSIFIER };
+       OPT_TIMELINE, OPT_CONTEXT, OPT_CLASSIFIER, OPT_PERFETTO };
 #define DONE_OK (-1)     /* parse_options: --help shown, exit 0 */
 #define USAGE_ERROR(...) mm_usage_error("report", usage, __VA_ARGS__)
 
@@ -205,10 +207,11 @@ static int finish_options(struct report_opts *o)
 			    "object per event)");
 	/* the JSON log is a view: it joins the others' one document */
 	if (o->log && o->view.output == MM_OUT_JSON) {
-		if (o->nr_views)
-			USAGE_ERROR("--log --json with --%s: the JSON log streams its events, so it "
-				    "stands alone; ask for the other views in another run",
-				    o->views[0]->name);
+		for (size_t i = 0; i < o->nr_views; i++)
+			if (!o->views[i]->own_file)
+				USAGE_ERROR("--log --json with --%s: the JSON log streams its events, "
+					    "so it stands alone; ask for the other views in another run",
+					    o->views[i]->name);
 		o->log = false;
 		add_view(o, &mm_view_log_json);
 		o->view.raw_events = o->log_flags & MM_LOG_RAW;
@@ -244,6 +247,7 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		{ "timeline", optional_argument, NULL, OPT_TIMELINE },
 		{ "context", no_argument, NULL, OPT_CONTEXT },
 		{ "classifier", required_argument, NULL, OPT_CLASSIFIER },
+		{ "perfetto", required_argument, NULL, OPT_PERFETTO },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -263,6 +267,10 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		case OPT_CHECK_MAPS: err = add_view(o, &mm_view_check_maps); break;
 		case OPT_FINDINGS: err = add_view(o, &mm_view_findings); break;
 		case OPT_CONTEXT: err = add_view(o, &mm_view_context); break;
+		case OPT_PERFETTO:
+			o->perfetto = optarg;
+			err = add_view(o, &mm_view_perfetto);
+			break;
 		case OPT_CLASSIFIER:
 			if (strcmp(optarg, "tracepoint"))
 				err = mm_error("--classifier takes 'tracepoint' (the trace's own is the default)");
@@ -396,13 +404,18 @@ static int check_request(const struct report_opts *o, const struct sink *s)
 static int finish_views(struct sink *s, FILE *out)
 {
 	const struct report_opts *o = s->o;
-	bool wrap = o->view.output == MM_OUT_JSON && o->nr_views > 1;
+	size_t nr_out = 0, n = 0;        /* the views that print on OUT */
+	for (size_t i = 0; i < o->nr_views; i++)
+		nr_out += !o->views[i]->own_file;
+	bool wrap = o->view.output == MM_OUT_JSON && nr_out > 1;
 	if (wrap)
 		fputs("{\n", out);
 	for (size_t i = 0; i < o->nr_views; i++) {
-		if (wrap)
-			fprintf(out, "%s\"%s\": ", i ? ",\n" : "", o->views[i]->name);
-		else if (i && o->view.output == MM_OUT_TEXT && !o->overview)
+		if (o->views[i]->own_file)
+			;
+		else if (wrap)
+			fprintf(out, "%s\"%s\": ", n++ ? ",\n" : "", o->views[i]->name);
+		else if (n++ && o->view.output == MM_OUT_TEXT && !o->overview)
 			fputc('\n', out);      /* the default page's blocks end
 			                         * with their own blank line */
 		if (o->views[i]->finish(s->state[i], out))
@@ -470,6 +483,10 @@ int cmd_report(int argc, char **argv)
 		o.view.as = mm_as_from_file(f, MM_AS_NO_CUTOFF);
 	o.view.summary = &s.summary;
 	o.view.summary_info = &info;
+	if (o.perfetto && !(o.view.perfetto = fopen(o.perfetto, "w"))) {
+		mm_error_errno("--perfetto %s: cannot write it", o.perfetto);
+		goto out;
+	}
 	for (size_t i = 0; i < o.nr_views; i++)
 		s.state[i] = o.views[i]->create(f, &o.view);
 	if (decode_all(st, d, &facts))
@@ -494,8 +511,23 @@ int cmd_report(int argc, char **argv)
 			mm_summary_write(&s.summary, &info, s.log);
 		mm_log_puts(s.log, hint);
 	}
+	if (o.view.perfetto) {
+		FILE *pf = o.view.perfetto;
+		o.view.perfetto = NULL;
+		if (fclose(pf)) {
+			mm_error_errno("--perfetto %s: cannot write it", o.perfetto);
+			goto out;
+		}
+		if (!o.quiet)
+			fprintf(stderr, "memmon report: wrote %s (the Perfetto/Chrome JSON trace)\n",
+				o.perfetto);
+	}
 	ret = MM_EXIT_OK;
 out:
+	if (o.view.perfetto) {           /* a failed report leaves no half file */
+		fclose(o.view.perfetto);
+		unlink(o.perfetto);
+	}
 	if (mm_log_close(s.log) && !ret)
 		ret = MM_EXIT_FAIL;
 	if (ret)

@@ -76,6 +76,7 @@ struct mm_report_opts {
 	 * complete when finish() runs; the JSON log prints it as --log does. */
 	const struct mm_summary *summary;
 	const struct mm_summary_info *summary_info;
+	FILE *perfetto;           /* --perfetto FILE, opened by cmd-report */
 };
 
 struct mm_view {
@@ -88,6 +89,9 @@ struct mm_view {
 	/* Print the result; returns 0 or -1 with mm_error() set. */
 	int (*finish)(void *state, FILE *out);
 	void (*destroy)(void *state);
+	/* The view writes a file of its own (the caller opened it), not a
+	 * part of the report on stdout: finish() ignores OUT. */
+	bool own_file;
 };
 
 /* ---- helpers for the views (view.c) ---- */
@@ -146,5 +150,6 @@ extern const struct mm_view mm_view_findings_short;
 extern const struct mm_view mm_view_timeline;        /* timeline-view.c: --timeline[=INTERVAL] */
 extern const struct mm_view mm_view_context;         /* context-view.c: --context */
 extern const struct mm_view mm_view_log_json;        /* log-json.c: --log --json */
+extern const struct mm_view mm_view_perfetto;        /* perfetto-view.c: --perfetto FILE */
 
 #endif

@@ -42,6 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int in_fd = -1;
 static char in_path[64];
+static char perfetto_path[64];   /* --perfetto's file: a memfd, under the
+                                  * same RLIMIT_FSIZE as stdout */
 
 /* Every view and output form, grouped so that each input costs few opens:
  * text views may share a run with the log, JSON and CSV documents too;
@@ -57,6 +59,7 @@ static const char *const runs[][16] = {
 	  "--maps-at", "end", "--sort", "addr", "--csv", NULL },
 	{ "report", "--log", "--json", "--raw-events", NULL },
 	{ "report", "--log", "--pid", "1,2,3", "--no-summary", NULL },
+	{ "report", "-q", "--perfetto", perfetto_path, NULL },
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -64,14 +67,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc, (void)argv;
 	in_fd = memfd_create("memmon-fuzz-input", 0);
 	int out = memfd_create("memmon-fuzz-stdout", 0);
+	int pf = memfd_create("memmon-fuzz-perfetto", 0);
 	struct rlimit rl = { OUTPUT_LIMIT, OUTPUT_LIMIT };
 
-	if (in_fd < 0 || out < 0 || dup2(out, STDOUT_FILENO) < 0) {
+	if (in_fd < 0 || out < 0 || pf < 0 || dup2(out, STDOUT_FILENO) < 0) {
 		perror("fuzz-report: memfd");
 		abort();
 	}
 	close(out);
 	snprintf(in_path, sizeof(in_path), "/proc/self/fd/%d", in_fd);
+	snprintf(perfetto_path, sizeof(perfetto_path), "/proc/self/fd/%d", pf);
 	if (setrlimit(RLIMIT_FSIZE, &rl) < 0) {
 		perror("fuzz-report: setrlimit");
 		abort();
