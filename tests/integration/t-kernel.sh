@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Checks faults the kernel takes for the program (exceptions:page_fault_kernel): read() of 40 MiB into a fresh malloc'd buffer (every page but malloc's header page faulted in kernel mode, in read, attributed to the buffer and named on the default page) and sort of a 50 MB file, each with memmon's fault total for the child within 1% of its wait4 rusage (minflt+majflt), and memmon's resident estimate within 3% of the kernel's (read-buf: VmRSS at exit; sort: its peak).
+# Checks faults the kernel takes for the program (exceptions:page_fault_kernel): read() of 40 MiB into a fresh malloc'd buffer (every page but malloc's header page faulted in kernel mode, in read, attributed to the buffer and named on the default page) and sort of a 50 MB file, each with memmon's fault total for the child within 1% of its wait4 rusage (minflt+majflt), and memmon's resident estimate within 3% of the kernel's (read-buf: VmRSS at exit; sort: at its peak and at exit); the kernel-mode faults counted alike in the log, its summary and the JSON.
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="kf-read-program kf-read-rusage kf-read-kernel-faults kf-read-region kf-read-page
-kf-read-resident kf-sort-program kf-sort-rusage kf-sort-kernel kf-sort-resident"
+kf-read-resident kf-read-views kf-sort-program kf-sort-rusage kf-sort-kernel kf-sort-resident
+kf-sort-end"
 need_root_tracefs $TESTS
 mm_tmp
 if [ ! -d /sys/kernel/tracing/events/exceptions/page_fault_kernel ]; then
@@ -41,7 +42,7 @@ child=$(fact "$T/r.err" child); kf=$(fact "$T/r.err" faults)
 buf=$(fact "$T/r.out" buf); len=$(fact "$T/r.out" len); rss=$(fact "$T/r.out" vmrss_kb)
 if [ "$rec_rc $rep_rc" != "0 0" ] || [ -z "$child" ] || [ -z "$buf" ] || [ "$len" != $((40 << 20)) ]; then
 	fail kf-read-program "expected exit 0, report 0, child=... faults=... and buf=... len=41943040, got $rec_rc $rep_rc '$(show "$T/r.out")' (stderr: $(show "$T/r.err"))"
-	skip_all "no recording" kf-read-rusage kf-read-kernel-faults kf-read-region kf-read-page kf-read-resident
+	skip_all "no recording" kf-read-rusage kf-read-kernel-faults kf-read-region kf-read-page kf-read-resident kf-read-views
 else
 	ok kf-read-program
 	rep=$T/r.rep
@@ -70,6 +71,16 @@ for p in json.load(sys.stdin)["processes"]:
 		"$("$MEMMON" report --pid "$child" "$T/r.dat" 2>/dev/null | grep -oE 'read\(\) faulted in [0-9]+ pages of [^;]*' | head -1)"
 	read -r model vmrss <<<"$(resident_end "$T/r.dat" "$child")"
 	check_within kf-read-resident 3 "$model" "$rss" "the resident estimate at exit (KiB; VmRSS read by read-buf: $rss kB, at the END snapshot $vmrss kB)"
+	# the kernel-mode faults count in every view: the log's lines, the
+	# log's summary, the default page's JSON (total and kernel)
+	"$MEMMON" report --log --pid "$child" "$T/r.dat" >"$T/rp.rep" 2>/dev/null
+	eval "$(summary "$T/rp.rep")"
+	check kf-read-views "log $mf, summary $mf, json $mf of which kernel $n_kernel or more" "log $mf, summary ${S_faults:-?}, $("$MEMMON" report --json --pid "$child" "$T/r.dat" 2>/dev/null | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["processes"]:
+    if p["pid"] == int(sys.argv[1]):
+        f = p["faults"]
+        print("json %d of which kernel %s" % (f["total"], sys.argv[2] + " or more" if f["kernel"] >= int(sys.argv[2]) else f["kernel"]))' "$child" "$n_kernel")"
 fi
 
 # ---- sort of a 50 MB file: its buffers are filled by read() in the kernel
@@ -78,7 +89,7 @@ record "$T/s" "$(prog rusage-run)" sort -o /dev/null "$T/lines"
 child=$(fact "$T/s.err" child); kf=$(fact "$T/s.err" faults)
 if [ "$rec_rc $rep_rc" != "0 0" ] || [ -z "$child" ] || [ "$(fact "$T/s.err" status)" != 0 ]; then
 	fail kf-sort-program "expected exit 0, report 0 and child=... status=0, got $rec_rc $rep_rc (stderr: $(show "$T/s.err"))"
-	skip_all "no recording" kf-sort-rusage kf-sort-kernel kf-sort-resident
+	skip_all "no recording" kf-sort-rusage kf-sort-kernel kf-sort-resident kf-sort-end
 else
 	ok kf-sort-program
 	# every thread of the child (--pid takes the process)
@@ -112,5 +123,8 @@ for p in json.load(sys.stdin)["processes"]:
     if p["pid"] == int(sys.argv[1]): print(p["total"]["model_rss_kb"], p["total"]["kernel_rss_kb"])' "$child")
 	read -r model kernel_at <<<"$model"
 	check_within kf-sort-resident 3 "$model" "$kernel_peak" "the resident estimate at the peak, $t_peak s (KiB; the kernel's counters there: $kernel_peak KiB, --maps-at says $kernel_at)"
+	# and at exit, against the VmRSS of the END snapshot (sort prints none)
+	read -r model vmrss <<<"$(resident_end "$T/s.dat" "$child")"
+	check_within kf-sort-end 3 "$model" "$vmrss" "the resident estimate at exit (KiB; VmRSS at the END snapshot: $vmrss kB)"
 fi
 exit 0

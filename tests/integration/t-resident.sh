@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks the resident set from what the kernel reports: resident-mix (read() into malloc'd memory, fault-around of a file mapping, MAP_POPULATE of a file and of anon memory, mlock, MADV_POPULATE_WRITE, a THP region, MAP_SHARED anon, MADV_DONTNEED, munmap) lock-all (mlockall CURRENT|FUTURE) and a forked child (fork-copy: what fork copies) region by region and in total against the END smaps and the VmRSS they read; the calls pkey_mprotect, mseal, remap_file_pages, process_madvise (0 --check-maps differences); cc1's file pages; pages the kernel reclaims in a small memory cgroup.
+# Checks the resident set from what the kernel reports: resident-mix (read() into malloc'd memory, fault-around of a file mapping, MAP_POPULATE of a file and of anon memory, mlock, MADV_POPULATE_WRITE, a THP region, MAP_SHARED anon, MADV_DONTNEED, MADV_FREE, munmap), lock-all (mlockall CURRENT|FUTURE) and a forked child (fork-copy: what fork copies) region by region and in total against the END smaps and the VmRSS they read; the calls pkey_mprotect, mseal, remap_file_pages, process_madvise (0 --check-maps differences); cc1's file pages; pages the kernel reclaims in a small memory cgroup.
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="rm-program rm-regions rm-lines rm-thp rm-rows rm-total rm-page
@@ -50,24 +50,27 @@ for kv in sys.argv[2:]:
     out.append("%s=%s" % (name, rs[0]["pages_resident"] if rs else "none"))
 print(" ".join(out))' "$T/m.json" read="$(a read)" mlock="$(a mlock)" \
 		populate="$(a populate)" popwrite="$(a popwrite)" thp="$(a thp)" shared="$(a shared)" \
-		dropped="$(a dropped)")
+		dropped="$(a dropped)" freed="$(a freed)")
 	# read: malloc's 4 MiB + a page, every page touched (its header by
 	# malloc, the rest by read()); mlock, MAP_POPULATE, MADV_POPULATE_WRITE:
 	# every page, no fault; thp: 1024 pages written (2 huge pages or 1024
-	# small ones); shared: 16 shmem pages; dropped: the half not DONTNEED'd.
+	# small ones); shared: 16 shmem pages; dropped: the half not DONTNEED'd;
+	# freed: all 64 (MADV_FREE leaves them mapped while memory is plenty).
 	# (What fault-around and MAP_POPULATE map of a file is the kernel's
 	# choice - it skips locked pages - so filemap and filepop are checked
 	# against the kernel's own rows below.)
-	check rm-regions "read=1025 mlock=32 populate=64 popwrite=64 thp=1024 shared=16 dropped=32" "$got"
-	# the syscalls that mapped or dropped pages say so on the next line
+	check rm-regions "read=1025 mlock=32 populate=64 popwrite=64 thp=1024 shared=16 dropped=32 freed=64" "$got"
+	# the syscalls that mapped or dropped pages say so on the next line;
+	# MADV_FREE dropped none (there is no such line)
 	nextline() { grep -A1 -Fx -- "$1" "$rep" | sed -n 2p; }
 	DN=$(d2h $(( 16#$(a dropped) + 128 * 1024 )))
-	check rm-lines "+64|+32|+64|-32|-64" "$(
+	check rm-lines "+64|+32|+64|-32|-64|1 call, none" "$(
 		nextline "$pid: mmap(0, 262144, rw-, PRIVATE|ANON|POPULATE, fd -1) -> $(a populate)" | sed 's/.* resident //; s/ pages*//'
 		)|$(nextline "$pid: mlock($(a mlock), 131072) = 0" | sed 's/.* resident //; s/ pages*//'
 		)|$(nextline "$pid: madvise($(a popwrite), 262144, POPULATE_WRITE) = 0" | sed 's/.* resident //; s/ pages*//'
 		)|$(nextline "$pid: madvise($DN, 131072, DONTNEED) = 0" | sed 's/.* resident //; s/ pages*//'
-		)|$(nextline "$pid: munmap($(a unmapped), 262144) = 0" | sed 's/.* resident //; s/ pages*//')"
+		)|$(nextline "$pid: munmap($(a unmapped), 262144) = 0" | sed 's/.* resident //; s/ pages*//'
+		)|$(count "$rep" "$pid: madvise($(a freed), 262144, FREE) = 0") call, $(nextline "$pid: madvise($(a freed), 262144, FREE) = 0" | grep -q '^[0-9]*:   resident' && echo some || echo none)"
 	# a THP fault is one fault of 512 pages
 	TH=$(a thp)
 	if [ "$thp_kb" = 4096 ]; then
@@ -90,7 +93,7 @@ for p in d["processes"]:
         if any(lo <= a < hi for a in addrs) and r["rss_kb"] != r["model_rss_kb"]:
             bad.append("%s-%s kernel %d model %d" % (r["start"], r["end"], r["rss_kb"], r["model_rss_kb"]))
 print("; ".join(bad) or "model = kernel on every row")' "$(a read)" "$(a filemap)" "$(a filepop)" "$(a mlock)" \
-		"$(a populate)" "$(a popwrite)" "$TH" "$(a shared)" "$(a dropped)")"
+		"$(a populate)" "$(a popwrite)" "$TH" "$(a shared)" "$(a dropped)" "$(a freed)")"
 	model=$(maps_end "$T/m.dat" "$pid" | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][0]["total"]["model_rss_kb"])')
 	check_within rm-total 3 "$model" "$vmrss" "the resident estimate at exit (KiB; VmRSS resident-mix read: $vmrss kB)"
 	# the default page counts the pages syscalls mapped without a fault:

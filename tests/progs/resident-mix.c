@@ -16,6 +16,8 @@
  *            when the kernel has huge pages to give (thp_kb says)
  *   shared   mmap 64 KiB MAP_SHARED|MAP_ANONYMOUS, write every page (shmem)
  *   dropped  mmap 256 KiB anon, write it, MADV_DONTNEED the second half
+ *   freed    mmap 256 KiB anon, write it, MADV_FREE all of it: the pages
+ *            stay mapped until the kernel is short of memory (64)
  *   unmapped mmap 256 KiB anon, write it, munmap it
  * Prints (addresses lowercase hex; lengths in bytes):
  *   NAME=HEX NAME_len=BYTES ...   for each mapping above (unmapped too)
@@ -155,6 +157,12 @@ int main(int argc, char **argv)
 	memset(dn, 1, 256 * KB);
 	madvise(dn + 128 * KB, 128 * KB, MADV_DONTNEED);
 	show("dropped", dn, 256 * KB);
+
+	char *fr = anon(256 * KB, 0);
+	memset(fr, 1, 256 * KB);
+	if (madvise(fr, 256 * KB, MADV_FREE))
+		perror("MADV_FREE");
+	show("freed", fr, 256 * KB);
 
 	char *um = anon(256 * KB, 0);
 	memset(um, 1, 256 * KB);
