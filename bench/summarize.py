@@ -54,6 +54,7 @@ def eps_of(ev, wall):
 
 
 score = {}   # (measure, column) -> text
+vs_floor = {}   # workload -> {variant: (median wall, bytes per event)}
 
 p("## Run time, events and file size per workload x variant")
 p()
@@ -104,6 +105,7 @@ for w in WORK:
                 score[(f"{w}: file bytes per event", v)] = (f"{bpe:.1f}",)
         if v in ("memmon", "trace-cmd", "perf") and st:
             score.setdefault(("lost", v), []).append(f"{w} {lost if lost is not None else '?'}")
+        vs_floor.setdefault(w, {})[v] = (md, bpe)
         runs = f"{len(ok)}" + (f" ({fails} failed)" if fails else "")
         p(f"| {w} | {v} | {runs} | {fmt(mn)} | {fmt(md)} | {fmt(xmin, '{:.2f}')} | {fmt(xmed, '{:.2f}')} "
           f"| {fmt(min(loops) if loops else None, '{:.1f}')} / {fmt(lmed, '{:.1f}')} | {fmt(xl, '{:.2f}')} "
@@ -274,6 +276,21 @@ if rs:
 else:
     p("| report: peak RSS on a 50M-event trace | - | - | - | n/a (not run: BENCH_QUICK or stage big off) | <= 64 MiB, flat | n/a |")
 
+# ---------------------------------------------------------- issue 10's cost
+# the kernel-mode fault events, signals and smaps snapshots must not cost
+# what the old events saved: record within the floor + 2% on every workload
+p()
+p("## Issue 10 target: memmon within the floor + 2% (median wall, every workload)")
+p()
+p("| workload | floor median s | memmon median s | memmon / floor | memmon B/event | pass |")
+p("|---|---:|---:|---:|---:|---|")
+for w in WORK:
+    fl, mm = vs_floor.get(w, {}).get("floor"), vs_floor.get(w, {}).get("memmon")
+    r = mm[0] / fl[0] if (fl and mm and fl[0] and mm[0]) else None
+    p(f"| {w} | {fmt(fl[0] if fl else None)} | {fmt(mm[0] if mm else None)} | {fmt(r, '{:.3f}')} "
+      f"| {fmt(mm[1] if mm else None, '{:.2f}')} | {mark(r <= 1.02) if r is not None else 'n/a'} |")
+
 txt = "\n".join(out) + "\n"
 open(os.path.join(res, "summary.md"), "w").write(txt)
 print(txt)
+
