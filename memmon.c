@@ -25,6 +25,7 @@ struct command {
 static const struct command commands[] = {
 	{ "record", cmd_record, "trace a command or running processes into a file" },
 	{ "report", cmd_report, "explain a trace file: processes, regions, findings, event log" },
+	{ "diff",   cmd_diff,   "what changed between two traces, process by process" },
 	{ "info",   cmd_info,   "what a trace file holds: machine, command, events, sizes" },
 	{ "list",   cmd_list,   "which events, probes and classifier this kernel offers" },
 	{ "reset",  cmd_reset,  "remove what a killed recording left in the kernel" },

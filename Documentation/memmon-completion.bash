@@ -8,6 +8,7 @@
 _memmon_opts_record='--output --buffer-size --pid --classifier --compress-level --chunk-kb --duration --quiet --verbose --help'
 _memmon_opts_report='--input --pid --timestamps --raw-events --no-summary --quiet --help --log --regions --maps-at --check-maps --sort --json --csv --malloc-patterns --timeline --context --classifier --perfetto'
 _memmon_opts_info='--input --help'
+_memmon_opts_diff='--json --quiet --help'
 _memmon_opts_list='--help'
 _memmon_opts_reset='--all --help'
 
@@ -28,13 +29,13 @@ _memmon()
 	done
 
 	if [ -z "$cmd" ]; then
-		COMPREPLY=($(compgen -W 'record report info list reset help --version --help' -- "$cur"))
+		COMPREPLY=($(compgen -W 'record report diff info list reset help --version --help' -- "$cur"))
 		return
 	fi
 
 	case $cmd in
 	help)
-		COMPREPLY=($(compgen -W 'record report info list reset' -- "$cur"))
+		COMPREPLY=($(compgen -W 'record report diff info list reset' -- "$cur"))
 		return ;;
 	record)
 		# after "--" everything is the traced command's
@@ -68,7 +69,7 @@ _memmon()
 	local opts=_memmon_opts_$cmd
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "${!opts}" -- "$cur"))
-	elif [ "$cmd" = report ] || [ "$cmd" = info ]; then
+	elif [ "$cmd" = report ] || [ "$cmd" = info ] || [ "$cmd" = diff ]; then
 		# trace files first, any file when there are none
 		COMPREPLY=($(compgen -f -X '!*.dat' -- "$cur") $(compgen -d -- "$cur"))
 		[ ${#COMPREPLY[@]} -eq 0 ] && COMPREPLY=($(compgen -f -- "$cur"))

@@ -3,7 +3,7 @@
  * read by every command and view a user can point at a file.
  *
  * The input goes into a memfd and is read through its /proc/self/fd path
- * by cmd_info() and cmd_report() themselves, with the options of every view
+ * by cmd_info(), cmd_report() and cmd_diff() themselves, with the options of every view
  * and output form, so what is fuzzed is exactly what `memmon info` and
  * `memmon report` run (the reader, the decoder, the model, each view and
  * its text, JSON and CSV printers), not a copy of their pipeline.
@@ -121,8 +121,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		LLVMFuzzerInitialize(NULL, NULL);
 	if (ftruncate(in_fd, 0) < 0 || pwrite(in_fd, data, size, 0) != (ssize_t)size)
 		abort();
+	static const char *const diff[] = { "diff", in_path, NULL };  /* the input against itself */
+
 	run(cmd_info, info);
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
 		run(cmd_report, runs[i]);
+	run(cmd_diff, diff);
 	return 0;
 }

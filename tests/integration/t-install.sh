@@ -53,7 +53,7 @@ check completion-commands "record report reset " "$(comp memmon re)"
 check completion-help "reset " "$(comp memmon help res)"
 check completion-trace-files "a.dat sub " "$(comp memmon report '')"
 check completion-value "faults " "$(comp memmon report --sort f)"
-for c in record report info list reset; do
+for c in record report diff info list reset; do
 	src=$(grep -l "^int cmd_$c(" "$MEMMON_TOP"/record/*.c "$MEMMON_TOP"/report/*.c | head -1)
 	want=$(grep -o '{ *"[a-z][a-z-]*", *[a-z_]*_argument' "$src" | sed 's/{ *"\([^"]*\)".*/--\1/' | sort -u | tr '\n' ' ')
 	got=$(comp memmon "$c" --)
