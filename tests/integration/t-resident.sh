@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Checks the resident set from what the kernel reports: resident-mix (read() into malloc'd memory, fault-around of a file mapping, MAP_POPULATE of a file and of anon memory, mlock, MADV_POPULATE_WRITE, a THP region, MAP_SHARED anon, MADV_DONTNEED, MADV_FREE, munmap), lock-all (mlockall CURRENT|FUTURE) and a forked child (fork-copy: what fork copies) region by region and in total against the END smaps and the VmRSS they read; the calls pkey_mprotect, mseal, remap_file_pages, process_madvise (0 --check-maps differences); cc1's file pages; pages the kernel reclaims in a small memory cgroup.
+# Checks the resident set from what the kernel reports: resident-mix (read() into malloc'd memory, fault-around of a file mapping, MAP_POPULATE of a file and of anon memory, mlock, MADV_POPULATE_WRITE, a THP region, MAP_SHARED anon, MADV_DONTNEED, MADV_FREE, munmap), lock-all (mlockall CURRENT|FUTURE) and a forked child (fork-copy: what fork copies) region by region and in total against the END smaps and the VmRSS they read, and smaps' own columns (AnonHugePages, Locked, Pss, Shared/Private) in --maps-at end; the calls pkey_mprotect, mseal, remap_file_pages, process_madvise (0 --check-maps differences); cc1's file pages; pages the kernel reclaims in a small memory cgroup.
 set -u
 . "$(dirname "$0")/lib.sh"
-TESTS="rm-program rm-regions rm-lines rm-thp rm-rows rm-total rm-page
+TESTS="rm-program rm-regions rm-lines rm-thp rm-rows rm-cols rm-total rm-page
 la-program la-lines la-rows la-total
-fk-program fk-child-rows fk-parent-rows fk-child-total
+fk-program fk-child-rows fk-parent-rows fk-child-cols fk-child-total
 mc-program mc-check-maps mc-lines mc-pageout
 cc-program cc-file-pages cc-total
 rc-program rc-reclaimed rc-lines rc-total"
@@ -24,13 +24,29 @@ check_within() {
 # maps_end DAT PID: the --maps-at end --json document of PID
 maps_end() { "$MEMMON" report --maps-at end --json --pid "$2" "$1" 2>/dev/null; }
 
+# cols DAT PID NAME=HEX:COL[,COL]... : "NAME COL=V COL=V, ..." from the END
+# smaps row of PID holding each address
+cols() {
+	maps_end "$1" "$2" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+out = []
+for spec in sys.argv[1:]:
+    name, rest = spec.split("=", 1)
+    addr, keys = rest.split(":")
+    a = int(addr, 16)
+    rs = [r for p in d["processes"] for r in p["regions"] if int(r["start"], 16) <= a < int(r["end"], 16)]
+    out.append(name + " " + (" ".join("%s=%s" % (k, rs[0].get(k)) for k in keys.split(",")) if rs else "none"))
+print(", ".join(out))' "${@:3}"
+}
+
 # ---- resident-mix
 dd if=/dev/urandom of="$T/data" bs=1M count=4 conv=fsync status=none   # clean: fault-around skips pages under writeback
 record "$T/m" "$(prog resident-mix)" "$T/data"
 pid=$(fact "$T/m.out" pid); vmrss=$(fact "$T/m.out" vmrss_kb); thp_kb=$(fact "$T/m.out" thp_kb)
 if [ "$rec_rc $rep_rc" != "0 0" ] || [ -z "$pid" ] || [ -z "$vmrss" ]; then
 	fail rm-program "expected exit 0, report 0 and pid=... vmrss_kb=..., got $rec_rc $rep_rc '$(show "$T/m.out")' (stderr: $(show "$T/m.err"))"
-	skip_all "no recording" rm-regions rm-lines rm-thp rm-rows rm-total rm-page
+	skip_all "no recording" rm-regions rm-lines rm-thp rm-rows rm-cols rm-total rm-page
 else
 	ok rm-program
 	rep=$T/m.rep
@@ -94,6 +110,11 @@ for p in d["processes"]:
             bad.append("%s-%s kernel %d model %d" % (r["start"], r["end"], r["rss_kb"], r["model_rss_kb"]))
 print("; ".join(bad) or "model = kernel on every row")' "$(a read)" "$(a filemap)" "$(a filepop)" "$(a mlock)" \
 		"$(a populate)" "$(a popwrite)" "$TH" "$(a shared)" "$(a dropped)" "$(a freed)")"
+	# pmap -x's other columns, straight from the END smaps: the huge pages
+	# the program itself saw (its own smaps), the mlock'ed 128 KiB, the
+	# shmem pages private to it
+	check rm-cols "thp anon_huge_kb=$thp_kb, mlock locked_kb=128, shared private_dirty_kb=64 pss_kb=64" "$(cols "$T/m.dat" "$pid" \
+		"thp=$TH:anon_huge_kb" "mlock=$(a mlock):locked_kb" "shared=$(a shared):private_dirty_kb,pss_kb")"
 	model=$(maps_end "$T/m.dat" "$pid" | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][0]["total"]["model_rss_kb"])')
 	check_within rm-total 3 "$model" "$vmrss" "the resident estimate at exit (KiB; VmRSS resident-mix read: $vmrss kB)"
 	# the default page counts the pages syscalls mapped without a fault:
@@ -149,7 +170,7 @@ record "$T/k" "$(prog fork-copy)" "$T/fk" 1000
 pid=$(fact "$T/k.out" pid); child=$(fact "$T/k.out" child); vmrss=$(fact "$T/k.out" vmrss_kb)
 if [ "$rec_rc $rep_rc" != "0 0" ] || [ -z "$child" ] || [ -z "$vmrss" ] || [ "$(fact "$T/k.out" status)" != 0 ]; then
 	fail fk-program "expected exit 0, report 0, child=... vmrss_kb=... status=0, got $rec_rc $rep_rc '$(show "$T/k.out")' (stderr: $(show "$T/k.err"))"
-	skip_all "no recording" fk-child-rows fk-parent-rows fk-child-total
+	skip_all "no recording" fk-child-rows fk-parent-rows fk-child-cols fk-child-total
 else
 	ok fk-program
 	k() { fact "$T/k.out" "$1"; }
@@ -169,6 +190,11 @@ print(" ".join(out))' anon="$(k anon)" fileread="$(k fileread)" filecow="$(k fil
 	# filecow's 16 pages copied with the mapping, nothing of shared
 	check fk-child-rows "anon=4000/4000 fileread=64/64 filecow=64/64 shared=0/0" "$(rows "$child")"
 	check fk-parent-rows "anon=4000/4000 fileread=256/256 filecow=64/64 shared=64/64" "$(rows "$pid")"
+	# the child's anon pages: the half it wrote are its own, the other half
+	# still shared with the parent (waiting, alive): Pss 2000 + 2000 / 2;
+	# fileread's 16 pages shared with the parent's mapping of them
+	check fk-child-cols "anon private_dirty_kb=2000 shared_dirty_kb=2000 pss_kb=3000, fileread shared_clean_kb=64 pss_kb=32" \
+		"$(cols "$T/k.dat" "$child" "anon=$(k anon):private_dirty_kb,shared_dirty_kb,pss_kb" "fileread=$(k fileread):shared_clean_kb,pss_kb")"
 	model=$(maps_end "$T/k.dat" "$child" | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][0]["total"]["model_rss_kb"])')
 	check_within fk-child-total 3 "$model" "$vmrss" "the child's resident estimate at exit (KiB; VmRSS the child read: $vmrss kB)"
 fi
