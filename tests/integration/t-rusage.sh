@@ -1,10 +1,47 @@
 #!/usr/bin/env bash
-# Checks memmon's fault count for a child against the kernel's own (wait4 rusage ru_minflt+ru_majflt) for a fault-heavy child: 20000 anon pages written plus a 64-page file read.
+# Checks memmon's fault count for a child against the kernel's own (wait4 rusage ru_minflt+ru_majflt) for a fault-heavy child: 20000 anon pages written plus a 64-page file read; and for a real bash pipeline with forked subshells (the child and all its descendants within 1% of its rusage, every process's resident estimate at exit within 3% of its VmRSS).
 set -u
 . "$(dirname "$0")/lib.sh"
-TESTS="rusage-program rusage-lost rusage-faults rusage-anon rusage-pid-filter"
+TESTS="rusage-program rusage-lost rusage-faults rusage-anon rusage-pid-filter
+pipe-program pipe-faults pipe-resident"
 need_root_tracefs $TESTS
 mm_tmp
+
+# ---- a real pipeline: bash forks subshells (command substitution, the
+# pipeline's parts) that exec or not; wait4's rusage of bash covers it and
+# every descendant it reaped, and so must memmon's faults of them all
+head -c $((4 << 20)) /dev/urandom >"$T/pipe"
+record "$T/b" "$(prog rusage-run)" bash -c 'n=$(base64 -w 60 "$1" | sort | uniq | wc -l); (echo "$n"; seq 1 20000) | sort -n | tail -1 >/dev/null' bash "$T/pipe"
+bchild=$(fact "$T/b.err" child); bkf=$(fact "$T/b.err" faults)
+if [ "$rec_rc $rep_rc" != "0 0" ] || [ -z "$bchild" ] || [ "$(fact "$T/b.err" status)" != 0 ]; then
+	fail pipe-program "expected exit 0, report 0 and child=... status=0, got $rec_rc $rep_rc (stderr: $(show "$T/b.err"))"
+	skip_all "no recording" pipe-faults pipe-resident
+else
+	ok pipe-program
+	# memmon's faults of every process but rusage-run itself; the number of
+	# processes; the processes whose estimate at exit is off VmRSS by > 3%
+	"$MEMMON" report --json "$T/b.dat" >"$T/b.json" 2>/dev/null
+	"$MEMMON" report --maps-at end --json "$T/b.dat" >"$T/b.end" 2>/dev/null
+	read -r bmf nproc bad <<<"$(python3 -c '
+import json, sys
+docs = [json.load(open(f)) for f in sys.argv[2:]]
+child = int(sys.argv[1])
+procs = [p for p in docs[0]["processes"] if p["pid"] == child or not p["exe"].endswith("/rusage-run")]
+pids = {p["pid"] for p in procs}
+bad = []
+for p in docs[1]["processes"]:
+    t = p["total"]
+    if p["pid"] in pids and t.get("vmrss_kb") and abs(t["model_rss_kb"] - t["vmrss_kb"]) * 100 > 3 * t["vmrss_kb"]:
+        bad.append("%d:%d/%d" % (p["pid"], t["model_rss_kb"], t["vmrss_kb"]))
+print(sum(p["faults"]["total"] for p in procs), len(procs), ",".join(bad) or "none")' "$bchild" "$T/b.json" "$T/b.end")"
+	if awk -v a="$bmf" -v b="$bkf" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d * 100 <= b) }'; then
+		ok pipe-faults
+	else
+		fail pipe-faults "expected memmon's faults of bash ($bchild) and its $((nproc - 1)) descendants within 1% of rusage's $bkf, got ${bmf:-nothing}"
+	fi
+	check pipe-resident "at least 6 processes, none off VmRSS by more than 3%" \
+		"$( [ "${nproc:-0}" -ge 6 ] && echo "at least 6" || echo "only ${nproc:-0}") processes, ${bad/#none/none} off VmRSS by more than 3%"
+fi
 
 # Tolerance: rusage counts every fault handled for the task, memmon sees
 # exceptions:page_fault_user, user-mode faults only.  The child makes no
