@@ -193,11 +193,19 @@ uint64_t as_fault_pages(struct mm_as *as, struct mm_as_proc *p, struct mm_region
 	if (n <= 0)
 		return 0;                       /* zero page, upgrade, already there */
 	uint64_t lo = as_vpn(as, r->start), hi = as_vpn(as, r->end);
-	int64_t done = 0, want = n - 1;         /* the faulting page is one of them */
+	/* the faulting page is one of them: new, or the page a cow replaced.
+	 * Else the model's page there was a guess (fault-around maps only
+	 * the window's cached pages) and all N are elsewhere. */
+	int64_t done = 0, want = n;
 	bool file = r->backing == MM_BACK_FILE || r->backing == MM_BACK_SHM;
 	uint64_t off = file ? r->offset >> as->page_shift : 0;
-	if (place(r, v, dirty))
+	bool replaced = f->class == MM_FAULT_COW || f->rss_down[MM_RSS_FILE] > 0;
+	if (place(r, v, dirty)) {
 		done++;
+		want--;
+	} else if (replaced) {
+		want--;
+	}
 	if (want > 0 && f->around && file) {
 		/* the fault-around window, in file pages: where they sit here */
 		uint64_t wlo = f->around_first > off ? lo + (f->around_first - off) : lo;

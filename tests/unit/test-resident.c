@@ -102,6 +102,42 @@ TEST(fault_around_window_is_in_file_pages)
 	CHECK_EQ(p->map[0]->dirty.count, 0);             /* read: nothing dirty */
 }
 
+/* fault-around maps only what is in the page cache: the model's guess of
+ * which window pages came may hold the page that faults next; the kernel's
+ * count of new pages is then all elsewhere, none of it lost */
+TEST(fault_on_a_guessed_page_places_all_it_mapped)
+{
+	setup();
+	map(BASE, 8, FILE_PRIVATE, 0);                   /* file pages 0..7 */
+	struct mm_event ev = { .ts = now++, .pid = 7, .tgid = 7, .kind = MM_EV_FAULT };
+	ev.fault.addr = BASE;
+	ev.fault.class = MM_FAULT_FILE;
+	ev.fault.rss_up[MM_RSS_FILE] = 3;                /* page 0 and 2 cached ones */
+	ev.fault.around = true;
+	ev.fault.around_first = 0;
+	ev.fault.around_last = 7;
+	mm_as_event(as, &ev);
+	CHECK_EQ(resident(BASE, BASE + 8 * PG), 3);
+	ev.ts = now++;
+	ev.fault.addr = BASE + PG;                       /* guessed resident above */
+	ev.fault.rss_up[MM_RSS_FILE] = 5;                /* the kernel: 5 new pages */
+	ev.fault.around_first = 1;
+	mm_as_event(as, &ev);
+	CHECK_EQ(resident(BASE, BASE + 8 * PG), 8);
+	CHECK_EQ(mm_as_resident_pages(p), 8);
+	CHECK_EQ(p->pages_unplaced, 0);
+	/* a cow of a resident file page: its anon page is the one it replaced */
+	struct mm_event cow = { .ts = now++, .pid = 7, .tgid = 7, .kind = MM_EV_FAULT };
+	cow.fault.addr = BASE + 2 * PG;
+	cow.fault.class = MM_FAULT_COW;
+	cow.fault.access = MM_ACCESS_W;
+	cow.fault.rss_up[MM_RSS_ANON] = 1;
+	cow.fault.rss_down[MM_RSS_FILE] = 1;
+	mm_as_event(as, &cow);
+	CHECK_EQ(mm_as_resident_pages(p), 8);
+	CHECK_EQ(p->pages_unplaced, 0);
+}
+
 TEST(large_folio_mapped_beyond_its_window)
 {
 	setup();
@@ -347,6 +383,7 @@ int main(void)
 {
 	RUN(thp_fault_places_its_aligned_2m);
 	RUN(fault_around_window_is_in_file_pages);
+	RUN(fault_on_a_guessed_page_places_all_it_mapped);
 	RUN(large_folio_mapped_beyond_its_window);
 	RUN(zero_page_read_is_not_resident);
 	RUN(populate_mlock_and_madvise_place_their_range);
