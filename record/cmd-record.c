@@ -24,7 +24,10 @@
  * cleanup() is also registered with atexit() so that even an exit() deep
  * below (out of memory) leaves no instance behind.  Signals: SIGINT/SIGTERM
  * only set flags; they and SIGCHLD stay blocked except while the main loop
- * sleeps in ppoll(), so no wake-up is lost.
+ * sleeps in ppoll(), so no wake-up is lost.  The handlers are in place
+ * right after the options are read; a SIGINT/SIGTERM that comes while
+ * record sets up stays pending, ends the setup at its next step and CMD is
+ * never started (interrupted()).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -74,6 +77,8 @@ struct rec {
 	char name[32], group[32];
 	bool probes;
 	const char *classifier;
+	const char *probe_set;    /* the kprobe set's name, or NULL */
+	int stopped_by;       /* the signal that ended the setup, 0 */
 	struct mm_evlist ev;
 	char *probe_text;
 	struct mm_target *target;
@@ -344,6 +349,7 @@ static int choose_events(struct rec *r)
 		fprintf(stderr, "memmon record: kprobe classifier, probe set %s (%s)\n",
 			c.set->name, c.notes);
 	r->classifier = "kprobe";
+	r->probe_set = c.set->name;
 	r->probes = true;
 	r->probe_text = c.text;
 	return 0;
@@ -490,7 +496,31 @@ static int open_output(struct rec *r)
 	return 0;
 }
 
-/* Steps up to armed tracing (the target, if any, still held). */
+/*
+ * A SIGINT or SIGTERM that came while record set up: blocked until now, so
+ * still pending.  Take it (it is not CMD's: CMD has not started) and say
+ * so; arm() looks between its steps, run() once more before CMD starts.
+ */
+static bool interrupted(struct rec *r)
+{
+	static const struct timespec now = { 0, 0 };
+	sigset_t set;
+	int signo;
+
+	if (r->stopped_by)
+		return true;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	signo = sigtimedwait(&set, NULL, &now);
+	if (signo <= 0)
+		return false;
+	r->stopped_by = signo;
+	return true;
+}
+
+/* Steps up to armed tracing (the target, if any, still held); -1 also when
+ * a signal stopped it (r->stopped_by). */
 static int arm(struct rec *r)
 {
 	unsigned nr_cpus = (unsigned)get_nprocs_conf();
@@ -498,15 +528,17 @@ static int arm(struct rec *r)
 
 	snprintf(r->name, sizeof(r->name), MM_INSTANCE_PREFIX "%d", (int)getpid());
 	snprintf(r->group, sizeof(r->group), MM_GROUP_PREFIX "%d", (int)getpid());
-	if (mm_stale_remove(false, NULL, NULL) < 0 || check_pids(r) < 0)
+	if (mm_stale_remove(false, NULL, NULL) < 0 || check_pids(r) < 0 || interrupted(r))
 		return -1;
 	if (open_output(r) < 0)
 		return -1;
+	/* the slow steps: an instance (~10 ms here, seconds under qemu),
+	 * the probes (each one an RCU grace period or more) */
 	r->inst = mm_tracing_create(r->name, r->opt.buffer_kb);
-	if (!r->inst)
+	if (!r->inst || interrupted(r))
 		return -1;
 	r->out.clock_fd = mm_tracing_clock_open(r->inst);
-	if (r->out.clock_fd < 0 || choose_events(r) < 0)
+	if (r->out.clock_fd < 0 || choose_events(r) < 0 || interrupted(r))
 		return -1;
 	/* notes are only ever written for a spawned CMD's vfork children */
 	if (r->opt.argv && (r->out.marker_fd = mm_tracing_marker_open(r->inst)) < 0)
@@ -521,7 +553,7 @@ static int arm(struct rec *r)
 		r->opt.nr_pids = 1;
 	}
 	subbuf = mm_tracing_subbuf_size(r->inst);
-	if (filter_and_header(r, nr_cpus, subbuf) < 0)
+	if (interrupted(r) || filter_and_header(r, nr_cpus, subbuf) < 0)
 		return -1;
 	r->drain = mm_drain_start(r->inst, nr_cpus, subbuf, (size_t)r->opt.chunk_kb * 1024,
 				  &r->out, pthread_self());
@@ -572,17 +604,25 @@ static int wait_pids(struct rec *r)
 	return 0;
 }
 
-/* Run (CMD) or wait (-p); returns the exit status record will have. */
+/* Run (CMD) or wait (-p); returns the exit status record will have
+ * (negative: nothing worth keeping). */
 static int run(struct rec *r)
 {
 	int status = MM_EXIT_FAIL, ret;
 
+	if (interrupted(r))             /* the last moment before CMD starts */
+		return -(128 + r->stopped_by);
 	if (!r->target) {
 		r->began = true;
 		return wait_pids(r);
 	}
-	if (mm_target_release(r->target, &status) < 0)
+	ret = mm_target_release(r->target, &r->out, &status);
+	if (ret < 0)
 		return -status;         /* exec failed: nothing worth keeping */
+	if (ret > 0) {                  /* CMD got the signal before its exec */
+		r->stopped_by = status - 128;
+		return -status;
+	}
 	r->began = true;
 	ret = mm_target_wait(r->target, &r->out, &r->waitmask, stop_check, r);
 	if (ret == MM_TARGET_STOPPED)
@@ -647,17 +687,21 @@ int cmd_record(int argc, char **argv)
 	uint64_t t0;
 
 	parse_options(argc, argv, &r.opt);
-	if (mm_tracing_check("record") < 0)
-		goto out;
 	live = &r;
 	if (!registered && atexit(cleanup_at_exit) == 0)
 		registered = true;
 	signals_setup(&r);
-	if (arm(&r) < 0)
+	if (mm_tracing_check("record") < 0)
 		goto out;
+	if (arm(&r) < 0) {
+		if (r.stopped_by)
+			status = 128 + r.stopped_by;
+		goto out;
+	}
 	if (r.opt.verbose)
-		fprintf(stderr, "memmon record: instance %s, classifier %s, %u KB per cpu\n",
-			r.name, r.classifier, r.opt.buffer_kb);
+		fprintf(stderr, "memmon record: instance %s, classifier %s%s%s%s, %u KB per cpu\n",
+			r.name, r.classifier, r.probe_set ? " (probe set " : "",
+			r.probe_set ? r.probe_set : "", r.probe_set ? ")" : "", r.opt.buffer_kb);
 	t0 = mm_mono_ns();
 	status = run(&r);
 	if (status < 0) {
@@ -670,8 +714,14 @@ int cmd_record(int argc, char **argv)
 	}
 	ok = r.finished = true;
 out:
-	if (!ok)
+	if (r.stopped_by) {
+		if (!r.opt.quiet)
+			fprintf(stderr, "memmon record: SIG%s before %s started: nothing recorded, '%s' "
+				"left as it was\n", sigabbrev_np(r.stopped_by),
+				r.opt.argv ? r.opt.argv[0] : "tracing", r.opt.output);
+	} else if (!ok) {
 		mm_error_print("record");
+	}
 	if (!ok && r.began && r.part)
 		fprintf(stderr, "memmon record: what was recorded until then is in '%s' "
 			"(cut short); '%s' was left as it was\n", r.part, r.opt.output);

@@ -220,9 +220,11 @@ struct mm_target;
 /* Fork CMD's process, held before exec, seized by ptrace. */
 struct mm_target *mm_target_spawn(char **argv);
 pid_t mm_target_pid(const struct mm_target *t);
-/* Let it exec; -1 with "cannot run 'CMD': ..." if exec failed (*status then
- * holds 126/127 as a shell would). */
-int mm_target_release(struct mm_target *t, int *status);
+/* Let it exec (its ptrace stops until then served, snapshots into O); -1
+ * with "cannot run 'CMD': ..." if exec failed (*status then holds 126/127
+ * as a shell would); 1 when a signal killed it before its exec (*status:
+ * 128+signal). */
+int mm_target_release(struct mm_target *t, struct mm_out *o, int *status);
 /*
  * The ptrace loop until CMD exits: snapshots at exec and exit stops,
  * signals re-injected.  STOP is polled whenever a signal arrives: it

@@ -58,6 +58,7 @@ struct mm_target {
 	char *path;           /* argv[0] found in $PATH, or NULL */
 	bool released;
 	bool traced;          /* ptrace worked: exec/exit snapshots */
+	bool execd;           /* CMD's exec stop was seen */
 	bool reaped;
 	int status;           /* exit code or 128+signal, once reaped */
 	pid_t *tasks;         /* every task under ptrace, CMD included */
@@ -269,9 +270,54 @@ static void reap(struct mm_target *t)
 	task_del(t, t->pid);
 }
 
-int mm_target_release(struct mm_target *t, int *status)
+static int on_stop(struct mm_target *t, struct mm_out *o, pid_t pid, int st);
+
+/*
+ * Until the exec pipe says how the exec went, serve the child's ptrace
+ * stops as the main loop would: a signal that reached it while it was held
+ * (a Ctrl-C reaches the whole process group) stops it in signal-delivery-
+ * stop, where it would wait for ever while record waited for its exec.
+ * Every EXEC_POLL_MS a look; an exec takes ~1 ms here.  EOF comes from an
+ * exec or from the child's death: for a traced child the exec stop tells
+ * which.
+ */
+#define EXEC_POLL_MS 10
+
+/* One waitpid() of CMD (BLOCK or not): a stop served, an end noted. */
+static int wait_cmd(struct mm_target *t, struct mm_out *o, bool block)
 {
-	ssize_t n;
+	int st;
+	pid_t p = t->reaped ? 0 : waitpid(t->pid, &st, __WALL | (block ? 0 : WNOHANG));
+
+	if (p == t->pid && WIFSTOPPED(st))
+		return on_stop(t, o, p, st);
+	if (p == t->pid) {
+		t->status = status_code(st);
+		t->reaped = true;
+		task_del(t, t->pid);
+	}
+	return 0;
+}
+
+static int wait_exec(struct mm_target *t, struct mm_out *o, int *e, ssize_t *n)
+{
+	struct pollfd pfd = { .fd = t->err_fd, .events = POLLIN };
+
+	while (poll(&pfd, 1, EXEC_POLL_MS) <= 0)
+		if (wait_cmd(t, o, false) < 0)
+			return -1;
+	do
+		*n = read(t->err_fd, e, sizeof(*e));
+	while (*n < 0 && errno == EINTR);
+	while (*n == 0 && t->traced && !t->execd && !t->reaped)
+		if (wait_cmd(t, o, true) < 0)
+			return -1;
+	return 0;
+}
+
+int mm_target_release(struct mm_target *t, struct mm_out *o, int *status)
+{
+	ssize_t n = 0;
 	int e = 0;
 
 	if (write(t->go_fd, "x", 1) != 1)
@@ -279,11 +325,16 @@ int mm_target_release(struct mm_target *t, int *status)
 	close(t->go_fd);
 	t->go_fd = -1;
 	t->released = true;
-	do
-		n = read(t->err_fd, &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
+	if (wait_exec(t, o, &e, &n) < 0)
+		return -1;
 	close(t->err_fd);
 	t->err_fd = -1;
+	/* EOF: the exec worked, or the child died before it (a signal while
+	 * it was held, given to it in wait_exec) */
+	if (n != sizeof(e) && t->reaped && t->traced && !t->execd) {
+		*status = t->status;
+		return 1;
+	}
 	if (n != sizeof(e))
 		return 0;
 	reap(t);
@@ -350,6 +401,8 @@ static int on_stop(struct mm_target *t, struct mm_out *o, pid_t pid, int st)
 	}
 	switch (event) {
 	case PTRACE_EVENT_EXEC:
+		if (pid == t->pid)
+			t->execd = true;
 		set_del(&t->window, pid);        /* it did what it was made for */
 		ret = mm_snapshot_process(o, pid, MM_PHASE_EXEC);
 		break;
