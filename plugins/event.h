@@ -105,6 +105,10 @@ struct mm_fault {
 };
 /* The faulting mm may have had swap entries (the class may be swap). */
 #define MM_FAULT_F_SWAPPED 1u
+/* The kprobe classifier saw a huge anonymous page mapped (THP: entered
+ * do_huge_pmd_anonymous_page for a write, no small zeroed page allocated):
+ * a PMD's worth of pages resident, where no per-fault counter says so. */
+#define MM_FAULT_F_HUGE 2u
 
 struct mm_syscall {
 	uint8_t nr;              /* enum mm_syscall_nr */

@@ -95,8 +95,17 @@ void mm_plugin_fault_resolve(struct mm_decoder *d, struct mm_task *t)
 	int32_t key = t->tgid ? t->tgid : ev->pid;
 	/* find, not get: this may run outside a feed's reservation */
 	const struct mm_task *proc = mm_idmap_find(&d->tasks, (uint32_t)key);
-	if (d->kprobe)
-		settle(d, t, mm_kprobe_classify(t->ev.kp, d->kp_avail, ev->fault.error_code));
+	if (d->kprobe) {
+		/* a THP write fault that fell back to a small page allocates it
+		 * zeroed (vma_alloc_folio with __GFP_ZERO); the huge one is
+		 * cleared by hand: no zeroed event.  Without that probe: unknown
+		 * size, the faulting page only */
+		unsigned kp = t->ev.kp;
+		if ((kp & MM_KP_HUGE_ANON) && !(kp & MM_KP_ZEROED) && (d->kp_avail & MM_KP_ZEROED) &&
+		    (ev->fault.error_code & MM_PF_WRITE))
+			mm_plugin_at(d, t->fault_seq)->fault.flags |= MM_FAULT_F_HUGE;
+		settle(d, t, mm_kprobe_classify(kp, d->kp_avail, ev->fault.error_code));
+	}
 	else if (d->rss_batched) {
 		if (mm_plugin_rss_may_swap(d, t))
 			mm_plugin_at(d, t->fault_seq)->fault.flags |= MM_FAULT_F_SWAPPED;

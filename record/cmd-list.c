@@ -81,6 +81,10 @@ static int list_probes(void)
 			printf("refused  %-8s %s (%s): %s, optional\n", def->event, def->symbols,
 			       strerror(c.refused[i]), def->why);
 	}
+	/* why no probe says "return of": the design choice, told where it shows */
+	printf("ends:    each fault at its task's next fault, syscall or process event "
+	       "(entry probes only: a kretprobe on handle_mm_fault crashed 6.1 when removed "
+	       "with tasks inside; see design.md)\n");
 	if (c.notes[0])
 		printf("notes: %s\n", c.notes);
 	mm_probes_choice_free(&c);

@@ -172,20 +172,28 @@ uint64_t as_fault_pages(struct mm_as *as, struct mm_as_proc *p, struct mm_region
 	bool told = any_rss(f->rss_up) || any_rss(f->rss_down);
 	uint64_t v = as_vpn(as, f->addr);
 
+	int64_t n;
+
 	if (told)
 		as->rss_faults++;
-	if (!told && !as->rss_faults)           /* the trace cannot say: old rule */
-		return r && place(r, v, dirty) ? 1 : 0;
-	/* what fell that the fault does not explain (a cow replacing the
-	 * file page it copied does) is the kernel reclaiming to make room */
-	for (int m = 0; m < MM_RSS_NR; m++) {
-		int64_t down = f->rss_down[m];
-		if (m == MM_RSS_FILE && f->class == MM_FAULT_COW && down > 0)
-			down--;
-		if (m != MM_RSS_SWAPENTS && down > 0)
-			reclaim(as, p, r, v, m, down);
+	if (!told && !as->rss_faults) {         /* the trace cannot say: old rule */
+		if (!(f->flags & MM_FAULT_F_HUGE))
+			return r && place(r, v, dirty) ? 1 : 0;
+		/* but the kprobes saw a THP fault: a PMD's pages (2 MiB) */
+		n = (int64_t)((2u << 20) >> as->page_shift);
+	} else {
+		/* what fell that the fault does not explain (a cow replacing
+		 * the file page it copied does) is the kernel reclaiming to
+		 * make room */
+		for (int m = 0; m < MM_RSS_NR; m++) {
+			int64_t down = f->rss_down[m];
+			if (m == MM_RSS_FILE && f->class == MM_FAULT_COW && down > 0)
+				down--;
+			if (m != MM_RSS_SWAPENTS && down > 0)
+				reclaim(as, p, r, v, m, down);
+		}
+		n = gained_of(f->rss_up);
 	}
-	int64_t n = gained_of(f->rss_up);
 	if (!r) {                               /* outside every region we know */
 		unplaced_add(p, n);
 		return 0;

@@ -67,10 +67,10 @@ prog() { echo "$MEMMON_PROGS/$1"; }
 # record BASE CMD...: memmon record -o BASE.dat -- CMD; CMD's stdout goes to
 # BASE.out, record's stderr (and CMD's) to BASE.err; the report of the
 # recording to BASE.rep (report's stderr BASE.rep.err).  Sets rec_rc and
-# rep_rc.
+# rep_rc.  REC_OPTS (word-split) go to record before -o: REC_OPTS=--classifier=tracepoint
 record() {
 	local base=$1; shift
-	"$MEMMON" record -o "$base.dat" -- "$@" >"$base.out" 2>"$base.err"
+	"$MEMMON" record ${REC_OPTS:-} -o "$base.dat" -- "$@" >"$base.out" 2>"$base.err"
 	rec_rc=$?
 	"$MEMMON" report --log "$base.dat" >"$base.rep" 2>"$base.rep.err"
 	rep_rc=$?

@@ -134,7 +134,7 @@ print("peak-size%s8192 hwm-rss%s'$hwm_min' exe %s" % (">=" if e["VmPeak"] - e["V
 # VmSize at the end is the size of the rebuilt final map (without
 # [vsyscall], which /proc/PID/maps shows but is no mapping of the process)
 vmsize=$(py 'print([p for p in D["processes"] if p["pid"] == PID][0]["end"]["VmSize"])')
-check ctx-vmsize-maps "$vmsize" "$("$MEMMON" report --maps-at end --json --pid "$pid" "$T/c.dat" 2>&1 | python3 -c '
+check ctx-vmsize-maps "$vmsize" "$("$MEMMON" report --maps-at end --json --pid "$pid" "$T/c.dat" 2>>"$T/json.err" | python3 -c '
 import json, sys
 p = json.load(sys.stdin)["processes"][0]
 print(sum(r["kbytes"] for r in p["regions"] if r["name"] != "[vsyscall]"))')"

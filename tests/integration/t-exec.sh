@@ -45,7 +45,7 @@ for how in vfork spawn fork; do
 	check "exec-$how-strace" "$(strace_execs "$T/$how.st" "$schild" | paste -sd'|')" "$(memmon_execs "$T/$how.rep" "$child" | paste -sd'|')"
 	[ "$how" = vfork ] || continue
 	# the vfork child's write before its exec is a fault in its parent's memory
-	"$MEMMON" report --regions --json "$T/$how.dat" >"$T/reg.json" 2>&1
+	"$MEMMON" report --regions --json "$T/$how.dat" >"$T/reg.json" 2>"$T/reg.err"
 	check exec-vfork-parent-page "1 fault line of $child at $page; parent $pid's region at $page: faults 1 anon.w 1" \
 		"$(faults "$T/$how.rep" "$child" "$page" "$(d2h $(( $(h2d "$page") + 4096 )))" | wc -l) fault line of $child at $page; parent $pid's region at $page: $(python3 -c '
 import json, sys

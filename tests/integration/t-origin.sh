@@ -14,7 +14,7 @@ exe=$(readlink -f "$(prog anon-touch)")
 # its first line is the execve that started it (strace's first line too)
 check origin-first-line "$pid: execve(\"$(prog anon-touch)\") = 0" "$(grep -m1 -E "^$pid: " "$T/a.rep")"
 check origin-no-rename "0 comm lines" "$(grep -cE "^$pid: comm " "$T/a.rep") comm lines"
-"$MEMMON" report --regions --json "$T/a.dat" >"$T/a.json" 2>&1
+"$MEMMON" report --regions --json "$T/a.dat" >"$T/a.json" 2>>"$T/json.err"
 # every region of the target was made by its exec or by the program: none
 # comes from a snapshot taken before (the held child's, memmon's map)
 check origin-no-start-regions "0 regions made before the exec" "$(python3 -c '
@@ -38,7 +38,7 @@ check origin-left-out "page_fault_user+kernel records: $((S_faults + H_faults)) 
 	"page_fault_user+kernel records: $info_faults ($S_faults shown, $H_faults left out)"
 # record took no START snapshot of its child: the context's START column
 # of the target is empty
-"$MEMMON" report --context --json "$T/a.dat" >"$T/ctx.json" 2>&1
+"$MEMMON" report --context --json "$T/a.dat" >"$T/ctx.json" 2>>"$T/json.err"
 check origin-no-start-snapshot "no START status of $pid" "$(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -8,7 +8,7 @@ mm_tmp
 "$MEMMON" record -q -o "$T/b.dat" -- bash -c 'for i in $(seq 30); do /bin/true; done' >"$T/b.out" 2>&1
 check page-record "exit 0" "exit $?"
 "$MEMMON" report "$T/b.dat" >"$T/page" 2>&1
-"$MEMMON" report --json "$T/b.dat" >"$T/page.json" 2>&1
+"$MEMMON" report --json "$T/b.dat" >"$T/page.json" 2>>"$T/json.err"
 nall=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["processes"]))' "$T/page.json")
 # the full lines: "PID COMM EXE: ..." followed by "    memory syscalls: ..."
 shown=$(grep -cE '^[0-9]+ .*: (ran|still running|attached) ' "$T/page")

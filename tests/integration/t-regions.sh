@@ -32,7 +32,7 @@ check_maps() {
 	local name=$1 base=$2; shift 2
 	local txt js
 	txt=$("$MEMMON" report --check-maps "$base.dat" 2>&1)
-	js=$("$MEMMON" report --check-maps --json "$base.dat" 2>&1 | python3 -c '
+	js=$("$MEMMON" report --check-maps --json "$base.dat" 2>>"$T/json.err" | python3 -c '
 import json, sys
 try:
     d = json.load(sys.stdin)
@@ -209,7 +209,7 @@ t_mprot=$(t_of "$pid: mprotect(${B2[0]}, $((4 * PG)), r--) = 0")
 # "START-END KBYTES RSS DIRTY PERMS" joined by " | "; "none" when that
 # mapping did not exist (yet, or any more)
 maps_at() {
-	"$MEMMON" report --maps-at "$1" --json --pid "$pid" "$T/r.dat" 2>&1 | python3 -c '
+	"$MEMMON" report --maps-at "$1" --json --pid "$pid" "$T/r.dat" 2>>"$T/json.err" | python3 -c '
 import json, sys
 try:
     d = json.load(sys.stdin)
@@ -238,7 +238,7 @@ fi
 # neighbour the kernel merged with A1 or A2), and on each the model's
 # estimate is the kernel's count (A1 lost 2 pages to DONTNEED, got one back)
 check rg-maps-at-end "end: smaps rows over A, model = kernel on each" "end: $(
-	"$MEMMON" report --maps-at end --json --pid "$pid" "$T/r.dat" 2>&1 | python3 -c '
+	"$MEMMON" report --maps-at end --json --pid "$pid" "$T/r.dat" 2>>"$T/json.err" | python3 -c '
 import json, sys
 try:
     d = json.load(sys.stdin)
@@ -258,7 +258,7 @@ print("%s rows over A, %s" % (src, "; ".join(bad) if bad else "model = kernel on
 # order SORT-ARGS...: "ok" when the rows of $pid are in the expected order, else what differs
 order() {
 	local key=$1; shift
-	"$MEMMON" report --regions --json --pid "$pid" "$@" "$T/r.dat" 2>&1 | python3 -c '
+	"$MEMMON" report --regions --json --pid "$pid" "$@" "$T/r.dat" 2>>"$T/json.err" | python3 -c '
 import json, sys
 try:
     d = json.load(sys.stdin)
@@ -311,7 +311,7 @@ check_maps rg-check-ls "$T/ls"
 record "$T/sh" sh -c 'echo hi | cat'
 check_maps rg-check-sh "$T/sh"
 # sh, the subshell of echo, cat: three processes, each checked
-check rg-check-sh-procs "3 checked" "$("$MEMMON" report --check-maps --json "$T/sh.dat" 2>&1 | python3 -c '
+check rg-check-sh-procs "3 checked" "$("$MEMMON" report --check-maps --json "$T/sh.dat" 2>>"$T/json.err" | python3 -c '
 import json, sys
 print("%d checked" % sum(p["checked"] for p in json.load(sys.stdin)["processes"]))' 2>&1 | tail -1)"
 record "$T/py" python3 -c pass

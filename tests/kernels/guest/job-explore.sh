@@ -13,17 +13,19 @@ for s in $cands; do
 	echo "$s kallsyms=${k:-none} filter_functions=$f kprobe=$p kretprobe=$r"
 done | tee $O/probes.txt
 cat $TR/kprobe_events
-for e in exceptions/page_fault_user exceptions/page_fault_kernel kmem/rss_stat kmem/mm_page_alloc kmem/mm_page_free \
-	 filemap/mm_filemap_fault filemap/mm_filemap_map_pages sched/sched_process_fork sched/sched_process_exec \
-	 sched/sched_process_exit task/task_newtask task/task_rename; do
-	mkdir -p $O/formats/${e%/*}
-	cp $TR/events/$e/format $O/formats/$e 2>/dev/null || echo "absent: $e"
+# the formats of every event record enables here (memmon list), ftrace's
+# print (record's notes) and raw_syscalls (older traces): the layout of
+# tests/data/formats-6.1/
+/memmon/build/memmon list >$O/list.txt 2>&1
+for e in $(awk '$1 == "present" { print $2 }' $O/list.txt) ftrace:print raw_syscalls:sys_enter; do
+	sys=${e%%:*} name=${e#*:}
+	if [ "$sys" = syscalls ]; then set -- sys_enter_$name sys_exit_$name; else set -- $name; fi
+	for n; do
+		mkdir -p $O/formats/$sys
+		cp $TR/events/$sys/$n/format $O/formats/$sys/$n 2>/dev/null || echo "absent: $sys/$n"
+	done
 done
 cp $TR/events/header_page $TR/events/header_event $O/formats/
-mkdir -p $O/formats/syscalls
-for f in $TR/events/syscalls/sys_*_{brk,mmap,munmap,mremap,mprotect,madvise,mlock,mlock2,munlock,mlockall,munlockall,msync,shmget,shmat,shmdt,shmctl,memfd_create,execve,exit_group,clone,clone3,fork,vfork,fsync}; do
-	[ -d $f ] && cp $f/format $O/formats/syscalls/$(basename $f)
-done
 ls $TR/events/filemap $TR/events/exceptions
 ls $TR/options | paste -sd' '
 grep -c . /proc/kallsyms

@@ -1,6 +1,7 @@
 # tests/kernels/guest/watchdog.sh FILE SECONDS: while FILE (the job's output)
 # has not grown for SECONDS, print what every task is doing to the console
-# (ps, then the kernel's blocked-task and all-task dumps via sysrq), once per
+# (each user task's state, wait channel and kernel stack, then the kernel's
+# blocked-task dump via sysrq), once per
 # stall: a hung VM then says where it hangs before the host's timeout.
 f=$1 quiet=$2 last=-1 said=0
 while sleep "$quiet"; do
@@ -9,12 +10,14 @@ while sleep "$quiet"; do
 		[ "$said" = 1 ] && continue
 		said=1
 		echo "memmon-vm: no output for ${quiet} s; tasks:"
-		ps -o pid,ppid,stat,time,args
+		# every user task (kernel threads have no cmdline): state, where
+		# it waits, its kernel stack
 		for p in /proc/[0-9]*; do
-			case $(cat $p/comm 2>/dev/null) in memmon|bash|anon-touch|fault-mix|forker|churn|sleep)
-				echo "--- ${p#/proc/} $(cat $p/comm) $(tr '\0' ' ' <$p/cmdline | cut -c1-80)"
-				cat $p/stack 2>/dev/null | head -12 ;;
-			esac
+			[ -s $p/cmdline ] || continue
+			echo "--- ${p#/proc/} ppid $(sed -n 's/^PPid:\t*//p' $p/status 2>/dev/null)" \
+				"$(sed -n 's/^State:\t*//p' $p/status 2>/dev/null) wchan $(cat $p/wchan 2>/dev/null):" \
+				"$(tr '\0' ' ' <$p/cmdline | cut -c1-100)"
+			cat $p/stack 2>/dev/null | head -8
 		done
 		echo w >/proc/sysrq-trigger
 	else
