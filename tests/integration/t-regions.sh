@@ -286,7 +286,7 @@ check rg-sort-size "ok $nrows rows" "$(order size --sort size)"
 check rg-sort-faults "ok $nrows rows" "$(order faults --sort faults)"
 
 # ---- --csv: a header and one row per region (all processes)
-"$MEMMON" report --regions --csv "$T/r.dat" >"$T/reg.csv" 2>&1
+"$MEMMON" report --regions --csv "$T/r.dat" >"$T/reg.csv" 2>>"$T/csv.err"
 hdr="pid,id,parent_id,origin_id,start,end,size,perms,backing,name,offset,fd,created_how,created_time,ended_how,ended_time,faults"
 for c in anon file swap cow other unknown; do for a in r w x; do hdr+=",${c}_$a"; done; done
 hdr+=",pages_mapped,pages_touched,pages_resident,pattern,kernel_faults,lost_events"

@@ -148,7 +148,7 @@ check tl-vsz-max-munmap "row $(kv munmap_row) vsz_kib $p4" "row $(kv munmap_row)
 check tl-rss-max-munmap "row $(kv munmap_row) rss_kib $p4rss" "row $(kv munmap_row) rss_kib $(kv munmap_rss)"
 
 # CSV: the same rows
-"$MEMMON" report --timeline=50ms --csv --pid "$pid" "$T/s.dat" >"$T/tl.csv" 2>&1
+"$MEMMON" report --timeline=50ms --csv --pid "$pid" "$T/s.dat" >"$T/tl.csv" 2>>"$T/csv.err"
 check tl-csv-header "pid,time,vsz_kib,rss_kib,anon_kib,file_kib,shmem_kib,swap_kib,faults,peak,idle_until,lost_events" "$(head -1 "$T/tl.csv")"
 check tl-csv-rows "$(val nrows) rows, faults $(val row_faults)" \
 	"$(awk -F, 'NR > 1 { n++; f += $9 } END { printf "%d rows, faults %d", n, f }' "$T/tl.csv")"
