@@ -103,7 +103,11 @@ sweep() {
 	for k; do
 		rm -f "$T/marker" "$T/out.dat"
 		if [ -n "$grp" ]; then
-			setsid "$MEMMON" record -q -o "$T/out.dat" -- sh -c "$CMD" & p=$!
+			# a process group of its own whose id is record's pid (job
+			# control; setsid would fork where it leads a group already)
+			set -m
+			"$MEMMON" record -q -o "$T/out.dat" -- sh -c "$CMD" & p=$!
+			set +m
 		else
 			"$MEMMON" record -q -o "$T/out.dat" -- sh -c "$CMD" & p=$!
 		fi
