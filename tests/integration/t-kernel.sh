@@ -168,7 +168,12 @@ import json, sys
 for p in json.load(sys.stdin)["processes"]:
     if p["pid"] == int(sys.argv[1]): print(p["total"]["model_rss_kb"], p["total"]["kernel_rss_kb"])' "$child")
 	read -r model kernel_at <<<"$model"
-	check_within kf-sort-resident 3 "$model" "$kernel_peak" "the resident estimate at the peak, $t_peak s (KiB; the kernel's counters there: $kernel_peak KiB, --maps-at says $kernel_at)"
+	# (kernels before 6.2 batch each thread's counter changes, up to 64
+	# events a thread: there the counters at the peak lag, 5%)
+	pct=3
+	[[ "$(uname -r)" =~ ^([0-9]+)\.([0-9]+) ]] &&
+		(( BASH_REMATCH[1] < 6 || (BASH_REMATCH[1] == 6 && BASH_REMATCH[2] < 2) )) && pct=5
+	check_within kf-sort-resident $pct "$model" "$kernel_peak" "the resident estimate at the peak, $t_peak s (KiB; the kernel's counters there: $kernel_peak KiB, --maps-at says $kernel_at)"
 	# and at exit, against the VmRSS of the END snapshot (sort prints none)
 	read -r model vmrss <<<"$(resident_end "$T/s.dat" "$child")"
 	check_within kf-sort-end 3 "$model" "$vmrss" "the resident estimate at exit (KiB; VmRSS at the END snapshot: $vmrss kB)"
