@@ -174,8 +174,15 @@ for p in json.load(sys.stdin)["processes"]:
 	[[ "$(uname -r)" =~ ^([0-9]+)\.([0-9]+) ]] &&
 		(( BASH_REMATCH[1] < 6 || (BASH_REMATCH[1] == 6 && BASH_REMATCH[2] < 2) )) && pct=5
 	check_within kf-sort-resident $pct "$model" "$kernel_peak" "the resident estimate at the peak, $t_peak s (KiB; the kernel's counters there: $kernel_peak KiB, --maps-at says $kernel_at)"
-	# and at exit, against the VmRSS of the END snapshot (sort prints none)
+	# and at exit, against the VmRSS of the END snapshot (sort prints none).
+	# At exit what is left is mostly file pages mapped by fault-around: a
+	# trace of a kernel before 6.2 cannot count them (no
+	# mm_filemap_map_pages there, rss_stat batched): not checked there
 	read -r model vmrss <<<"$(resident_end "$T/s.dat" "$child")"
-	check_within kf-sort-end 3 "$model" "$vmrss" "the resident estimate at exit (KiB; VmRSS at the END snapshot: $vmrss kB)"
+	if [ "$pct" = 5 ]; then
+		skip kf-sort-end "kernel $(uname -r): fault-around's pages are not in its traces (model $model KiB, VmRSS $vmrss kB)"
+	else
+		check_within kf-sort-end 3 "$model" "$vmrss" "the resident estimate at exit (KiB; VmRSS at the END snapshot: $vmrss kB)"
+	fi
 fi
 exit 0
