@@ -39,8 +39,15 @@ print(sum(p["faults"]["total"] for p in procs), len(procs), ",".join(bad) or "no
 	else
 		fail pipe-faults "expected memmon's faults of bash ($bchild) and its $((nproc - 1)) descendants within 1% of rusage's $bkf, got ${bmf:-nothing}"
 	fi
-	check pipe-resident "at least 6 processes, none off VmRSS by more than 3%" \
-		"$( [ "${nproc:-0}" -ge 6 ] && echo "at least 6" || echo "only ${nproc:-0}") processes, ${bad/#none/none} off VmRSS by more than 3%"
+	# (kernels before 6.2: rss_stat batched and no fault-around events, so
+	# the pages of a short-lived process are not in the trace: not checked)
+	if [[ "$(uname -r)" =~ ^([0-9]+)\.([0-9]+) ]] &&
+	   (( BASH_REMATCH[1] < 6 || (BASH_REMATCH[1] == 6 && BASH_REMATCH[2] < 2) )); then
+		skip pipe-resident "kernel $(uname -r) batches rss_stat and has no fault-around events (model/VmRSS KiB: ${bad:-?})"
+	else
+		check pipe-resident "at least 6 processes, none off VmRSS by more than 3%" \
+			"$( [ "${nproc:-0}" -ge 6 ] && echo "at least 6" || echo "only ${nproc:-0}") processes, ${bad/#none/none} off VmRSS by more than 3%"
+	fi
 fi
 
 # Tolerance: rusage counts every fault handled for the task, memmon sees
