@@ -131,6 +131,12 @@ static int on_fault(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	 * memmon knows); 32-bit recordings have long_size 4 and no such. */
 	if (kernel && (tep_get_long_size(d->tep) == 8 ? (addr >> 63) != 0 : addr >= 0xc0000000ull))
 		return MM_PLUGIN_DROP;
+	/* Nor is the NULL page, which no program has mapped: the kernel
+	 * reading it is a probe the fixup table catches (perf walking a user
+	 * stack down to frame pointer 0 in the task's context), no fault the
+	 * kernel counts for the task (rusage) and no page. */
+	if (kernel && addr < 4096)
+		return MM_PLUGIN_DROP;
 	if (!kernel)
 		t->in_sys = false;          /* back in user mode: no syscall */
 	memset(&ev->fault, 0, sizeof(ev->fault));

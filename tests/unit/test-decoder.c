@@ -534,6 +534,23 @@ TEST(kernel_fault_on_kernel_address_dropped)
 	teardown(&f);
 }
 
+/* a kernel access to the NULL page is a probe that failed (a profiler
+ * walking a user stack with copy_from_user_nofault ends at frame 0): no
+ * page for the program, not in its rusage; a user-mode one is a crash */
+TEST(kernel_fault_on_the_null_page_dropped)
+{
+	struct fixture f;
+	setup(&f, false);
+	raw_enter(&f, 100, NR_READ);
+	kfault(&f, 100, 0, 0);
+	kfault(&f, 100, 0xff8, 0);
+	fault(&f, 100, 0, 0);
+	finish(&f);
+	CHECK_EQ(out.n, 1);
+	CHECK(!nth(MM_EV_FAULT, 0)->fault.kernel);
+	teardown(&f);
+}
+
 TEST(thp_fault_maps_512_pages)
 {
 	struct fixture f;
@@ -1320,6 +1337,7 @@ int main(void)
 	RUN(kernel_fault_in_read);
 	RUN(kernel_fault_named_by_the_io_call_it_is_in);
 	RUN(kernel_fault_on_kernel_address_dropped);
+	RUN(kernel_fault_on_the_null_page_dropped);
 	RUN(thp_fault_maps_512_pages);
 	RUN(fault_around_window);
 	RUN(zero_page_read_maps_nothing);
