@@ -64,7 +64,8 @@ check rg-check-maps-procs "$(printf '%s\n' "$pid:True:0" "$child:True:0" | sort 
 
 # ---- --regions --json: the rows of the regions the program made
 "$MEMMON" report --regions --json "$T/r.dat" >"$T/reg.json" 2>"$T/reg.err"
-# row PID START END: every row with exactly this range, as
+# row PID START END: every row with exactly this range (but one that ended
+# before the range's last mmap), as
 # "SIZE PERMS BACKING created=HOW/BYPID ended=HOW faults=N CLASS.ACC=N... touched=N resident=N"
 # (rows joined by " | "; "none" when there is none)
 row() {
@@ -76,8 +77,13 @@ out = []
 for p in d["processes"]:
     if p["pid"] != pid:
         continue
-    for r in p["regions"]:
-        if r["start"] != start or r["end"] != end:
+    same = [r for r in p["regions"] if r["start"] == start and r["end"] == end]
+    # a mapping of the same range that ended before the last one was
+    # made is not the program's (ld.so mapped and unmapped a file there)
+    made = [r["created"]["time"] for r in same if r["created"]["how"] == "mmap"]
+    for r in same:
+        if made and r["ended"]["how"] != "none" and r["ended"].get("time") is not None \
+           and r["ended"]["time"] < max(made):
             continue
         f = r["faults"]
         cls = " ".join("%s.%s=%d" % (c, a, f[c][a]) for c in ("anon", "file", "swap", "cow", "other")
@@ -90,14 +96,17 @@ print(" | ".join(out) or "none")
 EOF
 }
 # origin PID START END: the id of the row the program's own mmap made
-# with exactly this range (its pieces carry it as origin_id)
+# with exactly this range (its pieces carry it as origin_id); the last one
+# made, since ld.so may have mapped and unmapped a file of the same size
+# at the same place first (ld.so.cache: 12 pages on some machines)
 origin() {
 	python3 - "$T/reg.json" "$@" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 pid, start, end = int(sys.argv[2]), sys.argv[3], sys.argv[4]
-print(",".join(str(r["id"]) for p in d["processes"] if p["pid"] == pid for r in p["regions"]
-               if r["start"] == start and r["end"] == end and r["created"]["how"] == "mmap") or "none")
+rs = [r for p in d["processes"] if p["pid"] == pid for r in p["regions"]
+      if r["start"] == start and r["end"] == end and r["created"]["how"] == "mmap"]
+print(max(rs, key=lambda r: r["created"]["time"])["id"] if rs else "none")
 EOF
 }
 # lineage PID ORIGIN-ID: the ranges of every row of that mapping's lineage
