@@ -13,7 +13,8 @@
 #               enabled in an instance, disabled, removed, no memmon
 #   memmon      memmon record -- anon-touch 500, back to back
 # It ends with "toggle MODE: N rounds in S s" (a crash panics the VM first).
-TR=/sys/kernel/tracing P=/memmon/build/tests/progs M=/memmon/build/memmon
+# (memmon's build directory in the image is the host's MEMMON_BUILD)
+TR=/sys/kernel/tracing M=$(ls /memmon/*/memmon | head -1); P=${M%/memmon}/tests/progs
 mode=schedstats secs=120
 for w in $(cat /proc/cmdline); do
 	case $w in memmon.toggle=*) mode=${w#memmon.toggle=} ;; memmon.secs=*) secs=${w#memmon.secs=} ;; esac
