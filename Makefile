@@ -9,7 +9,7 @@
 #                   (tests/kernels/run: fetches the packages, needs qemu-system-x86)
 #   make bench      benchmarks against trace-cmd and perf (root; slow)
 #   make demo       record the bundled demo program and print its report
-#   make install    the binary, man pages (1, 5) and bash completion under
+#   make install    the binary, the malloc interposer, man pages (1, 5) and bash completion under
 #                   PREFIX (/usr/local); DESTDIR, BINDIR, MANDIR, COMPLETIONDIR
 #   make uninstall  remove what install put there
 
@@ -34,13 +34,25 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%) $(O)/tests/test-fuzz-repla
 PROG_SRC   := $(wildcard tests/progs/*.c) demo/demo.c
 PROG_BIN   := $(patsubst %.c,$(O)/%,$(PROG_SRC))
 
+# the malloc interposer record --malloc preloads into CMD: a library of its
+# own, never built with the sanitizers of the memmon it sits beside (their
+# runtimes must come first in a program), found next to the binary
+PRELOAD_SRC := $(wildcard record/interposer/*.c)
+PRELOAD_LIB := $(O)/libmemmon-malloc.so
+PRELOAD_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -D_GNU_SOURCE -fPIC \
+	-fexceptions -fvisibility=hidden -ftls-model=initial-exec
+
 all: memmon progs
 
 # ./memmon is a link to the default build; other build dirs leave it alone
-memmon: $(O)/memmon
+memmon: $(O)/memmon $(PRELOAD_LIB)
 	@if [ "$(O)" = build ]; then ln -sf build/memmon memmon; fi
 
-binaries: $(O)/memmon progs
+binaries: $(O)/memmon $(PRELOAD_LIB) progs
+
+$(PRELOAD_LIB): $(PRELOAD_SRC) $(wildcard record/interposer/*.h) format/heapops.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PRELOAD_CFLAGS) -shared -o $@ $(PRELOAD_SRC) -ldl -lpthread
 
 $(O)/memmon: $(O)/memmon.o $(O)/libmemmon.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -132,16 +144,22 @@ COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 MAN1 := $(wildcard Documentation/*.1)
 MAN5 := $(wildcard Documentation/*.5)
 
-install: $(O)/memmon
+# the interposer goes where record looks for it: BINDIR/../lib/memmon
+PRELOAD_DIR = $(BINDIR)/../lib/memmon
+
+install: $(O)/memmon $(PRELOAD_LIB)
 	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(MANDIR)/man5' \
-		'$(DESTDIR)$(COMPLETIONDIR)'
+		'$(DESTDIR)$(COMPLETIONDIR)' '$(DESTDIR)$(PRELOAD_DIR)'
 	install -m 755 $(O)/memmon '$(DESTDIR)$(BINDIR)/memmon'
+	install -m 644 $(PRELOAD_LIB) '$(DESTDIR)$(PRELOAD_DIR)/libmemmon-malloc.so'
 	install -m 644 $(MAN1) '$(DESTDIR)$(MANDIR)/man1/'
 	install -m 644 $(MAN5) '$(DESTDIR)$(MANDIR)/man5/'
 	install -m 644 Documentation/memmon-completion.bash '$(DESTDIR)$(COMPLETIONDIR)/memmon'
 
 uninstall:
 	rm -f '$(DESTDIR)$(BINDIR)/memmon' '$(DESTDIR)$(COMPLETIONDIR)/memmon'
+	rm -f '$(DESTDIR)$(PRELOAD_DIR)/libmemmon-malloc.so'
+	-rmdir '$(DESTDIR)$(PRELOAD_DIR)' 2>/dev/null
 	rm -f $(patsubst Documentation/%,'$(DESTDIR)$(MANDIR)/man1/%',$(MAN1))
 	rm -f $(patsubst Documentation/%,'$(DESTDIR)$(MANDIR)/man5/%',$(MAN5))
 

@@ -69,7 +69,17 @@ struct mm_file {
 
 	struct mm_cpu_index *cpus;  /* nr_cpus entries */
 	uint32_t nr_cpus;
+	struct mm_cpu_index heap;   /* HEAP_CHUNK sections: the malloc stream */
+
+	/* clock x86-tsc: ns = ticks * tsc_mult >> 32 (0: time stamps are ns) */
+	uint64_t tsc_mult;
 };
+
+/* A time stamp of the file in ns (the file's clock may count TSC ticks). */
+static inline uint64_t mm_file_ns(const struct mm_file *f, uint64_t ts)
+{
+	return f->tsc_mult ? (uint64_t)(((unsigned __int128)ts * f->tsc_mult) >> 32) : ts;
+}
 
 /* sanitize.c: the canonical text of an event format (name, ID, fields,
  * an empty print fmt) or of a header_page, which is all libtraceevent is

@@ -50,7 +50,7 @@
 #define MM_FILE_MAGIC       "MEMMONTR"
 #define MM_FILE_MAGIC_LEN   8
 #define MM_FORMAT_MAJOR     3
-#define MM_FORMAT_MINOR     0
+#define MM_FORMAT_MINOR     1    /* 3.1 added HEAP_CHUNK (record --malloc) */
 /* 2.x: the same but for codec 2 (MM_CODEC_COLUMNS), which 3.0 added */
 #define MM_FORMAT_OLDEST_MAJOR 2
 #define MM_FILE_HEADER_SIZE 32
@@ -95,6 +95,11 @@ enum mm_section_type {
 	MM_SECTION_PROBES       = 7,
 	/* Empty; marks a complete file. Always last. */
 	MM_SECTION_END          = 8,
+	/* record --malloc: struct mm_chunk_header (cpu 0, codec MM_CODEC_HEAP)
+	 * then the heap codec's payload (format/heapcodec.h), decoding to
+	 * nr_subbufs sub-buffers of memmon:malloc events: one more time-
+	 * ordered stream beside the CPUs'.  3.0 readers skip it. */
+	MM_SECTION_HEAP_CHUNK   = 9,
 };
 
 /* MACHINE keys (values are text; unknown keys are kept and ignored). */
@@ -109,6 +114,9 @@ enum mm_section_type {
 #define MM_KEY_SUBBUF_SIZE "subbuf_size"   /* ring-buffer sub-buffer bytes */
 #define MM_KEY_NR_CPUS     "nr_cpus"       /* CPUs recorded (cpu 0..n-1) */
 #define MM_KEY_CLOCK       "clock"         /* trace_clock, e.g. "local" */
+/* clock x86-tsc: time stamps count TSC ticks at this rate (record --malloc,
+ * whose interposer reads the same counter); readers turn them into ns */
+#define MM_KEY_TSC_HZ      "tsc_hz"
 #define MM_KEY_COMMAND     "command"       /* target argv joined by spaces, or "-p PIDS" */
 #define MM_KEY_PIDS        "pids"          /* initial watched pids, comma-separated */
 #define MM_KEY_START_TIME  "start_time"    /* unix seconds, wall clock */
@@ -155,6 +163,7 @@ enum mm_chunk_codec {
 	                          * then a zstd frame per stream whose stored
 	                          * size is not 0 (stored 0: raw 0, empty) */
 	MM_CODEC_MAX   = MM_CODEC_COLUMNS,
+	MM_CODEC_HEAP  = 3,      /* HEAP_CHUNK only: format/heapcodec.h */
 };
 
 #define MM_COLUMNS_STREAMS 11

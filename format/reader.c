@@ -137,6 +137,7 @@ static uint64_t max_len(uint32_t type)
 	case MM_SECTION_SNAPSHOT:
 		return MM_MAX_TEXT_SECTION + sizeof(struct mm_snapshot_header);
 	case MM_SECTION_CHUNK:
+	case MM_SECTION_HEAP_CHUNK:
 		return sizeof(struct mm_chunk_header) + ZSTD_compressBound(MM_MAX_CHUNK_RAW);
 	case MM_SECTION_STATS:
 		return (uint64_t)MM_MAX_CPUS * sizeof(struct mm_cpu_stats);
@@ -195,6 +196,25 @@ static int machine_u32(const struct mm_file *f, const char *key, uint32_t lo,
 	return 0;
 }
 
+/* clock x86-tsc: the rate that turns its ticks into ns (layout.h). */
+static int parse_clock(struct mm_file *f)
+{
+	const char *clock = mm_file_machine(f, MM_KEY_CLOCK), *hz = mm_file_machine(f, MM_KEY_TSC_HZ);
+	unsigned long long v;
+	char *end;
+
+	if (!clock || strcmp(clock, "x86-tsc"))
+		return 0;
+	errno = 0;
+	v = hz ? strtoull(hz, &end, 10) : 0;
+	/* 1 MHz to 100 GHz: anything else is not a TSC */
+	if (!hz || errno || end == hz || *end || v < 1000000ull || v > 100000000000ull)
+		return mm_error("'%s': machine section has clock x86-tsc and a bad or no %s",
+				f->path, MM_KEY_TSC_HZ);
+	f->tsc_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / v);
+	return 0;
+}
+
 static int parse_machine(struct mm_file *f, const struct section *s)
 {
 	const char *endian;
@@ -221,7 +241,7 @@ static int parse_machine(struct mm_file *f, const struct section *s)
 		return -1;
 	f->cpus = mm_calloc(f->nr_cpus, sizeof(*f->cpus));
 	f->sum.nr_cpus = f->nr_cpus;
-	return 0;
+	return parse_clock(f);
 }
 
 /* ---- the other small sections ---- */
@@ -263,7 +283,7 @@ static int add_snapshot(struct mm_file *f, const struct section *s)
 	memcpy(&h, buf, sizeof(h));
 	MM_GROW(f->snaps, f->nr_snaps, f->cap_snaps, 64);
 	f->snaps[f->nr_snaps++] = (struct mm_snapshot){
-		.pid = h.pid, .kind = h.kind, .phase = h.phase, .ts = h.ts,
+		.pid = h.pid, .kind = h.kind, .phase = h.phase, .ts = mm_file_ns(f, h.ts),
 		.text = buf + sizeof(h), .len = len - sizeof(h),
 	};
 	return 0;
@@ -315,6 +335,7 @@ static int bad_chunk(struct mm_file *f, const struct section *s, const char *why
 
 static int index_chunk(struct mm_file *f, const struct section *s)
 {
+	bool heap = s->type == MM_SECTION_HEAP_CHUNK;
 	struct mm_chunk_header h;
 	struct mm_cpu_index *ci;
 
@@ -326,14 +347,15 @@ static int index_chunk(struct mm_file *f, const struct section *s)
 		return corrupt(f, s, "compressed chunk section");
 	if (mm_file_pread(f, &h, sizeof(h), s->off + MM_SECTION_HEADER_SIZE) < 0)
 		return -1;
-	if (h.cpu >= f->nr_cpus)
+	if (heap ? h.cpu != 0 : h.cpu >= f->nr_cpus)
 		return bad_chunk(f, s, "cpu out of range");
 	if (!h.nr_subbufs || h.raw_len != (uint64_t)h.nr_subbufs * f->subbuf_size ||
 	    h.raw_len > MM_MAX_CHUNK_RAW)
 		return bad_chunk(f, s, "chunk size does not match its sub-buffers");
-	if (h.codec > MM_CODEC_MAX || (f->sum.major == 2 && h.codec > MM_CODEC_DELTA))
+	if (heap ? h.codec != MM_CODEC_HEAP :
+	    h.codec > MM_CODEC_MAX || (f->sum.major == 2 && h.codec > MM_CODEC_DELTA))
 		return bad_chunk(f, s, "unknown chunk codec");
-	ci = &f->cpus[h.cpu];
+	ci = heap ? &f->heap : &f->cpus[h.cpu];
 	if (ci->nr == ci->cap) {
 		ci->cap = ci->cap ? 2 * ci->cap : 64;
 		ci->chunks = mm_realloc(ci->chunks, ci->cap * sizeof(*ci->chunks));
@@ -345,6 +367,10 @@ static int index_chunk(struct mm_file *f, const struct section *s)
 	f->sum.nr_chunks++;
 	f->sum.chunk_bytes += s->len - sizeof(h);
 	f->sum.raw_bytes += h.raw_len;
+	if (heap) {
+		f->sum.heap_chunks++;
+		f->sum.heap_bytes += s->len - sizeof(h);
+	}
 	return 0;
 }
 
@@ -362,6 +388,7 @@ static int handle_section(struct mm_file *f, const struct section *s)
 	case MM_SECTION_SNAPSHOT:
 		return add_snapshot(f, s);
 	case MM_SECTION_CHUNK:
+	case MM_SECTION_HEAP_CHUNK:
 		return index_chunk(f, s);
 	case MM_SECTION_STATS:
 		return set_stats(f, s);
@@ -510,6 +537,7 @@ void mm_file_close(struct mm_file *f)
 		free((char *)f->snaps[i].text - sizeof(struct mm_snapshot_header));
 	for (uint32_t i = 0; i < f->nr_cpus && f->cpus; i++)
 		free(f->cpus[i].chunks);
+	free(f->heap.chunks);
 	free(f->cpus);
 	free(f->formats);
 	free(f->format_notes);

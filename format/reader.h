@@ -48,6 +48,8 @@ struct mm_file_summary {
 	uint64_t nr_chunks;
 	uint32_t nr_cpus;
 	bool has_stats;          /* STATS section present */
+	uint64_t heap_chunks;    /* HEAP_CHUNK sections (record --malloc) */
+	uint64_t heap_bytes;     /* their stored bytes */
 };
 
 /* Open and index PATH.  NULL with mm_error() set on any problem. */

@@ -45,6 +45,7 @@
 #include "delta.h"
 #include "endian.h"
 #include "file.h"
+#include "heapcodec.h"
 #include "subbuf.h"
 #include "zframe.h"
 
@@ -103,6 +104,7 @@ struct loader {
 	ZSTD_DCtx *dctx;
 	struct mm_delta *delta;
 	struct mm_col_typemap *colmap;      /* columns codec scratch */
+	struct mm_heap_dec heap;            /* heap codec scratch */
 	unsigned char *zbuf;                /* compressed payload, reused */
 	size_t zcap;
 	unsigned char *cols;                /* columns codec: the streams, reused */
@@ -170,6 +172,48 @@ static int load_columns(struct mm_stream *s, struct slot *sl, const struct mm_ch
 		zo += stored[i];
 	}
 	return mm_columns_merge(ld->colmap, &l, in, sl->raw, ch->nr_subbufs, why);
+}
+
+/* Codec 3 (HEAP_CHUNK): the header, a frame per stream, the records
+ * written out as sub-buffers (heapcodec.h). */
+static int load_heap(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch,
+		     const unsigned char *z, size_t zlen, const char **why)
+{
+	struct loader *ld = &s->ld;
+	struct mm_delta_layout l = { s->f->subbuf_size, s->f->commit_size, s->f->big_endian };
+	struct mm_heap_piece in[MM_HEAP_STREAMS];
+	uint32_t raw[MM_HEAP_STREAMS], stored[MM_HEAP_STREAMS], nr;
+	size_t raw_total = 0, z_total = 0, ro = 0, zo = MM_HEAP_CHUNK_HEAD;
+	uint16_t id;
+
+	*why = "bad heap chunk header";
+	if (zlen < MM_HEAP_CHUNK_HEAD || z[6] != MM_HEAP_STREAMS)
+		return -1;
+	nr = mm_le32_load(z);
+	id = (uint16_t)(z[4] | z[5] << 8);
+	for (int i = 0; i < MM_HEAP_STREAMS; i++) {
+		raw[i] = mm_le32_load(z + 16 + 4 * i);
+		stored[i] = mm_le32_load(z + 16 + 4 * (MM_HEAP_STREAMS + i));
+		if (!stored[i] != !raw[i])
+			return -1;
+		raw_total += raw[i];
+		z_total += stored[i];
+	}
+	/* no record codes into more than 128 bytes of streams */
+	if (z_total != zlen - MM_HEAP_CHUNK_HEAD || raw_total > 128ull * nr + 64)
+		return -1;
+	ld->cols = grow(ld->cols, &ld->cols_cap, raw_total + 1, 0);
+	for (int i = 0; i < MM_HEAP_STREAMS; i++) {
+		if (stored[i] &&
+		    mm_zframe_inflate(ld->dctx, ld->cols + ro, raw[i], z + zo, stored[i], why) < 0)
+			return -1;
+		in[i] = (struct mm_heap_piece){ ld->cols + ro, raw[i] };
+		ro += raw[i];
+		zo += stored[i];
+	}
+	memset(sl->raw, 0, ch->raw_len);
+	return mm_heap_decode(&ld->heap, &l, in, nr, id, z[7], mm_le64_load(z + 8), sl->raw,
+			      ch->nr_subbufs, why);
 }
 
 /* Account a slot buffer going from OLD to NEW bytes: false, and nothing
@@ -259,11 +303,13 @@ static int load_chunk(struct mm_stream *s, struct slot *sl, const struct mm_chun
 	frame = ld->zbuf + sizeof(h);
 	if (ch->codec == MM_CODEC_COLUMNS)
 		r = load_columns(s, sl, ch, frame, flen, &why);
+	else if (ch->codec == MM_CODEC_HEAP)
+		r = load_heap(s, sl, ch, frame, flen, &why);
 	else
 		r = mm_zframe_inflate(ld->dctx, sl->raw, ch->raw_len, frame, flen, &why);
 	if (r < 0)
 		return chunk_error(s, ch, why);
-	if (ch->codec != MM_CODEC_RAW) {
+	if (ch->codec != MM_CODEC_RAW && ch->codec != MM_CODEC_HEAP) {
 		struct mm_delta_layout l = {
 			s->f->subbuf_size, s->f->commit_size, s->f->big_endian,
 		};
@@ -437,7 +483,7 @@ static int cursor_next(struct mm_stream *s, uint32_t i)
 			return 0;
 		}
 	}
-	c->rec.ts = ts;
+	c->rec.ts = mm_file_ns(s->f, ts);
 	c->rec.data = (void *)data;
 	c->rec.size = len;
 	c->rec.record_size = len + 4;
@@ -456,14 +502,18 @@ struct mm_stream *mm_stream_open(struct mm_file *f)
 
 	s->f = f;
 	s->last = -1;
-	/* cursors for the CPUs with data only: the declared count is not a cost */
+	/* cursors for the CPUs with data only: the declared count is not a
+	 * cost; the malloc stream (HEAP_CHUNK) is one more, "CPU" nr_cpus */
 	for (uint32_t cpu = 0; cpu < f->nr_cpus; cpu++)
 		s->nr += f->cpus[cpu].nr > 0;
+	s->nr += f->heap.nr > 0;
 	s->c = mm_calloc(s->nr ? s->nr : 1, sizeof(*s->c));
-	for (uint32_t cpu = 0; cpu < f->nr_cpus; cpu++) {
-		if (!f->cpus[cpu].nr)
+	for (uint32_t cpu = 0; cpu <= f->nr_cpus; cpu++) {
+		const struct mm_cpu_index *idx = cpu < f->nr_cpus ? &f->cpus[cpu] : &f->heap;
+
+		if (!idx->nr)
 			continue;
-		s->c[n].idx = &f->cpus[cpu];
+		s->c[n].idx = idx;
 		s->c[n].cpu = cpu;
 		s->c[n].cur = -1;
 		s->c[n].rec.ref_count = 1;
@@ -582,6 +632,7 @@ void mm_stream_close(struct mm_stream *s)
 	ZSTD_freeDCtx(ld->dctx);
 	free(ld->delta);
 	free(ld->colmap);
+	mm_heap_dec_release(&ld->heap);
 	free(ld->cols);
 	free(ld->zbuf);
 	free(ld->queue);

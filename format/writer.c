@@ -446,6 +446,27 @@ int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
 	return 0;
 }
 
+int mm_writer_heap_chunk(struct mm_writer *w, const void *payload, size_t len,
+			 uint32_t nr_subbufs, uint32_t subbuf_size)
+{
+	uint64_t raw_len = (uint64_t)nr_subbufs * subbuf_size;
+	struct mm_chunk_header h = { .cpu = 0, .nr_subbufs = nr_subbufs, .raw_len = raw_len,
+				     .codec = MM_CODEC_HEAP };
+
+	if (!nr_subbufs)
+		return 0;
+	if (raw_len > MM_MAX_CHUNK_RAW)
+		return mm_error("malloc chunk of %llu bytes is over the format's limit",
+				(unsigned long long)raw_len);
+	if (write_section(w, MM_SECTION_HEAP_CHUNK, 0, &h, sizeof(h), payload, len) < 0)
+		return -1;
+	w->st.raw_chunk_bytes += raw_len;
+	w->st.chunk_bytes += len;
+	w->st.nr_chunks++;
+	w->st.heap_chunk_bytes += len;
+	return 0;
+}
+
 int mm_writer_stats(struct mm_writer *w, const struct mm_cpu_stats *stats, uint32_t n)
 {
 	return write_section(w, MM_SECTION_STATS, 0, NULL, 0, stats, (size_t)n * sizeof(*stats));

@@ -24,6 +24,7 @@ struct mm_writer_stats {
 	uint64_t raw_chunk_bytes; /* uncompressed ring data handed over */
 	uint64_t chunk_bytes;     /* compressed ring data written */
 	uint64_t nr_chunks;
+	uint64_t heap_chunk_bytes; /* of them, malloc records (HEAP_CHUNK) */
 };
 
 /* Create (truncate) PATH and write the file header.  LEVEL: zstd level of
@@ -68,6 +69,12 @@ int mm_writer_snapshot(struct mm_writer *w, uint32_t pid, enum mm_snapshot_kind 
  * refill it, do not reread it. */
 int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
 		    uint32_t nr_subbufs, uint32_t subbuf_size);
+
+/* HEAP_CHUNK: a heap codec payload of LEN bytes (format/heapcodec.h:
+ * mm_heap_enc_finish) that decodes to NR_SUBBUFS sub-buffers of
+ * SUBBUF_SIZE bytes.  The caller compresses (on its own thread). */
+int mm_writer_heap_chunk(struct mm_writer *w, const void *payload, size_t len,
+			 uint32_t nr_subbufs, uint32_t subbuf_size);
 
 /* The codec of the following chunks (default MM_CODEC_COLUMNS, used once the
  * MACHINE and HEADER_PAGE sections have been written; raw before). */

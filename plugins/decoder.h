@@ -61,6 +61,8 @@ bool mm_decoder_needs_model(const struct mm_decoder *d);
  * classifier events (report --classifier=tracepoint: both classifiers on
  * one recording).  Call before the first record. */
 void mm_decoder_ignore_kprobes(struct mm_decoder *d);
+/* Does the trace carry record --malloc's records (memmon:malloc)? */
+bool mm_decoder_has_heap(const struct mm_decoder *d);
 /* "tracepoint" or "kprobe": which classifier the trace carries. */
 const char *mm_decoder_classifier(const struct mm_decoder *d);
 void mm_decoder_free(struct mm_decoder *d);

@@ -26,6 +26,7 @@ enum mm_event_kind {
 	MM_EV_RSS,       /* kmem:rss_stat: a per-mm counter's new value */
 	MM_EV_FILEMAP,   /* filemap fault / map_pages (also feeds the classifier) */
 	MM_EV_SIGNAL,    /* signal_generate (sent by a watched task) / signal_deliver */
+	MM_EV_HEAP,      /* record --malloc: a call of the allocator (memmon:malloc) */
 	MM_EV_NR
 };
 
@@ -199,6 +200,20 @@ struct mm_signal {
 	uint64_t handler;        /* deliver: sa_handler (0 SIG_DFL, 1 SIG_IGN) */
 };
 
+/* memmon:malloc (record --malloc): one call of the allocator, or a note
+ * about the recording of them.  Its time is the call's return for the
+ * alloc and realloc families and its start for the free family
+ * (record/interposer/ring.h says why). */
+struct mm_heap_call {
+	uint8_t op;              /* enum mm_heap_op (format/heapops.h) */
+	uint8_t aux;             /* HELLO: MM_HELLO_*; alloc family: log2 of the
+	                          * alignment asked for (0 none, 255 not a power of 2) */
+	uint64_t site;           /* the caller's return address (0: unknown) */
+	uint64_t size;           /* alloc/realloc: bytes asked for; LOST: records lost */
+	uint64_t ptr;            /* alloc/realloc: the result (0 failed); free: the block */
+	uint64_t old;            /* realloc: the block passed in */
+};
+
 struct mm_event {
 	uint64_t ts;             /* trace clock ns */
 	int32_t pid;             /* task (tid) */
@@ -212,6 +227,7 @@ struct mm_event {
 		struct mm_rss rss;
 		struct mm_filemap filemap;
 		struct mm_signal signal;
+		struct mm_heap_call heap;
 	};
 };
 

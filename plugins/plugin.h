@@ -118,6 +118,7 @@ struct mm_decoder {
 	bool kprobe;             /* the trace carries kprobe classifier events */
 	uint16_t kp_avail;       /* evidence its probes can give (mm_kp_evidence) */
 	bool rss_batched;        /* rss_stat comes in per-task batches (< 6.2) */
+	bool heap;               /* the trace has memmon:malloc (record --malloc) */
 	bool any_swapents;       /* some mm's swap-entry counter was non-zero */
 	struct mm_plugin_slot *slots;  /* indexed by event id */
 	uint32_t nr_slots;
@@ -215,6 +216,7 @@ int mm_plugin_proc_init(struct mm_decoder *d);
 int mm_plugin_signal_init(struct mm_decoder *d);
 int mm_plugin_notes_init(struct mm_decoder *d);
 int mm_plugin_insys_init(struct mm_decoder *d);
+int mm_plugin_heap_init(struct mm_decoder *d);
 
 /* ---- cross-plugin hooks ---- */
 /* Decide the class of T's held fault from what is known and release it. */

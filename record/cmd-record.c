@@ -44,14 +44,25 @@
 #include "memmon.h"
 #include "plugins/eventset.h"
 #include "plugins/decoder.h"
+#include "record/interposer/ring.h"
 #include "record/record.h"
 
 static const char usage[] =
 	"memmon record [-o FILE] [-b KB] [-p PID,...] [--classifier=auto|kprobe|tracepoint] "
-	"[-z LEVEL] [--chunk-kb KB] [--duration SEC] [-q] [-v] [--] [CMD ARGS]";
+	"[-z LEVEL] [--chunk-kb KB] [--duration SEC] [--malloc [--malloc-ring KB]] [-q] [-v] "
+	"[--] [CMD ARGS]";
 
 #define DEFAULT_CHUNK_KB  1024
 #define MAX_CHUNK_KB      (MM_MAX_CHUNK_RAW / 1024)
+
+/*
+ * --malloc's rings: one per thread that allocates.  1 MiB holds ~30k calls,
+ * 3 ms of a thread doing nothing but malloc/free here, and the writer wakes
+ * the drain at half; the area is a sparse memfd, so rings never used cost
+ * one page each.
+ */
+#define DEFAULT_RING_KB   1024
+#define NR_RINGS          512
 
 struct opts {
 	const char *output;
@@ -60,6 +71,8 @@ struct opts {
 	double duration;
 	const char *classifier;
 	bool quiet, verbose;
+	bool heap;            /* --malloc */
+	unsigned ring_kb;
 	pid_t *pids;
 	size_t nr_pids;
 	char **argv;          /* CMD ARGS, NULL-terminated; NULL with -p */
@@ -83,6 +96,15 @@ struct rec {
 	char *probe_text;
 	struct mm_target *target;
 	struct mm_drain *drain;
+	/* --malloc */
+	struct mm_malloc *heap;
+	char *heap_lib;
+	char **heap_env;
+	unsigned heap_clock;          /* MM_RING_CLOCK_* */
+	const char *trace_clock;
+	uint64_t cal_ticks, cal_ns;   /* TSC calibration: the first sample */
+	uint64_t tsc_hz;
+	uint16_t heap_id;
 	bool forwarded;
 	bool signals_set;
 	sigset_t oldmask, waitmask;
@@ -158,6 +180,8 @@ static void parse_options(int argc, char **argv, struct opts *o)
 		{ "compress-level", required_argument, NULL, 'z' },
 		{ "chunk-kb", required_argument, NULL, 'K' },
 		{ "duration", required_argument, NULL, 'D' },
+		{ "malloc", no_argument, NULL, 'M' },
+		{ "malloc-ring", required_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -168,8 +192,8 @@ static void parse_options(int argc, char **argv, struct opts *o)
 	int c;
 
 	opterr = 0;       /* our own message: "memmon record: ..." */
-	*o = (struct opts){ .output = "trace.dat",
-			    .chunk_kb = DEFAULT_CHUNK_KB, .classifier = "auto" };
+	*o = (struct opts){ .output = "trace.dat", .chunk_kb = DEFAULT_CHUNK_KB,
+			    .classifier = "auto", .ring_kb = DEFAULT_RING_KB };
 	/* "+": stop at CMD, whose options are its own; ":": missing values */
 	while ((c = getopt_long(argc, argv, "+:o:b:p:z:qvh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -203,6 +227,15 @@ static void parse_options(int argc, char **argv, struct opts *o)
 					    optarg);
 			o->classifier = optarg;
 			break;
+		case 'M':
+			o->heap = true;
+			break;
+		case 'R':
+			o->ring_kb = parse_kb("--malloc-ring", optarg, 8, 1u << 20, "a ring", "KB");
+			if (o->ring_kb & (o->ring_kb - 1))
+				USAGE_ERROR("--malloc-ring %s: the ring size is a power of two (KB)",
+					    optarg);
+			break;
 		case 'D':
 			errno = 0;
 			o->duration = strtod(optarg, &end);
@@ -225,6 +258,8 @@ static void parse_options(int argc, char **argv, struct opts *o)
 			    o->argv[0]);
 	if (o->argv && o->duration > 0)
 		USAGE_ERROR("--duration applies to -p (a command is recorded until it exits)");
+	if (o->heap && !o->argv)
+		USAGE_ERROR("--malloc with -p is not supported yet: record a command");
 }
 
 /* SIGINT/SIGTERM/SIGCHLD: handled, blocked except inside ppoll(). */
@@ -267,6 +302,12 @@ static void cleanup(struct rec *r)
 {
 	mm_target_free(r->target);
 	r->target = NULL;
+	mm_malloc_free(r->heap);     /* its fd keeps nothing of the kernel's busy */
+	r->heap = NULL;
+	mm_preload_env_free(r->heap_env);
+	r->heap_env = NULL;
+	free(r->heap_lib);
+	r->heap_lib = NULL;
 	mm_drain_free(r->drain);      /* its files keep the instance busy */
 	r->drain = NULL;
 	if (r->out.clock_fd >= 0)     /* so do these */
@@ -379,6 +420,28 @@ static void describe(struct rec *r, char *cmd, size_t cmdlen, char *pids, size_t
 		snprintf(cmd + n, cmdlen - n, "%s", pids);
 }
 
+/*
+ * --malloc: the trace clock the interposer reads too.  Switching it costs
+ * an RCU grace period (~30 ms), spent here beside the pid filter and the
+ * events the main thread is setting.  The TSC's rate comes from two
+ * samples against CLOCK_MONOTONIC that far apart (it only scales the
+ * times report prints; order never depends on it).
+ */
+static int set_heap_clock(struct rec *r)
+{
+	uint64_t ticks, ns;
+
+	if (mm_tracing_set_clock(r->inst, r->trace_clock) < 0)
+		return -1;
+	if (r->heap_clock != MM_RING_CLOCK_TSC)
+		return 0;
+	while ((ns = mm_mono_ns()) - r->cal_ns < 5000000ull)
+		usleep(1000);
+	ticks = mm_malloc_clock(MM_RING_CLOCK_TSC);
+	r->tsc_hz = (uint64_t)((double)(ticks - r->cal_ticks) * 1e9 / (double)(ns - r->cal_ns));
+	return 0;
+}
+
 static int write_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
 {
 	char cmd[4096], pids[1024];
@@ -388,11 +451,16 @@ static int write_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
 		.nr_cpus = nr_cpus, .subbuf_size = subbuf, .start_mono_ns = mm_mono_ns(),
 		.attached = r->target ? NULL : r->opt.pids,
 		.nr_attached = r->target ? 0 : r->opt.nr_pids,
+		.clock = r->trace_clock, .heap = r->opt.heap,
 	};
 
 	describe(r, cmd, sizeof(cmd), pids, sizeof(pids));
+	if (r->opt.heap && set_heap_clock(r) < 0)
+		return -1;
+	mi.tsc_hz = r->tsc_hz;
 	if (mm_machine_write(r->out.w, &mi, &r->ev) < 0)
 		return -1;
+	r->heap_id = mi.heap_id;
 	if (r->probe_text && mm_writer_section(r->out.w, MM_SECTION_PROBES, NULL, 0,
 					       r->probe_text, strlen(r->probe_text)) < 0)
 		return -1;
@@ -519,6 +587,32 @@ static bool interrupted(struct rec *r)
 	return true;
 }
 
+/* --malloc: the interposer, its rings, the clock they share with the
+ * ring buffer (x86-tsc where the kernel has it: rdtsc costs the
+ * interposer ~10 ns a call, clock_gettime ~50), CMD's environment. */
+static int heap_prepare(struct rec *r)
+{
+	bool tsc = false;
+
+#if defined(__x86_64__)
+	tsc = mm_tracing_has_clock(r->inst, "x86-tsc");
+#endif
+	if (!tsc && !mm_tracing_has_clock(r->inst, "mono"))
+		return mm_error("--malloc needs the trace clock x86-tsc or mono; this kernel has neither");
+	r->heap_clock = tsc ? MM_RING_CLOCK_TSC : MM_RING_CLOCK_MONO;
+	r->trace_clock = tsc ? "x86-tsc" : "mono";
+	r->cal_ns = mm_mono_ns();
+	r->cal_ticks = mm_malloc_clock(r->heap_clock);
+	if (!(r->heap_lib = mm_preload_find_lib()))
+		return -1;
+	/* ticks per ms for the drain's slack: a rough rate will do there */
+	r->heap = mm_malloc_create(NR_RINGS, r->opt.ring_kb, r->heap_clock, tsc ? 4000000 : 1000000);
+	if (!r->heap)
+		return -1;
+	r->heap_env = mm_preload_env(r->heap_lib, mm_malloc_fd(r->heap));
+	return 0;
+}
+
 /* Steps up to armed tracing (the target, if any, still held); -1 also when
  * a signal stopped it (r->stopped_by). */
 static int arm(struct rec *r)
@@ -540,12 +634,14 @@ static int arm(struct rec *r)
 	r->out.clock_fd = mm_tracing_clock_open(r->inst);
 	if (r->out.clock_fd < 0 || choose_events(r) < 0 || interrupted(r))
 		return -1;
+	if (r->opt.heap && heap_prepare(r) < 0)
+		return -1;
 	/* notes are only ever written for a spawned CMD's vfork children */
 	if (r->opt.argv && (r->out.marker_fd = mm_tracing_marker_open(r->inst)) < 0)
 		return -1;
 	r->opt.buffer_kb = mm_tracing_buffer_kb(r->inst);
 	if (r->opt.argv) {
-		r->target = mm_target_spawn(r->opt.argv);
+		r->target = mm_target_spawn(r->opt.argv, r->heap_env);
 		if (!r->target)
 			return -1;
 		r->opt.pids = mm_malloc(sizeof(pid_t));
@@ -559,6 +655,9 @@ static int arm(struct rec *r)
 				  &r->out, pthread_self());
 	if (!r->drain)
 		return -1;
+	if (r->heap && mm_malloc_start(r->heap, &r->out, r->heap_id, r->opt.level,
+				       (uint32_t)subbuf) < 0)
+		return -1;
 	return mm_tracing_on(r->inst, true);
 }
 
@@ -566,7 +665,7 @@ static int stop_check(void *ctx, int *signo)
 {
 	struct rec *r = ctx;
 
-	if (mm_drain_failed(r->drain) || sig_count > 1)
+	if (mm_drain_failed(r->drain) || mm_malloc_failed(r->heap) || sig_count > 1)
 		return 2;
 	if (sig_count == 1 && !r->forwarded) {
 		r->forwarded = true;
@@ -645,10 +744,11 @@ static double self_cpu_secs(void)
 static int finish(struct rec *r, uint64_t t0)
 {
 	struct mm_drain_totals tot = { 0 };
+	struct mm_malloc_totals ht = { 0 };
 	struct mm_writer_stats ws;
 	double secs = (double)(mm_mono_ns() - t0) / 1e9;
 
-	if (mm_tracing_on(r->inst, false) < 0)
+	if (mm_tracing_on(r->inst, false) < 0 || mm_malloc_stop(r->heap, &ht) < 0)
 		return -1;
 	for (size_t i = 0; !r->target && i < r->opt.nr_pids; i++)
 		if (mm_snapshot_process(&r->out, r->opt.pids[i], MM_PHASE_END) < 0)
@@ -675,13 +775,26 @@ static int finish(struct rec *r, uint64_t t0)
 	if (tot.lost)
 		fprintf(stderr, "hint: use -b to enlarge the per-CPU buffer (now %u KB)\n",
 			r->opt.buffer_kb);
+	if (r->heap)
+		fprintf(stderr, "memmon record: malloc: %llu calls recorded (%llu lost), %llu threads, "
+			"%.1f B/call\n", (unsigned long long)ht.records, (unsigned long long)ht.lost,
+			(unsigned long long)ht.rings,
+			ht.records ? (double)ws.heap_chunk_bytes / ht.records : 0.0);
+	if (r->heap && r->opt.verbose)
+		fprintf(stderr, "memmon record: malloc: %llu chunks, writers waited %llu times for room, "
+			"%llu records late, %llu bad\n", (unsigned long long)ht.chunks,
+			(unsigned long long)ht.waits, (unsigned long long)ht.late,
+			(unsigned long long)ht.bad);
+	if (ht.no_ring)
+		fprintf(stderr, "memmon record: malloc: %llu calls of threads beyond the %u rings were "
+			"not recorded\n", (unsigned long long)ht.no_ring, NR_RINGS);
 	return 0;
 }
 
 int cmd_record(int argc, char **argv)
 {
 	static bool registered;
-	struct rec r = { .out.clock_fd = -1, .out.marker_fd = -1 };
+	struct rec r = { .out.clock_fd = -1, .out.marker_fd = -1, .trace_clock = MM_TRACE_CLOCK };
 	int status = MM_EXIT_FAIL;
 	bool ok = false;
 	uint64_t t0;

@@ -16,6 +16,7 @@
 #include <sys/utsname.h>
 
 #include "memmon.h"
+#include "format/heapcodec.h"
 #include "record/record.h"
 
 static int put_uname(struct mm_writer *w)
@@ -81,7 +82,9 @@ static int put_machine(struct mm_writer *w, const struct mm_machine_info *mi)
 	    mm_writer_machine_set(w, MM_KEY_PAGE_SIZE, "%ld", sysconf(_SC_PAGESIZE)) < 0 ||
 	    mm_writer_machine_set(w, MM_KEY_SUBBUF_SIZE, "%zu", mi->subbuf_size) < 0 ||
 	    mm_writer_machine_set(w, MM_KEY_NR_CPUS, "%u", mi->nr_cpus) < 0 ||
-	    mm_writer_machine_set(w, MM_KEY_CLOCK, "%s", MM_TRACE_CLOCK) < 0 ||
+	    mm_writer_machine_set(w, MM_KEY_CLOCK, "%s", mi->clock) < 0 ||
+	    (mi->tsc_hz && mm_writer_machine_set(w, MM_KEY_TSC_HZ, "%llu",
+						 (unsigned long long)mi->tsc_hz) < 0) ||
 	    mm_writer_machine_set(w, MM_KEY_COMMAND, "%s", mi->command) < 0 ||
 	    mm_writer_machine_set(w, MM_KEY_PIDS, "%s", mi->pids) < 0 ||
 	    mm_writer_machine_set(w, MM_KEY_START_TIME, "%lld", (long long)time(NULL)) < 0 ||
@@ -96,8 +99,17 @@ static int put_machine(struct mm_writer *w, const struct mm_machine_info *mi)
 	return mm_writer_machine_flush(w);
 }
 
-/* Copy tracefs file REL (relative to the tracing dir) into a section. */
-static int put_file(struct mm_writer *w, const char *rel, const char *system)
+/* The event id in format text TEXT ("ID: 123"), or -1. */
+static long format_id(const char *text)
+{
+	const char *p = strstr(text, "\nID: ");
+
+	return p ? strtol(p + 5, NULL, 10) : -1;
+}
+
+/* Copy tracefs file REL (relative to the tracing dir) into a section;
+ * an event format's id into *ID. */
+static int put_file(struct mm_writer *w, const char *rel, const char *system, long *id)
 {
 	char path[512];
 	size_t len = 0;
@@ -108,6 +120,8 @@ static int put_file(struct mm_writer *w, const char *rel, const char *system)
 	text = mm_read_file(path, &len);
 	if (!text)
 		return -1;
+	if (id)
+		*id = format_id(text);
 	if (system)
 		ret = mm_writer_event_format(w, system, text, len);
 	else
@@ -116,22 +130,49 @@ static int put_file(struct mm_writer *w, const char *rel, const char *system)
 	return ret;
 }
 
-int mm_machine_write(struct mm_writer *w, const struct mm_machine_info *mi,
+/* memmon:malloc (record --malloc): an id none of the saved formats has. */
+static int put_heap_format(struct mm_writer *w, struct mm_machine_info *mi,
+			   const long *ids, size_t n)
+{
+	char text[2048];
+	unsigned id = 65000;
+	size_t len;
+
+	for (bool clash = true; clash && id > 1; ) {
+		clash = false;
+		for (size_t i = 0; i < n && !clash; i++)
+			clash = ids[i] == (long)id;
+		if (clash)
+			id--;
+	}
+	mi->heap_id = (uint16_t)id;
+	len = mm_heap_format(text, sizeof(text), id);
+	return mm_writer_event_format(w, MM_HEAP_SYSTEM, text, len);
+}
+
+int mm_machine_write(struct mm_writer *w, struct mm_machine_info *mi,
 		     const struct mm_evlist *l)
 {
+	long *ids = mm_calloc(l->n + 1, sizeof(*ids));
 	char rel[256];
+	int ret = -1;
 
-	if (put_machine(w, mi) < 0 || put_file(w, "events/header_page", NULL) < 0)
-		return -1;
+	if (put_machine(w, mi) < 0 || put_file(w, "events/header_page", NULL, NULL) < 0)
+		goto out;
 	for (size_t i = 0; i < l->n; i++) {
 		snprintf(rel, sizeof(rel), "events/%s/%s/format", l->ev[i].system, l->ev[i].name);
-		if (put_file(w, rel, l->ev[i].system) < 0)
-			return -1;
+		if (put_file(w, rel, l->ev[i].system, &ids[i]) < 0)
+			goto out;
 	}
 	/* trace_marker writes (record's own notes, plugins/notes.c): not an
 	 * event one enables, but its records need their format to decode */
 	if (mm_event_exists("ftrace", "print") &&
-	    put_file(w, "events/ftrace/print/format", "ftrace") < 0)
-		return -1;
-	return 0;
+	    put_file(w, "events/ftrace/print/format", "ftrace", &ids[l->n]) < 0)
+		goto out;
+	if (mi->heap && put_heap_format(w, mi, ids, l->n + 1) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(ids);
+	return ret;
 }

@@ -83,6 +83,10 @@ const char *mm_tracing_dir(void);
  * (0: a default that loses nothing in a 2-CPU fault storm) and a
  * buffer_percent that keeps the reader asleep until there is real work. */
 struct tracefs_instance *mm_tracing_create(const char *name, unsigned buffer_kb);
+/* Does INST offer trace clock CLOCK?  Switch it to CLOCK (costs an RCU
+ * grace period: the ring is reset; only before tracing starts). */
+bool mm_tracing_has_clock(struct tracefs_instance *inst, const char *clock);
+int mm_tracing_set_clock(struct tracefs_instance *inst, const char *clock);
 /* Open what mm_tracing_now() reads (close it before destroying INST). */
 int mm_tracing_clock_open(struct tracefs_instance *inst);
 /* The instance's trace_marker, for record's notes (close it before
@@ -172,9 +176,14 @@ struct mm_machine_info {
 	uint64_t start_mono_ns;   /* CLOCK_MONOTONIC at arm time (not the trace clock) */
 	const pid_t *attached;    /* record -p: the pids attached to */
 	size_t nr_attached;
+	const char *clock;        /* the instance's trace clock */
+	uint64_t tsc_hz;          /* clock x86-tsc: its rate (MM_KEY_TSC_HZ) */
+	bool heap;                /* --malloc: save memmon:malloc's format too */
+	uint16_t heap_id;         /* out: the id it got */
 };
-/* MACHINE (first), header_page, then the format of every event of L. */
-int mm_machine_write(struct mm_writer *w, const struct mm_machine_info *mi,
+/* MACHINE (first), header_page, then the format of every event of L (and
+ * memmon:malloc's with MI->heap, its id into MI->heap_id). */
+int mm_machine_write(struct mm_writer *w, struct mm_machine_info *mi,
 		     const struct mm_evlist *l);
 
 /* ---- snapshot.c ---- */
@@ -214,11 +223,73 @@ int mm_drain_stop(struct mm_drain *d, struct mm_drain_totals *t);
 /* Close the CPU files (they keep the instance busy) and free; NULL ok. */
 void mm_drain_free(struct mm_drain *d);
 
+/* ---- malloc.c ---- */
+
+/* record --malloc with the interposer: the rings shared with the recorded
+ * programs (record/interposer/ring.h) and the thread that drains them into
+ * HEAP_CHUNK sections. */
+struct mm_malloc;
+struct mm_malloc_totals {
+	uint64_t records;         /* calls recorded */
+	uint64_t lost;            /* records lost (LOST records in the trace) */
+	uint64_t no_ring;         /* of them: calls of threads that got no ring */
+	uint64_t bad;             /* ring contents that made no sense, skipped */
+	uint64_t late;            /* records that came after their time had passed */
+	uint64_t waits;           /* times a writer found its ring full and waited */
+	uint64_t rings;           /* rings used (threads, execs) */
+	uint64_t chunks;
+};
+/* The records' clock now (MM_RING_CLOCK_*). */
+uint64_t mm_malloc_clock(unsigned clock);
+/* NR_RINGS rings of RING_KB each (a power of two), records timed by
+ * CLOCK, which ticks TICKS_PER_MS times a millisecond. */
+struct mm_malloc *mm_malloc_create(unsigned nr_rings, unsigned ring_kb, unsigned clock,
+				   uint64_t ticks_per_ms);
+/* The fd CMD inherits (not close-on-exec). */
+int mm_malloc_fd(const struct mm_malloc *m);
+/* Start draining into O's writer: memmon:malloc events of id EVENT_ID in
+ * sub-buffers of SUBBUF_SIZE, chunks compressed at LEVEL. */
+int mm_malloc_start(struct mm_malloc *m, struct mm_out *o, uint16_t event_id, int level,
+		    uint32_t subbuf_size);
+bool mm_malloc_failed(const struct mm_malloc *m);
+/* The recording is over: close the rings, take what is left, write it. */
+int mm_malloc_stop(struct mm_malloc *m, struct mm_malloc_totals *t);
+void mm_malloc_free(struct mm_malloc *m);
+
+/* ---- heapwriter.c ---- */
+
+/* The malloc stream's chunks: the drain fills mm_heapw_enc() and hands it
+ * over with mm_heapw_flush(), which a thread of its own compresses (LEVEL)
+ * and writes through O as HEAP_CHUNK sections of memmon:malloc events
+ * (id EVENT_ID) in sub-buffers of SUBBUF_SIZE, times kept to 2^QSHIFT
+ * clock units (format/heapcodec.h). */
+struct mm_heapw;
+struct mm_heap_enc;
+struct mm_heapw *mm_heapw_start(struct mm_out *o, uint16_t event_id, int level,
+				uint32_t subbuf_size, unsigned qshift);
+struct mm_heap_enc *mm_heapw_enc(struct mm_heapw *w);
+/* Hand the encoder over (waiting while the other one is still being
+ * written); the next mm_heapw_enc() is the other one. */
+int mm_heapw_flush(struct mm_heapw *w);
+/* Flush, wait for the writes, stop the thread; *CHUNKS written. */
+int mm_heapw_stop(struct mm_heapw *w, uint64_t *chunks);
+void mm_heapw_free(struct mm_heapw *w);
+
+/* ---- preload.c ---- */
+
+/* libmemmon-malloc.so's absolute path (malloc'd), or NULL with mm_error(). */
+char *mm_preload_find_lib(void);
+/* Record's environment with LIB first in LD_PRELOAD and the rings' FD in
+ * MM_RING_ENV, for CMD's exec; free with mm_preload_env_free(). */
+char **mm_preload_env(const char *lib, int fd);
+void mm_preload_env_free(char **env);
+
 /* ---- target.c ---- */
 
 struct mm_target;
-/* Fork CMD's process, held before exec, seized by ptrace. */
-struct mm_target *mm_target_spawn(char **argv);
+/* Fork CMD's process, held before exec, seized by ptrace; it execs with
+ * environment ENVP (NULL: record's own). */
+struct mm_target *mm_target_spawn(char **argv, char **envp);
 pid_t mm_target_pid(const struct mm_target *t);
 /* Let it exec (its ptrace stops until then served, snapshots into O); -1
  * with "cannot run 'CMD': ..." if exec failed (*status then holds 126/127

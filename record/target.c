@@ -130,7 +130,7 @@ static void task_del(struct mm_target *t, pid_t pid)
 
 /* In the child: wait for the go byte, then exec.  Never returns. */
 static void __attribute__((noreturn)) child(int go[2], int err[2], const char *path,
-					    char **argv)
+					    char **argv, char **envp)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGCHLD };
 	sigset_t none;
@@ -150,10 +150,12 @@ static void __attribute__((noreturn)) child(int go[2], int err[2], const char *p
 	/* EOF instead of the byte: record gave up before arming. */
 	if (c != 'x')
 		_exit(127);
+	if (!envp)
+		envp = environ;
 	if (path)
-		execv(path, argv);
+		execve(path, argv, envp);
 	else
-		execvp(argv[0], argv);
+		execvpe(argv[0], argv, envp);
 	e = errno;
 	if (write(err[1], &e, sizeof(e)) != sizeof(e))
 		e = ENOEXEC;
@@ -193,7 +195,7 @@ static char *find_in_path(const char *name)
  */
 static struct mm_target *volatile spawning;
 
-struct mm_target *mm_target_spawn(char **argv)
+struct mm_target *mm_target_spawn(char **argv, char **envp)
 {
 	struct mm_target *t = mm_calloc(1, sizeof(*t));
 	int go[2] = { -1, -1 }, err[2] = { -1, -1 };
@@ -212,7 +214,7 @@ struct mm_target *mm_target_spawn(char **argv)
 		goto fail;
 	}
 	if (t->pid == 0)
-		child(go, err, t->path, argv);
+		child(go, err, t->path, argv, envp);
 	t->go_fd = go[1];
 	t->err_fd = err[0];
 	close(go[0]);

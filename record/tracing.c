@@ -110,6 +110,27 @@ static bool clock_is(struct tracefs_instance *inst, const char *clock)
 	return ret;
 }
 
+bool mm_tracing_has_clock(struct tracefs_instance *inst, const char *clock)
+{
+	char *text = tracefs_instance_file_read(inst, "trace_clock", NULL);
+	size_t n = strlen(clock);
+	bool ret = false;
+
+	for (char *p = text; p && (p = strstr(p, clock)); p += n)
+		if ((p == text || p[-1] == ' ' || p[-1] == '[') &&
+		    (!p[n] || p[n] == ' ' || p[n] == ']' || p[n] == '\n'))
+			ret = true;
+	free(text);
+	return ret;
+}
+
+int mm_tracing_set_clock(struct tracefs_instance *inst, const char *clock)
+{
+	if (clock_is(inst, clock))
+		return 0;
+	return write_file(inst, "trace_clock", clock);
+}
+
 /* INST's file REL opened with FLAGS, or -1 with mm_error() set. */
 static int open_file(struct tracefs_instance *inst, const char *rel, int flags)
 {
@@ -158,8 +179,14 @@ int mm_tracing_now(int clock_fd, uint64_t *ns)
 	if (n < 0)
 		return mm_error_errno("cannot read the trace clock");
 	buf[n] = '\0';
-	/* "now ts:  4105.559569": printed for clocks that count ns only. */
+	/* "now ts:  4105.559569": printed for clocks that count ns only;
+	 * counters (x86-tsc, record --malloc) print "now ts: 123456789",
+	 * exact: no rounding needed */
 	p = strstr(buf, "now ts:");
+	if (p && sscanf(p, "now ts: %llu.%llu", &sec, &usec) == 1) {
+		*ns = sec;
+		return 0;
+	}
 	if (!p || sscanf(p, "now ts: %llu.%llu", &sec, &usec) != 2)
 		return mm_error("no 'now ts' in the instance's per-CPU stats");
 	/*

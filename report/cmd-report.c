@@ -33,9 +33,9 @@
 
 static const char usage[] =
 	"memmon report [-i FILE] [FILE] [--log] [--regions] [--maps-at TIME] "
-	"[--malloc-patterns] [--timeline[=INTERVAL]] [--context] "
+	"[--malloc-patterns] [--timeline[=INTERVAL]] [--context] [--leaks] [--allocations] "
 	"[--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
-	"[--perfetto FILE] [-t|--timestamps] [--raw-events] [--no-summary] "
+	"[--perfetto FILE] [-t|--timestamps] [--raw-events] [--no-malloc] [--no-summary] "
 	"[--classifier=tracepoint] [-q]";
 
 #define MAX_PIDS 256
@@ -182,7 +182,8 @@ static int parse_pids(struct report_opts *o, const char *arg)
 
 enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
        OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV, OPT_FINDINGS,
-       OPT_TIMELINE, OPT_CONTEXT, OPT_CLASSIFIER, OPT_PERFETTO };
+       OPT_TIMELINE, OPT_CONTEXT, OPT_CLASSIFIER, OPT_PERFETTO, OPT_NO_MALLOC, OPT_LEAKS,
+       OPT_ALLOCATIONS };
 #define DONE_OK (-1)     /* parse_options: --help shown, exit 0 */
 #define USAGE_ERROR(...) mm_usage_error("report", usage, __VA_ARGS__)
 
@@ -215,6 +216,7 @@ static int finish_options(struct report_opts *o)
 		o->log = false;
 		add_view(o, &mm_view_log_json);
 		o->view.raw_events = o->log_flags & MM_LOG_RAW;
+		o->view.no_heap = o->log_flags & MM_LOG_NO_HEAP;
 	}
 	/* the summary closes the log and the default page; views alone end
 	 * with their own totals, and a JSON document must stay one */
@@ -233,6 +235,9 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "timestamps", no_argument, NULL, 't' },
 		{ "raw-events", no_argument, NULL, OPT_RAW },
+		{ "no-malloc", no_argument, NULL, OPT_NO_MALLOC },
+		{ "leaks", no_argument, NULL, OPT_LEAKS },
+		{ "allocations", no_argument, NULL, OPT_ALLOCATIONS },
 		{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -259,6 +264,7 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		case 't': o->log_flags |= MM_LOG_TIMESTAMPS; break;
 		case 'q': o->quiet = true; break;
 		case OPT_RAW: o->log_flags |= MM_LOG_RAW; break;
+		case OPT_NO_MALLOC: o->log_flags |= MM_LOG_NO_HEAP; break;
 		case OPT_NO_SUMMARY: o->summary = false; break;
 		case OPT_LOG: o->log = true; break;
 		case OPT_JSON: o->view.output = MM_OUT_JSON; break;
@@ -271,6 +277,8 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 			o->perfetto = optarg;
 			err = add_view(o, &mm_view_perfetto);
 			break;
+		case OPT_LEAKS: err = add_view(o, &mm_view_leaks); break;
+		case OPT_ALLOCATIONS: err = add_view(o, &mm_view_allocations); break;
 		case OPT_CLASSIFIER:
 			if (strcmp(optarg, "tracepoint"))
 				err = mm_error("--classifier takes 'tracepoint' (the trace's own is the default)");
@@ -363,6 +371,7 @@ static void summary_info(const struct sink *s, const struct mm_decoder *d,
 		.malformed = mm_decoder_counts(d)->malformed,
 		.missing = mm_decoder_missing(d),
 		.classifier = mm_decoder_classifier(d),
+		.heap = mm_decoder_has_heap(d),
 		.held = &s->held,
 	};
 }
@@ -470,6 +479,8 @@ int cmd_report(int argc, char **argv)
 	    !(d = mm_decoder_new(mm_file_tep(f), sink_event, &s)))
 		goto out;
 	mm_origin_read(f, &s.origin);
+	if (mm_decoder_has_heap(d))
+		mm_log_heap_enable(s.log);
 	if (!o.quiet && *mm_decoder_missing(d))
 		fprintf(stderr, "memmon report: notice: not in the trace: %s\n",
 			mm_decoder_missing(d));

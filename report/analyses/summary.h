@@ -11,11 +11,13 @@
 
 #include <stdint.h>
 
+#include "format/heapops.h"
 #include "plugins/event.h"
 
 struct mm_summary {
 	uint64_t by_kind[MM_EV_NR];
 	uint64_t faults[MM_FAULT_NR][MM_ACCESS_NR];
+	uint64_t heap_lost;              /* record --malloc: records lost (LOST) */
 };
 
 /* What the summary says besides the counts. */
@@ -26,6 +28,7 @@ struct mm_summary_info {
 	uint64_t malformed;          /* records too short for their event */
 	const char *missing;         /* "sys:name,..." or "" */
 	const char *classifier;      /* "tracepoint" or "kprobe" */
+	bool heap;                   /* the trace has record --malloc's records */
 	/* events of record's child before it exec'd CMD (a copy of memmon):
 	 * left out of everything else (NULL: none counted) */
 	const struct mm_summary *held;
@@ -36,6 +39,8 @@ static inline void mm_summary_add(struct mm_summary *s, const struct mm_event *e
 	s->by_kind[ev->kind]++;
 	if (ev->kind == MM_EV_FAULT)
 		s->faults[ev->fault.class][ev->fault.access]++;
+	else if (ev->kind == MM_EV_HEAP && ev->heap.op == MM_OP_LOST)
+		s->heap_lost += ev->heap.size;
 }
 
 /* What both summaries (text, JSON) print, derived from the counts. */

@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "memmon.h"
+#include "format/heapops.h"
 #include "format/reader.h"
 #include "plugins/symbolic.h"
 #include "report/analyses/summary.h"
@@ -59,6 +60,7 @@ struct jlog {
 
 static const char *const kind_name[MM_EV_NR] = {
 	"fault", "syscall", "fork", "exec", "exit", "rename", "rss", "filemap", "signal",
+	"malloc",
 };
 static const char *const access_name[MM_ACCESS_NR] = { "R", "W", "X" };
 
@@ -114,6 +116,33 @@ static int64_t fault_pages(const struct mm_fault *f)
 static const char *during_name(uint8_t d)
 {
 	return d == MM_DURING_FAULT ? "fault" : d == MM_DURING_SYSCALL ? "syscall" : "kernel";
+}
+
+/* record --malloc: "call" the function's name, or "hello" / "lost". */
+static void heap_fields(struct mm_json *j, const struct mm_heap_call *h)
+{
+	if (h->op == MM_OP_HELLO) {
+		mm_json_str(j, "call", "hello");
+		mm_json_bool(j, "fork", h->aux & MM_HELLO_FORK);
+		mm_json_bool(j, "not_ours", h->aux & MM_HELLO_NOT_OURS);
+		mm_json_bool(j, "uprobes", h->aux & MM_HELLO_UPROBES);
+		return;
+	}
+	if (h->op == MM_OP_LOST) {
+		mm_json_str(j, "call", "lost");
+		mm_json_u64(j, "records", h->size);
+		return;
+	}
+	mm_json_str(j, "call", mm_heap_op_name(h->op));
+	if (!MM_OP_IS_FREE(h->op)) {
+		mm_json_u64(j, "size", h->size);
+		if (h->aux && h->aux != 255)
+			mm_json_u64(j, "align", h->aux < 64 ? 1ull << h->aux : 0);
+	}
+	if (MM_OP_IS_REALLOC(h->op))
+		mm_json_hex(j, "old", h->old);
+	mm_json_hex(j, MM_OP_IS_FREE(h->op) ? "ptr" : "result", h->ptr);
+	mm_json_hex(j, "site", h->site);
 }
 
 static void kind_fields(struct mm_json *j, const struct mm_event *ev)
@@ -174,6 +203,9 @@ static void kind_fields(struct mm_json *j, const struct mm_event *ev)
 		}
 		mm_json_i64(j, "code", ev->signal.code);
 		break;
+	case MM_EV_HEAP:
+		heap_fields(j, &ev->heap);
+		break;
 	}
 }
 
@@ -219,6 +251,8 @@ static void event(void *state, const struct mm_event *ev)
 	if (ev->kind >= MM_EV_NR || !mm_event_wanted(v->o->pids, v->o->nr_pids, ev))
 		return;
 	bool raw = v->o->raw_events;
+	if (ev->kind == MM_EV_HEAP && v->o->no_heap)
+		return;
 	if (!raw && (ev->kind == MM_EV_FILEMAP ||
 		     (ev->kind == MM_EV_RSS && !mm_log_rss_alone(&ev->rss))))
 		return;
@@ -261,6 +295,10 @@ static void summary_json(struct mm_json *j, const struct mm_report_opts *o)
 	mm_json_u64(j, "process", t.process);
 	mm_json_u64(j, "rss", k[MM_EV_RSS]);
 	mm_json_u64(j, "filemap", k[MM_EV_FILEMAP]);
+	if (info->heap) {
+		mm_json_u64(j, "malloc", k[MM_EV_HEAP]);
+		mm_json_u64(j, "lost_malloc_records", s->heap_lost);
+	}
 	mm_view_json_lost(j, o);
 	mm_json_object_begin(j, "faults_by_class");
 	for (int c = 0; c < MM_FAULT_NR; c++)

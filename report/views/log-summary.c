@@ -12,9 +12,11 @@
  *
  *   # summary
  *   events: 1234 (faults 1000, syscalls 200, process 4, rss 30, filemap 0)
+ *           (record --malloc adds ", malloc N": its records, calls and notes)
  *   faults: 1000 anon 800 file 150 swap 0 cow 10 other 40
  *   faults by access: R 300 W 690 X 10
  *   lost events: 0
+ *   lost malloc records: 0      (record --malloc traces only)
  *   trace records: 1434
  *   missing events: none
  *   classifier: tracepoint
@@ -44,11 +46,14 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 	struct mm_summary_totals t;
 
 	mm_summary_totals(s, &t);
+	char heap[40] = "";
+	if (info->heap)
+		snprintf(heap, sizeof(heap), ", malloc %" PRIu64, k[MM_EV_HEAP]);
 	line(l, "# summary\n");
 	line(l, "events: %" PRIu64 " (faults %" PRIu64 ", syscalls %" PRIu64 ", process %"
-	     PRIu64 ", rss %" PRIu64 ", filemap %" PRIu64 ")\n",
+	     PRIu64 ", rss %" PRIu64 ", filemap %" PRIu64 "%s)\n",
 	     t.events, k[MM_EV_FAULT], k[MM_EV_SYSCALL], t.process,
-	     k[MM_EV_RSS], k[MM_EV_FILEMAP]);
+	     k[MM_EV_RSS], k[MM_EV_FILEMAP], heap);
 	char unknown[40] = "";    /* only where a trace could not tell (before 6.2) */
 	if (t.by_class[MM_FAULT_UNKNOWN])
 		snprintf(unknown, sizeof(unknown), " unknown %" PRIu64, t.by_class[MM_FAULT_UNKNOWN]);
@@ -59,6 +64,8 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 	line(l, "faults by access: R %" PRIu64 " W %" PRIu64 " X %" PRIu64 "\n",
 	     t.by_access[MM_ACCESS_R], t.by_access[MM_ACCESS_W], t.by_access[MM_ACCESS_X]);
 	line(l, "lost events: %" PRIu64 "\n", info->lost);
+	if (info->heap)
+		line(l, "lost malloc records: %" PRIu64 "\n", s->heap_lost);
 	line(l, "trace records: %" PRIu64 "\n", info->records);
 	/* puts, not line(): the list may outgrow a line buffer */
 	mm_log_puts(l, "missing events: ");

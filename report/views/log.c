@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "memmon.h"
+#include "report/model/heap.h"
 #include "report/views/log.h"
 #include "report/views/view.h"
 #include "plugins/symbolic.h"
@@ -30,6 +31,7 @@ struct mm_log *mm_log_new(int fd, unsigned flags)
 	l->write_errno = 0;
 	l->len = 0;
 	l->page_size = 4096;
+	l->heap = NULL;
 	return l;
 }
 
@@ -60,6 +62,7 @@ void mm_log_discard(struct mm_log *l)
 int mm_log_close(struct mm_log *l)
 {
 	int ret = mm_log_flush(l);
+	mm_heap_free(l->heap);
 	free(l);
 	return ret;
 }
@@ -476,6 +479,7 @@ char *mm_log_format(char *p, const struct mm_event *ev)
 	case MM_EV_RSS:     return fmt_rss(p, &ev->rss);
 	case MM_EV_FILEMAP: return fmt_filemap(p, &ev->filemap);
 	case MM_EV_SIGNAL:  return fmt_signal(p, &ev->signal);
+	case MM_EV_HEAP:    return mm_log_heap(p, &ev->heap);
 	default:            return fmt_proc(p, ev);
 	}
 }
@@ -507,10 +511,15 @@ void mm_log_event(struct mm_log *l, const struct mm_event *ev)
 		l->t0 = ev->ts;
 		l->have_t0 = true;
 	}
+	struct mm_heap_note note;
+	if (l->heap)
+		mm_heap_event(l->heap, ev, &note);
 	bool raw = l->flags & MM_LOG_RAW;
 	if (ev->kind == MM_EV_FILEMAP && !raw)
 		return;
 	if (ev->kind == MM_EV_RSS && !raw && !mm_log_rss_alone(&ev->rss))
+		return;
+	if (ev->kind == MM_EV_HEAP && (l->flags & MM_LOG_NO_HEAP))
 		return;
 	room(l, MM_LOG_LINE);
 	char *start = l->buf + l->len, *p = time_head(l, start, ev), *q;
@@ -518,8 +527,14 @@ void mm_log_event(struct mm_log *l, const struct mm_event *ev)
 		p = mm_log_rss_alone_line(p, ev, l->page_size);
 	else
 		p = mm_log_format(p, ev);
+	if (l->heap)
+		p = mm_log_heap_note(p, &note);
 	*p++ = '\n';
 	if ((q = mm_log_resident_line(time_head(l, p, ev), ev))) {
+		*q++ = '\n';
+		p = q;
+	}
+	if (l->heap && (q = mm_log_heap_line(time_head(l, p, ev), ev, &note))) {
 		*q++ = '\n';
 		p = q;
 	}

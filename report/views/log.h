@@ -23,6 +23,7 @@ struct mm_summary_info;
 enum {
 	MM_LOG_TIMESTAMPS = 1,           /* -t: seconds since the first event */
 	MM_LOG_RAW        = 2,           /* --raw-events: rss and filemap too */
+	MM_LOG_NO_HEAP    = 4,           /* --no-malloc: no record --malloc lines */
 };
 
 struct mm_log {
@@ -32,6 +33,8 @@ struct mm_log {
 	uint64_t t0;
 	int write_errno;             /* first failed write, 0 if none */
 	uint64_t page_size;          /* the recording's (rss bytes -> pages) */
+	struct mm_heap *heap;        /* record --malloc traces: what ties the
+	                              * allocator's calls to the kernel's events */
 	size_t len;
 	char buf[MM_LOG_BUF];
 };
@@ -65,6 +68,23 @@ char *mm_log_resident_line(char *p, const struct mm_event *ev);
  * kernel[ in CALL])". */
 bool mm_log_rss_alone(const struct mm_rss *r);
 char *mm_log_rss_alone_line(char *p, const struct mm_event *ev, uint64_t page_size);
+
+/* log-heap.c: a record --malloc record's line after "PID: " (design.md),
+ * and the name of an allocation function ("malloc", "new[]", ...). */
+char *mm_log_heap(char *p, const struct mm_heap_call *h);
+const char *mm_heap_op_name(unsigned op);
+/* The trace has record --malloc's records: tie them to the other lines
+ * (mm_log_heap_note) from now on. */
+void mm_log_heap_enable(struct mm_log *l);
+/* What N (report/model/heap.h) says of EV, appended to its line at P:
+ *   malloc(307200) -> 7f..010 at SITE [mmap 7f..000 311296]
+ *   munmap(7f..000, 311296) = 0 [free(7f..010) at SITE]
+ *   anon page @7f..020 (W) [in 7f..010 of malloc(307200) at SITE]  */
+struct mm_heap_note;
+char *mm_log_heap_note(char *p, const struct mm_heap_note *n);
+/* The line of its own a note asks for after EV's (without the newline),
+ * or NULL: "PID: malloc calls of this image were not recorded (...)". */
+char *mm_log_heap_line(char *p, const struct mm_event *ev, const struct mm_heap_note *n);
 
 /* The log's line for a place where the kernel dropped events (without a
  * newline): "# lost N events of cpu C here (its ring buffer was full)". */

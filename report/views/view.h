@@ -68,6 +68,7 @@ struct mm_report_opts {
 	uint64_t at_ns;           /* --maps-at, trace clock ns; 0 = end */
 	uint64_t interval_ns;     /* --timeline interval, 0 = automatic */
 	bool raw_events;          /* --raw-events: rss and filemap in the log */
+	bool no_heap;             /* --no-malloc: no record --malloc events in the log */
 	struct mm_as *as;         /* the shared model (see above), or NULL when
 	                           * no chosen view uses it */
 	const struct mm_trace_facts *trace;   /* from cmd-report; NULL: none */
@@ -149,6 +150,8 @@ extern const struct mm_view mm_view_findings;
 extern const struct mm_view mm_view_findings_short;
 extern const struct mm_view mm_view_timeline;        /* timeline-view.c: --timeline[=INTERVAL] */
 extern const struct mm_view mm_view_context;         /* context-view.c: --context */
+extern const struct mm_view mm_view_leaks;           /* heap-view.c: --leaks */
+extern const struct mm_view mm_view_allocations;     /* heap-view.c: --allocations */
 extern const struct mm_view mm_view_log_json;        /* log-json.c: --log --json */
 extern const struct mm_view mm_view_perfetto;        /* perfetto-view.c: --perfetto FILE */
 

@@ -60,6 +60,11 @@ static const char *const runs[][16] = {
 	{ "report", "--log", "--json", "--raw-events", NULL },
 	{ "report", "--log", "--pid", "1,2,3", "--no-summary", NULL },
 	{ "report", "-q", "--perfetto", perfetto_path, NULL },
+	/* record --malloc traces (the others: a usage of the error path) */
+	{ "report", "--log", "-t", "--leaks", "--allocations", NULL },
+	{ "report", "--allocations", "--json", NULL },
+	{ "report", "--leaks", "--json", NULL },
+	{ "report", "--log", "--json", "--no-malloc", NULL },
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

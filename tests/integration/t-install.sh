@@ -18,6 +18,7 @@ for f in "$MEMMON_TOP"/Documentation/*.5; do
 	[ -f "$D/usr/share/man/man5/$(basename "$f")" ] || missing="$missing $(basename "$f")"
 done
 [ -x "$D/usr/bin/memmon" ] || missing="$missing bin/memmon"
+[ -f "$D/usr/lib/memmon/libmemmon-malloc.so" ] || missing="$missing lib/memmon/libmemmon-malloc.so"
 [ -f "$D/usr/share/bash-completion/completions/memmon" ] || missing="$missing completion"
 check install-files "exit 0, nothing missing" "exit $rc, nothing missing$missing"
 

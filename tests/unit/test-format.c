@@ -1091,7 +1091,7 @@ TEST(test_info)
 	CHECK(out);
 	if (status)
 		FAILF("status %d: %s", status, out);
-	CHECK(strstr(out, "format:       memmon 3.0\n"));
+	CHECK(strstr(out, "format:       memmon 3.1\n"));
 	CHECK(strstr(out, "machine:      testhost, x86_64, ?"));
 	CHECK(strstr(out, "cpus:         2\n"));
 	CHECK(strstr(out, "clock:        mono\n"));

@@ -1,0 +1,83 @@
+/*
+ * plugins/heap.c - memmon:malloc, the malloc-level records of record
+ * --malloc (format/heapcodec.h writes them as events of this format, with
+ * the fields the format names), into MM_EV_HEAP events.
+ *
+ * A record's task is the thread that made the call and its tgid field the
+ * process, which the interposer knew: the event carries it even when the
+ * trace never saw that thread made (record -p, a thread started before
+ * the recording).  A record ends its task's held fault: it was taken after
+ * the call returned to user space, after every event the fault caused.
+ */
+#include <event-parse.h>
+
+#include "plugin.h"
+#include "format/heapops.h"
+#include "format/heapcodec.h"
+
+/* memmon's own format: its fields must sit where heapcodec.h puts them */
+static const struct { const char *name; uint16_t offset, size; } fields[] = {
+	{ "op", MM_HEAP_EV_OP, 1 }, { "aux", MM_HEAP_EV_AUX, 1 },
+	{ "tgid", MM_HEAP_EV_TGID, 4 }, { "site", MM_HEAP_EV_SITE, 8 },
+	{ "size", MM_HEAP_EV_SIZE, 8 }, { "ptr", MM_HEAP_EV_PTR, 8 },
+	{ "old", MM_HEAP_EV_OLD, 8 },
+};
+#define NR_F (sizeof(fields) / sizeof(fields[0]))
+
+static inline uint64_t at(const struct mm_decoder *d, const uint8_t *data, unsigned i)
+{
+	struct mm_plugin_field f = { .offset = fields[i].offset, .size = fields[i].size };
+
+	return mm_plugin_u64(d, data, f);
+}
+
+static int on_heap(struct mm_decoder *d, const struct mm_plugin_slot *s __attribute__((unused)),
+		   const uint8_t *data, uint32_t size, struct mm_task *t, struct mm_event *ev)
+{
+	struct mm_heap_call *h = &ev->heap;
+	uint32_t op = (uint32_t)at(d, data, 0);
+
+	(void)size;              /* min_size covers every field */
+	if (!(MM_OP_IS_FREE(op) || MM_OP_IS_ALLOC(op) || MM_OP_IS_REALLOC(op) ||
+	      op == MM_OP_HELLO || op == MM_OP_LOST))
+		return MM_PLUGIN_DROP;
+	ev->kind = MM_EV_HEAP;
+	h->op = (uint8_t)op;
+	h->aux = (uint8_t)at(d, data, 1);
+	h->site = at(d, data, 3);
+	h->size = at(d, data, 4);
+	h->ptr = at(d, data, 5);
+	h->old = MM_OP_IS_REALLOC(op) ? at(d, data, 6) : 0;
+	int32_t tgid = (int32_t)at(d, data, 2);
+	if (tgid > 0) {
+		ev->tgid = tgid;
+		if (!t->tgid)
+			t->tgid = tgid;
+	}
+	return MM_PLUGIN_EMIT;
+}
+
+int mm_plugin_heap_init(struct mm_decoder *d)
+{
+	struct tep_event *e = tep_find_event_by_name(d->tep, MM_HEAP_SYSTEM, MM_HEAP_EVENT);
+	struct mm_plugin_slot *s;
+	struct mm_plugin_field f;
+
+	if (!e)
+		return 0;                /* a trace without --malloc */
+	s = mm_plugin_bind(d, e, on_heap);
+	if (!s)
+		return 0;
+	for (size_t i = 0; i < NR_F; i++)
+		if (!mm_plugin_field(s, e, fields[i].name, &f) || f.offset != fields[i].offset ||
+		    f.size != fields[i].size)
+			return s->fn = NULL, 0;   /* not memmon's layout: ignore it */
+	s->settles = true;
+	d->heap = true;
+	return 0;
+}
+
+bool mm_decoder_has_heap(const struct mm_decoder *d)
+{
+	return d->heap;
+}

@@ -1,0 +1,630 @@
+/*
+ * report/model/heap.c - the malloc-level model (heap.h says what it
+ * holds and the rules that tie the allocator to the kernel's events).
+ *
+ * The live blocks sit in one balanced tree (tsearch) ordered by process
+ * and address, where two blocks compare equal when they overlap: a free
+ * finds its block and a fault the block holding its address with one
+ * lookup, and a new block that overlaps a stale one (a free the trace
+ * lost, a hostile file) replaces it.  Each process also links its blocks
+ * in a list, so an image's end finds its leaks without a walk of the
+ * tree.  Sites, processes and threads are open-addressing tables.
+ */
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memmon.h"
+#include "format/heapops.h"
+#include "report/model/heap.h"
+
+struct blk {
+	int32_t tgid, tid;
+	uint64_t start, len;     /* len: the size asked for, at least 1 */
+	uint64_t size;
+	uint64_t seq;            /* allocation order */
+	uint32_t site;           /* index into h->sites */
+	uint32_t proc;
+	struct blk *prev, *next; /* the process's blocks */
+};
+
+#define PEND 4
+struct thr {
+	int32_t tid, tgid;
+	uint64_t last_seq;       /* its latest allocation (temporaries) */
+	bool free_valid;         /* a free was its latest allocator call */
+	uint64_t free_ptr, free_site;
+	uint32_t free_si;        /* the freed block's site, UINT32_MAX unknown */
+	unsigned nr_pend;        /* memory syscalls since its latest call */
+	struct { uint8_t nr; uint64_t addr, len; } pend[PEND];
+};
+
+struct procx {
+	struct mm_heap_proc pub;
+	struct blk *blocks;      /* its live blocks */
+	uint64_t brk;            /* its latest brk result */
+};
+
+struct mm_heap {
+	void *root;
+	uint64_t nr_blocks, seq;
+	struct blk *spare;       /* freed blocks for reuse (linked by next) */
+	struct mm_heap_site *sites;
+	uint32_t nr_sites, cap_sites;
+	uint32_t *site_tab;      /* index + 1, 0 empty */
+	uint32_t site_mask;
+	struct procx *procs;
+	uint32_t nr_procs, cap_procs;
+	struct thr *thr;         /* tid 0: empty */
+	uint32_t thr_mask, nr_thr;
+	struct mm_heap_totals t;
+	int32_t ptab_keys[MM_HEAP_MAX_PROCS * 2];
+	uint32_t ptab_vals[MM_HEAP_MAX_PROCS * 2];
+};
+
+static int cmp(const void *a, const void *b)
+{
+	const struct blk *x = a, *y = b;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	if (x->start + x->len <= y->start)
+		return -1;
+	if (y->start + y->len <= x->start)
+		return 1;
+	return 0;
+}
+
+struct mm_heap *mm_heap_new(void)
+{
+	struct mm_heap *h = mm_calloc(1, sizeof(*h));
+
+	h->site_mask = 1023;
+	h->site_tab = mm_calloc(h->site_mask + 1, sizeof(uint32_t));
+	h->thr_mask = 255;
+	h->thr = mm_calloc(h->thr_mask + 1, sizeof(*h->thr));
+	return h;
+}
+
+static void noop(void *p)
+{
+	(void)p;
+}
+
+void mm_heap_free(struct mm_heap *h)
+{
+	if (!h)
+		return;
+	tdestroy(h->root, noop);
+	for (uint32_t i = 0; i < h->nr_procs; i++) {
+		for (struct blk *b = h->procs[i].blocks, *n; b; b = n) {
+			n = b->next;
+			free(b);
+		}
+		free(h->procs[i].pub.dirty);
+	}
+	for (struct blk *b = h->spare, *n; b; b = n) {
+		n = b->next;
+		free(b);
+	}
+	free(h->procs);
+	free(h->sites);
+	free(h->site_tab);
+	free(h->thr);
+	free(h);
+}
+
+/* ---- tables ---- */
+
+static inline uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+static struct thr *thread(struct mm_heap *h, int32_t tid, bool make)
+{
+	if (tid <= 0)
+		return NULL;
+	for (;;) {
+		for (uint32_t i = (uint32_t)mix((uint64_t)tid) & h->thr_mask;; i = (i + 1) & h->thr_mask) {
+			if (h->thr[i].tid == tid)
+				return &h->thr[i];
+			if (h->thr[i].tid)
+				continue;
+			if (!make)
+				return NULL;
+			if ((h->nr_thr + 1) * 2 <= h->thr_mask + 1) {
+				h->nr_thr++;
+				memset(&h->thr[i], 0, sizeof(h->thr[i]));
+				h->thr[i].tid = tid;
+				return &h->thr[i];
+			}
+			break;
+		}
+		/* grow (tids are bounded by the kernel's pid_max: 4M) */
+		struct thr *old = h->thr;
+		uint32_t n = h->thr_mask + 1;
+		h->thr_mask = n * 2 - 1;
+		h->thr = mm_calloc(n * 2, sizeof(*h->thr));
+		for (uint32_t k = 0; k < n; k++) {
+			if (!old[k].tid)
+				continue;
+			uint32_t i = (uint32_t)mix((uint64_t)old[k].tid) & h->thr_mask;
+			while (h->thr[i].tid)
+				i = (i + 1) & h->thr_mask;
+			h->thr[i] = old[k];
+		}
+		free(old);
+	}
+}
+
+/* The process of TGID (created), or NULL beyond MM_HEAP_MAX_PROCS. */
+static struct procx *proc(struct mm_heap *h, int32_t tgid)
+{
+	uint32_t n = MM_HEAP_MAX_PROCS * 2;
+
+	if (tgid <= 0)
+		return NULL;
+	for (uint32_t i = (uint32_t)mix((uint64_t)tgid) % n;; i = (i + 1) % n) {
+		if (h->ptab_keys[i] == tgid)
+			return &h->procs[h->ptab_vals[i]];
+		if (h->ptab_keys[i])
+			continue;
+		if (h->nr_procs >= MM_HEAP_MAX_PROCS)
+			return NULL;
+		MM_GROW(h->procs, h->nr_procs, h->cap_procs, 16);
+		struct procx *p = &h->procs[h->nr_procs];
+		memset(p, 0, sizeof(*p));
+		p->pub.tgid = tgid;
+		h->ptab_keys[i] = tgid;
+		h->ptab_vals[i] = h->nr_procs++;
+		return p;
+	}
+}
+
+static uint32_t site_index(struct mm_heap *h, const struct procx *p, uint64_t site, uint8_t op)
+{
+	uint64_t key = mix(site ^ mix((uint64_t)(uint32_t)p->pub.tgid << 20 ^ p->pub.image));
+
+	for (uint32_t i = (uint32_t)key & h->site_mask;; i = (i + 1) & h->site_mask) {
+		uint32_t v = h->site_tab[i];
+		if (v) {
+			struct mm_heap_site *s = &h->sites[v - 1];
+			if (s->site == site && s->tgid == p->pub.tgid && s->image == p->pub.image)
+				return v - 1;
+			continue;
+		}
+		if (h->nr_sites >= MM_HEAP_MAX_SITES)
+			return UINT32_MAX;
+		if ((h->nr_sites + 1) * 2 > h->site_mask + 1) {
+			free(h->site_tab);
+			h->site_mask = h->site_mask * 2 + 1;
+			h->site_tab = mm_calloc(h->site_mask + 1, sizeof(uint32_t));
+			for (uint32_t k = 0; k < h->nr_sites; k++) {
+				struct mm_heap_site *s = &h->sites[k];
+				uint64_t kk = mix(s->site ^ mix((uint64_t)(uint32_t)s->tgid << 20 ^ s->image));
+				uint32_t j = (uint32_t)kk & h->site_mask;
+				while (h->site_tab[j])
+					j = (j + 1) & h->site_mask;
+				h->site_tab[j] = k + 1;
+			}
+			return site_index(h, p, site, op);
+		}
+		MM_GROW(h->sites, h->nr_sites, h->cap_sites, 64);
+		struct mm_heap_site *s = &h->sites[h->nr_sites];
+		memset(s, 0, sizeof(*s));
+		s->tgid = p->pub.tgid;
+		s->image = p->pub.image;
+		s->site = site;
+		s->op = op;
+		h->site_tab[i] = ++h->nr_sites;
+		return h->nr_sites - 1;
+	}
+}
+
+/* ---- live bytes and the peak ---- */
+
+static void touch(struct mm_heap *h, struct procx *p, uint32_t si)
+{
+	struct mm_heap_site *s = &h->sites[si];
+
+	if (s->dirty)
+		return;
+	s->dirty = true;
+	MM_GROW(p->pub.dirty, p->pub.nr_dirty, p->pub.cap_dirty, 16);
+	p->pub.dirty[p->pub.nr_dirty++] = si;
+}
+
+/* The process is at a new peak the sites were not copied at: copy. */
+static void copy_peak(struct mm_heap *h, struct procx *p)
+{
+	if (!p->pub.peak_pending)
+		return;
+	for (uint32_t i = 0; i < p->pub.nr_dirty; i++) {
+		struct mm_heap_site *s = &h->sites[p->pub.dirty[i]];
+		s->at_peak = s->live;
+		s->dirty = false;
+	}
+	p->pub.nr_dirty = 0;
+	p->pub.peak_pending = false;
+}
+
+static void grow_live(struct mm_heap *h, struct procx *p, uint32_t si, uint64_t n, uint64_t ts)
+{
+	struct mm_heap_site *s = &h->sites[si];
+
+	touch(h, p, si);
+	s->live += n;
+	s->live_blocks++;
+	if (s->live > s->peak_live)
+		s->peak_live = s->live;
+	p->pub.live += n;
+	if (p->pub.live > p->pub.peak) {
+		p->pub.peak = p->pub.live;
+		p->pub.peak_ts = ts;
+		p->pub.peak_pending = true;
+	}
+}
+
+static void shrink_live(struct mm_heap *h, struct procx *p, uint32_t si, uint64_t n)
+{
+	struct mm_heap_site *s = &h->sites[si];
+
+	copy_peak(h, p);
+	touch(h, p, si);
+	s->live = s->live >= n ? s->live - n : 0;
+	if (s->live_blocks)
+		s->live_blocks--;
+	p->pub.live = p->pub.live >= n ? p->pub.live - n : 0;
+}
+
+/* ---- blocks ---- */
+
+static void unlink_block(struct mm_heap *h, struct procx *p, struct blk *b)
+{
+	tdelete(b, &h->root, cmp);
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		p->blocks = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	h->nr_blocks--;
+	b->next = h->spare;
+	h->spare = b;
+}
+
+static struct blk *find(struct mm_heap *h, int32_t tgid, uint64_t addr)
+{
+	struct blk key = { .tgid = tgid, .start = addr, .len = 1 };
+	void *r = tfind(&key, &h->root, cmp);
+
+	return r ? *(struct blk **)r : NULL;
+}
+
+/* Block B ends (freed, or its image ended). */
+static void drop(struct mm_heap *h, struct procx *p, struct blk *b)
+{
+	shrink_live(h, p, b->site, b->size);
+	unlink_block(h, p, b);
+}
+
+static void add_block(struct mm_heap *h, struct procx *p, struct thr *t, uint32_t si,
+		      uint64_t ptr, uint64_t size, uint64_t ts)
+{
+	struct blk *b;
+
+	if (h->nr_blocks >= MM_HEAP_MAX_BLOCKS) {
+		h->t.untracked++;
+		return;
+	}
+	if ((b = h->spare))
+		h->spare = b->next;
+	else
+		b = mm_malloc(sizeof(*b));
+	*b = (struct blk){ .tgid = p->pub.tgid, .tid = t ? t->tid : 0, .start = ptr,
+			   .len = size ? size : 1, .size = size, .seq = ++h->seq, .site = si,
+			   .proc = (uint32_t)(p - h->procs) };
+	/* an overlapping block is stale (its free was never seen): it goes */
+	for (;;) {
+		void *r = tsearch(b, &h->root, cmp);
+		if (!r) {
+			mm_error("out of memory");
+			exit(MM_EXIT_FAIL);
+		}
+		struct blk *o = *(struct blk **)r;
+		if (o == b)
+			break;
+		h->t.unknown_frees++;
+		drop(h, &h->procs[o->proc], o);
+	}
+	h->nr_blocks++;
+	b->next = p->blocks;
+	if (p->blocks)
+		p->blocks->prev = b;
+	p->blocks = b;
+	if (t)
+		t->last_seq = b->seq;
+	grow_live(h, p, si, size, ts);
+}
+
+/* The end of P's current image: its live blocks are its leaks. */
+static void end_image(struct mm_heap *h, struct procx *p, struct mm_heap_note *note)
+{
+	copy_peak(h, p);
+	/* oldest first (the list is newest first): a site keeps its first leaks */
+	struct blk *b = p->blocks;
+	while (b && b->next)
+		b = b->next;
+	while (b) {
+		struct blk *prev = b->prev;
+		struct mm_heap_site *s = &h->sites[b->site];
+
+		if (s->leaks < MM_HEAP_FIRST)
+			s->first[s->leaks] = b->start;
+		s->leaks++;
+		s->leaked += b->size;
+		unlink_block(h, p, b);
+		b = prev;
+	}
+	/* the image's live figures are over; its peak stays */
+	for (uint32_t i = 0; i < p->pub.nr_dirty; i++)
+		h->sites[p->pub.dirty[i]].dirty = false;
+	p->pub.nr_dirty = 0;
+	p->pub.live = 0;
+	if (p->pub.exec_pending) {
+		p->pub.not_recorded = true;
+		if (note)
+			note->not_recorded = true;
+	}
+	p->pub.exec_pending = false;
+}
+
+/* ---- events ---- */
+
+static void on_call(struct mm_heap *h, const struct mm_event *ev, struct mm_heap_note *note)
+{
+	const struct mm_heap_call *c = &ev->heap;
+	int32_t tgid = ev->tgid > 0 ? ev->tgid : ev->pid;
+	struct procx *p = proc(h, tgid);
+	struct thr *t = thread(h, ev->pid, true);
+	unsigned op = c->op;
+
+	if (t)
+		t->tgid = tgid;
+	if (op == MM_OP_LOST) {
+		h->t.lost += c->size;
+		return;
+	}
+	if (!p)
+		return;
+	if (op == MM_OP_HELLO) {
+		p->pub.hello = true;
+		p->pub.exec_pending = false;
+		if (c->aux & MM_HELLO_NOT_OURS)
+			p->pub.not_ours = true;
+		return;
+	}
+	bool free_family = MM_OP_IS_FREE(op);
+	uint64_t old = free_family ? c->ptr : MM_OP_IS_REALLOC(op) ? c->old : 0;
+	bool moved_or_freed = MM_OP_IS_REALLOC(op) ? (c->ptr || !c->size) && old : old != 0;
+	unsigned nr_pend = t ? t->nr_pend : 0;
+
+	if (t) {
+		t->nr_pend = 0;
+		t->free_valid = false;
+	}
+	if (free_family) {
+		p->pub.frees++;
+		h->t.frees++;
+		if (t && c->ptr) {
+			t->free_valid = true;
+			t->free_ptr = c->ptr;
+			t->free_site = c->site;
+			t->free_si = UINT32_MAX;
+		}
+	}
+	/* the block given back */
+	if (moved_or_freed) {
+		struct blk *b = find(h, tgid, old);
+		if (b && b->start == old) {
+			struct thr *bt = thread(h, b->tid, false);
+			if (free_family && bt && bt->last_seq == b->seq) {
+				h->sites[b->site].temporaries++;
+				h->t.temporaries++;
+				if (note)
+					note->temporary = true;
+			}
+			if (free_family && t && t->free_valid)
+				t->free_si = b->site;
+			drop(h, p, b);
+		} else {
+			h->t.unknown_frees++;
+		}
+	}
+	if (free_family)
+		return;
+	/* the block asked for */
+	p->pub.calls++;
+	h->t.calls++;
+	if (MM_OP_IS_REALLOC(op))
+		h->t.reallocs++;
+	uint32_t si = site_index(h, p, c->site, (uint8_t)op);
+	if (si == UINT32_MAX) {
+		h->t.untracked++;
+		return;
+	}
+	struct mm_heap_site *s = &h->sites[si];
+	s->calls++;
+	s->bytes += c->size;
+	s->hist[mm_heap_size_class(c->size)]++;
+	if (!c->ptr) {
+		if (c->size) {
+			s->failed++;
+			h->t.failed++;
+		}
+		return;
+	}
+	/* what the thread's syscalls since its previous call mapped for it */
+	for (unsigned i = 0; i < nr_pend && t; i++) {
+		uint8_t nr = t->pend[i].nr;
+		uint64_t a = t->pend[i].addr, l = t->pend[i].len;
+		if (nr != MM_SYS_BRK && !(c->ptr >= a && c->ptr - a < l))
+			continue;
+		if (nr == MM_SYS_BRK)
+			s->brks++;
+		else
+			s->mmaps++;
+		if (note && note->nr_caused < MM_HEAP_CAUSED) {
+			note->caused[note->nr_caused].nr = nr;
+			note->caused[note->nr_caused].addr = a;
+			note->caused[note->nr_caused++].len = l;
+		}
+	}
+	add_block(h, p, t, si, c->ptr, c->size, ev->ts);
+}
+
+static void on_syscall(struct mm_heap *h, struct thr *t, struct procx *p,
+		       const struct mm_syscall *s, struct mm_heap_note *note)
+{
+	if (!s->has_ret || s->ret < 0)
+		return;
+	uint64_t ret = (uint64_t)s->ret;
+	bool by_free = false;
+
+	if (t && t->free_valid) {
+		uint64_t ptr = t->free_ptr;
+		switch (s->nr) {
+		case MM_SYS_MUNMAP:
+			by_free = ptr >= s->args[0] && ptr - s->args[0] < s->args[1];
+			break;
+		case MM_SYS_BRK:
+			by_free = p && p->brk && ret < p->brk;
+			break;
+		case MM_SYS_MADVISE:
+			by_free = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (by_free) {
+		if (t->free_si != UINT32_MAX)
+			h->sites[t->free_si].unmaps++;
+		if (note) {
+			note->by_free = true;
+			note->free_ptr = t->free_ptr;
+			note->free_site = t->free_site;
+		}
+	} else if (t && (s->nr == MM_SYS_BRK || s->nr == MM_SYS_MMAP ||
+			 s->nr == MM_SYS_MPROTECT || s->nr == MM_SYS_MREMAP)) {
+		uint64_t a = s->nr == MM_SYS_BRK ? ret : s->nr == MM_SYS_MMAP ? ret :
+			     s->nr == MM_SYS_MREMAP ? ret : s->args[0];
+		uint64_t l = s->nr == MM_SYS_BRK ? 0 : s->nr == MM_SYS_MREMAP ? s->args[2] : s->args[1];
+		if (t->nr_pend == PEND) {
+			memmove(t->pend, t->pend + 1, sizeof(t->pend[0]) * (PEND - 1));
+			t->nr_pend--;
+		}
+		t->pend[t->nr_pend].nr = s->nr;
+		t->pend[t->nr_pend].addr = a;
+		t->pend[t->nr_pend++].len = l;
+	}
+	if (s->nr == MM_SYS_BRK && p)
+		p->brk = ret;
+}
+
+void mm_heap_event(struct mm_heap *h, const struct mm_event *ev, struct mm_heap_note *note)
+{
+	if (note)
+		memset(note, 0, sizeof(*note));
+	if (ev->kind == MM_EV_HEAP) {
+		on_call(h, ev, note);
+		return;
+	}
+	struct thr *t = thread(h, ev->pid, false);
+	int32_t tgid = ev->tgid > 0 ? ev->tgid : t && t->tgid ? t->tgid : ev->pid;
+	struct procx *p;
+
+	switch (ev->kind) {
+	case MM_EV_FAULT: {
+		struct blk *b = find(h, tgid, ev->fault.addr);
+		if (!b)
+			return;
+		h->sites[b->site].faults++;
+		if (note) {
+			note->in_block = true;
+			note->block = b->start;
+			note->block_size = b->size;
+			note->block_site = h->sites[b->site].site;
+			note->block_op = h->sites[b->site].op;
+		}
+		return;
+	}
+	case MM_EV_SYSCALL:
+		on_syscall(h, t, proc(h, tgid), &ev->sys, note);
+		return;
+	case MM_EV_FORK:
+		if (ev->proc.is_thread) {
+			struct thr *c = thread(h, ev->proc.child_pid, true);
+			if (c)
+				c->tgid = tgid;
+		}
+		return;
+	case MM_EV_EXEC:
+		if (!(p = proc(h, tgid)))
+			return;
+		end_image(h, p, NULL);
+		p->pub.image++;
+		p->pub.hello = false;
+		p->pub.exec_pending = true;
+		snprintf(p->pub.exe, sizeof(p->pub.exe), "%s", ev->proc.path);
+		return;
+	case MM_EV_EXIT:
+		if (ev->pid != tgid || !(p = proc(h, tgid)) || p->pub.ended)
+			return;
+		end_image(h, p, note);
+		p->pub.ended = true;
+		return;
+	default:
+		return;
+	}
+}
+
+void mm_heap_finish(struct mm_heap *h)
+{
+	for (uint32_t i = 0; i < h->nr_procs; i++)
+		if (!h->procs[i].pub.ended)
+			end_image(h, &h->procs[i], NULL);
+}
+
+const struct mm_heap_totals *mm_heap_totals(const struct mm_heap *h)
+{
+	return &h->t;
+}
+
+struct mm_heap_site *mm_heap_sites(const struct mm_heap *h, uint32_t *nr)
+{
+	*nr = h->nr_sites;
+	return h->sites;
+}
+
+uint32_t mm_heap_nr_procs(const struct mm_heap *h)
+{
+	return h->nr_procs;
+}
+
+const struct mm_heap_proc *mm_heap_proc_at(const struct mm_heap *h, uint32_t i)
+{
+	return &h->procs[i].pub;
+}
+
+unsigned mm_heap_size_class(uint64_t size)
+{
+	unsigned c = size ? 63 - (unsigned)__builtin_clzll(size) : 0;
+
+	return c < MM_HEAP_HIST ? c : MM_HEAP_HIST - 1;
+}

@@ -1,0 +1,323 @@
+/*
+ * report/views/heap-view.c - `report --leaks` and `report --allocations`:
+ * record --malloc's calls by call site (report/model/heap.h builds them).
+ *
+ * --leaks, per process, sites by bytes never freed:
+ *   # leaks: blocks never freed before their process image ended (record --malloc)
+ *   pid 1234 /tmp/prog: 5 blocks, 500 bytes, 1 site
+ *         site   function   blocks      bytes  first blocks
+ *     55d0c0a2a11c   malloc        5        500  56027a3f72a0 56027a3f7310 56027a3f7380
+ *
+ * --allocations, per process, sites by bytes asked for:
+ *   pid 1234 /tmp/prog: 12 calls, 3 failed; peak 307300 bytes live at 0.001234 s
+ *         site  function  calls  bytes  peak_live  at_peak  temporary  leaked  mmap  brk  unmap  faults
+ *   then the size histogram of the process's calls ("[64, 128): 12").
+ *
+ * Both end with the recording's own facts: lost records, frees of blocks
+ * never seen, and the processes whose calls were not recorded (a static
+ * program, or one that cleared LD_PRELOAD before an exec).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memmon.h"
+#include "report/model/heap.h"
+#include "report/views/json.h"
+#include "report/views/log.h"
+#include "report/views/view.h"
+
+struct hview {
+	struct mm_report_opts o;
+	bool leaks;              /* --leaks, else --allocations */
+	bool any;                /* the trace had record --malloc's records */
+	uint64_t t0;
+	bool have_t0;
+	struct mm_heap *h;
+	/* finish(): the sites of the process being printed, sorted */
+	const struct mm_heap_site **order;
+	uint32_t nr_order;
+};
+
+static void *create(struct mm_file *f, const struct mm_report_opts *o, bool leaks)
+{
+	struct hview *v = mm_calloc(1, sizeof(*v));
+	(void)f;
+	v->o = *o;
+	v->leaks = leaks;
+	v->h = mm_heap_new();
+	return v;
+}
+static void *create_leaks(struct mm_file *f, const struct mm_report_opts *o) { return create(f, o, true); }
+static void *create_allocs(struct mm_file *f, const struct mm_report_opts *o) { return create(f, o, false); }
+
+static void event(void *state, const struct mm_event *ev)
+{
+	struct hview *v = state;
+
+	if (!v->have_t0) {
+		v->have_t0 = true;
+		v->t0 = ev->ts;
+	}
+	if (ev->kind == MM_EV_HEAP)
+		v->any = true;
+	mm_heap_event(v->h, ev, NULL);
+}
+
+static int by_leaked(const void *a, const void *b)
+{
+	const struct mm_heap_site *x = *(const struct mm_heap_site *const *)a;
+	const struct mm_heap_site *y = *(const struct mm_heap_site *const *)b;
+
+	if (x->leaked != y->leaked)
+		return x->leaked > y->leaked ? -1 : 1;
+	return x->site < y->site ? -1 : x->site > y->site;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct mm_heap_site *x = *(const struct mm_heap_site *const *)a;
+	const struct mm_heap_site *y = *(const struct mm_heap_site *const *)b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return x->site < y->site ? -1 : x->site > y->site;
+}
+
+/* The sites of P worth listing, sorted, into v->order. */
+static void sites_of(struct hview *v, const struct mm_heap_proc *p)
+{
+	uint32_t nr;
+	struct mm_heap_site *s = mm_heap_sites(v->h, &nr);
+
+	v->nr_order = 0;
+	for (uint32_t i = 0; i < nr; i++)
+		if (s[i].tgid == p->tgid && (v->leaks ? s[i].leaks > 0 : s[i].calls > 0))
+			v->order[v->nr_order++] = &s[i];
+	qsort(v->order, v->nr_order, sizeof(*v->order), v->leaks ? by_leaked : by_bytes);
+}
+
+static bool wanted(const struct hview *v, const struct mm_heap_proc *p)
+{
+	return mm_pid_wanted(v->o.pids, v->o.nr_pids, p->tgid);
+}
+
+static const char *exe_of(const struct mm_heap_proc *p)
+{
+	return *p->exe ? p->exe : "?";
+}
+
+static void print_leaks_text(struct hview *v, FILE *out, const struct mm_heap_proc *p)
+{
+	uint64_t blocks = 0, bytes = 0;
+
+	for (uint32_t i = 0; i < v->nr_order; i++) {
+		blocks += v->order[i]->leaks;
+		bytes += v->order[i]->leaked;
+	}
+	fprintf(out, "pid %d %s: %" PRIu64 " blocks, %" PRIu64 " bytes, %u site%s\n", p->tgid,
+		exe_of(p), blocks, bytes, v->nr_order, v->nr_order == 1 ? "" : "s");
+	if (!v->nr_order)
+		return;
+	fprintf(out, "  %14s %-14s %8s %12s  %s\n", "site", "function", "blocks", "bytes",
+		"first blocks");
+	for (uint32_t i = 0; i < v->nr_order; i++) {
+		const struct mm_heap_site *s = v->order[i];
+		fprintf(out, "  %14" PRIx64 " %-14s %8" PRIu64 " %12" PRIu64 " ", s->site,
+			mm_heap_op_name(s->op), s->leaks, s->leaked);
+		for (uint64_t k = 0; k < s->leaks && k < MM_HEAP_FIRST; k++)
+			fprintf(out, " %" PRIx64, s->first[k]);
+		fputc('\n', out);
+	}
+}
+
+static void print_allocs_text(struct hview *v, FILE *out, const struct mm_heap_proc *p)
+{
+	uint64_t failed = 0, temps = 0, hist[MM_HEAP_HIST] = { 0 };
+
+	for (uint32_t i = 0; i < v->nr_order; i++) {
+		failed += v->order[i]->failed;
+		temps += v->order[i]->temporaries;
+		for (unsigned k = 0; k < MM_HEAP_HIST; k++)
+			hist[k] += v->order[i]->hist[k];
+	}
+	fprintf(out, "pid %d %s: %" PRIu64 " calls (%" PRIu64 " failed), %" PRIu64
+		" frees, %" PRIu64 " temporary; peak %" PRIu64 " bytes live at %.6f s\n",
+		p->tgid, exe_of(p), p->calls, failed, p->frees, temps, p->peak,
+		p->peak_ts > v->t0 ? (double)(p->peak_ts - v->t0) / 1e9 : 0.0);
+	if (!v->nr_order)
+		return;
+	fprintf(out, "  %14s %-14s %8s %12s %10s %10s %9s %10s %5s %5s %5s %7s\n", "site",
+		"function", "calls", "bytes", "peak_live", "at_peak", "temporary", "leaked", "mmap",
+		"brk", "unmap", "faults");
+	for (uint32_t i = 0; i < v->nr_order; i++) {
+		const struct mm_heap_site *s = v->order[i];
+		fprintf(out, "  %14" PRIx64 " %-14s %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %10"
+			PRIu64 " %9" PRIu64 " %10" PRIu64 " %5" PRIu64 " %5" PRIu64 " %5" PRIu64
+			" %7" PRIu64 "\n", s->site, mm_heap_op_name(s->op), s->calls, s->bytes,
+			s->peak_live, s->at_peak, s->temporaries, s->leaked, s->mmaps, s->brks,
+			s->unmaps, s->faults);
+	}
+	fprintf(out, "  sizes:");
+	for (unsigned k = 0; k < MM_HEAP_HIST; k++)
+		if (hist[k])
+			fprintf(out, " [%" PRIu64 ",%s%" PRIu64 ") %" PRIu64, k ? (uint64_t)1 << k : (uint64_t)0,
+				k == MM_HEAP_HIST - 1 ? " ..." : " ",
+				k == MM_HEAP_HIST - 1 ? (uint64_t)0 : (uint64_t)1 << (k + 1), hist[k]);
+	fputc('\n', out);
+}
+
+static void facts_text(struct hview *v, FILE *out)
+{
+	const struct mm_heap_totals *t = mm_heap_totals(v->h);
+
+	fprintf(out, "lost malloc records: %" PRIu64 "\n", t->lost);
+	fprintf(out, "frees of blocks not seen allocated: %" PRIu64 "\n", t->unknown_frees);
+	if (t->untracked)
+		fprintf(out, "blocks or sites beyond the report's bounds (not counted): %" PRIu64 "\n",
+			t->untracked);
+	for (uint32_t i = 0; i < mm_heap_nr_procs(v->h); i++) {
+		const struct mm_heap_proc *p = mm_heap_proc_at(v->h, i);
+		if (!wanted(v, p))
+			continue;
+		if (p->not_recorded)
+			fprintf(out, "not recorded: pid %d %s (a static program, or LD_PRELOAD "
+				"cleared before its exec)\n", p->tgid, exe_of(p));
+		if (p->not_ours)
+			fprintf(out, "not recorded: pid %d %s (malloc is the program's own)\n",
+				p->tgid, exe_of(p));
+	}
+}
+
+static void print_text(const void *ctx, FILE *out)
+{
+	struct hview *v = (struct hview *)ctx;
+
+	if (v->leaks)
+		fprintf(out, "# leaks: blocks never freed before their process image ended "
+			"(record --malloc)\n");
+	else
+		fprintf(out, "# allocations by call site (record --malloc)\n");
+	for (uint32_t i = 0; i < mm_heap_nr_procs(v->h); i++) {
+		const struct mm_heap_proc *p = mm_heap_proc_at(v->h, i);
+		if (!wanted(v, p) || (!p->calls && !p->frees))
+			continue;
+		sites_of(v, p);
+		if (v->leaks)
+			print_leaks_text(v, out, p);
+		else
+			print_allocs_text(v, out, p);
+	}
+	facts_text(v, out);
+}
+
+static void site_json(struct mm_json *j, const struct mm_heap_site *s, bool leaks)
+{
+	mm_json_object_begin(j, NULL);
+	mm_json_hex(j, "site", s->site);
+	mm_json_str(j, "function", mm_heap_op_name(s->op));
+	if (leaks) {
+		mm_json_u64(j, "blocks", s->leaks);
+		mm_json_u64(j, "bytes", s->leaked);
+		mm_json_array_begin(j, "first");
+		for (uint64_t k = 0; k < s->leaks && k < MM_HEAP_FIRST; k++)
+			mm_json_hex(j, NULL, s->first[k]);
+		mm_json_array_end(j);
+	} else {
+		mm_json_u64(j, "calls", s->calls);
+		mm_json_u64(j, "failed", s->failed);
+		mm_json_u64(j, "bytes", s->bytes);
+		mm_json_u64(j, "peak_live", s->peak_live);
+		mm_json_u64(j, "at_peak", s->at_peak);
+		mm_json_u64(j, "temporary", s->temporaries);
+		mm_json_u64(j, "leaked_blocks", s->leaks);
+		mm_json_u64(j, "leaked", s->leaked);
+		mm_json_u64(j, "mmap", s->mmaps);
+		mm_json_u64(j, "brk", s->brks);
+		mm_json_u64(j, "unmap", s->unmaps);
+		mm_json_u64(j, "faults", s->faults);
+		mm_json_object_begin(j, "sizes");
+		for (unsigned k = 0; k < MM_HEAP_HIST; k++) {
+			char key[24];
+			if (!s->hist[k])
+				continue;
+			snprintf(key, sizeof(key), "%" PRIu64, k ? (uint64_t)1 << k : (uint64_t)0);
+			mm_json_u64(j, key, s->hist[k]);
+		}
+		mm_json_object_end(j);
+	}
+	mm_json_object_end(j);
+}
+
+static void print_json(const void *ctx, FILE *out)
+{
+	struct hview *v = (struct hview *)ctx;
+	const struct mm_heap_totals *t = mm_heap_totals(v->h);
+	struct mm_json j;
+
+	mm_json_init(&j, out);
+	mm_json_object_begin(&j, NULL);
+	mm_json_str(&j, "view", v->leaks ? "leaks" : "allocations");
+	mm_view_json_lost(&j, &v->o);
+	mm_json_u64(&j, "lost_malloc_records", t->lost);
+	mm_json_u64(&j, "unknown_frees", t->unknown_frees);
+	mm_json_u64(&j, "untracked", t->untracked);
+	mm_json_array_begin(&j, "processes");
+	for (uint32_t i = 0; i < mm_heap_nr_procs(v->h); i++) {
+		const struct mm_heap_proc *p = mm_heap_proc_at(v->h, i);
+		if (!wanted(v, p))
+			continue;
+		sites_of(v, p);
+		mm_json_object_begin(&j, NULL);
+		mm_json_i64(&j, "pid", p->tgid);
+		mm_json_str(&j, "exe", p->exe);
+		mm_json_bool(&j, "recorded", !p->not_recorded && !p->not_ours);
+		mm_json_str(&j, "not_recorded_why", p->not_recorded ? "static or LD_PRELOAD cleared" :
+			    p->not_ours ? "malloc is the program's own" : NULL);
+		mm_json_u64(&j, "calls", p->calls);
+		mm_json_u64(&j, "frees", p->frees);
+		mm_json_u64(&j, "peak", p->peak);
+		mm_json_fixed(&j, "peak_time", p->peak_ts > v->t0 ? (double)(p->peak_ts - v->t0) / 1e9 : 0, 6);
+		mm_json_array_begin(&j, "sites");
+		for (uint32_t k = 0; k < v->nr_order; k++)
+			site_json(&j, v->order[k], v->leaks);
+		mm_json_array_end(&j);
+		mm_json_object_end(&j);
+	}
+	mm_json_array_end(&j);
+	mm_json_object_end(&j);
+	mm_json_finish(&j);
+}
+
+static int finish(void *state, FILE *out)
+{
+	struct hview *v = state;
+	uint32_t nr;
+	static const struct mm_view_printers printers = { print_text, print_json, NULL };
+
+	if (!v->any)
+		return mm_error("--%s needs a trace recorded with 'memmon record --malloc'",
+				v->leaks ? "leaks" : "allocations");
+	mm_heap_finish(v->h);
+	mm_heap_sites(v->h, &nr);
+	v->order = mm_calloc(nr ? nr : 1, sizeof(*v->order));
+	return mm_view_print(out, v->o.output, &printers, v, v->leaks ? "leaks" : "allocations");
+}
+
+static void destroy(void *state)
+{
+	struct hview *v = state;
+
+	mm_heap_free(v->h);
+	free(v->order);
+	free(v);
+}
+
+const struct mm_view mm_view_leaks = {
+	.name = "leaks", .create = create_leaks, .event = event, .finish = finish,
+	.destroy = destroy,
+};
+const struct mm_view mm_view_allocations = {
+	.name = "allocations", .create = create_allocs, .event = event, .finish = finish,
+	.destroy = destroy,
+};
