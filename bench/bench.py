@@ -29,7 +29,10 @@ STAGES = os.environ.get("BENCH_STAGES",
                         "build bench stats report fixed summary" if QUICK else
                         "build bench stats report fixed big scale summary").split()
 WORKLOADS = os.environ.get("BENCH_WORKLOADS", "faults mallocs filemap storm reads").split()
-VARIANTS = os.environ.get("BENCH_VARIANTS", "base floor memmon trace-cmd perf").split()
+VARIANTS = os.environ.get("BENCH_VARIANTS", "base floor memmon trace-cmd perf memmon-malloc heaptrack").split()
+# the allocator-level recorders (issue 14): only on mallocs, where their
+# targets are (memmon record --malloc against heaptrack 1.4)
+HEAP_VARIANTS = ("memmon-malloc", "heaptrack")
 WARM_TOUCH = os.environ.get("BENCH_WARM", "1") != "0"
 # Pause before every timed run, untimed: a tracepoint switched off (the
 # floor's disable, a recorder's tear-down) and switched on again within one
@@ -139,6 +142,11 @@ def workload_argv(w):
 def recorder_argv(v, out, cmd):
     if v == "memmon":
         return [MEMMON, "record", "-o", out, "--"] + cmd
+    if v == "memmon-malloc":
+        return [MEMMON, "record", "--malloc", "-o", out, "--"] + cmd
+    if v == "heaptrack":
+        # heaptrack appends .zst to -o's name
+        return ["heaptrack", "-o", out[:-len(".zst")]] + cmd
     if v == "trace-cmd":
         a = ["trace-cmd", "record", "-q", "-d"]
         for e in EVENTS:
@@ -150,7 +158,8 @@ def recorder_argv(v, out, cmd):
     raise ValueError(v)
 
 
-EXT = {"memmon": "mmd", "trace-cmd": "dat", "perf": "data"}
+EXT = {"memmon": "mmd", "trace-cmd": "dat", "perf": "data", "memmon-malloc": "mmd",
+       "heaptrack": "zst"}
 
 
 def outfile(w, v):
@@ -186,7 +195,8 @@ def warm_touch():
 
 
 def run_bench(w):
-    vs = [v for v in VARIANTS if v in ("base", "floor", "memmon", "trace-cmd", "perf")]
+    vs = [v for v in VARIANTS if v in ("base", "floor", "memmon", "trace-cmd", "perf") or
+          (v in HEAP_VARIANTS and w == "mallocs" and (v != "heaptrack" or shutil.which("heaptrack")))]
     runs = nruns(w)
     res = {v: [] for v in vs}
     looplog = os.path.join(RES, "loop.tmp")
@@ -265,18 +275,43 @@ def perf_stats(f):
     return ev, lost
 
 
+def memmon_malloc_stats(f):
+    """The allocator calls and the bytes of their HEAP_CHUNK sections, from
+    record's line "malloc: N calls recorded (L lost), T threads, X B/call"
+    (the file's other bytes are the kernel events memmon records anyway)."""
+    txt = open(os.path.join(RES, "log_mallocs_memmon-malloc.txt")).read()
+    m = re.findall(r"malloc: ([0-9]+) calls recorded \(([0-9]+) lost\), [0-9]+ threads, ([0-9.]+) B/call", txt)
+    if not m:
+        return None, None, None
+    n, lost, bpc = int(m[-1][0]), int(m[-1][1]), float(m[-1][2])
+    return n, lost, int(round(n * bpc))
+
+
+def heaptrack_stats(f):
+    """malloc + free events of a heaptrack file (heaptrack_print's allocation
+    calls; the workload frees every block, so twice that), lost: heaptrack
+    never drops one."""
+    r = sh(f"heaptrack_print -f '{f}' -s 0 -a 0 -T 0 -l 0 -p 0 -n 0 2>&1 | tail -20")
+    m = re.search(r"^([0-9]+) calls to allocation functions", r.stdout, re.M)
+    return (2 * int(m.group(1)) if m else None), 0
+
+
 def file_stats(f, v):
     if not os.path.exists(f):
         return None
-    ev, lost = {"memmon": memmon_stats, "trace-cmd": tc_stats, "perf": perf_stats}[v](f)
+    if v == "memmon-malloc":
+        ev, lost, by = memmon_malloc_stats(f)
+        return dict(events=ev, lost=lost, bytes=by, file_bytes=os.path.getsize(f))
+    ev, lost = {"memmon": memmon_stats, "trace-cmd": tc_stats, "perf": perf_stats,
+                "heaptrack": heaptrack_stats}[v](f)
     return dict(events=ev, lost=lost, bytes=os.path.getsize(f))
 
 
 def run_stats():
     st = {}
     for w in WORKLOADS:
-        for v in ("memmon", "trace-cmd", "perf"):
-            if v in VARIANTS:
+        for v in ("memmon", "trace-cmd", "perf") + HEAP_VARIANTS:
+            if v in VARIANTS and (v not in HEAP_VARIANTS or w == "mallocs"):
                 log(f"stats {w} {v}")
                 st[f"{w}/{v}"] = file_stats(outfile(w, v), v)
     json.dump(st, open(os.path.join(RES, "stats.json"), "w"), indent=1)
@@ -311,6 +346,11 @@ def decoders(v, f, analyses=True):
                 if memmon_has(a):
                     d.append((f"memmon report {a}", [MEMMON, "report", a, f]))
         return d
+    if v == "memmon-malloc":
+        return [("memmon-malloc report --leaks", [MEMMON, "report", "--leaks", f]),
+                ("memmon-malloc report --allocations", [MEMMON, "report", "--allocations", f])]
+    if v == "heaptrack":
+        return [("heaptrack_print", ["heaptrack_print", "-f", f])]
     if v == "trace-cmd":
         return [("trace-cmd report", ["trace-cmd", "report", "-i", f])]
     return [("perf script", ["perf", "script", "-i", f])]
@@ -327,7 +367,7 @@ def time_decoder(argv, runs, errlog):
 def run_report():
     out = {}
     for w in WORKLOADS:
-        for v in ("memmon", "trace-cmd", "perf"):
+        for v in ("memmon", "trace-cmd", "perf") + HEAP_VARIANTS:
             f = outfile(w, v)
             if v not in VARIANTS or not os.path.exists(f):
                 continue

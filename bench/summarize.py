@@ -55,6 +55,8 @@ def eps_of(ev, wall):
 
 score = {}   # (measure, column) -> text
 vs_floor = {}   # workload -> {variant: (median wall, bytes per event)}
+heap_rep = {}   # issue 14: decoder name -> (median s, peak RSS MiB)
+heap_slow = {}  # issue 14: variant -> median slowdown on mallocs
 
 p("## Run time, events and file size per workload x variant")
 p()
@@ -98,6 +100,8 @@ for w in WORK:
                 score[(f"{w}: file bytes per event", "memmon")] = (f"{bpe:.2f}", f"<= {TGT_BPE[w]}", mark(bpe <= TGT_BPE[w]))
             if lost is not None:
                 tg.append(f"lost 0: {mark(lost == 0)}")
+        if w == "mallocs" and v in ("memmon-malloc", "heaptrack") and xmed is not None:
+            heap_slow[v] = xmed
         if v in ("floor", "trace-cmd", "perf"):
             if w in TGT_SLOW and xmed is not None:
                 score[(f"{w}: slowdown, median", v)] = (f"{xmed:.2f}x",)
@@ -142,7 +146,8 @@ if rep:
     p("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for key, rs in rep.items():
         w, name = key.split("/", 1)
-        v = "memmon" if name.startswith("memmon") else ("trace-cmd" if name.startswith("trace-cmd") else "perf")
+        v = ("memmon-malloc" if name.startswith("memmon-malloc") else "heaptrack" if name.startswith("heaptrack")
+             else "memmon" if name.startswith("memmon") else "trace-cmd" if name.startswith("trace-cmd") else "perf")
         ev = (stats.get(f"{w}/{v}") or {}).get("events")
         ok = good(rs)
         if not ok:
@@ -161,6 +166,8 @@ if rep:
             score.setdefault(("report: full log, events/s", "memmon"), []).append((w, eps))
         elif name in ("trace-cmd report", "perf script") and eps:
             score.setdefault(("report: full log, events/s", v), []).append((w, eps))
+        elif v in ("memmon-malloc", "heaptrack") and ok:
+            heap_rep[name] = (md, rss)
         elif name.startswith("memmon report") and eps and ev >= 100000:
             score.setdefault(("analyses", name[len("memmon report "):]), []).append((w, eps))
         p(f"| {w} | {name} | {fmt(ev, '{:,}')} | {len(ok)} | {min(walls):.3f} | {md:.3f} | {fmt(eps, '{:,.0f}')} "
@@ -289,6 +296,30 @@ for w in WORK:
     r = mm[0] / fl[0] if (fl and mm and fl[0] and mm[0]) else None
     p(f"| {w} | {fmt(fl[0] if fl else None)} | {fmt(mm[0] if mm else None)} | {fmt(r, '{:.3f}')} "
       f"| {fmt(mm[1] if mm else None, '{:.2f}')} | {mark(r <= 1.02) if r is not None else 'n/a'} |")
+# issue 14: record --malloc against heaptrack, same run (mallocs workload)
+if heap_slow or heap_rep:
+    p()
+    p("## Allocator calls: memmon record --malloc against heaptrack (mallocs, same run)")
+    p()
+    p("| measure | heaptrack | memmon --malloc | target | |")
+    p("|---|---:|---:|---|---|")
+    hs, ms = heap_slow.get("heaptrack"), heap_slow.get("memmon-malloc")
+    p(f"| slowdown, median | {fmt(hs, '{:.2f}x')} | {fmt(ms, '{:.2f}x')} | <= half of heaptrack's "
+      f"| {mark(ms <= hs / 2) if (hs and ms) else 'n/a'} |")
+    hst, mst = stats.get("mallocs/heaptrack") or {}, stats.get("mallocs/memmon-malloc") or {}
+    hb = hst["bytes"] / hst["events"] if hst.get("bytes") and hst.get("events") else None
+    mb = mst["bytes"] / mst["events"] if mst.get("bytes") and mst.get("events") else None
+    p(f"| file bytes per malloc/free event | {fmt(hb, '{:.2f}')} | {fmt(mb, '{:.2f}')} (HEAP_CHUNK bytes / calls) "
+      f"| <= heaptrack's | {mark(mb <= hb) if (hb and mb) else 'n/a'} |")
+    p(f"| allocation events lost | 0 | {fmt(mst.get('lost'), '{:,}')} | 0 | "
+      f"{mark(mst.get('lost') == 0) if mst.get('lost') is not None else 'n/a'} |")
+    hp = heap_rep.get("heaptrack_print")
+    for name in ("memmon-malloc report --leaks", "memmon-malloc report --allocations"):
+        r = heap_rep.get(name)
+        p(f"| {name[len('memmon-malloc '):]} ({fmt(mst.get('events'), '{:,}')} calls): s / RSS MiB "
+          f"| {fmt(hp[0] if hp else None)} / {fmt(hp[1] if hp else None, '{:.1f}')} (heaptrack_print) "
+          f"| {fmt(r[0] if r else None)} / {fmt(r[1] if r else None, '{:.1f}')} | <= 0.3 s, <= 64 MiB "
+          f"| {mark(r[0] <= 0.3 and r[1] <= 64) if r else 'n/a'} |")
 
 txt = "\n".join(out) + "\n"
 open(os.path.join(res, "summary.md"), "w").write(txt)

@@ -50,7 +50,8 @@
 #define MM_FILE_MAGIC       "MEMMONTR"
 #define MM_FILE_MAGIC_LEN   8
 #define MM_FORMAT_MAJOR     3
-#define MM_FORMAT_MINOR     1    /* 3.1 added HEAP_CHUNK (record --malloc) */
+/* 3.1 added HEAP_CHUNK (record --malloc) */
+#define MM_FORMAT_MINOR     1
 /* 2.x: the same but for codec 2 (MM_CODEC_COLUMNS), which 3.0 added */
 #define MM_FORMAT_OLDEST_MAJOR 2
 #define MM_FILE_HEADER_SIZE 32
