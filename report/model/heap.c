@@ -17,214 +17,7 @@
 
 #include "memmon.h"
 #include "format/heapops.h"
-#include "report/model/heap.h"
-
-struct blk {
-	int32_t tgid, tid;
-	uint64_t start, len;     /* len: the size asked for, at least 1 */
-	uint64_t size;
-	uint64_t seq;            /* allocation order */
-	uint32_t site;           /* index into h->sites */
-	uint32_t proc;
-	struct blk *prev, *next; /* the process's blocks */
-};
-
-#define PEND 4
-struct thr {
-	int32_t tid, tgid;
-	uint64_t last_seq;       /* its latest allocation (temporaries) */
-	bool free_valid;         /* a free was its latest allocator call */
-	uint64_t free_ptr, free_site;
-	uint32_t free_si;        /* the freed block's site, UINT32_MAX unknown */
-	unsigned nr_pend;        /* memory syscalls since its latest call */
-	struct { uint8_t nr; uint64_t addr, len; } pend[PEND];
-};
-
-struct procx {
-	struct mm_heap_proc pub;
-	struct blk *blocks;      /* its live blocks */
-	uint64_t brk;            /* its latest brk result */
-};
-
-struct mm_heap {
-	void *root;
-	uint64_t nr_blocks, seq;
-	struct blk *spare;       /* freed blocks for reuse (linked by next) */
-	struct mm_heap_site *sites;
-	uint32_t nr_sites, cap_sites;
-	uint32_t *site_tab;      /* index + 1, 0 empty */
-	uint32_t site_mask;
-	struct procx *procs;
-	uint32_t nr_procs, cap_procs;
-	struct thr *thr;         /* tid 0: empty */
-	uint32_t thr_mask, nr_thr;
-	struct mm_heap_totals t;
-	int32_t ptab_keys[MM_HEAP_MAX_PROCS * 2];
-	uint32_t ptab_vals[MM_HEAP_MAX_PROCS * 2];
-};
-
-static int cmp(const void *a, const void *b)
-{
-	const struct blk *x = a, *y = b;
-
-	if (x->tgid != y->tgid)
-		return x->tgid < y->tgid ? -1 : 1;
-	if (x->start + x->len <= y->start)
-		return -1;
-	if (y->start + y->len <= x->start)
-		return 1;
-	return 0;
-}
-
-struct mm_heap *mm_heap_new(void)
-{
-	struct mm_heap *h = mm_calloc(1, sizeof(*h));
-
-	h->site_mask = 1023;
-	h->site_tab = mm_calloc(h->site_mask + 1, sizeof(uint32_t));
-	h->thr_mask = 255;
-	h->thr = mm_calloc(h->thr_mask + 1, sizeof(*h->thr));
-	return h;
-}
-
-static void noop(void *p)
-{
-	(void)p;
-}
-
-void mm_heap_free(struct mm_heap *h)
-{
-	if (!h)
-		return;
-	tdestroy(h->root, noop);
-	for (uint32_t i = 0; i < h->nr_procs; i++) {
-		for (struct blk *b = h->procs[i].blocks, *n; b; b = n) {
-			n = b->next;
-			free(b);
-		}
-		free(h->procs[i].pub.dirty);
-	}
-	for (struct blk *b = h->spare, *n; b; b = n) {
-		n = b->next;
-		free(b);
-	}
-	free(h->procs);
-	free(h->sites);
-	free(h->site_tab);
-	free(h->thr);
-	free(h);
-}
-
-/* ---- tables ---- */
-
-static inline uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
-
-static struct thr *thread(struct mm_heap *h, int32_t tid, bool make)
-{
-	if (tid <= 0)
-		return NULL;
-	for (;;) {
-		for (uint32_t i = (uint32_t)mix((uint64_t)tid) & h->thr_mask;; i = (i + 1) & h->thr_mask) {
-			if (h->thr[i].tid == tid)
-				return &h->thr[i];
-			if (h->thr[i].tid)
-				continue;
-			if (!make)
-				return NULL;
-			if ((h->nr_thr + 1) * 2 <= h->thr_mask + 1) {
-				h->nr_thr++;
-				memset(&h->thr[i], 0, sizeof(h->thr[i]));
-				h->thr[i].tid = tid;
-				return &h->thr[i];
-			}
-			break;
-		}
-		/* grow (tids are bounded by the kernel's pid_max: 4M) */
-		struct thr *old = h->thr;
-		uint32_t n = h->thr_mask + 1;
-		h->thr_mask = n * 2 - 1;
-		h->thr = mm_calloc(n * 2, sizeof(*h->thr));
-		for (uint32_t k = 0; k < n; k++) {
-			if (!old[k].tid)
-				continue;
-			uint32_t i = (uint32_t)mix((uint64_t)old[k].tid) & h->thr_mask;
-			while (h->thr[i].tid)
-				i = (i + 1) & h->thr_mask;
-			h->thr[i] = old[k];
-		}
-		free(old);
-	}
-}
-
-/* The process of TGID (created), or NULL beyond MM_HEAP_MAX_PROCS. */
-static struct procx *proc(struct mm_heap *h, int32_t tgid)
-{
-	uint32_t n = MM_HEAP_MAX_PROCS * 2;
-
-	if (tgid <= 0)
-		return NULL;
-	for (uint32_t i = (uint32_t)mix((uint64_t)tgid) % n;; i = (i + 1) % n) {
-		if (h->ptab_keys[i] == tgid)
-			return &h->procs[h->ptab_vals[i]];
-		if (h->ptab_keys[i])
-			continue;
-		if (h->nr_procs >= MM_HEAP_MAX_PROCS)
-			return NULL;
-		MM_GROW(h->procs, h->nr_procs, h->cap_procs, 16);
-		struct procx *p = &h->procs[h->nr_procs];
-		memset(p, 0, sizeof(*p));
-		p->pub.tgid = tgid;
-		h->ptab_keys[i] = tgid;
-		h->ptab_vals[i] = h->nr_procs++;
-		return p;
-	}
-}
-
-static uint32_t site_index(struct mm_heap *h, const struct procx *p, uint64_t site, uint8_t op)
-{
-	uint64_t key = mix(site ^ mix((uint64_t)(uint32_t)p->pub.tgid << 20 ^ p->pub.image));
-
-	for (uint32_t i = (uint32_t)key & h->site_mask;; i = (i + 1) & h->site_mask) {
-		uint32_t v = h->site_tab[i];
-		if (v) {
-			struct mm_heap_site *s = &h->sites[v - 1];
-			if (s->site == site && s->tgid == p->pub.tgid && s->image == p->pub.image)
-				return v - 1;
-			continue;
-		}
-		if (h->nr_sites >= MM_HEAP_MAX_SITES)
-			return UINT32_MAX;
-		if ((h->nr_sites + 1) * 2 > h->site_mask + 1) {
-			free(h->site_tab);
-			h->site_mask = h->site_mask * 2 + 1;
-			h->site_tab = mm_calloc(h->site_mask + 1, sizeof(uint32_t));
-			for (uint32_t k = 0; k < h->nr_sites; k++) {
-				struct mm_heap_site *s = &h->sites[k];
-				uint64_t kk = mix(s->site ^ mix((uint64_t)(uint32_t)s->tgid << 20 ^ s->image));
-				uint32_t j = (uint32_t)kk & h->site_mask;
-				while (h->site_tab[j])
-					j = (j + 1) & h->site_mask;
-				h->site_tab[j] = k + 1;
-			}
-			return site_index(h, p, site, op);
-		}
-		MM_GROW(h->sites, h->nr_sites, h->cap_sites, 64);
-		struct mm_heap_site *s = &h->sites[h->nr_sites];
-		memset(s, 0, sizeof(*s));
-		s->tgid = p->pub.tgid;
-		s->image = p->pub.image;
-		s->site = site;
-		s->op = op;
-		h->site_tab[i] = ++h->nr_sites;
-		return h->nr_sites - 1;
-	}
-}
+#include "report/model/heap-int.h"
 
 /* ---- live bytes and the peak ---- */
 
@@ -286,7 +79,7 @@ static void shrink_live(struct mm_heap *h, struct procx *p, uint32_t si, uint64_
 
 static void unlink_block(struct mm_heap *h, struct procx *p, struct blk *b)
 {
-	tdelete(b, &h->root, cmp);
+	tdelete(b, &h->root, heap_cmp);
 	if (b->prev)
 		b->prev->next = b->next;
 	else
@@ -301,7 +94,7 @@ static void unlink_block(struct mm_heap *h, struct procx *p, struct blk *b)
 static struct blk *find(struct mm_heap *h, int32_t tgid, uint64_t addr)
 {
 	struct blk key = { .tgid = tgid, .start = addr, .len = 1 };
-	void *r = tfind(&key, &h->root, cmp);
+	void *r = tfind(&key, &h->root, heap_cmp);
 
 	return r ? *(struct blk **)r : NULL;
 }
@@ -331,7 +124,7 @@ static void add_block(struct mm_heap *h, struct procx *p, struct thr *t, uint32_
 			   .proc = (uint32_t)(p - h->procs) };
 	/* an overlapping block is stale (its free was never seen): it goes */
 	for (;;) {
-		void *r = tsearch(b, &h->root, cmp);
+		void *r = tsearch(b, &h->root, heap_cmp);
 		if (!r) {
 			mm_error("out of memory");
 			exit(MM_EXIT_FAIL);
@@ -390,8 +183,8 @@ static void on_call(struct mm_heap *h, const struct mm_event *ev, struct mm_heap
 {
 	const struct mm_heap_call *c = &ev->heap;
 	int32_t tgid = ev->tgid > 0 ? ev->tgid : ev->pid;
-	struct procx *p = proc(h, tgid);
-	struct thr *t = thread(h, ev->pid, true);
+	struct procx *p = heap_proc(h, tgid);
+	struct thr *t = heap_thread(h, ev->pid, true);
 	unsigned op = c->op;
 
 	if (t)
@@ -432,7 +225,7 @@ static void on_call(struct mm_heap *h, const struct mm_event *ev, struct mm_heap
 	if (moved_or_freed) {
 		struct blk *b = find(h, tgid, old);
 		if (b && b->start == old) {
-			struct thr *bt = thread(h, b->tid, false);
+			struct thr *bt = heap_thread(h, b->tid, false);
 			if (free_family && bt && bt->last_seq == b->seq) {
 				h->sites[b->site].temporaries++;
 				h->t.temporaries++;
@@ -453,7 +246,7 @@ static void on_call(struct mm_heap *h, const struct mm_event *ev, struct mm_heap
 	h->t.calls++;
 	if (MM_OP_IS_REALLOC(op))
 		h->t.reallocs++;
-	uint32_t si = site_index(h, p, c->site, (uint8_t)op);
+	uint32_t si = heap_site_index(h, p, c->site, (uint8_t)op);
 	if (si == UINT32_MAX) {
 		h->t.untracked++;
 		return;
@@ -545,7 +338,7 @@ void mm_heap_event(struct mm_heap *h, const struct mm_event *ev, struct mm_heap_
 		on_call(h, ev, note);
 		return;
 	}
-	struct thr *t = thread(h, ev->pid, false);
+	struct thr *t = heap_thread(h, ev->pid, false);
 	int32_t tgid = ev->tgid > 0 ? ev->tgid : t && t->tgid ? t->tgid : ev->pid;
 	struct procx *p;
 
@@ -565,17 +358,17 @@ void mm_heap_event(struct mm_heap *h, const struct mm_event *ev, struct mm_heap_
 		return;
 	}
 	case MM_EV_SYSCALL:
-		on_syscall(h, t, proc(h, tgid), &ev->sys, note);
+		on_syscall(h, t, heap_proc(h, tgid), &ev->sys, note);
 		return;
 	case MM_EV_FORK:
 		if (ev->proc.is_thread) {
-			struct thr *c = thread(h, ev->proc.child_pid, true);
+			struct thr *c = heap_thread(h, ev->proc.child_pid, true);
 			if (c)
 				c->tgid = tgid;
 		}
 		return;
 	case MM_EV_EXEC:
-		if (!(p = proc(h, tgid)))
+		if (!(p = heap_proc(h, tgid)))
 			return;
 		end_image(h, p, NULL);
 		p->pub.image++;
@@ -584,7 +377,7 @@ void mm_heap_event(struct mm_heap *h, const struct mm_event *ev, struct mm_heap_
 		snprintf(p->pub.exe, sizeof(p->pub.exe), "%s", ev->proc.path);
 		return;
 	case MM_EV_EXIT:
-		if (ev->pid != tgid || !(p = proc(h, tgid)) || p->pub.ended)
+		if (ev->pid != tgid || !(p = heap_proc(h, tgid)) || p->pub.ended)
 			return;
 		end_image(h, p, note);
 		p->pub.ended = true;
@@ -628,3 +421,4 @@ unsigned mm_heap_size_class(uint64_t size)
 
 	return c < MM_HEAP_HIST ? c : MM_HEAP_HIST - 1;
 }
+

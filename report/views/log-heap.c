@@ -113,7 +113,7 @@ void mm_log_heap_enable(struct mm_log *l)
 		l->heap = mm_heap_new();
 }
 
-static const char *sys_name(uint8_t nr)
+const char *mm_log_heap_sys_name(uint8_t nr)
 {
 	switch (nr) {
 	case MM_SYS_BRK:      return "brk";
@@ -131,7 +131,7 @@ char *mm_log_heap_note(char *p, const struct mm_heap_note *n)
 		for (unsigned i = 0; i < n->nr_caused; i++) {
 			if (i)
 				p = mm_sym_str(p, ", ");
-			p = mm_sym_str(p, sys_name(n->caused[i].nr));
+			p = mm_sym_str(p, mm_log_heap_sys_name(n->caused[i].nr));
 			*p++ = ' ';
 			p = mm_sym_hex(p, n->caused[i].addr);
 			if (n->caused[i].nr != MM_SYS_BRK) {

@@ -45,6 +45,7 @@
 #include "format/reader.h"
 #include "plugins/symbolic.h"
 #include "report/analyses/summary.h"
+#include "report/model/heap.h"
 #include "report/views/json.h"
 #include "report/views/log.h"
 #include "report/views/view.h"
@@ -56,6 +57,7 @@ struct jlog {
 	uint64_t t0;
 	size_t next_mark;
 	uint64_t page_size;
+	struct mm_heap *heap;    /* from the first record --malloc event on */
 };
 
 static const char *const kind_name[MM_EV_NR] = {
@@ -239,15 +241,55 @@ static void head(struct jlog *v, const struct mm_event *ev, const char *kind)
 	mm_json_str(&v->j, "kind", kind);
 }
 
+/* What ties the event to the other level (report/model/heap.h), as the
+ * text log's brackets say it. */
+static void note_fields(struct mm_json *j, const struct mm_heap_note *n)
+{
+	if (n->nr_caused) {
+		mm_json_array_begin(j, "caused");
+		for (unsigned i = 0; i < n->nr_caused; i++) {
+			mm_json_object_begin(j, NULL);
+			mm_json_str(j, "call", mm_log_heap_sys_name(n->caused[i].nr));
+			mm_json_hex(j, "addr", n->caused[i].addr);
+			mm_json_u64(j, "len", n->caused[i].len);
+			mm_json_object_end(j);
+		}
+		mm_json_array_end(j);
+	}
+	if (n->by_free) {
+		mm_json_object_begin(j, "by_free");
+		mm_json_hex(j, "ptr", n->free_ptr);
+		mm_json_hex(j, "site", n->free_site);
+		mm_json_object_end(j);
+	}
+	if (n->in_block) {
+		mm_json_object_begin(j, "block");
+		mm_json_hex(j, "ptr", n->block);
+		mm_json_u64(j, "size", n->block_size);
+		mm_json_str(j, "call", mm_heap_op_name(n->block_op));
+		mm_json_hex(j, "site", n->block_site);
+		mm_json_object_end(j);
+	}
+	if (n->temporary)
+		mm_json_bool(j, "temporary", true);
+	if (n->not_recorded)
+		mm_json_bool(j, "malloc_not_recorded", true);
+}
+
 static void event(void *state, const struct mm_event *ev)
 {
 	struct jlog *v = state;
 	char line[MM_LOG_LINE];
+	struct mm_heap_note note;
 	if (!v->have_t0) {
 		v->have_t0 = true;
 		v->t0 = ev->ts;
 	}
 	lost_marks(v, ev->ts);
+	if (ev->kind == MM_EV_HEAP && !v->heap)
+		v->heap = mm_heap_new();
+	if (v->heap)
+		mm_heap_event(v->heap, ev, &note);
 	if (ev->kind >= MM_EV_NR || !mm_event_wanted(v->o->pids, v->o->nr_pids, ev))
 		return;
 	bool raw = v->o->raw_events;
@@ -259,9 +301,12 @@ static void event(void *state, const struct mm_event *ev)
 	if (!raw && ev->kind == MM_EV_RSS)
 		*mm_log_rss_alone_line(line, ev, v->page_size) = '\0';
 	else
-		*mm_log_format(line, ev) = '\0';
+		*(v->heap ? mm_log_heap_note(mm_log_format(line, ev), &note) :
+		  mm_log_format(line, ev)) = '\0';
 	head(v, ev, kind_name[ev->kind]);
 	kind_fields(&v->j, ev);
+	if (v->heap)
+		note_fields(&v->j, &note);
 	mm_json_str(&v->j, "text", line);
 	mm_json_object_end(&v->j);
 	char *end = mm_log_resident_line(line, ev);
@@ -332,7 +377,10 @@ static int finish(void *state, FILE *out)
 
 static void destroy(void *state)
 {
-	free(state);
+	struct jlog *v = state;
+
+	mm_heap_free(v->heap);
+	free(v);
 }
 
 const struct mm_view mm_view_log_json = {

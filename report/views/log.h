@@ -82,6 +82,8 @@ void mm_log_heap_enable(struct mm_log *l);
  *   anon page @7f..020 (W) [in 7f..010 of malloc(307200) at SITE]  */
 struct mm_heap_note;
 char *mm_log_heap_note(char *p, const struct mm_heap_note *n);
+/* "mmap", "brk", ...: the name of a syscall a note names. */
+const char *mm_log_heap_sys_name(uint8_t nr);
 /* The line of its own a note asks for after EV's (without the newline),
  * or NULL: "PID: malloc calls of this image were not recorded (...)". */
 char *mm_log_heap_line(char *p, const struct mm_event *ev, const struct mm_heap_note *n);

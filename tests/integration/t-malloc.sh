@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Checks record --malloc on real recordings of heap-calls: its 7 leaks of 48 bytes at leak_here with their first addresses and no false leaks, 100 temporaries at temp_here and 4000 in 4 threads, the 300 KiB malloc tied to its mmap, its free to the munmap and 74 faults to the block, a realloc that moves, no lost records, --no-malloc, a fork+exec child recorded and its leaks, a child exec'd with LD_PRELOAD cleared and a static program reported as not recorded, and --leaks refused on a trace without malloc records.
+# Checks record --malloc on real recordings of heap-calls: its 7 leaks of 48 bytes at leak_here with their first addresses and no false leaks, 100 temporaries at temp_here and 4000 in 4 threads, the 300 KiB malloc tied to its mmap, its free to the munmap and 74 faults to the block (text and JSON log), a realloc that moves, no lost records, --no-malloc, a fork+exec child recorded and its leaks, a child exec'd with LD_PRELOAD cleared and a static program reported as not recorded, and --leaks refused on a trace without malloc records.
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="malloc-record malloc-leaks malloc-no-false-leaks malloc-temporaries malloc-threads
-malloc-big-mmap malloc-big-munmap malloc-big-faults malloc-realloc-moved malloc-lost
+malloc-big-mmap malloc-big-munmap malloc-big-faults malloc-json-ties malloc-realloc-moved malloc-lost
 malloc-summary malloc-no-malloc malloc-fork-exec malloc-fork-exec-leaks malloc-clear-exec
 malloc-static malloc-needs-records"
 need_root_tracefs $TESTS
@@ -66,6 +66,19 @@ tied=$(grep -cE "^$pid: anon page @[0-9a-f]+ \(W\) \[in $big of malloc\(307200\)
 check malloc-big-faults "74 in range, 74 tied, site faults=74 mmap=1 unmap=1" \
 	"$inrange in range, $tied tied, site $(sites_in "$T/allocs.json" "$pid" "${bigsite:-0}" "$(d2h $(( 16#${bigsite:-0} + 1 )))" faults mmap unmap)"
 
+# the JSON log ties the same faults, the mmap and the munmap
+"$MEMMON" report --log --json "$T/m.dat" >"$T/m.json" 2>&1
+check malloc-json-ties "faults 74, mmap 1, munmap 1" "$(python3 - "$T/m.json" "$big" "$mm" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); big, mm = sys.argv[2], sys.argv[3]
+ev = d["events"]
+f = sum(1 for e in ev if e.get("kind") == "fault" and e.get("block", {}).get("ptr") == big)
+m = sum(1 for e in ev if e.get("call") == "malloc" and e.get("result") == big and
+        [c["addr"] for c in e.get("caused", []) if c["call"] == "mmap"] == [mm])
+u = sum(1 for e in ev if e.get("name") == "munmap" and e.get("by_free", {}).get("ptr") == big)
+print("faults %d, mmap %d, munmap %d" % (f, m, u))
+PY
+)"
 mf=$(fact "$T/m.out" moved_from); mt=$(fact "$T/m.out" moved_to)
 check malloc-realloc-moved "1 line, moved" "$(grep -cE "^$pid: realloc\($mf, 4096\) -> $mt at [0-9a-f]+$" "$T/m.rep") line, $( [ "$mf" != "$mt" ] && echo moved || echo "not moved")"
 check malloc-lost "(0 lost); lost malloc records: 0" \

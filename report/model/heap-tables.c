@@ -1,0 +1,175 @@
+/*
+ * report/model/heap-tables.c - the malloc model's tables (heap.h): its
+ * threads, processes and call sites as open-addressing hashes, and the
+ * model's life cycle.  Each table is bounded (heap.h): what does not fit
+ * is refused, and heap.c counts it.
+ */
+#include <search.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memmon.h"
+#include "report/model/heap-int.h"
+
+int heap_cmp(const void *a, const void *b)
+{
+	const struct blk *x = a, *y = b;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	if (x->start + x->len <= y->start)
+		return -1;
+	if (y->start + y->len <= x->start)
+		return 1;
+	return 0;
+}
+
+struct mm_heap *mm_heap_new(void)
+{
+	struct mm_heap *h = mm_calloc(1, sizeof(*h));
+
+	h->site_mask = 1023;
+	h->site_tab = mm_calloc(h->site_mask + 1, sizeof(uint32_t));
+	h->thr_mask = 255;
+	h->thr = mm_calloc(h->thr_mask + 1, sizeof(*h->thr));
+	return h;
+}
+
+static void noop(void *p)
+{
+	(void)p;
+}
+
+void mm_heap_free(struct mm_heap *h)
+{
+	if (!h)
+		return;
+	tdestroy(h->root, noop);
+	for (uint32_t i = 0; i < h->nr_procs; i++) {
+		for (struct blk *b = h->procs[i].blocks, *n; b; b = n) {
+			n = b->next;
+			free(b);
+		}
+		free(h->procs[i].pub.dirty);
+	}
+	for (struct blk *b = h->spare, *n; b; b = n) {
+		n = b->next;
+		free(b);
+	}
+	free(h->procs);
+	free(h->sites);
+	free(h->site_tab);
+	free(h->thr);
+	free(h);
+}
+
+/* ---- tables ---- */
+
+static inline uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+struct thr *heap_thread(struct mm_heap *h, int32_t tid, bool make)
+{
+	if (tid <= 0)
+		return NULL;
+	for (;;) {
+		for (uint32_t i = (uint32_t)mix((uint64_t)tid) & h->thr_mask;; i = (i + 1) & h->thr_mask) {
+			if (h->thr[i].tid == tid)
+				return &h->thr[i];
+			if (h->thr[i].tid)
+				continue;
+			if (!make)
+				return NULL;
+			if ((h->nr_thr + 1) * 2 <= h->thr_mask + 1) {
+				h->nr_thr++;
+				memset(&h->thr[i], 0, sizeof(h->thr[i]));
+				h->thr[i].tid = tid;
+				return &h->thr[i];
+			}
+			break;
+		}
+		/* grow (tids are bounded by the kernel's pid_max: 4M) */
+		struct thr *old = h->thr;
+		uint32_t n = h->thr_mask + 1;
+		h->thr_mask = n * 2 - 1;
+		h->thr = mm_calloc(n * 2, sizeof(*h->thr));
+		for (uint32_t k = 0; k < n; k++) {
+			if (!old[k].tid)
+				continue;
+			uint32_t i = (uint32_t)mix((uint64_t)old[k].tid) & h->thr_mask;
+			while (h->thr[i].tid)
+				i = (i + 1) & h->thr_mask;
+			h->thr[i] = old[k];
+		}
+		free(old);
+	}
+}
+
+struct procx *heap_proc(struct mm_heap *h, int32_t tgid)
+{
+	uint32_t n = MM_HEAP_MAX_PROCS * 2;
+
+	if (tgid <= 0)
+		return NULL;
+	for (uint32_t i = (uint32_t)mix((uint64_t)tgid) % n;; i = (i + 1) % n) {
+		if (h->ptab_keys[i] == tgid)
+			return &h->procs[h->ptab_vals[i]];
+		if (h->ptab_keys[i])
+			continue;
+		if (h->nr_procs >= MM_HEAP_MAX_PROCS)
+			return NULL;
+		MM_GROW(h->procs, h->nr_procs, h->cap_procs, 16);
+		struct procx *p = &h->procs[h->nr_procs];
+		memset(p, 0, sizeof(*p));
+		p->pub.tgid = tgid;
+		h->ptab_keys[i] = tgid;
+		h->ptab_vals[i] = h->nr_procs++;
+		return p;
+	}
+}
+
+uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, uint64_t site, uint8_t op)
+{
+	uint64_t key = mix(site ^ mix((uint64_t)(uint32_t)p->pub.tgid << 20 ^ p->pub.image));
+
+	for (uint32_t i = (uint32_t)key & h->site_mask;; i = (i + 1) & h->site_mask) {
+		uint32_t v = h->site_tab[i];
+		if (v) {
+			struct mm_heap_site *s = &h->sites[v - 1];
+			if (s->site == site && s->tgid == p->pub.tgid && s->image == p->pub.image)
+				return v - 1;
+			continue;
+		}
+		if (h->nr_sites >= MM_HEAP_MAX_SITES)
+			return UINT32_MAX;
+		if ((h->nr_sites + 1) * 2 > h->site_mask + 1) {
+			free(h->site_tab);
+			h->site_mask = h->site_mask * 2 + 1;
+			h->site_tab = mm_calloc(h->site_mask + 1, sizeof(uint32_t));
+			for (uint32_t k = 0; k < h->nr_sites; k++) {
+				struct mm_heap_site *s = &h->sites[k];
+				uint64_t kk = mix(s->site ^ mix((uint64_t)(uint32_t)s->tgid << 20 ^ s->image));
+				uint32_t j = (uint32_t)kk & h->site_mask;
+				while (h->site_tab[j])
+					j = (j + 1) & h->site_mask;
+				h->site_tab[j] = k + 1;
+			}
+			return heap_site_index(h, p, site, op);
+		}
+		MM_GROW(h->sites, h->nr_sites, h->cap_sites, 64);
+		struct mm_heap_site *s = &h->sites[h->nr_sites];
+		memset(s, 0, sizeof(*s));
+		s->tgid = p->pub.tgid;
+		s->image = p->pub.image;
+		s->site = site;
+		s->op = op;
+		h->site_tab[i] = ++h->nr_sites;
+		return h->nr_sites - 1;
+	}
+}
+
