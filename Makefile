@@ -28,7 +28,9 @@ SRC_CORE   := util.c $(wildcard format/*.c) $(wildcard plugins/*.c)
 SRC_REPORT := $(wildcard report/model/*.c report/analyses/*.c report/views/*.c report/*.c)
 SRC_CMDS   := $(wildcard record/*.c) $(SRC_REPORT)
 LIB_SRC    := $(SRC_CORE) $(SRC_CMDS)
-LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
+# the --html page, built in as data (report/views/html-asset.S)
+LIB_ASM    := report/views/html-asset.S
+LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o) $(LIB_ASM:%.S=$(O)/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%) $(O)/tests/test-fuzz-replay
 PROG_SRC   := $(wildcard tests/progs/*.c) demo/demo.c
@@ -63,6 +65,11 @@ $(O)/libmemmon.a: $(LIB_OBJ)
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(O)/report/views/html-asset.o: report/views/html/page.html
 
 # unit tests link the library plus the tiny harness
 $(O)/tests/test-%: tests/unit/test-%.c tests/unit/harness.h $(O)/libmemmon.a

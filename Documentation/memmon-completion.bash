@@ -6,7 +6,7 @@
 # command gains an option that is not listed here.
 
 _memmon_opts_record='--output --buffer-size --pid --classifier --compress-level --chunk-kb --duration --malloc --malloc-ring --quiet --verbose --help'
-_memmon_opts_report='--input --pid --timestamps --raw-events --no-summary --quiet --help --log --regions --maps-at --check-maps --sort --json --csv --malloc-patterns --timeline --context --leaks --allocations --no-malloc --classifier --perfetto'
+_memmon_opts_report='--input --pid --timestamps --raw-events --no-summary --quiet --help --log --regions --maps-at --check-maps --sort --json --csv --malloc-patterns --timeline --context --leaks --allocations --no-malloc --classifier --perfetto --html'
 _memmon_opts_info='--input --help'
 _memmon_opts_diff='--json --quiet --help'
 _memmon_opts_list='--help'
@@ -54,7 +54,7 @@ _memmon()
 		esac ;;
 	report)
 		case $prev in
-		-i|--input|--perfetto) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		-i|--input|--perfetto|--html) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--classifier) COMPREPLY=($(compgen -W 'tracepoint' -- "$cur")); return ;;
 		--maps-at) COMPREPLY=($(compgen -W 'end' -- "$cur")); return ;;
 		--sort) COMPREPLY=($(compgen -W 'size faults addr' -- "$cur")); return ;;

@@ -35,7 +35,7 @@ static const char usage[] =
 	"memmon report [-i FILE] [FILE] [--log] [--regions] [--maps-at TIME] "
 	"[--malloc-patterns] [--timeline[=INTERVAL]] [--context] [--leaks] [--allocations] "
 	"[--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
-	"[--perfetto FILE] [-t|--timestamps] [--raw-events] [--no-malloc] [--no-summary] "
+	"[--perfetto FILE] [--html FILE] [-t|--timestamps] [--raw-events] [--no-malloc] [--no-summary] "
 	"[--classifier=tracepoint] [-q]";
 
 #define MAX_PIDS 256
@@ -53,6 +53,7 @@ struct report_opts {
 	const struct mm_view *views[MAX_VIEWS];
 	size_t nr_views;
 	const char *perfetto;            /* --perfetto FILE */
+	const char *html;                /* --html FILE */
 	struct mm_report_opts view;      /* what the views are told */
 };
 
@@ -183,7 +184,7 @@ static int parse_pids(struct report_opts *o, const char *arg)
 enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
        OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV, OPT_FINDINGS,
        OPT_TIMELINE, OPT_CONTEXT, OPT_CLASSIFIER, OPT_PERFETTO, OPT_NO_MALLOC, OPT_LEAKS,
-       OPT_ALLOCATIONS };
+       OPT_ALLOCATIONS, OPT_HTML };
 #define DONE_OK (-1)     /* parse_options: --help shown, exit 0 */
 #define USAGE_ERROR(...) mm_usage_error("report", usage, __VA_ARGS__)
 
@@ -253,6 +254,7 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		{ "context", no_argument, NULL, OPT_CONTEXT },
 		{ "classifier", required_argument, NULL, OPT_CLASSIFIER },
 		{ "perfetto", required_argument, NULL, OPT_PERFETTO },
+		{ "html", required_argument, NULL, OPT_HTML },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -279,6 +281,10 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 			break;
 		case OPT_LEAKS: err = add_view(o, &mm_view_leaks); break;
 		case OPT_ALLOCATIONS: err = add_view(o, &mm_view_allocations); break;
+		case OPT_HTML:
+			o->html = optarg;
+			err = add_view(o, &mm_view_html);
+			break;
 		case OPT_CLASSIFIER:
 			if (strcmp(optarg, "tracepoint"))
 				err = mm_error("--classifier takes 'tracepoint' (the trace's own is the default)");
@@ -455,6 +461,60 @@ static void destroy_views(struct sink *s)
 	mm_as_free(s->o->view.as);
 }
 
+/* The views that write files of their own (--perfetto, --html): the
+ * options' paths and the FILEs the views are given. */
+struct own_file {
+	const char *opt, *path, *what;
+	FILE **fp;
+};
+
+static size_t own_files(struct report_opts *o, struct own_file f[2])
+{
+	size_t n = 0;
+	if (o->perfetto)
+		f[n++] = (struct own_file){ "--perfetto", o->perfetto,
+					    "the Perfetto/Chrome JSON trace", &o->view.perfetto };
+	if (o->html)
+		f[n++] = (struct own_file){ "--html", o->html, "the HTML page", &o->view.html };
+	return n;
+}
+
+static int open_files(struct report_opts *o)
+{
+	struct own_file f[2];
+	for (size_t i = 0, n = own_files(o, f); i < n; i++)
+		if (!(*f[i].fp = fopen(f[i].path, "w")))
+			return mm_error_errno("%s %s: cannot write it", f[i].opt, f[i].path);
+	return 0;
+}
+
+static int close_files(struct report_opts *o)
+{
+	struct own_file f[2];
+	for (size_t i = 0, n = own_files(o, f); i < n; i++) {
+		FILE *fp = *f[i].fp;
+		*f[i].fp = NULL;
+		if (fclose(fp))
+			return mm_error_errno("%s %s: cannot write it", f[i].opt, f[i].path);
+		if (!o->quiet)
+			fprintf(stderr, "memmon report: wrote %s (%s)\n", f[i].path, f[i].what);
+	}
+	return 0;
+}
+
+/* After a failure: the files not closed yet are removed. */
+static void drop_files(struct report_opts *o)
+{
+	struct own_file f[2];
+	for (size_t i = 0, n = own_files(o, f); i < n; i++) {
+		if (*f[i].fp) {
+			fclose(*f[i].fp);
+			*f[i].fp = NULL;
+			unlink(f[i].path);
+		}
+	}
+}
+
 static const char hint[] =
 	"\n# more: --log (every event), --regions, --maps-at TIME, --malloc-patterns,\n"
 	"#       --timeline, --context, --json; 'memmon report --help' for all\n";
@@ -494,10 +554,8 @@ int cmd_report(int argc, char **argv)
 		o.view.as = mm_as_from_file(f, MM_AS_NO_CUTOFF);
 	o.view.summary = &s.summary;
 	o.view.summary_info = &info;
-	if (o.perfetto && !(o.view.perfetto = fopen(o.perfetto, "w"))) {
-		mm_error_errno("--perfetto %s: cannot write it", o.perfetto);
+	if (open_files(&o))
 		goto out;
-	}
 	for (size_t i = 0; i < o.nr_views; i++)
 		s.state[i] = o.views[i]->create(f, &o.view);
 	if (decode_all(st, d, &facts))
@@ -522,23 +580,11 @@ int cmd_report(int argc, char **argv)
 			mm_summary_write(&s.summary, &info, s.log);
 		mm_log_puts(s.log, hint);
 	}
-	if (o.view.perfetto) {
-		FILE *pf = o.view.perfetto;
-		o.view.perfetto = NULL;
-		if (fclose(pf)) {
-			mm_error_errno("--perfetto %s: cannot write it", o.perfetto);
-			goto out;
-		}
-		if (!o.quiet)
-			fprintf(stderr, "memmon report: wrote %s (the Perfetto/Chrome JSON trace)\n",
-				o.perfetto);
-	}
+	if (close_files(&o))
+		goto out;
 	ret = MM_EXIT_OK;
 out:
-	if (o.view.perfetto) {           /* a failed report leaves no half file */
-		fclose(o.view.perfetto);
-		unlink(o.perfetto);
-	}
+	drop_files(&o);                  /* a failed report leaves no half file */
 	if (mm_log_close(s.log) && !ret)
 		ret = MM_EXIT_FAIL;
 	if (ret)

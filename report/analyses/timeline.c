@@ -31,6 +31,7 @@ struct mm_timeline {
 	struct mm_as *as;            /* the caller's model, fed before us */
 	uint64_t interval;
 	bool automatic, have_t0, finished;
+	size_t auto_rows;            /* rows wanted in automatic mode */
 	uint64_t t0;
 	struct mm_tl_proc **procs;
 	size_t nr_procs, cap_procs;
@@ -216,7 +217,7 @@ void mm_timeline_finish(struct mm_timeline *tl)
 		if (tl->procs[i]->nr && tl->procs[i]->rows[tl->procs[i]->nr - 1].k > last)
 			last = tl->procs[i]->rows[tl->procs[i]->nr - 1].k;
 	uint64_t span = (last + 1) * tl->interval;
-	uint64_t want = nice_interval((span + TL_AUTO_ROWS - 1) / TL_AUTO_ROWS, tl->interval);
+	uint64_t want = nice_interval((span + tl->auto_rows - 1) / tl->auto_rows, tl->interval);
 	if (want > tl->interval)
 		coarsen(tl, want / tl->interval);
 }
@@ -227,7 +228,14 @@ struct mm_timeline *mm_timeline_new(struct mm_as *as, uint64_t interval_ns)
 	tl->as = as;
 	tl->automatic = !interval_ns;
 	tl->interval = interval_ns ? interval_ns : TL_BASE_NS;
+	tl->auto_rows = TL_AUTO_ROWS;
 	return tl;
+}
+
+void mm_timeline_set_rows(struct mm_timeline *tl, size_t rows)
+{
+	if (rows)
+		tl->auto_rows = rows;
 }
 
 void mm_timeline_free(struct mm_timeline *tl)

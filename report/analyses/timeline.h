@@ -56,6 +56,9 @@ struct mm_timeline;
  * automatic. */
 struct mm_timeline *mm_timeline_new(struct mm_as *as, uint64_t interval_ns);
 void mm_timeline_free(struct mm_timeline *tl);
+/* Automatic mode: about ROWS rows at the end instead of 40 (a picture
+ * wants more); before the first event. */
+void mm_timeline_set_rows(struct mm_timeline *tl, size_t rows);
 void mm_timeline_event(struct mm_timeline *tl, const struct mm_event *ev);
 /* Regroup (automatic interval) and freeze; after mm_as_finish(AS). */
 void mm_timeline_finish(struct mm_timeline *tl);

@@ -83,11 +83,12 @@ static void item(struct mm_json *j, const char *key)
 		if (j->has_items[j->depth - 1])
 			putc(',', j->out);
 		j->has_items[j->depth - 1] = true;
-		fprintf(j->out, "\n%*s", 2 * j->depth, "");
+		if (!j->compact)
+			fprintf(j->out, "\n%*s", 2 * j->depth, "");
 	}
 	if (key) {
 		mm_json_write_string(j->out, key);
-		fputs(": ", j->out);
+		fputs(j->compact ? ":" : ": ", j->out);
 	}
 }
 
@@ -107,7 +108,7 @@ static void close_level(struct mm_json *j, char c)
 	if (j->depth <= 0)
 		return;
 	j->depth--;
-	if (j->depth < MM_JSON_MAX_DEPTH && j->has_items[j->depth])
+	if (j->depth < MM_JSON_MAX_DEPTH && j->has_items[j->depth] && !j->compact)
 		fprintf(j->out, "\n%*s", 2 * j->depth, "");
 	putc(c, j->out);
 }

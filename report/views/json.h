@@ -31,6 +31,9 @@ struct mm_json {
 	int depth;
 	bool has_items[MM_JSON_MAX_DEPTH];
 	char closer[MM_JSON_MAX_DEPTH];    /* '}' or ']' per open level */
+	bool compact;                      /* no newlines or indentation (set
+	                                    * after mm_json_init: data for a
+	                                    * program, not a reader) */
 };
 
 void mm_json_init(struct mm_json *j, FILE *out);

@@ -78,6 +78,7 @@ struct mm_report_opts {
 	const struct mm_summary *summary;
 	const struct mm_summary_info *summary_info;
 	FILE *perfetto;           /* --perfetto FILE, opened by cmd-report */
+	FILE *html;               /* --html FILE, the same */
 };
 
 struct mm_view {
@@ -154,5 +155,6 @@ extern const struct mm_view mm_view_leaks;           /* heap-view.c: --leaks */
 extern const struct mm_view mm_view_allocations;     /* heap-view.c: --allocations */
 extern const struct mm_view mm_view_log_json;        /* log-json.c: --log --json */
 extern const struct mm_view mm_view_perfetto;        /* perfetto-view.c: --perfetto FILE */
+extern const struct mm_view mm_view_html;            /* html-view.c: --html FILE */
 
 #endif

@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int in_fd = -1;
 static char in_path[64];
-static char perfetto_path[64];   /* --perfetto's file: a memfd, under the
-                                  * same RLIMIT_FSIZE as stdout */
+static char perfetto_path[64];   /* --perfetto's and --html's files: memfds, */
+static char html_path[64];       /* under the same RLIMIT_FSIZE as stdout */
 
 /* Every view and output form, grouped so that each input costs few opens:
  * text views may share a run with the log, JSON and CSV documents too;
@@ -59,7 +59,7 @@ static const char *const runs[][16] = {
 	  "--maps-at", "end", "--sort", "addr", "--csv", NULL },
 	{ "report", "--log", "--json", "--raw-events", NULL },
 	{ "report", "--log", "--pid", "1,2,3", "--no-summary", NULL },
-	{ "report", "-q", "--perfetto", perfetto_path, NULL },
+	{ "report", "-q", "--perfetto", perfetto_path, "--html", html_path, NULL },
 	/* record --malloc traces (the others: a usage of the error path) */
 	{ "report", "--log", "-t", "--leaks", "--allocations", NULL },
 	{ "report", "--allocations", "--json", NULL },
@@ -73,15 +73,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	in_fd = memfd_create("memmon-fuzz-input", 0);
 	int out = memfd_create("memmon-fuzz-stdout", 0);
 	int pf = memfd_create("memmon-fuzz-perfetto", 0);
+	int hf = memfd_create("memmon-fuzz-html", 0);
 	struct rlimit rl = { OUTPUT_LIMIT, OUTPUT_LIMIT };
 
-	if (in_fd < 0 || out < 0 || pf < 0 || dup2(out, STDOUT_FILENO) < 0) {
+	if (in_fd < 0 || out < 0 || pf < 0 || hf < 0 || dup2(out, STDOUT_FILENO) < 0) {
 		perror("fuzz-report: memfd");
 		abort();
 	}
 	close(out);
 	snprintf(in_path, sizeof(in_path), "/proc/self/fd/%d", in_fd);
 	snprintf(perfetto_path, sizeof(perfetto_path), "/proc/self/fd/%d", pf);
+	snprintf(html_path, sizeof(html_path), "/proc/self/fd/%d", hf);
 	if (setrlimit(RLIMIT_FSIZE, &rl) < 0) {
 		perror("fuzz-report: setrlimit");
 		abort();
