@@ -1,6 +1,6 @@
 /*
- * record/cmd-record.c - `memmon record`: options, usage and the top-level
- * steps of a recording.
+ * record/cmd-record.c - `memmon record`: the top-level steps of a recording
+ * (its options and usage: record/options.c).
  *
  *   check root/tracefs -> remove stale state -> open FILE.PID.part -> create
  *   the instance -> choose events (and probes) -> fork CMD, held -> pid
@@ -30,7 +30,6 @@
  * never started (interrupted()).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,15 +44,9 @@
 #include "plugins/eventset.h"
 #include "plugins/decoder.h"
 #include "record/interposer/ring.h"
+#include "record/options.h"
 #include "record/record.h"
-
-static const char usage[] =
-	"memmon record [-o FILE] [-b KB] [-p PID,...] [--classifier=auto|kprobe|tracepoint] "
-	"[-z LEVEL] [--chunk-kb KB] [--duration SEC] [--malloc [--malloc-ring KB]] [-q] [-v] "
-	"[--] [CMD ARGS]";
-
-#define DEFAULT_CHUNK_KB  1024
-#define MAX_CHUNK_KB      (MM_MAX_CHUNK_RAW / 1024)
+#include "record/recording.h"
 
 /*
  * --malloc's rings: one per thread that allocates.  1 MiB holds ~30k calls,
@@ -61,55 +54,8 @@ static const char usage[] =
  * the drain at half; the area is a sparse memfd, so rings never used cost
  * one page each.
  */
-#define DEFAULT_RING_KB   1024
 #define NR_RINGS          512
 
-struct opts {
-	const char *output;
-	unsigned buffer_kb, chunk_kb;
-	int level;
-	double duration;
-	const char *classifier;
-	bool quiet, verbose;
-	bool heap;            /* --malloc */
-	unsigned ring_kb;
-	pid_t *pids;
-	size_t nr_pids;
-	char **argv;          /* CMD ARGS, NULL-terminated; NULL with -p */
-};
-
-struct rec {
-	struct opts opt;
-	struct mm_out out;
-	char *part;           /* FILE.PID.part, written until complete */
-	char *dest;           /* what the part is renamed to: FILE, or the file
-	                       * a symbolic link FILE names */
-	bool began;           /* events were recorded: keep the part on error */
-	bool finished;        /* file complete: tear down without waiting */
-	struct tracefs_instance *inst;
-	char name[32], group[32];
-	bool probes;
-	const char *classifier;
-	const char *probe_set;    /* the kprobe set's name, or NULL */
-	int stopped_by;       /* the signal that ended the setup, 0 */
-	struct mm_evlist ev;
-	char *probe_text;
-	struct mm_target *target;
-	struct mm_drain *drain;
-	/* --malloc */
-	struct mm_malloc *heap;
-	char *heap_lib;
-	char **heap_env;
-	unsigned heap_clock;          /* MM_RING_CLOCK_* */
-	const char *trace_clock;
-	uint64_t cal_ticks, cal_ns;   /* TSC calibration: the first sample */
-	uint64_t tsc_hz;
-	uint16_t heap_id;
-	bool forwarded;
-	bool signals_set;
-	sigset_t oldmask, waitmask;
-	struct sigaction old_int, old_term, old_chld;
-};
 
 static volatile sig_atomic_t sig_count, sig_last, sig_from_tty;
 static struct rec *live;
@@ -126,140 +72,6 @@ static void on_signal(int signo, siginfo_t *si, void *uc)
 static void on_child(int signo)
 {
 	(void)signo;      /* only there to interrupt ppoll() */
-}
-
-int mm_record_parse_pids(const char *arg, pid_t **pids, size_t *n)
-{
-	const char *p = arg;
-
-	while (*p) {
-		char *end;
-		long v;
-
-		errno = 0;
-		v = strtol(p, &end, 10);
-		if (end == p || errno || v <= 0 || v > 0x3fffffff || (*end && *end != ','))
-			return -1;
-		*pids = mm_realloc(*pids, (*n + 1) * sizeof(**pids));
-		(*pids)[(*n)++] = (pid_t)v;
-		p = *end ? end + 1 : end;
-		if (*end && !*p)
-			return -1;
-	}
-	return *n ? 0 : -1;
-}
-
-#define USAGE_ERROR(...) mm_usage_error("record", usage, __VA_ARGS__)
-
-/* OPT's value ARG as a number of KB from MIN to MAX; WHAT says what it
- * sizes and UNIT how it counts, for the message. */
-static unsigned parse_kb(const char *opt, const char *arg, unsigned min, unsigned max,
-			 const char *what, const char *unit)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (!*arg || *end || errno || arg[0] == '-')
-		USAGE_ERROR("%s %s: not a number of KB", opt, arg);
-	if (v < min)
-		USAGE_ERROR("%s %s: %s must be at least %u %s", opt, arg, what, min, unit);
-	if (v > max)
-		USAGE_ERROR("%s %s: %s can be at most %u %s", opt, arg, what, max, unit);
-	return (unsigned)v;
-}
-
-static void parse_options(int argc, char **argv, struct opts *o)
-{
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "buffer-size", required_argument, NULL, 'b' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "classifier", required_argument, NULL, 'C' },
-		{ "compress-level", required_argument, NULL, 'z' },
-		{ "chunk-kb", required_argument, NULL, 'K' },
-		{ "duration", required_argument, NULL, 'D' },
-		{ "malloc", no_argument, NULL, 'M' },
-		{ "malloc-ring", required_argument, NULL, 'R' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	unsigned level = MM_RECORD_DEFAULT_LEVEL;
-	char *end;
-	int c;
-
-	opterr = 0;       /* our own message: "memmon record: ..." */
-	*o = (struct opts){ .output = "trace.dat", .chunk_kb = DEFAULT_CHUNK_KB,
-			    .classifier = "auto", .ring_kb = DEFAULT_RING_KB };
-	/* "+": stop at CMD, whose options are its own; ":": missing values */
-	while ((c = getopt_long(argc, argv, "+:o:b:p:z:qvh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			if (!*optarg)
-				USAGE_ERROR("-o '': the output file needs a name");
-			o->output = optarg;
-			break;
-		case 'q': o->quiet = true; break;
-		case 'v': o->verbose = true; break;
-		case 'h': exit(mm_show_help("record", usage));
-		case 'b':
-			o->buffer_kb = parse_kb("-b", optarg, 4, 1u << 30, "the buffer size", "KB per CPU");
-			break;
-		case 'K':
-			o->chunk_kb = parse_kb("--chunk-kb", optarg, 4, MAX_CHUNK_KB, "a chunk", "KB");
-			break;
-		case 'z':
-			level = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || level < 1 || level > 22)
-				USAGE_ERROR("-z %s: the compression level is 1 to 22", optarg);
-			break;
-		case 'p':
-			if (mm_record_parse_pids(optarg, &o->pids, &o->nr_pids) < 0)
-				USAGE_ERROR("-p %s: not a pid (a process id, or a list: 123,456)", optarg);
-			break;
-		case 'C':
-			if (strcmp(optarg, "auto") && strcmp(optarg, "kprobe") &&
-			    strcmp(optarg, "tracepoint"))
-				USAGE_ERROR("--classifier=%s: the classifier is auto, kprobe or tracepoint",
-					    optarg);
-			o->classifier = optarg;
-			break;
-		case 'M':
-			o->heap = true;
-			break;
-		case 'R':
-			o->ring_kb = parse_kb("--malloc-ring", optarg, 8, 1u << 20, "a ring", "KB");
-			if (o->ring_kb & (o->ring_kb - 1))
-				USAGE_ERROR("--malloc-ring %s: the ring size is a power of two (KB)",
-					    optarg);
-			break;
-		case 'D':
-			errno = 0;
-			o->duration = strtod(optarg, &end);
-			if (!*optarg || *end || errno || !(o->duration > 0) || o->duration > 1e9)
-				USAGE_ERROR("--duration %s: not a number of seconds above 0", optarg);
-			break;
-		default:
-			mm_usage_bad_option("record", usage, c, argv, longopts);
-		}
-	}
-	o->level = (int)level;
-	if (optind < argc)
-		o->argv = argv + optind;
-	/* Exactly one of CMD and -p; --duration only makes sense with -p. */
-	if (!o->argv && !o->nr_pids)
-		USAGE_ERROR("nothing to record: give a command (memmon record -- CMD ARGS) "
-			    "or running processes (-p PID)");
-	if (o->argv && o->nr_pids)
-		USAGE_ERROR("-p and a command ('%s'): record either a command or running processes",
-			    o->argv[0]);
-	if (o->argv && o->duration > 0)
-		USAGE_ERROR("--duration applies to -p (a command is recorded until it exits)");
-	if (o->heap && !o->argv)
-		USAGE_ERROR("--malloc with -p is not supported yet: record a command");
 }
 
 /* SIGINT/SIGTERM/SIGCHLD: handled, blocked except inside ppoll(). */
@@ -404,135 +216,6 @@ static int check_pids(struct rec *r)
 	return 0;
 }
 
-/* MACHINE's command and pids values. */
-static void describe(struct rec *r, char *cmd, size_t cmdlen, char *pids, size_t pidslen)
-{
-	size_t n = 0, m = 0;
-
-	cmd[0] = pids[0] = '\0';
-	if (!r->opt.argv)
-		n += snprintf(cmd, cmdlen, "-p ");
-	for (char **a = r->opt.argv; a && *a && n < cmdlen; a++)
-		n += snprintf(cmd + n, cmdlen - n, "%s%s", a == r->opt.argv ? "" : " ", *a);
-	for (size_t i = 0; i < r->opt.nr_pids && m < pidslen; i++)
-		m += snprintf(pids + m, pidslen - m, "%s%d", i ? "," : "", (int)r->opt.pids[i]);
-	if (!r->opt.argv && n < cmdlen)
-		snprintf(cmd + n, cmdlen - n, "%s", pids);
-}
-
-/*
- * --malloc: the trace clock the interposer reads too.  Switching it costs
- * an RCU grace period (~30 ms), spent here beside the pid filter and the
- * events the main thread is setting.  The TSC's rate comes from two
- * samples against CLOCK_MONOTONIC that far apart (it only scales the
- * times report prints; order never depends on it).
- */
-static int set_heap_clock(struct rec *r)
-{
-	uint64_t ticks, ns;
-
-	if (mm_tracing_set_clock(r->inst, r->trace_clock) < 0)
-		return -1;
-	if (r->heap_clock != MM_RING_CLOCK_TSC)
-		return 0;
-	while ((ns = mm_mono_ns()) - r->cal_ns < 5000000ull)
-		usleep(1000);
-	ticks = mm_malloc_clock(MM_RING_CLOCK_TSC);
-	r->tsc_hz = (uint64_t)((double)(ticks - r->cal_ticks) * 1e9 / (double)(ns - r->cal_ns));
-	return 0;
-}
-
-static int write_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
-{
-	char cmd[4096], pids[1024];
-	struct mm_machine_info mi = {
-		.command = cmd, .pids = pids, .classifier = r->classifier,
-		.missing = r->ev.missing, .buffer_kb = r->opt.buffer_kb,
-		.nr_cpus = nr_cpus, .subbuf_size = subbuf, .start_mono_ns = mm_mono_ns(),
-		.attached = r->target ? NULL : r->opt.pids,
-		.nr_attached = r->target ? 0 : r->opt.nr_pids,
-		.clock = r->trace_clock, .heap = r->opt.heap,
-	};
-
-	describe(r, cmd, sizeof(cmd), pids, sizeof(pids));
-	if (r->opt.heap && set_heap_clock(r) < 0)
-		return -1;
-	mi.tsc_hz = r->tsc_hz;
-	if (mm_machine_write(r->out.w, &mi, &r->ev) < 0)
-		return -1;
-	r->heap_id = mi.heap_id;
-	if (r->probe_text && mm_writer_section(r->out.w, MM_SECTION_PROBES, NULL, 0,
-					       r->probe_text, strlen(r->probe_text)) < 0)
-		return -1;
-	if (mm_snapshot_system(&r->out, MM_PHASE_START) < 0)
-		return -1;
-	/* A held CMD child is still a copy of memmon, not the target: its
-	 * life in the trace starts with its exec (and the EXEC snapshot). */
-	for (size_t i = 0; !r->target && i < r->opt.nr_pids; i++)
-		if (mm_snapshot_process(&r->out, r->opt.pids[i], MM_PHASE_START) < 0)
-			return -1;
-	return 0;
-}
-
-/* The SIGCHLDs a watched task sends record (its ptrace stops, its exit)
- * are record's business, not the target's. */
-static int signal_filter(struct rec *r)
-{
-	char filter[64];
-
-	snprintf(filter, sizeof(filter), "pid != %d", (int)getpid());
-	return mm_tracing_event_filter(r->inst, "signal", "signal_generate", filter);
-}
-
-/*
- * write_header() reads ~60 tracefs and /proc files (~1 ms) and needs neither
- * the pid filter nor the enabled events, so a helper thread writes it while
- * this one sets those two (kernel work, ~4.5 ms, all before CMD may start).
- * Nothing else writes to the file until the helper is joined.
- */
-struct header_job {
-	struct rec *r;
-	unsigned nr_cpus;
-	size_t subbuf;
-	int ret;
-	char err[1024], hint[256];    /* mm_error() is per thread */
-};
-
-static void *header_main(void *arg)
-{
-	struct header_job *j = arg;
-
-	j->ret = write_header(j->r, j->nr_cpus, j->subbuf);
-	if (j->ret < 0) {
-		snprintf(j->err, sizeof(j->err), "%s", mm_error_msg());
-		snprintf(j->hint, sizeof(j->hint), "%s", mm_hint_msg());
-	}
-	return NULL;
-}
-
-static int filter_and_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
-{
-	struct header_job j = { .r = r, .nr_cpus = nr_cpus, .subbuf = subbuf };
-	pthread_t th;
-	bool threaded = pthread_create(&th, NULL, header_main, &j) == 0;
-	int ret = 0;
-
-	if (mm_tracing_set_pids(r->inst, r->opt.pids, r->opt.nr_pids) < 0 ||
-	    signal_filter(r) < 0 || mm_evlist_enable(r->inst, &r->ev) < 0)
-		ret = -1;
-	if (threaded)
-		pthread_join(th, NULL);
-	else if (!ret)
-		header_main(&j);        /* no thread to be had: the same, in line */
-	if (!ret && j.ret < 0) {
-		mm_error("%s", j.err);
-		if (j.hint[0])
-			mm_hint("%s", j.hint);
-		ret = -1;
-	}
-	return ret;
-}
-
 /* The part file beside FILE.  FILE must be a regular file or absent: the
  * rename would replace anything else (a device, a FIFO) for good.  A
  * symbolic link is followed (the link stays; /dev/stdout redirected to a
@@ -649,7 +332,7 @@ static int arm(struct rec *r)
 		r->opt.nr_pids = 1;
 	}
 	subbuf = mm_tracing_subbuf_size(r->inst);
-	if (interrupted(r) || filter_and_header(r, nr_cpus, subbuf) < 0)
+	if (interrupted(r) || mm_rec_filter_and_header(r, nr_cpus, subbuf) < 0)
 		return -1;
 	r->drain = mm_drain_start(r->inst, nr_cpus, subbuf, (size_t)r->opt.chunk_kb * 1024,
 				  &r->out, pthread_self());
@@ -799,7 +482,7 @@ int cmd_record(int argc, char **argv)
 	bool ok = false;
 	uint64_t t0;
 
-	parse_options(argc, argv, &r.opt);
+	mm_record_parse_options(argc, argv, &r.opt);
 	live = &r;
 	if (!registered && atexit(cleanup_at_exit) == 0)
 		registered = true;

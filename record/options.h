@@ -1,0 +1,31 @@
+/*
+ * record/options.h - `memmon record`'s options: what the command line
+ * asked for, checked (options.c); the recording (cmd-record.c) reads them.
+ */
+#ifndef MM_RECORD_OPTIONS_H
+#define MM_RECORD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct mm_record_opts {
+	const char *output;
+	unsigned buffer_kb, chunk_kb;
+	int level;
+	double duration;
+	const char *classifier;
+	bool quiet, verbose;
+	bool heap;            /* --malloc */
+	unsigned ring_kb;
+	pid_t *pids;
+	size_t nr_pids;
+	char **argv;          /* CMD ARGS, NULL-terminated; NULL with -p */
+};
+
+/* Read ARGV into O; a usage error (or --help) exits with its message. */
+void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o);
+/* The usage line (for the messages of the steps after the options). */
+extern const char mm_record_usage[];
+
+#endif

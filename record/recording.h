@@ -1,0 +1,55 @@
+/*
+ * record/recording.h - what one recording holds (struct rec), shared by
+ * the steps of `memmon record` (cmd-record.c) and the writing of its
+ * file's header (header.c).  Everything in it is released by cmd-record's
+ * cleanup() on every path.
+ */
+#ifndef MM_RECORD_RECORDING_H
+#define MM_RECORD_RECORDING_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "plugins/eventset.h"
+#include "record/options.h"
+#include "record/record.h"
+
+struct rec {
+	struct mm_record_opts opt;
+	struct mm_out out;
+	char *part;           /* FILE.PID.part, written until complete */
+	char *dest;           /* what the part is renamed to: FILE, or the file
+	                       * a symbolic link FILE names */
+	bool began;           /* events were recorded: keep the part on error */
+	bool finished;        /* file complete: tear down without waiting */
+	struct tracefs_instance *inst;
+	char name[32], group[32];
+	bool probes;
+	const char *classifier;
+	const char *probe_set;    /* the kprobe set's name, or NULL */
+	int stopped_by;       /* the signal that ended the setup, 0 */
+	struct mm_evlist ev;
+	char *probe_text;
+	struct mm_target *target;
+	struct mm_drain *drain;
+	/* --malloc */
+	struct mm_malloc *heap;
+	char *heap_lib;
+	char **heap_env;
+	unsigned heap_clock;          /* MM_RING_CLOCK_* */
+	const char *trace_clock;
+	uint64_t cal_ticks, cal_ns;   /* TSC calibration: the first sample */
+	uint64_t tsc_hz;
+	uint16_t heap_id;
+	bool forwarded;
+	bool signals_set;
+	sigset_t oldmask, waitmask;
+	struct sigaction old_int, old_term, old_chld;
+};
+
+/* The pid filter and the events (this thread) while a helper thread writes
+ * the header: MACHINE, PROBES, the START snapshots (header.c). */
+int mm_rec_filter_and_header(struct rec *r, unsigned nr_cpus, size_t subbuf);
+
+#endif
