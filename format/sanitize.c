@@ -125,11 +125,18 @@ struct field {
 	bool has_sign;
 };
 
-/* "TYPE NAME" of a field line: words, '*' and [N] or [], blanks between;
- * the name is the last word.  Canonical spacing into f->decl. */
+/* "TYPE NAME" of a field line: words and '*', blanks between, the name
+ * last, then [N] or [] (one or more); or a dynamic array's "__data_loc
+ * TYPE[] NAME" (also __rel_loc), where "[]" stands right before the name.
+ * Anything else is refused: libtraceevent leaks on brackets elsewhere
+ * ("unsigned[16] r x", "char [4] * x": found by the fuzzer).  Canonical
+ * spacing into f->decl. */
 static bool declaration(struct text *t, struct field *f)
 {
 	size_t o = 0, words = 0;
+	bool brackets = false;      /* a bracket group was read */
+	bool numbered = false;      /* ... with a number in it */
+	bool after = false;         /* a word came after the group */
 
 	f->name[0] = '\0';
 	for (;;) {
@@ -142,22 +149,35 @@ static bool declaration(struct text *t, struct field *f)
 		if (o + MAX_NAME + 8 >= sizeof(f->decl))
 			return false;
 		if (c == '*') {
+			if (brackets)
+				return false;
 			o += sprintf(f->decl + o, "%s*", o ? " " : "");
 			t->p++;
 		} else if (c == '[') {
 			unsigned n;
-			t->p++;
-			if (expect(t, "]"))
-				o += sprintf(f->decl + o, "[]");
-			else if (number(t, &n) && expect(t, "]"))
-				o += sprintf(f->decl + o, "[%u]", n);
-			else
+			if (after || !words)
 				return false;
+			t->p++;
+			brackets = true;
+			if (expect(t, "]")) {
+				o += sprintf(f->decl + o, "[]");
+			} else if (number(t, &n) && expect(t, "]")) {
+				o += sprintf(f->decl + o, "[%u]", n);
+				numbered = true;
+			} else {
+				return false;
+			}
 		} else if (is_ident(c)) {
+			/* after brackets only a dynamic array's name, once */
+			if (brackets && (after || numbered ||
+					 (strncmp(f->decl, "__data_loc ", 11) &&
+					  strncmp(f->decl, "__rel_loc ", 10))))
+				return false;
 			if (!ident(t, f->name))
 				return false;
 			o += sprintf(f->decl + o, "%s%s", o ? " " : "", f->name);
 			words++;
+			after = brackets;
 		} else {
 			return false;
 		}

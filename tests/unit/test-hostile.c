@@ -190,6 +190,11 @@ TEST(test_format_grammar)
 		"name: x\nID: 5\nformat:\n\tfield:char comm[16;\toffset:0;\tsize:16;\n",
 		"name: x\nID: 5\nformat:\n\tfield:int a;\toffset:99999999999;\tsize:4;\n",
 		"name: x\nID: 5\nformat:\n",
+		/* brackets inside the type (libtraceevent leaks on them: the
+		 * fuzzer's crashes/leak-brackets-in-type) */
+		"name: x\nID: 5\nformat:\n\tfield:unsigned[16] r x;\toffset:0;\tsize:1;\n",
+		"name: x\nID: 5\nformat:\n\tfield:char [4] * p;\toffset:0;\tsize:8;\n",
+		"name: x\nID: 5\nformat:\n\tfield:char[] a b;\toffset:0;\tsize:4;\n",
 	};
 	const char *path = tmp_path("grammar.dat");
 	struct mm_writer *w = start_file(path, 1);
