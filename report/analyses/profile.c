@@ -62,17 +62,28 @@ static int add_region(void *ctx, struct mm_region *r)
 	return 0;
 }
 
-static void peaks(struct mm_profile_proc *pp, const struct mm_timeline *tl)
+/* The peaks of the process's last program image: rows that began after
+ * its last exec, and the end values of the row the exec fell in (before
+ * it the counters are the old image's: for `record -- CMD`, memmon's own
+ * held copy, megabytes under ASan). */
+static void peaks(struct mm_profile_proc *pp, const struct mm_timeline *tl, uint64_t exec_ts)
 {
 	for (size_t i = 0; tl && i < mm_timeline_nr_procs(tl); i++) {
 		const struct mm_tl_proc *t = mm_timeline_proc(tl, i);
 		if (t->tgid != pp->tgid)
 			continue;
+		uint64_t step = mm_timeline_interval(tl), t0 = mm_timeline_t0(tl);
 		for (size_t k = 0; k < t->nr; k++) {
-			if (t->rows[k].rss_max > 0 && (uint64_t)t->rows[k].rss_max > pp->peak_rss)
-				pp->peak_rss = (uint64_t)t->rows[k].rss_max;
-			if (t->rows[k].vsz_max > pp->peak_vsz)
-				pp->peak_vsz = t->rows[k].vsz_max;
+			const struct mm_tl_row *r = &t->rows[k];
+			bool before = exec_ts && t0 + r->k * step < exec_ts;
+			int64_t rss = before ? mm_tl_rss(r) : r->rss_max;
+			uint64_t vsz = before ? r->vsz : r->vsz_max;
+			if (before && t0 + (r->k + 1) * step <= exec_ts)
+				continue;          /* wholly before the exec */
+			if (rss > 0 && (uint64_t)rss > pp->peak_rss)
+				pp->peak_rss = (uint64_t)rss;
+			if (vsz > pp->peak_vsz)
+				pp->peak_vsz = vsz;
 		}
 	}
 }
@@ -114,7 +125,7 @@ void mm_profile_build(struct mm_profile *pr, const struct mm_as *as,
 		mm_as_foreach_region(p, add_region, &w);
 		if (pp->nr_regions)
 			qsort(pp->regions, pp->nr_regions, sizeof(*pp->regions), cmp_regions);
-		peaks(pp, tl);
+		peaks(pp, tl, p->exec_ts);
 		findings(pp, fs);
 	}
 }

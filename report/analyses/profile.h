@@ -39,9 +39,9 @@ struct mm_profile_proc {
 	uint64_t faults[MM_FAULT_NR][MM_ACCESS_NR];
 	uint64_t kernel_faults;
 	uint64_t syscalls[MM_SYS_NR];
-	uint64_t peak_rss, peak_vsz; /* bytes; rss: the kernel's counters
-	                              * (file+anon+shmem) where the trace has
-	                              * them */
+	uint64_t peak_rss, peak_vsz; /* bytes, of its last program image
+	                              * (after its last exec); rss: the
+	                              * kernel's counters (file+anon+shmem) */
 	struct mm_profile_regions *regions;   /* sorted by key */
 	size_t nr_regions;
 	char **findings;             /* ids, sorted, repeated ones once */
