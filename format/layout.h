@@ -126,6 +126,11 @@ enum mm_section_type {
 #define MM_KEY_BUFFER_KB   "buffer_kb"     /* per-CPU ring size */
 #define MM_KEY_VERSION     "memmon_version"
 #define MM_KEY_MISSING     "missing_events" /* events not on this kernel, comma-separated */
+/* record --markers: the phase markers recorded, "fsync,trace_marker", one
+ * of them or "none" (absent: a file from before markers) */
+#define MM_KEY_MARKERS     "markers"
+/* "1": copy_trace_marker was on, every top-level trace_marker write came in */
+#define MM_KEY_MARKER_COPY "marker_copy"
 /* record -p: "attached.PID" = "AGE_S EXE", how long PID had run (seconds)
  * and its /proc/PID/exe when record attached */
 #define MM_KEY_ATTACHED_PREFIX "attached."

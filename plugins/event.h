@@ -27,6 +27,7 @@ enum mm_event_kind {
 	MM_EV_FILEMAP,   /* filemap fault / map_pages (also feeds the classifier) */
 	MM_EV_SIGNAL,    /* signal_generate (sent by a watched task) / signal_deliver */
 	MM_EV_HEAP,      /* record --malloc: a call of the allocator (memmon:malloc) */
+	MM_EV_MARKER,    /* a phase marker the program wrote to trace_marker */
 	MM_EV_NR
 };
 
@@ -57,7 +58,9 @@ enum mm_syscall_nr {
 	MM_SYS_SHMAT, MM_SYS_SHMDT, MM_SYS_SHMCTL, MM_SYS_MEMFD_CREATE,
 	MM_SYS_EXECVE, MM_SYS_EXIT_GROUP, MM_SYS_CLONE, MM_SYS_CLONE3,
 	MM_SYS_FORK, MM_SYS_VFORK, MM_SYS_PKEY_MPROTECT, MM_SYS_PROCESS_MADVISE,
-	MM_SYS_MSEAL, MM_SYS_REMAP_FILE_PAGES, MM_SYS_FSYNC,
+	MM_SYS_MSEAL, MM_SYS_REMAP_FILE_PAGES,
+	/* phase markers (record --markers=fsync): the seed's fsync(N) */
+	MM_SYS_FSYNC, MM_SYS_FDATASYNC,
 	MM_SYS_NR
 };
 
@@ -214,6 +217,17 @@ struct mm_heap_call {
 	uint64_t old;            /* realloc: the block passed in */
 };
 
+/* A write of the program's to trace_marker (ftrace:print): a phase
+ * marker, as record --markers=trace_marker records them.  TEXT is what it
+ * wrote, its trailing newline dropped, cut at MM_MARKER_TEXT - 1 bytes
+ * (TRUNCATED then); it may hold any byte but NUL. */
+#define MM_MARKER_TEXT 200
+struct mm_marker {
+	uint16_t len;
+	bool truncated;
+	char text[MM_MARKER_TEXT];
+};
+
 struct mm_event {
 	uint64_t ts;             /* trace clock ns */
 	int32_t pid;             /* task (tid) */
@@ -228,11 +242,23 @@ struct mm_event {
 		struct mm_filemap filemap;
 		struct mm_signal signal;
 		struct mm_heap_call heap;
+		struct mm_marker marker;
 	};
 };
 
 const char *mm_fault_class_name(enum mm_fault_class c);  /* "anon", ... */
 const char *mm_syscall_name(enum mm_syscall_nr nr);      /* "mmap", ... */
+/* Is it a phase marker (fsync, fdatasync) rather than a memory call? */
+static inline bool mm_syscall_is_marker(unsigned nr)
+{
+	return nr == MM_SYS_FSYNC || nr == MM_SYS_FDATASYNC;
+}
+/* Is EV a phase marker: a trace_marker write or an fsync/fdatasync? */
+static inline bool mm_event_is_marker(const struct mm_event *ev)
+{
+	return ev->kind == MM_EV_MARKER ||
+	       (ev->kind == MM_EV_SYSCALL && mm_syscall_is_marker(ev->sys.nr));
+}
 const char *mm_rss_member_name(enum mm_rss_member m);    /* "file", "anon", "swap", "shmem" */
 /* What the default action of signal SIG does: "terminate", "core",
  * "ignore", "stop", "continue" (plugins/signal.c). */

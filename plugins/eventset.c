@@ -55,6 +55,12 @@ const char *const mm_traced_syscalls[] = {
 const size_t mm_traced_syscalls_len =
 	sizeof(mm_traced_syscalls) / sizeof(mm_traced_syscalls[0]);
 
+/* The seed's experiments mark their phases with fsync(N): cheap, and
+ * visible to any tracer.  Enabled unless record --markers leaves them out. */
+const char *const mm_marker_syscalls[] = { "fsync", "fdatasync" };
+const size_t mm_marker_syscalls_len =
+	sizeof(mm_marker_syscalls) / sizeof(mm_marker_syscalls[0]);
+
 /*
  * The calls that fill user memory in bulk, and so take the kernel-mode
  * faults of a program's fresh buffers (read() into them): their entry and

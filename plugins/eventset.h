@@ -28,6 +28,10 @@ bool mm_event_is_required(const char *system_name);
 /* Syscalls traced entry+exit ("sys_enter_X"/"sys_exit_X" in "syscalls"). */
 extern const char *const mm_traced_syscalls[];
 extern const size_t mm_traced_syscalls_len;
+/* Phase markers (record --markers=fsync): the seed's fsync(N), and
+ * fdatasync, traced entry+exit like the memory calls. */
+extern const char *const mm_marker_syscalls[];
+extern const size_t mm_marker_syscalls_len;
 /* Calls whose entry and exit only tell which call a task is in (for its
  * kernel-mode faults); not emitted as events. */
 extern const char *const mm_io_syscalls[];

@@ -8,8 +8,9 @@
  * (madvise's len_in, say), and kept raw: the log knows which are ints.
  * exit_group has no exit and is emitted at once; an entry whose exit never
  * comes is abandoned (no result) by the task's next entry, its exit or the
- * hold timeout.  fsync is decoded when present (the seed's phase marker)
- * but its absence is not reported.
+ * hold timeout.  fsync and fdatasync (phase markers, record
+ * --markers=fsync) are decoded when present but their absence is not
+ * reported: a recording may leave them out.
  */
 #include <string.h>
 #include <event-parse.h>
@@ -54,6 +55,7 @@ static const struct sys_desc descs[MM_SYS_NR] = {
 	[MM_SYS_REMAP_FILE_PAGES] = { "remap_file_pages", { "start", "size", "prot", "pgoff",
 							    "flags" } },
 	[MM_SYS_FSYNC]        = { "fsync", { "fd" } },
+	[MM_SYS_FDATASYNC]    = { "fdatasync", { "fd" } },
 };
 
 const char *mm_syscall_name(enum mm_syscall_nr nr)
@@ -183,6 +185,10 @@ int mm_plugin_syscalls_init(struct mm_decoder *d)
 		if (nr < 0 || !bind_pair(d, (uint8_t)nr))
 			mm_plugin_missing(d, "syscalls", mm_traced_syscalls[i]);
 	}
-	bind_pair(d, MM_SYS_FSYNC);
+	for (size_t i = 0; i < mm_marker_syscalls_len; i++) {
+		int nr = nr_of(mm_marker_syscalls[i]);
+		if (nr >= 0)
+			bind_pair(d, (uint8_t)nr);
+	}
 	return 0;
 }

@@ -56,6 +56,9 @@
  */
 #define NR_RINGS          512
 
+/* --markers=trace_marker: where CMD finds the instance's own trace_marker */
+#define MM_MARKER_ENV     "MEMMON_TRACE_MARKER"
+
 
 static volatile sig_atomic_t sig_count, sig_last, sig_from_tty;
 static struct rec *live;
@@ -118,6 +121,8 @@ static void cleanup(struct rec *r)
 	r->heap = NULL;
 	mm_preload_env_free(r->heap_env);
 	r->heap_env = NULL;
+	mm_env_free(r->env);
+	r->env = NULL;
 	free(r->heap_lib);
 	r->heap_lib = NULL;
 	mm_drain_free(r->drain);      /* its files keep the instance busy */
@@ -186,6 +191,8 @@ static int choose_events(struct rec *r)
 	bool asked = !strcmp(r->opt.classifier, "kprobe");
 
 	mm_evlist_build(&r->ev);
+	if (r->opt.markers & MM_MARKERS_FSYNC)
+		mm_evlist_add_syscalls(&r->ev, mm_marker_syscalls, mm_marker_syscalls_len);
 	notice_missing(r);
 	r->classifier = "tracepoint";
 	if (!strcmp(r->opt.classifier, "tracepoint") ||
@@ -296,6 +303,31 @@ static int heap_prepare(struct rec *r)
 	return 0;
 }
 
+/*
+ * --markers=trace_marker: the program's writes to trace_marker.  A spawned
+ * CMD finds the instance's own in MEMMON_TRACE_MARKER (its writes stay out
+ * of the top-level ring); where the kernel copies top-level writes into
+ * instances (copy_trace_marker), those are heard too, also with -p.
+ */
+static int markers_prepare(struct rec *r)
+{
+	char *path;
+	int ret;
+
+	if (!(r->opt.markers & MM_MARKERS_TRACE))
+		return 0;
+	if ((ret = mm_tracing_copy_marker(r->inst)) < 0)
+		return -1;
+	r->marker_copy = ret > 0;
+	if (!r->opt.argv)
+		return 0;
+	if (!(path = mm_tracing_marker_path(r->inst)))
+		return -1;
+	r->env = mm_env_with(r->heap_env, MM_MARKER_ENV, path);
+	free(path);
+	return 0;
+}
+
 /* Steps up to armed tracing (the target, if any, still held); -1 also when
  * a signal stopped it (r->stopped_by). */
 static int arm(struct rec *r)
@@ -317,14 +349,14 @@ static int arm(struct rec *r)
 	r->out.clock_fd = mm_tracing_clock_open(r->inst);
 	if (r->out.clock_fd < 0 || choose_events(r) < 0 || interrupted(r))
 		return -1;
-	if (r->opt.heap && heap_prepare(r) < 0)
+	if ((r->opt.heap && heap_prepare(r) < 0) || markers_prepare(r) < 0)
 		return -1;
 	/* notes are only ever written for a spawned CMD's vfork children */
 	if (r->opt.argv && (r->out.marker_fd = mm_tracing_marker_open(r->inst)) < 0)
 		return -1;
 	r->opt.buffer_kb = mm_tracing_buffer_kb(r->inst);
 	if (r->opt.argv) {
-		r->target = mm_target_spawn(r->opt.argv, r->heap_env);
+		r->target = mm_target_spawn(r->opt.argv, r->env ? r->env : r->heap_env);
 		if (!r->target)
 			return -1;
 		r->opt.pids = mm_malloc(sizeof(pid_t));

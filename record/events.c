@@ -62,22 +62,26 @@ static void add_if_exists(struct mm_evlist *l, const char *system, const char *n
 		add_missing(l, system, name);
 }
 
-void mm_evlist_build(struct mm_evlist *l)
+void mm_evlist_add_syscalls(struct mm_evlist *l, const char *const *calls, size_t n)
 {
 	char name[64];
 
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "sys_enter_%s", calls[i]);
+		add_if_exists(l, "syscalls", name);
+		snprintf(name, sizeof(name), "sys_exit_%s", calls[i]);
+		add_if_exists(l, "syscalls", name);
+	}
+}
+
+void mm_evlist_build(struct mm_evlist *l)
+{
 	memset(l, 0, sizeof(*l));
 	l->missing = mm_strdup("");
 	for (size_t i = 0; i < mm_event_set_len; i++)
 		add_if_exists(l, mm_event_set[i].system, mm_event_set[i].name);
-	for (size_t i = 0; i < mm_traced_syscalls_len + mm_io_syscalls_len; i++) {
-		const char *call = i < mm_traced_syscalls_len ? mm_traced_syscalls[i] :
-				   mm_io_syscalls[i - mm_traced_syscalls_len];
-		snprintf(name, sizeof(name), "sys_enter_%s", call);
-		add_if_exists(l, "syscalls", name);
-		snprintf(name, sizeof(name), "sys_exit_%s", call);
-		add_if_exists(l, "syscalls", name);
-	}
+	mm_evlist_add_syscalls(l, mm_traced_syscalls, mm_traced_syscalls_len);
+	mm_evlist_add_syscalls(l, mm_io_syscalls, mm_io_syscalls_len);
 }
 
 void mm_evlist_free(struct mm_evlist *l)

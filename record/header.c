@@ -60,6 +60,10 @@ static int write_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
 		.attached = r->target ? NULL : r->opt.pids,
 		.nr_attached = r->target ? 0 : r->opt.nr_pids,
 		.clock = r->trace_clock, .heap = r->opt.heap,
+		.markers = r->opt.markers == MM_MARKERS_ALL ? "fsync,trace_marker" :
+			   r->opt.markers == MM_MARKERS_FSYNC ? "fsync" :
+			   r->opt.markers == MM_MARKERS_TRACE ? "trace_marker" : "none",
+		.marker_copy = r->marker_copy,
 	};
 
 	describe(r, cmd, sizeof(cmd), pids, sizeof(pids));

@@ -14,7 +14,8 @@
 
 const char mm_record_usage[] =
 	"memmon record [-o FILE] [-b KB] [-p PID,...] [--classifier=auto|kprobe|tracepoint] "
-	"[-z LEVEL] [--chunk-kb KB] [--duration SEC] [--malloc [--malloc-ring KB]] [-q] [-v] "
+	"[-z LEVEL] [--chunk-kb KB] [--duration SEC] [--malloc [--malloc-ring KB]] "
+	"[--markers=fsync,trace_marker|none] [-q] [-v] "
 	"[--] [CMD ARGS]";
 
 #define DEFAULT_CHUNK_KB  1024
@@ -45,6 +46,28 @@ int mm_record_parse_pids(const char *arg, pid_t **pids, size_t *n)
 }
 
 #define USAGE_ERROR(...) mm_usage_error("record", mm_record_usage, __VA_ARGS__)
+
+/* --markers=LIST: "fsync", "trace_marker", "all", "none", comma-separated. */
+static unsigned parse_markers(const char *arg)
+{
+	unsigned m = 0;
+
+	for (const char *w = arg; ; ) {
+		size_t n = strcspn(w, ",");
+		if (n == 5 && !strncmp(w, "fsync", n))
+			m |= MM_MARKERS_FSYNC;
+		else if (n == 12 && !strncmp(w, "trace_marker", n))
+			m |= MM_MARKERS_TRACE;
+		else if (n == 3 && !strncmp(w, "all", n))
+			m |= MM_MARKERS_ALL;
+		else if (n != 4 || strncmp(w, "none", n))
+			USAGE_ERROR("--markers=%s: '%.*s' is no marker kind (fsync, trace_marker, "
+				    "all or none)", arg, (int)n, w);
+		if (!w[n])
+			return m;
+		w += n + 1;
+	}
+}
 
 /* OPT's value ARG as a number of KB from MIN to MAX; WHAT says what it
  * sizes and UNIT how it counts, for the message. */
@@ -77,6 +100,7 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 		{ "duration", required_argument, NULL, 'D' },
 		{ "malloc", no_argument, NULL, 'M' },
 		{ "malloc-ring", required_argument, NULL, 'R' },
+		{ "markers", required_argument, NULL, 'm' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -88,7 +112,8 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 
 	opterr = 0;       /* our own message: "memmon record: ..." */
 	*o = (struct mm_record_opts){ .output = "trace.dat", .chunk_kb = DEFAULT_CHUNK_KB,
-			    .classifier = "auto", .ring_kb = DEFAULT_RING_KB };
+			    .classifier = "auto", .ring_kb = DEFAULT_RING_KB,
+			    .markers = MM_MARKERS_ALL };
 	/* "+": stop at CMD, whose options are its own; ":": missing values */
 	while ((c = getopt_long(argc, argv, "+:o:b:p:z:qvh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -124,6 +149,9 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 			break;
 		case 'M':
 			o->heap = true;
+			break;
+		case 'm':
+			o->markers = parse_markers(optarg);
 			break;
 		case 'R':
 			o->ring_kb = parse_kb("--malloc-ring", optarg, 8, 1u << 20, "a ring", "KB");

@@ -9,6 +9,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* --markers=LIST: the phase markers recorded (both by default) */
+#define MM_MARKERS_FSYNC  1u  /* fsync(FD), fdatasync(FD) calls */
+#define MM_MARKERS_TRACE  2u  /* the program's writes to trace_marker */
+#define MM_MARKERS_ALL    (MM_MARKERS_FSYNC | MM_MARKERS_TRACE)
+
 struct mm_record_opts {
 	const char *output;
 	unsigned buffer_kb, chunk_kb;
@@ -17,6 +22,7 @@ struct mm_record_opts {
 	const char *classifier;
 	bool quiet, verbose;
 	bool heap;            /* --malloc */
+	unsigned markers;     /* --markers: MM_MARKERS_* */
 	unsigned ring_kb;
 	pid_t *pids;
 	size_t nr_pids;

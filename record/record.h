@@ -92,6 +92,13 @@ int mm_tracing_clock_open(struct tracefs_instance *inst);
 /* The instance's trace_marker, for record's notes (close it before
  * destroying INST). */
 int mm_tracing_marker_open(struct tracefs_instance *inst);
+/* Copy every write to the top-level trace_marker into INST too (its
+ * copy_trace_marker option, kernels 6.17 and later), so a program that
+ * marks its phases there is heard; the top level itself is not changed.
+ * 1 when set, 0 when this kernel has no such option, -1 on error. */
+int mm_tracing_copy_marker(struct tracefs_instance *inst);
+/* The path of INST's own trace_marker (malloc'd), or NULL with mm_error(). */
+char *mm_tracing_marker_path(struct tracefs_instance *inst);
 /* FILTER into events/SYSTEM/EVENT/filter of INST (an absent event: 0). */
 int mm_tracing_event_filter(struct tracefs_instance *inst, const char *system,
 			    const char *event, const char *filter);
@@ -127,6 +134,8 @@ bool mm_event_exists(const char *system, const char *name);
  * to ->missing. */
 void mm_evlist_build(struct mm_evlist *l);
 void mm_evlist_add(struct mm_evlist *l, const char *system, const char *name);
+/* The entry and exit events of each of CALLS[N] that exist here. */
+void mm_evlist_add_syscalls(struct mm_evlist *l, const char *const *calls, size_t n);
 void mm_evlist_free(struct mm_evlist *l);
 /* Enable every event of L in INST, one pass over their enable files. */
 int mm_evlist_enable(struct tracefs_instance *inst, const struct mm_evlist *l);
@@ -179,6 +188,8 @@ struct mm_machine_info {
 	const char *clock;        /* the instance's trace clock */
 	uint64_t tsc_hz;          /* clock x86-tsc: its rate (MM_KEY_TSC_HZ) */
 	bool heap;                /* --malloc: save memmon:malloc's format too */
+	const char *markers;      /* MM_KEY_MARKERS: the phase markers recorded */
+	bool marker_copy;         /* copy_trace_marker was set (MM_KEY_MARKER_COPY) */
 	uint16_t heap_id;         /* out: the id it got */
 };
 /* MACHINE (first), header_page, then the format of every event of L (and
@@ -287,6 +298,10 @@ void mm_preload_env_free(char **env);
 /* ---- target.c ---- */
 
 struct mm_target;
+/* A copy of ENV (NULL: record's own environment) with NAME=VALUE in it,
+ * replacing any NAME there; free with mm_env_free(). */
+char **mm_env_with(char *const *env, const char *name, const char *value);
+void mm_env_free(char **env);
 /* Fork CMD's process, held before exec, seized by ptrace; it execs with
  * environment ENVP (NULL: record's own). */
 struct mm_target *mm_target_spawn(char **argv, char **envp);

@@ -32,6 +32,8 @@ struct rec {
 	struct mm_evlist ev;
 	char *probe_text;
 	struct mm_target *target;
+	char **env;           /* CMD's environment (NULL: record's own) */
+	bool marker_copy;     /* copy_trace_marker set in the instance */
 	struct mm_drain *drain;
 	/* --malloc */
 	struct mm_malloc *heap;

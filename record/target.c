@@ -189,6 +189,32 @@ static char *find_in_path(const char *name)
 	return found;
 }
 
+char **mm_env_with(char *const *env, const char *name, const char *value)
+{
+	char *const *from = env ? env : environ;
+	char **out;
+	size_t n = 0, k = 0, len = strlen(name);
+
+	for (char *const *e = from; *e; e++)
+		n++;
+	out = mm_calloc(n + 2, sizeof(*out));
+	for (char *const *e = from; *e; e++)
+		if (strncmp(*e, name, len) || (*e)[len] != '=')
+			out[k++] = mm_strdup(*e);
+	if (asprintf(&out[k], "%s=%s", name, value) < 0) {
+		mm_error("out of memory");
+		exit(MM_EXIT_FAIL);
+	}
+	return out;
+}
+
+void mm_env_free(char **env)
+{
+	for (char **e = env; e && *e; e++)
+		free(*e);
+	free(env);
+}
+
 /*
  * The target being spawned: a child that fails to exec exits holding it, and
  * a global reference keeps valgrind from calling that a leak.

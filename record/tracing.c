@@ -158,6 +158,25 @@ int mm_tracing_marker_open(struct tracefs_instance *inst)
 	return open_file(inst, "trace_marker", O_WRONLY);
 }
 
+int mm_tracing_copy_marker(struct tracefs_instance *inst)
+{
+	if (!tracefs_file_exists(inst, "options/copy_trace_marker"))
+		return 0;
+	return write_file(inst, "options/copy_trace_marker", "1") < 0 ? -1 : 1;
+}
+
+char *mm_tracing_marker_path(struct tracefs_instance *inst)
+{
+	char *path = tracefs_instance_get_file(inst, "trace_marker");
+	char *copy = path ? mm_strdup(path) : NULL;
+
+	if (!path)
+		mm_error_errno("cannot find the trace_marker of instance '%s'",
+			       tracefs_instance_get_name(inst));
+	tracefs_put_tracing_file(path);
+	return copy;
+}
+
 int mm_tracing_event_filter(struct tracefs_instance *inst, const char *system,
 			    const char *event, const char *filter)
 {

@@ -28,6 +28,8 @@
 #include "report/analyses/regions.h"
 #include "report/analyses/summary.h"
 #include "report/analyses/tasks.h"
+#include "report/analyses/window.h"
+#include "report/report-args.h"
 #include "report/views/log.h"
 #include "report/views/view.h"
 
@@ -35,7 +37,8 @@ static const char usage[] =
 	"memmon report [-i FILE] [FILE] [--log] [--regions] [--maps-at TIME] "
 	"[--malloc-patterns] [--timeline[=INTERVAL]] [--context] [--leaks] [--allocations] "
 	"[--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
-	"[--perfetto FILE] [--html FILE] [-t|--timestamps] [--raw-events] [--no-malloc] [--no-summary] "
+	"[--between M,N] [--perfetto FILE] [--html FILE] [-t|--timestamps] [--raw-events] "
+	"[--no-malloc] [--no-summary] "
 	"[--classifier=tracepoint] [-q]";
 
 #define MAX_PIDS 256
@@ -54,6 +57,7 @@ struct report_opts {
 	size_t nr_views;
 	const char *perfetto;            /* --perfetto FILE */
 	const char *html;                /* --html FILE */
+	struct mm_window *window;        /* --between M,N (inactive without) */
 	struct mm_report_opts view;      /* what the views are told */
 };
 
@@ -68,15 +72,28 @@ struct sink {
 	void *state[MAX_VIEWS];          /* per view of o->views */
 	struct mm_trace_facts *trace;    /* = o->view.trace */
 	size_t next_mark;                /* the text log's place in trace->marks */
+	uint64_t foreign_markers;        /* trace_marker writes of other processes */
 };
 
-/* The text log's marks of dropped events up to TS. */
+/* A trace_marker write is the trace's when its task is one of the
+ * trace's: the kernel does not filter them by pid, and copy_trace_marker
+ * brings in every process's top-level writes. */
+static bool marker_ours(const struct sink *s, const struct mm_event *ev)
+{
+	return mm_tasks_has(&s->tasks, ev->pid) || (ev->tgid && mm_tasks_has(&s->tasks, ev->tgid)) ||
+	       mm_origin_attached(&s->origin, ev->pid);
+}
+
+/* The text log's marks of dropped events up to TS (outside --between's
+ * window: passed over). */
 static void log_lost_marks(struct sink *s, uint64_t ts)
 {
 	const struct mm_lost_mark *m;
 	char line[MM_LOG_LINE];
 
 	while ((m = mm_trace_mark_before(s->trace, &s->next_mark, ts))) {
+		if (!mm_window_in(s->o->window))
+			continue;
 		mm_log_lost_line(line, sizeof(line) - 1, m);
 		strcat(line, "\n");
 		mm_log_puts(s->log, line);
@@ -100,6 +117,11 @@ static void sink_event(void *ctx, const struct mm_event *ev)
 		mm_summary_add(&s->held, ev);
 		return;
 	}
+	if (ev->kind == MM_EV_MARKER && !marker_ours(s, ev)) {
+		s->foreign_markers++;
+		return;
+	}
+	mm_window_before(o->window, ev);
 	mm_tasks_add(&s->tasks, ev);
 	if (o->view.as)
 		mm_as_event(o->view.as, ev);
@@ -108,11 +130,12 @@ static void sink_event(void *ctx, const struct mm_event *ev)
 			o->views[i]->event(s->state[i], ev);
 	if (s->o->log)
 		log_lost_marks(s, ev->ts);
-	if (!mm_event_wanted(o->pids, o->nr_pids, ev))
-		return;
-	mm_summary_add(&s->summary, ev);
-	if (s->o->log)
-		mm_log_event(s->log, ev);
+	if (mm_event_wanted(o->pids, o->nr_pids, ev) && mm_window_in(o->window)) {
+		mm_summary_add(&s->summary, ev);
+		if (s->o->log)
+			mm_log_event(s->log, ev);
+	}
+	mm_window_after(o->window, ev);
 }
 
 static int add_view(struct report_opts *o, const struct mm_view *v)
@@ -126,67 +149,30 @@ static int add_view(struct report_opts *o, const struct mm_view *v)
 	return 0;
 }
 
-/* --timeline=INTERVAL: "10ms", "2s", "500us", or plain seconds. */
-static int parse_interval(struct report_opts *o, const char *arg)
-{
-	static const struct { const char *unit; double ns; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "", 1e9 },
-	};
-	char *end;
-	double v = strtod(arg, &end);
-	for (size_t i = 0; end != arg && i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit))
-			continue;
-		if (!(v > 0) || v * units[i].ns < 1000 || v * units[i].ns > 1e15)
-			break;
-		o->view.interval_ns = (uint64_t)(v * units[i].ns + 0.5);
-		return 0;
-	}
-	return mm_error("--timeline=%s: not an interval (10ms, 2s, 500us: at least 1us)", arg);
-}
-
-/* --maps-at TIME: seconds from the first event ("1.5"), or "end". */
-static int parse_time(struct report_opts *o, const char *arg)
-{
-	if (!strcmp(arg, "end")) {
-		o->view.at_ns = 0;
-		return 0;
-	}
-	char *end;
-	double sec = strtod(arg, &end);
-	if (end == arg || *end || !(sec >= 0) || sec > 1e9)
-		return mm_error("--maps-at %s: not a time (seconds from the first event, or 'end')", arg);
-	o->view.at_ns = (uint64_t)(sec * 1e9 + 0.5);
-	/* 0 means "the end" to the views: the very start is its first ns */
-	if (!o->view.at_ns)
-		o->view.at_ns = 1;
-	return 0;
-}
-
-static int parse_pids(struct report_opts *o, const char *arg)
-{
-	const char *p = arg;
-	while (*p) {
-		char *end;
-		long v = strtol(p, &end, 10);
-		if (end == p || v <= 0 || v > INT32_MAX || (*end && *end != ','))
-			return mm_error("--pid %s: not a pid (a process or task id, or a list: 123,456)",
-					arg);
-		if (o->nr_pids == MAX_PIDS)
-			return mm_error("--pid %s: too many pids (at most %d)", arg, MAX_PIDS);
-		o->pids[o->nr_pids++] = (int32_t)v;
-		p = *end ? end + 1 : end;
-	}
-	return o->nr_pids ? 0 : mm_error("--pid %s: not a pid (a process or task id, or a list: "
-					 "123,456)", arg);
-}
-
 enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
        OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV, OPT_FINDINGS,
        OPT_TIMELINE, OPT_CONTEXT, OPT_CLASSIFIER, OPT_PERFETTO, OPT_NO_MALLOC, OPT_LEAKS,
-       OPT_ALLOCATIONS, OPT_HTML };
+       OPT_ALLOCATIONS, OPT_HTML, OPT_BETWEEN };
 #define DONE_OK (-1)     /* parse_options: --help shown, exit 0 */
 #define USAGE_ERROR(...) mm_usage_error("report", usage, __VA_ARGS__)
+
+/* --between cuts the log (text or JSON), --regions and --timeline. */
+static int check_between(struct report_opts *o)
+{
+	if (!o->window->active)
+		return 0;
+	o->view.window = o->window;
+	for (size_t i = 0; i < o->nr_views; i++) {
+		const struct mm_view *v = o->views[i];
+		if (v == &mm_view_overview || v == &mm_view_findings_short)
+			USAGE_ERROR("--between cuts --log, --regions and --timeline: ask for one "
+				    "of them");
+		if (v != &mm_view_regions && v != &mm_view_timeline && v != &mm_view_log_json)
+			USAGE_ERROR("--between cuts --log, --regions and --timeline, not --%s",
+				    v->name);
+	}
+	return 0;
+}
 
 /* What the options add up to: no view and no --log means the default page
  * (overview, short findings, summary, a hint of the other views); the log
@@ -225,7 +211,7 @@ static int finish_options(struct report_opts *o)
 		o->summary = false;
 	o->view.pids = o->nr_pids ? o->pids : NULL;
 	o->view.nr_pids = o->nr_pids;
-	return 0;
+	return check_between(o);
 }
 
 /* Returns 0 to go on, DONE_OK, or the exit status to leave with. */
@@ -255,6 +241,7 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		{ "classifier", required_argument, NULL, OPT_CLASSIFIER },
 		{ "perfetto", required_argument, NULL, OPT_PERFETTO },
 		{ "html", required_argument, NULL, OPT_HTML },
+		{ "between", required_argument, NULL, OPT_BETWEEN },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -291,10 +278,11 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 			o->tracepoint = true;
 			break;
 		case OPT_TIMELINE:
-			err = (optarg ? parse_interval(o, optarg) : 0) ?: add_view(o, &mm_view_timeline);
+			err = (optarg ? mm_report_parse_interval(optarg, &o->view.interval_ns) : 0) ?:
+			      add_view(o, &mm_view_timeline);
 			break;
 		case OPT_MAPS_AT:
-			err = parse_time(o, optarg) ?: add_view(o, &mm_view_maps_at);
+			err = mm_report_parse_time(optarg, &o->view.at_ns) ?: add_view(o, &mm_view_maps_at);
 			break;
 		case OPT_SORT: {
 			enum mm_regions_sort key;
@@ -302,7 +290,8 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 			err = mm_regions_parse_sort(optarg, &key);
 			break;
 		}
-		case OPT_PID: err = parse_pids(o, optarg); break;
+		case OPT_PID: err = mm_report_parse_pids(optarg, o->pids, &o->nr_pids, MAX_PIDS); break;
+		case OPT_BETWEEN: err = mm_window_parse(o->window, optarg); break;
 		case 'h': return mm_show_help("report", usage) == MM_EXIT_OK ? DONE_OK : MM_EXIT_FAIL;
 		default:
 			mm_usage_bad_option("report", usage, c, argv, longopts);
@@ -378,6 +367,7 @@ static void summary_info(const struct sink *s, const struct mm_decoder *d,
 		.missing = mm_decoder_missing(d),
 		.classifier = mm_decoder_classifier(d),
 		.heap = mm_decoder_has_heap(d),
+		.foreign_markers = s->foreign_markers,
 		.held = &s->held,
 	};
 }
@@ -521,7 +511,8 @@ static const char hint[] =
 
 int cmd_report(int argc, char **argv)
 {
-	struct report_opts o = { .file = "trace.dat", .summary = true };
+	struct mm_window window = { 0 };
+	struct report_opts o = { .file = "trace.dat", .summary = true, .window = &window };
 	int ret = parse_options(argc, argv, &o);
 	if (ret)
 		return ret == DONE_OK ? MM_EXIT_OK : ret;
@@ -552,6 +543,7 @@ int cmd_report(int argc, char **argv)
 		mm_decoder_ignore_kprobes(d);
 	if (views_use_model(&o) || mm_decoder_needs_model(d))
 		o.view.as = mm_as_from_file(f, MM_AS_NO_CUTOFF);
+	mm_window_watch_model(o.window, o.view.as);
 	o.view.summary = &s.summary;
 	o.view.summary_info = &info;
 	if (open_files(&o))
@@ -565,7 +557,7 @@ int cmd_report(int argc, char **argv)
 		log_lost_marks(&s, UINT64_MAX);
 	if (o.view.as)
 		mm_as_finish(o.view.as);
-	if (check_request(&o, &s) < 0) {
+	if (check_request(&o, &s) < 0 || mm_window_finish(o.window) < 0) {
 		mm_log_discard(s.log);
 		goto out;
 	}
@@ -598,5 +590,6 @@ out:
 	if (f)
 		mm_file_close(f);
 	free(facts.marks);
+	mm_window_free(&window);
 	return ret;
 }

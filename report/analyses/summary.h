@@ -29,6 +29,8 @@ struct mm_summary_info {
 	const char *missing;         /* "sys:name,..." or "" */
 	const char *classifier;      /* "tracepoint" or "kprobe" */
 	bool heap;                   /* the trace has record --malloc's records */
+	uint64_t foreign_markers;    /* trace_marker writes of processes not in
+	                              * the trace (copy_trace_marker): left out */
 	/* events of record's child before it exec'd CMD (a copy of memmon):
 	 * left out of everything else (NULL: none counted) */
 	const struct mm_summary *held;

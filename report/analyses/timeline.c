@@ -37,6 +37,8 @@ struct mm_timeline {
 	size_t nr_procs, cap_procs;
 	struct tl_mm *mms;
 	size_t nr_mms, cap_mms;
+	bool cut;                    /* --between: only [cut_from, cut_to] */
+	uint64_t cut_from, cut_to;
 };
 
 static struct mm_tl_proc *proc_get(struct mm_timeline *tl, int32_t tgid)
@@ -205,18 +207,54 @@ static uint64_t nice_interval(uint64_t want, uint64_t step)
 	return step;
 }
 
+void mm_timeline_cut(struct mm_timeline *tl, uint64_t from_ts, uint64_t to_ts)
+{
+	tl->cut = true;
+	tl->cut_from = from_ts;
+	tl->cut_to = to_ts;
+}
+
+/* Keep P's rows of intervals KF..KT; the values carried into KF (the last
+ * row before it) open the cut when no event fell in KF itself. */
+static void cut_rows(struct mm_tl_proc *p, uint64_t kf, uint64_t kt)
+{
+	size_t first = MM_PARTITION_POINT(p->nr, i, p->rows[i].k < kf);
+	size_t end = MM_PARTITION_POINT(p->nr, i, p->rows[i].k <= kt);
+	bool carry = first > 0 && (first == end || p->rows[first].k != kf);
+	struct mm_tl_row prev = carry ? p->rows[first - 1] : (struct mm_tl_row){ 0 };
+	size_t n = 0;
+
+	if (carry) {
+		prev.k = kf;
+		prev.vsz_max = prev.vsz;
+		prev.rss_max = mm_tl_rss(&prev);
+		prev.faults = 0;
+		p->rows[n++] = prev;
+	}
+	if (first < end && (first != n || carry))
+		memmove(p->rows + n, p->rows + first, (end - first) * sizeof(*p->rows));
+	p->nr = n + (end - first);
+}
+
 void mm_timeline_finish(struct mm_timeline *tl)
 {
 	if (tl->finished)
 		return;
 	tl->finished = true;
+	uint64_t kf = 0, kt = UINT64_MAX;
+	if (tl->cut) {
+		kf = (tl->cut_from > tl->t0 ? tl->cut_from - tl->t0 : 0) / tl->interval;
+		kt = (tl->cut_to > tl->t0 ? tl->cut_to - tl->t0 : 0) / tl->interval;
+		for (size_t i = 0; i < tl->nr_procs; i++)
+			cut_rows(tl->procs[i], kf, kt);
+	}
 	if (!tl->automatic)
 		return;
 	uint64_t last = 0;
 	for (size_t i = 0; i < tl->nr_procs; i++)
 		if (tl->procs[i]->nr && tl->procs[i]->rows[tl->procs[i]->nr - 1].k > last)
 			last = tl->procs[i]->rows[tl->procs[i]->nr - 1].k;
-	uint64_t span = (last + 1) * tl->interval;
+	uint64_t span = (last + 1 - (last >= kf ? kf : 0)) * tl->interval;
 	uint64_t want = nice_interval((span + tl->auto_rows - 1) / tl->auto_rows, tl->interval);
 	if (want > tl->interval)
 		coarsen(tl, want / tl->interval);

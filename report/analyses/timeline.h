@@ -60,6 +60,9 @@ void mm_timeline_free(struct mm_timeline *tl);
  * wants more); before the first event. */
 void mm_timeline_set_rows(struct mm_timeline *tl, size_t rows);
 void mm_timeline_event(struct mm_timeline *tl, const struct mm_event *ev);
+/* --between: keep only the intervals from FROM_TS to TO_TS (trace clock);
+ * the values carried into the first come from before it.  Before finish. */
+void mm_timeline_cut(struct mm_timeline *tl, uint64_t from_ts, uint64_t to_ts);
 /* Regroup (automatic interval) and freeze; after mm_as_finish(AS). */
 void mm_timeline_finish(struct mm_timeline *tl);
 

@@ -47,6 +47,7 @@
 #include "report/analyses/summary.h"
 #include "report/model/heap.h"
 #include "report/views/json.h"
+#include "report/analyses/window.h"
 #include "report/views/log.h"
 #include "report/views/view.h"
 
@@ -62,7 +63,7 @@ struct jlog {
 
 static const char *const kind_name[MM_EV_NR] = {
 	"fault", "syscall", "fork", "exec", "exit", "rename", "rss", "filemap", "signal",
-	"malloc",
+	"malloc", "marker",
 };
 static const char *const access_name[MM_ACCESS_NR] = { "R", "W", "X" };
 
@@ -208,6 +209,10 @@ static void kind_fields(struct mm_json *j, const struct mm_event *ev)
 	case MM_EV_HEAP:
 		heap_fields(j, &ev->heap);
 		break;
+	case MM_EV_MARKER:
+		mm_json_str(j, "marker", ev->marker.text);
+		mm_json_bool(j, "cut", ev->marker.truncated);
+		break;
 	}
 }
 
@@ -218,6 +223,8 @@ static void lost_marks(struct jlog *v, uint64_t ts)
 	char line[MM_LOG_LINE];
 
 	while ((m = mm_trace_mark_before(v->o->trace, &v->next_mark, ts))) {
+		if (v->o->window && !mm_window_in(v->o->window))
+			continue;        /* outside --between */
 		mm_log_lost_line(line, sizeof(line), m);
 		mm_json_object_begin(&v->j, NULL);
 		mm_json_fixed(&v->j, "time", m->ts > v->t0 ? (double)(m->ts - v->t0) / 1e9 : 0, 9);
@@ -290,7 +297,8 @@ static void event(void *state, const struct mm_event *ev)
 		v->heap = mm_heap_new();
 	if (v->heap)
 		mm_heap_event(v->heap, ev, &note);
-	if (ev->kind >= MM_EV_NR || !mm_event_wanted(v->o->pids, v->o->nr_pids, ev))
+	if (ev->kind >= MM_EV_NR || !mm_event_wanted(v->o->pids, v->o->nr_pids, ev) ||
+	    (v->o->window && !mm_window_in(v->o->window)))
 		return;
 	bool raw = v->o->raw_events;
 	if (ev->kind == MM_EV_HEAP && v->o->no_heap)
@@ -340,6 +348,7 @@ static void summary_json(struct mm_json *j, const struct mm_report_opts *o)
 	mm_json_u64(j, "process", t.process);
 	mm_json_u64(j, "rss", k[MM_EV_RSS]);
 	mm_json_u64(j, "filemap", k[MM_EV_FILEMAP]);
+	mm_json_u64(j, "markers", k[MM_EV_MARKER]);
 	if (info->heap) {
 		mm_json_u64(j, "malloc", k[MM_EV_HEAP]);
 		mm_json_u64(j, "lost_malloc_records", s->heap_lost);
@@ -357,6 +366,7 @@ static void summary_json(struct mm_json *j, const struct mm_report_opts *o)
 	mm_json_str(j, "missing_events", info->missing ? info->missing : "");
 	mm_json_str(j, "classifier", info->classifier ? info->classifier : "");
 	mm_json_u64(j, "malformed_records", info->malformed);
+	mm_json_u64(j, "foreign_markers", info->foreign_markers);
 	struct mm_summary_totals ht = { 0 };
 	if (info->held)
 		mm_summary_totals(info->held, &ht);

@@ -7,12 +7,14 @@
  * two records, one event); "missing events" and
  * "classifier" say how far the counts can be trusted, "malformed
  * records" appears only when a hostile or damaged file had some, and
- * "left out" only when record's child (a copy of memmon until it execs
+ * "markers of other processes" only when trace_marker writes of
+ * processes outside the trace came in (and were left out), "left out" only when record's child (a copy of memmon until it execs
  * the command) had events before its exec.
  *
  *   # summary
  *   events: 1234 (faults 1000, syscalls 200, process 4, rss 30, filemap 0)
- *           (record --malloc adds ", malloc N": its records, calls and notes)
+ *           (record --malloc adds ", malloc N": its records, calls and notes;
+ *           a trace with trace_marker writes ", markers N")
  *   faults: 1000 anon 800 file 150 swap 0 cow 10 other 40
  *   faults by access: R 300 W 690 X 10
  *   lost events: 0
@@ -46,14 +48,16 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 	struct mm_summary_totals t;
 
 	mm_summary_totals(s, &t);
-	char heap[40] = "";
+	char heap[40] = "", markers[40] = "";
 	if (info->heap)
 		snprintf(heap, sizeof(heap), ", malloc %" PRIu64, k[MM_EV_HEAP]);
+	if (k[MM_EV_MARKER])
+		snprintf(markers, sizeof(markers), ", markers %" PRIu64, k[MM_EV_MARKER]);
 	line(l, "# summary\n");
 	line(l, "events: %" PRIu64 " (faults %" PRIu64 ", syscalls %" PRIu64 ", process %"
-	     PRIu64 ", rss %" PRIu64 ", filemap %" PRIu64 "%s)\n",
+	     PRIu64 ", rss %" PRIu64 ", filemap %" PRIu64 "%s%s)\n",
 	     t.events, k[MM_EV_FAULT], k[MM_EV_SYSCALL], t.process,
-	     k[MM_EV_RSS], k[MM_EV_FILEMAP], heap);
+	     k[MM_EV_RSS], k[MM_EV_FILEMAP], heap, markers);
 	char unknown[40] = "";    /* only where a trace could not tell (before 6.2) */
 	if (t.by_class[MM_FAULT_UNKNOWN])
 		snprintf(unknown, sizeof(unknown), " unknown %" PRIu64, t.by_class[MM_FAULT_UNKNOWN]);
@@ -74,6 +78,8 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 	line(l, "classifier: %s\n", info->classifier);
 	if (info->malformed)
 		line(l, "malformed records: %" PRIu64 "\n", info->malformed);
+	if (info->foreign_markers)
+		line(l, "markers of other processes: %" PRIu64 " (left out)\n", info->foreign_markers);
 	if (info->held) {
 		const uint64_t *h = info->held->by_kind;
 		struct mm_summary_totals ht;

@@ -214,7 +214,7 @@ static char *fmt_task_call(char *p, const struct mm_syscall *s)
 		else
 			p = mm_sym_hex(mm_sym_str(p, "@"), a[0]);
 		return ret_val(mm_sym_udec(comma(p), a[1]), s);
-	case MM_SYS_FSYNC:
+	case MM_SYS_FSYNC: case MM_SYS_FDATASYNC:
 		return ret_val(mm_sym_dec(p, (int32_t)a[0]), s);
 	default:                         /* fork, vfork, munlockall */
 		return ret_val(p, s);
@@ -468,6 +468,14 @@ static char *fmt_filemap(char *p, const struct mm_filemap *f)
 	return p;
 }
 
+/* 'marker "phase three"': what the program wrote to trace_marker, quoted
+ * as execve's path is (at most 4 bytes a character: the line's room). */
+static char *fmt_marker(char *p, const struct mm_marker *m)
+{
+	p = mm_sym_quoted(mm_sym_str(p, "marker "), m->text, sizeof(m->text));
+	return m->truncated ? mm_sym_str(p, " (cut)") : p;
+}
+
 char *mm_log_format(char *p, const struct mm_event *ev)
 {
 	p = mm_sym_dec(p, ev->pid);
@@ -480,6 +488,7 @@ char *mm_log_format(char *p, const struct mm_event *ev)
 	case MM_EV_FILEMAP: return fmt_filemap(p, &ev->filemap);
 	case MM_EV_SIGNAL:  return fmt_signal(p, &ev->signal);
 	case MM_EV_HEAP:    return mm_log_heap(p, &ev->heap);
+	case MM_EV_MARKER:  return fmt_marker(p, &ev->marker);
 	default:            return fmt_proc(p, ev);
 	}
 }

@@ -41,6 +41,7 @@
 
 #include "memmon.h"
 #include "report/analyses/regions.h"
+#include "report/analyses/window.h"
 #include "report/model/addrspace.h"
 #include "report/views/json.h"
 #include "report/views/regions-view.h"
@@ -71,6 +72,49 @@ static void event_text(const struct mm_as *as, const struct mm_region_event *e,
 static size_t row_limit(const struct mm_regions_opts *o, size_t n)
 {
 	return o->limit && o->limit < n ? o->limit : n;
+}
+
+/* What a row counts: the region's whole life, or --between's window. */
+struct row_counts {
+	const uint64_t (*faults)[MM_ACCESS_NR];
+	uint64_t nr_faults, kernel_faults, touched;
+};
+
+static struct row_counts counts_of(const struct mm_regions_opts *o, const struct mm_region *r)
+{
+	if (o->window) {
+		const struct mm_window_counts *c = mm_window_region(o->window, r);
+		return (struct row_counts){ c->faults, c->nr_faults, c->kernel_faults, c->touched };
+	}
+	return (struct row_counts){ r->faults, r->nr_faults, r->kernel_faults,
+				    mm_region_pages_touched(r) };
+}
+
+static int by_window_faults(const void *a, const void *b, void *ctx)
+{
+	const struct mm_window *w = ctx;
+	const struct mm_region *x = *(struct mm_region *const *)a, *y = *(struct mm_region *const *)b;
+	uint64_t fx = mm_window_region(w, x)->nr_faults, fy = mm_window_region(w, y)->nr_faults;
+	if (fx != fy)
+		return fx > fy ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start ? 1 : (x->id > y->id) - (x->id < y->id);
+}
+
+/* P's rows in --sort order; with --between only those that lived in the
+ * window, --sort faults by the window's faults. */
+static void rows_of(const struct mm_as_proc *p, const struct mm_regions_opts *o,
+		    struct mm_region_rows *s)
+{
+	mm_region_rows(p, o->sort, s);
+	if (!o->window)
+		return;
+	size_t n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (mm_window_overlaps(o->window, s->r[i]))
+			s->r[n++] = s->r[i];
+	s->n = n;
+	if (o->sort == MM_SORT_FAULTS && n > 1)
+		qsort_r(s->r, n, sizeof(*s->r), by_window_faults, (void *)o->window);
 }
 
 /* ---- --regions: text ---- */
@@ -108,9 +152,11 @@ static void proc_title(const struct mm_as *as, const struct mm_as_proc *p, FILE 
 	fputc('\n', out);
 }
 
-static void region_row_text(const struct mm_as *as, const struct mm_region *r, FILE *out)
+static void region_row_text(const struct mm_as *as, const struct mm_regions_opts *o,
+			    const struct mm_region *r, FILE *out)
 {
 	char perms[5], made[48], ended[48], cls[64], acc[48], pages[48];
+	struct row_counts n = counts_of(o, r);
 	uint64_t ps = mm_as_page_size(as);
 	int64_t stride;
 	enum mm_pattern pat = mm_region_pattern(r, ps, &stride);
@@ -119,14 +165,14 @@ static void region_row_text(const struct mm_as *as, const struct mm_region *r, F
 	mm_region_perms(r, perms);
 	event_text(as, &r->created, made, sizeof(made));
 	event_text(as, &r->ended, ended, sizeof(ended));
-	fault_sums(r->faults, true, cls, sizeof(cls));
-	fault_sums(r->faults, false, acc, sizeof(acc));
-	snprintf(pages, sizeof(pages), "%llu/%llu", (unsigned long long)mm_region_pages_touched(r),
+	fault_sums(n.faults, true, cls, sizeof(cls));
+	fault_sums(n.faults, false, acc, sizeof(acc));
+	snprintf(pages, sizeof(pages), "%llu/%llu", (unsigned long long)n.touched,
 		 (unsigned long long)(mm_region_size(r) / ps));
 	fprintf(out, "%12llx-%-12llx %9lluK %s %-7s %-18s %-18s %7llu %-15s %-11s %13s %s",
 		(unsigned long long)r->start, (unsigned long long)r->end,
 		(unsigned long long)(mm_region_size(r) >> 10), perms,
-		mm_backing_name(r->backing), made, ended, (unsigned long long)r->nr_faults,
+		mm_backing_name(r->backing), made, ended, (unsigned long long)n.nr_faults,
 		cls, acc, pages, mm_pattern_name(pat));
 	if (pat == MM_PAT_STRIDED)
 		fprintf(out, "(%lld)", (long long)stride);
@@ -148,21 +194,33 @@ static void unknown_row_text(const struct mm_as_proc *p, FILE *out)
 
 static void regions_text(struct mm_as *as, const struct mm_regions_opts *o, FILE *out)
 {
+	if (o->window)
+		mm_view_window_title(as, o->window, out);
 	for (size_t i = 0; i < mm_as_nr_procs(as); i++) {
 		struct mm_as_proc *p = mm_as_proc_at(as, i);
 		struct mm_region_rows s;
-		uint64_t faults = p->nr_unknown;
+		uint64_t faults = o->window ? 0 : p->nr_unknown;
 		if (!proc_wanted(as, p, o))
 			continue;
-		mm_region_rows(p, o->sort, &s);
+		rows_of(p, o, &s);
+		if (o->window && !s.n) {     /* not alive between the markers */
+			free(s.r);
+			continue;
+		}
 		proc_title(as, p, out);
 		fprintf(out, "%-25s %10s %4s %-7s %-18s %-18s %7s %-15s %-11s %13s %s\n",
 			"RANGE", "SIZE", "PERM", "BACKING", "CREATED", "ENDED", "FAULTS",
 			"A/F/S/C/O", "R/W/X", "TOUCHED/PAGES", "PATTERN NAME");
 		for (size_t k = 0; k < s.n; k++)
-			faults += s.r[k]->nr_faults;
+			faults += counts_of(o, s.r[k]).nr_faults;
 		for (size_t k = 0; k < row_limit(o, s.n); k++)
-			region_row_text(as, s.r[k], out);
+			region_row_text(as, o, s.r[k], out);
+		if (o->window) {
+			fprintf(out, "# %zu regions lived between the markers, %llu faults there\n\n",
+				s.n, (unsigned long long)faults);
+			free(s.r);
+			continue;
+		}
 		unknown_row_text(p, out);
 		fprintf(out, "# %zu regions (%zu in the %s map), %llu faults, %llu outside "
 			"every region%s\n\n", s.n, p->nr_map, p->exited ? "final" : "live",
@@ -203,8 +261,10 @@ static void json_event(struct mm_json *j, const struct mm_as *as, const char *ke
 	mm_json_object_end(j);
 }
 
-static void json_region(struct mm_json *j, const struct mm_as *as, const struct mm_region *r)
+static void json_region(struct mm_json *j, const struct mm_as *as,
+			const struct mm_regions_opts *o, const struct mm_region *r)
 {
+	struct row_counts n = counts_of(o, r);
 	char perms[5];
 	int64_t stride;
 	uint64_t ps = mm_as_page_size(as);
@@ -227,10 +287,10 @@ static void json_region(struct mm_json *j, const struct mm_as *as, const struct 
 	json_event(j, as, "origin", &r->origin);
 	json_event(j, as, "ended", &r->ended);
 	mm_json_bool(j, "live", mm_region_live(r));
-	json_faults(j, "faults", r->faults, r->nr_faults);
-	mm_json_u64(j, "kernel_faults", r->kernel_faults);
+	json_faults(j, "faults", n.faults, n.nr_faults);
+	mm_json_u64(j, "kernel_faults", n.kernel_faults);
 	mm_json_u64(j, "pages_mapped", mm_region_size(r) / ps);
-	mm_json_u64(j, "pages_touched", mm_region_pages_touched(r));
+	mm_json_u64(j, "pages_touched", n.touched);
 	mm_json_u64(j, "pages_resident", mm_region_pages_resident(r));
 	mm_json_str(j, "pattern", mm_pattern_name(pat));
 	mm_json_i64(j, "stride_pages", stride);
@@ -250,6 +310,20 @@ static void json_proc_head(struct mm_json *j, const struct mm_as *as, const stru
 		mm_json_null(j, "exit_time");
 }
 
+/* --between: "between": { "from": { "marker", "text", "time" }, "to": ... } */
+static void json_window(struct mm_json *j, const struct mm_as *as, const struct mm_window *w)
+{
+	mm_json_object_begin(j, "between");
+	for (int end = 0; end < 2; end++) {
+		mm_json_object_begin(j, end ? "to" : "from");
+		mm_json_u64(j, "marker", end ? w->to_no : w->from_no);
+		mm_json_str(j, "text", end ? w->to_text : w->from_text);
+		mm_json_fixed(j, "time", mm_as_rel_s(as, end ? w->to_ts : w->from_ts), 6);
+		mm_json_object_end(j);
+	}
+	mm_json_object_end(j);
+}
+
 static void regions_json(struct mm_as *as, const struct mm_regions_opts *o, FILE *out)
 {
 	struct mm_json j;
@@ -259,19 +333,25 @@ static void regions_json(struct mm_as *as, const struct mm_regions_opts *o, FILE
 	if (o->report)
 		mm_view_json_lost(&j, o->report);
 	mm_json_u64(&j, "page_size", mm_as_page_size(as));
+	if (o->window)
+		json_window(&j, as, o->window);
 	mm_json_array_begin(&j, "processes");
 	for (size_t i = 0; i < mm_as_nr_procs(as); i++) {
 		struct mm_as_proc *p = mm_as_proc_at(as, i);
 		struct mm_region_rows s;
 		if (!proc_wanted(as, p, o))
 			continue;
-		mm_region_rows(p, o->sort, &s);
+		rows_of(p, o, &s);
+		if (o->window && !s.n) {
+			free(s.r);
+			continue;
+		}
 		mm_json_object_begin(&j, NULL);
 		json_proc_head(&j, as, p);
 		mm_json_u64(&j, "skipped_syscalls", p->nr_skipped);
 		mm_json_array_begin(&j, "regions");
 		for (size_t k = 0; k < row_limit(o, s.n); k++)
-			json_region(&j, as, s.r[k]);
+			json_region(&j, as, o, s.r[k]);
 		mm_json_array_end(&j);
 		mm_json_object_begin(&j, "unknown_region");
 		json_faults(&j, "faults", p->unknown_faults, p->nr_unknown);
@@ -310,8 +390,10 @@ static void regions_csv_header(struct mm_csv *c)
 }
 
 static void regions_csv_row(struct mm_csv *c, const struct mm_as *as,
-			    const struct mm_as_proc *p, const struct mm_region *r)
+			    const struct mm_regions_opts *o, const struct mm_as_proc *p,
+			    const struct mm_region *r)
 {
+	struct row_counts n = counts_of(o, r);
 	char perms[5];
 	uint64_t ps = mm_as_page_size(as);
 
@@ -335,15 +417,15 @@ static void regions_csv_row(struct mm_csv *c, const struct mm_as *as,
 		mm_csv_str(c, NULL);
 	else
 		mm_csv_fixed(c, mm_as_rel_s(as, r->ended.ts), 6);
-	mm_csv_u64(c, r->nr_faults);
+	mm_csv_u64(c, n.nr_faults);
 	for (int k = 0; k < MM_FAULT_NR; k++)
 		for (int a = 0; a < MM_ACCESS_NR; a++)
-			mm_csv_u64(c, r->faults[k][a]);
+			mm_csv_u64(c, n.faults[k][a]);
 	mm_csv_u64(c, mm_region_size(r) / ps);
-	mm_csv_u64(c, mm_region_pages_touched(r));
+	mm_csv_u64(c, n.touched);
 	mm_csv_u64(c, mm_region_pages_resident(r));
 	mm_csv_str(c, mm_pattern_name(mm_region_pattern(r, ps, NULL)));
-	mm_csv_u64(c, r->kernel_faults);
+	mm_csv_u64(c, n.kernel_faults);
 	mm_csv_end_row(c);
 }
 
@@ -359,9 +441,9 @@ static void regions_csv(struct mm_as *as, const struct mm_regions_opts *o, FILE 
 		struct mm_region_rows s;
 		if (!proc_wanted(as, p, o))
 			continue;
-		mm_region_rows(p, o->sort, &s);
+		rows_of(p, o, &s);
 		for (size_t k = 0; k < row_limit(o, s.n); k++)
-			regions_csv_row(&c, as, p, s.r[k]);
+			regions_csv_row(&c, as, o, p, s.r[k]);
 		free(s.r);
 	}
 }
@@ -429,6 +511,8 @@ static struct view_state *view_create(struct mm_file *f, const struct mm_report_
 	s->o.at_end = which != V_MAPS_AT || ro->at_ns == 0;
 	s->o.at_ns = ro->at_ns;
 	s->o.report = ro;
+	if (which == V_REGIONS)
+		s->o.window = ro->window;
 	if (which == V_REGIONS && mm_regions_parse_sort(ro->sort, &s->o.sort) < 0)
 		s->bad_sort = true;     /* reported by finish(): create cannot fail */
 	if (s->o.at_end)

@@ -31,6 +31,9 @@ struct mm_regions_opts {
 	bool at_end;                 /* maps-at: the final maps (no cutoff) */
 	uint64_t at_ns;              /* maps-at: ns after the first event */
 	const struct mm_report_opts *report;  /* trace facts (lost events), or NULL */
+	/* --between: only the regions that lived in the window, each with the
+	 * faults and first touches it took there (NULL: the whole trace) */
+	const struct mm_window *window;
 };
 
 /* Print from a finished model (mm_as_finish done).  0, or -1 when OUT

@@ -24,6 +24,7 @@
 
 #include "memmon.h"
 #include "report/analyses/timeline.h"
+#include "report/analyses/window.h"
 #include "report/views/json.h"
 #include "report/views/view.h"
 
@@ -108,6 +109,8 @@ static void text_row(const struct tview *v, const struct mm_tl_proc *p, const st
 static void print_text(const void *ctx, FILE *out)
 {
 	const struct tview *v = ctx;
+	if (v->o.window)
+		mm_view_window_title(v->o.as, v->o.window, out);
 	fprintf(out, "# memory over time: interval %.6f s; vsz/rss: highest in the "
 		"interval, kinds: at its end; * peak\n",
 		(double)mm_timeline_interval(v->tl) / 1e9);
@@ -240,6 +243,8 @@ static int finish(void *state, FILE *out)
 {
 	struct tview *v = state;
 	static const struct mm_view_printers print = { print_text, print_json, print_csv };
+	if (v->o.window)
+		mm_timeline_cut(v->tl, v->o.window->from_ts, v->o.window->to_ts);
 	mm_timeline_finish(v->tl);
 	return mm_view_print(out, v->o.output, &print, v, "timeline");
 }

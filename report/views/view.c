@@ -6,6 +6,7 @@
  */
 #include "memmon.h"
 #include "report/model/addrspace.h"
+#include "report/analyses/window.h"
 #include "report/views/json.h"
 #include "report/views/view.h"
 
@@ -87,3 +88,21 @@ bool mm_proc_wanted(const int32_t *pids, size_t n, const struct mm_as *as, int32
 			return true;
 	return false;
 }
+
+/* "# between marker 1 "phase one" (0.001234 s) and marker 2 ..." */
+void mm_view_window_title(const struct mm_as *as, const struct mm_window *w, FILE *out)
+{
+	fprintf(out, "# between ");
+	for (int end = 0; end < 2; end++) {
+		uint64_t no = end ? w->to_no : w->from_no;
+		const char *text = end ? w->to_text : w->from_text;
+		double t = mm_as_rel_s(as, end ? w->to_ts : w->from_ts);
+		if (no)
+			fprintf(out, "%smarker %llu \"%s\" (%.6f s)", end ? " and " : "",
+				(unsigned long long)no, text, t);
+		else
+			fprintf(out, "%sthe %s (%.6f s)", end ? " and " : "", text, t);
+	}
+	fputs("\n\n", out);
+}
+

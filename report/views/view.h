@@ -38,6 +38,7 @@ struct mm_file;
 struct mm_as;
 struct mm_summary;
 struct mm_summary_info;
+struct mm_window;
 
 enum mm_output { MM_OUT_TEXT, MM_OUT_JSON, MM_OUT_CSV };
 
@@ -79,6 +80,9 @@ struct mm_report_opts {
 	const struct mm_summary_info *summary_info;
 	FILE *perfetto;           /* --perfetto FILE, opened by cmd-report */
 	FILE *html;               /* --html FILE, the same */
+	/* --between M,N (report/analyses/window.h): updated as events come
+	 * (open while an event inside is handed on); NULL without */
+	const struct mm_window *window;
 };
 
 struct mm_view {
@@ -125,6 +129,10 @@ int mm_view_print(FILE *out, enum mm_output output, const struct mm_view_printer
 		  const void *ctx, const char *what);
 /* Flush and check OUT as mm_view_print() does. */
 int mm_view_out_status(FILE *out, const char *what);
+
+/* --between's title line (and a blank line) for a text table: which
+ * markers, their texts and times (seconds from AS's first event). */
+void mm_view_window_title(const struct mm_as *as, const struct mm_window *w, FILE *out);
 
 /* "r", "w", "x": the access names in every view's JSON/CSV keys. */
 const char *mm_access_key(enum mm_access a);

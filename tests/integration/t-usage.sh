@@ -47,11 +47,16 @@ expect usage-record-o-empty "$R: -o '': the output file needs a name" record -o 
 expect usage-record-unknown "$R: unknown option '--no-such'" record --no-such -- true
 expect usage-record-unknown-short "$R: unknown option '-x'" record -x -- true
 expect usage-record-novalue "$R: option '--quiet' takes no value" record --quiet=yes -- true
+expect usage-record-markers "$R: --markers=fsync,sync: 'sync' is no marker kind (fsync, trace_marker, all or none)" record --markers=fsync,sync -- true
+expect usage-record-markers-empty "$R: --markers=: '' is no marker kind (fsync, trace_marker, all or none)" record --markers= -- true
 
 P="memmon report"
 expect usage-report-maps-at "$P: --maps-at soon: not a time (seconds from the first event, or 'end')" report --maps-at soon
 expect usage-report-maps-at-missing "$P: option '--maps-at' needs a value" report --maps-at
 expect usage-report-timeline "$P: --timeline=1ns: not an interval (10ms, 2s, 500us: at least 1us)" report --timeline=1ns
+expect usage-report-between "$P: --between 1: two markers, M,N (numbers like 1,2, texts, 'start' or 'end')" report --log --between 1
+expect usage-report-between-page "$P: --between cuts --log, --regions and --timeline: ask for one of them" report --between 1,2
+expect usage-report-between-view "$P: --between cuts --log, --regions and --timeline, not --context" report --context --between 1,2
 expect usage-report-sort "$P: --sort name: the sort key is size, faults or addr" report --sort name
 expect usage-report-pid "$P: --pid abc: not a pid (a process or task id, or a list: 123,456)" report --pid abc
 expect usage-report-pid-list "$P: --pid 1,,2: not a pid (a process or task id, or a list: 123,456)" report --pid 1,,2

@@ -1146,6 +1146,42 @@ TEST(execve_paths)
 	teardown(&f);
 }
 
+/* Phase markers: a program's own trace_marker writes are markers of its
+ * task (trailing newline dropped, escaped in the log, cut at the kept
+ * length); record's notes are not; fsync and fdatasync keep their fd. */
+TEST(phase_markers)
+{
+	struct fixture f;
+	char long_text[300];
+	const uint64_t fd[1] = { 3 };
+	setup(&f, false);
+	memset(long_text, 'x', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	uint8_t b[400] = { 0 };
+	head(b, &f, "ftrace", "print", 100);
+	snprintf((char *)b + 16, sizeof(b) - 16, "%s\n", long_text);
+	note(&f, "memmon execve 101 /bin/true");
+	sys_enter(&f, 100, "fsync", 1, fd);
+	sys_exit(&f, 100, "fsync", 0);
+	note(&f, "phase \"two\"\t");
+	feed(&f, b, 16 + (int)sizeof(long_text) + 1);
+	sys_enter(&f, 100, "fdatasync", 1, fd);
+	sys_exit(&f, 100, "fdatasync", -9);
+	finish(&f);
+	CHECK_EQ(out.n, 4);
+	CHECK_STR(text_of(0), "100: fsync(3) = 0");
+	CHECK(mm_event_is_marker(&out.ev[0]));
+	CHECK_EQ(out.ev[1].kind, MM_EV_MARKER);
+	CHECK_EQ(out.ev[1].pid, 999);
+	CHECK_STR(out.ev[1].marker.text, "phase \"two\"\t");
+	CHECK_STR(text_of(1), "999: marker \"phase \\\"two\\\"\\x09\"");
+	CHECK_EQ(out.ev[2].marker.len, MM_MARKER_TEXT - 1);
+	CHECK(out.ev[2].marker.truncated);
+	CHECK(strstr(text_of(2), "xxx\" (cut)"));
+	CHECK_STR(text_of(3), "100: fdatasync(3) = -EBADF");
+	teardown(&f);
+}
+
 /* clone3's flags are in user memory: task_newtask's are printed; a vfork
  * child is a process of its own that shares the parent's memory. */
 TEST(clone3_flags_and_vfork)
@@ -1368,6 +1404,7 @@ int main(void)
 	RUN(clone3_flags_and_vfork);
 	RUN(random_records);
 	RUN(print_handlers);
+	RUN(phase_markers);
 	RUN(missing_events_listed);
 	bench();
 	return t_done();
