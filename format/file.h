@@ -125,5 +125,9 @@ void mm_merge_set(struct mm_merge *m, uint32_t i, uint64_t key);
 void mm_merge_drop(struct mm_merge *m, uint32_t i);
 /* Source with the smallest key, or -1 when none is live. */
 int mm_merge_top(const struct mm_merge *m);
+/* The same, and in *RUNNER the source that would be top without it (-1:
+ * none, or not known in heap mode): while only the top source moves and
+ * stays before the runner, it stays the top. */
+int mm_merge_top_runner(const struct mm_merge *m, int *runner);
 
 #endif

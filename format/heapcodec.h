@@ -13,13 +13,15 @@
  * (coded as differences).  Each kind of number goes to a stream of its own
  * as a LEB128 varint, and each stream is one zstd frame.
  *
- * Readers do not see the codec: decoding writes the records as sub-buffers
- * of the file's layout, each event a memmon:malloc record (MM_HEAP_* field
- * offsets below; record saves the format text mm_heap_format() makes), one
- * after another with time extends where a gap needs one, so the stream,
- * compaction and plugins treat them like any CPU's ring data.  The layout of
- * those sub-buffers follows from the records alone (mm_heap_pages()), so a
- * chunk states how many there are and the decoder checks it.
+ * Readers see records, or events: decoding gives the records back as
+ * struct mm_heap_rec, which the stream hands to the decoder as they are
+ * (report's fast path: 95% of a --malloc trace's events), or as the
+ * memmon:malloc event each stands for (MM_HEAP_* field offsets below;
+ * record saves the format text mm_heap_format() makes) to readers of raw
+ * records.  A chunk states how many sub-buffers of the file's layout its
+ * records would fill, one event after another with time extends where a
+ * gap needs one (mm_heap_pages()), and the decoder checks it: that is the
+ * chunk's size as the file's index declares it.
  *
  * The streams (enum mm_heap_stream), per record in chunk order:
  *   OP     u8 op (record/interposer/ring.h's enum mm_heap_op)
@@ -59,6 +61,7 @@
 #ifndef MM_FORMAT_HEAPCODEC_H
 #define MM_FORMAT_HEAPCODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -192,16 +195,19 @@ struct mm_heap_piece {
 	size_t len;
 };
 /*
- * Write the NR_RECORDS records coded in IN as NR_PAGES sub-buffers of
- * layout L at OUT (NR_PAGES * l->subbuf_size bytes, zeroed), event id ID,
- * times from BASE_TS.  Hostile input: every stream must be used up exactly
- * and the records must fill exactly NR_PAGES sub-buffers; 0, or -1 with
- * *WHY set.
+ * Decode the NR_RECORDS records coded in IN into OUT[NR_RECORDS], times
+ * from BASE_TS (clock units).  Hostile input: every stream must be used up
+ * exactly and the records must fill exactly NR_PAGES sub-buffers of layout
+ * L; 0, or -1 with *WHY set.
  */
 int mm_heap_decode(struct mm_heap_dec *d, const struct mm_delta_layout *l,
 		   const struct mm_heap_piece in[MM_HEAP_STREAMS], uint32_t nr_records,
-		   uint16_t id, unsigned qshift, uint64_t base_ts, unsigned char *out,
+		   unsigned qshift, uint64_t base_ts, struct mm_heap_rec *out,
 		   uint32_t nr_pages, const char **why);
+/* Record R as its memmon:malloc event's payload (event id ID, in the
+ * file's byte order: SWAP when it is not the host's). */
+void mm_heap_rec_event(const struct mm_heap_rec *r, uint16_t id, bool swap,
+		       unsigned char out[MM_HEAP_EV_LEN]);
 void mm_heap_dec_release(struct mm_heap_dec *d);
 
 #endif

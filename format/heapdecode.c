@@ -1,11 +1,12 @@
 /*
  * format/heapdecode.c - the heap codec's decoder (heapcodec.h; the rule is
  * in Documentation/memmon-format.5): the streams of a HEAP_CHUNK back into
- * sub-buffers of memmon:malloc events.  It runs on hostile files: each
- * varint read is bounds-checked, every table index is checked against what
- * the chunk defined so far, and the sub-buffers are laid out by the same
- * mm_heap_pages rule the encoder counted with, so a chunk that disagrees
- * with its own header is an error, never a guess.
+ * records, and a record as the memmon:malloc event it stands for.  It runs
+ * on hostile files: each varint read is bounds-checked, every table index
+ * is checked against what the chunk defined so far, and the records are
+ * counted into sub-buffers by the same mm_heap_pages rule the encoder
+ * counted with, so a chunk that disagrees with its own header is an
+ * error, never a guess.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -67,95 +68,41 @@ void mm_heap_dec_release(struct mm_heap_dec *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* The page writer: header words in the file's byte order. */
-struct writer {
-	const struct mm_delta_layout *l;
-	unsigned char *out, *page;
-	uint32_t nr_pages, page_no;
-	struct mm_heap_pages pages;
-	bool swap;
-};
-
-static inline void st16(const struct writer *w, unsigned char *p, uint16_t v)
+static inline void st16(unsigned char *p, uint16_t v, bool swap)
 {
-	if (w->swap)
+	if (swap)
 		v = __builtin_bswap16(v);
 	memcpy(p, &v, 2);
 }
 
-static inline void st32(const struct writer *w, unsigned char *p, uint32_t v)
+static inline void st32(unsigned char *p, uint32_t v, bool swap)
 {
-	if (w->swap)
+	if (swap)
 		v = __builtin_bswap32(v);
 	memcpy(p, &v, 4);
 }
 
-static inline void st64(const struct writer *w, unsigned char *p, uint64_t v)
+static inline void st64(unsigned char *p, uint64_t v, bool swap)
 {
-	if (w->swap)
+	if (swap)
 		v = __builtin_bswap64(v);
 	memcpy(p, &v, 8);
 }
 
-static inline uint32_t ev_header(const struct writer *w, uint32_t type_len, uint32_t delta)
+void mm_heap_rec_event(const struct mm_heap_rec *r, uint16_t id, bool swap,
+		       unsigned char out[MM_HEAP_EV_LEN])
 {
-	return w->l->big ? type_len << 27 | delta : delta << 5 | type_len;
-}
-
-/* Close the current page: its commit word, USED bytes of events. */
-static void page_close(struct writer *w, uint32_t used)
-{
-	if (!w->page)
-		return;
-	if (w->l->commit_size == 8)
-		st64(w, w->page + 8, used);
-	else
-		st32(w, w->page + 8, used);
-}
-
-/* Place one event for record R; false when the pages run out. */
-static bool place(struct writer *w, const struct mm_heap_rec *r, uint16_t id)
-{
-	uint64_t prev = w->pages.last_ts;
-	uint32_t before = w->pages.used;
-	int np;
-	uint32_t ext = mm_heap_pages_add(&w->pages, r->ts, &np);
-	unsigned char *e;
-	uint32_t delta = 0;
-
-	if (np) {
-		page_close(w, before);     /* pages_add began the new page's count */
-		if (w->page_no >= w->nr_pages)
-			return false;
-		w->page = w->out + (size_t)w->page_no++ * w->l->subbuf_size;
-		st64(w, w->page, r->ts);
-		e = w->page + 8 + w->l->commit_size;
-	} else {
-		uint64_t gap = r->ts - prev;
-
-		e = w->page + 8 + w->l->commit_size + before;
-		if (ext) {
-			st32(w, e, ev_header(w, 30, (uint32_t)(gap & TD_MAX)));
-			st32(w, e + 4, (uint32_t)(gap >> TD_BITS));
-			e += EXTEND_BYTES;
-		} else {
-			delta = (uint32_t)gap;
-		}
-	}
-	st32(w, e, ev_header(w, MM_HEAP_EV_LEN / 4, delta));
-	e += 4;
-	memset(e, 0, MM_HEAP_EV_LEN);
-	st16(w, e, id);
-	st32(w, e + 4, (uint32_t)r->tid);
-	e[MM_HEAP_EV_OP] = r->op;
-	e[MM_HEAP_EV_AUX] = r->aux;
-	st32(w, e + MM_HEAP_EV_TGID, (uint32_t)r->tgid);
-	st64(w, e + MM_HEAP_EV_SITE, r->site);
-	st64(w, e + MM_HEAP_EV_SIZE, r->size);
-	st64(w, e + MM_HEAP_EV_PTR, r->ptr);
-	st64(w, e + MM_HEAP_EV_OLD, r->old);
-	st32(w, e + MM_HEAP_EV_DUR, r->dur);
-	return true;
+	memset(out, 0, MM_HEAP_EV_LEN);
+	st16(out, id, swap);
+	st32(out + 4, (uint32_t)r->tid, swap);
+	out[MM_HEAP_EV_OP] = r->op;
+	out[MM_HEAP_EV_AUX] = r->aux;
+	st32(out + MM_HEAP_EV_TGID, (uint32_t)r->tgid, swap);
+	st64(out + MM_HEAP_EV_SITE, r->site, swap);
+	st64(out + MM_HEAP_EV_SIZE, r->size, swap);
+	st64(out + MM_HEAP_EV_PTR, r->ptr, swap);
+	st64(out + MM_HEAP_EV_OLD, r->old, swap);
+	st32(out + MM_HEAP_EV_DUR, r->dur, swap);
 }
 
 #define BAD(msg) do { *why = (msg); return -1; } while (0)
@@ -219,12 +166,11 @@ static int get_result(struct mm_heap_dec *d, struct cur *ptr, struct cur *raw, u
 
 int mm_heap_decode(struct mm_heap_dec *d, const struct mm_delta_layout *l,
 		   const struct mm_heap_piece in[MM_HEAP_STREAMS], uint32_t nr_records,
-		   uint16_t id, unsigned qshift, uint64_t base_ts, unsigned char *out,
+		   unsigned qshift, uint64_t base_ts, struct mm_heap_rec *out,
 		   uint32_t nr_pages, const char **why)
 {
 	struct cur c[MM_HEAP_STREAMS];
-	struct writer w = { .l = l, .out = out, .nr_pages = nr_pages,
-			    .swap = l->big != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__) };
+	struct mm_heap_pages pages;
 	uint32_t nr_thr = 0, nr_sites = 0, nr_allocs = 0, nr_fr = 0, nr_en = 0;
 	uint64_t ts = base_ts, last_site = 0;
 
@@ -233,9 +179,9 @@ int mm_heap_decode(struct mm_heap_dec *d, const struct mm_delta_layout *l,
 
 	if (l->subbuf_size < 8 + (uint32_t)l->commit_size + EVENT_BYTES + EXTEND_BYTES)
 		BAD("heap chunk: sub-buffers too small for its events");
-	mm_heap_pages_init(&w.pages, l->subbuf_size, l->commit_size);
+	mm_heap_pages_init(&pages, l->subbuf_size, l->commit_size);
 	/* before any table is sized by it: a record takes an event's bytes */
-	if ((uint64_t)nr_records > (uint64_t)nr_pages * (w.pages.room / EVENT_BYTES))
+	if ((uint64_t)nr_records > (uint64_t)nr_pages * (pages.room / EVENT_BYTES))
 		BAD("heap chunk: more records than its sub-buffers hold");
 	for (int i = 0; i < MM_HEAP_STREAMS; i++)
 		c[i] = (struct cur){ in[i].p, in[i].p + in[i].len };
@@ -245,6 +191,7 @@ int mm_heap_decode(struct mm_heap_dec *d, const struct mm_delta_layout *l,
 		struct mm_heap_rec r = { 0 };
 		unsigned op, u;
 		uint64_t v;
+		int np;
 
 		if (!get_u8(&c[MM_HEAP_S_OP], &op))
 			BAD("heap chunk: OP stream too short");
@@ -324,11 +271,13 @@ int mm_heap_decode(struct mm_heap_dec *d, const struct mm_delta_layout *l,
 		} else {
 			BAD("heap chunk: unknown operation");
 		}
-		if (!place(&w, &r, id))
+		/* where the record's event would lie: the header's count must agree */
+		mm_heap_pages_add(&pages, r.ts, &np);
+		if (pages.nr > nr_pages)
 			BAD("heap chunk: more records than its sub-buffers hold");
+		out[n] = r;
 	}
-	page_close(&w, w.pages.used);
-	if (w.page_no != nr_pages)
+	if (pages.nr != nr_pages)
 		BAD("heap chunk: fewer records than its sub-buffers");
 	for (int i = 0; i < MM_HEAP_STREAMS; i++)
 		if (c[i].p != c[i].end)

@@ -113,6 +113,27 @@ void mm_merge_drop(struct mm_merge *m, uint32_t i)
 	sift_down(m, m->pos[moved]);
 }
 
+int mm_merge_top_runner(const struct mm_merge *m, int *runner)
+{
+	int best = -1, second = -1;
+
+	*runner = -1;
+	if (!m->nr_live || m->use_heap)
+		return mm_merge_top(m);
+	for (uint32_t i = 0; i < m->n; i++) {
+		if (!m->live[i])
+			continue;
+		if (best < 0 || m->key[i] < m->key[best]) {
+			second = best;
+			best = i;
+		} else if (second < 0 || m->key[i] < m->key[second]) {
+			second = i;
+		}
+	}
+	*runner = second;
+	return best;
+}
+
 int mm_merge_top(const struct mm_merge *m)
 {
 	int best = -1;

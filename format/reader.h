@@ -88,6 +88,14 @@ const char *mm_file_format_note(const struct mm_file *f, size_t i);
 struct mm_stream;
 struct mm_stream *mm_stream_open(struct mm_file *f);
 int mm_stream_next(struct mm_stream *s, struct tep_record **rec);
+/* The same stream, with the malloc stream's records (HEAP_CHUNK) as
+ * themselves: MM_STREAM_EVENT with *REC, or MM_STREAM_HEAP with *HEAP
+ * (its ts in ns, valid until the next call) and *HEAP_ID the event id it
+ * stands for (*REC's ts and cpu are the record's); 0 at the end, -1. */
+enum { MM_STREAM_EVENT = 1, MM_STREAM_HEAP = 2 };
+struct mm_heap_rec;
+int mm_stream_next_any(struct mm_stream *s, struct tep_record **rec,
+		       const struct mm_heap_rec **heap, uint16_t *heap_id);
 uint64_t mm_stream_missed(const struct mm_stream *s);
 /* Sub-buffers flagged as following lost events, whether or not the kernel
  * could store the count (when it could not, mm_stream_missed() misses them). */

@@ -70,6 +70,8 @@ struct slot {
 	bool ahead;                         /* loaded ahead: may be deferred */
 	uint32_t nr_pages;                  /* sub-buffers to walk */
 	uint32_t *lens;                     /* compacted: each one's length */
+	uint32_t nr_recs;                   /* HEAP_CHUNK: raw holds its records */
+	uint16_t heap_id;                   /* ... and their event id */
 	char err[1024];                     /* SLOT_FAILED: the loader's message */
 };
 
@@ -89,6 +91,13 @@ struct cursor {
 	struct mm_subbuf sb;
 	long long pending_missed;           /* for the next record */
 	struct tep_record rec;
+	/* the malloc stream (HEAP_CHUNK): records, not sub-buffers */
+	bool heap;
+	struct mm_heap_rec *recs;           /* = slot[cur].raw */
+	uint32_t nr_recs, next_rec;
+	uint16_t heap_id;
+	struct mm_heap_rec *hrec;           /* the record handed out, ts in ns */
+	unsigned char ev[MM_HEAP_EV_LEN];   /* ... as its event (mm_stream_next) */
 };
 
 /* The loader thread: reads, CRC-checks, decompresses and delta-decodes
@@ -118,6 +127,7 @@ struct mm_stream {
 	uint32_t nr;
 	struct mm_merge merge;
 	int last;                           /* cursor handed out last, or -1 */
+	int runner;                         /* the top but for LAST (merge.c), or -1 */
 	bool primed, failed;
 	uint64_t missed, missed_marks;
 	size_t window;                      /* bytes of all slot buffers, under ld.mu */
@@ -175,7 +185,8 @@ static int load_columns(struct mm_stream *s, struct slot *sl, const struct mm_ch
 }
 
 /* Codec 3 (HEAP_CHUNK): the header, a frame per stream, the records
- * written out as sub-buffers (heapcodec.h). */
+ * (heapcodec.h), which take less room than the sub-buffers the chunk's
+ * index declares (a record's event is larger than the record). */
 static int load_heap(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch,
 		     const unsigned char *z, size_t zlen, const char **why)
 {
@@ -211,9 +222,20 @@ static int load_heap(struct mm_stream *s, struct slot *sl, const struct mm_chunk
 		ro += raw[i];
 		zo += stored[i];
 	}
-	memset(sl->raw, 0, ch->raw_len);
-	return mm_heap_decode(&ld->heap, &l, in, nr, id, z[7], mm_le64_load(z + 8), sl->raw,
-			      ch->nr_subbufs, why);
+	_Static_assert(sizeof(struct mm_heap_rec) <= MM_HEAP_EV_LEN + 4, "a record outgrew its event");
+	if ((uint64_t)nr * sizeof(struct mm_heap_rec) > ch->raw_len) {
+		*why = "heap chunk: more records than its sub-buffers hold";
+		return -1;
+	}
+	sl->nr_recs = nr;
+	sl->heap_id = id;
+	struct mm_heap_rec *r = (struct mm_heap_rec *)sl->raw;
+	if (mm_heap_decode(&ld->heap, &l, in, nr, z[7], mm_le64_load(z + 8), r, ch->nr_subbufs,
+			   why) < 0)
+		return -1;
+	for (uint32_t i = 0; i < nr; i++)	/* times in ns here, not on the walk */
+		r[i].ts = mm_file_ns(s->f, r[i].ts);
+	return 0;
 }
 
 /* Account a slot buffer going from OLD to NEW bytes: false, and nothing
@@ -309,7 +331,9 @@ static int load_chunk(struct mm_stream *s, struct slot *sl, const struct mm_chun
 		r = mm_zframe_inflate(ld->dctx, sl->raw, ch->raw_len, frame, flen, &why);
 	if (r < 0)
 		return chunk_error(s, ch, why);
-	if (ch->codec != MM_CODEC_RAW && ch->codec != MM_CODEC_HEAP) {
+	if (ch->codec == MM_CODEC_HEAP)
+		return 0;                       /* records: nothing to compact */
+	if (ch->codec != MM_CODEC_RAW) {
 		struct mm_delta_layout l = {
 			s->f->subbuf_size, s->f->commit_size, s->f->big_endian,
 		};
@@ -417,6 +441,10 @@ static int next_chunk(struct mm_stream *s, uint32_t i)
 	c->nr_pages = sl->nr_pages;
 	c->page_off = 0;
 	c->next_sub = 0;
+	c->recs = (struct mm_heap_rec *)sl->raw;
+	c->nr_recs = sl->nr_recs;
+	c->next_rec = 0;
+	c->heap_id = sl->heap_id;
 	c->taken++;
 	if (old >= 0) {
 		pthread_mutex_lock(&ld->mu);
@@ -453,6 +481,29 @@ static int load_subbuf(struct mm_stream *s, struct cursor *c)
 	return 0;
 }
 
+/* The malloc stream's next record. */
+static int heap_next(struct mm_stream *s, uint32_t i)
+{
+	struct cursor *c = &s->c[i];
+
+	while (!c->chunk || c->next_rec == c->nr_recs) {
+		if (c->taken < c->idx->nr) {
+			if (next_chunk(s, i) < 0)
+				return -1;
+			continue;
+		}
+		if (c->cur >= 0)
+			slot_release(s, &c->slot[c->cur]);
+		c->recs = NULL;
+		return 0;
+	}
+	c->hrec = &c->recs[c->next_rec++];
+	c->rec.ts = c->hrec->ts;
+	c->rec.cpu = c->cpu;
+	c->rec.missed_events = 0;
+	return 1;
+}
+
 /* Step cursor I to its next event: 1, 0 at its end, -1 on corruption. */
 static int cursor_next(struct mm_stream *s, uint32_t i)
 {
@@ -461,6 +512,8 @@ static int cursor_next(struct mm_stream *s, uint32_t i)
 	uint32_t len;
 	uint64_t ts;
 
+	if (c->heap)
+		return heap_next(s, i);
 	for (;;) {
 		if (c->in_sub) {
 			int r = mm_subbuf_next(&c->sb, &data, &len, &ts);
@@ -502,6 +555,7 @@ struct mm_stream *mm_stream_open(struct mm_file *f)
 
 	s->f = f;
 	s->last = -1;
+	s->runner = -1;
 	/* cursors for the CPUs with data only: the declared count is not a
 	 * cost; the malloc stream (HEAP_CHUNK) is one more, "CPU" nr_cpus */
 	for (uint32_t cpu = 0; cpu < f->nr_cpus; cpu++)
@@ -515,6 +569,7 @@ struct mm_stream *mm_stream_open(struct mm_file *f)
 			continue;
 		s->c[n].idx = idx;
 		s->c[n].cpu = cpu;
+		s->c[n].heap = cpu == f->nr_cpus;
 		s->c[n].cur = -1;
 		s->c[n].rec.ref_count = 1;
 		s->c[n].rec.locked = 1;	/* ours: tep must never free it */
@@ -565,7 +620,8 @@ static int advance(struct mm_stream *s, uint32_t i)
 	return 0;
 }
 
-int mm_stream_next(struct mm_stream *s, struct tep_record **rec)
+int mm_stream_next_any(struct mm_stream *s, struct tep_record **rec,
+		       const struct mm_heap_rec **heap, uint16_t *heap_id)
 {
 	int top;
 
@@ -576,18 +632,53 @@ int mm_stream_next(struct mm_stream *s, struct tep_record **rec)
 		for (uint32_t i = 0; i < s->nr; i++)
 			if (advance(s, i) < 0)
 				goto fail;
-	} else if (s->last >= 0 && advance(s, s->last) < 0) {
-		goto fail;
+	} else if (s->last >= 0) {
+		if (advance(s, s->last) < 0)
+			goto fail;
+		/* a run of one cursor (the malloc stream's, mostly): it stays
+		 * the top while it stays before the runner, whose key did not
+		 * move: no scan of the others */
+		int l = s->last, r = s->runner;
+		const struct mm_merge *m = &s->merge;
+		if (r >= 0 && m->live[l] && m->live[r] &&
+		    (m->key[l] < m->key[r] || (m->key[l] == m->key[r] && l < r)))
+			goto have_top;
 	}
-	top = mm_merge_top(&s->merge);
+	top = mm_merge_top_runner(&s->merge, &s->runner);
 	s->last = top;
 	if (top < 0)
 		return 0;
-	*rec = &s->c[top].rec;
-	return 1;
+have_top:;
+	struct cursor *c = &s->c[s->last];
+	*rec = &c->rec;
+	if (!c->heap)
+		return MM_STREAM_EVENT;
+	*heap = c->hrec;
+	*heap_id = c->heap_id;
+	return MM_STREAM_HEAP;
 fail:
 	s->failed = true;
 	return -1;
+}
+
+int mm_stream_next(struct mm_stream *s, struct tep_record **rec)
+{
+	const struct mm_heap_rec *h;
+	uint16_t id;
+	int r = mm_stream_next_any(s, rec, &h, &id);
+
+	if (r != MM_STREAM_HEAP)
+		return r;
+	/* the record as the event it stands for */
+	struct cursor *c = &s->c[s->last];
+	mm_heap_rec_event(h, id, s->f->big_endian != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__), c->ev);
+	c->rec.data = c->ev;
+	c->rec.size = MM_HEAP_EV_LEN;
+	c->rec.record_size = MM_HEAP_EV_LEN + 4;
+	c->rec.cpu = c->cpu;
+	c->rec.offset = c->chunk->off;
+	c->rec.missed_events = 0;
+	return 1;
 }
 
 uint64_t mm_stream_missed(const struct mm_stream *s)

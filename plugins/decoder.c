@@ -22,6 +22,7 @@
 #include <event-parse.h>
 
 #include "memmon.h"
+#include "format/heapcodec.h"
 #include "eventset.h"
 #include "plugin.h"
 
@@ -215,6 +216,50 @@ void mm_decoder_feed(struct mm_decoder *d, struct tep_record *rec)
 	drain(d);
 }
 
+void mm_decoder_feed_heap(struct mm_decoder *d, const struct mm_heap_rec *r, uint16_t id,
+			  uint16_t cpu)
+{
+	if ((int32_t)id != d->heap_fast_id) {
+		/* not memmon's own format (a hostile file): as the event */
+		unsigned char data[MM_HEAP_EV_LEN];
+		struct tep_record rec = { .ts = r->ts, .data = data, .size = MM_HEAP_EV_LEN,
+					  .record_size = MM_HEAP_EV_LEN + 4, .cpu = cpu };
+		mm_heap_rec_event(r, id, d->swap, data);
+		mm_decoder_feed(d, &rec);
+		return;
+	}
+	/* what mm_decoder_feed() does with the event, without its form */
+	d->counts.records++;
+	if (r->ts > d->now)
+		d->now = r->ts;
+	make_room(d);
+	mm_idmap_reserve(&d->tasks, 4);
+	struct mm_task *t = mm_idmap_get(&d->tasks, (uint32_t)r->tid);
+	if (t->fault_held)
+		mm_plugin_fault_resolve(d, t);
+	/* nothing waits: emitted at once, from an event that stays in cache */
+	bool direct = d->head == d->tail;
+	struct mm_event *ev = direct ? &d->scratch : mm_plugin_at(d, d->tail);
+	ev->ts = r->ts;
+	ev->pid = r->tid;
+	ev->tgid = t->tgid;
+	ev->cpu = cpu;
+	if (!mm_plugin_heap_rec(r, t, ev)) {
+		drain(d);
+		return;
+	}
+	if (direct && d->head == d->tail) {
+		account(d, ev);
+		d->emit(d->ctx, ev);
+		return;
+	}
+	if (direct)
+		*mm_plugin_at(d, d->tail) = *ev;
+	d->held[d->tail & d->mask] = 0;
+	d->tail++;
+	drain(d);
+}
+
 void mm_decoder_finish(struct mm_decoder *d)
 {
 	drain(d);
@@ -230,6 +275,7 @@ struct mm_decoder *mm_decoder_new(struct tep_handle *tep, mm_emit_fn emit, void 
 	d->ctx = ctx;
 	d->swap = tep_is_file_bigendian(tep) != host_bigendian();
 	mm_idmap_init(&d->tasks, sizeof(struct mm_task));
+	d->heap_fast_id = -1;
 	d->ring = mm_malloc(RING_MIN * sizeof(*d->ring));
 	d->held = mm_calloc(RING_MIN, 1);
 	d->mask = RING_MIN - 1;

@@ -44,6 +44,11 @@ struct mm_decoder_counts {
 
 struct mm_decoder *mm_decoder_new(struct tep_handle *tep, mm_emit_fn emit, void *ctx);
 void mm_decoder_feed(struct mm_decoder *d, struct tep_record *rec);
+/* A record of the malloc stream (mm_stream_next_any), ID the event id it
+ * stands for, CPU the stream's: as mm_decoder_feed() of its event. */
+struct mm_heap_rec;
+void mm_decoder_feed_heap(struct mm_decoder *d, const struct mm_heap_rec *r, uint16_t id,
+			  uint16_t cpu);
 /* Emit everything still held (end of stream). */
 void mm_decoder_finish(struct mm_decoder *d);
 const struct mm_decoder_counts *mm_decoder_counts(const struct mm_decoder *d);

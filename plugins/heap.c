@@ -31,30 +31,42 @@ static inline uint64_t at(const struct mm_decoder *d, const uint8_t *data, unsig
 	return mm_plugin_u64(d, data, f);
 }
 
-static int on_heap(struct mm_decoder *d, const struct mm_plugin_slot *s __attribute__((unused)),
-		   const uint8_t *data, uint32_t size, struct mm_task *t, struct mm_event *ev)
+/* The event of one call: OP and the fields as the record or event has them. */
+static bool fill(struct mm_event *ev, struct mm_task *t, uint32_t op, uint8_t aux,
+		 uint64_t site, uint64_t size, uint64_t ptr, uint64_t old, int32_t tgid)
 {
 	struct mm_heap_call *h = &ev->heap;
-	uint32_t op = (uint32_t)at(d, data, 0);
 
-	(void)size;              /* min_size covers every field */
 	if (!(MM_OP_IS_FREE(op) || MM_OP_IS_ALLOC(op) || MM_OP_IS_REALLOC(op) ||
 	      op == MM_OP_HELLO || op == MM_OP_LOST))
-		return MM_PLUGIN_DROP;
+		return false;
 	ev->kind = MM_EV_HEAP;
 	h->op = (uint8_t)op;
-	h->aux = (uint8_t)at(d, data, 1);
-	h->site = at(d, data, 3);
-	h->size = at(d, data, 4);
-	h->ptr = at(d, data, 5);
-	h->old = MM_OP_IS_REALLOC(op) ? at(d, data, 6) : 0;
-	int32_t tgid = (int32_t)at(d, data, 2);
+	h->aux = aux;
+	h->site = site;
+	h->size = size;
+	h->ptr = ptr;
+	h->old = MM_OP_IS_REALLOC(op) ? old : 0;
 	if (tgid > 0) {
 		ev->tgid = tgid;
 		if (!t->tgid)
 			t->tgid = tgid;
 	}
-	return MM_PLUGIN_EMIT;
+	return true;
+}
+
+static int on_heap(struct mm_decoder *d, const struct mm_plugin_slot *s __attribute__((unused)),
+		   const uint8_t *data, uint32_t size, struct mm_task *t, struct mm_event *ev)
+{
+	(void)size;              /* min_size covers every field */
+	return fill(ev, t, (uint32_t)at(d, data, 0), (uint8_t)at(d, data, 1), at(d, data, 3),
+		    at(d, data, 4), at(d, data, 5), at(d, data, 6), (int32_t)at(d, data, 2)) ?
+	       MM_PLUGIN_EMIT : MM_PLUGIN_DROP;
+}
+
+bool mm_plugin_heap_rec(const struct mm_heap_rec *r, struct mm_task *t, struct mm_event *ev)
+{
+	return fill(ev, t, r->op, r->aux, r->site, r->size, r->ptr, r->old, r->tgid);
 }
 
 int mm_plugin_heap_init(struct mm_decoder *d)
@@ -74,6 +86,10 @@ int mm_plugin_heap_init(struct mm_decoder *d)
 			return s->fn = NULL, 0;   /* not memmon's layout: ignore it */
 	s->settles = true;
 	d->heap = true;
+	/* common_pid where the records' events put it: the records may skip
+	 * the event form */
+	if (s->pid.offset == 4 && s->pid.size == 4)
+		d->heap_fast_id = e->id;
 	return 0;
 }
 

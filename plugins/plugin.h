@@ -119,6 +119,10 @@ struct mm_decoder {
 	uint16_t kp_avail;       /* evidence its probes can give (mm_kp_evidence) */
 	bool rss_batched;        /* rss_stat comes in per-task batches (< 6.2) */
 	bool heap;               /* the trace has memmon:malloc (record --malloc) */
+	/* memmon:malloc's id when its records may skip the event form
+	 * (mm_decoder_feed_heap: its format is memmon's own), else -1 */
+	int32_t heap_fast_id;
+	struct mm_event scratch; /* an event emitted without queueing */
 	bool any_swapents;       /* some mm's swap-entry counter was non-zero */
 	struct mm_plugin_slot *slots;  /* indexed by event id */
 	uint32_t nr_slots;
@@ -217,6 +221,10 @@ int mm_plugin_signal_init(struct mm_decoder *d);
 int mm_plugin_notes_init(struct mm_decoder *d);
 int mm_plugin_insys_init(struct mm_decoder *d);
 int mm_plugin_heap_init(struct mm_decoder *d);
+struct mm_heap_rec;
+/* Record R into EV (on T) as its memmon:malloc event would be: false
+ * when the event would be dropped. */
+bool mm_plugin_heap_rec(const struct mm_heap_rec *r, struct mm_task *t, struct mm_event *ev);
 
 /* ---- cross-plugin hooks ---- */
 /* Decide the class of T's held fault from what is known and release it. */

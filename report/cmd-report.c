@@ -341,8 +341,14 @@ static void truncation_warning(const struct mm_file *f, struct mm_log *log, bool
 static int decode_all(struct mm_stream *st, struct mm_decoder *d, struct mm_trace_facts *t)
 {
 	struct tep_record *rec;
+	const struct mm_heap_rec *heap;
+	uint16_t id;
 	int r;
-	while ((r = mm_stream_next(st, &rec)) > 0) {
+	while ((r = mm_stream_next_any(st, &rec, &heap, &id)) > 0) {
+		if (r == MM_STREAM_HEAP) {       /* record --malloc's calls */
+			mm_decoder_feed_heap(d, heap, id, (uint16_t)rec->cpu);
+			continue;
+		}
 		if (rec->missed_events) {
 			MM_GROW(t->marks, t->nr_marks, t->cap_marks, 16);
 			t->marks[t->nr_marks++] = (struct mm_lost_mark){

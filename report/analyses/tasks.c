@@ -36,6 +36,13 @@ void mm_tasks_add(struct mm_tasks *t, const struct mm_event *ev)
 	t->have_time = true;
 	if (ev->pid <= 0)
 		return;
+	bool names = ev->kind == MM_EV_EXEC || ev->kind == MM_EV_RENAME || ev->kind == MM_EV_FORK;
+	/* the same task and process as the last event that named nothing:
+	 * nothing new (most of a trace) */
+	if (!names && ev->pid == t->same_pid && ev->tgid == t->same_tgid)
+		return;
+	t->same_pid = names ? 0 : ev->pid;
+	t->same_tgid = ev->tgid;
 	struct mm_task_seen *s = get(t, ev->pid);
 	if (!ev->tgid || ev->tgid == ev->pid)
 		s->process = true;

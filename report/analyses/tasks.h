@@ -21,6 +21,7 @@ struct mm_tasks {
 	size_t n, cap;
 	int32_t last;                /* the entry of the last lookup (a cache) */
 	size_t last_i;
+	int32_t same_pid, same_tgid; /* the last event's, when it named nothing */
 	bool have_time;
 	uint64_t first_ts, last_ts;  /* the events' span */
 };

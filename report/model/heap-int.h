@@ -10,15 +10,90 @@
 
 #include "report/model/heap.h"
 
+/* A live block (heap-blocks.c), in a slab: indexes, 0 for none. */
 struct blk {
-	int32_t tgid, tid;
 	uint64_t start, len;     /* len: the size asked for, at least 1 */
 	uint64_t size;
 	uint64_t seq;            /* allocation order */
+	int32_t tgid, tid;
 	uint32_t site;           /* index into h->sites */
 	uint32_t proc;
-	struct blk *prev, *next; /* the process's blocks */
+	uint32_t prev, next;     /* the process's blocks; next: the slab's free list */
+	uint32_t bprev, bnext;   /* its bin's blocks */
+	uint32_t bin;            /* its bin, 0 while pending */
+	uint32_t pend;           /* pending: its place in the pending array */
 };
+
+struct heap_slot {               /* the exact index: idx 0 is empty */
+	uint64_t start;
+	int32_t tgid;
+	uint32_t idx;
+};
+
+#define HEAP_LEVELS 15
+struct heap_bin {
+	uint64_t gran;           /* start >> the level's shift */
+	int32_t tgid;
+	uint8_t level;
+	bool in_tab;             /* in bin_tab (else on the free list) */
+	uint32_t head, count;
+	uint32_t next_free;
+};
+
+struct heap_pend {               /* a block not binned yet */
+	uint64_t start, len;
+	int32_t tgid;
+	uint32_t idx;
+};
+
+struct heap_blocks {
+	struct blk *blks;        /* the slab, [0] unused */
+	uint32_t nr_slab, cap_slab, free_list, nr;
+	struct heap_slot *slots;
+	uint32_t mask;
+	unsigned shift;          /* 64 - log2(slots) */
+	struct heap_pend *pend;  /* blocks not binned yet */
+	uint32_t nr_pend;
+	struct heap_bin *bins;   /* [0] unused */
+	uint32_t nr_bins, cap_bins, bin_free;
+	uint32_t *bin_tab, bin_mask;
+	uint32_t binned, empty_bins;
+	uint32_t levels;         /* levels with binned blocks */
+	uint32_t level_blocks[HEAP_LEVELS];
+};
+
+/* The exact index's home slot for (TGID, START): multiplicative hashing,
+ * its top bits (block starts differ in their middle bits). */
+static inline uint32_t heap_blk_home(const struct heap_blocks *b, int32_t tgid, uint64_t start)
+{
+	uint64_t x = (start ^ (uint64_t)(uint32_t)tgid << 48) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(x >> b->shift);
+}
+
+/* The block starting at START in TGID, or 0. */
+static inline uint32_t heap_blk_find(const struct heap_blocks *b, int32_t tgid, uint64_t start)
+{
+	if (!b->slots)
+		return 0;
+	for (uint32_t i = heap_blk_home(b, tgid, start);; i = (i + 1) & b->mask) {
+		const struct heap_slot *s = &b->slots[i];
+		if (!s->idx)
+			return 0;
+		if (s->start == start && s->tgid == tgid)
+			return s->idx;
+	}
+}
+/* A block of TGID holding ADDR, or 0. */
+uint32_t heap_blk_at(struct heap_blocks *b, int32_t tgid, uint64_t addr);
+/* A new block: its index, its fields but tgid/start/size/len zero; 0
+ * beyond MM_HEAP_MAX_BLOCKS, or with *STALE the block that starts at
+ * START in TGID already (the caller drops it and asks again).  The slab
+ * may move. */
+uint32_t heap_blk_add(struct heap_blocks *b, int32_t tgid, uint64_t start, uint64_t size,
+		      uint32_t *stale);
+void heap_blk_remove(struct heap_blocks *b, uint32_t i);
+void heap_blocks_free(struct heap_blocks *b);
 
 #define PEND 4
 struct thr {
@@ -33,18 +108,19 @@ struct thr {
 
 struct procx {
 	struct mm_heap_proc pub;
-	struct blk *blocks;      /* its live blocks */
+	uint32_t blocks;         /* its live blocks, newest first */
 	uint64_t brk;            /* its latest brk result */
 };
 
 struct mm_heap {
-	void *root;
-	uint64_t nr_blocks, seq;
-	struct blk *spare;       /* freed blocks for reuse (linked by next) */
+	struct heap_blocks b;
+	uint64_t seq;
 	struct mm_heap_site *sites;
 	uint32_t nr_sites, cap_sites;
 	uint32_t *site_tab;      /* index + 1, 0 empty */
 	uint32_t site_mask;
+	uint32_t site_last, proc_last;   /* the latest lookups' answers */
+	struct thr *thr_last;
 	struct procx *procs;
 	uint32_t nr_procs, cap_procs;
 	struct thr *thr;         /* tid 0: empty */
@@ -61,7 +137,5 @@ struct procx *heap_proc(struct mm_heap *h, int32_t tgid);
 /* The index of SITE in P's current image (created), UINT32_MAX beyond
  * MM_HEAP_MAX_SITES. */
 uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, uint64_t site, uint8_t op);
-/* The tree's order: by process, then address; overlapping blocks are equal. */
-int heap_cmp(const void *a, const void *b);
 
 #endif

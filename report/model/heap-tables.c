@@ -4,25 +4,11 @@
  * model's life cycle.  Each table is bounded (heap.h): what does not fit
  * is refused, and heap.c counts it.
  */
-#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "memmon.h"
 #include "report/model/heap-int.h"
-
-int heap_cmp(const void *a, const void *b)
-{
-	const struct blk *x = a, *y = b;
-
-	if (x->tgid != y->tgid)
-		return x->tgid < y->tgid ? -1 : 1;
-	if (x->start + x->len <= y->start)
-		return -1;
-	if (y->start + y->len <= x->start)
-		return 1;
-	return 0;
-}
 
 struct mm_heap *mm_heap_new(void)
 {
@@ -35,27 +21,13 @@ struct mm_heap *mm_heap_new(void)
 	return h;
 }
 
-static void noop(void *p)
-{
-	(void)p;
-}
-
 void mm_heap_free(struct mm_heap *h)
 {
 	if (!h)
 		return;
-	tdestroy(h->root, noop);
-	for (uint32_t i = 0; i < h->nr_procs; i++) {
-		for (struct blk *b = h->procs[i].blocks, *n; b; b = n) {
-			n = b->next;
-			free(b);
-		}
+	heap_blocks_free(&h->b);
+	for (uint32_t i = 0; i < h->nr_procs; i++)
 		free(h->procs[i].pub.dirty);
-	}
-	for (struct blk *b = h->spare, *n; b; b = n) {
-		n = b->next;
-		free(b);
-	}
 	free(h->procs);
 	free(h->sites);
 	free(h->site_tab);
@@ -77,10 +49,12 @@ struct thr *heap_thread(struct mm_heap *h, int32_t tid, bool make)
 {
 	if (tid <= 0)
 		return NULL;
+	if (h->thr_last && h->thr_last->tid == tid)
+		return h->thr_last;              /* most calls are the last one's thread's */
 	for (;;) {
 		for (uint32_t i = (uint32_t)mix((uint64_t)tid) & h->thr_mask;; i = (i + 1) & h->thr_mask) {
 			if (h->thr[i].tid == tid)
-				return &h->thr[i];
+				return h->thr_last = &h->thr[i];
 			if (h->thr[i].tid)
 				continue;
 			if (!make)
@@ -89,13 +63,14 @@ struct thr *heap_thread(struct mm_heap *h, int32_t tid, bool make)
 				h->nr_thr++;
 				memset(&h->thr[i], 0, sizeof(h->thr[i]));
 				h->thr[i].tid = tid;
-				return &h->thr[i];
+				return h->thr_last = &h->thr[i];
 			}
 			break;
 		}
 		/* grow (tids are bounded by the kernel's pid_max: 4M) */
 		struct thr *old = h->thr;
 		uint32_t n = h->thr_mask + 1;
+		h->thr_last = NULL;
 		h->thr_mask = n * 2 - 1;
 		h->thr = mm_calloc(n * 2, sizeof(*h->thr));
 		for (uint32_t k = 0; k < n; k++) {
@@ -116,9 +91,11 @@ struct procx *heap_proc(struct mm_heap *h, int32_t tgid)
 
 	if (tgid <= 0)
 		return NULL;
+	if (h->nr_procs && h->procs[h->proc_last].pub.tgid == tgid)
+		return &h->procs[h->proc_last];
 	for (uint32_t i = (uint32_t)mix((uint64_t)tgid) % n;; i = (i + 1) % n) {
 		if (h->ptab_keys[i] == tgid)
-			return &h->procs[h->ptab_vals[i]];
+			return &h->procs[h->proc_last = h->ptab_vals[i]];
 		if (h->ptab_keys[i])
 			continue;
 		if (h->nr_procs >= MM_HEAP_MAX_PROCS)
@@ -135,6 +112,11 @@ struct procx *heap_proc(struct mm_heap *h, int32_t tgid)
 
 uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, uint64_t site, uint8_t op)
 {
+	if (h->nr_sites) {               /* a loop calls from one site */
+		const struct mm_heap_site *l = &h->sites[h->site_last];
+		if (l->site == site && l->tgid == p->pub.tgid && l->image == p->pub.image)
+			return h->site_last;
+	}
 	uint64_t key = mix(site ^ mix((uint64_t)(uint32_t)p->pub.tgid << 20 ^ p->pub.image));
 
 	for (uint32_t i = (uint32_t)key & h->site_mask;; i = (i + 1) & h->site_mask) {
@@ -142,7 +124,7 @@ uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, uint64_t site
 		if (v) {
 			struct mm_heap_site *s = &h->sites[v - 1];
 			if (s->site == site && s->tgid == p->pub.tgid && s->image == p->pub.image)
-				return v - 1;
+				return h->site_last = v - 1;
 			continue;
 		}
 		if (h->nr_sites >= MM_HEAP_MAX_SITES)
@@ -169,7 +151,7 @@ uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, uint64_t site
 		s->site = site;
 		s->op = op;
 		h->site_tab[i] = ++h->nr_sites;
-		return h->nr_sites - 1;
+		return h->site_last = h->nr_sites - 1;
 	}
 }
 

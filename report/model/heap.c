@@ -2,15 +2,13 @@
  * report/model/heap.c - the malloc-level model (heap.h says what it
  * holds and the rules that tie the allocator to the kernel's events).
  *
- * The live blocks sit in one balanced tree (tsearch) ordered by process
- * and address, where two blocks compare equal when they overlap: a free
- * finds its block and a fault the block holding its address with one
- * lookup, and a new block that overlaps a stale one (a free the trace
- * lost, a hostile file) replaces it.  Each process also links its blocks
- * in a list, so an image's end finds its leaks without a walk of the
- * tree.  Sites, processes and threads are open-addressing tables.
+ * The live blocks are indexed by start and by extent (heap-blocks.c): a
+ * free finds its block and a fault the block holding its address, and a
+ * new block where a stale one starts (a free the trace lost, a hostile
+ * file) replaces it.  Each process also links its blocks in a list, so
+ * an image's end finds its leaks without a search.  Sites, processes and
+ * threads are open-addressing tables (heap-tables.c).
  */
-#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,69 +75,49 @@ static void shrink_live(struct mm_heap *h, struct procx *p, uint32_t si, uint64_
 
 /* ---- blocks ---- */
 
-static void unlink_block(struct mm_heap *h, struct procx *p, struct blk *b)
+static void unlink_block(struct mm_heap *h, struct procx *p, uint32_t i)
 {
-	tdelete(b, &h->root, heap_cmp);
+	struct blk *b = &h->b.blks[i];
+
 	if (b->prev)
-		b->prev->next = b->next;
+		h->b.blks[b->prev].next = b->next;
 	else
 		p->blocks = b->next;
 	if (b->next)
-		b->next->prev = b->prev;
-	h->nr_blocks--;
-	b->next = h->spare;
-	h->spare = b;
+		h->b.blks[b->next].prev = b->prev;
+	heap_blk_remove(&h->b, i);
 }
 
-static struct blk *find(struct mm_heap *h, int32_t tgid, uint64_t addr)
+/* Block I ends (freed, or its image ended). */
+static void drop(struct mm_heap *h, struct procx *p, uint32_t i)
 {
-	struct blk key = { .tgid = tgid, .start = addr, .len = 1 };
-	void *r = tfind(&key, &h->root, heap_cmp);
-
-	return r ? *(struct blk **)r : NULL;
-}
-
-/* Block B ends (freed, or its image ended). */
-static void drop(struct mm_heap *h, struct procx *p, struct blk *b)
-{
-	shrink_live(h, p, b->site, b->size);
-	unlink_block(h, p, b);
+	shrink_live(h, p, h->b.blks[i].site, h->b.blks[i].size);
+	unlink_block(h, p, i);
 }
 
 static void add_block(struct mm_heap *h, struct procx *p, struct thr *t, uint32_t si,
 		      uint64_t ptr, uint64_t size, uint64_t ts)
 {
-	struct blk *b;
-
-	if (h->nr_blocks >= MM_HEAP_MAX_BLOCKS) {
+	uint32_t stale, i = heap_blk_add(&h->b, p->pub.tgid, ptr, size, &stale);
+	if (stale) {
+		/* a block already there is stale (its free was never seen): it goes */
+		h->t.unknown_frees++;
+		drop(h, p, stale);
+		i = heap_blk_add(&h->b, p->pub.tgid, ptr, size, &stale);
+	}
+	if (!i) {
 		h->t.untracked++;
 		return;
 	}
-	if ((b = h->spare))
-		h->spare = b->next;
-	else
-		b = mm_malloc(sizeof(*b));
-	*b = (struct blk){ .tgid = p->pub.tgid, .tid = t ? t->tid : 0, .start = ptr,
-			   .len = size ? size : 1, .size = size, .seq = ++h->seq, .site = si,
-			   .proc = (uint32_t)(p - h->procs) };
-	/* an overlapping block is stale (its free was never seen): it goes */
-	for (;;) {
-		void *r = tsearch(b, &h->root, heap_cmp);
-		if (!r) {
-			mm_error("out of memory");
-			exit(MM_EXIT_FAIL);
-		}
-		struct blk *o = *(struct blk **)r;
-		if (o == b)
-			break;
-		h->t.unknown_frees++;
-		drop(h, &h->procs[o->proc], o);
-	}
-	h->nr_blocks++;
+	struct blk *b = &h->b.blks[i];
+	b->tid = t ? t->tid : 0;
+	b->seq = ++h->seq;
+	b->site = si;
+	b->proc = (uint32_t)(p - h->procs);
 	b->next = p->blocks;
 	if (p->blocks)
-		p->blocks->prev = b;
-	p->blocks = b;
+		h->b.blks[p->blocks].prev = i;
+	p->blocks = i;
 	if (t)
 		t->last_seq = b->seq;
 	grow_live(h, p, si, size, ts);
@@ -150,19 +128,20 @@ static void end_image(struct mm_heap *h, struct procx *p, struct mm_heap_note *n
 {
 	copy_peak(h, p);
 	/* oldest first (the list is newest first): a site keeps its first leaks */
-	struct blk *b = p->blocks;
-	while (b && b->next)
-		b = b->next;
-	while (b) {
-		struct blk *prev = b->prev;
+	uint32_t i = p->blocks;
+	while (i && h->b.blks[i].next)
+		i = h->b.blks[i].next;
+	while (i) {
+		const struct blk *b = &h->b.blks[i];
+		uint32_t prev = b->prev;
 		struct mm_heap_site *s = &h->sites[b->site];
 
 		if (s->leaks < MM_HEAP_FIRST)
 			s->first[s->leaks] = b->start;
 		s->leaks++;
 		s->leaked += b->size;
-		unlink_block(h, p, b);
-		b = prev;
+		unlink_block(h, p, i);
+		i = prev;
 	}
 	/* the image's live figures are over; its peak stays */
 	for (uint32_t i = 0; i < p->pub.nr_dirty; i++)
@@ -223,8 +202,9 @@ static void on_call(struct mm_heap *h, const struct mm_event *ev, struct mm_heap
 	}
 	/* the block given back */
 	if (moved_or_freed) {
-		struct blk *b = find(h, tgid, old);
-		if (b && b->start == old) {
+		uint32_t bi = heap_blk_find(&h->b, tgid, old);
+		if (bi) {
+			const struct blk *b = &h->b.blks[bi];
 			struct thr *bt = heap_thread(h, b->tid, false);
 			if (free_family && bt && bt->last_seq == b->seq) {
 				h->sites[b->site].temporaries++;
@@ -234,7 +214,7 @@ static void on_call(struct mm_heap *h, const struct mm_event *ev, struct mm_heap
 			}
 			if (free_family && t && t->free_valid)
 				t->free_si = b->site;
-			drop(h, p, b);
+			drop(h, p, bi);
 		} else {
 			h->t.unknown_frees++;
 		}
@@ -344,9 +324,10 @@ void mm_heap_event(struct mm_heap *h, const struct mm_event *ev, struct mm_heap_
 
 	switch (ev->kind) {
 	case MM_EV_FAULT: {
-		struct blk *b = find(h, tgid, ev->fault.addr);
-		if (!b)
+		uint32_t bi = heap_blk_at(&h->b, tgid, ev->fault.addr);
+		if (!bi)
 			return;
+		const struct blk *b = &h->b.blks[bi];
 		h->sites[b->site].faults++;
 		if (note) {
 			note->in_block = true;

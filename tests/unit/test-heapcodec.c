@@ -1,10 +1,9 @@
 /*
  * tests/unit/test-heapcodec.c - the heap chunk codec (format/heapcodec.h):
- * records encoded as record --malloc does, decoded to sub-buffers, walked
- * back as memmon:malloc events, must be the same records (times rounded to
- * the quantum) in the same order; every sub-buffer's commit must hold all
- * its events; a chunk whose streams are cut or whose header lies is
- * refused, never misread.
+ * records encoded as record --malloc does and decoded must be the same
+ * records (times rounded to the quantum) in the same order, and each one's
+ * memmon:malloc event must carry its fields; a chunk whose streams are cut
+ * or whose header lies about its sub-buffers is refused, never misread.
  */
 #include <stdbool.h>
 #include <zstd.h>
@@ -14,7 +13,6 @@
 #include "format/endian.h"
 #include "format/heapcodec.h"
 #include "format/heapops.h"
-#include "format/subbuf.h"
 
 #define SUBBUF 4096
 #define QSHIFT 4
@@ -70,8 +68,9 @@ static void encode(const struct mm_heap_rec *r, uint32_t n, struct chunk *c)
 	ZSTD_freeCCtx(z);
 }
 
-/* Decode C (its streams inflated) into pages; 0 or -1 with *WHY. */
-static int decode(const struct chunk *c, unsigned char *out, uint32_t pages, const char **why)
+/* Decode C (its streams inflated) into OUT, the header claiming PAGES
+ * sub-buffers; 0 or -1 with *WHY. */
+static int decode(const struct chunk *c, struct mm_heap_rec *out, uint32_t pages, const char **why)
 {
 	const unsigned char *z = c->buf;
 	struct mm_heap_piece in[MM_HEAP_STREAMS];
@@ -89,8 +88,7 @@ static int decode(const struct chunk *c, unsigned char *out, uint32_t pages, con
 		in[i] = (struct mm_heap_piece){ raw[i], rl };
 		off += sl;
 	}
-	memset(out, 0, (size_t)pages * SUBBUF);
-	ret = mm_heap_decode(&d, &l, in, mm_le32_load(z), 77, z[7], mm_le64_load(z + 8), out, pages, why);
+	ret = mm_heap_decode(&d, &l, in, mm_le32_load(z), z[7], mm_le64_load(z + 8), out, pages, why);
 	for (int i = 0; i < MM_HEAP_STREAMS; i++)
 		free(raw[i]);
 	mm_heap_dec_release(&d);
@@ -107,48 +105,47 @@ TEST(test_heapcodec_roundtrip)
 
 	encode(r, n, &c);
 	CHECK(c.len > 0);
-	unsigned char *pages = mm_malloc((size_t)c.pages * SUBBUF);
-	if (decode(&c, pages, c.pages, &why) < 0)
+	struct mm_heap_rec *back = mm_calloc(n + 1, sizeof(*back));
+	if (decode(&c, back, c.pages, &why) < 0)
 		FAILF("decode: %s", why);
-	for (uint32_t p = 0; p < c.pages; p++) {
-		struct mm_subbuf sb;
-		long long missed;
-		const unsigned char *data;
-		uint32_t len;
-		uint64_t ts;
+	for (; got < n; got++) {
+		const struct mm_heap_rec *w = &r[got], *g = &back[got];
+		unsigned char data[MM_HEAP_EV_LEN];
+		uint64_t v;
+		int32_t tid;
 
-		CHECK(mm_subbuf_load(&sb, pages + (size_t)p * SUBBUF, SUBBUF, 8, false, &missed) == 0);
-		while (mm_subbuf_next(&sb, &data, &len, &ts) > 0) {
-			const struct mm_heap_rec *w = &r[got];
-			uint64_t v;
-			CHECK(got < n);
-			CHECK_EQ(len, MM_HEAP_EV_LEN);
-			CHECK_EQ(data[0] | data[1] << 8, 77);
-			CHECK_EQ(data[MM_HEAP_EV_OP], w->op);
-			CHECK_EQ(ts, w->ts >> QSHIFT << QSHIFT);
-			memcpy(&v, data + MM_HEAP_EV_SITE, 8);
-			CHECK_EQ(v, w->site);
-			memcpy(&v, data + MM_HEAP_EV_PTR, 8);
-			CHECK_EQ(v, w->ptr);
-			if (!MM_OP_IS_FREE(w->op)) {
-				memcpy(&v, data + MM_HEAP_EV_SIZE, 8);
-				CHECK_EQ(v, w->size);
-			}
-			if (MM_OP_IS_REALLOC(w->op)) {
-				memcpy(&v, data + MM_HEAP_EV_OLD, 8);
-				CHECK_EQ(v, w->old);
-			}
-			int32_t tid;
-			memcpy(&tid, data + 4, 4);
-			CHECK_EQ(tid, w->tid);
-			got++;
-		}
+		CHECK_EQ(g->op, w->op);
+		CHECK_EQ(g->ts, w->ts >> QSHIFT << QSHIFT);
+		CHECK_EQ(g->site, w->site);
+		CHECK_EQ(g->ptr, w->ptr);
+		CHECK_EQ(g->tid, w->tid);
+		CHECK_EQ(g->tgid, w->tgid);
+		if (!MM_OP_IS_FREE(w->op))
+			CHECK_EQ(g->size, w->size);
+		if (MM_OP_IS_REALLOC(w->op))
+			CHECK_EQ(g->old, w->old);
+		/* the event it stands for */
+		mm_heap_rec_event(g, 77, false, data);
+		CHECK_EQ(data[0] | data[1] << 8, 77);
+		CHECK_EQ(data[MM_HEAP_EV_OP], w->op);
+		memcpy(&v, data + MM_HEAP_EV_SITE, 8);
+		CHECK_EQ(v, w->site);
+		memcpy(&v, data + MM_HEAP_EV_PTR, 8);
+		CHECK_EQ(v, w->ptr);
+		memcpy(&v, data + MM_HEAP_EV_SIZE, 8);
+		CHECK_EQ(v, g->size);
+		memcpy(&v, data + MM_HEAP_EV_OLD, 8);
+		CHECK_EQ(v, g->old);
+		memcpy(&tid, data + 4, 4);
+		CHECK_EQ(tid, w->tid);
+		memcpy(&tid, data + MM_HEAP_EV_TGID, 4);
+		CHECK_EQ(tid, w->tgid);
 	}
-	CHECK_EQ(got, n);             /* every record, none lost in a page */
+	CHECK_EQ(got, n);
 	/* random sizes, sites and threads: still far below the 60-byte event */
 	if (c.len >= (size_t)n * 12)
 		FAILF("%zu bytes for %u records", c.len, n);
-	free(pages);
+	free(back);
 	free(c.buf);
 	free(r);
 }
@@ -162,7 +159,7 @@ TEST(test_heapcodec_hostile)
 	const char *why = NULL;
 
 	encode(r, n, &c);
-	unsigned char *pages = mm_malloc((size_t)(c.pages + 1) * SUBBUF);
+	struct mm_heap_rec *pages = mm_calloc(n + 2, sizeof(*pages));
 	/* a header that claims one sub-buffer more or fewer */
 	CHECK(decode(&c, pages, c.pages + 1, &why) < 0 && why);
 	CHECK(decode(&c, pages, c.pages - 1, &why) < 0 && why);
