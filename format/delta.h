@@ -23,6 +23,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "endian.h"
 
 /* Payloads longer than this are stored as they are (and do not become the
  * "previous" of their type): big events are rare and seldom alike. */
@@ -45,6 +48,81 @@ struct mm_delta {
 	/* encode: the previous original payload of each slot's type */
 	unsigned char prev[MM_DELTA_SLOTS][MM_DELTA_MAX_PAYLOAD];
 };
+
+/* A new chunk: forget every type (gen 0 never matches a live slot). */
+static inline void mm_delta_reset(struct mm_delta *d)
+{
+	if (++d->gen == 0) {
+		memset(d->slot, 0, sizeof(d->slot));
+		d->gen = 1;
+	}
+}
+
+/* The slot of TYPE: its own, or a free one claimed for it; NULL when the
+ * table is full.  Same inputs, same answer, on both sides of the codec. */
+static inline struct mm_delta_slot *mm_delta_lookup(struct mm_delta *d, uint16_t type,
+						    bool *fresh)
+{
+	uint32_t i = (type ^ (type >> 7)) & (MM_DELTA_SLOTS - 1);
+
+	for (uint32_t n = 0; n < MM_DELTA_SLOTS; n++, i = (i + 1) & (MM_DELTA_SLOTS - 1)) {
+		struct mm_delta_slot *s = &d->slot[i];
+		if (s->gen != d->gen) {
+			s->gen = d->gen;
+			s->type = type;
+			s->len = 0;
+			*fresh = true;
+			return s;
+		}
+		if (s->type == type) {
+			*fresh = false;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Encode payload P of LEN bytes (4..MM_DELTA_MAX_PAYLOAD) into OUT (P
+ * itself, or LEN bytes elsewhere) against its type's previous payload, and
+ * make P's original the new previous.  P is read before OUT is written, word
+ * by word, so OUT == P works.  The codec on record's path runs this inside
+ * the columns split (columns.c) rather than as a pass of its own.
+ */
+static inline __attribute__((always_inline))
+void mm_delta_encode_payload(struct mm_delta *d, const unsigned char *p, uint32_t len,
+			     unsigned char *out)
+{
+	uint16_t type;
+	bool fresh;
+	struct mm_delta_slot *s;
+
+	memcpy(&type, p, 2);
+	s = mm_delta_lookup(d, type, &fresh);
+	if (!s || fresh || s->len != len) {
+		if (s) {
+			memcpy(d->prev[s - d->slot], p, len);
+			s->len = len;
+		}
+		if (out != p)
+			memcpy(out, p, len);
+		return;
+	}
+	unsigned char *prev = d->prev[s - d->slot];
+	uint32_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t cur = mm_le64_load(p + i);
+		mm_le64_store(out + i, cur - mm_le64_load(prev + i));
+		mm_le64_store(prev + i, cur);
+	}
+	for (; i < len; i++) {
+		unsigned char c = p[i];
+		out[i] = c ^ prev[i];
+		prev[i] = c;
+	}
+	/* the difference's first two bytes are 0 (same type): keep the type */
+	memcpy(out, &type, 2);
+}
 
 /* The sub-buffer layout the codec needs. */
 struct mm_delta_layout {

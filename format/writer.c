@@ -389,7 +389,7 @@ static size_t compress_columns(struct mm_writer *w, const unsigned char *raw, ui
 	uint32_t table[2 * MM_COL_NR];
 	size_t off = sizeof(table), need = off;
 
-	mm_columns_split(w->cols, &w->layout, raw, nr);
+	mm_columns_split(w->cols, w->delta, &w->layout, raw, nr);
 	for (int i = 0; i < MM_COL_NR; i++) {
 		table[i] = mm_columns_len(w->cols, i);
 		need += ZSTD_compressBound(table[i]);
@@ -425,7 +425,8 @@ int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
 	    subbuf_size > 8u + commit) {
 		w->layout.subbuf_size = subbuf_size;
 		w->layout.commit_size = commit;
-		mm_delta_encode(w->delta, &w->layout, raw, nr_subbufs);
+		if (w->codec == MM_CODEC_DELTA)	/* columns codes on its way */
+			mm_delta_encode(w->delta, &w->layout, raw, nr_subbufs);
 		h.codec = w->codec;
 	}
 	if (h.codec == MM_CODEC_COLUMNS) {

@@ -257,14 +257,14 @@ static uint8_t *chunk_encode(const struct input *in, struct mm_chunk_header *h,
 	size_t zlen = 0, cap;
 	uint8_t *z, *out;
 
-	if (h->codec != MM_CODEC_RAW)
+	if (h->codec == MM_CODEC_DELTA)	/* columns codes on its way */
 		mm_delta_encode(&delta, &l, raw, h->nr_subbufs);
 	if (h->codec == MM_CODEC_COLUMNS) {
 		struct mm_col_piece pieces[MM_COL_MAX_TYPES];
 		uint32_t table[2 * MM_COL_NR];
 		size_t off = sizeof(table);
 
-		mm_columns_split(&cols, &l, raw, h->nr_subbufs);
+		mm_columns_split(&cols, &delta, &l, raw, h->nr_subbufs);
 		cap = off;
 		for (int i = 0; i < MM_COL_NR; i++)
 			cap += ZSTD_compressBound(mm_columns_len(&cols, i));
