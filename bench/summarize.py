@@ -109,7 +109,7 @@ for w in WORK:
                 score[(f"{w}: file bytes per event", v)] = (f"{bpe:.1f}",)
         if v in ("memmon", "trace-cmd", "perf") and st:
             score.setdefault(("lost", v), []).append(f"{w} {lost if lost is not None else '?'}")
-        vs_floor.setdefault(w, {})[v] = (md, bpe)
+        vs_floor.setdefault(w, {})[v] = (md, bpe, lmed)
         runs = f"{len(ok)}" + (f" ({fails} failed)" if fails else "")
         p(f"| {w} | {v} | {runs} | {fmt(mn)} | {fmt(md)} | {fmt(xmin, '{:.2f}')} | {fmt(xmed, '{:.2f}')} "
           f"| {fmt(min(loops) if loops else None, '{:.1f}')} / {fmt(lmed, '{:.1f}')} | {fmt(xl, '{:.2f}')} "
@@ -285,17 +285,30 @@ else:
 
 # ---------------------------------------------------------- issue 10's cost
 # the kernel-mode fault events, signals and smaps snapshots must not cost
-# what the old events saved: record within the floor + 2% on every workload
+# what the old events saved: record within the floor + 2% on every workload,
+# files within the bytes per event of the run before them (RESULTS.md of
+# 2026-11-23, memmon b1a07f0).  Compared on the workload's own time (loop):
+# the floor's tracepoints are switched on and off outside its timed command,
+# record's start and stop are inside memmon's, and have their own target
+# (the fixed cost above); the whole command's ratio is shown beside it.
+BPE_BEFORE = {"faults": 1.40, "mallocs": 4.94, "filemap": 2.83, "storm": 1.52}
 p()
-p("## Issue 10 target: memmon within the floor + 2% (median wall, every workload)")
+p("## Issue 10 target: memmon within the floor + 2% (workload's own time, median), bytes per event as before")
 p()
-p("| workload | floor median s | memmon median s | memmon / floor | memmon B/event | pass |")
-p("|---|---:|---:|---:|---:|---|")
+p("| workload | floor loop ms | memmon loop ms | memmon / floor (loop) | whole command memmon / floor | "
+  "memmon B/event | before | pass |")
+p("|---|---:|---:|---:|---:|---:|---:|---|")
 for w in WORK:
     fl, mm = vs_floor.get(w, {}).get("floor"), vs_floor.get(w, {}).get("memmon")
     r = mm[0] / fl[0] if (fl and mm and fl[0] and mm[0]) else None
-    p(f"| {w} | {fmt(fl[0] if fl else None)} | {fmt(mm[0] if mm else None)} | {fmt(r, '{:.3f}')} "
-      f"| {fmt(mm[1] if mm else None, '{:.2f}')} | {mark(r <= 1.02) if r is not None else 'n/a'} |")
+    rl = mm[2] / fl[2] if (fl and mm and fl[2] and mm[2]) else None
+    bpe, before = mm[1] if mm else None, BPE_BEFORE.get(w)
+    ok = [rl <= 1.02] if rl is not None else []
+    if bpe is not None and before is not None:
+        ok.append(bpe <= before)
+    p(f"| {w} | {fmt(fl[2] if fl else None, '{:.1f}')} | {fmt(mm[2] if mm else None, '{:.1f}')} "
+      f"| {fmt(rl, '{:.3f}')} | {fmt(r, '{:.3f}')} | {fmt(bpe, '{:.2f}')} | {fmt(before, '{:.2f}')} "
+      f"| {mark(all(ok)) if ok else 'n/a'} |")
 # issue 14: record --malloc against heaptrack, same run (mallocs workload)
 if heap_slow or heap_rep:
     p()

@@ -50,8 +50,8 @@
 #define MM_FILE_MAGIC       "MEMMONTR"
 #define MM_FILE_MAGIC_LEN   8
 #define MM_FORMAT_MAJOR     3
-/* 3.1 added HEAP_CHUNK (record --malloc) */
-#define MM_FORMAT_MINOR     1
+/* 3.1 added HEAP_CHUNK (record --malloc), 3.2 EVENT_FORMATS */
+#define MM_FORMAT_MINOR     2
 /* 2.x: the same but for codec 2 (MM_CODEC_COLUMNS), which 3.0 added */
 #define MM_FORMAT_OLDEST_MAJOR 2
 #define MM_FILE_HEADER_SIZE 32
@@ -64,6 +64,7 @@
 #define MM_MAX_HEADER_PAGE    4096u         /* the kernel's is ~200 bytes */
 #define MM_MAX_FORMAT_TEXT    (64u << 10)   /* one format: the kernel's are < 6 KiB */
 #define MM_MAX_FORMATS        4096          /* a kernel has ~2,300 events */
+#define MM_MAX_FORMAT_BUNDLE  (16u << 20)   /* EVENT_FORMATS: ~1 KiB a format */
 #define MM_MAX_FORMAT_FIELDS  512           /* the kernel's have < 30 */
 #define MM_MAX_CHUNK_RAW      (64u << 20)   /* uncompressed chunk payload */
 #define MM_MAX_CPUS           4096
@@ -80,7 +81,8 @@ enum mm_section_type {
 	MM_SECTION_MACHINE      = 1,
 	/* The text of tracefs events/header_page. One, before any CHUNK. */
 	MM_SECTION_HEADER_PAGE  = 2,
-	/* One per recorded event: "system\0" then the text of its format file. */
+	/* One per recorded event: "system\0" then the text of its format file.
+	 * Files before 3.2; 3.2 writers write EVENT_FORMATS instead. */
 	MM_SECTION_EVENT_FORMAT = 3,
 	/* struct mm_snapshot_header then the text (maps, status, meminfo...). */
 	MM_SECTION_SNAPSHOT     = 4,
@@ -101,6 +103,12 @@ enum mm_section_type {
 	 * nr_subbufs sub-buffers of memmon:malloc events: one more time-
 	 * ordered stream beside the CPUs'.  3.0 readers skip it. */
 	MM_SECTION_HEAP_CHUNK   = 9,
+	/* All the recorded events' formats in one section (3.2), records of a
+	 * u32 length then that many bytes laid out as an EVENT_FORMAT payload.
+	 * Why one: the ~90 formats a recording saves are nearly the same text
+	 * (two per syscall), so one zstd frame holds them in ~3 KB where 90
+	 * frames took ~24 KB, two thirds of a short recording's file. */
+	MM_SECTION_EVENT_FORMATS = 14,
 };
 
 /* MACHINE keys (values are text; unknown keys are kept and ignored). */

@@ -31,6 +31,7 @@
 #include <event-parse.h>
 
 #include "memmon.h"
+#include "endian.h"
 #include "file.h"
 #include "zframe.h"
 
@@ -134,6 +135,8 @@ static uint64_t max_len(uint32_t type)
 		return MM_MAX_HEADER_PAGE;
 	case MM_SECTION_EVENT_FORMAT:
 		return MM_MAX_FORMAT_TEXT;
+	case MM_SECTION_EVENT_FORMATS:
+		return MM_MAX_FORMAT_BUNDLE;
 	case MM_SECTION_SNAPSHOT:
 		return MM_MAX_TEXT_SECTION + sizeof(struct mm_snapshot_header);
 	case MM_SECTION_CHUNK:
@@ -246,6 +249,22 @@ static int parse_machine(struct mm_file *f, const struct section *s)
 
 /* ---- the other small sections ---- */
 
+/* Keep BUF (LEN bytes, "system\0" then a format's text; owned) as a format. */
+static int keep_format(struct mm_file *f, const struct section *s, char *buf, size_t len)
+{
+	if (f->nr_formats == MM_MAX_FORMATS) {
+		free(buf);
+		return corrupt(f, s, "more event formats than a kernel has");
+	}
+	if (!len || !memchr(buf, '\0', len) || !buf[0]) {
+		free(buf);
+		return corrupt(f, s, "event format without a system name");
+	}
+	MM_GROW(f->formats, f->nr_formats, f->cap_formats, 64);
+	f->formats[f->nr_formats++] = (struct mm_format_text){ buf, len };
+	return 0;
+}
+
 static int add_format(struct mm_file *f, const struct section *s)
 {
 	size_t len;
@@ -256,13 +275,41 @@ static int add_format(struct mm_file *f, const struct section *s)
 	buf = load_payload(f, s, &len);
 	if (!buf)
 		return -1;
-	if (!memchr(buf, '\0', len) || !buf[0]) {
-		free(buf);
-		return corrupt(f, s, "event format without a system name");
+	return keep_format(f, s, buf, len);
+}
+
+/* EVENT_FORMATS: each record (u32 length, then an EVENT_FORMAT payload)
+ * becomes a format of its own, checked as one would be. */
+static int add_formats(struct mm_file *f, const struct section *s)
+{
+	size_t len, off = 0;
+	int ret = 0;
+	char *buf = load_payload(f, s, &len);
+
+	if (!buf)
+		return -1;
+	while (!ret && off < len) {
+		uint32_t n;
+
+		if (len - off < 4) {
+			ret = corrupt(f, s, "event format record cut short");
+			break;
+		}
+		n = mm_le32_load((const unsigned char *)buf + off);
+		off += 4;
+		if (n > len - off || n > MM_MAX_FORMAT_TEXT) {
+			ret = corrupt(f, s, n > len - off ? "event format record past its section"
+							  : "event format over 64 KiB");
+			break;
+		}
+		char *one = mm_malloc(n + 1);
+		memcpy(one, buf + off, n);
+		one[n] = '\0';
+		ret = keep_format(f, s, one, n);
+		off += n;
 	}
-	MM_GROW(f->formats, f->nr_formats, f->cap_formats, 64);
-	f->formats[f->nr_formats++] = (struct mm_format_text){ buf, len };
-	return 0;
+	free(buf);
+	return ret;
 }
 
 static int add_snapshot(struct mm_file *f, const struct section *s)
@@ -385,6 +432,8 @@ static int handle_section(struct mm_file *f, const struct section *s)
 		return set_text(f, s, &f->header_page, &f->header_page_len);
 	case MM_SECTION_EVENT_FORMAT:
 		return add_format(f, s);
+	case MM_SECTION_EVENT_FORMATS:
+		return add_formats(f, s);
 	case MM_SECTION_SNAPSHOT:
 		return add_snapshot(f, s);
 	case MM_SECTION_CHUNK:

@@ -62,6 +62,8 @@ struct mm_writer {
 	int long_size;		/* from MACHINE, 0 if absent */
 	char *machine;		/* "key=value\n" lines until flushed */
 	size_t machine_len, machine_cap;
+	char *formats;		/* EVENT_FORMATS records until the next section */
+	size_t formats_len, formats_cap;
 	struct mm_writer_stats st;
 };
 
@@ -145,11 +147,39 @@ fail:
 	return NULL;
 }
 
+static size_t compress_pieces(struct mm_writer *w, const struct mm_col_piece *p, size_t n,
+			      void *out, size_t cap);
+static int write_section(struct mm_writer *w, enum mm_section_type type, uint16_t flags,
+			 const void *head, size_t head_len, const void *body, size_t body_len);
+
+/* The formats gathered so far (mm_writer_event_format), as one
+ * EVENT_FORMATS section: written before any other section, so they still
+ * come before the chunks that need them.  Compressed into a buffer of its
+ * own: the section that triggers it may be waiting in tbuf or zbuf. */
+static int flush_formats(struct mm_writer *w)
+{
+	struct mm_col_piece all = { (const unsigned char *)w->formats, w->formats_len };
+	size_t cap = ZSTD_compressBound(all.len), z;
+	void *out = mm_malloc(cap);
+	int ret;
+
+	w->formats_len = 0;
+	z = compress_pieces(w, &all, 1, out, cap);
+	if (z && z < all.len)
+		ret = write_section(w, MM_SECTION_EVENT_FORMATS, MM_SECTION_F_ZSTD, NULL, 0, out, z);
+	else
+		ret = write_section(w, MM_SECTION_EVENT_FORMATS, 0, NULL, 0, all.p, all.len);
+	free(out);
+	return ret;
+}
+
 /* One section = one writev of header, HEAD and BODY; CRC over HEAD+BODY. */
 static int write_section(struct mm_writer *w, enum mm_section_type type, uint16_t flags,
 			 const void *head, size_t head_len,
 			 const void *body, size_t body_len)
 {
+	if (w->formats_len && flush_formats(w) < 0)
+		return -1;
 	struct section_header sh = {
 		.type = type,
 		.flags = flags,
@@ -221,8 +251,8 @@ static void learn_header_page(struct mm_writer *w, const char *t, size_t n)
 /* Sections worth compressing: big text that zstd shrinks 2-10x. */
 static bool compressible(enum mm_section_type type)
 {
-	return type == MM_SECTION_EVENT_FORMAT || type == MM_SECTION_SNAPSHOT ||
-	       type == MM_SECTION_PROBES;
+	return type == MM_SECTION_EVENT_FORMAT || type == MM_SECTION_EVENT_FORMATS ||
+	       type == MM_SECTION_SNAPSHOT || type == MM_SECTION_PROBES;
 }
 
 /* Compress the N pieces at P, one after another, into OUT (room for
@@ -352,8 +382,21 @@ int mm_writer_header_page(struct mm_writer *w, const char *text, size_t len)
 int mm_writer_event_format(struct mm_writer *w, const char *system,
 			   const char *format_text, size_t len)
 {
-	return mm_writer_section(w, MM_SECTION_EVENT_FORMAT, system, strlen(system) + 1,
-				 format_text, len);
+	size_t slen = strlen(system) + 1, need = 4 + slen + len;
+	unsigned char le[4];
+
+	if (slen + len > UINT32_MAX)
+		return mm_error("event format of %zu bytes", len);
+	while (w->formats_cap - w->formats_len < need) {
+		w->formats_cap = w->formats_cap ? 2 * w->formats_cap : 64 << 10;
+		w->formats = mm_realloc(w->formats, w->formats_cap);
+	}
+	mm_le32_store(le, (uint32_t)(slen + len));
+	memcpy(w->formats + w->formats_len, le, 4);
+	memcpy(w->formats + w->formats_len + 4, system, slen);
+	memcpy(w->formats + w->formats_len + 4 + slen, format_text, len);
+	w->formats_len += need;
+	return 0;
 }
 
 int mm_writer_snapshot(struct mm_writer *w, uint32_t pid, enum mm_snapshot_kind kind,
@@ -488,6 +531,7 @@ static void writer_free(struct mm_writer *w)
 		mm_columns_release(w->cols);
 	free(w->cols);
 	free(w->machine);
+	free(w->formats);
 	free(w->path);
 	free(w);
 }

@@ -542,7 +542,8 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 	/* bias towards chunks and formats, where the decoding is */
 	for (int tries = 0; tries < 3 && rnd(2); tries++) {
 		size_t t = rnd(in.n);
-		if (in.s[t].type == MM_SECTION_CHUNK || in.s[t].type == MM_SECTION_EVENT_FORMAT) {
+		if (in.s[t].type == MM_SECTION_CHUNK || in.s[t].type == MM_SECTION_EVENT_FORMAT ||
+		    in.s[t].type == MM_SECTION_EVENT_FORMATS) {
 			target = t;
 			break;
 		}

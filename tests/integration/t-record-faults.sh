@@ -139,9 +139,10 @@ attach() {	# OUT: starts attach-target and record -p on it; sets tp, rp
 	for _ in $(seq 100); do grep -qs '^pid=' "$T/$1.out" && break; sleep 0.05; done
 	"$MEMMON" record -q -o "$T/$1.dat" -p "$tp" 2>"$T/$1.err" &
 	rp=$!
-	for _ in $(seq 1000); do
+	armed="not armed in 30 s"	# (record's start can take seconds on a loaded machine)
+	for _ in $(seq 3000); do
 		[ "$(cat "$TI/memmon-$rp/tracing_on" 2>/dev/null)" = 1 ] &&
-			grep -qw "$tp" "$TI/memmon-$rp/set_event_pid" 2>/dev/null && break
+			grep -qw "$tp" "$TI/memmon-$rp/set_event_pid" 2>/dev/null && armed=armed && break
 		sleep 0.01
 	done
 	kill -USR1 "$tp"
@@ -152,13 +153,13 @@ attach at
 kill -TERM "$rp"; wait "$rp"; rc=$?
 kill -TERM "$tp"; wait "$tp" 2>/dev/null
 "$MEMMON" report --log "$T/at.dat" >"$T/at.log" 2>"$T/at.rep.err"
-check attach-sigterm "exit 0, 16 faults, complete, no instance" \
-	"exit $rc, $(in_region "$T/at.log" "$tp" "$(fact "$T/at.out" region)" 16) faults, $(grep -q truncated "$T/at.rep.err" && echo truncated || echo complete), $(gone "$rp" && echo "no instance" || echo "instance left")"
+check attach-sigterm "armed, exit 0, 16 faults, complete, no instance" \
+	"$armed, exit $rc, $(in_region "$T/at.log" "$tp" "$(fact "$T/at.out" region)" 16) faults, $(grep -q truncated "$T/at.rep.err" && echo truncated || echo complete), $(gone "$rp" && echo "no instance" || echo "instance left")"
 attach ak
 kill -KILL "$rp"; wait "$rp" 2>/dev/null
 kill -TERM "$tp"; wait "$tp" 2>/dev/null
 "$MEMMON" report --log "$T/ak.dat.$rp.part" >"$T/ak.log" 2>"$T/ak.rep.err"
-check attach-sigkill-part "16 faults, truncated, no ak.dat" \
-	"$(in_region "$T/ak.log" "$tp" "$(fact "$T/ak.out" region)" 16) faults, $(grep -q 'trace truncated' "$T/ak.rep.err" && echo truncated || echo complete), $( [ -e "$T/ak.dat" ] && echo "ak.dat exists" || echo "no ak.dat")"
+check attach-sigkill-part "armed, 16 faults, truncated, no ak.dat" \
+	"$armed, $(in_region "$T/ak.log" "$tp" "$(fact "$T/ak.out" region)" 16) faults, $(grep -q 'trace truncated' "$T/ak.rep.err" && echo truncated || echo complete), $( [ -e "$T/ak.dat" ] && echo "ak.dat exists" || echo "no ak.dat")"
 "$MEMMON" record -q -o "$T/n.dat" -- true
 check attach-sigkill-next-cleans "no instance of $rp" "$(gone "$rp" && echo "no instance of $rp" || echo "memmon-$rp left")"

@@ -940,12 +940,15 @@ TEST(test_compressed_sections)
 	write_reference(ref, true);
 	buf = slurp(ref, &len);
 	bad = malloc(len);
-	size_t fmt = find_section(buf, len, MM_SECTION_EVENT_FORMAT);
+	size_t fmt = find_section(buf, len, MM_SECTION_EVENT_FORMATS);
 	size_t snap = find_section(buf, len, MM_SECTION_SNAPSHOT);
 	size_t machine = find_section(buf, len, MM_SECTION_MACHINE);
 	uint16_t flags;
+	/* the formats are one section (3.2), not one each, and compressed */
+	CHECK(fmt);
+	CHECK_EQ(find_section(buf, len, MM_SECTION_EVENT_FORMAT), 0);
 	memcpy(&flags, buf + fmt + 2, 2);
-	CHECK_EQ(flags, MM_SECTION_F_ZSTD);	/* formats are big text: compressed */
+	CHECK_EQ(flags, MM_SECTION_F_ZSTD);
 	memcpy(&flags, buf + machine + 2, 2);
 	CHECK_EQ(flags, 0);			/* MACHINE stays readable */
 	CHECK(memmem(buf, 400, "hostname=testhost", 17));
@@ -1091,7 +1094,8 @@ TEST(test_info)
 	CHECK(out);
 	if (status)
 		FAILF("status %d: %s", status, out);
-	CHECK(strstr(out, "format:       memmon 3.1\n"));
+	snprintf(line, sizeof(line), "format:       memmon %d.%d\n", MM_FORMAT_MAJOR, MM_FORMAT_MINOR);
+	CHECK(strstr(out, line));
 	CHECK(strstr(out, "machine:      testhost, x86_64, ?"));
 	CHECK(strstr(out, "cpus:         2\n"));
 	CHECK(strstr(out, "clock:        mono\n"));

@@ -216,6 +216,50 @@ TEST(test_format_grammar)
 	mm_file_close(f);
 }
 
+/* EVENT_FORMATS whose records do not fit it: refused, naming why; the
+ * good records before a bad one are never half-kept (the file is refused). */
+TEST(test_format_bundle)
+{
+	static const struct { const char *bytes; size_t len; const char *why; } bad[] = {
+		{ "\x05\x00\x00", 3, "(event format record cut short)" },
+		{ "\x09\x00\x00\x00" "kmem\0ab", 11, "(event format record past its section)" },
+		{ "\x00\x00\x00\x00", 4, "(event format without a system name)" },
+		{ "\x03\x00\x00\x00" "abc", 7, "(event format without a system name)" },
+		{ "\x03\x00\x00\x00\0bc", 7, "(event format without a system name)" },
+	};
+	const char *path = tmp_path("bundle.dat");
+	char *fmt = fault_format("print fmt: \"\"");
+	size_t flen = strlen(fmt), glen = 4 + strlen("exceptions") + 1 + flen;
+	unsigned char *good = mm_malloc(glen + 32);
+	struct mm_file *f;
+
+	good[0] = (unsigned char)(glen - 4), good[1] = (unsigned char)((glen - 4) >> 8);
+	good[2] = good[3] = 0;
+	memcpy(good + 4, "exceptions", strlen("exceptions") + 1);
+	memcpy(good + 4 + strlen("exceptions") + 1, fmt, flen);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct mm_writer *w = start_file(path, 1);
+		memcpy(good + glen, bad[i].bytes, bad[i].len);
+		mm_writer_section(w, MM_SECTION_EVENT_FORMATS, NULL, 0, good, glen + bad[i].len);
+		CHECK_EQ(mm_writer_close(w), 0);
+		f = mm_file_open(path);
+		CHECK(!f);
+		if (!strstr(mm_error_msg(), bad[i].why))
+			FAILF("case %zu: %s", i, mm_error_msg());
+	}
+	/* the good record alone reads, its event known */
+	struct mm_writer *w = start_file(path, 1);
+	mm_writer_section(w, MM_SECTION_EVENT_FORMATS, NULL, 0, good, glen);
+	CHECK_EQ(mm_writer_close(w), 0);
+	f = mm_file_open(path);
+	if (!f)
+		FAILF("%s", mm_error_msg());
+	CHECK(tep_find_event_by_name(mm_file_tep(f), "exceptions", "page_fault_user"));
+	mm_file_close(f);
+	free(good);
+	free(fmt);
+}
+
 /* A format bigger than a kernel writes, or more formats than a kernel
  * has: the file is refused with a message naming the section. */
 TEST(test_format_limits)
@@ -232,6 +276,14 @@ TEST(test_format_limits)
 	f = mm_file_open(path);
 	CHECK(!f);
 	CHECK(strstr(mm_error_msg(), "corrupt section at offset"));
+	CHECK(strstr(mm_error_msg(), "(event format over 64 KiB)"));
+	/* the same as a section of its own (files before 3.2) */
+	w = start_file(path, 1);
+	mm_writer_section(w, MM_SECTION_EVENT_FORMAT, "exceptions", strlen("exceptions") + 1,
+			  text, big - strlen("exceptions"));
+	CHECK_EQ(mm_writer_close(w), 0);
+	f = mm_file_open(path);
+	CHECK(!f);
 	CHECK(strstr(mm_error_msg(), "compressed payload of 65537 bytes over the limit of 65536 "
 		     "for its type"));
 	free(text);
@@ -442,6 +494,7 @@ int main(void)
 	RUN(test_print_fmt_crashes);
 	RUN(test_rewrite_keeps_fields);
 	RUN(test_format_grammar);
+	RUN(test_format_bundle);
 	RUN(test_format_limits);
 	RUN(test_fifo);
 	RUN(test_empty_chunks_cost_nothing);
