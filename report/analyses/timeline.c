@@ -157,6 +157,30 @@ static void on_rss(struct mm_timeline *tl, const struct mm_event *ev, int32_t tg
 		refresh(tl, p, ev->ts);
 }
 
+/*
+ * The new program's mm is not the old one: its counters count from its
+ * first rss_stat that names it (curr), and those of the old image (being
+ * torn down in the exec) no longer do.  A process with no address space in
+ * the model before its exec (record -- CMD's held child, whose map is
+ * record's own copy) has no resident set of its own before it either: its
+ * rows so far hold the old mm's counters as the exec passed through it, so
+ * they keep their faults (the kernel's, in execve) but not those counters.
+ */
+static void on_exec(struct mm_timeline *tl, struct mm_tl_proc *p, uint64_t ts)
+{
+	bool mapless = true;
+
+	for (size_t i = 0; i < p->nr && mapless; i++)
+		mapless = !p->rows[i].vsz_max;
+	for (size_t i = 0; mapless && i < p->nr; i++) {
+		memset(p->rows[i].rss, 0, sizeof(p->rows[i].rss));
+		p->rows[i].rss_max = 0;
+	}
+	p->have_mm = false;
+	p->vsz = vsz_of(tl, p);
+	row_at(tl, p, ts);
+}
+
 void mm_timeline_event(struct mm_timeline *tl, const struct mm_event *ev)
 {
 	if (tl->finished)
@@ -185,6 +209,8 @@ void mm_timeline_event(struct mm_timeline *tl, const struct mm_event *ev)
 		row_at(tl, p, ev->ts)->faults++;
 		return;
 	}
+	if (ev->kind == MM_EV_EXEC)
+		on_exec(tl, p, ev->ts);
 	if (ev->kind == MM_EV_FORK && !ev->proc.is_thread) {
 		struct mm_tl_proc *c = proc_get(tl, ev->proc.child_pid);
 		c->vsz = vsz_of(tl, c);

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Checks --timeline=50ms on rg-steps (4 x 25 MiB of anon memory touched with 100 ms sleeps, then unmapped in two halves): VSZ and anon RSS step by exactly 25 MiB, peaks marked in the right intervals, faults per interval sum to the log's, the interval's highest VSZ includes the value before a munmap, --csv matches.
+# Checks --timeline=50ms on rg-steps (4 x 25 MiB of anon memory touched with 100 ms sleeps, then unmapped in two halves): VSZ and anon RSS step by exactly 25 MiB, peaks marked in the right intervals, faults per interval sum to the log's, the interval's highest VSZ includes the value before a munmap, --csv matches; at 10 us, no RSS before the program's exec (the counters there are record's held copy's).
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="tl-record-status tl-program tl-lost tl-interval tl-windows tl-vsz-steps tl-anon-steps tl-rss-steps
 tl-peak-vsz tl-peak-rss tl-peak-faults tl-faults-sum tl-vsz-max-munmap tl-rss-max-munmap
-tl-csv-header tl-csv-rows tl-text-peaks"
+tl-csv-header tl-csv-rows tl-text-peaks tl-before-exec"
 need_root_tracefs $TESTS
 mm_tmp
 
@@ -156,4 +156,20 @@ check tl-csv-rows "$(val nrows) rows, faults $(val row_faults)" \
 "$MEMMON" report --timeline=50ms --pid "$pid" "$T/s.dat" >"$T/tl.txt" 2>&1
 check tl-text-peaks "$(kv vsz_marked) $(kv peak_vsz_kib)* / $(kv rss_marked) $(kv peak_rss_kib)* / $(kv faults_marked) *" \
 	"$(awk '$2 ~ /\*$/ { v = $1 " " $2 } $3 ~ /\*$/ { r = $1 " " $3 } $NF ~ /\*$/ { f = $1 " *" } END { print v " / " r " / " f }' "$T/tl.txt")"
+# before its exec, CMD is record's held copy: the rows up to the exec show
+# no resident memory (that copy's counters, ~1 MiB, are not the program's)
+"$MEMMON" report --timeline=10us --json --pid "$pid" "$T/s.dat" >"$T/tl10.json" 2>&1
+check tl-before-exec "rss 0 in every row before the exec" "$(python3 - "$T/s.trep" "$T/tl10.json" "$pid" <<'EOF'
+import json, sys
+ex = [float(l.split()[0]) for l in open(sys.argv[1]) if l.split()[1:3] == [sys.argv[3] + ":", "exec"]]
+rows = [r for p in json.load(open(sys.argv[2]))["processes"] if p["pid"] == int(sys.argv[3]) for r in p["rows"]]
+before = [r for r in rows if ex and r["time"] + 0.00001 <= ex[0]]
+if not ex or not before:
+    print(f"no exec or no row before it (exec {ex[:1]}, {len(rows)} rows)")
+else:
+    bad = [r for r in before if r["rss_kib"]]
+    print("rss 0 in every row before the exec" if not bad else
+          f"{len(bad)} of {len(before)} rows before the exec at {ex[0]:.6f} have rss: {bad[0]}")
+EOF
+)"
 exit $mm_failed
