@@ -463,6 +463,10 @@ static int finish(struct rec *r, uint64_t t0)
 	struct mm_writer_stats ws;
 	double secs = (double)(mm_mono_ns() - t0) / 1e9;
 
+	if (!mm_tracing_is_on(r->inst))
+		fprintf(stderr, "memmon record: warning: tracing in instance %s was switched off by "
+			"something else while recording (another tracer, or a write to its "
+			"tracing_on): events after that moment are missing\n", r->name);
 	if (mm_tracing_on(r->inst, false) < 0 || mm_malloc_stop(r->heap, &ht) < 0)
 		return -1;
 	for (size_t i = 0; !r->target && i < r->opt.nr_pids; i++)

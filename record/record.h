@@ -110,6 +110,9 @@ unsigned mm_tracing_buffer_kb(struct tracefs_instance *inst);
 /* set_event_pid := PIDS (and every thread of each), event-fork on. */
 int mm_tracing_set_pids(struct tracefs_instance *inst, const pid_t *pids, size_t n);
 int mm_tracing_on(struct tracefs_instance *inst, bool on);
+/* Is INST's buffer switched on?  Record never switches its own off before
+ * the end, so "no" then means another tool did (tracefs is the machine's). */
+bool mm_tracing_is_on(struct tracefs_instance *inst);
 /* Sub-buffer size in bytes of the instance's ring buffer. */
 size_t mm_tracing_subbuf_size(struct tracefs_instance *inst);
 /* Destroy and free; NULL is fine.  Never touches the top-level instance. */

@@ -304,6 +304,15 @@ int mm_tracing_on(struct tracefs_instance *inst, bool on)
 	return write_file(inst, "tracing_on", on ? "1" : "0");
 }
 
+bool mm_tracing_is_on(struct tracefs_instance *inst)
+{
+	char *text = tracefs_instance_file_read(inst, "tracing_on", NULL);
+	bool on = text && text[0] == '1';
+
+	free(text);
+	return on;
+}
+
 unsigned mm_tracing_buffer_kb(struct tracefs_instance *inst)
 {
 	ssize_t kb = tracefs_instance_get_buffer_size(inst, 0);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks record's failures: non-root, command not found, bad option, unwritable or non-regular output, -p with no such pid: clear one-line message, right exit status, nothing left behind, and the FILE a refused recording was to replace kept as it was (a complete one replaces it).
+# Checks record's failures: non-root, command not found, bad option, unwritable or non-regular output, -p with no such pid: clear one-line message, right exit status, nothing left behind, and the FILE a refused recording was to replace kept as it was (a complete one replaces it); a buffer switched off by another tool mid-recording is warned about.
 set -u
 M=${MEMMON:-./memmon}
 T=/sys/kernel/tracing
@@ -75,4 +75,24 @@ if command -v setpriv >/dev/null; then
 	fi
 else
 	echo "skip not-root: no setpriv"
+fi
+
+# Another tool switching the recording's buffer off (tracefs is the
+# machine's): the recording still ends well, and says its tail is missing
+sh -c 'sleep 1.5' &
+sp=$!
+"$M" record -q -o "$tmp/off.dat" -p "$sp" 2>"$tmp/off.err" &
+rp=$!
+for _ in $(seq 3000); do	# armed: a new instance's tracing_on is 1 until record's 0
+	[ "$(cat "$T/instances/memmon-$rp/tracing_on" 2>/dev/null)" = 1 ] &&
+		grep -qw "$sp" "$T/instances/memmon-$rp/set_event_pid" 2>/dev/null && break
+	sleep 0.01
+done
+echo 0 >"$T/instances/memmon-$rp/tracing_on" 2>/dev/null
+wait "$sp"; wait "$rp"; rc=$?
+if [ "$rc" = 0 ] && grep -q "warning: tracing in instance memmon-$rp was switched off by something else" "$tmp/off.err" &&
+   "$M" report "$tmp/off.dat" >/dev/null 2>&1; then
+	echo "ok switched-off-warned"
+else
+	echo "FAIL switched-off-warned: exit $rc, stderr: $(tr '\n' '|' <"$tmp/off.err")"
 fi
