@@ -217,9 +217,11 @@ static uint32_t bin_get(struct heap_blocks *b, int32_t tgid, unsigned level, uin
 static void unlist(struct heap_blocks *b, struct blk *x)
 {
 	if (!x->bin) {
-		struct heap_pend *last = &b->pend[--b->nr_pend];
-		b->pend[x->pend] = *last;
-		b->blks[last->idx].pend = x->pend;
+		uint32_t last = --b->nr_pend, at = x->pend;
+		b->pend_start[at] = b->pend_start[last];
+		b->pend_len[at] = b->pend_len[last];
+		b->pend_idx[at] = b->pend_idx[last];
+		b->blks[b->pend_idx[at]].pend = at;
 		return;
 	}
 	struct heap_bin *n = &b->bins[x->bin];
@@ -242,9 +244,9 @@ static void unlist(struct heap_blocks *b, struct blk *x)
 static void flush(struct heap_blocks *b)
 {
 	for (uint32_t p = 0; p < b->nr_pend; p++) {
-		uint32_t i = b->pend[p].idx;
+		uint32_t i = b->pend_idx[p];
 		struct blk *x = &b->blks[i];
-		unsigned level = level_of(x->start, x->len);
+		unsigned level = level_of(x->start, heap_blk_len(x));
 		uint32_t k = bin_get(b, x->tgid, level, gran_of(x->start, level));
 		struct heap_bin *n = &b->bins[k];
 		x->bprev = 0;
@@ -264,10 +266,18 @@ static void flush(struct heap_blocks *b)
 
 uint32_t heap_blk_at(struct heap_blocks *b, int32_t tgid, uint64_t addr)
 {
-	for (uint32_t p = 0; p < b->nr_pend; p++) {
-		const struct heap_pend *q = &b->pend[p];
-		if (addr - q->start < q->len && q->tgid == tgid)
-			return q->idx;
+	/* in runs of 8 without a branch a block: a fault rarely hits one */
+	const uint64_t *st = b->pend_start, *len = b->pend_len;
+	for (uint32_t p = 0; p < b->nr_pend; p += 8) {
+		uint32_t n = b->nr_pend - p < 8 ? b->nr_pend - p : 8;
+		bool any = false;
+		for (uint32_t k = 0; k < n; k++)
+			any |= addr - st[p + k] < len[p + k];
+		if (!any)
+			continue;
+		for (uint32_t k = 0; k < n; k++)
+			if (addr - st[p + k] < len[p + k] && b->blks[b->pend_idx[p + k]].tgid == tgid)
+				return b->pend_idx[p + k];
 	}
 	for (unsigned lv = 0; b->levels >> lv; lv++) {
 		if (!(b->levels & 1u << lv))
@@ -277,7 +287,7 @@ uint32_t heap_blk_at(struct heap_blocks *b, int32_t tgid, uint64_t addr)
 		for (uint32_t i = k ? b->bins[k].head : 0; i && walked < MAX_WALK;
 		     i = b->blks[i].bnext, walked++) {
 			const struct blk *x = &b->blks[i];
-			if (x->start <= addr && addr - x->start < x->len)
+			if (x->start <= addr && addr - x->start < heap_blk_len(x))
 				return i;
 		}
 	}
@@ -317,16 +327,19 @@ uint32_t heap_blk_add(struct heap_blocks *b, int32_t tgid, uint64_t start, uint6
 	x->tgid = tgid;
 	x->start = start;
 	x->size = size;
-	x->len = size ? size : 1;
 	b->slots[slot] = (struct heap_slot){ .start = start, .tgid = tgid, .idx = i };
 	b->nr++;
 	if (b->nr_pend == MAX_PENDING)
 		flush(b);
-	if (!b->pend)
-		b->pend = mm_malloc(MAX_PENDING * sizeof(*b->pend));
+	if (!b->pend_start) {
+		b->pend_start = mm_malloc(MAX_PENDING * sizeof(*b->pend_start));
+		b->pend_len = mm_malloc(MAX_PENDING * sizeof(*b->pend_len));
+		b->pend_idx = mm_malloc(MAX_PENDING * sizeof(*b->pend_idx));
+	}
 	x->pend = b->nr_pend;
-	b->pend[b->nr_pend++] = (struct heap_pend){ .start = start, .len = x->len, .tgid = tgid,
-						    .idx = i };
+	b->pend_start[b->nr_pend] = start;
+	b->pend_len[b->nr_pend] = heap_blk_len(x);
+	b->pend_idx[b->nr_pend++] = i;
 	return i;
 }
 
@@ -347,6 +360,8 @@ void heap_blocks_free(struct heap_blocks *b)
 	free(b->slots);
 	free(b->bins);
 	free(b->bin_tab);
-	free(b->pend);
+	free(b->pend_start);
+	free(b->pend_len);
+	free(b->pend_idx);
 	memset(b, 0, sizeof(*b));
 }

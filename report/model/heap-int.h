@@ -10,9 +10,10 @@
 
 #include "report/model/heap.h"
 
-/* A live block (heap-blocks.c), in a slab: indexes, 0 for none. */
+/* A live block (heap-blocks.c), in a slab: indexes, 0 for none.  One
+ * cache line. */
 struct blk {
-	uint64_t start, len;     /* len: the size asked for, at least 1 */
+	uint64_t start;
 	uint64_t size;
 	uint64_t seq;            /* allocation order */
 	int32_t tgid, tid;
@@ -23,6 +24,12 @@ struct blk {
 	uint32_t bin;            /* its bin, 0 while pending */
 	uint32_t pend;           /* pending: its place in the pending array */
 };
+
+/* A block's extent: the size asked for, at least 1. */
+static inline uint64_t heap_blk_len(const struct blk *b)
+{
+	return b->size ? b->size : 1;
+}
 
 struct heap_slot {               /* the exact index: idx 0 is empty */
 	uint64_t start;
@@ -40,19 +47,16 @@ struct heap_bin {
 	uint32_t next_free;
 };
 
-struct heap_pend {               /* a block not binned yet */
-	uint64_t start, len;
-	int32_t tgid;
-	uint32_t idx;
-};
-
 struct heap_blocks {
 	struct blk *blks;        /* the slab, [0] unused */
 	uint32_t nr_slab, cap_slab, free_list, nr;
 	struct heap_slot *slots;
 	uint32_t mask;
 	unsigned shift;          /* 64 - log2(slots) */
-	struct heap_pend *pend;  /* blocks not binned yet */
+	/* the blocks not binned yet, as arrays a fault scans: each one's
+	 * start, length and index */
+	uint64_t *pend_start, *pend_len;
+	uint32_t *pend_idx;
 	uint32_t nr_pend;
 	struct heap_bin *bins;   /* [0] unused */
 	uint32_t nr_bins, cap_bins, bin_free;
@@ -107,9 +111,9 @@ struct thr {
 };
 
 struct procx {
-	struct mm_heap_proc pub;
 	uint32_t blocks;         /* its live blocks, newest first */
 	uint64_t brk;            /* its latest brk result */
+	struct mm_heap_proc pub; /* (after: its counters share their line) */
 };
 
 struct mm_heap {

@@ -62,8 +62,9 @@ struct mm_heap_site {
 	uint64_t first[MM_HEAP_FIRST];   /* the first leaked blocks (by time) */
 	uint64_t mmaps, brks, unmaps;    /* syscalls its calls caused */
 	uint64_t faults;         /* faults in its blocks */
-	uint64_t hist[MM_HEAP_HIST];
 	bool dirty;              /* changed since its process's last peak copy */
+	uint64_t hist[MM_HEAP_HIST];     /* (last: the counters a call updates
+	                                  * share the first cache lines) */
 };
 
 /* One process (all its images). */
@@ -75,12 +76,12 @@ struct mm_heap_proc {
 	bool not_ours;           /* the program's own malloc: calls not seen */
 	bool not_recorded;       /* an image ran without the interposer */
 	bool ended;
-	char exe[256];           /* the image that was not recorded, or the last */
 	uint64_t calls, frees;
 	uint64_t live, peak, peak_ts;
 	bool peak_pending;       /* a new peak the sites were not copied at */
 	uint32_t *dirty;         /* sites changed since the last copy */
 	uint32_t nr_dirty, cap_dirty;
+	char exe[256];           /* the image that was not recorded, or the last */
 };
 
 /* What the model says about the event it was just fed. */

@@ -11,7 +11,12 @@
  * --allocations, per process, sites by bytes asked for:
  *   pid 1234 /tmp/prog: 12 calls, 3 failed; peak 307300 bytes live at 0.001234 s
  *         site  function  calls  bytes  peak_live  at_peak  temporary  leaked  mmap  brk  unmap  faults
- *   then the size histogram of the process's calls ("[64, 128): 12").
+ *   then the size histogram of the process's calls ("[64, 128) 12") and
+ *   each site's, in the table's order.
+ *
+ * --csv: one row per site (--allocations: and one per process, site
+ * empty, its totals and its peak time), the histogram as a column per
+ * size class named by its lower bound (size_0, size_1, size_2, size_4...).
  *
  * Both end with the recording's own facts: lost records, frees of blocks
  * never seen, and the processes whose calls were not recorded (a static
@@ -131,15 +136,34 @@ static void print_leaks_text(struct hview *v, FILE *out, const struct mm_heap_pr
 	}
 }
 
+/* " [lo, hi) n" for each size class with calls. */
+static void print_hist(FILE *out, const uint64_t *hist)
+{
+	for (unsigned k = 0; k < MM_HEAP_HIST; k++)
+		if (hist[k])
+			fprintf(out, " [%" PRIu64 ",%s%" PRIu64 ") %" PRIu64, k ? (uint64_t)1 << k : (uint64_t)0,
+				k == MM_HEAP_HIST - 1 ? " ..." : " ",
+				k == MM_HEAP_HIST - 1 ? (uint64_t)0 : (uint64_t)1 << (k + 1), hist[k]);
+	fputc('\n', out);
+}
+
+/* The process's totals over its sites (in v->order). */
+static void proc_hist(const struct hview *v, uint64_t hist[MM_HEAP_HIST])
+{
+	memset(hist, 0, MM_HEAP_HIST * sizeof(*hist));
+	for (uint32_t i = 0; i < v->nr_order; i++)
+		for (unsigned k = 0; k < MM_HEAP_HIST; k++)
+			hist[k] += v->order[i]->hist[k];
+}
+
 static void print_allocs_text(struct hview *v, FILE *out, const struct mm_heap_proc *p)
 {
-	uint64_t failed = 0, temps = 0, hist[MM_HEAP_HIST] = { 0 };
+	uint64_t failed = 0, temps = 0, hist[MM_HEAP_HIST];
 
+	proc_hist(v, hist);
 	for (uint32_t i = 0; i < v->nr_order; i++) {
 		failed += v->order[i]->failed;
 		temps += v->order[i]->temporaries;
-		for (unsigned k = 0; k < MM_HEAP_HIST; k++)
-			hist[k] += v->order[i]->hist[k];
 	}
 	fprintf(out, "pid %d %s: %" PRIu64 " calls (%" PRIu64 " failed), %" PRIu64
 		" frees, %" PRIu64 " temporary; peak %" PRIu64 " bytes live at %.6f s\n",
@@ -159,12 +183,13 @@ static void print_allocs_text(struct hview *v, FILE *out, const struct mm_heap_p
 			s->unmaps, s->faults);
 	}
 	fprintf(out, "  sizes:");
-	for (unsigned k = 0; k < MM_HEAP_HIST; k++)
-		if (hist[k])
-			fprintf(out, " [%" PRIu64 ",%s%" PRIu64 ") %" PRIu64, k ? (uint64_t)1 << k : (uint64_t)0,
-				k == MM_HEAP_HIST - 1 ? " ..." : " ",
-				k == MM_HEAP_HIST - 1 ? (uint64_t)0 : (uint64_t)1 << (k + 1), hist[k]);
-	fputc('\n', out);
+	print_hist(out, hist);
+	fprintf(out, "  sizes by site:\n");
+	for (uint32_t i = 0; i < v->nr_order; i++) {
+		const struct mm_heap_site *s = v->order[i];
+		fprintf(out, "  %14" PRIx64 " %-14s", s->site, mm_heap_op_name(s->op));
+		print_hist(out, s->hist);
+	}
 }
 
 static void facts_text(struct hview *v, FILE *out)
@@ -211,6 +236,26 @@ static void print_text(const void *ctx, FILE *out)
 	facts_text(v, out);
 }
 
+/* The lower bound of size class K (0, 1, 2, 4, ...). */
+static uint64_t class_low(unsigned k)
+{
+	return k ? (uint64_t)1 << k : 0;
+}
+
+/* "sizes": { "LOW": count, ... } for the classes with calls. */
+static void hist_json(struct mm_json *j, const uint64_t *hist)
+{
+	mm_json_object_begin(j, "sizes");
+	for (unsigned k = 0; k < MM_HEAP_HIST; k++) {
+		char key[24];
+		if (!hist[k])
+			continue;
+		snprintf(key, sizeof(key), "%" PRIu64, class_low(k));
+		mm_json_u64(j, key, hist[k]);
+	}
+	mm_json_object_end(j);
+}
+
 static void site_json(struct mm_json *j, const struct mm_heap_site *s, bool leaks)
 {
 	mm_json_object_begin(j, NULL);
@@ -236,15 +281,7 @@ static void site_json(struct mm_json *j, const struct mm_heap_site *s, bool leak
 		mm_json_u64(j, "brk", s->brks);
 		mm_json_u64(j, "unmap", s->unmaps);
 		mm_json_u64(j, "faults", s->faults);
-		mm_json_object_begin(j, "sizes");
-		for (unsigned k = 0; k < MM_HEAP_HIST; k++) {
-			char key[24];
-			if (!s->hist[k])
-				continue;
-			snprintf(key, sizeof(key), "%" PRIu64, k ? (uint64_t)1 << k : (uint64_t)0);
-			mm_json_u64(j, key, s->hist[k]);
-		}
-		mm_json_object_end(j);
+		hist_json(j, s->hist);
 	}
 	mm_json_object_end(j);
 }
@@ -278,6 +315,11 @@ static void print_json(const void *ctx, FILE *out)
 		mm_json_u64(&j, "frees", p->frees);
 		mm_json_u64(&j, "peak", p->peak);
 		mm_json_fixed(&j, "peak_time", p->peak_ts > v->t0 ? (double)(p->peak_ts - v->t0) / 1e9 : 0, 6);
+		if (!v->leaks) {
+			uint64_t hist[MM_HEAP_HIST];
+			proc_hist(v, hist);
+			hist_json(&j, hist);
+		}
 		mm_json_array_begin(&j, "sites");
 		for (uint32_t k = 0; k < v->nr_order; k++)
 			site_json(&j, v->order[k], v->leaks);
@@ -289,11 +331,139 @@ static void print_json(const void *ctx, FILE *out)
 	mm_json_finish(&j);
 }
 
+static const char *const leaks_cols[] = { "pid", "exe", "site", "function", "blocks", "bytes",
+					   "first" };
+static const char *const allocs_cols[] = { "pid", "exe", "site", "function", "calls", "failed",
+					    "bytes", "peak_live", "at_peak", "temporary",
+					    "leaked_blocks", "leaked", "mmap", "brk", "unmap",
+					    "faults", "peak_time" };
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A row's numbers, a site's or its process's totals. */
+struct csv_row {
+	uint64_t calls, failed, bytes, peak_live, at_peak, temporaries, leaks, leaked;
+	uint64_t mmaps, brks, unmaps, faults;
+	const uint64_t *hist;
+};
+
+static void csv_allocs_row(struct mm_csv *c, const struct mm_heap_proc *p, const char *site,
+			   const char *fn, const struct csv_row *r, const char *peak_time)
+{
+	mm_csv_i64(c, p->tgid);
+	mm_csv_str(c, p->exe);
+	mm_csv_str(c, site);
+	mm_csv_str(c, fn);
+	mm_csv_u64(c, r->calls);
+	mm_csv_u64(c, r->failed);
+	mm_csv_u64(c, r->bytes);
+	mm_csv_u64(c, r->peak_live);
+	mm_csv_u64(c, r->at_peak);
+	mm_csv_u64(c, r->temporaries);
+	mm_csv_u64(c, r->leaks);
+	mm_csv_u64(c, r->leaked);
+	mm_csv_u64(c, r->mmaps);
+	mm_csv_u64(c, r->brks);
+	mm_csv_u64(c, r->unmaps);
+	mm_csv_u64(c, r->faults);
+	mm_csv_str(c, peak_time);
+	for (unsigned k = 0; k < MM_HEAP_HIST; k++)
+		mm_csv_u64(c, r->hist[k]);
+	mm_csv_end_row(c);
+}
+
+static void csv_allocs(struct hview *v, struct mm_csv *c, const struct mm_heap_proc *p)
+{
+	uint64_t hist[MM_HEAP_HIST];
+	struct csv_row t = { .peak_live = p->peak, .at_peak = p->peak, .hist = hist };
+	char site[24], when[32];
+
+	proc_hist(v, hist);
+	for (uint32_t i = 0; i < v->nr_order; i++) {
+		const struct mm_heap_site *s = v->order[i];
+		t.calls += s->calls;
+		t.failed += s->failed;
+		t.bytes += s->bytes;
+		t.temporaries += s->temporaries;
+		t.leaks += s->leaks;
+		t.leaked += s->leaked;
+		t.mmaps += s->mmaps;
+		t.brks += s->brks;
+		t.unmaps += s->unmaps;
+		t.faults += s->faults;
+	}
+	snprintf(when, sizeof(when), "%.6f",
+		 p->peak_ts > v->t0 ? (double)(p->peak_ts - v->t0) / 1e9 : 0.0);
+	csv_allocs_row(c, p, NULL, NULL, &t, when);
+	for (uint32_t i = 0; i < v->nr_order; i++) {
+		const struct mm_heap_site *s = v->order[i];
+		struct csv_row r = {
+			s->calls, s->failed, s->bytes, s->peak_live, s->at_peak, s->temporaries,
+			s->leaks, s->leaked, s->mmaps, s->brks, s->unmaps, s->faults, s->hist,
+		};
+		snprintf(site, sizeof(site), "%" PRIx64, s->site);
+		csv_allocs_row(c, p, site, mm_heap_op_name(s->op), &r, NULL);
+	}
+}
+
+static void csv_leaks(struct hview *v, struct mm_csv *c, const struct mm_heap_proc *p)
+{
+	for (uint32_t i = 0; i < v->nr_order; i++) {
+		const struct mm_heap_site *s = v->order[i];
+		char site[24], first[24 * MM_HEAP_FIRST];
+		size_t n = 0;
+
+		first[0] = 0;
+		for (uint64_t k = 0; k < s->leaks && k < MM_HEAP_FIRST; k++)
+			n += (size_t)snprintf(first + n, sizeof(first) - n, "%s%" PRIx64, k ? " " : "",
+					      s->first[k]);
+		snprintf(site, sizeof(site), "%" PRIx64, s->site);
+		mm_csv_i64(c, p->tgid);
+		mm_csv_str(c, p->exe);
+		mm_csv_str(c, site);
+		mm_csv_str(c, mm_heap_op_name(s->op));
+		mm_csv_u64(c, s->leaks);
+		mm_csv_u64(c, s->leaked);
+		mm_csv_str(c, first);
+		mm_csv_end_row(c);
+	}
+}
+
+static void print_csv(const void *ctx, FILE *out)
+{
+	struct hview *v = (struct hview *)ctx;
+	struct mm_csv c;
+
+	mm_csv_init(&c, out);
+	mm_view_csv_lost(&c, &v->o);
+	if (v->leaks) {
+		mm_csv_header(&c, leaks_cols, NCOLS(leaks_cols));
+	} else {
+		for (size_t i = 0; i < NCOLS(allocs_cols); i++)
+			mm_csv_str(&c, allocs_cols[i]);
+		for (unsigned k = 0; k < MM_HEAP_HIST; k++) {
+			char name[32];
+			snprintf(name, sizeof(name), "size_%" PRIu64, class_low(k));
+			mm_csv_str(&c, name);
+		}
+		mm_csv_end_row(&c);
+	}
+	for (uint32_t i = 0; i < mm_heap_nr_procs(v->h); i++) {
+		const struct mm_heap_proc *p = mm_heap_proc_at(v->h, i);
+		if (!wanted(v, p) || (!p->calls && !p->frees))
+			continue;
+		sites_of(v, p);
+		if (v->leaks)
+			csv_leaks(v, &c, p);
+		else
+			csv_allocs(v, &c, p);
+	}
+}
+
 static int finish(void *state, FILE *out)
 {
 	struct hview *v = state;
 	uint32_t nr;
-	static const struct mm_view_printers printers = { print_text, print_json, NULL };
+	static const struct mm_view_printers printers = { print_text, print_json, print_csv };
 
 	if (!v->any)
 		return mm_error("--%s needs a trace recorded with 'memmon record --malloc'",
