@@ -50,6 +50,8 @@ struct fmap {
 	                             * 16 bytes: malloc's header (fsize) */
 	struct mm_find_ev map_ev;   /* the mmap */
 	struct mm_find_ev first;    /* its first fault */
+	bool have_req;              /* record --malloc: the call it was mapped for */
+	struct mm_find_ev req;
 };
 
 /*
@@ -74,6 +76,9 @@ struct fsize {
 	uint64_t header_only;       /* by_malloc ones with no other page touched */
 	struct mm_find_ev header_ev[2];
 	unsigned nr_header_ev;
+	/* record --malloc: the first pair's call and free (kind MM_EV_HEAP when
+	 * known) */
+	struct mm_find_ev req, fre;
 };
 
 struct fheap {
@@ -105,6 +110,13 @@ struct fmmap {
 	uint64_t grow_step;
 	uint64_t dyn_from, dyn_to;  /* the raise before it: threshold from, to */
 	struct mm_find_ev dyn_raise_ev;
+	/* record --malloc (kind MM_EV_HEAP when known): the free that raised the
+	 * threshold last and the call its chunk was mapped for; the same for
+	 * the raise before the growth, and the call the growth was for; the
+	 * smallest call served by a mapping of its own, and how many were */
+	struct mm_find_ev raise_free, raise_req, dyn_free, dyn_req, grow_req;
+	struct mm_find_ev min_req;
+	uint64_t reqs;
 	/* overcommit */
 	uint64_t big, big_bytes, big_touched, big_pages;
 	struct mm_find_ev big_ev[4];
@@ -125,8 +137,10 @@ struct fproc {
 	struct fenomem en;
 };
 
+struct mm_heap;
 struct mm_findings {
 	struct mm_as *as;
+	struct mm_heap *heap;       /* record --malloc's calls: their ties */
 	uint64_t page_size;
 	bool finished;
 	struct fproc **procs;
@@ -151,8 +165,13 @@ void fheap_fault(struct mm_findings *fs, struct fproc *p, const struct mm_region
 void fheap_finish(struct mm_findings *fs, struct fproc *p);
 void fheap_free(struct fproc *p);
 
-/* findings-mmap.c */
-void fmmap_syscall(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev);
+/* findings-mmap.c.  FREE: the free that caused a munmap (record --malloc),
+ * or NULL. */
+void fmmap_syscall(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev,
+		   const struct mm_find_ev *free);
+struct mm_heap_note;
+/* An allocator call (record --malloc) and what its note ties it to. */
+void fmmap_call(struct fproc *p, const struct mm_event *ev, const struct mm_heap_note *note);
 void fmmap_fault(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev,
 		 bool first);
 /* The heap grew by STEP bytes (from fheap_syscall): dynamic threshold. */

@@ -25,6 +25,12 @@
  * __libc_free): freeing an mmapped chunk larger than the threshold and no
  * larger than 32 MiB sets the threshold to the chunk's size (= the mapping's
  * length) and the trim threshold to twice that.
+ *
+ * With record --malloc's calls the heap model (report/model/heap.h) names
+ * the call each mapping was made for and the free behind each munmap, so
+ * the findings say which request crossed the threshold (the smallest
+ * served by a mapping of its own), which free raised it and which call the
+ * heap then grew for.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,6 +39,7 @@
 #include <sys/mman.h>
 
 #include "memmon.h"
+#include "report/model/heap.h"
 #include "report/analyses/findings-int.h"
 
 static const char explain_thr[] =
@@ -163,8 +170,10 @@ static struct fsize *size_get(struct fmmap *m, uint64_t len)
 	return z;
 }
 
-/* free() of an mmapped chunk: count the pair and move the threshold. */
-static void note_pair(struct fmmap *m, const struct fmap *t, const struct mm_event *unmap)
+/* free() of an mmapped chunk (FREE: the call, when known): count the
+ * pair and move the threshold. */
+static void note_pair(struct fmmap *m, const struct fmap *t, const struct mm_event *unmap,
+		      const struct mm_find_ev *free)
 {
 	struct fsize *z = size_get(m, t->len);
 	struct mm_find_ev u;
@@ -173,6 +182,15 @@ static void note_pair(struct fmmap *m, const struct fmap *t, const struct mm_eve
 		z->first_ts = t->map_ev.ts;
 		z->ev[0] = t->map_ev;
 		z->ev[1] = u;
+		if (t->have_req)
+			z->req = t->req;
+		if (free)
+			z->fre = *free;
+	}
+	if (t->have_req) {
+		m->reqs++;
+		if (m->min_req.kind != MM_EV_HEAP || t->req.args[0] < m->min_req.args[0])
+			m->min_req = t->req;
 	}
 	z->ev[2] = t->map_ev;
 	z->ev[3] = u;
@@ -189,13 +207,21 @@ static void note_pair(struct fmmap *m, const struct fmap *t, const struct mm_eve
 		m->raises++;
 		m->raised = true;
 		m->raise_ev = u;
+		memset(&m->raise_free, 0, sizeof(m->raise_free));
+		memset(&m->raise_req, 0, sizeof(m->raise_req));
+		m->raise_free.kind = m->raise_req.kind = MM_EV_NR;
+		if (free)
+			m->raise_free = *free;
+		if (t->have_req)
+			m->raise_req = t->req;
 	}
 }
 
-/* Stop watching T (index I): PAIR is its munmap, or NULL when it was cut,
- * moved over, exec'd away or is still there at the end. */
+/* Stop watching T (index I): PAIR is its munmap (FREE its free, or NULL),
+ * or NULL when it was cut, moved over, exec'd away or is still there at
+ * the end. */
 static void retire(struct mm_findings *fs, struct fmmap *m, size_t i,
-		   const struct mm_event *pair)
+		   const struct mm_event *pair, const struct mm_find_ev *free)
 {
 	struct fmap t = m->t[i];
 	memmove(&m->t[i], &m->t[i + 1], (m->nr - i - 1) * sizeof(*m->t));
@@ -203,20 +229,21 @@ static void retire(struct mm_findings *fs, struct fmmap *m, size_t i,
 	note_maker(m, &t);
 	note_big(fs, m, &t);
 	if (pair && t.malloc_like)
-		note_pair(m, &t, pair);
+		note_pair(m, &t, pair, free);
 }
 
 /* Retire every watched mapping overlapping [lo, hi); EXACT_EV: the munmap
- * whose range equals one of them exactly (that one is a pair). */
+ * whose range equals one of them exactly (that one is a pair; FREE its
+ * free, or NULL). */
 static void retire_range(struct mm_findings *fs, struct fmmap *m, uint64_t lo, uint64_t hi,
-			 const struct mm_event *exact_ev)
+			 const struct mm_event *exact_ev, const struct mm_find_ev *free)
 {
 	size_t i = lower(m, lo);
 	if (i && m->t[i - 1].addr + m->t[i - 1].len > lo)
 		i--;
 	while (i < m->nr && m->t[i].addr < hi) {
 		bool exact = m->t[i].addr == lo && m->t[i].addr + m->t[i].len == hi;
-		retire(fs, m, i, exact ? exact_ev : NULL);
+		retire(fs, m, i, exact ? exact_ev : NULL, exact ? free : NULL);
 	}
 }
 
@@ -238,7 +265,7 @@ static void on_mmap(struct mm_findings *fs, struct fproc *p, const struct mm_eve
 	const uint64_t *a = ev->sys.args;
 	uint64_t addr = (uint64_t)ev->sys.ret, len = fnd_page_up(fs, a[1]);
 	unsigned prot = (unsigned)a[2], flags = (unsigned)a[3];
-	retire_range(fs, &p->mm, addr, addr + len, NULL);   /* MAP_FIXED over them */
+	retire_range(fs, &p->mm, addr, addr + len, NULL, NULL);   /* MAP_FIXED over them */
 	bool anon_priv = (flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) == MAP_PRIVATE &&
 		!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_STACK | MAP_GROWSDOWN)) &&
 		(prot & PROT_WRITE);
@@ -267,18 +294,19 @@ static void on_mremap(struct mm_findings *fs, struct fproc *p, const struct mm_e
 		struct fmap t = m->t[i];         /* realloc of an mmapped chunk */
 		memmove(&m->t[i], &m->t[i + 1], (m->nr - i - 1) * sizeof(*m->t));
 		m->nr--;
-		retire_range(fs, m, to, to + new_len, NULL);
+		retire_range(fs, m, to, to + new_len, NULL, NULL);
 		t.addr = to;
 		t.len = new_len;
 		t.remapped = true;
 		watch(m, &t);
 		return;
 	}
-	retire_range(fs, m, a[0], a[0] + fnd_page_up(fs, a[1]), NULL);
-	retire_range(fs, m, to, to + new_len, NULL);
+	retire_range(fs, m, a[0], a[0] + fnd_page_up(fs, a[1]), NULL, NULL);
+	retire_range(fs, m, to, to + new_len, NULL, NULL);
 }
 
-void fmmap_syscall(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev)
+void fmmap_syscall(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev,
+		   const struct mm_find_ev *free)
 {
 	const struct mm_syscall *s = &ev->sys;
 	if (!s->has_ret || fnd_failed(s))
@@ -286,10 +314,11 @@ void fmmap_syscall(struct mm_findings *fs, struct fproc *p, const struct mm_even
 	switch (s->nr) {
 	case MM_SYS_MMAP: on_mmap(fs, p, ev); break;
 	case MM_SYS_MUNMAP:
-		retire_range(fs, &p->mm, s->args[0], s->args[0] + fnd_page_up(fs, s->args[1]), ev);
+		retire_range(fs, &p->mm, s->args[0], s->args[0] + fnd_page_up(fs, s->args[1]), ev,
+			     free);
 		break;
 	case MM_SYS_MREMAP: on_mremap(fs, p, ev); break;
-	case MM_SYS_EXECVE: retire_range(fs, &p->mm, 0, UINT64_MAX, NULL); break;
+	case MM_SYS_EXECVE: retire_range(fs, &p->mm, 0, UINT64_MAX, NULL, NULL); break;
 	default: break;
 	}
 }
@@ -312,6 +341,25 @@ void fmmap_fault(struct mm_findings *fs, struct fproc *p, const struct mm_event 
 	}
 }
 
+void fmmap_call(struct fproc *p, const struct mm_event *ev, const struct mm_heap_note *note)
+{
+	struct fmmap *m = &p->mm;
+
+	for (unsigned i = 0; note && i < note->nr_caused; i++) {
+		if (note->caused[i].nr == MM_SYS_MMAP) {
+			/* the mapping made for this call */
+			size_t k = lower(m, note->caused[i].addr);
+			if (k < m->nr && m->t[k].addr == note->caused[i].addr) {
+				m->t[k].have_req = true;
+				fnd_ev_from(&m->t[k].req, ev);
+			}
+		} else if (note->caused[i].nr == MM_SYS_BRK && m->grew_after &&
+			   m->grow_req.kind != MM_EV_HEAP && note->caused[i].addr == (uint64_t)m->grow_ev.ret) {
+			fnd_ev_from(&m->grow_req, ev);  /* the growth after the raise */
+		}
+	}
+}
+
 void fmmap_heap_grew(struct fproc *p, const struct mm_event *ev, uint64_t step)
 {
 	struct fmmap *m = &p->mm;
@@ -323,6 +371,15 @@ void fmmap_heap_grew(struct fproc *p, const struct mm_event *ev, uint64_t step)
 	m->dyn_from = m->raise_from;
 	m->dyn_to = m->threshold;
 	m->dyn_raise_ev = m->raise_ev;
+	m->dyn_free = m->raise_free;
+	m->dyn_req = m->raise_req;
+}
+
+/* " at SITE" and the rest of a call's words for a summary: "malloc(N)". */
+static int call_words(char *buf, size_t len, const struct mm_find_ev *e)
+{
+	return snprintf(buf, len, "%s(%" PRIu64 ") at %" PRIx64, mm_heap_op_name(e->nr),
+			e->args[0], e->args[2]);
 }
 
 static void finding_threshold(struct mm_findings *fs, struct fproc *p)
@@ -339,23 +396,40 @@ static void finding_threshold(struct mm_findings *fs, struct fproc *p)
 	if (!pairs)
 		return;
 	struct mm_finding *f = fnd_add(fs, "mmap-threshold", MM_FIND_INFO, p->tgid);
-	snprintf(f->summary, sizeof(f->summary),
+	int n = snprintf(f->summary, sizeof(f->summary),
 		 "%" PRIu64 " request%s at or over the mmap threshold served by mmap and "
 		 "returned by munmap (%" PRIu64 " size%s, %" PRIu64 " KiB, %" PRIu64 " faults)",
 		 pairs, pairs == 1 ? "" : "s", sizes, sizes == 1 ? "" : "s", bytes >> 10, faults);
+	bool calls = m->min_req.kind == MM_EV_HEAP;
+	if (calls && n > 0 && (size_t)n < sizeof(f->summary)) {
+		n += snprintf(f->summary + n, sizeof(f->summary) - (size_t)n, "; the smallest: ");
+		if ((size_t)n < sizeof(f->summary))
+			call_words(f->summary + n, sizeof(f->summary) - (size_t)n, &m->min_req);
+	}
 	f->explain = explain_thr;
 	fnd_num(f, "pairs", "count", pairs);
 	fnd_num(f, "sizes", "count", sizes);
 	fnd_num(f, "mapped_bytes", "bytes", bytes);
 	fnd_num(f, "syscalls", "count", 2 * pairs);
 	fnd_num(f, "faults", "count", faults);
-	for (size_t i = 0; i < m->nr_sz && f->nr_ev + 2 <= MM_FIND_EVS; i++) {
-		if (!m->sz[i].pairs || !size_is_malloc(&m->sz[i]))
-			continue;
-		fnd_ev(f, &m->sz[i].ev[0]);
-		fnd_ev(f, &m->sz[i].ev[1]);
+	if (calls) {
+		fnd_num(f, "requests", "count", m->reqs);
+		fnd_num(f, "smallest_request", "bytes", m->min_req.args[0]);
 	}
-	f->ev_total = 2 * pairs;
+	/* per size its first pair: the call, the mmap, the free, the munmap */
+	for (size_t i = 0; i < m->nr_sz; i++) {
+		const struct fsize *z = &m->sz[i];
+		unsigned need = 2 + (z->req.kind == MM_EV_HEAP) + (z->fre.kind == MM_EV_HEAP);
+		if (!z->pairs || !size_is_malloc(z) || f->nr_ev + need > MM_FIND_EVS)
+			continue;
+		if (z->req.kind == MM_EV_HEAP)
+			fnd_ev(f, &z->req);
+		fnd_ev(f, &z->ev[0]);
+		if (z->fre.kind == MM_EV_HEAP)
+			fnd_ev(f, &z->fre);
+		fnd_ev(f, &z->ev[1]);
+	}
+	f->ev_total = 2 * pairs + (calls ? 2 * m->reqs : 0);
 }
 
 static void finding_dynamic(struct mm_findings *fs, struct fproc *p)
@@ -364,19 +438,44 @@ static void finding_dynamic(struct mm_findings *fs, struct fproc *p)
 	if (!m->grew_after)
 		return;
 	struct mm_finding *f = fnd_add(fs, "dynamic-threshold", MM_FIND_INFO, p->tgid);
+	char fr[96] = "free()", req[96] = "", grow[96] = "";
+	if (m->dyn_free.kind == MM_EV_HEAP)
+		snprintf(fr, sizeof(fr), "%s(%" PRIx64 ") at %" PRIx64,
+			 mm_heap_op_name(m->dyn_free.nr), m->dyn_free.args[0], m->dyn_free.args[2]);
+	if (m->dyn_req.kind == MM_EV_HEAP) {
+		req[0] = ' ';
+		req[1] = '(';
+		call_words(req + 2, sizeof(req) - 3, &m->dyn_req);
+		strcat(req, ")");
+	}
+	if (m->grow_req.kind == MM_EV_HEAP) {
+		memcpy(grow, ", for ", 6);
+		call_words(grow + 6, sizeof(grow) - 6, &m->grow_req);
+	}
 	snprintf(f->summary, sizeof(f->summary),
-		 "free() of a %" PRIu64 " KiB mmapped chunk raised the mmap threshold from %"
+		 "%s of a %" PRIu64 " KiB mmapped chunk%s raised the mmap threshold from %"
 		 PRIu64 " to %" PRIu64 " KiB: smaller requests now come from the heap, "
-		 "which then grew by brk (%" PRIu64 " KiB)",
-		 m->dyn_to >> 10, m->dyn_from >> 10, m->dyn_to >> 10, m->grow_step >> 10);
+		 "which then grew by brk (%" PRIu64 " KiB%s)",
+		 fr, m->dyn_to >> 10, req, m->dyn_from >> 10, m->dyn_to >> 10, m->grow_step >> 10,
+		 grow);
 	f->explain = explain_dyn;
 	fnd_num(f, "threshold_before", "bytes", m->dyn_from);
 	fnd_num(f, "threshold", "bytes", m->dyn_to);
 	fnd_num(f, "trim_threshold", "bytes", 2 * m->dyn_to);
 	fnd_num(f, "raises", "count", m->raises);
 	fnd_num(f, "heap_step", "bytes", m->grow_step);
+	if (m->dyn_req.kind == MM_EV_HEAP)
+		fnd_num(f, "freed_request", "bytes", m->dyn_req.args[0]);
+	if (m->grow_req.kind == MM_EV_HEAP)
+		fnd_num(f, "heap_request", "bytes", m->grow_req.args[0]);
+	if (m->dyn_req.kind == MM_EV_HEAP)
+		fnd_ev(f, &m->dyn_req);
+	if (m->dyn_free.kind == MM_EV_HEAP)
+		fnd_ev(f, &m->dyn_free);
 	fnd_ev(f, &m->dyn_raise_ev);
 	fnd_ev(f, &m->grow_ev);
+	if (m->grow_req.kind == MM_EV_HEAP)
+		fnd_ev(f, &m->grow_req);
 }
 
 static void finding_churn(struct mm_findings *fs, struct fproc *p, const struct fsize *z)
@@ -458,7 +557,7 @@ void fmmap_finish(struct mm_findings *fs, struct fproc *p)
 {
 	struct fmmap *m = &p->mm;
 	while (m->nr)
-		retire(fs, m, m->nr - 1, NULL);
+		retire(fs, m, m->nr - 1, NULL, NULL);
 	finding_threshold(fs, p);
 	finding_dynamic(fs, p);
 	for (size_t i = 0; i < m->nr_sz; i++)

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "memmon.h"
+#include "format/heapops.h"
+#include "report/model/heap.h"
 #include "report/analyses/findings-int.h"
 
 static struct fproc *proc_get(struct mm_findings *fs, int32_t tgid)
@@ -60,19 +62,48 @@ void mm_findings_free(struct mm_findings *fs)
 	}
 	free(fs->procs);
 	free(fs->list);
+	mm_heap_free(fs->heap);
 	free(fs);
 }
 
 uint64_t mm_findings_t0(const struct mm_findings *fs) { return mm_as_t0(fs->as); }
 
+/* With record --malloc's calls, the heap model ties syscalls to them
+ * (report/model/heap.h): it sees every event but faults from the first
+ * call on (no syscall before it is a call's). */
+static const struct mm_heap_note *tie(struct mm_findings *fs, const struct mm_event *ev,
+				      struct mm_heap_note *note)
+{
+	if (ev->kind == MM_EV_HEAP && !fs->heap)
+		fs->heap = mm_heap_new();
+	if (!fs->heap || ev->kind == MM_EV_FAULT)
+		return NULL;
+	mm_heap_event(fs->heap, ev, note);
+	return note;
+}
+
 void mm_findings_event(struct mm_findings *fs, const struct mm_event *ev)
 {
-	if (fs->finished || ev->kind != MM_EV_SYSCALL)    /* faults: on_fault() */
+	struct mm_heap_note nb;
+	if (fs->finished)
+		return;
+	const struct mm_heap_note *note = tie(fs, ev, &nb);
+	if (ev->kind != MM_EV_SYSCALL && ev->kind != MM_EV_HEAP)  /* faults: on_fault() */
 		return;
 	int32_t tgid = ev->tgid ? ev->tgid : mm_as_tgid_of(fs->as, ev->pid);
 	struct fproc *p = proc_get(fs, tgid);
+	if (ev->kind == MM_EV_HEAP) {
+		fmmap_call(p, ev, note);
+		return;
+	}
+	struct mm_find_ev fr;
+	if (note && note->by_free) {
+		fr = (struct mm_find_ev){ .ts = note->free_ts, .pid = ev->pid, .kind = MM_EV_HEAP,
+					  .nr = note->free_op,
+					  .args = { note->free_ptr, 0, note->free_site } };
+	}
 	fheap_syscall(fs, p, ev);
-	fmmap_syscall(fs, p, ev);
+	fmmap_syscall(fs, p, ev, note && note->by_free ? &fr : NULL);
 	fenomem_syscall(fs, p, ev);
 }
 
@@ -155,6 +186,13 @@ void fnd_ev_from(struct mm_find_ev *e, const struct mm_event *ev)
 	e->ts = ev->ts;
 	e->pid = ev->pid;
 	e->kind = ev->kind;
+	if (ev->kind == MM_EV_HEAP) {
+		e->nr = ev->heap.op;
+		e->args[0] = MM_OP_IS_FREE(ev->heap.op) ? ev->heap.ptr : ev->heap.size;
+		e->args[1] = MM_OP_IS_FREE(ev->heap.op) ? 0 : ev->heap.ptr;
+		e->args[2] = ev->heap.site;
+		return;
+	}
 	if (ev->kind == MM_EV_FAULT) {
 		e->nr = ev->fault.class;
 		e->access = ev->fault.access;

@@ -15,9 +15,12 @@
  *   brk-top-pad        info  heap grown by brk in >= 128 KiB steps (malloc's
  *                            top pad) while few of its pages were touched
  *   mmap-threshold     info  requests at/over the mmap threshold served by
- *                            mmap and given back by munmap on free
+ *                            mmap and given back by munmap on free (with
+ *                            record --malloc: which calls, the smallest)
  *   dynamic-threshold  info  an mmapped chunk freed raised glibc's threshold;
- *                            the heap grew by brk afterwards instead
+ *                            the heap grew by brk afterwards instead (with
+ *                            record --malloc: which free raised it, which
+ *                            call the heap then grew for)
  *   mmap-churn         warn  one size mapped and unmapped again and again
  *   overcommit         warn  big private mappings barely touched
  *   enomem             warn  memory requests failing with ENOMEM, and the
@@ -51,8 +54,10 @@ struct mm_find_num {
 };
 
 /* One event of the evidence, compact: a syscall (kind MM_EV_SYSCALL, nr =
- * enum mm_syscall_nr, args/ret) or a fault (kind MM_EV_FAULT, nr = class,
- * args[0] = address, access). */
+ * enum mm_syscall_nr, args/ret), a fault (kind MM_EV_FAULT, nr = class,
+ * args[0] = address, access) or an allocator call of record --malloc
+ * (kind MM_EV_HEAP, nr = enum mm_heap_op, args[0] = the size asked or
+ * the block freed, args[1] = the result, args[2] = the call site). */
 struct mm_find_ev {
 	uint64_t ts;
 	int32_t pid;
@@ -71,7 +76,7 @@ struct mm_finding {
 	const char *id;             /* "mmap-churn", ... (stable) */
 	enum mm_find_sev sev;
 	int32_t pid;                /* the process (tgid) */
-	char summary[256];          /* one line with the numbers */
+	char summary[384];          /* one line with the numbers */
 	const char *explain;        /* what it means, static text */
 	const char *tune;           /* what to do about it, or NULL */
 	struct mm_find_num num[MM_FIND_NUMS];

@@ -104,7 +104,8 @@ struct thr {
 	int32_t tid, tgid;
 	uint64_t last_seq;       /* its latest allocation (temporaries) */
 	bool free_valid;         /* a free was its latest allocator call */
-	uint64_t free_ptr, free_site;
+	uint64_t free_ptr, free_site, free_ts;
+	uint8_t free_op;
 	uint32_t free_si;        /* the freed block's site, UINT32_MAX unknown */
 	unsigned nr_pend;        /* memory syscalls since its latest call */
 	struct { uint8_t nr; uint64_t addr, len; } pend[PEND];

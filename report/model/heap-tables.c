@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "memmon.h"
+#include "format/heapops.h"
 #include "report/model/heap-int.h"
 
 struct mm_heap *mm_heap_new(void)
@@ -155,3 +156,24 @@ uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, uint64_t site
 	}
 }
 
+
+const char *mm_heap_op_name(unsigned op)
+{
+	switch (op) {
+	case MM_OP_FREE:            return "free";
+	case MM_OP_DELETE:          return "delete";
+	case MM_OP_DELETE_ARRAY:    return "delete[]";
+	case MM_OP_MALLOC:          return "malloc";
+	case MM_OP_CALLOC:          return "calloc";
+	case MM_OP_VALLOC:          return "valloc";
+	case MM_OP_PVALLOC:         return "pvalloc";
+	case MM_OP_MEMALIGN:        return "memalign";
+	case MM_OP_ALIGNED_ALLOC:   return "aligned_alloc";
+	case MM_OP_POSIX_MEMALIGN:  return "posix_memalign";
+	case MM_OP_NEW:             return "new";
+	case MM_OP_NEW_ARRAY:       return "new[]";
+	case MM_OP_REALLOC:         return "realloc";
+	case MM_OP_REALLOCARRAY:    return "reallocarray";
+	default:                    return "?";
+	}
+}

@@ -197,6 +197,8 @@ static void on_call(struct mm_heap *h, const struct mm_event *ev, struct mm_heap
 			t->free_valid = true;
 			t->free_ptr = c->ptr;
 			t->free_site = c->site;
+			t->free_ts = ev->ts;
+			t->free_op = (uint8_t)op;
 			t->free_si = UINT32_MAX;
 		}
 	}
@@ -292,6 +294,8 @@ static void on_syscall(struct mm_heap *h, struct thr *t, struct procx *p,
 			note->by_free = true;
 			note->free_ptr = t->free_ptr;
 			note->free_site = t->free_site;
+			note->free_ts = t->free_ts;
+			note->free_op = t->free_op;
 		}
 	} else if (t && (s->nr == MM_SYS_BRK || s->nr == MM_SYS_MMAP ||
 			 s->nr == MM_SYS_MPROTECT || s->nr == MM_SYS_MREMAP)) {

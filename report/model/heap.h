@@ -86,9 +86,11 @@ struct mm_heap_proc {
 
 /* What the model says about the event it was just fed. */
 struct mm_heap_note {
-	/* a syscall (munmap, brk, madvise) caused by this free */
+	/* a syscall (munmap, brk, madvise) caused by this free (its call,
+	 * block, site and time) */
 	bool by_free;
-	uint64_t free_ptr, free_site;
+	uint8_t free_op;
+	uint64_t free_ptr, free_site, free_ts;
 	/* a fault in a live block */
 	bool in_block;
 	uint64_t block, block_size, block_site;
@@ -123,6 +125,8 @@ const struct mm_heap_totals *mm_heap_totals(const struct mm_heap *h);
 struct mm_heap_site *mm_heap_sites(const struct mm_heap *h, uint32_t *nr);
 uint32_t mm_heap_nr_procs(const struct mm_heap *h);
 const struct mm_heap_proc *mm_heap_proc_at(const struct mm_heap *h, uint32_t i);
+/* "malloc", "free", "new[]"...: the name of call OP (enum mm_heap_op). */
+const char *mm_heap_op_name(unsigned op);
 /* Size class of SIZE in the histograms. */
 unsigned mm_heap_size_class(uint64_t size);
 

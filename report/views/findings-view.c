@@ -23,7 +23,9 @@
 #include <string.h>
 
 #include "memmon.h"
+#include "format/heapops.h"
 #include "plugins/symbolic.h"
+#include "report/model/heap.h"
 #include "report/analyses/findings.h"
 #include "report/views/findings-view.h"
 #include "report/views/json.h"
@@ -48,6 +50,15 @@ static char *put_ret(char *p, const struct mm_find_ev *e, bool addr)
 void mm_find_ev_format(const struct mm_find_ev *e, char *buf, size_t len)
 {
 	char tmp[MM_SYM_MAX], r[40], prot[40];
+	if (e->kind == MM_EV_HEAP) {           /* record --malloc: a call */
+		if (MM_OP_IS_FREE(e->nr))
+			snprintf(buf, len, "%s(%" PRIx64 ") at %" PRIx64, mm_heap_op_name(e->nr),
+				 e->args[0], e->args[2]);
+		else
+			snprintf(buf, len, "%s(%" PRIu64 ") -> %" PRIx64 " at %" PRIx64,
+				 mm_heap_op_name(e->nr), e->args[0], e->args[1], e->args[2]);
+		return;
+	}
 	if (e->kind == MM_EV_FAULT) {
 		snprintf(buf, len, "%s page @%" PRIx64 " (%c)",
 			 mm_fault_class_name(e->nr), e->args[0], "RWX"[e->access % 3]);
@@ -179,7 +190,16 @@ static void json_ev(const struct fview *v, struct mm_json *j, const struct mm_fi
 	mm_json_object_begin(j, NULL);
 	mm_json_fixed(j, "time", rel_s(v, e->ts), 6);
 	mm_json_i64(j, "pid", e->pid);
-	if (e->kind == MM_EV_FAULT) {
+	if (e->kind == MM_EV_HEAP) {
+		mm_json_str(j, "event", mm_heap_op_name(e->nr));
+		if (MM_OP_IS_FREE(e->nr)) {
+			mm_json_hex(j, "ptr", e->args[0]);
+		} else {
+			mm_json_u64(j, "size", e->args[0]);
+			mm_json_hex(j, "result", e->args[1]);
+		}
+		mm_json_hex(j, "site", e->args[2]);
+	} else if (e->kind == MM_EV_FAULT) {
 		mm_json_str(j, "event", "fault");
 		mm_json_str(j, "class", mm_fault_class_name(e->nr));
 		mm_json_hex(j, "addr", e->args[0]);

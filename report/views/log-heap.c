@@ -32,27 +32,6 @@
 #include "report/model/heap.h"
 #include "report/views/log.h"
 
-const char *mm_heap_op_name(unsigned op)
-{
-	switch (op) {
-	case MM_OP_FREE:            return "free";
-	case MM_OP_DELETE:          return "delete";
-	case MM_OP_DELETE_ARRAY:    return "delete[]";
-	case MM_OP_MALLOC:          return "malloc";
-	case MM_OP_CALLOC:          return "calloc";
-	case MM_OP_VALLOC:          return "valloc";
-	case MM_OP_PVALLOC:         return "pvalloc";
-	case MM_OP_MEMALIGN:        return "memalign";
-	case MM_OP_ALIGNED_ALLOC:   return "aligned_alloc";
-	case MM_OP_POSIX_MEMALIGN:  return "posix_memalign";
-	case MM_OP_NEW:             return "new";
-	case MM_OP_NEW_ARRAY:       return "new[]";
-	case MM_OP_REALLOC:         return "realloc";
-	case MM_OP_REALLOCARRAY:    return "reallocarray";
-	default:                    return "?";
-	}
-}
-
 static char *result(char *p, uint64_t ptr)
 {
 	p = mm_sym_str(p, ") -> ");

@@ -72,7 +72,6 @@ char *mm_log_rss_alone_line(char *p, const struct mm_event *ev, uint64_t page_si
 /* log-heap.c: a record --malloc record's line after "PID: " (design.md),
  * and the name of an allocation function ("malloc", "new[]", ...). */
 char *mm_log_heap(char *p, const struct mm_heap_call *h);
-const char *mm_heap_op_name(unsigned op);
 /* The trace has record --malloc's records: tie them to the other lines
  * (mm_log_heap_note) from now on. */
 void mm_log_heap_enable(struct mm_log *l);
