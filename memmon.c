@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "diff",   cmd_diff,   "what changed between two traces, process by process" },
 	{ "info",   cmd_info,   "what a trace file holds: machine, command, events, sizes" },
 	{ "list",   cmd_list,   "which events, probes and classifier this kernel offers" },
+	{ "watch",  cmd_watch,  "change the watch list of a running recording" },
 	{ "reset",  cmd_reset,  "remove what a killed recording left in the kernel" },
 };
 

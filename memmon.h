@@ -98,5 +98,6 @@ int cmd_info(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif

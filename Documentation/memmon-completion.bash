@@ -11,6 +11,7 @@ _memmon_opts_info='--input --help'
 _memmon_opts_diff='--json --quiet --help'
 _memmon_opts_list='--help'
 _memmon_opts_reset='--all --help'
+_memmon_opts_watch='--record --help'
 
 _memmon()
 {
@@ -29,13 +30,13 @@ _memmon()
 	done
 
 	if [ -z "$cmd" ]; then
-		COMPREPLY=($(compgen -W 'record report diff info list reset help --version --help' -- "$cur"))
+		COMPREPLY=($(compgen -W 'record report diff info list reset watch help --version --help' -- "$cur"))
 		return
 	fi
 
 	case $cmd in
 	help)
-		COMPREPLY=($(compgen -W 'record report diff info list reset' -- "$cur"))
+		COMPREPLY=($(compgen -W 'record report diff info list reset watch' -- "$cur"))
 		return ;;
 	record)
 		# after "--" everything is the traced command's
@@ -65,6 +66,11 @@ _memmon()
 		case $prev in
 		-i|--input) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		esac ;;
+	watch)
+		case $prev in
+		--record) COMPREPLY=($(compgen -W "$(cd /run/memmon 2>/dev/null && ls record-*.sock 2>/dev/null | sed 's/record-//; s/\.sock//')" -- "$cur")); return ;;
+		esac
+		[[ $cur == -* ]] || { COMPREPLY=($(compgen -W "list 0 $(cd /proc 2>/dev/null && echo [0-9]*)" -- "$cur")); return; } ;;
 	esac
 
 	local opts=_memmon_opts_$cmd

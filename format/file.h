@@ -73,7 +73,18 @@ struct mm_file {
 
 	/* clock x86-tsc: ns = ticks * tsc_mult >> 32 (0: time stamps are ns) */
 	uint64_t tsc_mult;
+
+	/* WATCH sections (watchread.c), sorted by time */
+	struct mm_watch_change *watch;
+	size_t nr_watch, cap_watch;
 };
+
+/* watchread.c: take the payload BUF (LEN bytes) of a WATCH section (F
+ * frees it); -1 with *WHY set when it is malformed. */
+int mm_file_take_watch(struct mm_file *f, char *buf, size_t len, const char **why);
+/* Once every section is read: the changes in time order. */
+void mm_file_sort_watch(struct mm_file *f);
+void mm_file_free_watch(struct mm_file *f);
 
 /* A time stamp of the file in ns (the file's clock may count TSC ticks). */
 static inline uint64_t mm_file_ns(const struct mm_file *f, uint64_t ts)

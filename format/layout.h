@@ -109,7 +109,31 @@ enum mm_section_type {
 	 * (two per syscall), so one zstd frame holds them in ~3 KB where 90
 	 * frames took ~24 KB, two thirds of a short recording's file. */
 	MM_SECTION_EVENT_FORMATS = 14,
+	/* (10-13: issue 13's sections) */
+	/* The watch list changed (memmon watch, and record -p's processes at
+	 * the start): struct mm_watch_header then u32 tids[nr_tids], the
+	 * tasks that joined or left the kernel's pid filter.  Dated with the
+	 * trace clock, like snapshots.  Older readers skip it. */
+	MM_SECTION_WATCH        = 15,
 };
+
+/* WATCH payload (little-endian), followed by u32 tids[nr_tids]. */
+enum mm_watch_op { MM_WATCH_JOIN = 1, MM_WATCH_LEAVE = 2 };
+enum mm_watch_reason {
+	MM_WATCH_BY_START = 1,   /* record -p: watched from the start */
+	MM_WATCH_BY_WATCH = 2,   /* memmon watch +PID / -PID / 0 */
+};
+struct mm_watch_header {
+	uint64_t ts;             /* trace clock ns: joined from / left at */
+	uint32_t pid;            /* the process (tgid) */
+	uint16_t op;             /* enum mm_watch_op */
+	uint16_t reason;         /* enum mm_watch_reason */
+	uint32_t nr_tids;
+	uint32_t pause_us;       /* a join that needed tracing off (a process
+	                          * that had left joins again): for how long;
+	                          * every event of that moment is missing */
+} __attribute__((packed));
+#define MM_MAX_WATCH_TIDS  65536u   /* threads in one change */
 
 /* MACHINE keys (values are text; unknown keys are kept and ignored). */
 #define MM_KEY_HOSTNAME    "hostname"      /* uname nodename */

@@ -144,6 +144,8 @@ static uint64_t max_len(uint32_t type)
 		return sizeof(struct mm_chunk_header) + ZSTD_compressBound(MM_MAX_CHUNK_RAW);
 	case MM_SECTION_STATS:
 		return (uint64_t)MM_MAX_CPUS * sizeof(struct mm_cpu_stats);
+	case MM_SECTION_WATCH:
+		return sizeof(struct mm_watch_header) + 4ull * MM_MAX_WATCH_TIDS;
 	case MM_SECTION_END:
 		return 0;
 	default:
@@ -421,6 +423,18 @@ static int index_chunk(struct mm_file *f, const struct section *s)
 	return 0;
 }
 
+/* WATCH: parsed by watchread.c. */
+static int add_watch(struct mm_file *f, const struct section *s)
+{
+	const char *why = NULL;
+	size_t len;
+	char *buf = load_payload(f, s, &len);
+
+	if (!buf)
+		return -1;
+	return mm_file_take_watch(f, buf, len, &why) < 0 ? corrupt(f, s, why) : 0;
+}
+
 /* ---- the walk ---- */
 
 static int handle_section(struct mm_file *f, const struct section *s)
@@ -443,6 +457,8 @@ static int handle_section(struct mm_file *f, const struct section *s)
 		return set_stats(f, s);
 	case MM_SECTION_PROBES:
 		return set_text(f, s, &f->probes, NULL);
+	case MM_SECTION_WATCH:
+		return add_watch(f, s);
 	default:
 		return 0;	/* a newer minor's section: skip it */
 	}
@@ -567,6 +583,7 @@ struct mm_file *mm_file_open(const char *path)
 		mm_file_close(f);
 		return NULL;
 	}
+	mm_file_sort_watch(f);
 	return f;
 }
 
@@ -587,6 +604,7 @@ void mm_file_close(struct mm_file *f)
 	for (uint32_t i = 0; i < f->nr_cpus && f->cpus; i++)
 		free(f->cpus[i].chunks);
 	free(f->heap.chunks);
+	mm_file_free_watch(f);
 	free(f->cpus);
 	free(f->formats);
 	free(f->format_notes);

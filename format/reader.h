@@ -64,6 +64,18 @@ struct tep_handle *mm_file_tep(const struct mm_file *f);
 /* Snapshots in file order. */
 size_t mm_file_nr_snapshots(const struct mm_file *f);
 const struct mm_snapshot *mm_file_snapshot(const struct mm_file *f, size_t i);
+/* Changes of the watch list (WATCH sections), in time order. */
+struct mm_watch_change {
+	uint64_t ts;
+	uint32_t pid;            /* the process */
+	uint16_t op;             /* enum mm_watch_op */
+	uint16_t reason;         /* enum mm_watch_reason */
+	uint32_t nr_tids;
+	const uint32_t *tids;    /* owned by the mm_file */
+	uint32_t pause_us;       /* tracing was off this long for the change */
+};
+size_t mm_file_nr_watch(const struct mm_file *f);
+const struct mm_watch_change *mm_file_watch(const struct mm_file *f, size_t i);
 /* STATS entries (NULL/0 when the file has none, e.g. truncated). */
 const struct mm_cpu_stats *mm_file_stats(const struct mm_file *f, uint32_t *n);
 /* PROBES text or NULL. */

@@ -260,6 +260,17 @@ void mm_decoder_feed_heap(struct mm_decoder *d, const struct mm_heap_rec *r, uin
 	drain(d);
 }
 
+void mm_decoder_inject(struct mm_decoder *d, const struct mm_event *ev)
+{
+	if (ev->ts > d->now)
+		d->now = ev->ts;
+	make_room(d);
+	*mm_plugin_at(d, d->tail) = *ev;
+	d->held[d->tail & d->mask] = 0;
+	d->tail++;
+	drain(d);
+}
+
 void mm_decoder_finish(struct mm_decoder *d)
 {
 	drain(d);

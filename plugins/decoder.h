@@ -49,6 +49,10 @@ void mm_decoder_feed(struct mm_decoder *d, struct tep_record *rec);
 struct mm_heap_rec;
 void mm_decoder_feed_heap(struct mm_decoder *d, const struct mm_heap_rec *r, uint16_t id,
 			  uint16_t cpu);
+/* A change of the watch list (a WATCH section of the file), in its place
+ * in time: call it before feeding the first record that comes after it. */
+struct mm_watch_change;
+void mm_decoder_watch(struct mm_decoder *d, const struct mm_watch_change *c);
 /* Emit everything still held (end of stream). */
 void mm_decoder_finish(struct mm_decoder *d);
 const struct mm_decoder_counts *mm_decoder_counts(const struct mm_decoder *d);

@@ -28,6 +28,7 @@ enum mm_event_kind {
 	MM_EV_SIGNAL,    /* signal_generate (sent by a watched task) / signal_deliver */
 	MM_EV_HEAP,      /* record --malloc: a call of the allocator (memmon:malloc) */
 	MM_EV_MARKER,    /* a phase marker the program wrote to trace_marker */
+	MM_EV_WATCH,     /* a process joined or left the watch list (memmon watch) */
 	MM_EV_NR
 };
 
@@ -228,6 +229,17 @@ struct mm_marker {
 	char text[MM_MARKER_TEXT];
 };
 
+/* A change of the watch list (WATCH sections: record -p's processes at
+ * the start, memmon watch).  The event's pid and tgid are the process's;
+ * TIDS points into the mm_file (valid while it is open). */
+struct mm_watch_ev {
+	uint8_t op;              /* MM_WATCH_JOIN, MM_WATCH_LEAVE (format/layout.h) */
+	uint8_t reason;          /* MM_WATCH_BY_START, MM_WATCH_BY_WATCH */
+	uint32_t nr_tids;
+	const uint32_t *tids;    /* the tasks that joined or left */
+	uint32_t pause_us;       /* JOIN: tracing was off this long for it */
+};
+
 struct mm_event {
 	uint64_t ts;             /* trace clock ns */
 	int32_t pid;             /* task (tid) */
@@ -243,6 +255,7 @@ struct mm_event {
 		struct mm_signal signal;
 		struct mm_heap_call heap;
 		struct mm_marker marker;
+		struct mm_watch_ev watch;
 	};
 };
 

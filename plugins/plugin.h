@@ -210,6 +210,10 @@ static inline int64_t mm_plugin_s64(const struct mm_decoder *d, const uint8_t *d
 void mm_plugin_str(const struct mm_decoder *d, const uint8_t *data, uint32_t size,
 		   struct mm_plugin_field f, bool data_loc, char *dst, size_t len);
 
+/* An event that comes from elsewhere than a record (a WATCH section): put
+ * at the tail of the hold queue, so it keeps its place among the others. */
+void mm_decoder_inject(struct mm_decoder *d, const struct mm_event *ev);
+
 /* ---- plugin set-up: each binds its events' slots (returns 0/-1) ---- */
 int mm_plugin_faults_init(struct mm_decoder *d);
 int mm_plugin_kprobes_init(struct mm_decoder *d);

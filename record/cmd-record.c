@@ -115,6 +115,10 @@ static void signals_restore(struct rec *r)
 /* The one place a recording's resources are released, whatever happened. */
 static void cleanup(struct rec *r)
 {
+	mm_control_stop(r->control);  /* its thread uses the watch list and the file */
+	r->control = NULL;
+	mm_watch_free(r->watch);
+	r->watch = NULL;
 	mm_target_free(r->target);
 	r->target = NULL;
 	mm_malloc_free(r->heap);     /* its fd keeps nothing of the kernel's busy */
@@ -328,6 +332,20 @@ static int markers_prepare(struct rec *r)
 	return 0;
 }
 
+/* The live watch list and its socket (memmon watch).  A recording that
+ * cannot make the socket still records, saying it cannot be watched. */
+static int watch_start(struct rec *r)
+{
+	r->watch = mm_watch_new(r->inst, &r->out, r->opt.pids, r->opt.nr_pids, !r->target);
+	if (!r->watch)
+		return -1;
+	r->control = mm_control_start(r->watch);
+	if (!r->control && !r->opt.quiet)
+		fprintf(stderr, "memmon record: notice: %s: memmon watch cannot change this "
+			"recording\n", mm_error_msg());
+	return 0;
+}
+
 /* Steps up to armed tracing (the target, if any, still held); -1 also when
  * a signal stopped it (r->stopped_by). */
 static int arm(struct rec *r)
@@ -373,7 +391,9 @@ static int arm(struct rec *r)
 	if (r->heap && mm_malloc_start(r->heap, &r->out, r->heap_id, r->opt.level,
 				       (uint32_t)subbuf) < 0)
 		return -1;
-	return mm_tracing_on(r->inst, true);
+	if (mm_tracing_on(r->inst, true) < 0)
+		return -1;
+	return watch_start(r);
 }
 
 static int stop_check(void *ctx, int *signo)
@@ -390,21 +410,14 @@ static int stop_check(void *ctx, int *signo)
 	return 0;
 }
 
-static bool any_alive(struct rec *r)
-{
-	for (size_t i = 0; i < r->opt.nr_pids; i++)
-		if (kill(r->opt.pids[i], 0) == 0 || errno == EPERM)
-			return true;
-	return false;
-}
-
-/* -p: until a signal, --duration, or every process gone (checked twice a
- * second: the one periodic wake-up of a recording, and a cheap one). */
+/* -p: until a signal, --duration, or every watched process gone (checked
+ * twice a second: the one periodic wake-up of a recording, and a cheap
+ * one); a list memmon watch emptied waits for the next to join. */
 static int wait_pids(struct rec *r)
 {
 	uint64_t end = r->opt.duration > 0 ? mm_mono_ns() + (uint64_t)(r->opt.duration * 1e9) : 0;
 
-	while (!sig_count && !mm_drain_failed(r->drain) && any_alive(r)) {
+	while (!sig_count && !mm_drain_failed(r->drain) && mm_watch_going_on(r->watch)) {
 		uint64_t now = mm_mono_ns(), left = 500000000ull;
 		struct timespec ts;
 
@@ -462,16 +475,26 @@ static int finish(struct rec *r, uint64_t t0)
 	struct mm_malloc_totals ht = { 0 };
 	struct mm_writer_stats ws;
 	double secs = (double)(mm_mono_ns() - t0) / 1e9;
+	pid_t *watched = NULL;
+	size_t nr;
 
+	mm_control_stop(r->control);  /* the list as it is now, to the end */
+	r->control = NULL;
 	if (!mm_tracing_is_on(r->inst))
 		fprintf(stderr, "memmon record: warning: tracing in instance %s was switched off by "
 			"something else while recording (another tracer, or a write to its "
 			"tracing_on): events after that moment are missing\n", r->name);
 	if (mm_tracing_on(r->inst, false) < 0 || mm_malloc_stop(r->heap, &ht) < 0)
 		return -1;
-	for (size_t i = 0; !r->target && i < r->opt.nr_pids; i++)
-		if (mm_snapshot_process(&r->out, r->opt.pids[i], MM_PHASE_END) < 0)
+	/* CMD's own END snapshot came at its exit (ptrace) */
+	nr = mm_watch_pids(r->watch, &watched);
+	for (size_t i = 0; i < nr; i++)
+		if ((!r->target || watched[i] != mm_target_pid(r->target)) &&
+		    mm_snapshot_process(&r->out, watched[i], MM_PHASE_END) < 0) {
+			free(watched);
 			return -1;
+		}
+	free(watched);
 	if (mm_snapshot_system(&r->out, MM_PHASE_END) < 0 || mm_drain_stop(r->drain, &tot) < 0)
 		return -1;
 	mm_writer_get_stats(r->out.w, &ws);

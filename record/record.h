@@ -12,6 +12,8 @@
  *   drain.c     the thread that moves raw ring-buffer pages into the file
  *   target.c    the traced command: fork, hold, exec, ptrace stops
  *   execpath.c  the path of an execve, read at its entry, noted in the ring
+ *   watch.c     the live watch list: the kernel's pid filter, its changes in the trace
+ *   control.c   the socket memmon watch (cmd-watch.c) talks to
  *
  * Like every layer below a command they never print: they return -1 with
  * mm_error() set (see memmon.h).
@@ -109,6 +111,15 @@ int mm_tracing_now(int clock_fd, uint64_t *ns);
 unsigned mm_tracing_buffer_kb(struct tracefs_instance *inst);
 /* set_event_pid := PIDS (and every thread of each), event-fork on. */
 int mm_tracing_set_pids(struct tracefs_instance *inst, const pid_t *pids, size_t n);
+/* The tasks set_event_pid (NOTRACE: set_event_notrace_pid, the tasks it
+ * keeps out) holds now (malloc'd, *N of them). */
+int mm_tracing_get_pids(struct tracefs_instance *inst, bool notrace, pid_t **tids, size_t *n);
+/* Append TIDS[N] to that list; or (not APPEND) make it TIDS[N] exactly.
+ * A rewrite empties the list first, for ~40 ms here: an empty
+ * set_event_pid lets every task through, an empty notrace list keeps none
+ * out.  Only with tracing off. */
+int mm_tracing_write_pids(struct tracefs_instance *inst, bool notrace, const pid_t *tids,
+			  size_t n, bool append);
 int mm_tracing_on(struct tracefs_instance *inst, bool on);
 /* Is INST's buffer switched on?  Record never switches its own off before
  * the end, so "no" then means another tool did (tracefs is the machine's). */
@@ -297,6 +308,39 @@ char *mm_preload_find_lib(void);
  * MM_RING_ENV, for CMD's exec; free with mm_preload_env_free(). */
 char **mm_preload_env(const char *lib, int fd);
 void mm_preload_env_free(char **env);
+
+/* ---- watch.c ---- */
+
+/* The live watch list: PIDS[N] watched from the start (ATTACHED: record
+ * -p, whose start the trace records as joins); changed by requests. */
+struct mm_watch;
+struct mm_watch *mm_watch_new(struct tracefs_instance *inst, struct mm_out *o,
+			      const pid_t *pids, size_t n, bool attached);
+void mm_watch_free(struct mm_watch *w);
+/* One request ("add PID", "remove PID", "clear", "list"): 0 done, 1
+ * refused or failed; REPLY[LEN] gets what to tell the user (lines). */
+int mm_watch_request(struct mm_watch *w, const char *req, char *reply, size_t len);
+/* The processes joined and not left (malloc'd *PIDS); how many. */
+size_t mm_watch_pids(struct mm_watch *w, pid_t **pids);
+/* Should record -p go on: one of them runs, or the user emptied the list
+ * (it waits for the next to join, or a signal)? */
+bool mm_watch_going_on(struct mm_watch *w);
+
+/* ---- control.c ---- */
+
+/* Where the control sockets live: root's alone.  record-PID.sock. */
+#define MM_CONTROL_DIR    "/run/memmon"
+#define MM_CONTROL_PREFIX "record-"
+#define MM_CONTROL_SUFFIX ".sock"
+/* Make MM_CONTROL_DIR (0700, root's) if needed; -1 when it is not root's. */
+int mm_control_dir(void);
+/* The socket path of the recording of record process PID. */
+void mm_control_path(char *buf, size_t len, pid_t pid);
+/* Listen on this process's socket and serve W's requests on a thread. */
+struct mm_control;
+struct mm_control *mm_control_start(struct mm_watch *w);
+/* Stop serving, remove the socket; NULL is fine. */
+void mm_control_stop(struct mm_control *c);
 
 /* ---- target.c ---- */
 

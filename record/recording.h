@@ -35,6 +35,8 @@ struct rec {
 	char **env;           /* CMD's environment (NULL: record's own) */
 	bool marker_copy;     /* copy_trace_marker set in the instance */
 	struct mm_drain *drain;
+	struct mm_watch *watch;       /* the live watch list */
+	struct mm_control *control;   /* its socket (NULL: none could be made) */
 	/* --malloc */
 	struct mm_malloc *heap;
 	char *heap_lib;

@@ -7,8 +7,11 @@
  * record start and `memmon reset` remove stale state, and only that (reset
  * --all also removes live memmons' state, but never the caller's own).
  * Names that merely start with "memmon" are left alone: only the exact
- * prefix+digits form is ours.
+ * prefix+digits form is ours.  The same holds for the control sockets
+ * (record/control.c: MM_CONTROL_DIR/record-<pid>.sock), which a SIGKILL
+ * leaves too.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -151,9 +154,42 @@ static int remove_groups(bool all, mm_stale_fn fn, void *ctx)
 	return n;
 }
 
+/* Control sockets (record-PID.sock) of recordings that are gone. */
+static int remove_sockets(bool all, mm_stale_fn fn, void *ctx)
+{
+	DIR *d = opendir(MM_CONTROL_DIR);
+	size_t sl = strlen(MM_CONTROL_SUFFIX);
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d))) {
+		char name[256], path[512];
+		size_t len = strlen(de->d_name);
+
+		if (len <= sl || len >= sizeof(name) || strcmp(de->d_name + len - sl, MM_CONTROL_SUFFIX))
+			continue;
+		memcpy(name, de->d_name, len - sl);
+		name[len - sl] = '\0';
+		if (!removable(name, MM_CONTROL_PREFIX, all))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", MM_CONTROL_DIR, de->d_name);
+		if (unlink(path) < 0 && errno != ENOENT) {
+			mm_error_errno("cannot remove stale control socket '%s'", path);
+			n = -1;
+			break;
+		}
+		if (fn)
+			fn(ctx, "control socket", path);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 int mm_stale_remove(bool all, mm_stale_fn fn, void *ctx)
 {
-	int a, b;
+	int a, b, c;
 
 	/* Instances first: a probe enabled in an instance cannot be removed. */
 	a = remove_instances(all, fn, ctx);
@@ -162,5 +198,8 @@ int mm_stale_remove(bool all, mm_stale_fn fn, void *ctx)
 	b = remove_groups(all, fn, ctx);
 	if (b < 0)
 		return -1;
-	return a + b;
+	c = remove_sockets(all, fn, ctx);
+	if (c < 0)
+		return -1;
+	return a + b + c;
 }

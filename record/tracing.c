@@ -299,6 +299,54 @@ out:
 	return ret;
 }
 
+#define PID_FILE(notrace) ((notrace) ? "set_event_notrace_pid" : "set_event_pid")
+
+int mm_tracing_get_pids(struct tracefs_instance *inst, bool notrace, pid_t **tids, size_t *n)
+{
+	/* not tracefs_instance_file_read(): it says NULL for an empty file */
+	char *path = tracefs_instance_get_file(inst, PID_FILE(notrace));
+	char *text = path ? mm_read_file(path, NULL) : NULL;
+	size_t cap = 0;
+
+	tracefs_put_tracing_file(path);
+	*tids = NULL;
+	*n = 0;
+	if (!text)
+		return -1;
+	for (char *p = text, *end; *p; p = end) {
+		long v = strtol(p, &end, 10);
+		if (end == p) {
+			end = p + 1;
+			continue;
+		}
+		MM_GROW(*tids, *n, cap, 64);
+		(*tids)[(*n)++] = (pid_t)v;
+	}
+	free(text);
+	return 0;
+}
+
+int mm_tracing_write_pids(struct tracefs_instance *inst, bool notrace, const pid_t *tids,
+			  size_t n, bool append)
+{
+	size_t len = 0, cap = 16 * n + 2;
+	char *buf = mm_malloc(cap);
+	int ret;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		len += snprintf(buf + len, cap - len, "%d ", (int)tids[i]);
+	if (append)
+		ret = tracefs_instance_file_append(inst, PID_FILE(notrace), buf) < 0 ? -1 : 0;
+	else
+		ret = tracefs_instance_file_write(inst, PID_FILE(notrace), buf) < 0 ? -1 : 0;
+	if (ret < 0)
+		mm_error_errno("cannot write %s of instance '%s'", PID_FILE(notrace),
+			       tracefs_instance_get_name(inst));
+	free(buf);
+	return ret;
+}
+
 int mm_tracing_on(struct tracefs_instance *inst, bool on)
 {
 	return write_file(inst, "tracing_on", on ? "1" : "0");

@@ -336,15 +336,21 @@ static void truncation_warning(const struct mm_file *f, struct mm_log *log, bool
 	mm_log_puts(log, msg);
 }
 
-/* Stream every record through the decoder, noting where events were
- * dropped; -1 on a corrupt chunk. */
-static int decode_all(struct mm_stream *st, struct mm_decoder *d, struct mm_trace_facts *t)
+/* Stream every record through the decoder, the watch list's changes
+ * (WATCH sections) in their places, noting where events were dropped; -1
+ * on a corrupt chunk. */
+static int decode_all(struct mm_file *f, struct mm_stream *st, struct mm_decoder *d,
+		      struct mm_trace_facts *t)
 {
 	struct tep_record *rec;
 	const struct mm_heap_rec *heap;
+	size_t w = 0, nw = mm_file_nr_watch(f);
 	uint16_t id;
 	int r;
 	while ((r = mm_stream_next_any(st, &rec, &heap, &id)) > 0) {
+		/* (a malloc record's time is in *rec too) */
+		while (w < nw && mm_file_watch(f, w)->ts <= rec->ts)
+			mm_decoder_watch(d, mm_file_watch(f, w++));
 		if (r == MM_STREAM_HEAP) {       /* record --malloc's calls */
 			mm_decoder_feed_heap(d, heap, id, (uint16_t)rec->cpu);
 			continue;
@@ -357,6 +363,8 @@ static int decode_all(struct mm_stream *st, struct mm_decoder *d, struct mm_trac
 		}
 		mm_decoder_feed(d, rec);
 	}
+	while (r == 0 && w < nw)
+		mm_decoder_watch(d, mm_file_watch(f, w++));
 	mm_decoder_finish(d);
 	return r < 0 ? -1 : 0;
 }
@@ -556,7 +564,7 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	for (size_t i = 0; i < o.nr_views; i++)
 		s.state[i] = o.views[i]->create(f, &o.view);
-	if (decode_all(st, d, &facts))
+	if (decode_all(f, st, d, &facts))
 		goto out;
 	facts.lost_events = lost_events(f, st);
 	if (o.log)

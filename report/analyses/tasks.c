@@ -51,6 +51,9 @@ void mm_tasks_add(struct mm_tasks *t, const struct mm_event *ev)
 	s = get(t, ev->pid);
 	if (ev->kind == MM_EV_EXEC || ev->kind == MM_EV_RENAME)
 		memcpy(s->comm, ev->proc.comm, sizeof(s->comm));
+	for (uint32_t i = 0; ev->kind == MM_EV_WATCH && i < ev->watch.nr_tids; i++)
+		if (ev->watch.tids[i] > 0 && ev->watch.tids[i] <= INT32_MAX)
+			get(t, (int32_t)ev->watch.tids[i]);
 	if (ev->kind == MM_EV_FORK && ev->proc.child_pid > 0) {
 		struct mm_task_seen *c = get(t, ev->proc.child_pid);
 		c->process = !ev->proc.is_thread;

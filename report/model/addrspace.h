@@ -155,6 +155,16 @@ struct mm_kernel_faults {
 
 struct mm_smaps;
 
+/* A stretch of time a process was watched (its events recorded): from
+ * the start of the recording or its first event, its fork, or a memmon
+ * watch join, to its exit, a memmon watch leave, or the end (open). */
+enum mm_watch_why { MM_WHY_START, MM_WHY_FORK, MM_WHY_WATCH, MM_WHY_EXIT, MM_WHY_END };
+struct mm_watch_span {
+	uint64_t from, to;          /* trace clock; TO valid when LEFT != END */
+	uint8_t joined, left;       /* enum mm_watch_why */
+	uint32_t pause_us;          /* the join needed tracing off this long */
+};
+
 /* One difference found by the END maps check. */
 enum mm_diff_kind {
 	MM_DIFF_MISSING,    /* in the snapshot, not in the model */
@@ -237,6 +247,11 @@ struct mm_as_proc {
 	struct mm_event *deferred;
 	size_t nr_deferred, cap_deferred;
 
+	/* when it was watched, in time order (the last one may be open) */
+	struct mm_watch_span *watched;
+	size_t nr_watched, cap_watched;
+	bool watch_changed;         /* memmon watch took it in or out */
+
 	/* END maps check (set when the END snapshot was replayed) */
 	bool checked;
 	size_t nr_checked;          /* snapshot regions compared */
@@ -284,6 +299,9 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev);
 /* End of stream: replay the snapshots left (END checks). */
 void mm_as_finish(struct mm_as *as);
 void mm_as_free(struct mm_as *as);
+
+/* "start", "fork", "watch", "exit", "end". */
+const char *mm_watch_why_name(unsigned why);
 
 uint64_t mm_as_page_size(const struct mm_as *as);
 /* Trace time of the first event (0 before any): "seconds from start". */

@@ -171,6 +171,10 @@ void as_keep_status_end(struct mm_as_proc *p, const char *text);
 /* events.c: apply the kernel-mode faults P kept during its execve (the
  * new map is there, or will not come). */
 void as_flush_deferred(struct mm_as *as, struct mm_as_proc *p);
+/* watched.c: when P was watched, from EV (before it is applied); a fork
+ * child C from its fork at TS. */
+void as_watch_event(struct mm_as_proc *p, const struct mm_event *ev);
+void as_watch_fork(struct mm_as_proc *c, uint64_t ts);
 
 /* names.c */
 void as_learn_names(struct mm_as *as, struct mm_as_proc *p, const struct mm_maps *m);

@@ -119,12 +119,16 @@ static void apply_proc_event(struct mm_as *as, struct mm_as_proc *p, const struc
 			as_imap_put(&as->tid_tgid, ev->proc.child_pid, (uint32_t)p->tgid);
 		} else if (ev->proc.shares_mm) {
 			vfork_child(as, p, ev);
+			if (mm_as_proc_find(as, ev->proc.child_pid))
+				as_watch_fork(mm_as_proc_find(as, ev->proc.child_pid), ev->ts);
 		} else {
 			by.how = MM_HOW_FORK;
 			mm_as_fork(as, p, ev->proc.child_pid, &by);
 			struct mm_as_proc *c = mm_as_proc_find(as, ev->proc.child_pid);
-			if (c)
+			if (c) {
 				as_fork_pages(as, c, &ev->proc);
+				as_watch_fork(c, ev->ts);
+			}
 		}
 		break;
 	case MM_EV_EXEC:
@@ -185,6 +189,7 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev)
 	}
 	if (!p->first_ts)
 		p->first_ts = ev->ts;
+	as_watch_event(p, ev);
 	/* the memory the task works on: a vfork child's is its parent's */
 	struct mm_as_proc *mp = p->shares_mm ? mm_as_proc_find(as, p->mm_of) : p;
 	if (!mp)

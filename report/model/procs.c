@@ -186,6 +186,7 @@ void mm_as_free(struct mm_as *as)
 		free(p->dead);
 		free(p->diffs);
 		free(p->kfaults);
+		free(p->watched);
 		free(p->deferred);
 		if (p->smaps_end) {
 			mm_smaps_free(p->smaps_end);

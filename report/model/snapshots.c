@@ -5,6 +5,7 @@
  * ones are checked: mapscheck.c), and a maps text loaded as a process's
  * map.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,9 @@ static void apply_snapshot(struct mm_as *as, const struct snap *s)
 	if (s->kind == MM_SNAP_STATUS) {
 		if (s->phase == MM_PHASE_END)
 			as_keep_status_end(p, s->text);
+		else if (!p->comm[0] && !strncmp(s->text, "Name:\t", 6))
+			/* a process memmon watch took in: its name then */
+			sscanf(s->text + 6, "%15[^\n]", p->comm);
 		return;
 	}
 	if (s->phase == MM_PHASE_END) {

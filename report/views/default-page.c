@@ -21,7 +21,9 @@
  *     { "total", "anon", "file", "swap", "cow", "other", "kernel" },
  *     "kernel_faults": [ { "syscall", "region", "faults", "pages" } ],
  *     "pages_touched", "resident_kb", "vmrss_end_kb", "populated_kb",
- *     "reclaimed_kb", "syscalls": { NAME: COUNT, ... } } ] }
+ *     "reclaimed_kb", "syscalls": { NAME: COUNT, ... }, "watched": [ { "from",
+ *     "to" (null: to the end), "joined" (start, fork, watch), "left"
+ *     (exit, watch, end), "pause_us" } ] } ] }
  * kernel_faults: the kernel-mode faults by syscall ("read"; null when not
  * known) and region label (null: outside every region), most first;
  * resident_kb: the model's estimate now or at exit; vmrss_end_kb: VmRSS of
@@ -161,6 +163,26 @@ static void resident_text(const struct overview *v, const struct mm_as_proc *p, 
 	fputc('\n', out);
 }
 
+/* "    watched: 0.000000-0.823352 s (start to watch), from 1.162489 s
+ * (watch to end)", for a process memmon watch took in or out. */
+static void watched_text(const struct overview *v, const struct mm_as_proc *p, FILE *out)
+{
+	if (!p->watch_changed)
+		return;
+	fputs("    watched:", out);
+	for (size_t i = 0; i < p->nr_watched; i++) {
+		const struct mm_watch_span *w = &p->watched[i];
+		if (w->left != MM_WHY_END)
+			fprintf(out, "%s %.6f-%.6f s", i ? "," : "", mm_as_rel_s(v->as, w->from),
+				mm_as_rel_s(v->as, w->to));
+		else
+			fprintf(out, "%s from %.6f s", i ? "," : "", mm_as_rel_s(v->as, w->from));
+		fprintf(out, " (%s to %s%s)", mm_watch_why_name(w->joined), mm_watch_why_name(w->left),
+			w->pause_us ? ", tracing off a moment as it joined" : "");
+	}
+	fputc('\n', out);
+}
+
 static void process_text(const struct overview *v, const struct mm_as_proc *p, FILE *out)
 {
 	struct mm_proc_totals t;
@@ -186,6 +208,7 @@ static void process_text(const struct overview *v, const struct mm_as_proc *p, F
 		(unsigned long long)(t.touched * kib), ending, calls);
 	kernel_text(p, out);
 	resident_text(v, p, out);
+	watched_text(v, p, out);
 }
 
 /* The processes of the page, in order of appearance; *SHOWN gets how many
@@ -397,6 +420,21 @@ static void process_json(const struct overview *v, const struct mm_as_proc *p,
 		if (p->nr_syscalls[k])
 			mm_json_u64(j, mm_syscall_name(k), p->nr_syscalls[k]);
 	mm_json_object_end(j);
+	mm_json_array_begin(j, "watched");
+	for (size_t i = 0; i < p->nr_watched; i++) {
+		const struct mm_watch_span *w = &p->watched[i];
+		mm_json_object_begin(j, NULL);
+		mm_json_fixed(j, "from", mm_as_rel_s(v->as, w->from), 6);
+		if (w->left == MM_WHY_END)
+			mm_json_null(j, "to");
+		else
+			mm_json_fixed(j, "to", mm_as_rel_s(v->as, w->to), 6);
+		mm_json_str(j, "joined", mm_watch_why_name(w->joined));
+		mm_json_str(j, "left", mm_watch_why_name(w->left));
+		mm_json_u64(j, "pause_us", w->pause_us);
+		mm_json_object_end(j);
+	}
+	mm_json_array_end(j);
 	mm_json_object_end(j);
 }
 

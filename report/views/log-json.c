@@ -63,7 +63,7 @@ struct jlog {
 
 static const char *const kind_name[MM_EV_NR] = {
 	"fault", "syscall", "fork", "exec", "exit", "rename", "rss", "filemap", "signal",
-	"malloc", "marker",
+	"malloc", "marker", "watch",
 };
 static const char *const access_name[MM_ACCESS_NR] = { "R", "W", "X" };
 
@@ -213,6 +213,15 @@ static void kind_fields(struct mm_json *j, const struct mm_event *ev)
 		mm_json_str(j, "marker", ev->marker.text);
 		mm_json_bool(j, "cut", ev->marker.truncated);
 		break;
+	case MM_EV_WATCH:
+		mm_json_str(j, "op", ev->watch.op == MM_WATCH_JOIN ? "join" : "leave");
+		mm_json_str(j, "reason", ev->watch.reason == MM_WATCH_BY_START ? "start" : "watch");
+		mm_json_array_begin(j, "tasks");
+		for (uint32_t i = 0; i < ev->watch.nr_tids; i++)
+			mm_json_u64(j, NULL, ev->watch.tids[i]);
+		mm_json_array_end(j);
+		mm_json_u64(j, "pause_us", ev->watch.pause_us);
+		break;
 	}
 }
 
@@ -349,6 +358,7 @@ static void summary_json(struct mm_json *j, const struct mm_report_opts *o)
 	mm_json_u64(j, "rss", k[MM_EV_RSS]);
 	mm_json_u64(j, "filemap", k[MM_EV_FILEMAP]);
 	mm_json_u64(j, "markers", k[MM_EV_MARKER]);
+	mm_json_u64(j, "watch", k[MM_EV_WATCH]);
 	if (info->heap) {
 		mm_json_u64(j, "malloc", k[MM_EV_HEAP]);
 		mm_json_u64(j, "lost_malloc_records", s->heap_lost);

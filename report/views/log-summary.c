@@ -14,7 +14,8 @@
  *   # summary
  *   events: 1234 (faults 1000, syscalls 200, process 4, rss 30, filemap 0)
  *           (record --malloc adds ", malloc N": its records, calls and notes;
- *           a trace with trace_marker writes ", markers N")
+ *           a trace with trace_marker writes ", markers N", one whose
+ *           watch list changed ", watch N")
  *   faults: 1000 anon 800 file 150 swap 0 cow 10 other 40
  *   faults by access: R 300 W 690 X 10
  *   lost events: 0
@@ -48,16 +49,18 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 	struct mm_summary_totals t;
 
 	mm_summary_totals(s, &t);
-	char heap[40] = "", markers[40] = "";
+	char heap[40] = "", markers[40] = "", watch[40] = "";
 	if (info->heap)
 		snprintf(heap, sizeof(heap), ", malloc %" PRIu64, k[MM_EV_HEAP]);
 	if (k[MM_EV_MARKER])
 		snprintf(markers, sizeof(markers), ", markers %" PRIu64, k[MM_EV_MARKER]);
+	if (k[MM_EV_WATCH])
+		snprintf(watch, sizeof(watch), ", watch %" PRIu64, k[MM_EV_WATCH]);
 	line(l, "# summary\n");
 	line(l, "events: %" PRIu64 " (faults %" PRIu64 ", syscalls %" PRIu64 ", process %"
-	     PRIu64 ", rss %" PRIu64 ", filemap %" PRIu64 "%s%s)\n",
+	     PRIu64 ", rss %" PRIu64 ", filemap %" PRIu64 "%s%s%s)\n",
 	     t.events, k[MM_EV_FAULT], k[MM_EV_SYSCALL], t.process,
-	     k[MM_EV_RSS], k[MM_EV_FILEMAP], heap, markers);
+	     k[MM_EV_RSS], k[MM_EV_FILEMAP], heap, markers, watch);
 	char unknown[40] = "";    /* only where a trace could not tell (before 6.2) */
 	if (t.by_class[MM_FAULT_UNKNOWN])
 		snprintf(unknown, sizeof(unknown), " unknown %" PRIu64, t.by_class[MM_FAULT_UNKNOWN]);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "memmon.h"
+#include "format/layout.h"
 #include "report/model/heap.h"
 #include "report/views/log.h"
 #include "report/views/view.h"
@@ -476,6 +477,22 @@ static char *fmt_marker(char *p, const struct mm_marker *m)
 	return m->truncated ? mm_sym_str(p, " (cut)") : p;
 }
 
+/* "joins the watch list (watch)", "leaves the watch list (watch)", a
+ * second join "(watch; tracing was off 38 ms for it: ...)". */
+static char *fmt_watch(char *p, const struct mm_watch_ev *w)
+{
+	p = mm_sym_str(p, w->op == MM_WATCH_JOIN ? "joins the watch list (" : "leaves the watch list (");
+	p = mm_sym_str(p, w->reason == MM_WATCH_BY_START ? "start" : "watch");
+	if (w->pause_us) {
+		/* a process that had left: out of the kernel's notrace list */
+		p = mm_sym_str(p, "; tracing was off ");
+		p = mm_sym_udec(p, (w->pause_us + 999) / 1000);
+		p = mm_sym_str(p, " ms for it: every event then is missing");
+	}
+	*p++ = ')';
+	return p;
+}
+
 char *mm_log_format(char *p, const struct mm_event *ev)
 {
 	p = mm_sym_dec(p, ev->pid);
@@ -489,6 +506,7 @@ char *mm_log_format(char *p, const struct mm_event *ev)
 	case MM_EV_SIGNAL:  return fmt_signal(p, &ev->signal);
 	case MM_EV_HEAP:    return mm_log_heap(p, &ev->heap);
 	case MM_EV_MARKER:  return fmt_marker(p, &ev->marker);
+	case MM_EV_WATCH:   return fmt_watch(p, &ev->watch);
 	default:            return fmt_proc(p, ev);
 	}
 }

@@ -217,6 +217,7 @@ static void process(struct pview *v, const struct mm_event *ev, int32_t tgid)
 	static const char *const names[MM_EV_NR] = {
 		[MM_EV_FORK] = "fork", [MM_EV_EXEC] = "exec", [MM_EV_EXIT] = "exit",
 		[MM_EV_SIGNAL] = "signal", [MM_EV_RENAME] = "rename", [MM_EV_MARKER] = "marker",
+		[MM_EV_WATCH] = "watch",
 	};
 	begin(v, "i", names[ev->kind], "process", tgid, ev->pid, ev->ts);
 	fputs(",\"s\":\"t\",\"args\":{\"pid\":", v->out);
@@ -270,7 +271,7 @@ static void event(void *state, const struct mm_event *ev)
 	case MM_EV_FAULT: fault(v, ev, tgid); break;
 	case MM_EV_SYSCALL: syscall(v, ev, tgid); break;
 	case MM_EV_FORK: case MM_EV_EXEC: case MM_EV_EXIT: case MM_EV_RENAME: case MM_EV_SIGNAL:
-	case MM_EV_MARKER:
+	case MM_EV_MARKER: case MM_EV_WATCH:
 		process(v, ev, tgid);
 		break;
 	default: break;

@@ -65,6 +65,10 @@ static const char *const runs[][16] = {
 	{ "report", "--allocations", "--json", NULL },
 	{ "report", "--leaks", "--json", NULL },
 	{ "report", "--log", "--json", "--no-malloc", NULL },
+	/* phase markers (record --markers) */
+	{ "report", "--log", "-t", "--between", "2,end", "--regions", "--timeline=1ms", NULL },
+	{ "report", "--regions", "--timeline", "--between", "start,3", "--json", NULL },
+	{ "report", "--log", "--json", "--between", "phase one,4", NULL },
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -483,7 +483,7 @@ static void mutate_header(const struct input *in, size_t i, struct out *o)
 	memcpy(p, s->payload, s->len);
 	switch (rnd(5)) {
 	case 0:
-		type = rnd(10);
+		type = rnd(16);
 		break;
 	case 1:
 		flags = rnd(4) ? flags ^ MM_SECTION_F_ZSTD : (uint16_t)rnd(65536);

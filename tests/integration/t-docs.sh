@@ -10,7 +10,7 @@ synopsis() {	# the SYNOPSIS lines of a roff page, macros and escapes removed
 		sed -e 's/^\.[A-Z][A-Z]* //' -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\(em/--/g' -e 's/\\\\/\\/g' -e 's/"//g'
 }
 
-for cmd in record report info list reset; do
+for cmd in record report info list reset watch; do
 	page="$top/Documentation/memmon-$cmd.1"
 	if [ ! -f "$page" ]; then echo "FAIL man-page-$cmd: $page missing"; continue; fi
 	# the usage line a usage error ends with
@@ -24,7 +24,7 @@ for cmd in record report info list reset; do
 done
 # --help, -h and "memmon help CMD": the page, rendered by man(1) (stdout is
 # not a terminal here: the whole page, no pager), exit 0
-for cmd in record report info list reset; do
+for cmd in record report info list reset watch; do
 	want="MEMMON-$(echo "$cmd" | tr a-z A-Z)(1)"
 	for how in "$cmd --help" "$cmd -h" "help $cmd"; do
 		out=$("$M" $how </dev/null 2>/dev/null); rc=$?

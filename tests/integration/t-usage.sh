@@ -50,6 +50,15 @@ expect usage-record-novalue "$R: option '--quiet' takes no value" record --quiet
 expect usage-record-markers "$R: --markers=fsync,sync: 'sync' is no marker kind (fsync, trace_marker, all or none)" record --markers=fsync,sync -- true
 expect usage-record-markers-empty "$R: --markers=: '' is no marker kind (fsync, trace_marker, all or none)" record --markers= -- true
 
+W="memmon watch"
+expect usage-watch-nothing "$W: say what to change: +PID, -PID, 0 (clear) or list" watch
+expect usage-watch-pid "$W: PID 'x': not a pid" watch +x
+expect usage-watch-remove "$W: -PID '0': not a pid" watch -0
+expect usage-watch-two "$W: '+1' and '-2': one change at a time" watch +1 -2
+expect usage-watch-record "$W: --record 'me': not a pid" watch --record me list
+expect usage-watch-record-missing "$W: option '--record' needs a value" watch --record
+expect usage-watch-unknown "$W: unknown option '--all'" watch --all
+
 P="memmon report"
 expect usage-report-maps-at "$P: --maps-at soon: not a time (seconds from the first event, or 'end')" report --maps-at soon
 expect usage-report-maps-at-missing "$P: option '--maps-at' needs a value" report --maps-at
