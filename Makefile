@@ -14,7 +14,8 @@
 #   make uninstall  remove what install put there
 
 CC      ?= cc
-PKGS    := libtracefs libtraceevent libzstd libelf
+# libtracecmd: report reads trace-cmd's trace.dat through it (format/tracecmd.c)
+PKGS    := libtracefs libtraceevent libtracecmd libzstd libelf
 DEPCFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEPLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 OPT     ?= -O2 -g

@@ -38,6 +38,8 @@ struct mm_format_text {
 	size_t len;              /* payload length */
 };
 
+struct mm_tracecmd;
+
 struct mm_file {
 	int fd;
 	char *path;
@@ -77,6 +79,10 @@ struct mm_file {
 	/* WATCH sections (watchread.c), sorted by time */
 	struct mm_watch_change *watch;
 	size_t nr_watch, cap_watch;
+
+	/* a trace-cmd file (tracecmd.c): libtracecmd's handles; f->tep is
+	 * theirs, the chunk index stays empty */
+	struct mm_tracecmd *tc;
 };
 
 /* watchread.c: take the payload BUF (LEN bytes) of a WATCH section (F
@@ -110,6 +116,9 @@ int mm_chunk_compact(const struct mm_file *f, unsigned char *raw, uint32_t nr, u
 
 /* formats.c: build f->tep from MACHINE, header_page and the formats. */
 int mm_file_build_tep(struct mm_file *f);
+
+/* reader.c: split f->machine_text ("key=value\n" lines) into f->kv, in place. */
+void mm_file_split_machine(struct mm_file *f);
 
 /* reader.c: pread exactly LEN bytes at OFF, or -1 with mm_error() set. */
 int mm_file_pread(const struct mm_file *f, void *buf, size_t len, uint64_t off);

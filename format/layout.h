@@ -166,6 +166,9 @@ struct mm_watch_header {
 /* record -p: "attached.PID" = "AGE_S EXE", how long PID had run (seconds)
  * and its /proc/PID/exe when record attached */
 #define MM_KEY_ATTACHED_PREFIX "attached."
+/* Never written by record: the reader's MACHINE for a trace-cmd file
+ * (format/tracecmd.c) has it, its trace-cmd format version */
+#define MM_KEY_TRACECMD    "tracecmd_format"
 
 /* SNAPSHOT payload header (little-endian), followed by the text. */
 enum mm_snapshot_kind {

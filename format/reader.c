@@ -33,6 +33,7 @@
 #include "memmon.h"
 #include "endian.h"
 #include "file.h"
+#include "tracecmd.h"
 #include "zframe.h"
 
 struct section {
@@ -164,7 +165,7 @@ const char *mm_file_machine(const struct mm_file *f, const char *key)
 }
 
 /* Split "key=value\n" lines in place; lines without '=' are ignored. */
-static void split_machine(struct mm_file *f)
+void mm_file_split_machine(struct mm_file *f)
 {
 	size_t cap = 0;
 
@@ -231,7 +232,7 @@ static int parse_machine(struct mm_file *f, const struct section *s)
 	f->machine_text = load_payload(f, s, &len);
 	if (!f->machine_text)
 		return -1;
-	split_machine(f);
+	mm_file_split_machine(f);
 	endian = mm_file_machine(f, MM_KEY_ENDIAN);
 	if (!endian || (strcmp(endian, "little") && strcmp(endian, "big")))
 		return mm_error("'%s': machine section has a bad or no endian", f->path);
@@ -513,6 +514,8 @@ static int walk(struct mm_file *f, uint64_t off)
 	return 0;
 }
 
+/* 0: a memmon file, its sections from *FIRST; 1: a trace-cmd file
+ * (tracecmd.c reads it); -1 with mm_error() set. */
 static int read_header(struct mm_file *f, uint64_t *first)
 {
 	unsigned char h[MM_FILE_HEADER_SIZE];
@@ -520,10 +523,14 @@ static int read_header(struct mm_file *f, uint64_t *first)
 
 	if (!f->sum.file_bytes)
 		return mm_error("'%s' is empty", f->path);
+	if (f->sum.file_bytes >= MM_TRACECMD_MAGIC_LEN &&
+	    mm_file_pread(f, h, MM_TRACECMD_MAGIC_LEN, 0) == 0 &&
+	    mm_tracecmd_is(h, MM_TRACECMD_MAGIC_LEN))
+		return 1;
 	if (f->sum.file_bytes < MM_FILE_HEADER_SIZE ||
 	    mm_file_pread(f, h, sizeof(h), 0) < 0 ||
 	    memcmp(h, MM_FILE_MAGIC, MM_FILE_MAGIC_LEN))
-		return mm_error("'%s' is not a memmon trace file", f->path);
+		return mm_error("'%s' is neither a memmon nor a trace-cmd trace file", f->path);
 	memcpy(&f->sum.major, h + 8, 2);
 	memcpy(&f->sum.minor, h + 10, 2);
 	memcpy(&hsize, h + 12, 4);
@@ -576,21 +583,31 @@ struct mm_file *mm_file_open(const char *path)
 	struct mm_file *f = mm_calloc(1, sizeof(*f));
 	uint64_t first = 0;
 
+	int kind;
+
 	f->fd = -1;
 	f->path = mm_strdup(path);
-	if (open_fd(f) < 0 || read_header(f, &first) < 0 || walk(f, first) < 0 ||
-	    check_complete(f) < 0 || mm_file_build_tep(f) < 0) {
-		mm_file_close(f);
-		return NULL;
+	if (open_fd(f) < 0 || (kind = read_header(f, &first)) < 0)
+		goto fail;
+	if (kind == 1) {
+		if (mm_tracecmd_open(f) < 0)
+			goto fail;
+		return f;
 	}
+	if (walk(f, first) < 0 || check_complete(f) < 0 || mm_file_build_tep(f) < 0)
+		goto fail;
 	mm_file_sort_watch(f);
 	return f;
+fail:
+	mm_file_close(f);
+	return NULL;
 }
 
 void mm_file_close(struct mm_file *f)
 {
 	if (!f)
 		return;
+	mm_tracecmd_close(f);       /* the tep handle was its */
 	if (f->fd >= 0)
 		close(f->fd);
 	if (f->tep)
@@ -659,6 +676,11 @@ const char *mm_file_path(const struct mm_file *f)
 size_t mm_file_nr_format_notes(const struct mm_file *f)
 {
 	return f->nr_format_notes;
+}
+
+const char *mm_file_lacks(const struct mm_file *f)
+{
+	return mm_tracecmd_lacks(f);
 }
 
 const char *mm_file_format_note(const struct mm_file *f, size_t i)

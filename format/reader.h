@@ -50,6 +50,7 @@ struct mm_file_summary {
 	bool has_stats;          /* STATS section present */
 	uint64_t heap_chunks;    /* HEAP_CHUNK sections (record --malloc) */
 	uint64_t heap_bytes;     /* their stored bytes */
+	unsigned tracecmd;       /* a trace-cmd file: its format version (6, 7); 0: memmon's */
 };
 
 /* Open and index PATH.  NULL with mm_error() set on any problem. */
@@ -82,6 +83,9 @@ const struct mm_cpu_stats *mm_file_stats(const struct mm_file *f, uint32_t *n);
 const char *mm_file_probes(const struct mm_file *f);
 /* The path given to mm_file_open(). */
 const char *mm_file_path(const struct mm_file *f);
+/* A file another tool wrote (trace-cmd's trace.dat): what it lacks that
+ * a memmon recording has, in words for a notice; NULL for memmon's files. */
+const char *mm_file_lacks(const struct mm_file *f);
 /* Event formats libtraceevent could not parse (those events are skipped):
  * "system/name: why" notes, owned by f. */
 size_t mm_file_nr_format_notes(const struct mm_file *f);

@@ -47,6 +47,7 @@
 #include "file.h"
 #include "heapcodec.h"
 #include "subbuf.h"
+#include "tracecmd.h"
 #include "zframe.h"
 
 /* The walker may peek up to 8 bytes past a sub-buffer's end (the stored
@@ -131,6 +132,7 @@ struct mm_stream {
 	bool primed, failed;
 	uint64_t missed, missed_marks;
 	size_t window;                      /* bytes of all slot buffers, under ld.mu */
+	struct mm_tc_stream *tc;            /* a trace-cmd file: libtracecmd's records */
 };
 
 static int chunk_error(const struct mm_stream *s, const struct mm_chunk_ref *ch,
@@ -556,6 +558,10 @@ struct mm_stream *mm_stream_open(struct mm_file *f)
 	s->f = f;
 	s->last = -1;
 	s->runner = -1;
+	if (f->tc) {
+		s->tc = mm_tc_stream_open(f);
+		return s;
+	}
 	/* cursors for the CPUs with data only: the declared count is not a
 	 * cost; the malloc stream (HEAP_CHUNK) is one more, "CPU" nr_cpus */
 	for (uint32_t cpu = 0; cpu < f->nr_cpus; cpu++)
@@ -625,6 +631,8 @@ int mm_stream_next_any(struct mm_stream *s, struct tep_record **rec,
 {
 	int top;
 
+	if (s->tc)
+		return mm_tc_stream_next(s->tc, rec);
 	if (s->failed)
 		return -1;
 	if (!s->primed) {
@@ -683,12 +691,12 @@ int mm_stream_next(struct mm_stream *s, struct tep_record **rec)
 
 uint64_t mm_stream_missed(const struct mm_stream *s)
 {
-	return s->missed;
+	return s->tc ? mm_tc_stream_missed(s->tc) : s->missed;
 }
 
 uint64_t mm_stream_missed_marks(const struct mm_stream *s)
 {
-	return s->missed_marks;
+	return s->tc ? mm_tc_stream_missed_marks(s->tc) : s->missed_marks;
 }
 
 size_t mm_stream_window(const struct mm_stream *s)
@@ -702,6 +710,11 @@ void mm_stream_close(struct mm_stream *s)
 
 	if (!s)
 		return;
+	if (s->tc) {
+		mm_tc_stream_close(s->tc);
+		free(s);
+		return;
+	}
 	ld = &s->ld;
 	if (ld->started) {
 		pthread_mutex_lock(&ld->mu);

@@ -371,8 +371,8 @@ static int decode_all(struct mm_file *f, struct mm_stream *st, struct mm_decoder
 
 /* What the summary says besides the counts: one derivation for the text
  * summary and the JSON log's (views/log-json.c reads it at finish). */
-static void summary_info(const struct sink *s, const struct mm_decoder *d,
-			 struct mm_summary_info *info)
+static void summary_info(const struct sink *s, const struct mm_file *f,
+			 const struct mm_decoder *d, struct mm_summary_info *info)
 {
 	*info = (struct mm_summary_info){
 		.records = mm_decoder_counts(d)->records,
@@ -383,6 +383,7 @@ static void summary_info(const struct sink *s, const struct mm_decoder *d,
 		.heap = mm_decoder_has_heap(d),
 		.foreign_markers = s->foreign_markers,
 		.held = &s->held,
+		.lacks = mm_file_lacks(f),
 	};
 }
 
@@ -546,6 +547,9 @@ int cmd_report(int argc, char **argv)
 	mm_origin_read(f, &s.origin);
 	if (mm_decoder_has_heap(d))
 		mm_log_heap_enable(s.log);
+	if (!o.quiet && mm_file_lacks(f))        /* another tool's file */
+		fprintf(stderr, "memmon report: notice: '%s' was recorded by %s\n", o.file,
+			mm_file_lacks(f));
 	if (!o.quiet && *mm_decoder_missing(d))
 		fprintf(stderr, "memmon report: notice: not in the trace: %s\n",
 			mm_decoder_missing(d));
@@ -576,7 +580,7 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	truncation_warning(f, s.log, o.quiet || o.view.output != MM_OUT_TEXT);
-	summary_info(&s, d, &info);
+	summary_info(&s, f, d, &info);
 	if (o.log && o.summary)
 		mm_summary_write(&s.summary, &info, s.log);
 	if (mm_log_flush(s.log) || finish_views(&s, stdout))

@@ -34,6 +34,8 @@ struct mm_summary_info {
 	/* events of record's child before it exec'd CMD (a copy of memmon):
 	 * left out of everything else (NULL: none counted) */
 	const struct mm_summary *held;
+	/* another tool's file (trace-cmd's): what it lacks, NULL for memmon's */
+	const char *lacks;
 };
 
 static inline void mm_summary_add(struct mm_summary *s, const struct mm_event *ev)

@@ -375,6 +375,8 @@ static void summary_json(struct mm_json *j, const struct mm_report_opts *o)
 	mm_json_u64(j, "trace_records", info->records);
 	mm_json_str(j, "missing_events", info->missing ? info->missing : "");
 	mm_json_str(j, "classifier", info->classifier ? info->classifier : "");
+	if (info->lacks)
+		mm_json_str(j, "recorded_by", info->lacks);
 	mm_json_u64(j, "malformed_records", info->malformed);
 	mm_json_u64(j, "foreign_markers", info->foreign_markers);
 	struct mm_summary_totals ht = { 0 };

@@ -79,6 +79,11 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 	mm_log_puts(l, info->missing && *info->missing ? info->missing : "none");
 	mm_log_puts(l, "\n");
 	line(l, "classifier: %s\n", info->classifier);
+	if (info->lacks) {               /* puts: longer than a line buffer */
+		mm_log_puts(l, "recorded by: ");
+		mm_log_puts(l, info->lacks);
+		mm_log_puts(l, "\n");
+	}
 	if (info->malformed)
 		line(l, "malformed records: %" PRIu64 "\n", info->malformed);
 	if (info->foreign_markers)

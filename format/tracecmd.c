@@ -1,0 +1,306 @@
+/*
+ * format/tracecmd.c - a trace.dat written by `trace-cmd record`, read
+ * through libtracecmd, handed to report as if it were a memmon file: the
+ * same tep handle the decoder binds to, the same records in time order
+ * (reader.h).  A user who had only trace-cmd on the production box still
+ * gets memmon's analyses of the same events.
+ *
+ * libtracecmd is the well-kept reader of trace-cmd's format (versions 6
+ * and 7, its sections, compression, buffer instances); memmon does not
+ * write its own.  It was not written for hostile files, so what memmon
+ * can check cheaply it checks before libtracecmd sees the file
+ * (tracecmd-check.c), and what it gets back is checked again here.
+ *
+ * The records of every buffer of the file (the top one and the instances
+ * `trace-cmd record -B` makes) are merged into one time order: a buffer
+ * handle's next record is peeked, the earliest one read.
+ *
+ * What such a file cannot have is made explicit, not guessed: a MACHINE
+ * text is built from what trace-cmd saved (uname, byte order, sizes,
+ * clock) with the keys that only memmon record knows left out, and
+ * mm_file_lacks() says in words what the report goes without.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <trace-cmd.h>
+
+#include "memmon.h"
+#include "file.h"
+#include "tracecmd.h"
+
+/* Getters libtracecmd.so.1 exports and declares in its private header,
+ * which Debian's libtracecmd-dev does not ship; the same signatures from
+ * trace-cmd 3.0 to 3.4. */
+int tracecmd_cpus(struct tracecmd_input *handle);
+const char *tracecmd_get_uname(struct tracecmd_input *handle);
+const char *tracecmd_get_cpustats(struct tracecmd_input *handle);
+const char *tracecmd_get_trace_clock(struct tracecmd_input *handle);
+unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
+struct tep_record *tracecmd_peek_next_data(struct tracecmd_input *handle, int *rec_cpu);
+
+#define MAX_BUFFERS 64           /* trace-cmd record makes one per -B */
+
+struct mm_tracecmd {
+	struct tracecmd_input *top;
+	struct tracecmd_input *bufs[MAX_BUFFERS + 1];  /* the top one, the instances */
+	size_t nr_bufs;
+	char *lacks;
+};
+
+struct mm_tc_stream {
+	struct mm_tracecmd *tc;
+	struct tep_record *cur;  /* handed out last, freed on the next call */
+	uint64_t missed, missed_marks;
+};
+
+static int tc_error(const struct mm_file *f, const char *why)
+{
+	return mm_error("'%s': not a trace-cmd file memmon can read (%s)", f->path, why);
+}
+
+/* "Linux HOST RELEASE VERSION... ARCH" as trace-cmd saves uname. */
+static void add_uname(FILE *m, const char *u)
+{
+	char tmp[512], *tok[3], *save = NULL, *rest, *arch;
+
+	if (!u || !*u)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s", u);
+	for (char *c = tmp; *c; c++)
+		if (*c == '\n' || *c == '=' || (unsigned char)*c < ' ')
+			*c = ' ';
+	tok[0] = strtok_r(tmp, " ", &save);
+	tok[1] = tok[0] ? strtok_r(NULL, " ", &save) : NULL;
+	tok[2] = tok[1] ? strtok_r(NULL, " ", &save) : NULL;
+	if (!tok[2])
+		return;
+	fprintf(m, "%s=%s\n%s=%s\n%s=%s\n", MM_KEY_SYSNAME, tok[0], MM_KEY_HOSTNAME, tok[1],
+		MM_KEY_RELEASE, tok[2]);
+	rest = save;
+	arch = rest ? strrchr(rest, ' ') : NULL;
+	if (arch && arch[1]) {
+		*arch++ = '\0';
+		while (*rest == ' ')
+			rest++;
+		fprintf(m, "%s=%s\n%s=%s\n", MM_KEY_KVERSION, rest, MM_KEY_ARCH, arch);
+	}
+}
+
+static int build_machine(struct mm_file *f, struct mm_tracecmd *tc)
+{
+	struct tep_handle *tep = tracecmd_get_tep(tc->top);
+	const char *clock = tracecmd_get_trace_clock(tc->top);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int cpus = 0;
+
+	if (!m)
+		return mm_error_errno("cannot build the machine text of '%s'", f->path);
+	for (size_t i = 0; i < tc->nr_bufs; i++)
+		if (tracecmd_cpus(tc->bufs[i]) > cpus)
+			cpus = tracecmd_cpus(tc->bufs[i]);
+	f->big_endian = tep_is_file_bigendian(tep);
+	f->long_size = tep_get_long_size(tep);
+	f->page_size = tep_get_page_size(tep);
+	f->nr_cpus = cpus;
+	f->sum.nr_cpus = cpus;
+	add_uname(m, tracecmd_get_uname(tc->top));
+	fprintf(m, "%s=%s\n%s=%d\n%s=%u\n%s=%d\n", MM_KEY_ENDIAN, f->big_endian ? "big" : "little",
+		MM_KEY_LONG_SIZE, f->long_size, MM_KEY_PAGE_SIZE, f->page_size, MM_KEY_NR_CPUS, cpus);
+	if (clock && *clock && !strpbrk(clock, "=\n"))
+		fprintf(m, "%s=%s\n", MM_KEY_CLOCK, clock);
+	f->sum.tracecmd = (unsigned)tracecmd_get_in_file_version(tc->top);
+	fprintf(m, "%s=%u\n", MM_KEY_TRACECMD, f->sum.tracecmd);
+	if (fclose(m))
+		return mm_error_errno("cannot build the machine text of '%s'", f->path);
+	f->machine_text = buf;
+	mm_file_split_machine(f);
+	return 0;
+}
+
+/* per-CPU stats as trace-cmd saves them ("CPU: 0\nentries: 0\noverrun:
+ * 0\n...dropped events: 0\n"), for every buffer in turn: the lost events. */
+static void parse_stats(struct mm_file *f, const char *text)
+{
+	struct mm_cpu_stats *cur = NULL;
+
+	for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		unsigned long long v;
+		if (sscanf(line, "CPU: %llu", &v) == 1) {
+			if (f->nr_stats >= MM_MAX_CPUS * 4)
+				break;
+			f->stats = mm_realloc(f->stats, (f->nr_stats + 1) * sizeof(*f->stats));
+			cur = &f->stats[f->nr_stats++];
+			memset(cur, 0, sizeof(*cur));
+			cur->cpu = (uint32_t)v;
+		} else if (!cur) {
+			continue;
+		} else if (sscanf(line, "entries: %llu", &v) == 1) {
+			cur->entries = v;
+		} else if (sscanf(line, "overrun: %llu", &v) == 1) {
+			cur->overrun = v;
+		} else if (sscanf(line, "commit overrun: %llu", &v) == 1) {
+			cur->commit_overrun = v;
+		} else if (sscanf(line, "bytes: %llu", &v) == 1) {
+			cur->bytes = v;
+		} else if (sscanf(line, "dropped events: %llu", &v) == 1) {
+			cur->dropped_events = v;
+		} else if (sscanf(line, "read events: %llu", &v) == 1) {
+			cur->read_events = v;
+		}
+	}
+	f->sum.has_stats = f->nr_stats > 0;
+}
+
+static void say_lacks(struct mm_tracecmd *tc)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "trace-cmd (format %lu, %zu buffer%s): no snapshots, so each "
+		     "process's map starts empty at its first event (what its exec or "
+		     "anything before tracing mapped is unknown and faults there fall outside "
+		     "every region; file mappings are named by fd, not path; no smaps, VmRSS "
+		     "or system memory at start and end); no record command or pids (every "
+		     "process in it is shown); no malloc records",
+		     tracecmd_get_in_file_version(tc->top), tc->nr_bufs,
+		     tc->nr_bufs == 1 ? "" : "s") < 0)
+		s = NULL;
+	tc->lacks = s;
+}
+
+/* Close a dup'ed fd libtracecmd may or may not have closed on failure. */
+static void drop_fd(int fd)
+{
+	if (fcntl(fd, F_GETFD) >= 0)
+		close(fd);
+}
+
+int mm_tracecmd_open(struct mm_file *f)
+{
+	struct mm_tracecmd *tc;
+	int fd, n;
+
+	if (mm_tracecmd_check(f) < 0)
+		return -1;
+	fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return mm_error_errno("cannot open '%s'", f->path);
+	tracecmd_set_loglevel(TEP_LOG_NONE);
+	tc = mm_calloc(1, sizeof(*tc));
+	f->tc = tc;
+	tc->top = tracecmd_open_fd(fd, TRACECMD_FL_LOAD_NO_PLUGINS);
+	if (!tc->top) {
+		drop_fd(fd);
+		return tc_error(f, "libtracecmd cannot open it");
+	}
+	tc->bufs[tc->nr_bufs++] = tc->top;
+	n = tracecmd_buffer_instances(tc->top);
+	if (n < 0 || n > MAX_BUFFERS)
+		return tc_error(f, "too many buffers");
+	for (int i = 0; i < n; i++) {
+		struct tracecmd_input *b = tracecmd_buffer_instance_handle(tc->top, i);
+		if (!b)
+			return tc_error(f, "libtracecmd cannot open one of its buffers");
+		tc->bufs[tc->nr_bufs++] = b;
+	}
+	f->tep = tracecmd_get_tep(tc->top);
+	if (!f->tep)
+		return tc_error(f, "no event formats");
+	if (build_machine(f, tc) < 0)
+		return -1;
+	if (f->long_size != 4 && f->long_size != 8)
+		return tc_error(f, "bad long size");
+	parse_stats(f, tracecmd_get_cpustats(tc->top));
+	say_lacks(tc);
+	return 0;
+}
+
+void mm_tracecmd_close(struct mm_file *f)
+{
+	struct mm_tracecmd *tc = f->tc;
+
+	if (!tc)
+		return;
+	/* the instances hold a reference on the top handle: close them first */
+	for (size_t i = tc->nr_bufs; i-- > 1;)
+		tracecmd_close(tc->bufs[i]);
+	if (tc->top)
+		tracecmd_close(tc->top);
+	free(tc->lacks);
+	free(tc);
+	f->tc = NULL;
+	f->tep = NULL;           /* it was the top handle's */
+}
+
+const char *mm_tracecmd_lacks(const struct mm_file *f)
+{
+	return f->tc ? f->tc->lacks : NULL;
+}
+
+/* ---- the stream ---- */
+
+struct mm_tc_stream *mm_tc_stream_open(struct mm_file *f)
+{
+	struct mm_tc_stream *s = mm_calloc(1, sizeof(*s));
+
+	s->tc = f->tc;
+	return s;
+}
+
+int mm_tc_stream_next(struct mm_tc_stream *s, struct tep_record **rec)
+{
+	struct mm_tracecmd *tc = s->tc;
+	struct tep_record *best = NULL;
+	int best_cpu = -1;
+	size_t best_buf = 0;
+
+	if (s->cur) {
+		tracecmd_free_record(s->cur);
+		s->cur = NULL;
+	}
+	for (size_t i = 0; i < tc->nr_bufs; i++) {
+		int cpu;
+		struct tep_record *r = tracecmd_peek_next_data(tc->bufs[i], &cpu);
+		if (r && cpu >= 0 && (!best || r->ts < best->ts)) {
+			best = r;
+			best_cpu = cpu;
+			best_buf = i;
+		}
+	}
+	if (!best)
+		return 0;
+	s->cur = tracecmd_read_data(tc->bufs[best_buf], best_cpu);
+	if (!s->cur)
+		return 0;
+	if (s->cur->missed_events) {
+		s->missed_marks++;
+		if (s->cur->missed_events > 0)
+			s->missed += s->cur->missed_events;
+	}
+	*rec = s->cur;
+	return 1;
+}
+
+uint64_t mm_tc_stream_missed(const struct mm_tc_stream *s)
+{
+	return s->missed;
+}
+
+uint64_t mm_tc_stream_missed_marks(const struct mm_tc_stream *s)
+{
+	return s->missed_marks;
+}
+
+void mm_tc_stream_close(struct mm_tc_stream *s)
+{
+	if (!s)
+		return;
+	if (s->cur)
+		tracecmd_free_record(s->cur);
+	free(s);
+}
