@@ -6,9 +6,12 @@
  *
  * Rows are sparse (an idle interval has no row; printing carries the
  * values forward) and merged, never recomputed: in automatic mode they are
- * kept at a 100 us step, doubled whenever a process passes 4096 rows, and
- * regrouped at the end into about 40 rows of a 1-2-5 interval that is a
- * multiple of the step, so every row is exact for its interval.
+ * kept at a 100 us step, made coarser whenever a process passes 4096 rows,
+ * and regrouped at the end into about 40 rows of a 1-2-5 interval that is
+ * a multiple of the step, so every row is exact for its interval.  The
+ * step goes 100 us, 200 us, 1 ms, 2 ms, 10 ms...: a step that doubled
+ * (100 us * 2^k) has 1-2-5 multiples only at 2^k * 10^n, so a 130 s trace
+ * (step 51.2 ms) ended in one row of 20000 s.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +21,7 @@
 #include "report/analyses/timeline.h"
 
 #define TL_BASE_NS   100000ull      /* automatic mode's first step */
-#define TL_MAX_ROWS  4096           /* per process, before the step doubles */
+#define TL_MAX_ROWS  4096           /* per process, before the step grows */
 #define TL_AUTO_ROWS 40             /* rows wanted in automatic mode */
 
 struct tl_mm {
@@ -105,6 +108,15 @@ static void sample(struct mm_timeline *tl, struct mm_tl_proc *p, struct mm_tl_ro
 		r->rss_max = mm_tl_rss(r);
 }
 
+/* The factor from the step INTERVAL to the next: 1 -> 2 -> 10 (x 10^n). */
+static uint64_t next_factor(uint64_t interval)
+{
+	uint64_t q = interval / TL_BASE_NS;
+	while (q >= 10 && q % 10 == 0)
+		q /= 10;
+	return q == 1 ? 2 : 5;
+}
+
 /* The row of the interval holding TS (events come in time order). */
 static struct mm_tl_row *row_at(struct mm_timeline *tl, struct mm_tl_proc *p, uint64_t ts)
 {
@@ -117,7 +129,7 @@ static struct mm_tl_row *row_at(struct mm_timeline *tl, struct mm_tl_proc *p, ui
 	r->k = k;
 	sample(tl, p, r);
 	if (tl->automatic && p->nr > TL_MAX_ROWS) {
-		coarsen(tl, 2);
+		coarsen(tl, next_factor(tl->interval));
 		return &p->rows[p->nr - 1];
 	}
 	return r;

@@ -119,6 +119,23 @@ TEST(automatic_regroup)
 	done(tl);
 }
 
+/* A long busy trace: 130 s with an event every 50 us passes 4096 rows
+ * of every step up to 50 ms; it still ends in about 40 rows of a 1-2-5
+ * interval (5 s), not one row of 20000 s (the step once doubled, and the
+ * 1-2-5 multiples of 100 us * 2^9 start at 2 * 10^13 ns). */
+TEST(automatic_long_trace)
+{
+	struct mm_timeline *tl = begin(0);
+	for (uint64_t t = 0; t < 130000 * MS; t += MS / 20)
+		ev_fault(tl, t, 0x1000);
+	finish(tl);
+	CHECK_EQ(mm_timeline_interval(tl), 5000 * MS);  /* 130 s / 40 -> 3.25 -> 5 s */
+	const struct mm_tl_proc *p = mm_timeline_proc(tl, 0);
+	CHECK_EQ(p->nr, 26);
+	CHECK_EQ(p->rows[0].faults, 100000);           /* 5 s of one fault per 50 us */
+	done(tl);
+}
+
 TEST(view_json_peak)
 {
 	struct mm_as *model = mm_as_new(4096, MM_AS_NO_CUTOFF);
@@ -210,6 +227,7 @@ int main(void)
 	RUN(fixed_interval_rows);
 	RUN(idle_run_one_row);
 	RUN(automatic_regroup);
+	RUN(automatic_long_trace);
 	RUN(view_json_peak);
 	return t_done();
 }
