@@ -11,6 +11,8 @@
 #   make demo       record the bundled demo program and print its report
 #   make install    the binary, the malloc interposer, man pages (1, 5) and bash completion under
 #                   PREFIX (/usr/local); DESTDIR, BINDIR, MANDIR, COMPLETIONDIR
+#                   and plugin_memmon.so in libtraceevent's plugin directory
+#                   (TRACEEVENT_PLUGINDIR), for trace-cmd report
 #   make uninstall  remove what install put there
 
 CC      ?= cc
@@ -45,13 +47,25 @@ PRELOAD_LIB := $(O)/libmemmon-malloc.so
 PRELOAD_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -D_GNU_SOURCE -fPIC \
 	-fexceptions -fvisibility=hidden -ftls-model=initial-exec
 
+# memmon's print handlers as a libtraceevent plugin, for trace-cmd report
+# (plugins/traceevent/): plugins/print.c and symbolic.c only, position-
+# independent, never sanitized (it is loaded into other programs)
+TEP_PLUGIN_SRC := plugins/traceevent/plugin_memmon.c plugins/print.c plugins/symbolic.c
+TEP_PLUGIN := $(O)/plugin_memmon.so
+
 all: memmon progs
 
 # ./memmon is a link to the default build; other build dirs leave it alone
-memmon: $(O)/memmon $(PRELOAD_LIB)
+memmon: $(O)/memmon $(PRELOAD_LIB) $(TEP_PLUGIN)
 	@if [ "$(O)" = build ]; then ln -sf build/memmon memmon; fi
 
-binaries: $(O)/memmon $(PRELOAD_LIB) progs
+binaries: $(O)/memmon $(PRELOAD_LIB) $(TEP_PLUGIN) progs
+
+$(TEP_PLUGIN): $(TEP_PLUGIN_SRC) plugins/decoder.h plugins/event.h plugins/symbolic.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. $(DEPCFLAGS) -D_GNU_SOURCE -fPIC \
+		-fvisibility=hidden -shared -o $@ $(TEP_PLUGIN_SRC) \
+		$(shell pkg-config --libs libtraceevent 2>/dev/null)
 
 $(PRELOAD_LIB): $(PRELOAD_SRC) $(wildcard record/interposer/*.h) format/heapops.h
 	@mkdir -p $(dir $@)
@@ -154,10 +168,16 @@ MAN5 := $(wildcard Documentation/*.5)
 
 # the interposer goes where record looks for it: BINDIR/../lib/memmon
 PRELOAD_DIR = $(BINDIR)/../lib/memmon
+# the libtraceevent plugin goes where libtraceevent looks for plugins: its
+# .pc's plugin_dir when it says one, else Debian's LIBDIR/traceevent/plugins
+# (outside PREFIX, as other packages' plugins are)
+TRACEEVENT_PLUGINDIR ?= $(or $(shell pkg-config --variable=plugin_dir libtraceevent 2>/dev/null),\
+	$(shell pkg-config --variable=libdir libtraceevent 2>/dev/null)/traceevent/plugins)
 
-install: $(O)/memmon $(PRELOAD_LIB)
+install: $(O)/memmon $(PRELOAD_LIB) $(TEP_PLUGIN)
 	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(MANDIR)/man5' \
-		'$(DESTDIR)$(COMPLETIONDIR)' '$(DESTDIR)$(PRELOAD_DIR)'
+		'$(DESTDIR)$(COMPLETIONDIR)' '$(DESTDIR)$(PRELOAD_DIR)' '$(DESTDIR)$(TRACEEVENT_PLUGINDIR)'
+	install -m 644 $(TEP_PLUGIN) '$(DESTDIR)$(TRACEEVENT_PLUGINDIR)/plugin_memmon.so'
 	install -m 755 $(O)/memmon '$(DESTDIR)$(BINDIR)/memmon'
 	install -m 644 $(PRELOAD_LIB) '$(DESTDIR)$(PRELOAD_DIR)/libmemmon-malloc.so'
 	install -m 644 $(MAN1) '$(DESTDIR)$(MANDIR)/man1/'
@@ -167,6 +187,7 @@ install: $(O)/memmon $(PRELOAD_LIB)
 uninstall:
 	rm -f '$(DESTDIR)$(BINDIR)/memmon' '$(DESTDIR)$(COMPLETIONDIR)/memmon'
 	rm -f '$(DESTDIR)$(PRELOAD_DIR)/libmemmon-malloc.so'
+	rm -f '$(DESTDIR)$(TRACEEVENT_PLUGINDIR)/plugin_memmon.so'
 	-rmdir '$(DESTDIR)$(PRELOAD_DIR)' 2>/dev/null
 	rm -f $(patsubst Documentation/%,'$(DESTDIR)$(MANDIR)/man1/%',$(MAN1))
 	rm -f $(patsubst Documentation/%,'$(DESTDIR)$(MANDIR)/man5/%',$(MAN5))

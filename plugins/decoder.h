@@ -76,9 +76,12 @@ bool mm_decoder_has_heap(const struct mm_decoder *d);
 const char *mm_decoder_classifier(const struct mm_decoder *d);
 void mm_decoder_free(struct mm_decoder *d);
 
-/* Register libtraceevent print handlers for memmon's events on TEP, so
- * generic libtraceevent output renders them as memmon does. */
+/* Register libtraceevent print handlers for memmon's events (page faults,
+ * the memory syscalls) on TEP, so generic libtraceevent output renders
+ * them as memmon does (plugins/print.c; -1 when libtraceevent refused
+ * one); unregister them. */
 int mm_plugins_register_print(struct tep_handle *tep);
+void mm_plugins_unregister_print(struct tep_handle *tep);
 
 /*
  * The kprobe fault classifier: probes on the kernel's fault path, under
