@@ -82,7 +82,10 @@ static int count_events(struct mm_file *f, struct counts *c, uint64_t *missed,
 
 static void print_machine(const struct mm_file *f, const struct mm_file_summary *sum)
 {
-	printf("format:       memmon %u.%u\n", sum->major, sum->minor);
+	if (sum->tracecmd)               /* format/tracecmd.c */
+		printf("format:       trace-cmd %u (read through libtracecmd)\n", sum->tracecmd);
+	else
+		printf("format:       memmon %u.%u\n", sum->major, sum->minor);
 	printf("machine:      %s, %s, %s %s %s\n",
 	       or_unknown(mm_file_machine(f, MM_KEY_HOSTNAME)),
 	       or_unknown(mm_file_machine(f, MM_KEY_ARCH)),

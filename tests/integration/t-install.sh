@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks make install/uninstall into a DESTDIR (binary, every man page, bash completion; nothing left after uninstall), that the installed memmon shows the installed manual as man(1) does, --version's versions, and the completion (commands, each command's long options as its getopt table has them, trace files).
+# Checks make install/uninstall into a DESTDIR (binary, every man page, bash completion, the libtraceevent plugin; nothing left after uninstall), that the installed memmon shows the installed manual as man(1) does, --version's versions, and the completion (commands, each command's long options as its getopt table has them, trace files).
 set -u
 . "$(dirname "$0")/lib.sh"
 mm_tmp
@@ -19,6 +19,10 @@ for f in "$MEMMON_TOP"/Documentation/*.5; do
 done
 [ -x "$D/usr/bin/memmon" ] || missing="$missing bin/memmon"
 [ -f "$D/usr/lib/memmon/libmemmon-malloc.so" ] || missing="$missing lib/memmon/libmemmon-malloc.so"
+# libtraceevent's plugin directory, as the Makefile finds it
+plugdir=$(pkg-config --variable=plugin_dir libtraceevent 2>/dev/null)
+plugdir=${plugdir:-$(pkg-config --variable=libdir libtraceevent 2>/dev/null)/traceevent/plugins}
+[ -f "$D$plugdir/plugin_memmon.so" ] || missing="$missing $plugdir/plugin_memmon.so"
 [ -f "$D/usr/share/bash-completion/completions/memmon" ] || missing="$missing completion"
 check install-files "exit 0, nothing missing" "exit $rc, nothing missing$missing"
 
