@@ -563,7 +563,7 @@ TEST(test_corrupt)
 	memcpy(bad, buf, len);
 	bad[0] = 'X';
 	CHECK(open_patched(bad, len) == NULL);
-	snprintf(want, sizeof(want), "'%s' is not a memmon trace file", tmp_path("bad.dat"));
+	snprintf(want, sizeof(want), "'%s' is neither a memmon nor a trace-cmd trace file", tmp_path("bad.dat"));
 	CHECK_STR(mm_error_msg(), want);
 
 	/* a newer major */
@@ -745,7 +745,7 @@ TEST(test_bad_files)
 
 	spit(empty, "MEMMONTR", 8);
 	CHECK(mm_file_open(empty) == NULL);
-	snprintf(want, sizeof(want), "'%s' is not a memmon trace file", empty);
+	snprintf(want, sizeof(want), "'%s' is neither a memmon nor a trace-cmd trace file", empty);
 	CHECK_STR(mm_error_msg(), want);
 
 	/* header only: truncated before the machine section */
