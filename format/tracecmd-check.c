@@ -214,7 +214,11 @@ struct sections {
 	struct section *s;
 	size_t n;
 	bool compressed;         /* the file names a compression */
+	uint64_t cpus;           /* format 6: the file's CPU count */
+	int depth;               /* format 6: walking a buffer's own options */
 };
+
+static int v6_data(struct walk *w, struct sections *ss);
 
 static const struct section *section_at(const struct sections *ss, uint64_t off)
 {
@@ -281,7 +285,7 @@ static int payload(struct walk *w, const struct section *sec, uint64_t limit, st
 
 /* The section option ID names at OFF: one of that id, its contents as
  * memmon can check them. */
-static int section_ref(struct walk *w, const struct sections *ss, unsigned id, uint64_t off)
+static int section_ref(struct walk *w, struct sections *ss, unsigned id, uint64_t off)
 {
 	const struct section *sec = section_at(ss, off);
 	struct walk p;
@@ -313,6 +317,26 @@ static int section_ref(struct walk *w, const struct sections *ss, unsigned id, u
 	return r;
 }
 
+/* Does the compressed chunk of ZLEN bytes at W's offset decompress to
+ * exactly RAW bytes? */
+static int first_chunk(struct walk *w, uint64_t zlen, uint64_t raw)
+{
+	unsigned char *z = mm_malloc(zlen + 1), *out = mm_malloc(raw + 1);
+	uint64_t here = w->off;
+	size_t r = 0;
+	int ret = get(w, z, zlen);
+
+	w->off = here;
+	if (!ret) {
+		r = ZSTD_decompress(out, raw, z, zlen);
+		if (ZSTD_isError(r) || r != raw)
+			ret = bad(w, "a compressed chunk that does not decompress to its size");
+	}
+	free(z);
+	free(out);
+	return ret;
+}
+
 /* A CPU's ring data at [OFF, OFF + LEN) inside section SEC; in a
  * compressed file it is a table of compressed chunks. */
 static int cpu_data(struct walk *w, const struct section *sec, uint64_t off, uint64_t len,
@@ -336,15 +360,23 @@ static int cpu_data(struct walk *w, const struct section *sec, uint64_t off, uin
 		uint64_t zlen, raw;
 		if (get_u(w, 4, &zlen) < 0 || get_u(w, 4, &raw) < 0)
 			return -1;
-		if (zlen > end - w->off || raw > MM_MAX_CHUNK_RAW)
+		/* a chunk decodes to at most MM_MAX_EVENT_RATIO times its bytes,
+		 * as memmon's own chunks (stream.c): a few bytes of zstd can
+		 * claim 64 MiB, libtracecmd allocates what they claim */
+		if (zlen > end - w->off || raw > MM_MAX_CHUNK_RAW ||
+		    raw > (zlen + 64) * MM_MAX_EVENT_RATIO)
 			return bad(w, "a compressed chunk larger than its data or memmon's limit");
+		/* the first one libtracecmd decompresses at open, and its error
+		 * path there crashes: it must decompress */
+		if (!i && first_chunk(w, zlen, raw) < 0)
+			return -1;
 		w->off += zlen;
 	}
 	return 0;
 }
 
 /* Option BUFFER's data D (LEN bytes): where a buffer's ring data is. */
-static int buffer_option(struct walk *w, const struct sections *ss, const unsigned char *d,
+static int buffer_option(struct walk *w, struct sections *ss, const unsigned char *d,
 			 uint64_t len, bool v7)
 {
 	const unsigned char *p = d, *end = d + len, *z;
@@ -362,8 +394,23 @@ static int buffer_option(struct walk *w, const struct sections *ss, const unsign
 			return bad(w, "a buffer option without its name");
 		p = z + 1;
 	}
-	if (!v7)
-		return off < w->size ? 0 : bad(w, "a buffer's data past the end of the file");
+	if (!v7) {
+		/* an instance's own options and per-CPU offsets, as libtracecmd
+		 * reads them when it opens the buffer (its error path there
+		 * crashes: the fuzzer's crashes/tracecmd-v6-buffer) */
+		uint64_t here = w->off;
+		int r;
+		if (ss->depth)
+			return bad(w, "a buffer option inside a buffer's options");
+		if (off >= w->size)
+			return bad(w, "a buffer's data past the end of the file");
+		ss->depth++;
+		w->off = off;
+		r = v6_data(w, ss);
+		ss->depth--;
+		w->off = here;
+		return r;
+	}
 	if (end - p < 8)
 		return bad(w, "a buffer option too short");
 	cpus = num(w, p + 4, 4);
@@ -386,7 +433,7 @@ static int buffer_option(struct walk *w, const struct sections *ss, const unsign
 }
 
 /* One option, ID with LEN bytes of data D, as libtracecmd will read it. */
-static int option(struct walk *w, const struct sections *ss, unsigned id,
+static int option(struct walk *w, struct sections *ss, unsigned id,
 		  const unsigned char *d, uint64_t len, bool v7)
 {
 	switch (id) {
@@ -426,7 +473,7 @@ static int option(struct walk *w, const struct sections *ss, unsigned id,
 
 /* Options (u16 id, u32 size, data) up to DONE; in format 7, *NEXT gets
  * DONE's next options offset. */
-static int options(struct walk *w, const struct sections *ss, bool v7, uint64_t end,
+static int options(struct walk *w, struct sections *ss, bool v7, uint64_t end,
 		   uint64_t *next)
 {
 	for (unsigned i = 0; i < MAX_OPTIONS; i++) {
@@ -464,29 +511,18 @@ static int options(struct walk *w, const struct sections *ss, bool v7, uint64_t 
 	return bad(w, "more options than trace-cmd writes");
 }
 
-/* Version 6 after the page size: everything up to the ring data. */
-static int walk_v6(struct walk *w)
+/* Format 6 from the data header on (the file's, or an instance buffer's
+ * at its offset): options, then the per-CPU offsets of the ring data. */
+static int v6_data(struct walk *w, struct sections *ss)
 {
-	uint64_t cpus;
 	char tag[10];
+	uint64_t next;
 
-	if (header_part(w, "header_page") < 0 || header_part(w, "header_event") < 0 ||
-	    ftrace_formats(w) < 0 || event_formats(w) < 0 || blob(w, 4, MAX_KALLSYMS, "kallsyms") < 0 ||
-	    blob(w, 4, MAX_PRINTK, "printk formats") < 0 ||
-	    blob(w, 8, MAX_CMDLINES, "saved cmdlines") < 0)
-		return -1;
-	w->what = "cpus";
-	if (get_u(w, 4, &cpus) < 0)
-		return -1;
-	if (cpus > MM_MAX_CPUS)
-		return bad(w, "more CPUs than memmon reads");
 	w->what = "data header";
 	if (get(w, tag, sizeof(tag)) < 0)
 		return -1;
 	if (!memcmp(tag, "options  ", 10)) {
-		struct sections none = { NULL, 0, false };
-		uint64_t next;
-		if (options(w, &none, false, w->size, &next) < 0)
+		if (options(w, ss, false, w->size, &next) < 0)
 			return -1;
 		w->what = "data header";
 		if (get(w, tag, sizeof(tag)) < 0)
@@ -498,7 +534,7 @@ static int walk_v6(struct walk *w)
 	if (memcmp(tag, "flyrecord", 10))
 		return bad(w, "neither options nor flyrecord data");
 	w->what = "per-CPU data";
-	for (uint64_t c = 0; c < cpus; c++) {
+	for (uint64_t c = 0; c < ss->cpus; c++) {
 		uint64_t off, len;
 		if (get_u(w, 8, &off) < 0 || get_u(w, 8, &len) < 0)
 			return -1;
@@ -508,12 +544,30 @@ static int walk_v6(struct walk *w)
 	return 0;
 }
 
+/* Version 6 after the page size: everything up to the ring data. */
+static int walk_v6(struct walk *w)
+{
+	struct sections ss = { NULL, 0, false, 0, 0 };
+
+	if (header_part(w, "header_page") < 0 || header_part(w, "header_event") < 0 ||
+	    ftrace_formats(w) < 0 || event_formats(w) < 0 || blob(w, 4, MAX_KALLSYMS, "kallsyms") < 0 ||
+	    blob(w, 4, MAX_PRINTK, "printk formats") < 0 ||
+	    blob(w, 8, MAX_CMDLINES, "saved cmdlines") < 0)
+		return -1;
+	w->what = "cpus";
+	if (get_u(w, 4, &ss.cpus) < 0)
+		return -1;
+	if (ss.cpus > MM_MAX_CPUS)
+		return bad(w, "more CPUs than memmon reads");
+	return v6_data(w, &ss);
+}
+
 /* Version 7 after the page size: the compression, every section (in
  * file order), then the chain of options sections from the one the
  * header names, each option as libtracecmd will read it. */
 static int walk_v7(struct walk *w)
 {
-	struct sections ss = { NULL, 0, false };
+	struct sections ss = { NULL, 0, false, 0, 0 };
 	char name[64], ver[64];
 	uint64_t opt;
 	size_t cap = 0;

@@ -71,6 +71,7 @@ struct mm_tracecmd {
 
 struct mm_tc_stream {
 	struct mm_tracecmd *tc;
+	const char *path;
 	struct tep_record *cur;  /* handed out last, freed on the next call */
 	uint64_t missed, missed_marks;
 };
@@ -278,6 +279,7 @@ struct mm_tc_stream *mm_tc_stream_open(struct mm_file *f)
 	struct mm_tc_stream *s = mm_calloc(1, sizeof(*s));
 
 	s->tc = f->tc;
+	s->path = f->path;
 	return s;
 }
 
@@ -304,8 +306,12 @@ int mm_tc_stream_next(struct mm_tc_stream *s, struct tep_record **rec)
 	if (!best)
 		return 0;
 	s->cur = tracecmd_read_data(tc->bufs[best_buf], best_cpu);
-	if (!s->cur)
-		return 0;
+	if (!s->cur)                     /* peeked, but no longer readable */
+		return mm_error("'%s': corrupt ring data of CPU %d (libtracecmd cannot read "
+				"the record it found there)", s->path, best_cpu);
+	if (s->cur->size < 0 || !s->cur->data)
+		return mm_error("'%s': corrupt ring data of CPU %d (a record without data)",
+				s->path, best_cpu);
 	if (s->cur->missed_events) {
 		s->missed_marks++;
 		if (s->cur->missed_events > 0)
