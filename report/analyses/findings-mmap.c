@@ -452,12 +452,18 @@ static void finding_dynamic(struct mm_findings *fs, struct fproc *p)
 		memcpy(grow, ", for ", 6);
 		call_words(grow + 6, sizeof(grow) - 6, &m->grow_req);
 	}
-	snprintf(f->summary, sizeof(f->summary),
+	/* composed whole (the three call descriptions may add up to more than
+	 * a summary holds), then cut to the summary: the numbers are fields too */
+	char line[512];
+	snprintf(line, sizeof(line),
 		 "%s of a %" PRIu64 " KiB mmapped chunk%s raised the mmap threshold from %"
 		 PRIu64 " to %" PRIu64 " KiB: smaller requests now come from the heap, "
 		 "which then grew by brk (%" PRIu64 " KiB%s)",
 		 fr, m->dyn_to >> 10, req, m->dyn_from >> 10, m->dyn_to >> 10, m->grow_step >> 10,
 		 grow);
+	size_t len = strnlen(line, sizeof(f->summary) - 1);
+	memcpy(f->summary, line, len);
+	f->summary[len] = '\0';
 	f->explain = explain_dyn;
 	fnd_num(f, "threshold_before", "bytes", m->dyn_from);
 	fnd_num(f, "threshold", "bytes", m->dyn_to);
