@@ -53,7 +53,7 @@ static int print_fault(struct trace_seq *s, struct tep_record *r, struct tep_eve
 
 /* How one argument is spelled. */
 enum arg_kind { A_HEX, A_UDEC, A_DEC, A_PROT, A_MAP, A_MREMAP, A_MADV, A_MSYNC, A_MLOCK2,
-		A_MLOCKALL, A_SHMGET, A_SHMAT, A_SHMCTL, A_FD };
+		A_MLOCKALL, A_SHMGET, A_SHMAT, A_SHMCTL, A_FD, A_CLONE, A_MEMFD };
 
 struct arg {
 	const char *field;       /* NULL ends the list */
@@ -83,6 +83,8 @@ static char *arg(char *p, enum arg_kind k, uint64_t v)
 	case A_SHMAT: return mm_sym_shmat_flags(p, v);
 	case A_SHMCTL: return mm_sym_shmctl_cmd(p, (int32_t)v);
 	case A_FD: return mm_sym_dec(mm_sym_str(p, "fd "), (int32_t)v);
+	case A_CLONE: return mm_sym_clone_flags(p, v);
+	case A_MEMFD: return mm_sym_memfd_flags(p, v);
 	}
 	return p;
 }
@@ -109,6 +111,20 @@ static const struct call calls[] = {
 	{ "shmat", true, { { "shmid", A_DEC }, { "shmaddr", A_HEX }, { "shmflg", A_SHMAT } } },
 	{ "shmdt", false, { { "shmaddr", A_HEX } } },
 	{ "shmctl", false, { { "shmid", A_DEC }, { "cmd", A_SHMCTL } } },
+	{ "memfd_create", false, { { "uname", A_HEX }, { "flags", A_MEMFD } } },
+	{ "mseal", false, { { "start", A_HEX }, { "len", A_UDEC }, { "flags", A_HEX } } },
+	{ "process_madvise", false, { { "pidfd", A_DEC }, { "vec", A_HEX }, { "vlen", A_UDEC },
+				      { "behavior", A_MADV }, { "flags", A_HEX } } },
+	{ "remap_file_pages", false, { { "start", A_HEX }, { "size", A_UDEC }, { "prot", A_PROT },
+				       { "pgoff", A_UDEC }, { "flags", A_MAP } } },
+	/* the process calls: the tracepoint has the user pointers, not the
+	 * path or the arguments (memmon's log takes the path from its notes) */
+	{ "execve", false, { { "filename", A_HEX }, { "argv", A_HEX }, { "envp", A_HEX } } },
+	{ "clone", false, { { "clone_flags", A_CLONE }, { "newsp", A_HEX } } },
+	{ "clone3", false, { { "uargs", A_HEX }, { "size", A_UDEC } } },
+	{ "fork", false, { { NULL, 0 } } },
+	{ "vfork", false, { { NULL, 0 } } },
+	{ "exit_group", false, { { "error_code", A_DEC } } },
 };
 #define NR_CALLS (sizeof(calls) / sizeof(calls[0]))
 

@@ -180,10 +180,10 @@ len=$((64 * 4096))
 n=0
 for l in "sys_enter_mmap: *mmap(0, $len, rw-, PRIVATE|ANON, fd -1)$" "sys_exit_mmap: *-> $ra$" \
 	 "sys_enter_madvise: *madvise($ra, $len, NOHUGEPAGE)$" "sys_exit_madvise: *= 0$" \
-	 "sys_enter_munmap: *munmap($ra, $len)$"; do
+	 "sys_enter_munmap: *munmap($ra, $len)$" "sys_enter_exit_group: *exit_group(0)$"; do
 	grep -q -- "$l" "$T/tca.txt" && n=$((n + 1))
 done
-check tc-plugin-lines "5 of 5 lines" "$n of 5 lines"
+check tc-plugin-lines "6 of 6 lines" "$n of 6 lines"
 lo=$(h2d "$ra"); hi=$((lo + len))
 got=$(sed -n 's/.*page_fault_user: *page fault @\([0-9a-f]*\) (W) ip [0-9a-f]* not-present$/\1/p' "$T/tca.txt" |
 	while read -r a; do a=$(h2d "$a"); [ "$a" -ge "$lo" ] && [ "$a" -lt "$hi" ] && echo x; done | wc -l)
