@@ -386,6 +386,10 @@ def run_fixed():
     for r in range(1 + runs):
         for v in vs:
             argv, env, _ = variant("true", v, ["/bin/true"])
+            # the settle pause of the other stages: a record started while
+            # the previous one's instance is still being removed (its
+            # detached rmdir, ~0.1 s of RCU waits) waits for it at mkdir
+            time.sleep(SETTLE)
             wall, ut, st, rss, rc = spawn(argv, env, stderr=os.path.join(RES, f"log_true_{v}.txt"))
             if r >= 1:
                 res[v].append(dict(wall=wall, user=ut, sys=st, maxrss=rss, rc=rc))
