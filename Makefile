@@ -37,7 +37,8 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o) $(LIB_ASM:%.S=$(O)/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%) $(O)/tests/test-fuzz-replay
 PROG_SRC   := $(wildcard tests/progs/*.c) demo/demo.c
-PROG_BIN   := $(patsubst %.c,$(O)/%,$(PROG_SRC))
+PROG_BIN   := $(patsubst %.c,$(O)/%,$(PROG_SRC)) $(O)/tests/progs/names-prog-nopie \
+	      $(O)/tests/progs/libnames.so
 
 # the malloc interposer record --malloc preloads into CMD: a library of its
 # own, never built with the sanitizers of the memmon it sits beside (their
@@ -100,6 +101,19 @@ $(O)/tests/test-fuzz-replay: tests/fuzz/replay.c tests/fuzz/fuzz-report.c $(O)/l
 $(O)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
+
+# issue 13's program keeps frame pointers (its stacks are whole), in a PIE
+# and a fixed build; the library it opens with dlopen
+NAMES_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -D_GNU_SOURCE
+$(O)/tests/progs/names-prog: tests/progs/names-prog.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NAMES_CFLAGS) -o $@ $<
+$(O)/tests/progs/names-prog-nopie: tests/progs/names-prog.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NAMES_CFLAGS) -fno-pie -no-pie -o $@ $<
+$(O)/tests/progs/libnames.so: tests/progs/lib/names-lib.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NAMES_CFLAGS) -fPIC -shared -o $@ $<
 
 $(O)/demo/demo: demo/demo.c
 	@mkdir -p $(dir $@)

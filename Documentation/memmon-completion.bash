@@ -5,8 +5,8 @@
 # record/ and report/); tests/integration/t-install.sh fails when a
 # command gains an option that is not listed here.
 
-_memmon_opts_record='--output --buffer-size --pid --classifier --compress-level --chunk-kb --duration --malloc --malloc-ring --markers --quiet --verbose --help'
-_memmon_opts_report='--input --pid --timestamps --raw-events --no-summary --quiet --help --log --regions --maps-at --check-maps --sort --json --csv --malloc-patterns --timeline --context --leaks --allocations --no-malloc --classifier --perfetto --html --between'
+_memmon_opts_record='--output --buffer-size --pid --classifier --compress-level --chunk-kb --duration --malloc --malloc-ring --markers --no-stacks --debug-dir --quiet --verbose --help'
+_memmon_opts_report='--input --pid --timestamps --raw-events --no-summary --quiet --help --log --regions --maps-at --check-maps --sort --json --csv --malloc-patterns --timeline --context --leaks --allocations --no-malloc --classifier --perfetto --html --between --sites --symbols'
 _memmon_opts_info='--input --help'
 _memmon_opts_diff='--json --quiet --help'
 _memmon_opts_list='--help'
@@ -49,6 +49,7 @@ _memmon()
 		done
 		case $prev in
 		-o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--debug-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 		--classifier) COMPREPLY=($(compgen -W 'auto kprobe tracepoint' -- "$cur")); return ;;
 		--markers) COMPREPLY=($(compgen -W 'all fsync trace_marker none' -- "$cur")); return ;;
 		-p|--pid) COMPREPLY=($(compgen -W "$(cd /proc 2>/dev/null && echo [0-9]*)" -- "$cur")); return ;;
@@ -60,6 +61,7 @@ _memmon()
 		--classifier) COMPREPLY=($(compgen -W 'tracepoint' -- "$cur")); return ;;
 		--maps-at) COMPREPLY=($(compgen -W 'end' -- "$cur")); return ;;
 		--sort) COMPREPLY=($(compgen -W 'size faults addr' -- "$cur")); return ;;
+		--symbols) COMPREPLY=($(compgen -W "on off" -- "$cur")); return ;;
 		--pid|--between) return ;;
 		esac ;;
 	info)

@@ -69,8 +69,11 @@ struct mm_file {
 
 	uint64_t inflated;       /* bytes decompressed from F_ZSTD sections */
 
-	struct mm_cpu_index *cpus;  /* nr_cpus entries */
-	uint32_t nr_cpus;
+	struct mm_cpu_index *cpus;  /* nr_rings entries: the CPUs, then their
+	                             * stacks rings (cpu nr_cpus + N) */
+	uint32_t nr_cpus, nr_rings;
+	struct mm_cpu_stats *stack_stats;
+	uint32_t nr_stack_stats;
 	struct mm_cpu_index heap;   /* HEAP_CHUNK sections: the malloc stream */
 
 	/* clock x86-tsc: ns = ticks * tsc_mult >> 32 (0: time stamps are ns) */
@@ -83,6 +86,14 @@ struct mm_file {
 	/* a trace-cmd file (tracecmd.c): libtracecmd's handles; f->tep is
 	 * theirs, the chunk index stays empty */
 	struct mm_tracecmd *tc;
+
+	/* MMAPS and ELF sections (objread.c) */
+	struct mm_mapent *mapents;
+	size_t nr_mapents, cap_mapents;
+	struct mm_elf_object *elfs;
+	size_t nr_elfs, cap_elfs;
+	char **obj_bufs;         /* payloads and path pools they point into */
+	size_t nr_obj_bufs, cap_obj_bufs;
 };
 
 /* watchread.c: take the payload BUF (LEN bytes) of a WATCH section (F
@@ -97,6 +108,13 @@ static inline uint64_t mm_file_ns(const struct mm_file *f, uint64_t ts)
 {
 	return f->tsc_mult ? (uint64_t)(((unsigned __int128)ts * f->tsc_mult) >> 32) : ts;
 }
+
+/* objread.c: take the decompressed payload BUF (LEN bytes) of an MMAPS /
+ * ELF section; F owns BUF from then on, whatever the result.  -1 with
+ * *WHY set when it is malformed or past a limit. */
+int mm_file_take_mapents(struct mm_file *f, char *buf, size_t len, const char **why);
+int mm_file_take_elf(struct mm_file *f, char *buf, size_t len, const char **why);
+void mm_file_free_objects(struct mm_file *f);
 
 /* sanitize.c: the canonical text of an event format (name, ID, fields,
  * an empty print fmt) or of a header_page, which is all libtraceevent is

@@ -50,7 +50,8 @@
 #define MM_FILE_MAGIC       "MEMMONTR"
 #define MM_FILE_MAGIC_LEN   8
 #define MM_FORMAT_MAJOR     3
-/* 3.1 added HEAP_CHUNK (record --malloc), 3.2 EVENT_FORMATS */
+/* 3.1 added HEAP_CHUNK (record --malloc), 3.2 EVENT_FORMATS and MMAPS, ELF,
+ * STACK_CHUNK, STACK_STATS (the names of files and code) */
 #define MM_FORMAT_MINOR     2
 /* 2.x: the same but for codec 2 (MM_CODEC_COLUMNS), which 3.0 added */
 #define MM_FORMAT_OLDEST_MAJOR 2
@@ -71,6 +72,11 @@
 #define MM_MAX_INFLATED       (256u << 20)  /* all MM_SECTION_F_ZSTD payloads */
 #define MM_MAX_WINDOW         (256u << 20)  /* decoded chunks a reader holds at once */
 #define MM_MAX_EVENT_RATIO    1024          /* a chunk's event bytes per stored byte */
+#define MM_MAX_OBJ_SECTION    (64u << 20)   /* MMAPS, ELF: one section decompressed */
+#define MM_MAX_PATH           4096          /* a path in MMAPS and ELF */
+#define MM_MAX_ELF_PHDRS      256           /* real objects have < 16 */
+#define MM_MAX_ELF_OBJECTS    65536         /* ELF sections of a file */
+#define MM_MAX_SYM_NAME       1024          /* one symbol name (record truncates) */
 
 /* Section header flags. */
 #define MM_SECTION_F_ZSTD     0x0001u
@@ -103,6 +109,20 @@ enum mm_section_type {
 	 * nr_subbufs sub-buffers of memmon:malloc events: one more time-
 	 * ordered stream beside the CPUs'.  3.0 readers skip it. */
 	MM_SECTION_HEAP_CHUNK   = 9,
+	/* Format 3.2 (older readers skip them): the names of files and code */
+	/* File mappings the watched tasks made (struct mm_mapent, format/
+	 * objects.h): the kernel's record of each mmap of a file, so a region
+	 * mapped between two snapshots keeps its path; and which ELF object
+	 * each file is.  Written in batches while recording. */
+	MM_SECTION_MMAPS        = 10,
+	/* One ELF object (build-id, program headers, symbols) a watched task
+	 * mapped executable (struct mm_elf_object), once per build-id. */
+	MM_SECTION_ELF          = 11,
+	/* As CHUNK, from the second ring: the user stacks of the memory
+	 * syscalls (each sys_enter_X followed by its ftrace user_stack). */
+	MM_SECTION_STACK_CHUNK  = 12,
+	/* As STATS, for that second ring. */
+	MM_SECTION_STACK_STATS  = 13,
 	/* All the recorded events' formats in one section (3.2), records of a
 	 * u32 length then that many bytes laid out as an EVENT_FORMAT payload.
 	 * Why one: the ~90 formats a recording saves are nearly the same text

@@ -144,7 +144,13 @@ static uint64_t max_len(uint32_t type)
 	case MM_SECTION_HEAP_CHUNK:
 		return sizeof(struct mm_chunk_header) + ZSTD_compressBound(MM_MAX_CHUNK_RAW);
 	case MM_SECTION_STATS:
+	case MM_SECTION_STACK_STATS:
 		return (uint64_t)MM_MAX_CPUS * sizeof(struct mm_cpu_stats);
+	case MM_SECTION_STACK_CHUNK:
+		return max_len(MM_SECTION_CHUNK);
+	case MM_SECTION_MMAPS:
+	case MM_SECTION_ELF:
+		return MM_MAX_OBJ_SECTION;
 	case MM_SECTION_WATCH:
 		return sizeof(struct mm_watch_header) + 4ull * MM_MAX_WATCH_TIDS;
 	case MM_SECTION_END:
@@ -245,7 +251,9 @@ static int parse_machine(struct mm_file *f, const struct section *s)
 	    machine_u32(f, MM_KEY_SUBBUF_SIZE, 64, MM_MAX_CHUNK_RAW, &f->subbuf_size) < 0 ||
 	    machine_u32(f, MM_KEY_NR_CPUS, 1, MM_MAX_CPUS, &f->nr_cpus) < 0)
 		return -1;
-	f->cpus = mm_calloc(f->nr_cpus, sizeof(*f->cpus));
+	/* each CPU's ring, then its stacks ring (STACK_CHUNK sections) */
+	f->nr_rings = 2 * f->nr_cpus;
+	f->cpus = mm_calloc(f->nr_rings, sizeof(*f->cpus));
 	f->sum.nr_cpus = f->nr_cpus;
 	return parse_clock(f);
 }
@@ -353,6 +361,7 @@ static int set_text(struct mm_file *f, const struct section *s, char **dst, size
 
 static int set_stats(struct mm_file *f, const struct section *s)
 {
+	bool stacks = s->type == MM_SECTION_STACK_STATS;
 	size_t len;
 	char *buf = load_payload(f, s, &len);
 
@@ -362,10 +371,26 @@ static int set_stats(struct mm_file *f, const struct section *s)
 		free(buf);
 		return corrupt(f, s, "stats length not a multiple of an entry");
 	}
-	free(f->stats);
-	f->stats = (struct mm_cpu_stats *)buf;
-	f->nr_stats = len / sizeof(struct mm_cpu_stats);
-	f->sum.has_stats = true;
+	free(stacks ? f->stack_stats : f->stats);
+	*(stacks ? &f->stack_stats : &f->stats) = (struct mm_cpu_stats *)buf;
+	*(stacks ? &f->nr_stack_stats : &f->nr_stats) = len / sizeof(struct mm_cpu_stats);
+	if (!stacks)
+		f->sum.has_stats = true;
+	return 0;
+}
+
+/* MMAPS and ELF: parsed by objread.c, which keeps the payload. */
+static int add_objects(struct mm_file *f, const struct section *s)
+{
+	const char *why = NULL;
+	size_t len;
+	char *buf = load_payload(f, s, &len);
+
+	if (!buf)
+		return -1;
+	if ((s->type == MM_SECTION_MMAPS ? mm_file_take_mapents(f, buf, len, &why) :
+	     mm_file_take_elf(f, buf, len, &why)) < 0)
+		return corrupt(f, s, why);
 	return 0;
 }
 
@@ -399,6 +424,8 @@ static int index_chunk(struct mm_file *f, const struct section *s)
 		return -1;
 	if (heap ? h.cpu != 0 : h.cpu >= f->nr_cpus)
 		return bad_chunk(f, s, "cpu out of range");
+	if (s->type == MM_SECTION_STACK_CHUNK)
+		h.cpu += f->nr_cpus;      /* the stacks ring's cursors follow the CPUs' */
 	if (!h.nr_subbufs || h.raw_len != (uint64_t)h.nr_subbufs * f->subbuf_size ||
 	    h.raw_len > MM_MAX_CHUNK_RAW)
 		return bad_chunk(f, s, "chunk size does not match its sub-buffers");
@@ -406,6 +433,8 @@ static int index_chunk(struct mm_file *f, const struct section *s)
 	    h.codec > MM_CODEC_MAX || (f->sum.major == 2 && h.codec > MM_CODEC_DELTA))
 		return bad_chunk(f, s, "unknown chunk codec");
 	ci = heap ? &f->heap : &f->cpus[h.cpu];
+	if (s->type == MM_SECTION_STACK_CHUNK)
+		f->sum.nr_stack_chunks++;
 	if (ci->nr == ci->cap) {
 		ci->cap = ci->cap ? 2 * ci->cap : 64;
 		ci->chunks = mm_realloc(ci->chunks, ci->cap * sizeof(*ci->chunks));
@@ -453,9 +482,14 @@ static int handle_section(struct mm_file *f, const struct section *s)
 		return add_snapshot(f, s);
 	case MM_SECTION_CHUNK:
 	case MM_SECTION_HEAP_CHUNK:
+	case MM_SECTION_STACK_CHUNK:
 		return index_chunk(f, s);
 	case MM_SECTION_STATS:
+	case MM_SECTION_STACK_STATS:
 		return set_stats(f, s);
+	case MM_SECTION_MMAPS:
+	case MM_SECTION_ELF:
+		return add_objects(f, s);
 	case MM_SECTION_PROBES:
 		return set_text(f, s, &f->probes, NULL);
 	case MM_SECTION_WATCH:
@@ -618,10 +652,12 @@ void mm_file_close(struct mm_file *f)
 		free(f->format_notes[i]);
 	for (size_t i = 0; i < f->nr_snaps; i++)
 		free((char *)f->snaps[i].text - sizeof(struct mm_snapshot_header));
-	for (uint32_t i = 0; i < f->nr_cpus && f->cpus; i++)
+	for (uint32_t i = 0; i < f->nr_rings && f->cpus; i++)
 		free(f->cpus[i].chunks);
 	free(f->heap.chunks);
 	mm_file_free_watch(f);
+	mm_file_free_objects(f);
+	free(f->stack_stats);
 	free(f->cpus);
 	free(f->formats);
 	free(f->format_notes);
@@ -661,6 +697,17 @@ const struct mm_cpu_stats *mm_file_stats(const struct mm_file *f, uint32_t *n)
 {
 	*n = f->nr_stats;
 	return f->stats;
+}
+
+const struct mm_cpu_stats *mm_file_stack_stats(const struct mm_file *f, uint32_t *n)
+{
+	*n = f->nr_stack_stats;
+	return f->stack_stats;
+}
+
+uint32_t mm_file_nr_cpus(const struct mm_file *f)
+{
+	return f->nr_cpus;
 }
 
 const char *mm_file_probes(const struct mm_file *f)

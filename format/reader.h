@@ -45,7 +45,8 @@ struct mm_file_summary {
 	uint64_t file_bytes;
 	uint64_t chunk_bytes;    /* compressed ring data */
 	uint64_t raw_bytes;      /* uncompressed ring data */
-	uint64_t nr_chunks;
+	uint64_t nr_chunks;          /* of them STACK_CHUNK: */
+	uint64_t nr_stack_chunks;
 	uint32_t nr_cpus;
 	bool has_stats;          /* STATS section present */
 	uint64_t heap_chunks;    /* HEAP_CHUNK sections (record --malloc) */
@@ -79,6 +80,20 @@ size_t mm_file_nr_watch(const struct mm_file *f);
 const struct mm_watch_change *mm_file_watch(const struct mm_file *f, size_t i);
 /* STATS entries (NULL/0 when the file has none, e.g. truncated). */
 const struct mm_cpu_stats *mm_file_stats(const struct mm_file *f, uint32_t *n);
+/* STACK_STATS entries: the stacks ring's (NULL/0: none). */
+const struct mm_cpu_stats *mm_file_stack_stats(const struct mm_file *f, uint32_t *n);
+/* The CPUs recorded.  The stream's records of the stacks ring (the user
+ * stacks of memory syscalls, STACK_CHUNK sections) come with rec->cpu =
+ * this + the CPU they were recorded on. */
+uint32_t mm_file_nr_cpus(const struct mm_file *f);
+/* MMAPS entries in file order, and ELF objects (format/objects.h), owned
+ * by f. */
+struct mm_mapent;
+struct mm_elf_object;
+size_t mm_file_nr_mapents(const struct mm_file *f);
+const struct mm_mapent *mm_file_mapent(const struct mm_file *f, size_t i);
+size_t mm_file_nr_elfs(const struct mm_file *f);
+const struct mm_elf_object *mm_file_elf(const struct mm_file *f, size_t i);
 /* PROBES text or NULL. */
 const char *mm_file_probes(const struct mm_file *f);
 /* The path given to mm_file_open(). */

@@ -562,20 +562,21 @@ struct mm_stream *mm_stream_open(struct mm_file *f)
 		s->tc = mm_tc_stream_open(f);
 		return s;
 	}
-	/* cursors for the CPUs with data only: the declared count is not a
-	 * cost; the malloc stream (HEAP_CHUNK) is one more, "CPU" nr_cpus */
-	for (uint32_t cpu = 0; cpu < f->nr_cpus; cpu++)
+	/* cursors for the rings with data only: the declared count is not a
+	 * cost.  The CPUs' rings, their stacks rings ("CPU" nr_cpus + N), and
+	 * the malloc stream (HEAP_CHUNK), "CPU" nr_rings */
+	for (uint32_t cpu = 0; cpu < f->nr_rings; cpu++)
 		s->nr += f->cpus[cpu].nr > 0;
 	s->nr += f->heap.nr > 0;
 	s->c = mm_calloc(s->nr ? s->nr : 1, sizeof(*s->c));
-	for (uint32_t cpu = 0; cpu <= f->nr_cpus; cpu++) {
-		const struct mm_cpu_index *idx = cpu < f->nr_cpus ? &f->cpus[cpu] : &f->heap;
+	for (uint32_t cpu = 0; cpu <= f->nr_rings; cpu++) {
+		const struct mm_cpu_index *idx = cpu < f->nr_rings ? &f->cpus[cpu] : &f->heap;
 
 		if (!idx->nr)
 			continue;
 		s->c[n].idx = idx;
 		s->c[n].cpu = cpu;
-		s->c[n].heap = cpu == f->nr_cpus;
+		s->c[n].heap = cpu == f->nr_rings;
 		s->c[n].cur = -1;
 		s->c[n].rec.ref_count = 1;
 		s->c[n].rec.locked = 1;	/* ours: tep must never free it */

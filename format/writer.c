@@ -40,6 +40,7 @@
 #include "columns.h"
 #include "delta.h"
 #include "endian.h"
+#include "objects.h"
 #include "reader.h"	/* mm_crc32() */
 #include "writer.h"
 
@@ -252,7 +253,8 @@ static void learn_header_page(struct mm_writer *w, const char *t, size_t n)
 static bool compressible(enum mm_section_type type)
 {
 	return type == MM_SECTION_EVENT_FORMAT || type == MM_SECTION_EVENT_FORMATS ||
-	       type == MM_SECTION_SNAPSHOT || type == MM_SECTION_PROBES;
+	       type == MM_SECTION_SNAPSHOT || type == MM_SECTION_PROBES ||
+	       type == MM_SECTION_MMAPS || type == MM_SECTION_ELF;
 }
 
 /* Compress the N pieces at P, one after another, into OUT (room for
@@ -451,8 +453,8 @@ static size_t compress_columns(struct mm_writer *w, const unsigned char *raw, ui
 	return off;
 }
 
-int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
-		    uint32_t nr_subbufs, uint32_t subbuf_size)
+static int write_chunk(struct mm_writer *w, enum mm_section_type type, uint32_t cpu,
+		       void *raw, uint32_t nr_subbufs, uint32_t subbuf_size)
 {
 	uint64_t raw_len = (uint64_t)nr_subbufs * subbuf_size;
 	struct mm_chunk_header h = { .cpu = cpu, .nr_subbufs = nr_subbufs, .raw_len = raw_len };
@@ -482,12 +484,52 @@ int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
 	}
 	if (!z)
 		return mm_error("cannot compress chunk");
-	if (write_section(w, MM_SECTION_CHUNK, 0, &h, sizeof(h), w->zbuf, z) < 0)
+	if (write_section(w, type, 0, &h, sizeof(h), w->zbuf, z) < 0)
 		return -1;
 	w->st.raw_chunk_bytes += raw_len;
 	w->st.chunk_bytes += z;
 	w->st.nr_chunks++;
 	return 0;
+}
+
+int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
+		    uint32_t nr_subbufs, uint32_t subbuf_size)
+{
+	return write_chunk(w, MM_SECTION_CHUNK, cpu, raw, nr_subbufs, subbuf_size);
+}
+
+int mm_writer_stack_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
+			  uint32_t nr_subbufs, uint32_t subbuf_size)
+{
+	return write_chunk(w, MM_SECTION_STACK_CHUNK, cpu, raw, nr_subbufs, subbuf_size);
+}
+
+int mm_writer_mapents(struct mm_writer *w, const struct mm_mapent *e, size_t n)
+{
+	unsigned char *buf;
+	size_t len;
+	int ret;
+
+	if (!n)
+		return 0;
+	if (mm_mapents_encode(e, n, &buf, &len) < 0)
+		return -1;
+	ret = mm_writer_section(w, MM_SECTION_MMAPS, NULL, 0, buf, len);
+	free(buf);
+	return ret;
+}
+
+int mm_writer_elf(struct mm_writer *w, const struct mm_elf_object *o)
+{
+	unsigned char *buf;
+	size_t len;
+	int ret;
+
+	if (mm_elf_encode(o, &buf, &len) < 0)
+		return -1;
+	ret = mm_writer_section(w, MM_SECTION_ELF, NULL, 0, buf, len);
+	free(buf);
+	return ret;
 }
 
 int mm_writer_heap_chunk(struct mm_writer *w, const void *payload, size_t len,
@@ -514,6 +556,12 @@ int mm_writer_heap_chunk(struct mm_writer *w, const void *payload, size_t len,
 int mm_writer_stats(struct mm_writer *w, const struct mm_cpu_stats *stats, uint32_t n)
 {
 	return write_section(w, MM_SECTION_STATS, 0, NULL, 0, stats, (size_t)n * sizeof(*stats));
+}
+
+int mm_writer_stack_stats(struct mm_writer *w, const struct mm_cpu_stats *stats, uint32_t n)
+{
+	return write_section(w, MM_SECTION_STACK_STATS, 0, NULL, 0, stats,
+			     (size_t)n * sizeof(*stats));
 }
 
 void mm_writer_get_stats(const struct mm_writer *w, struct mm_writer_stats *st)

@@ -76,12 +76,24 @@ int mm_writer_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
 int mm_writer_heap_chunk(struct mm_writer *w, const void *payload, size_t len,
 			 uint32_t nr_subbufs, uint32_t subbuf_size);
 
+/* The same for the second (stacks) ring: a STACK_CHUNK section. */
+int mm_writer_stack_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
+			  uint32_t nr_subbufs, uint32_t subbuf_size);
+
+/* MMAPS: N file-mapping entries (format/objects.h), compressed; none: no
+ * section.  ELF: one object. */
+struct mm_mapent;
+struct mm_elf_object;
+int mm_writer_mapents(struct mm_writer *w, const struct mm_mapent *e, size_t n);
+int mm_writer_elf(struct mm_writer *w, const struct mm_elf_object *o);
+
 /* The codec of the following chunks (default MM_CODEC_COLUMNS, used once the
  * MACHINE and HEADER_PAGE sections have been written; raw before). */
 int mm_writer_set_codec(struct mm_writer *w, enum mm_chunk_codec codec);
 
-/* STATS: N per-CPU entries. */
+/* STATS: N per-CPU entries; STACK_STATS: those of the stacks ring. */
 int mm_writer_stats(struct mm_writer *w, const struct mm_cpu_stats *stats, uint32_t n);
+int mm_writer_stack_stats(struct mm_writer *w, const struct mm_cpu_stats *stats, uint32_t n);
 
 void mm_writer_get_stats(const struct mm_writer *w, struct mm_writer_stats *st);
 

@@ -176,7 +176,11 @@ void mm_decoder_feed(struct mm_decoder *d, struct tep_record *rec)
 {
 	const uint8_t *data = rec->data;
 	uint32_t size = rec->size > 0 ? (uint32_t)rec->size : 0;
-	d->counts.records++;
+	/* the stacks rings follow the CPUs' (the malloc stream follows them) */
+	bool stack_ring = d->stack_cpu && (uint32_t)rec->cpu >= d->stack_cpu &&
+			  (uint32_t)rec->cpu < 2 * d->stack_cpu;
+	if (!stack_ring)
+		d->counts.records++;
 	if (!data || size < 2) {
 		d->counts.malformed++;
 		return;
@@ -192,6 +196,13 @@ void mm_decoder_feed(struct mm_decoder *d, struct tep_record *rec)
 	}
 	if (size < s->min_size) {
 		d->counts.malformed++;
+		return;
+	}
+	if (stack_ring) {
+		mm_idmap_reserve(&d->tasks, 1);
+		int32_t tid = (int32_t)mm_plugin_s64(d, data, s->pid);
+		mm_plugin_ustack_feed(d, id, data, size, rec->ts,
+				      mm_idmap_get(&d->tasks, (uint32_t)tid));
 		return;
 	}
 	if (rec->ts > d->now)
@@ -296,7 +307,7 @@ struct mm_decoder *mm_decoder_new(struct tep_handle *tep, mm_emit_fn emit, void 
 	if (mm_plugin_faults_init(d) || mm_plugin_rss_init(d) ||
 	    mm_plugin_filemap_init(d) || mm_plugin_proc_init(d) ||
 	    mm_plugin_signal_init(d) || mm_plugin_notes_init(d) ||
-	    mm_plugin_insys_init(d) ||
+	    mm_plugin_insys_init(d) || mm_plugin_ustack_init(d) ||
 	    mm_plugin_syscalls_init(d) || mm_plugin_kprobes_init(d) || mm_plugin_heap_init(d)) {
 		mm_decoder_free(d);
 		return NULL;

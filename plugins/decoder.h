@@ -38,11 +38,17 @@ struct mm_decoder_counts {
 	uint64_t by_kind[MM_EV_NR];       /* events emitted per kind */
 	uint64_t faults[MM_FAULT_NR][MM_ACCESS_NR];
 	uint64_t unresolved_syscalls;     /* entry without exit */
+	uint64_t stack_records;           /* records of the stacks ring (not in records) */
+	uint64_t stacks;                  /* user stacks among them */
 	uint64_t malformed;               /* records too short for their event */
 	uint64_t forced;                  /* held events forced out (age/room) */
 };
 
 struct mm_decoder *mm_decoder_new(struct tep_handle *tep, mm_emit_fn emit, void *ctx);
+/* Records with cpu FIRST_CPU .. 2 * FIRST_CPU - 1 are the stacks rings'
+ * (format/reader.h: mm_file_nr_cpus): user stacks the syscalls take, never
+ * events.  The malloc stream's (cpu 2 * FIRST_CPU) are events. */
+void mm_decoder_set_stack_ring(struct mm_decoder *d, uint32_t first_cpu);
 void mm_decoder_feed(struct mm_decoder *d, struct tep_record *rec);
 /* A record of the malloc stream (mm_stream_next_any), ID the event id it
  * stands for, CPU the stream's: as mm_decoder_feed() of its event. */

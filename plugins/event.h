@@ -68,6 +68,9 @@ enum mm_syscall_nr {
 /* kmem:rss_stat members (include/linux/mm_types_task.h) */
 enum mm_rss_member { MM_RSS_FILE, MM_RSS_ANON, MM_RSS_SWAPENTS, MM_RSS_SHMEM, MM_RSS_NR };
 
+/* Frames of a user stack (ftrace's userstacktrace keeps 8). */
+#define MM_MAX_FRAMES 8
+
 /* No syscall (or not known): the value of the raw syscall number fields. */
 #define MM_SYSCALL_NONE (-1)
 
@@ -134,6 +137,12 @@ struct mm_syscall {
 	 * MADV_POPULATE_* mapped, what munmap or MADV_DONTNEED dropped,
 	 * MADV_PAGEOUT moved from anon to swap */
 	int32_t rss[MM_RSS_NR];
+	/* The user stack the call was made from (record's stacks instance:
+	 * ftrace's userstacktrace, walked by frame pointers): FRAMES[0] is
+	 * the address of the call, then return addresses, innermost first.
+	 * NR_FRAMES 0: none recorded. */
+	uint8_t nr_frames;
+	uint64_t frames[MM_MAX_FRAMES];
 };
 
 struct mm_proc {

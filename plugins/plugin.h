@@ -81,6 +81,13 @@ struct mm_task {
 	uint32_t mm_id;          /* its mm, from its own rss_stat (curr=1) */
 	bool mm_known;
 	struct mm_fault_evidence ev;
+	/* The stacks ring's last user stack of this task (ustack.c), for the
+	 * syscall STACK_SYS - 1 (enum mm_syscall_nr; 0: none) whose entry it
+	 * followed; STACK_ENTER - 1: the entry seen, its stack to come. */
+	uint8_t stack_sys, stack_enter;
+	uint8_t stack_nr;
+	uint64_t stack_ts;
+	uint64_t stack[MM_MAX_FRAMES];
 };
 
 struct mm_plugin_slot;
@@ -95,6 +102,7 @@ struct mm_plugin_slot {
 	mm_plugin_fn fn;
 	uint32_t min_size;       /* bytes the fixed fields need */
 	bool settles;            /* this event ends the task's held fault */
+	bool enter;              /* a memory syscall's sys_enter (sub: its nr) */
 	uint8_t sub;             /* plugin's selector: syscall nr, class, ... */
 	int16_t call;            /* a syscall event's number as the kernel
 	                          * has it (insys.c), MM_SYSCALL_NONE */
@@ -140,6 +148,11 @@ struct mm_decoder {
 	size_t missing_len;
 	struct mm_exec_note exec_notes[MM_EXEC_NOTES];
 	unsigned next_exec_note;
+	/* the stacks rings: records with cpu STACK_CPU .. 2 * STACK_CPU - 1
+	 * (0: no such ring) */
+	uint32_t stack_cpu;
+	int32_t user_stack_id;         /* ftrace/user_stack, -1 if absent */
+	struct mm_plugin_field stack_caller;
 };
 
 /* ---- decoder services for plugins (decoder.c) ---- */
@@ -229,6 +242,12 @@ struct mm_heap_rec;
 /* Record R into EV (on T) as its memmon:malloc event would be: false
  * when the event would be dropped. */
 bool mm_plugin_heap_rec(const struct mm_heap_rec *r, struct mm_task *t, struct mm_event *ev);
+int mm_plugin_ustack_init(struct mm_decoder *d);
+/* A record of the stacks ring (ustack.c): noted on task T, never emitted. */
+void mm_plugin_ustack_feed(struct mm_decoder *d, uint16_t id, const uint8_t *data,
+			   uint32_t size, uint64_t ts, struct mm_task *t);
+/* Give held syscall E (task T's, ending at EXIT_TS) the stack noted for it. */
+void mm_plugin_ustack_attach(struct mm_task *t, struct mm_event *e, uint64_t exit_ts);
 
 /* ---- cross-plugin hooks ---- */
 /* Decide the class of T's held fault from what is known and release it. */

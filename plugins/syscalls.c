@@ -90,6 +90,7 @@ static int on_enter(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	if (s->sub == MM_SYS_EXECVE)
 		mm_plugin_exec_note_take(d, ev->pid, ev->sys.path, sizeof(ev->sys.path));
 	memset(ev->sys.rss, 0, sizeof(ev->sys.rss));
+	ev->sys.nr_frames = 0;
 	for (int i = 0; i < MM_PLUGIN_MAX_FIELDS; i++)
 		ev->sys.args[i] = mm_plugin_u64(d, data, s->f[i]);
 	if (s->sub == MM_SYS_EXIT_GROUP)
@@ -117,6 +118,7 @@ static int on_exit(struct mm_decoder *d, const struct mm_plugin_slot *s,
 	e->sys.ret = mm_plugin_s64(d, data, s->f[0]);
 	e->sys.has_ret = true;
 	e->sys.exit_ts = ev->ts;
+	mm_plugin_ustack_attach(t, e, ev->ts);
 	mm_plugin_release(d, t->sys_seq);
 	t->sys_held = false;
 	return MM_PLUGIN_DROP;
@@ -154,6 +156,7 @@ static bool bind_pair(struct mm_decoder *d, uint8_t nr)
 		return false;
 	s->sub = nr;
 	s->settles = true;
+	s->enter = true;
 	bind_args(s, e, &descs[nr]);
 	if (nr == MM_SYS_EXIT_GROUP)
 		return true;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "memmon.h"
+#include "format/objects.h"
 #include "plugins/decoder.h"
 #include "plugins/eventset.h"
 #include "record/record.h"
@@ -91,6 +92,48 @@ static int list_probes(void)
 	return 0;
 }
 
+/* The C library this process runs with (the one programs here use). */
+static bool find_libc(char *path, size_t n)
+{
+	char *maps = mm_read_file("/proc/self/maps", NULL), *line, *save = NULL;
+	bool found = false;
+
+	for (line = maps ? strtok_r(maps, "\n", &save) : NULL; line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const char *p = strchr(line, '/');
+		if (p && strstr(p, "/libc.so.6") && !strcmp(strstr(p, "/libc.so.6"), "/libc.so.6")) {
+			snprintf(path, n, "%s", p);
+			found = true;
+		}
+	}
+	free(maps);
+	return found;
+}
+
+/* Stacks: the option that records them, and whether the C library keeps
+ * the frame pointers they are walked by. */
+static void list_stacks(void)
+{
+	char libc[4096];
+
+	printf("user stacks: %s\n", mm_stacks_available() ?
+	       "yes (userstacktrace: up to 8 frames of each memory syscall, by frame pointers)" :
+	       "no (this kernel's ftrace has no userstacktrace option)");
+	if (!find_libc(libc, sizeof(libc)))
+		return;
+	switch (mm_elf_fp_of_file(libc)) {
+	case MM_ELF_FP_NO:
+		printf("frame pointers: %s keeps none: the stack of a call made through it "
+		       "lacks its caller (shallow stacks; report marks the gap '?')\n", libc);
+		break;
+	case MM_ELF_FP_YES:
+		printf("frame pointers: %s keeps them\n", libc);
+		break;
+	default:
+		printf("frame pointers: unknown for %s\n", libc);
+	}
+}
+
 int cmd_list(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -122,6 +165,10 @@ int cmd_list(int argc, char **argv)
 		mm_error_print("list");
 		return MM_EXIT_FAIL;
 	}
+	printf("mapping records: %s\n", mm_mapnames_available() ?
+	       "yes (perf_event_open: every file mapping named)" :
+	       "no (perf_event_open refused: files mapped between snapshots stay 'fd N')");
+	list_stacks();
 	list_events();
 	return MM_EXIT_OK;
 }

@@ -131,19 +131,24 @@ static void cleanup(struct rec *r)
 	r->heap_lib = NULL;
 	mm_drain_free(r->drain);      /* its files keep the instance busy */
 	r->drain = NULL;
+	mm_drain_free(r->stacks_drain);
+	r->stacks_drain = NULL;
+	mm_mapnames_free(r->names);   /* its perf events go with their fds */
+	r->names = r->out.names = NULL;
 	if (r->out.clock_fd >= 0)     /* so do these */
 		close(r->out.clock_fd);
 	if (r->out.marker_fd >= 0)
 		close(r->out.marker_fd);
 	r->out.clock_fd = r->out.marker_fd = -1;
 	if (r->finished) {
-		mm_tracing_destroy_detached(r->inst, r->probes ? r->group : NULL);
+		mm_tracing_destroy_detached(r->inst, r->stacks, r->probes ? r->group : NULL);
 	} else {
+		mm_tracing_destroy(r->stacks);
 		mm_tracing_destroy(r->inst);  /* before the probes it may use */
 		if (r->probes)
 			mm_probes_destroy(r->group);
 	}
-	r->inst = NULL;
+	r->inst = r->stacks = NULL;
 	r->probes = false;
 	if (r->out.w) {
 		mm_writer_abort(r->out.w);
@@ -346,6 +351,36 @@ static int watch_start(struct rec *r)
 	return 0;
 }
 
+/* The kernel's records of every file the watched tasks map (mapnames.c):
+ * without them (perf refused) regions mapped between snapshots stay
+ * "fd N", which is worth a notice, not a failed recording. */
+static void open_names(struct rec *r, unsigned nr_cpus)
+{
+	r->names = mm_mapnames_open(r->opt.pids, r->opt.nr_pids, !r->target, nr_cpus);
+	r->out.names = r->names;
+	if (!r->names && !r->opt.quiet)
+		fprintf(stderr, "memmon record: notice: %s: files mapped and unmapped between "
+			"snapshots will be named 'fd N'\n", mm_error_msg());
+}
+
+/* The second instance, for the user stacks of the memory syscalls
+ * (stacks.c); without it the report has no stacks, nothing else lacks. */
+static void open_stacks(struct rec *r)
+{
+	if (r->opt.no_stacks)
+		return;
+	snprintf(r->stacks_name, sizeof(r->stacks_name), "%s" MM_STACKS_SUFFIX, r->name);
+	if (mm_stacks_available()) {
+		if (mm_stacks_filter_main(r->inst) == 0)
+			r->stacks = mm_stacks_create(r->stacks_name, &r->ev, r->opt.pids,
+						     r->opt.nr_pids, r->trace_clock);
+	} else
+		mm_error("this kernel's ftrace has no userstacktrace option");
+	if (!r->stacks && !r->opt.quiet)
+		fprintf(stderr, "memmon record: notice: %s: the memory calls will have no "
+			"stacks\n", mm_error_msg());
+}
+
 /* Steps up to armed tracing (the target, if any, still held); -1 also when
  * a signal stopped it (r->stopped_by). */
 static int arm(struct rec *r)
@@ -381,16 +416,29 @@ static int arm(struct rec *r)
 		r->opt.pids[0] = mm_target_pid(r->target);
 		r->opt.nr_pids = 1;
 	}
+	open_names(r, nr_cpus);
 	subbuf = mm_tracing_subbuf_size(r->inst);
 	if (interrupted(r) || mm_rec_filter_and_header(r, nr_cpus, subbuf) < 0)
 		return -1;
+	open_stacks(r);
+	/* MACHINE is written: the others may write sections now */
+	if (r->names && mm_mapnames_start(r->names, &r->out, r->opt.debug_dir) < 0)
+		return -1;
 	r->drain = mm_drain_start(r->inst, nr_cpus, subbuf, (size_t)r->opt.chunk_kb * 1024,
-				  &r->out, pthread_self());
+				  &r->out, pthread_self(), false);
 	if (!r->drain)
 		return -1;
 	if (r->heap && mm_malloc_start(r->heap, &r->out, r->heap_id, r->opt.level,
 				       (uint32_t)subbuf) < 0)
 		return -1;
+	if (r->stacks) {
+		r->stacks_drain = mm_drain_start(r->stacks, nr_cpus,
+						 mm_tracing_subbuf_size(r->stacks),
+						 (size_t)r->opt.chunk_kb * 1024, &r->out,
+						 pthread_self(), true);
+		if (!r->stacks_drain || mm_tracing_on(r->stacks, true) < 0)
+			return -1;
+	}
 	if (mm_tracing_on(r->inst, true) < 0)
 		return -1;
 	return watch_start(r);
@@ -400,7 +448,8 @@ static int stop_check(void *ctx, int *signo)
 {
 	struct rec *r = ctx;
 
-	if (mm_drain_failed(r->drain) || mm_malloc_failed(r->heap) || sig_count > 1)
+	if (mm_drain_failed(r->drain) || mm_drain_failed(r->stacks_drain) ||
+	    mm_malloc_failed(r->heap) || sig_count > 1)
 		return 2;
 	if (sig_count == 1 && !r->forwarded) {
 		r->forwarded = true;
@@ -417,7 +466,8 @@ static int wait_pids(struct rec *r)
 {
 	uint64_t end = r->opt.duration > 0 ? mm_mono_ns() + (uint64_t)(r->opt.duration * 1e9) : 0;
 
-	while (!sig_count && !mm_drain_failed(r->drain) && mm_watch_going_on(r->watch)) {
+	while (!sig_count && !mm_drain_failed(r->drain) && !mm_drain_failed(r->stacks_drain) &&
+	       mm_watch_going_on(r->watch)) {
 		uint64_t now = mm_mono_ns(), left = 500000000ull;
 		struct timespec ts;
 
@@ -471,8 +521,9 @@ static double self_cpu_secs(void)
 
 static int finish(struct rec *r, uint64_t t0)
 {
-	struct mm_drain_totals tot = { 0 };
+	struct mm_drain_totals tot = { 0 }, stack_tot = { 0 };
 	struct mm_malloc_totals ht = { 0 };
+	struct mm_mapnames_stats ns = { 0 };
 	struct mm_writer_stats ws;
 	double secs = (double)(mm_mono_ns() - t0) / 1e9;
 	pid_t *watched = NULL;
@@ -484,7 +535,8 @@ static int finish(struct rec *r, uint64_t t0)
 		fprintf(stderr, "memmon record: warning: tracing in instance %s was switched off by "
 			"something else while recording (another tracer, or a write to its "
 			"tracing_on): events after that moment are missing\n", r->name);
-	if (mm_tracing_on(r->inst, false) < 0 || mm_malloc_stop(r->heap, &ht) < 0)
+	if (mm_tracing_on(r->inst, false) < 0 ||
+	    (r->stacks && mm_tracing_on(r->stacks, false) < 0) || mm_malloc_stop(r->heap, &ht) < 0)
 		return -1;
 	/* CMD's own END snapshot came at its exit (ptrace) */
 	nr = mm_watch_pids(r->watch, &watched);
@@ -495,7 +547,10 @@ static int finish(struct rec *r, uint64_t t0)
 			return -1;
 		}
 	free(watched);
-	if (mm_snapshot_system(&r->out, MM_PHASE_END) < 0 || mm_drain_stop(r->drain, &tot) < 0)
+	if (mm_snapshot_system(&r->out, MM_PHASE_END) < 0 ||
+	    (r->names && mm_mapnames_stop(r->names, &ns) < 0) ||
+	    mm_drain_stop(r->drain, &tot) < 0 ||
+	    (r->stacks_drain && mm_drain_stop(r->stacks_drain, &stack_tot) < 0))
 		return -1;
 	mm_writer_get_stats(r->out.w, &ws);
 	if (mm_writer_close(r->out.w) < 0) {
@@ -530,6 +585,14 @@ static int finish(struct rec *r, uint64_t t0)
 	if (ht.no_ring)
 		fprintf(stderr, "memmon record: malloc: %llu calls of threads beyond the %u rings were "
 			"not recorded\n", (unsigned long long)ht.no_ring, NR_RINGS);
+	if (r->opt.verbose)
+		fprintf(stderr, "memmon record: %llu file mappings (%llu lost), %llu ELF objects "
+			"(%llu symbols, %llu without frame pointers, %llu unreadable), %llu "
+			"stacks (%llu lost)\n", (unsigned long long)ns.mappings,
+			(unsigned long long)ns.lost, (unsigned long long)ns.objects,
+			(unsigned long long)ns.symbols, (unsigned long long)ns.no_fp,
+			(unsigned long long)ns.unreadable, (unsigned long long)stack_tot.events,
+			(unsigned long long)stack_tot.lost);
 	return 0;
 }
 

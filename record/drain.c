@@ -55,6 +55,7 @@ struct mm_drain {
 	size_t subbuf;
 	uint32_t per_chunk;   /* sub-buffers per chunk */
 	struct cpu_ring *cpu;
+	bool stacks;          /* the stacks instance: STACK_CHUNK sections */
 	int stop_fd;          /* eventfd: main -> thread "stop" */
 	pthread_t thread, wake;
 	bool running;
@@ -71,7 +72,8 @@ static int flush_chunk(struct mm_drain *d, unsigned c)
 	if (!r->n)
 		return 0;
 	pthread_mutex_lock(&d->o->lock);
-	ret = mm_writer_chunk(d->o->w, c, r->buf, r->n, (uint32_t)d->subbuf);
+	ret = (d->stacks ? mm_writer_stack_chunk : mm_writer_chunk)(d->o->w, c, r->buf, r->n,
+								    (uint32_t)d->subbuf);
 	pthread_mutex_unlock(&d->o->lock);
 	r->written += r->n;
 	r->n = 0;
@@ -175,10 +177,11 @@ static int open_cpu(struct mm_drain *d, unsigned c)
 
 struct mm_drain *mm_drain_start(struct tracefs_instance *inst, unsigned nr_cpus,
 				size_t subbuf_size, size_t chunk_bytes,
-				struct mm_out *o, pthread_t wake)
+				struct mm_out *o, pthread_t wake, bool stacks)
 {
 	struct mm_drain *d = mm_calloc(1, sizeof(*d));
 
+	d->stacks = stacks;
 	d->inst = inst;
 	d->o = o;
 	d->nr_cpus = nr_cpus;
@@ -251,7 +254,7 @@ static int write_stats(struct mm_drain *d, struct mm_drain_totals *t)
 		t->subbufs += st[c].subbufs_written;
 	}
 	pthread_mutex_lock(&d->o->lock);
-	ret = mm_writer_stats(d->o->w, st, d->nr_cpus);
+	ret = (d->stacks ? mm_writer_stack_stats : mm_writer_stats)(d->o->w, st, d->nr_cpus);
 	pthread_mutex_unlock(&d->o->lock);
 	free(st);
 	return ret;

@@ -155,7 +155,7 @@ static int put_heap_format(struct mm_writer *w, struct mm_machine_info *mi,
 int mm_machine_write(struct mm_writer *w, struct mm_machine_info *mi,
 		     const struct mm_evlist *l)
 {
-	long *ids = mm_calloc(l->n + 1, sizeof(*ids));
+	long *ids = mm_calloc(l->n + 2, sizeof(*ids));
 	char rel[256];
 	int ret = -1;
 
@@ -171,7 +171,11 @@ int mm_machine_write(struct mm_writer *w, struct mm_machine_info *mi,
 	if (mm_event_exists("ftrace", "print") &&
 	    put_file(w, "events/ftrace/print/format", "ftrace", &ids[l->n]) < 0)
 		goto out;
-	if (mi->heap && put_heap_format(w, mi, ids, l->n + 1) < 0)
+	/* the same for the stacks instance's user stacks (stacks.c) */
+	if (mm_event_exists("ftrace", "user_stack") &&
+	    put_file(w, "events/ftrace/user_stack/format", "ftrace", &ids[l->n + 1]) < 0)
+		goto out;
+	if (mi->heap && put_heap_format(w, mi, ids, l->n + 2) < 0)
 		goto out;
 	ret = 0;
 out:

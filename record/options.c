@@ -15,11 +15,15 @@
 const char mm_record_usage[] =
 	"memmon record [-o FILE] [-b KB] [-p PID,...] [--classifier=auto|kprobe|tracepoint] "
 	"[-z LEVEL] [--chunk-kb KB] [--duration SEC] [--malloc [--malloc-ring KB]] "
-	"[--markers=fsync,trace_marker|none] [-q] [-v] "
+	"[--markers=fsync,trace_marker|none] [--no-stacks] [--debug-dir DIR] [-q] [-v] "
 	"[--] [CMD ARGS]";
 
 #define DEFAULT_CHUNK_KB  1024
 #define MAX_CHUNK_KB      (MM_MAX_CHUNK_RAW / 1024)
+
+/* Where separate debug files are looked for by build-id (gdb's and
+ * perf's default): DIR/.build-id/xx/yyyy.debug. */
+#define DEFAULT_DEBUG_DIR "/usr/lib/debug"
 
 /* --malloc's ring per thread (cmd-record.c says why this size) */
 #define DEFAULT_RING_KB   1024
@@ -101,6 +105,8 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 		{ "malloc", no_argument, NULL, 'M' },
 		{ "malloc-ring", required_argument, NULL, 'R' },
 		{ "markers", required_argument, NULL, 'm' },
+		{ "no-stacks", no_argument, NULL, 'S' },
+		{ "debug-dir", required_argument, NULL, 'G' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -113,7 +119,7 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 	opterr = 0;       /* our own message: "memmon record: ..." */
 	*o = (struct mm_record_opts){ .output = "trace.dat", .chunk_kb = DEFAULT_CHUNK_KB,
 			    .classifier = "auto", .ring_kb = DEFAULT_RING_KB,
-			    .markers = MM_MARKERS_ALL };
+			    .markers = MM_MARKERS_ALL, .debug_dir = DEFAULT_DEBUG_DIR };
 	/* "+": stop at CMD, whose options are its own; ":": missing values */
 	while ((c = getopt_long(argc, argv, "+:o:b:p:z:qvh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -158,6 +164,12 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 			if (o->ring_kb & (o->ring_kb - 1))
 				USAGE_ERROR("--malloc-ring %s: the ring size is a power of two (KB)",
 					    optarg);
+			break;
+		case 'S': o->no_stacks = true; break;
+		case 'G':
+			if (!*optarg)
+				USAGE_ERROR("--debug-dir '': give a directory");
+			o->debug_dir = optarg;
 			break;
 		case 'D':
 			errno = 0;

@@ -20,6 +20,8 @@ struct mm_record_opts {
 	int level;
 	double duration;
 	const char *classifier;
+	const char *debug_dir;    /* --debug-dir: separate debug files by build-id */
+	bool no_stacks;           /* --no-stacks: no user stacks of the memory calls */
 	bool quiet, verbose;
 	bool heap;            /* --malloc */
 	unsigned markers;     /* --markers: MM_MARKERS_* */

@@ -36,6 +36,9 @@ struct mm_kprobe_set;
  * memmon_<pid>, pid being the record process's. */
 #define MM_INSTANCE_PREFIX "memmon-"
 #define MM_GROUP_PREFIX    "memmon_"
+/* The second instance, memmon-<pid>-stacks: user stacks of the memory
+ * syscalls (stacks.c). */
+#define MM_STACKS_SUFFIX   "-stacks"
 
 /*
  * The instance's trace clock.  "local" is what a new instance starts with:
@@ -66,6 +69,7 @@ struct mm_out {
 	int clock_fd;
 	int marker_fd;        /* the instance's trace_marker: record's own notes
 	                       * in the ring (plugins/notes.c), -1: none */
+	struct mm_mapnames *names;  /* told of every maps snapshot (NULL: none) */
 };
 
 /* ---- cmd-record.c ---- */
@@ -128,9 +132,11 @@ bool mm_tracing_is_on(struct tracefs_instance *inst);
 size_t mm_tracing_subbuf_size(struct tracefs_instance *inst);
 /* Destroy and free; NULL is fine.  Never touches the top-level instance. */
 void mm_tracing_destroy(struct tracefs_instance *inst);
-/* The same (and probe GROUP's removal, if not NULL) in a child process, so
- * the caller need not wait; for the end of a successful recording. */
-void mm_tracing_destroy_detached(struct tracefs_instance *inst, const char *group);
+/* The same for INST and STACKS (and probe GROUP's removal, if not NULL)
+ * in a child process, so the caller need not wait; for the end of a
+ * successful recording.  Any may be NULL. */
+void mm_tracing_destroy_detached(struct tracefs_instance *inst,
+				 struct tracefs_instance *stacks, const char *group);
 
 /* ---- events.c ---- */
 
@@ -154,9 +160,25 @@ void mm_evlist_free(struct mm_evlist *l);
 /* Enable every event of L in INST, one pass over their enable files. */
 int mm_evlist_enable(struct tracefs_instance *inst, const struct mm_evlist *l);
 
+/* ---- stacks.c ---- */
+
+/* The stacks instance NAME: off, the user stack (ftrace's userstacktrace,
+ * 8 frames by frame pointers) after every event, the sys_enter events of
+ * L's memory syscalls enabled and nothing else, the pid filter of PIDS,
+ * the trace clock CLOCK (the main instance's).  NULL with mm_error() on
+ * failure. */
+struct tracefs_instance *mm_stacks_create(const char *name, const struct mm_evlist *l,
+					  const pid_t *pids, size_t n, const char *clock);
+/* The main instance MAIN's filter that keeps the stack walk's own faults
+ * (taken with preemption disabled, mapping nothing) out of its ring. */
+int mm_stacks_filter_main(struct tracefs_instance *main);
+/* Does this kernel's ftrace offer userstacktrace? */
+bool mm_stacks_available(void);
+
 /* ---- stale.c ---- */
 
-/* "memmon-123" with PREFIX "memmon-" -> true, *pid = 123. */
+/* "memmon-123" with PREFIX "memmon-" -> true, *pid = 123; so is the
+ * stacks instance's name, "memmon-123" MM_STACKS_SUFFIX. */
 bool mm_stale_parse(const char *name, const char *prefix, pid_t *pid);
 /* Is PID a running memmon process? */
 bool mm_pid_is_memmon(pid_t pid);
@@ -221,6 +243,48 @@ int mm_snapshot_system(struct mm_out *o, enum mm_snapshot_phase phase);
 /* maps and status of PID; a process that is already gone is not an error. */
 int mm_snapshot_process(struct mm_out *o, pid_t pid, enum mm_snapshot_phase phase);
 
+/* ---- elf.c ---- */
+
+struct mm_elf_object;
+/* Read the ELF file open at FD (PATH names it in messages and in *O):
+ * build-id, program headers, function symbols (.symtab, else DEBUG_DIR's
+ * debug file of its build-id, else .dynsym; DEBUG_DIR NULL: none), frame
+ * pointers.  *O's arrays and *NAMES (the names' storage) are malloc'd:
+ * mm_elf_release().  -1 with mm_error() when it is no ELF object. */
+int mm_elf_read(int fd, const char *path, const char *debug_dir, struct mm_elf_object *o,
+		char **names);
+void mm_elf_release(struct mm_elf_object *o, char *names);
+/* enum mm_elf_fp of the file at PATH (unknown when unreadable). */
+int mm_elf_fp_of_file(const char *path);
+
+/* ---- mapnames.c ---- */
+
+struct mm_mapnames;
+struct mm_mapnames_stats {
+	uint64_t mappings;        /* file mappings recorded */
+	uint64_t lost;            /* mapping records the kernel dropped */
+	uint64_t objects;         /* ELF objects stored */
+	uint64_t symbols;         /* ... their symbols */
+	uint64_t no_fp;           /* ... of them without frame pointers */
+	uint64_t unreadable;      /* executable files that could not be opened */
+};
+/* The kernel's mapping records of PIDS (THREADS: of every thread of each,
+ * for -p; else PIDS are single tasks, e.g. the held CMD), on each of
+ * NR_CPUS.  NULL with mm_error() when perf_event_open is refused. */
+struct mm_mapnames *mm_mapnames_open(const pid_t *pids, size_t n, bool threads,
+				     unsigned nr_cpus);
+/* Does this kernel give record the mapping records (a dummy perf event
+ * on this process opens)? */
+bool mm_mapnames_available(void);
+/* Start the thread that stores them (and the ELF objects) through O;
+ * DEBUG_DIR is where separate debug files are looked for (NULL: nowhere). */
+int mm_mapnames_start(struct mm_mapnames *m, struct mm_out *o, const char *debug_dir);
+/* A maps snapshot of PID: its executable files are read too. */
+void mm_mapnames_note_maps(struct mm_mapnames *m, pid_t pid, const char *text, size_t len);
+/* Call after the traced tasks stopped: read the rest, store it, join. */
+int mm_mapnames_stop(struct mm_mapnames *m, struct mm_mapnames_stats *st);
+void mm_mapnames_free(struct mm_mapnames *m);
+
 /* ---- execpath.c ---- */
 
 /* PID is at a syscall-entry stop: if the call is execve (or execveat),
@@ -236,11 +300,12 @@ struct mm_drain_totals {
 	uint64_t subbufs;
 };
 /* Open every CPU's trace_pipe_raw of INST and start the drain thread,
- * which writes chunks of CHUNK_BYTES through O.  WAKE_TID gets SIGCHLD if
+ * which writes chunks of CHUNK_BYTES through O (STACKS: the stacks
+ * instance's, as STACK_CHUNK and STACK_STATS).  WAKE_TID gets SIGCHLD if
  * the thread fails, so a waiting main loop notices. */
 struct mm_drain *mm_drain_start(struct tracefs_instance *inst, unsigned nr_cpus,
 				size_t subbuf_size, size_t chunk_bytes,
-				struct mm_out *o, pthread_t wake);
+				struct mm_out *o, pthread_t wake, bool stacks);
 bool mm_drain_failed(struct mm_drain *d);
 /* Call with tracing off: read what is left, write partial chunks, join,
  * then write STATS from per_cpu/cpuN/stats. */

@@ -24,7 +24,8 @@ struct rec {
 	bool began;           /* events were recorded: keep the part on error */
 	bool finished;        /* file complete: tear down without waiting */
 	struct tracefs_instance *inst;
-	char name[32], group[32];
+	struct tracefs_instance *stacks;     /* memmon-PID-stacks, or NULL */
+	char name[32], group[32], stacks_name[48];
 	bool probes;
 	const char *classifier;
 	const char *probe_set;    /* the kprobe set's name, or NULL */
@@ -35,6 +36,8 @@ struct rec {
 	char **env;           /* CMD's environment (NULL: record's own) */
 	bool marker_copy;     /* copy_trace_marker set in the instance */
 	struct mm_drain *drain;
+	struct mm_drain *stacks_drain;
+	struct mm_mapnames *names;           /* NULL: perf refused */
 	struct mm_watch *watch;       /* the live watch list */
 	struct mm_control *control;   /* its socket (NULL: none could be made) */
 	/* --malloc */

@@ -41,6 +41,8 @@ static int take(struct mm_out *o, const char *path, uint32_t pid,
 	pthread_mutex_lock(&o->lock);
 	ret = mm_writer_snapshot(o->w, pid, kind, phase, ts, text, len);
 	pthread_mutex_unlock(&o->lock);
+	if (kind == MM_SNAP_MAPS)     /* its code's ELF files are read too */
+		mm_mapnames_note_maps(o->names, (pid_t)pid, text, len);
 	free(text);
 	return ret;
 }

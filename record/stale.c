@@ -2,7 +2,7 @@
  * record/stale.c - what a killed memmon left in the kernel, and removing it.
  *
  * A recording's kernel state is named after its process: instance
- * memmon-<pid>, probe group memmon_<pid>.  When that pid is not a running
+ * memmon-<pid> (and memmon-<pid>-stacks), probe group memmon_<pid>.  When that pid is not a running
  * memmon (dead, or reused by another program) the state is stale; every
  * record start and `memmon reset` remove stale state, and only that (reset
  * --all also removes live memmons' state, but never the caller's own).
@@ -30,9 +30,9 @@ bool mm_stale_parse(const char *name, const char *prefix, pid_t *pid)
 	const char *p = name + plen;
 	long v = 0;
 
-	if (strncmp(name, prefix, plen) || !*p || *p == '0')
+	if (strncmp(name, prefix, plen) || *p < '1' || *p > '9')
 		return false;
-	for (; *p; p++) {
+	for (; *p && strcmp(p, MM_STACKS_SUFFIX); p++) {
 		if (*p < '0' || *p > '9' || v > 0x3fffffff)
 			return false;
 		v = v * 10 + (*p - '0');

@@ -394,12 +394,13 @@ void mm_tracing_destroy(struct tracefs_instance *inst)
  * does it while record exits.  Its standard files go to /dev/null so that a
  * caller reading record's output (a pipe) does not wait for it either.
  */
-void mm_tracing_destroy_detached(struct tracefs_instance *inst, const char *group)
+void mm_tracing_destroy_detached(struct tracefs_instance *inst,
+				 struct tracefs_instance *stacks, const char *group)
 {
 	pid_t pid;
 	int null;
 
-	if (!inst && !group)
+	if (!inst && !stacks && !group)
 		return;
 	pid = fork();
 	if (pid == 0) {
@@ -407,16 +408,19 @@ void mm_tracing_destroy_detached(struct tracefs_instance *inst, const char *grou
 		null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		for (int fd = 0; null >= 0 && fd < 3; fd++)
 			dup2(null, fd);
+		mm_tracing_destroy(stacks);
 		mm_tracing_destroy(inst);
 		if (group)
 			mm_probes_destroy(group);
 		_exit(0);
 	}
 	if (pid < 0) {          /* no child: do it here, slower */
+		mm_tracing_destroy(stacks);
 		mm_tracing_destroy(inst);
 		if (group)
 			mm_probes_destroy(group);
 		return;
 	}
+	tracefs_instance_free(stacks);
 	tracefs_instance_free(inst);
 }

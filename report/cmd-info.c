@@ -17,6 +17,7 @@
 #include <event-parse.h>
 
 #include "memmon.h"
+#include "format/objects.h"
 #include "format/reader.h"
 
 static const char usage[] = "memmon info [-i FILE] [FILE]";
@@ -27,6 +28,7 @@ struct counts {
 	uint64_t *per_id;    /* events by common_type */
 	uint64_t total, short_records;
 	uint64_t first_ts, last_ts;
+	uint64_t stack_records, stacks;   /* the stacks ring's (not in total) */
 };
 
 struct type_count {
@@ -60,12 +62,19 @@ static int count_events(struct mm_file *f, struct counts *c, uint64_t *missed,
 {
 	struct tep_handle *tep = mm_file_tep(f);
 	struct mm_stream *s = mm_stream_open(f);
+	struct tep_event *us = tep_find_event_by_name(tep, "ftrace", "user_stack");
 	struct tep_record *rec;
 	int r;
 
 	if (!s)
 		return -1;
 	while ((r = mm_stream_next(s, &rec)) == 1) {
+		if ((uint32_t)rec->cpu >= mm_file_nr_cpus(f) &&
+		    (uint32_t)rec->cpu < 2 * mm_file_nr_cpus(f)) {
+			c->stack_records++;
+			c->stacks += us && rec->size >= 2 && tep_data_type(tep, rec) == us->id;
+			continue;
+		}
 		if (!c->total++)
 			c->first_ts = rec->ts;
 		c->last_ts = rec->ts;
@@ -203,6 +212,42 @@ static void print_sizes(const struct mm_file_summary *sum, uint64_t events)
 	printf("\n");
 }
 
+/* What names files and code: mappings, ELF objects, stacks. */
+static void print_names(const struct mm_file *f, const struct counts *c)
+{
+	uint64_t maps = 0, lost = 0, syms = 0, debug = 0, nofp = 0;
+	size_t n = mm_file_nr_elfs(f);
+
+	for (size_t i = 0; i < mm_file_nr_mapents(f); i++) {
+		const struct mm_mapent *e = mm_file_mapent(f, i);
+		maps += e->kind == MM_MAPENT_MAP;
+		lost += e->kind == MM_MAPENT_LOST ? e->len : 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mm_elf_object *o = mm_file_elf(f, i);
+		syms += o->nr_syms;
+		debug += !!(o->flags & MM_ELF_F_DEBUG);
+		nofp += o->fp == MM_ELF_FP_NO;
+	}
+	printf("mappings:     %" PRIu64 " file mappings named by the kernel", maps);
+	if (lost)
+		printf(" (%" PRIu64 " records lost)", lost);
+	printf("\nobjects:      %zu ELF objects, %" PRIu64 " symbols (%" PRIu64 " from debug files), "
+	       "%" PRIu64 " without frame pointers\n", n, syms, debug, nofp);
+	for (size_t i = 0; i < n; i++) {
+		const struct mm_elf_object *o = mm_file_elf(f, i);
+		char id[2 * MM_ELF_BUILD_ID_MAX + 1] = "-";
+		for (unsigned k = 0; k < o->build_id_len; k++)
+			sprintf(id + 2 * k, "%02x", o->build_id[k]);
+		printf("  %-40s %7u symbols from %-12s %-18s %s\n", id, o->nr_syms,
+		       o->flags & MM_ELF_F_DEBUG ? "a debug file" :
+		       o->flags & MM_ELF_F_SYMTAB ? ".symtab" : ".dynsym",
+		       o->fp == MM_ELF_FP_NO ? "no frame pointers" :
+		       o->fp == MM_ELF_FP_YES ? "frame pointers" : "", o->path);
+	}
+	printf("stacks:       %" PRIu64 " user stacks of memory calls\n", c->stacks);
+}
+
 static void print_notes(const struct mm_file *f, const struct mm_file_summary *sum)
 {
 	for (size_t i = 0; i < mm_file_nr_format_notes(f); i++)
@@ -234,6 +279,7 @@ static int info(const char *path)
 	print_span(&c);
 	print_types(f, &c);
 	print_lost(f, missed, marks);
+	print_names(f, &c);
 	print_sizes(&sum, c.total);
 	print_notes(f, &sum);
 	mm_file_close(f);

@@ -36,9 +36,9 @@
 static const char usage[] =
 	"memmon report [-i FILE] [FILE] [--log] [--regions] [--maps-at TIME] "
 	"[--malloc-patterns] [--timeline[=INTERVAL]] [--context] [--leaks] [--allocations] "
-	"[--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
+	"[--sites] [--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
 	"[--between M,N] [--perfetto FILE] [--html FILE] [-t|--timestamps] [--raw-events] "
-	"[--no-malloc] [--no-summary] "
+	"[--no-malloc] [--symbols=on|off] [--no-summary] "
 	"[--classifier=tracepoint] [-q]";
 
 #define MAX_PIDS 256
@@ -152,7 +152,7 @@ static int add_view(struct report_opts *o, const struct mm_view *v)
 enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
        OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV, OPT_FINDINGS,
        OPT_TIMELINE, OPT_CONTEXT, OPT_CLASSIFIER, OPT_PERFETTO, OPT_NO_MALLOC, OPT_LEAKS,
-       OPT_ALLOCATIONS, OPT_HTML, OPT_BETWEEN };
+       OPT_ALLOCATIONS, OPT_HTML, OPT_BETWEEN, OPT_SYMBOLS, OPT_SITES };
 #define DONE_OK (-1)     /* parse_options: --help shown, exit 0 */
 #define USAGE_ERROR(...) mm_usage_error("report", usage, __VA_ARGS__)
 
@@ -182,7 +182,7 @@ static int finish_options(struct report_opts *o)
 {
 	if (!o->nr_views && !o->log && o->view.output == MM_OUT_CSV)
 		USAGE_ERROR("--csv: the default page has no table; add a view that has one "
-			    "(--regions, --maps-at, --malloc-patterns, --timeline, --context) "
+			    "(--regions, --maps-at, --malloc-patterns, --timeline, --context, --sites) "
 			    "or use --json");
 	if (!o->nr_views && !o->log) {
 		o->overview = true;
@@ -242,6 +242,8 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		{ "perfetto", required_argument, NULL, OPT_PERFETTO },
 		{ "html", required_argument, NULL, OPT_HTML },
 		{ "between", required_argument, NULL, OPT_BETWEEN },
+		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
+		{ "sites", no_argument, NULL, OPT_SITES },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -277,6 +279,7 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 				err = mm_error("--classifier takes 'tracepoint' (the trace's own is the default)");
 			o->tracepoint = true;
 			break;
+		case OPT_SITES: err = add_view(o, &mm_view_sites); break;
 		case OPT_TIMELINE:
 			err = (optarg ? mm_report_parse_interval(optarg, &o->view.interval_ns) : 0) ?:
 			      add_view(o, &mm_view_timeline);
@@ -292,6 +295,11 @@ static int parse_options(int argc, char **argv, struct report_opts *o)
 		}
 		case OPT_PID: err = mm_report_parse_pids(optarg, o->pids, &o->nr_pids, MAX_PIDS); break;
 		case OPT_BETWEEN: err = mm_window_parse(o->window, optarg); break;
+		case OPT_SYMBOLS:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				err = mm_error("--symbols=%s: it is on or off", optarg);
+			o->view.no_symbols = !strcmp(optarg, "off");
+			break;
 		case 'h': return mm_show_help("report", usage) == MM_EXIT_OK ? DONE_OK : MM_EXIT_FAIL;
 		default:
 			mm_usage_bad_option("report", usage, c, argv, longopts);
@@ -448,9 +456,12 @@ static int finish_views(struct sink *s, FILE *out)
 	return 0;
 }
 
-/* One model for every view that reads it, built when one of them does. */
+/* One model for every view that reads it, built when one of them does
+ * (the text log names code from it too). */
 static bool views_use_model(const struct report_opts *o)
 {
+	if (o->log && !o->view.no_symbols)
+		return true;
 	for (size_t i = 0; i < o->nr_views; i++)
 		if (o->views[i]->uses_model && o->views[i]->uses_model(&o->view))
 			return true;
@@ -522,7 +533,7 @@ static void drop_files(struct report_opts *o)
 
 static const char hint[] =
 	"\n# more: --log (every event), --regions, --maps-at TIME, --malloc-patterns,\n"
-	"#       --timeline, --context, --json; 'memmon report --help' for all\n";
+	"#       --timeline, --context, --sites, --json; 'memmon report --help' for all\n";
 
 int cmd_report(int argc, char **argv)
 {
@@ -544,6 +555,7 @@ int cmd_report(int argc, char **argv)
 	if (!(f = mm_file_open(o.file)) || !(st = mm_stream_open(f)) ||
 	    !(d = mm_decoder_new(mm_file_tep(f), sink_event, &s)))
 		goto out;
+	mm_decoder_set_stack_ring(d, mm_file_nr_cpus(f));
 	mm_origin_read(f, &s.origin);
 	if (mm_decoder_has_heap(d))
 		mm_log_heap_enable(s.log);
@@ -562,6 +574,8 @@ int cmd_report(int argc, char **argv)
 	if (views_use_model(&o) || mm_decoder_needs_model(d))
 		o.view.as = mm_as_from_file(f, MM_AS_NO_CUTOFF);
 	mm_window_watch_model(o.window, o.view.as);
+	if (o.log && !o.view.no_symbols)
+		s.log->as = o.view.as;
 	o.view.summary = &s.summary;
 	o.view.summary_info = &info;
 	if (open_files(&o))

@@ -76,7 +76,7 @@ static void close_sequence(struct mm_findings *fs, struct fproc *p, const struct
 				      asked(&f->ev[i]) >> 10);
 	if (ok) {
 		struct mm_find_ev e;
-		fnd_ev_from(&e, ok);
+		fnd_ev_from(fs, &e, ok);
 		fnd_ev(f, &e);
 	}
 	snprintf(f->summary, sizeof(f->summary),
@@ -103,7 +103,7 @@ static void add_failure(struct mm_findings *fs, struct fproc *p, const struct mm
 		en->sequences++;
 	}
 	struct mm_find_ev e;
-	fnd_ev_from(&e, ev);
+	fnd_ev_from(fs, &e, ev);
 	fnd_ev(&fs->list[en->cur], &e);
 	en->failures++;
 	en->last_ts = ev->ts;

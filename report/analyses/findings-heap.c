@@ -39,10 +39,11 @@ static const char tune_osc[] =
 	"(mallopt(M_TRIM_THRESHOLD, ...) or GLIBC_TUNABLES=glibc.malloc.trim_threshold=BYTES), "
 	"raise M_TOP_PAD, or keep the memory in a pool";
 
-static void keep_ev(struct mm_find_ev *arr, unsigned *n, const struct mm_event *ev)
+static void keep_ev(const struct mm_findings *fs, struct mm_find_ev *arr, unsigned *n,
+		    const struct mm_event *ev)
 {
 	if (*n < 4)
-		fnd_ev_from(&arr[(*n)++], ev);
+		fnd_ev_from(fs, &arr[(*n)++], ev);
 }
 
 static void on_grow(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev,
@@ -61,8 +62,8 @@ static void on_grow(struct mm_findings *fs, struct fproc *p, const struct mm_eve
 	if (h->last_shrink)
 		h->cycles++;
 	h->last_shrink = false;
-	keep_ev(h->grow_ev, &h->nr_grow_ev, ev);
-	fmmap_heap_grew(p, ev, step);
+	keep_ev(fs, h->grow_ev, &h->nr_grow_ev, ev);
+	fmmap_heap_grew(fs, p, ev, step);
 }
 
 static void on_shrink(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev,
@@ -75,7 +76,7 @@ static void on_shrink(struct mm_findings *fs, struct fproc *p, const struct mm_e
 	h->shrinks++;
 	h->shrink_bytes += step;
 	h->last_shrink = true;
-	keep_ev(h->shrink_ev, &h->nr_shrink_ev, ev);
+	keep_ev(fs, h->shrink_ev, &h->nr_shrink_ev, ev);
 }
 
 void fheap_syscall(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev)
@@ -112,7 +113,7 @@ void fheap_fault(struct mm_findings *fs, struct fproc *p, const struct mm_region
 		h->refaults++;
 	if (!h->have_first_fault) {
 		h->have_first_fault = true;
-		fnd_ev_from(&h->first_fault, ev);
+		fnd_ev_from(fs, &h->first_fault, ev);
 	}
 }
 

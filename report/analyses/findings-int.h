@@ -154,7 +154,9 @@ struct mm_finding *fnd_add(struct mm_findings *fs, const char *id,
 			   enum mm_find_sev sev, int32_t pid);
 void fnd_num(struct mm_finding *f, const char *name, const char *unit, uint64_t v);
 void fnd_ev(struct mm_finding *f, const struct mm_find_ev *e);
-void fnd_ev_from(struct mm_find_ev *e, const struct mm_event *ev);
+/* EV as evidence, with the code behind it named in FS's model now (EV is
+ * the event being applied). */
+void fnd_ev_from(const struct mm_findings *fs, struct mm_find_ev *e, const struct mm_event *ev);
 uint64_t fnd_page_up(const struct mm_findings *fs, uint64_t v);
 bool fnd_failed(const struct mm_syscall *s);
 
@@ -171,11 +173,13 @@ void fmmap_syscall(struct mm_findings *fs, struct fproc *p, const struct mm_even
 		   const struct mm_find_ev *free);
 struct mm_heap_note;
 /* An allocator call (record --malloc) and what its note ties it to. */
-void fmmap_call(struct fproc *p, const struct mm_event *ev, const struct mm_heap_note *note);
+void fmmap_call(const struct mm_findings *fs, struct fproc *p, const struct mm_event *ev,
+		const struct mm_heap_note *note);
 void fmmap_fault(struct mm_findings *fs, struct fproc *p, const struct mm_event *ev,
 		 bool first);
 /* The heap grew by STEP bytes (from fheap_syscall): dynamic threshold. */
-void fmmap_heap_grew(struct fproc *p, const struct mm_event *ev, uint64_t step);
+void fmmap_heap_grew(const struct mm_findings *fs, struct fproc *p, const struct mm_event *ev,
+		     uint64_t step);
 void fmmap_finish(struct mm_findings *fs, struct fproc *p);
 void fmmap_free(struct fproc *p);
 

@@ -172,12 +172,12 @@ static struct fsize *size_get(struct fmmap *m, uint64_t len)
 
 /* free() of an mmapped chunk (FREE: the call, when known): count the
  * pair and move the threshold. */
-static void note_pair(struct fmmap *m, const struct fmap *t, const struct mm_event *unmap,
-		      const struct mm_find_ev *free)
+static void note_pair(const struct mm_findings *fs, struct fmmap *m, const struct fmap *t,
+		      const struct mm_event *unmap, const struct mm_find_ev *free)
 {
 	struct fsize *z = size_get(m, t->len);
 	struct mm_find_ev u;
-	fnd_ev_from(&u, unmap);
+	fnd_ev_from(fs, &u, unmap);
 	if (!z->pairs) {
 		z->first_ts = t->map_ev.ts;
 		z->ev[0] = t->map_ev;
@@ -229,7 +229,7 @@ static void retire(struct mm_findings *fs, struct fmmap *m, size_t i,
 	note_maker(m, &t);
 	note_big(fs, m, &t);
 	if (pair && t.malloc_like)
-		note_pair(m, &t, pair, free);
+		note_pair(fs, m, &t, pair, free);
 }
 
 /* Retire every watched mapping overlapping [lo, hi); EXACT_EV: the munmap
@@ -274,7 +274,7 @@ static void on_mmap(struct mm_findings *fs, struct fproc *p, const struct mm_eve
 	if (!malloc_like && !(anon_priv && len >= MM_FIND_BIG_BYTES))
 		return;
 	struct fmap t = { .addr = addr, .len = len, .malloc_like = malloc_like };
-	fnd_ev_from(&t.map_ev, ev);
+	fnd_ev_from(fs, &t.map_ev, ev);
 	if (malloc_like) {
 		struct fsize *z = size_get(&p->mm, len);
 		z->maps++;
@@ -337,11 +337,12 @@ void fmmap_fault(struct mm_findings *fs, struct fproc *p, const struct mm_event 
 		t->have_first = true;
 		t->header_first = ev->fault.access == MM_ACCESS_W &&
 				  ev->fault.addr - t->addr < MM_GLIBC_HEADER_LEN;
-		fnd_ev_from(&t->first, ev);
+		fnd_ev_from(fs, &t->first, ev);
 	}
 }
 
-void fmmap_call(struct fproc *p, const struct mm_event *ev, const struct mm_heap_note *note)
+void fmmap_call(const struct mm_findings *fs, struct fproc *p, const struct mm_event *ev,
+		const struct mm_heap_note *note)
 {
 	struct fmmap *m = &p->mm;
 
@@ -351,23 +352,24 @@ void fmmap_call(struct fproc *p, const struct mm_event *ev, const struct mm_heap
 			size_t k = lower(m, note->caused[i].addr);
 			if (k < m->nr && m->t[k].addr == note->caused[i].addr) {
 				m->t[k].have_req = true;
-				fnd_ev_from(&m->t[k].req, ev);
+				fnd_ev_from(fs, &m->t[k].req, ev);
 			}
 		} else if (note->caused[i].nr == MM_SYS_BRK && m->grew_after &&
 			   m->grow_req.kind != MM_EV_HEAP && note->caused[i].addr == (uint64_t)m->grow_ev.ret) {
-			fnd_ev_from(&m->grow_req, ev);  /* the growth after the raise */
+			fnd_ev_from(fs, &m->grow_req, ev);  /* the growth after the raise */
 		}
 	}
 }
 
-void fmmap_heap_grew(struct fproc *p, const struct mm_event *ev, uint64_t step)
+void fmmap_heap_grew(const struct mm_findings *fs, struct fproc *p, const struct mm_event *ev,
+		     uint64_t step)
 {
 	struct fmmap *m = &p->mm;
 	if (!m->raised || m->grew_after)
 		return;
 	m->grew_after = true;
 	m->grow_step = step;
-	fnd_ev_from(&m->grow_ev, ev);
+	fnd_ev_from(fs, &m->grow_ev, ev);
 	m->dyn_from = m->raise_from;
 	m->dyn_to = m->threshold;
 	m->dyn_raise_ev = m->raise_ev;

@@ -16,6 +16,7 @@
 #include "format/heapops.h"
 #include "report/model/heap.h"
 #include "report/analyses/findings-int.h"
+#include "report/model/symbols.h"
 
 static struct fproc *proc_get(struct mm_findings *fs, int32_t tgid)
 {
@@ -93,7 +94,7 @@ void mm_findings_event(struct mm_findings *fs, const struct mm_event *ev)
 	int32_t tgid = ev->tgid ? ev->tgid : mm_as_tgid_of(fs->as, ev->pid);
 	struct fproc *p = proc_get(fs, tgid);
 	if (ev->kind == MM_EV_HEAP) {
-		fmmap_call(p, ev, note);
+		fmmap_call(fs, p, ev, note);
 		return;
 	}
 	struct mm_find_ev fr;
@@ -180,7 +181,7 @@ void fnd_ev(struct mm_finding *f, const struct mm_find_ev *e)
 		f->ev[f->nr_ev++] = *e;
 }
 
-void fnd_ev_from(struct mm_find_ev *e, const struct mm_event *ev)
+void fnd_ev_from(const struct mm_findings *fs, struct mm_find_ev *e, const struct mm_event *ev)
 {
 	memset(e, 0, sizeof(*e));
 	e->ts = ev->ts;
@@ -197,11 +198,16 @@ void fnd_ev_from(struct mm_find_ev *e, const struct mm_event *ev)
 		e->nr = ev->fault.class;
 		e->access = ev->fault.access;
 		e->args[0] = ev->fault.addr;
+		/* the faulting instruction as a stack of one frame */
+		if (!ev->fault.kernel)
+			e->code = mm_as_stack_intern(fs->as, mm_as_memory_of(fs->as, ev->pid),
+						     &ev->fault.ip, 1);
 	} else if (ev->kind == MM_EV_SYSCALL) {
 		e->nr = ev->sys.nr;
 		e->has_ret = ev->sys.has_ret;
 		e->ret = ev->sys.ret;
 		memcpy(e->args, ev->sys.args, sizeof(e->args));
+		e->code = mm_as_current_stack(fs->as);
 	}
 }
 

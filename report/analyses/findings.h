@@ -67,6 +67,9 @@ struct mm_find_ev {
 	bool has_ret;
 	uint64_t args[3];
 	int64_t ret;
+	uint32_t code;           /* the model's stack (report/model/symbols.h)
+	                          * of the call, of one frame for a fault's
+	                          * instruction; 0: none */
 };
 
 #define MM_FIND_NUMS 8

@@ -26,11 +26,14 @@
  * split is a partition of their blocks.  A dead region frees its sets and
  * keeps only the counts, so the history costs a fixed size per region.
  *
- * File names: mmap only tells the fd.  A region mapped by fd is named
- * "fd N" until the process's END maps snapshot shows a path for the same
- * range and file offset; dead regions then take the name of what replaced
- * them at the moment they ended (same fd) or of a named piece of the same
+ * File names: mmap only tells the fd.  The kernel's mapping records in
+ * the trace (MMAPS, mapents.c) name a region the moment it is mapped;
+ * without them (older traces, a record the kernel dropped) it is "fd N"
+ * until the process's END maps snapshot shows a path for the same range
+ * and file offset; dead regions then take the name of what replaced them
+ * at the moment they ended (same fd) or of a named piece of the same
  * mapping.  A model frozen by a cutoff still learns names this way.
+ * Objects, segments and symbols of code: symbols.h.
  *
  * Ownership: everything hangs off the mm_as; pointers to regions stay valid
  * until mm_as_free() (dead regions are kept, not freed).  Functions never
@@ -129,6 +132,8 @@ struct mm_region {
 	struct mm_region_event origin;  /* the event that made the first piece */
 	struct mm_region_event created; /* the event that made this one */
 	struct mm_region_event ended;   /* how == MM_HOW_NONE: live */
+	uint32_t origin_stack;      /* the stacks (symbols.h) of the syscalls */
+	uint32_t created_stack;     /* behind origin and created, 0: none */
 	uint64_t faults[MM_FAULT_NR][MM_ACCESS_NR];
 	uint64_t nr_faults;
 	uint64_t kernel_faults;     /* of nr_faults, taken in kernel mode (the

@@ -51,6 +51,44 @@ struct imap {
 	size_t cap, n;
 };
 
+/* symbols.c: the trace's ELF objects and the files that are them. */
+struct mm_elf_object;
+struct mm_mapent;
+struct mm_stack;
+struct as_file_ent {
+	uint32_t maj, min;
+	uint64_t ino;
+	const char *path;           /* interned */
+	const struct mm_elf_object *obj;
+};
+struct as_syms {
+	const struct mm_elf_object **objs;
+	size_t nr_objs;
+	struct as_file_ent *files;
+	size_t nr_files, cap_files;
+	size_t last;                /* the last file found: the next is likely it */
+};
+
+/* mapents.c: each task's file-mapping records, in its order. */
+struct as_mapq_task { uint32_t next, end; };
+struct as_mapq {
+	const struct mm_mapent **v; /* grouped by tid, in record order */
+	size_t n;
+	struct as_mapq_task *tasks;
+	size_t nr_tasks;
+	struct imap idx;            /* tid -> tasks[] index + 1 */
+	uint64_t lost;              /* records the kernel dropped */
+};
+
+/* stacks.c: interned stacks. */
+struct as_stacks {
+	struct mm_stack **v;        /* id - 1 */
+	size_t n, cap;
+	uint32_t *hash;             /* open addressing: id, 0 empty */
+	size_t hcap;
+	uint32_t current;           /* the event being applied */
+};
+
 struct mm_as {
 	uint64_t page_size;
 	unsigned page_shift;
@@ -86,6 +124,10 @@ struct mm_as {
 	size_t nr_hooks, cap_hooks;
 
 	struct mm_origin origin;    /* whom the trace is of (from the file) */
+
+	struct as_syms syms;
+	struct as_mapq mapq;
+	struct as_stacks stacks;
 };
 
 
@@ -175,6 +217,19 @@ void as_flush_deferred(struct mm_as *as, struct mm_as_proc *p);
  * child C from its fork at TS. */
 void as_watch_event(struct mm_as_proc *p, const struct mm_event *ev);
 void as_watch_fork(struct mm_as_proc *c, uint64_t ts);
+
+/* symbols.c, mapents.c, stacks.c (from the file; freed with the model) */
+struct mm_file;
+void as_syms_load(struct mm_as *as, struct mm_file *f);
+void as_syms_free(struct mm_as *as);
+void as_mapq_load(struct mm_as *as, struct mm_file *f);
+void as_mapq_free(struct mm_as *as);
+/* Name file region R, just mapped by task TID with PROT, from TID's next
+ * mapping record; false when none matches. */
+bool as_mapq_name(struct mm_as *as, int32_t tid, struct mm_region *r, unsigned prot);
+/* TID's mprotect of [LO, HI) to PROT: its records are passed. */
+void as_mapq_mprotect(struct mm_as *as, int32_t tid, uint64_t lo, uint64_t hi, unsigned prot);
+void as_stacks_free(struct mm_as *as);
 
 /* names.c */
 void as_learn_names(struct mm_as *as, struct mm_as_proc *p, const struct mm_maps *m);

@@ -10,6 +10,7 @@
 #include "memmon.h"
 #include "format/layout.h"
 #include "report/model/as-int.h"
+#include "report/model/symbols.h"
 
 static bool sys_ok(const struct mm_syscall *s)
 {
@@ -33,6 +34,8 @@ static void apply_syscall(struct mm_as *as, struct mm_as_proc *p, const struct m
 	uint64_t r = (uint64_t)s->ret;
 	int rc = 0;
 
+	/* where it was called from, in the map before the call */
+	as->stacks.current = mm_as_stack_intern(as, p, s->frames, s->nr_frames);
 	if (!sys_ok(s)) {
 		if (!s->has_ret && changes_map(s->nr))
 			p->nr_skipped++;        /* a change we cannot know */
@@ -172,6 +175,7 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev)
 	}
 	if (ev->ts > as->last_ts)
 		as->last_ts = ev->ts;
+	as->stacks.current = 0;
 	as_replay_snapshots(as, ev->ts);
 
 	int32_t tgid = ev->tgid ? ev->tgid : mm_as_tgid_of(as, ev->pid);

@@ -44,6 +44,7 @@ struct mm_region *as_region_new(struct mm_as *as, uint64_t start, uint64_t end,
 	r->id = ++as->next_id;
 	r->origin_id = r->id;
 	r->origin = r->created = *by;
+	r->origin_stack = r->created_stack = as->stacks.current;
 	return r;
 }
 
@@ -66,6 +67,7 @@ struct mm_region *as_region_piece(struct mm_as *as, const struct mm_region *t,
 	r->parent_id = t->id;
 	r->origin_id = t->origin_id;
 	r->origin = t->origin;
+	r->origin_stack = t->origin_stack;
 	r->fork_src = t->fork_src;
 	return r;
 }

@@ -58,8 +58,10 @@ int mm_as_mmap(struct mm_as *as, struct mm_as_proc *p, const struct mm_region_ev
 		r->backing = MM_BACK_FILE;
 		r->fd = fd;
 		r->offset = off;
-		snprintf(buf, sizeof(buf), "fd %d", fd);
-		r->name = as_intern(as, buf);      /* until a snapshot names it */
+		if (!as_mapq_name(as, by->pid, r, prot)) {
+			snprintf(buf, sizeof(buf), "fd %d", fd);
+			r->name = as_intern(as, buf);  /* until a snapshot names it */
+		}
 	}
 	as_map_insert(as, p, r);
 	return 0;
@@ -83,6 +85,7 @@ int mm_as_mprotect(struct mm_as *as, struct mm_as_proc *p, const struct mm_regio
 	prot &= 7;
 	if (addr & (as->page_size - 1))
 		return -1;
+	as_mapq_mprotect(as, by->pid, lo, hi, prot);
 	while (i < p->nr_map && p->map[i]->start < hi) {
 		struct mm_region *r = p->map[i];
 		if (r->prot == prot || (r->start >= lo && r->end <= hi)) {
@@ -373,6 +376,7 @@ void mm_as_fork(struct mm_as *as, struct mm_as_proc *parent, int32_t child_tgid,
 		struct mm_region *r = as_region_piece(as, t, t->start, t->end, by);
 		r->parent_id = 0;               /* lineage is within a process */
 		r->origin = *by;
+		r->origin_stack = 0;
 		r->origin_id = r->id;
 		r->fork_src = (struct mm_region *)t;
 		mm_pageset_copy(&r->resident, &t->resident);    /* shared until cow */

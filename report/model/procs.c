@@ -205,6 +205,9 @@ void mm_as_free(struct mm_as *as)
 	free(as->snaps);
 	free(as->shm);
 	free(as->hooks);
+	as_syms_free(as);
+	as_mapq_free(as);
+	as_stacks_free(as);
 	mm_origin_free(&as->origin);
 	free(as);
 }

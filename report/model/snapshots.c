@@ -20,6 +20,8 @@ struct mm_as *mm_as_from_file(struct mm_file *f, uint64_t cutoff_ns)
 	struct mm_as *as = mm_as_new(ps ? strtoull(ps, NULL, 10) : 4096, cutoff_ns);
 
 	mm_origin_read(f, &as->origin);
+	as_syms_load(as, f);
+	as_mapq_load(as, f);
 	for (size_t i = 0; i < mm_file_nr_snapshots(f); i++) {
 		const struct mm_snapshot *s = mm_file_snapshot(f, i);
 		/* the held child's START map is memmon's (files before 0.2) */

@@ -14,7 +14,10 @@
  *       0.001234 1234: mmap(0, 262144, rw-) -> 7f12b7d8f000
  * JSON: {"view": "findings", "findings": [{"id", "severity", "pid", "summary", "explanation",
  * "tune", "numbers": {NAME: N}, "units": {NAME: UNIT}, "evidence_total",
- * "evidence": [{"time", "pid", "event", "text", "addr", ...}]}]}.
+ * "evidence": [{"time", "pid", "event", "text", "addr", ..., "code"}]}]}
+ * ("code": the frames of the call, or the faulting instruction's frame;
+ * null when none was recorded; report/views/code.h).  In text an
+ * evidence line ends with "  by STACK" (short) or " in FUNC [MODULE]".
  * CSV: id,severity,pid,summary,numbers (one row per finding; numbers as
  * "name=value" joined by spaces).
  */
@@ -27,6 +30,8 @@
 #include "plugins/symbolic.h"
 #include "report/model/heap.h"
 #include "report/analyses/findings.h"
+#include "report/model/symbols.h"
+#include "report/views/code.h"
 #include "report/views/findings-view.h"
 #include "report/views/json.h"
 #include "report/views/view.h"
@@ -146,8 +151,15 @@ static void text_one(const struct fview *v, const struct mm_finding *f, FILE *ou
 		wrap(out, "  tune:", "        ", f->tune);
 	fprintf(out, "  evidence (%u of %" PRIu64 " events):\n", f->nr_ev, f->ev_total);
 	for (unsigned i = 0; i < f->nr_ev; i++) {
+		const struct mm_stack *st = v->o.as ? mm_as_stack(v->o.as, f->ev[i].code) : NULL;
+		char code[1300] = "";
 		mm_find_ev_format(&f->ev[i], line, sizeof(line));
-		fprintf(out, "    %.6f %d: %s\n", rel_s(v, f->ev[i].ts), f->ev[i].pid, line);
+		if (st && f->ev[i].kind == MM_EV_FAULT)
+			mm_code_format(&st->code[0], st->pc[0], code, sizeof(code));
+		else
+			mm_view_stack_brief(st, code, sizeof(code));
+		fprintf(out, "    %.6f %d: %s%s%s\n", rel_s(v, f->ev[i].ts), f->ev[i].pid, line,
+			!*code ? "" : f->ev[i].kind == MM_EV_FAULT ? " in " : "  by ", code);
 	}
 }
 
@@ -213,6 +225,7 @@ static void json_ev(const struct fview *v, struct mm_json *j, const struct mm_fi
 			mm_json_null(j, "ret");
 	}
 	mm_json_str(j, "text", line);
+	mm_view_json_stack(j, "code", v->o.as ? mm_as_stack(v->o.as, e->code) : NULL);
 	mm_json_object_end(j);
 }
 

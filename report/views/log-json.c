@@ -19,11 +19,15 @@
  *   EVENT = { "time" (s since the first event), "pid", "tgid", "kind",
  *             kind "fault":   "class", "access", "addr", "ip", "kernel",
  *                             "syscall" (kernel mode: the call, or null),
- *                             "pages" (what it made resident)
+ *                             "pages" (what it made resident), "code"
+ *                             (the instruction's FRAME, null: unknown)
  *             kind "syscall": "name", "args": [6 numbers], "ret" (null when
  *                             the exit was not seen), "error" ("ENOMEM"...),
  *                             "rss": { "file", "anon", "swap", "shmem" }
- *                             (pages each counter changed by in the call)
+ *                             (pages each counter changed by in the call),
+ *                             "stack" (its frames, null: none recorded)
+ *             kind "signal":  ... "handler_code" (the handler's FRAME)
+ *             FRAME: report/views/code.h; none with --symbols=off
  *             kind "resident": "pages", "swap_pages" - the line after a
  *                             syscall that changed the resident set
  *             kind "fork":    "child", "thread"
@@ -46,6 +50,8 @@
 #include "plugins/symbolic.h"
 #include "report/analyses/summary.h"
 #include "report/model/heap.h"
+#include "report/model/symbols.h"
+#include "report/views/code.h"
 #include "report/views/json.h"
 #include "report/analyses/window.h"
 #include "report/views/log.h"
@@ -146,6 +152,28 @@ static void heap_fields(struct mm_json *j, const struct mm_heap_call *h)
 		mm_json_hex(j, "old", h->old);
 	mm_json_hex(j, MM_OP_IS_FREE(h->op) ? "ptr" : "result", h->ptr);
 	mm_json_hex(j, "site", h->site);
+}
+
+/* The symbol fields: the code a fault or handler shows, a call's stack. */
+static void code_fields(struct mm_json *j, const struct mm_report_opts *o,
+			const struct mm_event *ev)
+{
+	struct mm_code c;
+	uint64_t addr;
+	const char *key = ev->kind == MM_EV_FAULT ? "code" : "handler_code";
+
+	if (!o->as)
+		return;
+	if (ev->kind == MM_EV_SYSCALL) {
+		mm_view_json_stack(j, "stack", mm_as_stack(o->as, mm_as_current_stack(o->as)));
+		return;
+	}
+	if (ev->kind != MM_EV_FAULT && !(ev->kind == MM_EV_SIGNAL && ev->signal.deliver))
+		return;
+	if (mm_log_code_of(o->as, ev, &c, &addr))
+		mm_view_json_code(j, key, &c, addr);
+	else
+		mm_json_null(j, key);
 }
 
 static void kind_fields(struct mm_json *j, const struct mm_event *ev)
@@ -317,11 +345,13 @@ static void event(void *state, const struct mm_event *ev)
 		return;
 	if (!raw && ev->kind == MM_EV_RSS)
 		*mm_log_rss_alone_line(line, ev, v->page_size) = '\0';
-	else
-		*(v->heap ? mm_log_heap_note(mm_log_format(line, ev), &note) :
-		  mm_log_format(line, ev)) = '\0';
+	else {
+		char *p = mm_log_code(v->o->as, mm_log_format(line, ev), ev);
+		*(v->heap ? mm_log_heap_note(p, &note) : p) = '\0';
+	}
 	head(v, ev, kind_name[ev->kind]);
 	kind_fields(&v->j, ev);
+	code_fields(&v->j, v->o, ev);
 	if (v->heap)
 		note_fields(&v->j, &note);
 	mm_json_str(&v->j, "text", line);
@@ -405,7 +435,13 @@ static void destroy(void *state)
 	free(v);
 }
 
+/* The model names the code (off with --symbols=off). */
+static bool uses_model(const struct mm_report_opts *o)
+{
+	return !o->no_symbols;
+}
+
 const struct mm_view mm_view_log_json = {
-	.name = "log", .create = create, .event = event,
+	.name = "log", .uses_model = uses_model, .create = create, .event = event,
 	.finish = finish, .destroy = destroy,
 };

@@ -17,7 +17,9 @@
 
 #include "memmon.h"
 #include "format/layout.h"
+#include "report/model/addrspace.h"
 #include "report/model/heap.h"
+#include "report/model/symbols.h"
 #include "report/views/log.h"
 #include "report/views/view.h"
 #include "plugins/symbolic.h"
@@ -33,6 +35,7 @@ struct mm_log *mm_log_new(int fd, unsigned flags)
 	l->len = 0;
 	l->page_size = 4096;
 	l->heap = NULL;
+	l->as = NULL;
 	return l;
 }
 
@@ -532,6 +535,37 @@ static char *time_head(const struct mm_log *l, char *p, const struct mm_event *e
 	return p;
 }
 
+/* The code address of EV a reader wants named: a user-mode fault's
+ * instruction, a signal handler; 0 for none. */
+static uint64_t code_of(const struct mm_event *ev)
+{
+	if (ev->kind == MM_EV_FAULT && !ev->fault.kernel)
+		return ev->fault.ip;
+	if (ev->kind == MM_EV_SIGNAL && ev->signal.deliver && ev->signal.handler > 1 &&
+	    ev->signal.sig != 9)
+		return ev->signal.handler;
+	return 0;
+}
+
+bool mm_log_code_of(struct mm_as *as, const struct mm_event *ev, struct mm_code *c,
+		    uint64_t *addr)
+{
+	*addr = as ? code_of(ev) : 0;
+	return *addr && mm_as_code(as, mm_as_memory_of(as, ev->tgid ? ev->tgid : ev->pid), *addr, c);
+}
+
+char *mm_log_code(struct mm_as *as, char *p, const struct mm_event *ev)
+{
+	struct mm_code c;
+	uint64_t addr;
+	char buf[512];
+
+	if (!mm_log_code_of(as, ev, &c, &addr))
+		return p;
+	mm_code_format(&c, addr, buf, sizeof(buf));
+	return mm_sym_str(mm_sym_str(p, " in "), buf);
+}
+
 void mm_log_event(struct mm_log *l, const struct mm_event *ev)
 {
 	if (!l->have_t0) {
@@ -554,6 +588,7 @@ void mm_log_event(struct mm_log *l, const struct mm_event *ev)
 		p = mm_log_rss_alone_line(p, ev, l->page_size);
 	else
 		p = mm_log_format(p, ev);
+	p = mm_log_code(l->as, p, ev);
 	if (l->heap)
 		p = mm_log_heap_note(p, &note);
 	*p++ = '\n';

@@ -16,6 +16,7 @@
 
 struct mm_summary;
 struct mm_summary_info;
+struct mm_as;
 
 #define MM_LOG_BUF   (64 * 1024)
 #define MM_LOG_LINE  1024            /* room checked before each line */
@@ -35,6 +36,9 @@ struct mm_log {
 	uint64_t page_size;          /* the recording's (rss bytes -> pages) */
 	struct mm_heap *heap;        /* record --malloc traces: what ties the
 	                              * allocator's calls to the kernel's events */
+	struct mm_as *as;            /* the model the code of faults and handlers
+	                              * is named from (" in FUNC+0xOFF [MODULE]"),
+	                              * fed before each line; NULL: raw addresses */
 	size_t len;
 	char buf[MM_LOG_BUF];
 };
@@ -60,6 +64,15 @@ int mm_log_flush(struct mm_log *l);
 /* Format EV's line (without the newline) into P, which has MM_LOG_LINE
  * bytes of room; returns the end.  Exposed for tests. */
 char *mm_log_format(char *p, const struct mm_event *ev);
+/* The code address EV shows (a user-mode fault's instruction, a signal
+ * handler) named in model AS at this moment: " in FUNC+0xOFF [MODULE]"
+ * appended at P (nothing when none: AS NULL, no such address, no region
+ * holds it); returns the end.  mm_log_code_of() gives it as *C at *ADDR,
+ * false when there is none. */
+struct mm_code;
+char *mm_log_code(struct mm_as *as, char *p, const struct mm_event *ev);
+bool mm_log_code_of(struct mm_as *as, const struct mm_event *ev, struct mm_code *c,
+		    uint64_t *addr);
 /* The line that follows a memory syscall that changed the resident set
  * ("PID:   resident +32 pages"), or NULL when it changed nothing. */
 char *mm_log_resident_line(char *p, const struct mm_event *ev);

@@ -28,8 +28,11 @@
  * CSV: one header row, then one row per region (per diff for the check),
  * the first column being the pid.
  */
+#include <string.h>
+
 #include "memmon.h"
 #include "report/model/addrspace.h"
+#include "report/views/code.h"
 #include "report/views/json.h"
 #include "report/views/maps-end-view.h"
 #include "report/views/regions-view.h"
@@ -81,12 +84,15 @@ static void maps_at_text_proc(const struct mm_as *as, const struct mm_as_proc *p
 	for (size_t i = 0; i < p->nr_map; i++) {
 		const struct mm_region *r = p->map[i];
 		struct kb k = region_kb(as, r);
-		char perms[5];
+		char perms[5], name[4200];
 		const char *label = mm_region_label(r);
 		mm_region_perms(r, perms);
+		/* the segment names need the model's object cache */
+		mm_view_region_name((struct mm_as *)as, p, r, name, sizeof(name));
 		fprintf(out, "%016llx %7llu %7llu %7llu %s  %s\n", (unsigned long long)r->start,
 			(unsigned long long)k.size, (unsigned long long)k.rss,
-			(unsigned long long)k.dirty, perms, label[0] ? label : "[ anon ]");
+			(unsigned long long)k.dirty, perms,
+			label[0] || strcmp(name, "[anon]") ? name : "[ anon ]");
 		t.size += k.size, t.rss += k.rss, t.dirty += k.dirty;
 	}
 	fprintf(out, "---------------- ------- ------- -------\n");
@@ -133,6 +139,7 @@ static void maps_at_json_proc(struct mm_json *j, const struct mm_as *as,
 		mm_json_str(j, "perms", perms);
 		mm_json_str(j, "backing", mm_backing_name(r->backing));
 		mm_json_str(j, "name", mm_region_label(r));
+		mm_json_str(j, "segment", mm_view_region_segment((struct mm_as *)as, p, r));
 		mm_json_object_end(j);
 		t.size += k.size, t.rss += k.rss, t.dirty += k.dirty;
 	}

@@ -21,8 +21,9 @@
  *              "unknown_region": { "faults": FAULTS, "first_addr",
  *                                  "last_addr" } }
  *     REGION = { "id", "parent_id", "origin_id", "start", "end", "size",
- *                "perms", "backing", "name", "offset", "fd",
+ *                "perms", "backing", "name", "segment", "offset", "fd",
  *                "created": EVENT, "origin": EVENT, "ended": EVENT,
+ *                "created_by": STACK,
  *                "live", "faults": FAULTS, "kernel_faults", "pages_mapped",
  *                "pages_touched", "pages_resident", "pattern",
  *                "stride_pages" }
@@ -31,6 +32,10 @@
  *              only; time and pid are then null)
  *     FAULTS = { "total", "anon": RWX, "file": RWX, "swap": RWX, "cow": RWX,
  *                "other": RWX, "unknown": RWX }, RWX = { "r", "w", "x" }
+ *     segment: the ELF segment a file region maps ("text", "rodata",
+ *              "data", "relro", "bss") or null; STACK: the frames of the
+ *              call that made the region (report/views/code.h), null when
+ *              none was recorded
  * Addresses are hex strings without 0x; times are numbers (seconds).
  * CSV: one header row, then one row per region, the first column being the
  * pid; the columns are named as above with faults flattened to anon_r ...
@@ -43,6 +48,8 @@
 #include "report/analyses/regions.h"
 #include "report/analyses/window.h"
 #include "report/model/addrspace.h"
+#include "report/model/symbols.h"
+#include "report/views/code.h"
 #include "report/views/json.h"
 #include "report/views/regions-view.h"
 
@@ -152,15 +159,14 @@ static void proc_title(const struct mm_as *as, const struct mm_as_proc *p, FILE 
 	fputc('\n', out);
 }
 
-static void region_row_text(const struct mm_as *as, const struct mm_regions_opts *o,
-			    const struct mm_region *r, FILE *out)
+static void region_row_text(struct mm_as *as, const struct mm_regions_opts *o,
+			    const struct mm_as_proc *p, const struct mm_region *r, FILE *out)
 {
-	char perms[5], made[48], ended[48], cls[64], acc[48], pages[48];
+	char perms[5], made[48], ended[48], cls[64], acc[48], pages[48], name[4200], by[1300];
 	struct row_counts n = counts_of(o, r);
 	uint64_t ps = mm_as_page_size(as);
 	int64_t stride;
 	enum mm_pattern pat = mm_region_pattern(r, ps, &stride);
-	const char *label = mm_region_label(r);
 
 	mm_region_perms(r, perms);
 	event_text(as, &r->created, made, sizeof(made));
@@ -176,7 +182,9 @@ static void region_row_text(const struct mm_as *as, const struct mm_regions_opts
 		cls, acc, pages, mm_pattern_name(pat));
 	if (pat == MM_PAT_STRIDED)
 		fprintf(out, "(%lld)", (long long)stride);
-	fprintf(out, " %s\n", label[0] ? label : "[anon]");
+	mm_view_region_name(as, p, r, name, sizeof(name));
+	mm_view_stack_brief(mm_as_stack(as, r->created_stack), by, sizeof(by));
+	fprintf(out, " %s%s%s\n", name, *by ? "  by " : "", by);
 }
 
 static void unknown_row_text(const struct mm_as_proc *p, FILE *out)
@@ -214,7 +222,7 @@ static void regions_text(struct mm_as *as, const struct mm_regions_opts *o, FILE
 		for (size_t k = 0; k < s.n; k++)
 			faults += counts_of(o, s.r[k]).nr_faults;
 		for (size_t k = 0; k < row_limit(o, s.n); k++)
-			region_row_text(as, o, s.r[k], out);
+			region_row_text(as, o, p, s.r[k], out);
 		if (o->window) {
 			fprintf(out, "# %zu regions lived between the markers, %llu faults there\n\n",
 				s.n, (unsigned long long)faults);
@@ -261,8 +269,8 @@ static void json_event(struct mm_json *j, const struct mm_as *as, const char *ke
 	mm_json_object_end(j);
 }
 
-static void json_region(struct mm_json *j, const struct mm_as *as,
-			const struct mm_regions_opts *o, const struct mm_region *r)
+static void json_region(struct mm_json *j, struct mm_as *as, const struct mm_regions_opts *o,
+			const struct mm_as_proc *p, const struct mm_region *r)
 {
 	struct row_counts n = counts_of(o, r);
 	char perms[5];
@@ -281,11 +289,13 @@ static void json_region(struct mm_json *j, const struct mm_as *as,
 	mm_json_str(j, "perms", perms);
 	mm_json_str(j, "backing", mm_backing_name(r->backing));
 	mm_json_str(j, "name", mm_region_label(r));
+	mm_json_str(j, "segment", mm_view_region_segment(as, p, r));
 	mm_json_u64(j, "offset", r->offset);
 	mm_json_i64(j, "fd", r->fd);
 	json_event(j, as, "created", &r->created);
 	json_event(j, as, "origin", &r->origin);
 	json_event(j, as, "ended", &r->ended);
+	mm_view_json_stack(j, "created_by", mm_as_stack(as, r->created_stack));
 	mm_json_bool(j, "live", mm_region_live(r));
 	json_faults(j, "faults", n.faults, n.nr_faults);
 	mm_json_u64(j, "kernel_faults", n.kernel_faults);
@@ -351,7 +361,7 @@ static void regions_json(struct mm_as *as, const struct mm_regions_opts *o, FILE
 		mm_json_u64(&j, "skipped_syscalls", p->nr_skipped);
 		mm_json_array_begin(&j, "regions");
 		for (size_t k = 0; k < row_limit(o, s.n); k++)
-			json_region(&j, as, o, s.r[k]);
+			json_region(&j, as, o, p, s.r[k]);
 		mm_json_array_end(&j);
 		mm_json_object_begin(&j, "unknown_region");
 		json_faults(&j, "faults", p->unknown_faults, p->nr_unknown);
@@ -373,6 +383,10 @@ static void regions_csv_header(struct mm_csv *c)
 		"backing", "name", "offset", "fd", "created_how", "created_time",
 		"ended_how", "ended_time", "faults",
 	};
+	static const char *const tail[] = {
+		"pages_mapped", "pages_touched", "pages_resident", "pattern", "kernel_faults",
+		"segment", "created_by",
+	};
 	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
 		mm_csv_str(c, head[i]);
 	for (int k = 0; k < MM_FAULT_NR; k++)
@@ -381,20 +395,17 @@ static void regions_csv_header(struct mm_csv *c)
 			snprintf(name, sizeof(name), "%s_%s", mm_fault_class_name(k), mm_access_key(a));
 			mm_csv_str(c, name);
 		}
-	mm_csv_str(c, "pages_mapped");
-	mm_csv_str(c, "pages_touched");
-	mm_csv_str(c, "pages_resident");
-	mm_csv_str(c, "pattern");
-	mm_csv_str(c, "kernel_faults");
+	for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
+		mm_csv_str(c, tail[i]);
 	mm_csv_end_row(c);
 }
 
-static void regions_csv_row(struct mm_csv *c, const struct mm_as *as,
+static void regions_csv_row(struct mm_csv *c, struct mm_as *as,
 			    const struct mm_regions_opts *o, const struct mm_as_proc *p,
 			    const struct mm_region *r)
 {
 	struct row_counts n = counts_of(o, r);
-	char perms[5];
+	char perms[5], by[1300];
 	uint64_t ps = mm_as_page_size(as);
 
 	mm_region_perms(r, perms);
@@ -426,6 +437,9 @@ static void regions_csv_row(struct mm_csv *c, const struct mm_as *as,
 	mm_csv_u64(c, mm_region_pages_resident(r));
 	mm_csv_str(c, mm_pattern_name(mm_region_pattern(r, ps, NULL)));
 	mm_csv_u64(c, n.kernel_faults);
+	mm_csv_str(c, mm_view_region_segment(as, p, r));
+	mm_view_stack_brief(mm_as_stack(as, r->created_stack), by, sizeof(by));
+	mm_csv_str(c, by);
 	mm_csv_end_row(c);
 }
 

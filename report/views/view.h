@@ -70,6 +70,7 @@ struct mm_report_opts {
 	uint64_t interval_ns;     /* --timeline interval, 0 = automatic */
 	bool raw_events;          /* --raw-events: rss and filemap in the log */
 	bool no_heap;             /* --no-malloc: no record --malloc events in the log */
+	bool no_symbols;          /* --symbols=off: code addresses stay raw */
 	struct mm_as *as;         /* the shared model (see above), or NULL when
 	                           * no chosen view uses it */
 	const struct mm_trace_facts *trace;   /* from cmd-report; NULL: none */
@@ -164,5 +165,6 @@ extern const struct mm_view mm_view_allocations;     /* heap-view.c: --allocatio
 extern const struct mm_view mm_view_log_json;        /* log-json.c: --log --json */
 extern const struct mm_view mm_view_perfetto;        /* perfetto-view.c: --perfetto FILE */
 extern const struct mm_view mm_view_html;            /* html-view.c: --html FILE */
+extern const struct mm_view mm_view_sites;           /* sites-view.c: --sites */
 
 #endif

@@ -52,11 +52,11 @@ static const char *const runs[][16] = {
 	{ "report", NULL },
 	{ "report", "--json", NULL },
 	{ "report", "--log", "-t", "--raw-events", "--regions", "--timeline=1ms",
-	  "--malloc-patterns", "--context", "--maps-at", "0.0005", "--check-maps", NULL },
+	  "--malloc-patterns", "--context", "--maps-at", "0.0005", "--check-maps", "--sites", NULL },
 	{ "report", "--regions", "--timeline", "--malloc-patterns", "--context",
-	  "--maps-at", "end", "--check-maps", "--sort", "faults", "--json", NULL },
+	  "--maps-at", "end", "--check-maps", "--sites", "--sort", "faults", "--json", NULL },
 	{ "report", "--regions", "--timeline=10ms", "--malloc-patterns", "--context",
-	  "--maps-at", "end", "--sort", "addr", "--csv", NULL },
+	  "--maps-at", "end", "--sites", "--sort", "addr", "--csv", NULL },
 	{ "report", "--log", "--json", "--raw-events", NULL },
 	{ "report", "--log", "--pid", "1,2,3", "--no-summary", NULL },
 	{ "report", "-q", "--perfetto", perfetto_path, "--html", html_path, NULL },
@@ -69,6 +69,7 @@ static const char *const runs[][16] = {
 	{ "report", "--log", "-t", "--between", "2,end", "--regions", "--timeline=1ms", NULL },
 	{ "report", "--regions", "--timeline", "--between", "start,3", "--json", NULL },
 	{ "report", "--log", "--json", "--between", "phase one,4", NULL },
+	{ "report", "--log", "--symbols=off", NULL },
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

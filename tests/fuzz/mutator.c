@@ -421,7 +421,7 @@ static void mutate_content(const struct input *in, size_t i, struct out *o)
 	size_t len = 0, elen = 0;
 	uint16_t flags = s->flags;
 
-	if (s->type == MM_SECTION_CHUNK) {
+	if (s->type == MM_SECTION_CHUNK || s->type == MM_SECTION_STACK_CHUNK) {
 		struct mm_chunk_header h;
 		content = chunk_decode(in, s, &h, &len);
 		if (content) {
@@ -452,6 +452,19 @@ static void mutate_content(const struct input *in, size_t i, struct out *o)
 		uint8_t *m = mutate_machine(content, len, &len);
 		free(content);
 		content = m;
+	} else if ((s->type == MM_SECTION_ELF || s->type == MM_SECTION_MMAPS) && len >= 64 &&
+		   rnd(2)) {
+		/* a count or length of the object's header (ELF: nr_phdrs, nr_syms,
+		 * path_len, names_len; MMAPS: an entry's path_len) set to an edge */
+		static const uint32_t edge[] = { 0, 1, 255, 256, 257, 4096, 0x7fffffff, 0xffffffff };
+		size_t at = s->type == MM_SECTION_ELF ? 44 + 4 * rnd(4) : 2;
+		uint32_t v = edge[rnd(sizeof(edge) / sizeof(edge[0]))];
+		if (s->type == MM_SECTION_MMAPS) {
+			content[at] = (uint8_t)v;
+			content[at + 1] = (uint8_t)(v >> 8);
+		} else {
+			mm_le32_store(content + at, v);
+		}
 	} else {
 		size_t cap = len + 256;
 		content = mm_realloc(content, cap);

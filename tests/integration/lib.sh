@@ -94,7 +94,9 @@ d2h() { printf '%x' "$1"; }
 # not empty), only with LO <= addr < HI (hex, when given), only on report
 # lines FROM..TO (when given).  An access that raised a signal ("PID:
 # SIGSEGV @ADDR (W) at IP (SEGV_MAPERR)") is a fault of class "other", as
-# the summary counts it.
+# the summary counts it.  A line may end with the code of the faulting
+# instruction (" in FUNC+0xOFF [MODULE]", report --symbols=on): FUNC (or
+# MODULE+0xOFF, "-" when none) is an 8th field.
 faults() {
 	awk -v pid="${2:-}" -v lo="${3:-}" -v hi="${4:-}" -v from="${5:-0}" -v to="${6:-0}" '
 	function h(s,   i, n) {
@@ -104,8 +106,8 @@ faults() {
 		return n
 	}
 	BEGIN { L = lo == "" ? -1 : h(lo); H = hi == "" ? -1 : h(hi) }
-	$0 ~ /^[0-9]+: [a-z]+ page @[0-9a-f]+ \([RWX](, [^)]*)?\)$/ ||
-	$0 ~ /^[0-9]+: SIG[A-Z0-9]+ @[0-9a-f]+ \([RWX]\) at [0-9a-f]+ \([A-Z_0-9]+\)$/ {
+	$0 ~ /^[0-9]+: [a-z]+ page @[0-9a-f]+ \([RWX](, [^)]*)?\)( in [^ ]+( \[[^]]*\])?)?$/ ||
+	$0 ~ /^[0-9]+: SIG[A-Z0-9]+ @[0-9a-f]+ \([RWX]\) at [0-9a-f]+ \([A-Z_0-9]+\)( in [^ ]+( \[[^]]*\])?)?$/ {
 		if (from && (NR < from || NR > to)) next
 		p = $1; sub(/:$/, "", p)
 		if (pid != "" && p != pid) next
@@ -115,8 +117,12 @@ faults() {
 		acc = substr(sig ? $4 : $5, 2, 1)
 		mode = $0 ~ /, kernel/ ? "kernel" : "user"
 		pages = 1
-		if (match($0, /, [0-9]+ pages\)$/)) pages = substr($0, RSTART + 2, RLENGTH - 9) + 0
-		print NR, p, sig ? "other" : $2, a, acc, mode, pages
+		if (match($0, /, [0-9]+ pages\)/)) pages = substr($0, RSTART + 2, RLENGTH - 9) + 0
+		code = "-"
+		if (match($0, / in [^ ]+( \[[^]]*\])?$/)) {
+			code = substr($0, RSTART + 4); sub(/ .*/, "", code); sub(/\+0x[0-9a-f]+$/, "", code)
+		}
+		print NR, p, sig ? "other" : $2, a, acc, mode, pages, code
 	}' "$1"
 }
 

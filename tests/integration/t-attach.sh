@@ -36,7 +36,7 @@ count_in() {
 	python3 - "$T/log" "$1" "$2" "$PAGES" <<'PY'
 import re, sys
 log, pid, lo, n = sys.argv[1], sys.argv[2], int(sys.argv[3], 16), int(sys.argv[4])
-pat = re.compile(r"^%s: anon page @([0-9a-f]+) \(W\)$" % pid)
+pat = re.compile(r"^%s: anon page @([0-9a-f]+) \(W\)( in \S+( \[[^]]*\])?)?$" % pid)
 print(sum(1 for l in open(log) if (m := pat.match(l)) and lo <= int(m[1], 16) < lo + n * 4096))
 PY
 }

@@ -20,15 +20,17 @@ run() {
 	fn=$(fact "$T/$name.out" fn); handler=$(fact "$T/$name.out" handler)
 }
 # sigline NAME SIG ACC CODE: "ok" when the log has exactly one line
-# "PID: SIG @ADDR (ACC) at IP (CODE)" with IP in the first 256 bytes of the
-# function that made the access
+# "PID: SIG @ADDR (ACC) at IP (CODE) in touch+0xOFF [ends]" with IP in the
+# first 256 bytes of the function that made the access, named by the
+# program's own symbol table (carried in the trace)
 sigline() {
 	awk -v pid="$pid" -v sig="$2" -v addr="$addr" -v acc="$3" -v code="$4" -v fn="$fn" '
 	function h(s,   i, n) { n = 0; for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return n }
 	$1 == pid ":" && $2 == sig {
 		n++
 		ip = $6
-		if ($3 == "@" addr && $4 == "(" acc ")" && $5 == "at" && $7 == "(" code ")" && NF == 7 &&
+		if ($3 == "@" addr && $4 == "(" acc ")" && $5 == "at" && $7 == "(" code ")" && NF == 10 &&
+		    $8 == "in" && $9 ~ /^touch\+0x[0-9a-f]+$/ && $10 == "[ends]" &&
 		    h(ip) >= h(fn) && h(ip) < h(fn) + 256) good++
 		else bad = bad $0 "|"
 	}
@@ -63,7 +65,7 @@ check ends-term-lines "$pid: send SIGTERM to $pid|$pid: signal SIGTERM -> killed
 check ends-term-page "killed by SIGTERM" "$(page_end term)"
 
 run handler handler
-check ends-handler-lines "$pid: send SIGUSR1 to $pid|$pid: signal SIGUSR1 -> handler $handler" \
+check ends-handler-lines "$pid: send SIGUSR1 to $pid|$pid: signal SIGUSR1 -> handler $handler in on_usr1+0x0 [ends]" \
 	"$(grep -E "^$pid: (send|signal) " "$T/handler.rep" | paste -sd'|')"
 check ends-handler-page "exit status 0" "$(page_end handler)"
 

@@ -44,7 +44,7 @@ for v in "" --log --regions --maps-at=end --malloc-patterns --timeline --context
 done
 
 # the recording is anon-touch 4: its four faults are in the stored log
-n=$(grep -cE '^[0-9]+: anon page @[0-9a-f]+ \(W\)$' "$G/small.out")
+n=$(grep -cE '^[0-9]+: anon page @[0-9a-f]+ \(W\)( in [^ ]+( \[[^]]*\])?)?$' "$G/small.out")
 check golden-content "at least 4 anon W fault lines and 'munmap(R, 16384) = 0'" \
 	"$( [ "$n" -ge 4 ] && echo "at least 4" || echo "$n") anon W fault lines and '$(grep -oE 'munmap\([0-9a-f]+, 16384\) = 0' "$G/small.out" | sed -E 's/\([0-9a-f]+,/(R,/' | head -1)'"
 

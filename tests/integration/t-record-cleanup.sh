@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that record leaves no instance, probe or enabled event behind and the top-level set_event and trace_clock as they were (normal exit, SIGINT, crashing target, SIGKILL then record/reset), records with the instance's own local clock, and passes CMD's exit status through.
+# Checks that record leaves no instance (nor its stacks instance), probe or enabled event behind and the top-level set_event and trace_clock as they were (normal exit, SIGINT, crashing target, SIGKILL then record/reset), records with the instance's own local clock, and passes CMD's exit status through.
 set -u
 M=${MEMMON:-./memmon}
 T=/sys/kernel/tracing
@@ -20,11 +20,12 @@ top_clock=$(cat "$T/trace_clock")
 left() {
 	local pid=$1 out="" i
 	for i in $(seq 60); do
-		[ -d "$T/instances/memmon-$pid" ] ||
+		[ -d "$T/instances/memmon-$pid" ] || [ -d "$T/instances/memmon-$pid-stacks" ] ||
 			grep -qs "memmon_$pid/" "$T/dynamic_events" || break
 		sleep 0.05
 	done
 	[ -d "$T/instances/memmon-$pid" ] && out="instance memmon-$pid "
+	[ -d "$T/instances/memmon-$pid-stacks" ] && out+="instance memmon-$pid-stacks "
 	grep -qs "memmon_$pid/" "$T/dynamic_events" "$T/uprobe_events" && out+="probes memmon_$pid "
 	[ "$(cat "$T/set_event")" = "$top_events" ] || out+="top-level set_event changed "
 	[ "$(cat "$T/trace_clock")" = "$top_clock" ] || out+="top-level trace_clock changed "
@@ -88,12 +89,14 @@ check cleanup-normal-exit-2 "$rpid"
 "$M" record -q -o "$tmp/k.dat" -- sleep 5.3 & p=$!
 running "sleep 5.3"; kill -KILL $p; wait $p 2>/dev/null
 out=$("$M" reset 2>&1); rc=$?
-if [ "$rc" -eq 0 ] && grep -q "memmon-$p" <<<"$out"; then echo "ok reset-names-removed"; else echo "FAIL reset-names-removed: rc $rc, output: $out"; fi
+if [ "$rc" -eq 0 ] && grep -q "memmon-$p\$" <<<"$out" && grep -q "memmon-$p-stacks" <<<"$out"; then
+	echo "ok reset-names-removed"; else echo "FAIL reset-names-removed: rc $rc, output: $out"; fi
 check reset-removes-stale "$p"
 
 # reset never removes a live recording's instance.
 "$M" record -q -o "$tmp/l.dat" -- sleep 2 & p=$!
 sleep 0.5; "$M" reset >/dev/null 2>&1
-[ -d "$T/instances/memmon-$p" ] && echo "ok reset-keeps-live" || echo "FAIL reset-keeps-live: memmon-$p removed"
+[ -d "$T/instances/memmon-$p" ] && [ -d "$T/instances/memmon-$p-stacks" ] && echo "ok reset-keeps-live" ||
+	echo "FAIL reset-keeps-live: memmon-$p or its stacks instance removed"
 wait $p
 check cleanup-after-live "$p"

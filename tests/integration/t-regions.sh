@@ -192,7 +192,7 @@ check rg-faults-attributed "$(sort -n "$T/flog" | paste -sd' ')" "$(paste -sd' '
 # the only one (the held child's life before its exec is not the target's),
 # and the log shows it as the access that raised SIGSEGV
 out=$(fact "$T/r.out" outside)
-n_out=$(grep -cE "^$pid: SIGSEGV @$out \(R\) at [0-9a-f]+ \(SEGV_MAPERR\)$" "$T/r.rep")
+n_out=$(grep -cE "^$pid: SIGSEGV @$out \(R\) at [0-9a-f]+ \(SEGV_MAPERR\)( in [^ ]+( \[[^]]*\])?)?$" "$T/r.rep")
 got=$(python3 -c '
 import json, sys
 for p in json.load(open(sys.argv[1]))["processes"]:
@@ -298,10 +298,10 @@ check rg-sort-faults "ok $nrows rows" "$(order faults --sort faults)"
 "$MEMMON" report --regions --csv "$T/r.dat" >"$T/reg.csv" 2>>"$T/csv.err"
 hdr="pid,id,parent_id,origin_id,start,end,size,perms,backing,name,offset,fd,created_how,created_time,ended_how,ended_time,faults"
 for c in anon file swap cow other unknown; do for a in r w x; do hdr+=",${c}_$a"; done; done
-hdr+=",pages_mapped,pages_touched,pages_resident,pattern,kernel_faults,lost_events"
+hdr+=",pages_mapped,pages_touched,pages_resident,pattern,kernel_faults,segment,created_by,lost_events"
 check rg-csv-header "$hdr" "$(head -1 "$T/reg.csv")"
 nall=$(python3 -c 'import json, sys; print(sum(len(p["regions"]) for p in json.load(open(sys.argv[1]))["processes"]))' "$T/reg.json")
-check rg-csv-rows "$nall rows of 41 fields" "$(python3 -c '
+check rg-csv-rows "$nall rows of 43 fields" "$(python3 -c '
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1])))[1:]
 print("%d rows of %s fields" % (len(rows), ",".join(sorted(set(str(len(r)) for r in rows)))))' "$T/reg.csv")"

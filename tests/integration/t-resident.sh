@@ -276,7 +276,7 @@ ok rc-program
 # kernel, in the faults that needed room (no syscall explains it)
 rk=$("$MEMMON" report --json --pid "$pid" "$T/rc.dat" 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][-1]["reclaimed_kb"])')
 check rc-reclaimed "over 96 MiB reclaimed" "$(awk -v k="${rk:-0}" 'BEGIN { print (k > 96 * 1024) ? "over 96 MiB" : k " KiB" }') reclaimed"
-check rc-lines "faults that reclaimed: yes" "faults that reclaimed: $(grep -qE "^$pid: file page @[0-9a-f]+ \(R, [0-9]+ reclaimed\)$" "$T/rc.rep" && echo yes || echo none)"
+check rc-lines "faults that reclaimed: yes" "faults that reclaimed: $(grep -qE "^$pid: file page @[0-9a-f]+ \(R, [0-9]+ reclaimed\)( in [^ ]+( \[[^]]*\])?)?$" "$T/rc.rep" && echo yes || echo none)"
 model=$(maps_end "$T/rc.dat" "$pid" | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][-1]["total"]["model_rss_kb"])')
 check_within rc-total 3 "$model" "$vmrss" "the resident estimate at exit (KiB; VmRSS reclaim-read read: $vmrss kB)"
 exit 0

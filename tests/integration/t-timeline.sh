@@ -43,7 +43,7 @@ for line in open(log):
     if not m or m.group(2) != pid:
         continue
     t, what = float(m.group(1)), m.group(3)
-    f = re.match(r"^[a-z]+ page @([0-9a-f]+) \([RWX](, [^)]*)?\)$", what)
+    f = re.match(r"^[a-z]+ page @([0-9a-f]+) \([RWX](, [^)]*)?\)( in \S+( \[[^]]*\])?)?$", what)
     if f:
         faults.append((t, int(f.group(1), 16)))
         continue

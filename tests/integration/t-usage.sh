@@ -69,7 +69,7 @@ expect usage-report-between-view "$P: --between cuts --log, --regions and --time
 expect usage-report-sort "$P: --sort name: the sort key is size, faults or addr" report --sort name
 expect usage-report-pid "$P: --pid abc: not a pid (a process or task id, or a list: 123,456)" report --pid abc
 expect usage-report-pid-list "$P: --pid 1,,2: not a pid (a process or task id, or a list: 123,456)" report --pid 1,,2
-expect usage-report-csv-page "$P: --csv: the default page has no table; add a view that has one (--regions, --maps-at, --malloc-patterns, --timeline, --context) or use --json" report --csv
+expect usage-report-csv-page "$P: --csv: the default page has no table; add a view that has one (--regions, --maps-at, --malloc-patterns, --timeline, --context, --sites) or use --json" report --csv
 expect usage-report-log-csv "$P: --log --csv: the event log has no table form (--log --json has one object per event)" report --log --csv
 expect usage-report-log-json-view "$P: --log --json with --regions: the JSON log streams its events, so it stands alone; ask for the other views in another run" report --log --json --regions
 expect usage-report-two-files "$P: unexpected argument 'b.dat' (one trace file at a time)" report a.dat b.dat

@@ -61,6 +61,9 @@ TEST(stale_names)
 	CHECK_EQ(pid, 123);
 	CHECK(mm_stale_parse("memmon_77", MM_GROUP_PREFIX, &pid));
 	CHECK_EQ(pid, 77);
+	/* the stacks instance of recording 123 */
+	CHECK(mm_stale_parse("memmon-123" MM_STACKS_SUFFIX, MM_INSTANCE_PREFIX, &pid));
+	CHECK_EQ(pid, 123);
 }
 
 TEST(stale_names_not_ours)
@@ -76,6 +79,10 @@ TEST(stale_names_not_ours)
 	CHECK(!mm_stale_parse("memmon_12", MM_INSTANCE_PREFIX, &pid));
 	CHECK(!mm_stale_parse("memmon-12", MM_GROUP_PREFIX, &pid));
 	CHECK(!mm_stale_parse("memmon-99999999999", MM_INSTANCE_PREFIX, &pid));
+	CHECK(!mm_stale_parse("memmon--stacks", MM_INSTANCE_PREFIX, &pid));
+	CHECK(!mm_stale_parse("memmon-12-stack", MM_INSTANCE_PREFIX, &pid));
+	CHECK(!mm_stale_parse("memmon-12-stacksx", MM_INSTANCE_PREFIX, &pid));
+	CHECK(!mm_stale_parse("memmon-12-stacks-stacks", MM_INSTANCE_PREFIX, &pid));
 }
 
 TEST(live_memmon)

@@ -1,0 +1,645 @@
+/*
+ * record/mapnames.c - the names of every file a watched task maps, and the
+ * ELF objects behind its code, kept in the trace (issue 13).
+ *
+ * mmap's tracepoints give an fd, not a file, and the maps snapshots only
+ * see what is mapped when they are taken: a library opened and closed
+ * with dlopen/dlclose, ld.so.cache, a data file mapped for a moment fall
+ * between them.  The kernel's perf subsystem reports each new mapping
+ * (PERF_RECORD_MMAP2: range, file offset, device, inode, protection, the
+ * path resolved when it was mapped) to a "dummy" software event that
+ * counts nothing: one per CPU on the target, inherited by every child and
+ * thread it makes, exactly what perf record uses for the same purpose.
+ * The other way, reading /proc/PID/map_files at each mmap's exit, needs a
+ * ptrace stop per mmap (~17 us here) and races the unmap; the perf record
+ * costs the mmap ~1 us, is never late, and names files deleted meanwhile.
+ * The events live and die with record's file descriptors: nothing is left
+ * in the kernel if record is killed.
+ *
+ * Two events per CPU: DATA (mmap2 + mmap_data: every mapping, file, anon
+ * and brk alike; its ring wakes the reader a quarter full) and TRIG
+ * (mmap2 only: executable mappings, waking the reader at once), so the ELF
+ * file behind new code is opened within moments of its mmap, while it
+ * still exists, without a wake-up per malloc'd mapping.  record -p opens
+ * them on every thread of each process, those of one CPU writing into one
+ * ring (PERF_EVENT_IOC_SET_OUTPUT).
+ *
+ * A thread of its own reads the rings, keeps the file mappings (anon ones
+ * are dropped: the tracepoints say everything about them) as MMAPS
+ * entries, and for each file mapped executable (from the records, and
+ * from the maps snapshots record takes, so -p's older mappings count too)
+ * reads the ELF file - through /proc/PID/map_files while it is mapped,
+ * else by path when the inode matches - once per device and inode, and
+ * stores it once per build-id (an ELF section; later files of the same
+ * build-id get only a FILE entry).  That work is never on the traced
+ * program's path: it runs beside it, and at the end record waits for it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <linux/perf_event.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+#include "memmon.h"
+#include "format/objects.h"
+#include "record/record.h"
+
+#define DATA_PAGES  64        /* 256 KiB a CPU: ~1,700 mapping records */
+#define TRIG_PAGES  1
+#define FLUSH_ENTRIES 1024    /* an MMAPS section at most this big ... */
+#define FLUSH_NS    1000000000ull /* ... or this old */
+#define POLL_MS     1000
+
+struct ring {
+	int fd;                   /* the event whose ring this is */
+	void *base;               /* header page + data pages */
+	size_t data_size;
+};
+
+/* A file to read as ELF: where it is mapped now (map_files) and who it is. */
+struct candidate {
+	pid_t pid;
+	uint64_t start, end;
+	uint32_t maj, min;
+	uint64_t ino;
+	char *path;
+};
+
+struct seen_file { uint32_t maj, min; uint64_t ino; };
+struct seen_build { uint8_t len; uint8_t id[MM_ELF_BUILD_ID_MAX]; uint32_t object; };
+
+struct mm_mapnames {
+	unsigned nr_cpus;
+	struct ring *data, *trig;       /* per CPU */
+	int *extra;                     /* -p: other threads' events */
+	size_t nr_extra, cap_extra;
+	struct mm_out *o;
+	char *debug_dir;
+	pthread_t thread;
+	bool running;
+	int stop_fd, wake_fd;
+	atomic_bool failed;
+	char err[1024];
+
+	pthread_mutex_t mu;             /* notes from the main thread */
+	struct candidate *notes;
+	size_t nr_notes, cap_notes;
+
+	/* the thread's own */
+	struct mm_mapent *batch;
+	size_t nr_batch, cap_batch;
+	uint64_t batch_since;
+	struct candidate *todo;
+	size_t nr_todo, cap_todo;
+	struct seen_file *files;
+	size_t nr_files, cap_files;
+	struct seen_build *builds;
+	size_t nr_builds, cap_builds;
+	uint32_t next_object;
+	unsigned char *copy;            /* a record that wraps the ring */
+	struct mm_mapnames_stats st;
+};
+
+static int perf_open(struct perf_event_attr *a, pid_t pid, int cpu)
+{
+	return (int)syscall(SYS_perf_event_open, a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static void attr_for(struct perf_event_attr *a, bool data)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->type = PERF_TYPE_SOFTWARE;
+	a->config = PERF_COUNT_SW_DUMMY;
+	a->mmap2 = 1;
+	a->inherit = 1;
+	a->exclude_kernel = 1;
+	a->exclude_hv = 1;
+	if (data) {
+		a->mmap_data = 1;
+		a->sample_id_all = 1;
+		a->sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME;
+		a->watermark = 1;
+		a->wakeup_watermark = DATA_PAGES * 4096 / 4;
+	} else {
+		a->wakeup_events = 1;
+	}
+}
+
+static int map_ring(struct ring *r, unsigned pages)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+
+	r->data_size = pages * ps;
+	r->base = mmap(NULL, (pages + 1) * ps, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (r->base == MAP_FAILED) {
+		r->base = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The events of TID on every CPU: the first task's own rings, others'
+ * redirected into them. */
+static int open_task(struct mm_mapnames *m, pid_t tid, bool first)
+{
+	struct perf_event_attr a;
+
+	for (unsigned c = 0; c < m->nr_cpus; c++) {
+		for (int k = 0; k < 2; k++) {
+			struct ring *r = k ? &m->trig[c] : &m->data[c];
+			int fd;
+
+			attr_for(&a, !k);
+			fd = perf_open(&a, tid, (int)c);
+			if (fd < 0)
+				return -1;
+			if (first) {
+				r->fd = fd;
+				if (map_ring(r, k ? TRIG_PAGES : DATA_PAGES) < 0)
+					return -1;
+				continue;
+			}
+			MM_GROW(m->extra, m->nr_extra, m->cap_extra, 16);
+			m->extra[m->nr_extra++] = fd;
+			if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Every thread of PID (PID itself if it has none listed). */
+static int open_threads(struct mm_mapnames *m, pid_t pid, bool *first)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *dir;
+	int n = 0, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	while (dir && !ret && (de = readdir(dir))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		ret = open_task(m, (pid_t)atoi(de->d_name), *first);
+		*first = false;
+		n++;
+	}
+	if (dir)
+		closedir(dir);
+	if (!ret && !n) {
+		ret = open_task(m, pid, *first);
+		*first = false;
+	}
+	return ret;
+}
+
+struct mm_mapnames *mm_mapnames_open(const pid_t *pids, size_t n, bool threads,
+				     unsigned nr_cpus)
+{
+	struct mm_mapnames *m = mm_calloc(1, sizeof(*m));
+	bool first = true;
+	int ret = 0;
+
+	m->nr_cpus = nr_cpus;
+	m->data = mm_calloc(nr_cpus, sizeof(*m->data));
+	m->trig = mm_calloc(nr_cpus, sizeof(*m->trig));
+	for (unsigned c = 0; c < nr_cpus; c++)
+		m->data[c].fd = m->trig[c].fd = -1;
+	m->stop_fd = eventfd(0, EFD_CLOEXEC);
+	m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_mutex_init(&m->mu, NULL);
+	if (m->stop_fd < 0 || m->wake_fd < 0) {
+		mm_error_errno("eventfd failed");
+		mm_mapnames_free(m);
+		return NULL;
+	}
+	for (size_t i = 0; !ret && i < n; i++) {
+		if (threads) {
+			ret = open_threads(m, pids[i], &first);
+		} else {
+			ret = open_task(m, pids[i], first);
+			first = false;
+		}
+	}
+	if (ret < 0) {
+		mm_error_errno("cannot open the kernel's mapping records (perf_event_open)");
+		mm_mapnames_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+bool mm_mapnames_available(void)
+{
+	struct perf_event_attr a;
+	int fd;
+
+	attr_for(&a, true);
+	fd = perf_open(&a, 0, -1);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* ---- the thread ---- */
+
+static bool file_seen(struct mm_mapnames *m, uint32_t maj, uint32_t min, uint64_t ino)
+{
+	for (size_t i = 0; i < m->nr_files; i++)
+		if (m->files[i].ino == ino && m->files[i].maj == maj && m->files[i].min == min)
+			return true;
+	MM_GROW(m->files, m->nr_files, m->cap_files, 32);
+	m->files[m->nr_files++] = (struct seen_file){ maj, min, ino };
+	return false;
+}
+
+static void want_file(struct mm_mapnames *m, pid_t pid, uint64_t start, uint64_t end,
+		      uint32_t maj, uint32_t min, uint64_t ino, const char *path)
+{
+	if (!ino || path[0] != '/' || file_seen(m, maj, min, ino))
+		return;
+	MM_GROW(m->todo, m->nr_todo, m->cap_todo, 16);
+	m->todo[m->nr_todo++] = (struct candidate){ pid, start, end, maj, min, ino,
+						   mm_strdup(path) };
+}
+
+static void add_entry(struct mm_mapnames *m, const struct mm_mapent *e)
+{
+	if (!m->nr_batch)
+		m->batch_since = mm_mono_ns();
+	MM_GROW(m->batch, m->nr_batch, m->cap_batch, 64);
+	m->batch[m->nr_batch] = *e;
+	m->batch[m->nr_batch++].path = mm_strdup(e->path ? e->path : "");
+}
+
+static int flush_batch(struct mm_mapnames *m)
+{
+	int ret;
+
+	if (!m->nr_batch)
+		return 0;
+	pthread_mutex_lock(&m->o->lock);
+	ret = mm_writer_mapents(m->o->w, m->batch, m->nr_batch);
+	pthread_mutex_unlock(&m->o->lock);
+	for (size_t i = 0; i < m->nr_batch; i++)
+		free((void *)m->batch[i].path);
+	m->nr_batch = 0;
+	return ret;
+}
+
+/* One MMAP2 record (after its header): a file mapping is kept. */
+static void on_mmap2(struct mm_mapnames *m, const unsigned char *p, size_t len)
+{
+	struct {
+		uint32_t pid, tid;
+		uint64_t addr, len, pgoff;
+		uint32_t maj, min;
+		uint64_t ino, ino_generation;
+		uint32_t prot, flags;
+	} __attribute__((packed)) r;
+	const char *name;
+	size_t nlen, tail = 4 + 4 + 8;          /* sample_id_all: pid, tid, time */
+	uint64_t ts;
+
+	if (len < sizeof(r) + tail + 1)
+		return;
+	memcpy(&r, p, sizeof(r));
+	name = (const char *)p + sizeof(r);
+	nlen = strnlen(name, len - sizeof(r) - tail);
+	if (nlen == len - sizeof(r) - tail || name[0] != '/' || name[1] == '/')
+		return;                          /* unterminated, or "//anon" */
+	memcpy(&ts, p + len - 8, 8);
+	m->st.mappings++;
+	add_entry(m, &(struct mm_mapent){
+		.kind = MM_MAPENT_MAP, .pid = r.pid, .tid = r.tid, .prot = r.prot,
+		.flags = r.flags, .maj = r.maj, .min = r.min, .ts = ts, .addr = r.addr,
+		.len = r.len, .pgoff = r.pgoff, .ino = r.ino, .ino_generation = r.ino_generation,
+		.path = name,
+	});
+	if (r.prot & PROT_EXEC)
+		want_file(m, (pid_t)r.pid, r.addr, r.addr + r.len, r.maj, r.min, r.ino, name);
+}
+
+/* Read what ring R holds; TRIG rings hold nothing we keep. */
+static void read_ring(struct mm_mapnames *m, struct ring *r, bool keep)
+{
+	struct perf_event_mmap_page *pg = r->base;
+	unsigned char *data;
+	uint64_t head, tail;
+
+	if (!pg)
+		return;
+	data = (unsigned char *)r->base + pg->data_offset;
+	head = __atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE);
+	tail = pg->data_tail;
+	while (keep && head - tail >= sizeof(struct perf_event_header)) {
+		struct perf_event_header h;
+		size_t off = tail % r->data_size, first;
+		const unsigned char *rec;
+
+		memcpy(&h, data + off, sizeof(h));   /* 8 bytes: never split */
+		if (h.size < sizeof(h) || h.size > head - tail)
+			break;
+		first = r->data_size - off;
+		if (first >= h.size) {
+			rec = data + off;
+		} else {                             /* wraps: make it whole */
+			if (!m->copy)
+				m->copy = mm_malloc(65536);
+			memcpy(m->copy, data + off, first);
+			memcpy(m->copy + first, data, h.size - first);
+			rec = m->copy;
+		}
+		if (h.type == PERF_RECORD_MMAP2)
+			on_mmap2(m, rec + sizeof(h), h.size - sizeof(h));
+		else if (h.type == PERF_RECORD_LOST && h.size >= sizeof(h) + 16) {
+			uint64_t lost;
+			memcpy(&lost, rec + sizeof(h) + 8, 8);
+			m->st.lost += lost;
+			add_entry(m, &(struct mm_mapent){ .kind = MM_MAPENT_LOST, .len = lost });
+		}
+		tail += h.size;
+	}
+	__atomic_store_n(&pg->data_tail, keep ? tail : head, __ATOMIC_RELEASE);
+}
+
+static bool same_build(const struct seen_build *b, const struct mm_elf_object *o)
+{
+	return b->len && b->len == o->build_id_len && !memcmp(b->id, o->build_id, b->len);
+}
+
+/* Open the file behind C: the mapping itself while it lasts, else the
+ * path if it is still the same inode. */
+static int open_candidate(const struct candidate *c)
+{
+	char path[96];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)c->pid,
+		 (unsigned long long)c->start, (unsigned long long)c->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	fd = open(c->path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_ino != c->ino)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Read candidate C; store its object (or name the one of its build). */
+static int read_candidate(struct mm_mapnames *m, const struct candidate *c)
+{
+	struct mm_elf_object o;
+	char *names = NULL;
+	uint32_t id = 0;
+	int fd = open_candidate(c), ret = 0;
+
+	if (fd < 0) {
+		m->st.unreadable++;
+		return 0;
+	}
+	if (mm_elf_read(fd, c->path, m->debug_dir, &o, &names) < 0) {
+		close(fd);
+		return 0;                /* not ELF (a JIT's file...): no symbols */
+	}
+	close(fd);
+	for (size_t i = 0; i < m->nr_builds && !id; i++)
+		if (same_build(&m->builds[i], &o))
+			id = m->builds[i].object;
+	if (!id) {
+		o.id = id = ++m->next_object;
+		pthread_mutex_lock(&m->o->lock);
+		ret = mm_writer_elf(m->o->w, &o);
+		pthread_mutex_unlock(&m->o->lock);
+		m->st.objects++;
+		m->st.symbols += o.nr_syms;
+		if (o.fp == MM_ELF_FP_NO)
+			m->st.no_fp++;
+		MM_GROW(m->builds, m->nr_builds, m->cap_builds, 16);
+		m->builds[m->nr_builds] = (struct seen_build){ .len = o.build_id_len, .object = id };
+		memcpy(m->builds[m->nr_builds++].id, o.build_id, o.build_id_len);
+	}
+	add_entry(m, &(struct mm_mapent){ .kind = MM_MAPENT_FILE, .pid = (uint32_t)c->pid,
+					  .maj = c->maj, .min = c->min, .ino = c->ino,
+					  .object = id, .path = c->path });
+	mm_elf_release(&o, names);
+	return ret;
+}
+
+/* The executable file mappings of a maps snapshot's TEXT. */
+static void take_note(struct mm_mapnames *m, const struct candidate *n)
+{
+	const char *text = n->path;
+
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		unsigned long long start, end, off, ino;
+		unsigned maj, min;
+		char perms[8];
+		int pos = 0;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off,
+			   &maj, &min, &ino, &pos) >= 7 && perms[2] == 'x' && pos > 0 &&
+		    line[pos] == '/') {
+			size_t len = (nl ? (size_t)(nl - line) : strlen(line)) - (size_t)pos;
+			char path[4096];
+			const char *del = " (deleted)";
+
+			if (len >= sizeof(path))
+				len = sizeof(path) - 1;
+			memcpy(path, line + pos, len);
+			path[len] = '\0';
+			if (len > strlen(del) && !strcmp(path + len - strlen(del), del))
+				path[len - strlen(del)] = '\0';
+			want_file(m, n->pid, start, end, maj, min, ino, path);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+}
+
+static void take_notes(struct mm_mapnames *m)
+{
+	struct candidate *v;
+	size_t n;
+
+	pthread_mutex_lock(&m->mu);
+	v = m->notes;
+	n = m->nr_notes;
+	m->notes = NULL;
+	m->nr_notes = m->cap_notes = 0;
+	pthread_mutex_unlock(&m->mu);
+	for (size_t i = 0; i < n; i++) {
+		take_note(m, &v[i]);
+		free(v[i].path);
+	}
+	free(v);
+}
+
+/* Everything that came in: records, notes, the files they name. */
+static int work(struct mm_mapnames *m, bool last)
+{
+	for (unsigned c = 0; c < m->nr_cpus; c++) {
+		read_ring(m, &m->data[c], true);
+		read_ring(m, &m->trig[c], false);
+	}
+	take_notes(m);
+	for (size_t i = 0; i < m->nr_todo; i++) {
+		int r = read_candidate(m, &m->todo[i]);
+		free(m->todo[i].path);
+		if (r < 0) {
+			for (size_t k = i + 1; k < m->nr_todo; k++)
+				free(m->todo[k].path);
+			m->nr_todo = 0;
+			return -1;
+		}
+	}
+	m->nr_todo = 0;
+	if (last || m->nr_batch >= FLUSH_ENTRIES ||
+	    (m->nr_batch && mm_mono_ns() - m->batch_since >= FLUSH_NS))
+		return flush_batch(m);
+	return 0;
+}
+
+static void *thread_main(void *arg)
+{
+	struct mm_mapnames *m = arg;
+	size_t n = 2 * m->nr_cpus + 2;
+	struct pollfd *pfd = mm_calloc(n, sizeof(*pfd));
+	int ret = 0;
+
+	for (unsigned c = 0; c < m->nr_cpus; c++) {
+		pfd[2 * c] = (struct pollfd){ .fd = m->data[c].fd, .events = POLLIN };
+		pfd[2 * c + 1] = (struct pollfd){ .fd = m->trig[c].fd, .events = POLLIN };
+	}
+	pfd[n - 2] = (struct pollfd){ .fd = m->wake_fd, .events = POLLIN };
+	pfd[n - 1] = (struct pollfd){ .fd = m->stop_fd, .events = POLLIN };
+	while (!ret) {
+		int r = poll(pfd, n, POLL_MS);
+		uint64_t v;
+
+		if (r < 0 && errno != EINTR) {
+			ret = mm_error_errno("poll failed");
+			break;
+		}
+		if (pfd[n - 2].revents && read(m->wake_fd, &v, sizeof(v)) < 0)
+			continue;
+		if (pfd[n - 1].revents)
+			break;
+		ret = work(m, false);
+	}
+	if (!ret)
+		ret = work(m, true);
+	if (ret < 0) {
+		snprintf(m->err, sizeof(m->err), "%s", mm_error_msg());
+		atomic_store(&m->failed, true);
+	}
+	free(pfd);
+	return NULL;
+}
+
+int mm_mapnames_start(struct mm_mapnames *m, struct mm_out *o, const char *debug_dir)
+{
+	m->o = o;
+	m->debug_dir = debug_dir ? mm_strdup(debug_dir) : NULL;
+	errno = pthread_create(&m->thread, NULL, thread_main, m);
+	if (errno)
+		return mm_error_errno("cannot start the mapping-names thread");
+	m->running = true;
+	return 0;
+}
+
+void mm_mapnames_note_maps(struct mm_mapnames *m, pid_t pid, const char *text, size_t len)
+{
+	uint64_t one = 1;
+	char *copy;
+
+	if (!m)
+		return;                  /* queued before the thread starts too */
+	copy = mm_malloc(len + 1);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	pthread_mutex_lock(&m->mu);
+	MM_GROW(m->notes, m->nr_notes, m->cap_notes, 8);
+	m->notes[m->nr_notes++] = (struct candidate){ .pid = pid, .path = copy };
+	pthread_mutex_unlock(&m->mu);
+	if (write(m->wake_fd, &one, sizeof(one)) < 0)
+		return;                  /* the next wake-up takes it */
+}
+
+int mm_mapnames_stop(struct mm_mapnames *m, struct mm_mapnames_stats *st)
+{
+	uint64_t one = 1;
+
+	if (!m->running)
+		return 0;
+	if (write(m->stop_fd, &one, sizeof(one)) != sizeof(one))
+		return mm_error_errno("cannot stop the mapping-names thread");
+	pthread_join(m->thread, NULL);
+	m->running = false;
+	if (st)
+		*st = m->st;
+	if (atomic_load(&m->failed))
+		return mm_error("%s", m->err);
+	return 0;
+}
+
+void mm_mapnames_free(struct mm_mapnames *m)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	uint64_t one = 1;
+
+	if (!m)
+		return;
+	if (m->running && write(m->stop_fd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(m->thread, NULL);
+	for (size_t i = 0; i < m->nr_extra; i++)
+		close(m->extra[i]);
+	for (unsigned c = 0; c < m->nr_cpus; c++) {
+		struct ring *rs[2] = { &m->data[c], &m->trig[c] };
+		for (int k = 0; k < 2; k++) {
+			if (rs[k]->base)
+				munmap(rs[k]->base, rs[k]->data_size + ps);
+			if (rs[k]->fd >= 0)
+				close(rs[k]->fd);
+		}
+	}
+	for (size_t i = 0; i < m->nr_notes; i++)
+		free(m->notes[i].path);
+	for (size_t i = 0; i < m->nr_todo; i++)
+		free(m->todo[i].path);
+	for (size_t i = 0; i < m->nr_batch; i++)
+		free((void *)m->batch[i].path);
+	if (m->stop_fd >= 0)
+		close(m->stop_fd);
+	if (m->wake_fd >= 0)
+		close(m->wake_fd);
+	pthread_mutex_destroy(&m->mu);
+	free(m->notes);
+	free(m->todo);
+	free(m->batch);
+	free(m->files);
+	free(m->builds);
+	free(m->copy);
+	free(m->debug_dir);
+	free(m->extra);
+	free(m->data);
+	free(m->trig);
+	free(m);
+}
