@@ -68,7 +68,10 @@ check names-brk "3 brk calls, +20K -20K" "$(awk '$12 ~ /^grow_break\+0x/ { n += 
 rep --regions "$T/p.dat" >"$T/p.regions" 2>&1
 data=$(fact "$T/p.out" data)
 # regions: NAME is field 12 (then " [SEGMENT]", then "by STACK")
-check names-data-path "$T/p.work/data" "$(awk -v a="$data" '$1 ~ "^" a "-" { print $12; exit }' "$T/p.regions")"
+# the region at data's address that took its page faults (FAULTS, field 7):
+# ld.so.cache, mapped and unmapped by ld.so, may have started there too
+dpages=$(fact "$T/p.out" data_pages)
+check names-data-path "$T/p.work/data" "$(awk -v a="$data" -v n="$dpages" '$1 ~ "^" a "-" && $7 == n { print $12; exit }' "$T/p.regions")"
 check names-lib-path "$T/p/libnames.so [text]" \
 	"$(awk '$3 == "r-xp" && $12 ~ /\/libnames\.so$/ { print $12, $13; exit }' "$T/p.regions")"
 rep "$T/p.dat" >"$T/p.page" 2>&1
@@ -94,9 +97,9 @@ check names-json-sites "32 32 32 32 2" "$(jq -r '.fault_sites[] | select(.code.f
 	"\(.faults) \(.by_class.anon) \(.by_access.w) \(.pages_touched) \(.regions)"' "$T/p.sjson")"
 direct=$(fact "$T/p.out" direct)
 check names-json-regions "$T/p.work/data null, text, map_direct main" "$(
-	jq -r --arg d "$data" '[.processes[].regions[] | select(.start == $d)][0] | "\(.name) \(.segment)"' "$T/p.rjson"), $(
+	jq -r --arg d "$data" --argjson n "$dpages" '[.processes[].regions[] | select(.start == $d and .faults.total == $n)][0] | "\(.name) \(.segment)"' "$T/p.rjson"), $(
 	jq -r '[.processes[].regions[] | select(.perms == "r-xp" and (.name | endswith("/p")))][0].segment' "$T/p.rjson"), $(
-	jq -r --arg m "$direct" '[.processes[].regions[] | select(.start == $m)][0].created_by | "\(.[0].function) \(.[1].function)"' "$T/p.rjson")"
+	jq -r --arg m "$direct" --argjson n "$(fact "$T/p.out" direct_pages)" '[.processes[].regions[] | select(.start == $m and .faults.total == $n)][0].created_by | "\(.[0].function) \(.[1].function)"' "$T/p.rjson")"
 rep --sites --csv "$T/p.dat" >"$T/p.scsv" 2>&1
 check names-csv-sites "fault,32,32,p,fill_anon" "$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i }
 	NR > 1 && $c["function"] == "fill_anon" { print $c["kind"] "," $c["faults"] "," $c["anon"] "," $c["module"] "," $c["function"] }' "$T/p.scsv")"
