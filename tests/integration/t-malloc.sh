@@ -62,7 +62,8 @@ from=$(grep -nE "^$pid: malloc\(307200\) -> $big " "$T/m.rep" | head -1 | cut -d
 end=$(d2h $(( $(h2d "$big") + 307200 )))
 inrange=$(awk -v f="${from:-0}" 'NR > f' "$T/m.rep" | grep -E "^$pid: [a-z]+ page @[0-9a-f]+ " | awk -v lo="$(h2d "$big")" -v hi="$(h2d "$end")" '
 	{ a = $4; sub(/^@/, "", a); n = 0; for (i = 1; i <= length(a); i++) n = n * 16 + index("0123456789abcdef", substr(a, i, 1)) - 1; if (n >= lo && n < hi) c++ } END { print c + 0 }')
-tied=$(grep -cE "^$pid: anon page @[0-9a-f]+ \(W\) \[in $big of malloc\(307200\) at [0-9a-f]+\]$" "$T/m.rep")
+# (the code that wrote, main, named before the block it wrote in)
+tied=$(grep -cE "^$pid: anon page @[0-9a-f]+ \(W\) in main\+0x[0-9a-f]+ \[heap-calls\] \[in $big of malloc\(307200\) at [0-9a-f]+\]$" "$T/m.rep")
 check malloc-big-faults "74 in range, 74 tied, site faults=74 mmap=1 unmap=1" \
 	"$inrange in range, $tied tied, site $(sites_in "$T/allocs.json" "$pid" "${bigsite:-0}" "$(d2h $(( 16#${bigsite:-0} + 1 )))" faults mmap unmap)"
 
