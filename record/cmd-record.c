@@ -351,36 +351,6 @@ static int watch_start(struct rec *r)
 	return 0;
 }
 
-/* The kernel's records of every file the watched tasks map (mapnames.c):
- * without them (perf refused) regions mapped between snapshots stay
- * "fd N", which is worth a notice, not a failed recording. */
-static void open_names(struct rec *r, unsigned nr_cpus)
-{
-	r->names = mm_mapnames_open(r->opt.pids, r->opt.nr_pids, !r->target, nr_cpus);
-	r->out.names = r->names;
-	if (!r->names && !r->opt.quiet)
-		fprintf(stderr, "memmon record: notice: %s: files mapped and unmapped between "
-			"snapshots will be named 'fd N'\n", mm_error_msg());
-}
-
-/* The second instance, for the user stacks of the memory syscalls
- * (stacks.c); without it the report has no stacks, nothing else lacks. */
-static void open_stacks(struct rec *r)
-{
-	if (r->opt.no_stacks)
-		return;
-	snprintf(r->stacks_name, sizeof(r->stacks_name), "%s" MM_STACKS_SUFFIX, r->name);
-	if (mm_stacks_available()) {
-		if (mm_stacks_filter_main(r->inst) == 0)
-			r->stacks = mm_stacks_create(r->stacks_name, &r->ev, r->opt.pids,
-						     r->opt.nr_pids, r->trace_clock);
-	} else
-		mm_error("this kernel's ftrace has no userstacktrace option");
-	if (!r->stacks && !r->opt.quiet)
-		fprintf(stderr, "memmon record: notice: %s: the memory calls will have no "
-			"stacks\n", mm_error_msg());
-}
-
 /* Steps up to armed tracing (the target, if any, still held); -1 also when
  * a signal stopped it (r->stopped_by). */
 static int arm(struct rec *r)
@@ -416,11 +386,11 @@ static int arm(struct rec *r)
 		r->opt.pids[0] = mm_target_pid(r->target);
 		r->opt.nr_pids = 1;
 	}
-	open_names(r, nr_cpus);
+	mm_rec_open_names(r, nr_cpus);
 	subbuf = mm_tracing_subbuf_size(r->inst);
 	if (interrupted(r) || mm_rec_filter_and_header(r, nr_cpus, subbuf) < 0)
 		return -1;
-	open_stacks(r);
+	mm_rec_open_stacks(r);
 	/* MACHINE is written: the others may write sections now */
 	if (r->names && mm_mapnames_start(r->names, &r->out, r->opt.debug_dir) < 0)
 		return -1;

@@ -59,4 +59,10 @@ struct rec {
  * the header: MACHINE, PROBES, the START snapshots (header.c). */
 int mm_rec_filter_and_header(struct rec *r, unsigned nr_cpus, size_t subbuf);
 
+/* naming.c: the mapping records of the watched tasks (before the header:
+ * its snapshots feed them) and, after it, the stacks instance; NULL in
+ * R when they cannot be had, with a notice. */
+void mm_rec_open_names(struct rec *r, unsigned nr_cpus);
+void mm_rec_open_stacks(struct rec *r);
+
 #endif
