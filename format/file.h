@@ -109,6 +109,11 @@ static inline uint64_t mm_file_ns(const struct mm_file *f, uint64_t ts)
 	return f->tsc_mult ? (uint64_t)(((unsigned __int128)ts * f->tsc_mult) >> 32) : ts;
 }
 
+/* machine.c: split f->machine_text (MACHINE's payload, loaded) into its
+ * keys and check the ones the reader needs; -1 with mm_error() when one is
+ * missing or bad. */
+int mm_file_parse_machine(struct mm_file *f);
+
 /* objread.c: take the decompressed payload BUF (LEN bytes) of an MMAPS /
  * ELF section; F owns BUF from then on, whatever the result.  -1 with
  * *WHY set when it is malformed or past a limit. */

@@ -40,7 +40,6 @@
 #include "columns.h"
 #include "delta.h"
 #include "endian.h"
-#include "objects.h"
 #include "reader.h"	/* mm_crc32() */
 #include "writer.h"
 
@@ -502,34 +501,6 @@ int mm_writer_stack_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
 			  uint32_t nr_subbufs, uint32_t subbuf_size)
 {
 	return write_chunk(w, MM_SECTION_STACK_CHUNK, cpu, raw, nr_subbufs, subbuf_size);
-}
-
-int mm_writer_mapents(struct mm_writer *w, const struct mm_mapent *e, size_t n)
-{
-	unsigned char *buf;
-	size_t len;
-	int ret;
-
-	if (!n)
-		return 0;
-	if (mm_mapents_encode(e, n, &buf, &len) < 0)
-		return -1;
-	ret = mm_writer_section(w, MM_SECTION_MMAPS, NULL, 0, buf, len);
-	free(buf);
-	return ret;
-}
-
-int mm_writer_elf(struct mm_writer *w, const struct mm_elf_object *o)
-{
-	unsigned char *buf;
-	size_t len;
-	int ret;
-
-	if (mm_elf_encode(o, &buf, &len) < 0)
-		return -1;
-	ret = mm_writer_section(w, MM_SECTION_ELF, NULL, 0, buf, len);
-	free(buf);
-	return ret;
 }
 
 int mm_writer_heap_chunk(struct mm_writer *w, const void *payload, size_t len,
