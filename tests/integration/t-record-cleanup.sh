@@ -93,9 +93,11 @@ if [ "$rc" -eq 0 ] && grep -q "memmon-$p\$" <<<"$out" && grep -q "memmon-$p-stac
 	echo "ok reset-names-removed"; else echo "FAIL reset-names-removed: rc $rc, output: $out"; fi
 check reset-removes-stale "$p"
 
-# reset never removes a live recording's instance.
+# reset never removes a live recording's instances (once it made both:
+# armed, its main instance tracing; setup takes seconds on a loaded machine)
 "$M" record -q -o "$tmp/l.dat" -- sleep 2 & p=$!
-sleep 0.5; "$M" reset >/dev/null 2>&1
+for _ in $(seq 300); do [ "$(cat "$T/instances/memmon-$p/tracing_on" 2>/dev/null)" = 1 ] && break; sleep 0.05; done
+"$M" reset >/dev/null 2>&1
 [ -d "$T/instances/memmon-$p" ] && [ -d "$T/instances/memmon-$p-stacks" ] && echo "ok reset-keeps-live" ||
 	echo "FAIL reset-keeps-live: memmon-$p or its stacks instance removed"
 wait $p
