@@ -360,7 +360,13 @@ static int arm(struct rec *r)
 
 	snprintf(r->name, sizeof(r->name), MM_INSTANCE_PREFIX "%d", (int)getpid());
 	snprintf(r->group, sizeof(r->group), MM_GROUP_PREFIX "%d", (int)getpid());
-	if (mm_stale_remove(false, NULL, NULL) < 0 || check_pids(r) < 0 || interrupted(r))
+	/* What a killed memmon left is cleaned here, but a recording does not
+	 * depend on it: one that cannot go (still busy elsewhere) is named, and
+	 * `memmon reset` removes it later. */
+	if (mm_stale_remove(false, NULL, NULL) < 0)
+		fprintf(stderr, "memmon record: warning: %s (stale state of a memmon that is gone; "
+			"'memmon reset' removes it later)\n", mm_error_msg());
+	if (check_pids(r) < 0 || interrupted(r))
 		return -1;
 	if (open_output(r) < 0)
 		return -1;

@@ -158,13 +158,16 @@ int mm_probes_destroy(const char *group)
 	 * elsewhere is someone else's business to disable.  One already gone
 	 * was removed meanwhile by the recording's own teardown (a detached
 	 * child) or by another memmon cleaning up stale groups. */
+	int err = 0;
+
 	for (size_t i = 0; evs && evs[i]; i++) {
 		if (tracefs_dynevent_destroy(evs[i], false) < 0 && errno != ENOENT) {
-			int err = errno;
+			err = errno;
 			ret = mm_error_errno("cannot remove probe group '%s'", group);
-			errno = err;
 		}
 	}
 	tracefs_dynevent_list_free(evs);
+	if (ret < 0)
+		errno = err;	/* the caller tells EBUSY apart: the list's free may clobber it */
 	return ret;
 }

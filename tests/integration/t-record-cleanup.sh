@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that record leaves no instance (nor its stacks instance), probe or enabled event behind and the top-level set_event and trace_clock as they were (normal exit, SIGINT, crashing target, SIGKILL then record/reset), records with the instance's own local clock, and passes CMD's exit status through.
+# Checks that record leaves no instance (nor its stacks instance), probe or enabled event behind and the top-level set_event and trace_clock as they were (normal exit, SIGINT, crashing target, SIGKILL then record/reset), records with the instance's own local clock, and passes CMD's exit status through; a stale probe group still busy elsewhere does not stop a recording.
 set -u
 M=${MEMMON:-./memmon}
 T=/sys/kernel/tracing
@@ -102,3 +102,31 @@ for _ in $(seq 300); do [ "$(cat "$T/instances/memmon-$p/tracing_on" 2>/dev/null
 	echo "FAIL reset-keeps-live: memmon-$p or its stacks instance removed"
 wait $p
 check cleanup-after-live "$p"
+
+# A stale probe group that cannot go (still enabled in an instance that is
+# not ours to touch): record leaves it and records all the same (a stale
+# removal that fails otherwise is a warning, never the recording's end)
+if [ -w "$T/uprobe_events" ]; then
+	dead=$( (sh -c 'echo $$' ) ); while kill -0 "$dead" 2>/dev/null; do dead=$((dead + 7919)); done
+	grp="memmon_$dead"
+	# (an instance shows the probes made after it: made first)
+	mkdir "$T/instances/busy-$$"
+	if echo "p:$grp/held /bin/true:0x1000" >>"$T/uprobe_events" 2>/dev/null &&
+	   echo 1 >"$T/instances/busy-$$/events/$grp/held/enable" 2>/dev/null; then
+		"$M" record -o "$tmp/b.dat" -- true >/dev/null 2>"$tmp/b.err"; rc=$?
+		if [ "$rc" = 0 ] && grep -q "^p:$grp/held " "$T/uprobe_events" &&
+		   "$M" report "$tmp/b.dat" >/dev/null 2>&1; then
+			echo "ok busy-stale-group-kept"
+		else
+			echo "FAIL busy-stale-group-kept: exit $rc, stderr: $(tr '\n' '|' <"$tmp/b.err"), $(grep -c "$grp" "$T/uprobe_events") probes of $grp"
+		fi
+		echo 0 >"$T/instances/busy-$$/events/$grp/held/enable"
+		echo "-:$grp/held" >>"$T/uprobe_events"
+	else
+		echo "skip busy-stale-group-kept: cannot place a uprobe on /bin/true"
+		echo "-:$grp/held" >>"$T/uprobe_events" 2>/dev/null
+	fi
+	rmdir "$T/instances/busy-$$"
+else
+	echo "skip busy-stale-group-kept: no uprobe_events"
+fi
