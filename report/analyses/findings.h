@@ -79,7 +79,7 @@ struct mm_finding {
 	const char *id;             /* "mmap-churn", ... (stable) */
 	enum mm_find_sev sev;
 	int32_t pid;                /* the process (tgid) */
-	char summary[384];          /* one line with the numbers */
+	char summary[512];          /* one line with the numbers */
 	const char *explain;        /* what it means, static text */
 	const char *tune;           /* what to do about it, or NULL */
 	struct mm_find_num num[MM_FIND_NUMS];
