@@ -9,6 +9,8 @@ around this script).  Stages (BENCH_STAGES, default all):
     stats   events / lost / bytes of the last recorded file of each variant
     report  decoder time, events/s, peak RSS on those files
     fixed   record -- /bin/true
+    bystander  a malloc loop's time while another process is recorded with
+            --malloc (CMD and -p) against the same pair with nobody recorded
     big     a ~50M-event storm trace: record, report time + RSS; deleted after
     scale   report cost vs events, processes, regions (spread workload)
     summary the table (also $RES/summary.md; full runs save bench/RESULTS.md)
@@ -26,8 +28,8 @@ MEMMON = os.path.abspath(os.environ.get("MEMMON", os.path.join(TOP, "memmon")))
 SHIM = os.path.join(BD, "noftrace_shim.so")
 DATA = os.path.join(BD, "data512m.bin")
 STAGES = os.environ.get("BENCH_STAGES",
-                        "build bench stats report fixed summary" if QUICK else
-                        "build bench stats report fixed big scale summary").split()
+                        "build bench stats report fixed bystander summary" if QUICK else
+                        "build bench stats report fixed bystander big scale summary").split()
 WORKLOADS = os.environ.get("BENCH_WORKLOADS", "faults mallocs filemap storm reads").split()
 VARIANTS = os.environ.get("BENCH_VARIANTS", "base floor memmon trace-cmd perf memmon-malloc heaptrack").split()
 # the allocator-level recorders (issue 14): only on mallocs, where their
@@ -396,6 +398,71 @@ def run_fixed():
     json.dump(res, open(os.path.join(RES, "fixed.json"), "w"), indent=1)
 
 
+# ------------------------------------------------------------------ bystander
+def run_bystander():
+    """Issue 14: a process's malloc loop (mallocs, 2M pairs: its loop_ms) while
+    ANOTHER process, the "other" (allocloop: 10 pairs a millisecond for 4 s,
+    a few percent of a CPU even under uprobes, so that the two CPUs carry the
+    same load in every mode), is recorded with record --malloc: by the interposer (CMD) or
+    by uprobes (-p, attached to the other's pid).  The pair runs the same way
+    with nobody recorded (base), so both CPUs carry the same load; the
+    bystander's ratio to base is what the recording costs a process it does
+    not record (target <= 1.05).  Rounds interleave the modes."""
+    runs = 3 if QUICK else 11
+    modes = ("base", "cmd", "p")
+    res = {m: [] for m in modes}
+    other_argv = [bin_("allocloop"), "4"]
+    log(f"bystander: mallocs beside a recorded allocloop, {runs} rounds x {modes}")
+
+    def one(mode):
+        plog = os.path.join(RES, f"bystander_{mode}.loop")
+        if os.path.exists(plog):
+            os.unlink(plog)
+        out = os.path.join(OUT, f"bystander_{mode}.mmd")
+        env = dict(os.environ)
+        env.pop("PB_VERBOSE", None)
+        env.pop("PB_LOG", None)
+        if mode == "cmd":
+            argv = [MEMMON, "record", "-q", "--malloc", "-o", out, "--"] + other_argv
+        else:
+            argv = other_argv
+        other = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rec = None
+        if mode == "p":
+            rec = subprocess.Popen([MEMMON, "record", "-q", "--malloc", "-o", out, "-p", str(other.pid)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            with open(os.path.join(RES, "memmon_pids"), "a") as f:
+                f.write(f"{rec.pid}\n")
+        if mode == "cmd":
+            with open(os.path.join(RES, "memmon_pids"), "a") as f:
+                f.write(f"{other.pid}\n")
+        time.sleep(1.0)           # the other busy, its recording armed
+        benv = dict(env, PB_LOG=plog)
+        wall, ut, st, rss, rc = spawn([bin_("mallocs")], benv)
+        for pr in (rec, other):
+            if pr and pr.poll() is None:
+                pr.send_signal(signal.SIGINT)
+        for pr in (rec, other):
+            if pr:
+                try:
+                    pr.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    pr.kill()
+                    pr.wait()
+        if mode == "cmd" and other.poll() is None:
+            other.kill()
+        for f in (out,):
+            if os.path.exists(f):
+                os.unlink(f)
+        return dict(wall=wall, user=ut, sys=st, rc=rc, loop=read_loop(plog))
+
+    for r in range(runs):
+        for m in modes:
+            time.sleep(SETTLE)
+            res[m].append(one(m))
+    json.dump(res, open(os.path.join(RES, "bystander.json"), "w"), indent=1)
+
+
 # ------------------------------------------------------------------ big
 def record_one(name, cmd, f):
     """memmon record CMD into F once; its wall time, rusage and file stats."""
@@ -449,7 +516,7 @@ def run_scale():
 # ------------------------------------------------------------------ build
 def run_build():
     log(f"build workloads into {BD}")
-    for w in ("faults", "mallocs", "filemap", "prep_cache", "storm", "spread", "reads"):
+    for w in ("faults", "mallocs", "filemap", "prep_cache", "storm", "spread", "reads", "allocloop"):
         subprocess.run(["gcc", "-O2", "-Wall", "-o", bin_(w), os.path.join(SRC, w + ".c"), "-lpthread"], check=True)
     subprocess.run(["gcc", "-O2", "-Wall", "-shared", "-fPIC", "-o", SHIM,
                     os.path.join(SRC, "noftrace_shim.c"), "-ldl"], check=True)
@@ -479,6 +546,8 @@ def main():
             run_report()
         if "fixed" in STAGES:
             run_fixed()
+        if "bystander" in STAGES and "memmon-malloc" in VARIANTS:
+            run_bystander()
         if "big" in STAGES:
             run_big()
         if "scale" in STAGES:

@@ -20,6 +20,7 @@ cfg = load("config.json") or {}
 stats = load("stats.json") or {}
 rep = load("report.json") or {}
 fixed = load("fixed.json")
+bystander = load("bystander.json")
 big = load("big.json")
 scale = load("scale.json")
 WORK = cfg.get("workloads", ["faults", "mallocs", "filemap", "storm"])
@@ -333,6 +334,24 @@ if heap_slow or heap_rep:
           f"| {fmt(hp[0] if hp else None)} / {fmt(hp[1] if hp else None, '{:.1f}')} (heaptrack_print) "
           f"| {fmt(r[0] if r else None)} / {fmt(r[1] if r else None, '{:.1f}')} | <= 0.3 s, <= 64 MiB "
           f"| {mark(r[0] <= 0.3 and r[1] <= 64) if r else 'n/a'} |")
+
+# issue 14: what recording another process costs a bystander
+if bystander:
+    p()
+    p("## A bystander's malloc loop while another process is recorded with --malloc")
+    p()
+    p("mallocs (2M pairs, its loop_ms) beside a busy mallocs that is recorded by the interposer "
+      "(CMD) or by uprobes (-p), against the same pair with nobody recorded.")
+    p()
+    p("| mode | runs | loop ms median | x base | target |")
+    p("|---|---:|---:|---:|---|")
+    bl = med([r["loop"] for r in good(bystander.get("base", [])) if r.get("loop") is not None])
+    for m, rs in bystander.items():
+        ls = [r["loop"] for r in good(rs) if r.get("loop") is not None]
+        lm = med(ls)
+        x = lm / bl if (lm and bl) else None
+        tg = "" if m == "base" else f"<= 1.05x: {mark(x <= 1.05) if x else 'n/a'}"
+        p(f"| {m} | {len(ls)} | {fmt(lm, '{:.1f}')} | {fmt(x, '{:.3f}')} | {tg} |")
 
 txt = "\n".join(out) + "\n"
 open(os.path.join(res, "summary.md"), "w").write(txt)

@@ -7,7 +7,9 @@
  * will pick, with which probes and why.  The same lookups as record's
  * (events.c, probes.c), printed: to know which probes the kernel takes, list
  * defines them as record would, in its own group memmon_<pid>, and removes
- * them again at once.
+ * them again at once.  The same for record --malloc's uprobes: list times
+ * a child's malloc/free pairs with them and without (uprobe-cost.c), and
+ * says which SystemTap SDT probes the libc declares.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -134,6 +136,39 @@ static void list_stacks(void)
 	}
 }
 
+/* record --malloc by uprobes: what a call costs here, and libc's SDT probes. */
+static void list_malloc(void)
+{
+	struct mm_uprobe_cost c;
+	struct mm_sdt_probe *p;
+	char group[32], libc[4096];
+	size_t n;
+
+	snprintf(group, sizeof(group), MM_GROUP_PREFIX "%d", (int)getpid());
+	if (mm_uprobes_measure(group, &c) == 0)
+		printf("malloc uprobes: per process (record --malloc -p, static programs), on %s: "
+		       "a malloc/free pair %.1f us here (%.2f us without), %.1f us a probe hit\n",
+		       c.file, c.probed_pair_ns / 1e3, c.plain_pair_ns / 1e3,
+		       (c.probed_pair_ns - c.plain_pair_ns) / 3e3);
+	else
+		printf("malloc uprobes: none (%s)\n", mm_error_msg());
+	if (!find_libc(libc, sizeof(libc)))
+		return;
+	if (mm_elf_sdt_probes(libc, &p, &n) < 0) {
+		printf("sdt: %s\n", mm_error_msg());
+		return;
+	}
+	if (!n)
+		printf("sdt: no SDT probes in this libc (%s)\n", libc);
+	else
+		printf("sdt: %zu SDT probes in this libc (%s):", n, libc);
+	for (size_t i = 0; i < n; i++)
+		printf(" %s:%s", p[i].provider, p[i].name);
+	if (n)
+		printf("\n");
+	free(p);
+}
+
 int cmd_list(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -159,6 +194,8 @@ int cmd_list(int argc, char **argv)
 	printf("tracefs: %s\n", mm_tracing_dir());
 	printf("kprobes: %s\n", yes_no(kprobes));
 	printf("uprobes: %s\n", yes_no(mm_probes_uprobes_available()));
+	if (mm_probes_uprobes_available())
+		list_malloc();
 	if (!kprobes)
 		printf("classifier: tracepoint\n");
 	else if (list_probes() < 0) {

@@ -129,6 +129,8 @@ static void cleanup(struct rec *r)
 	r->env = NULL;
 	free(r->heap_lib);
 	r->heap_lib = NULL;
+	free(r->heap_static);
+	r->heap_static = NULL;
 	mm_drain_free(r->drain);      /* its files keep the instance busy */
 	r->drain = NULL;
 	mm_drain_free(r->stacks_drain);
@@ -141,15 +143,16 @@ static void cleanup(struct rec *r)
 		close(r->out.marker_fd);
 	r->out.clock_fd = r->out.marker_fd = -1;
 	if (r->finished) {
-		mm_tracing_destroy_detached(r->inst, r->stacks, r->probes ? r->group : NULL);
+		mm_tracing_destroy_detached(r->inst, r->stacks,
+					    r->probes || r->uprobes_defined ? r->group : NULL);
 	} else {
 		mm_tracing_destroy(r->stacks);
 		mm_tracing_destroy(r->inst);  /* before the probes it may use */
-		if (r->probes)
+		if (r->probes || r->uprobes_defined)
 			mm_probes_destroy(r->group);
 	}
 	r->inst = r->stacks = NULL;
-	r->probes = false;
+	r->probes = r->uprobes_defined = false;
 	if (r->out.w) {
 		mm_writer_abort(r->out.w);
 		pthread_mutex_destroy(&r->out.lock);
@@ -286,15 +289,33 @@ static bool interrupted(struct rec *r)
 	return true;
 }
 
+/* A static CMD: its program's path (malloc'd), or NULL. */
+static char *static_program(const char *name)
+{
+	char *path = strchr(name, '/') ? mm_strdup(name) : mm_target_find(name);
+
+	if (path && mm_elf_is_static(path) == 1)
+		return path;
+	free(path);
+	return NULL;
+}
+
 /* --malloc: the interposer, its rings, the clock they share with the
  * ring buffer (x86-tsc where the kernel has it: rdtsc costs the
- * interposer ~10 ns a call, clock_gettime ~50), CMD's environment. */
+ * interposer ~10 ns a call, clock_gettime ~50), CMD's environment.  By
+ * uprobes (-p, a static CMD: uprobes.c) the clock is mono, the events'. */
 static int heap_prepare(struct rec *r)
 {
 	bool tsc = false;
 
+	r->heap_static = r->opt.argv ? static_program(r->opt.argv[0]) : NULL;
+	r->heap_uprobes = !r->opt.argv || r->heap_static;
+	if (r->heap_uprobes && !mm_uprobes_available())
+		return mm_error("--malloc %s needs uprobes opened with perf_event_open "
+				"(/sys/bus/event_source/devices/uprobe: not on this kernel)",
+				r->heap_static ? "of a static program" : "with -p");
 #if defined(__x86_64__)
-	tsc = mm_tracing_has_clock(r->inst, "x86-tsc");
+	tsc = !r->heap_uprobes && mm_tracing_has_clock(r->inst, "x86-tsc");
 #endif
 	if (!tsc && !mm_tracing_has_clock(r->inst, "mono"))
 		return mm_error("--malloc needs the trace clock x86-tsc or mono; this kernel has neither");
@@ -302,14 +323,41 @@ static int heap_prepare(struct rec *r)
 	r->trace_clock = tsc ? "x86-tsc" : "mono";
 	r->cal_ns = mm_mono_ns();
 	r->cal_ticks = mm_malloc_clock(r->heap_clock);
-	if (!(r->heap_lib = mm_preload_find_lib()))
+	if (r->opt.argv && !(r->heap_lib = mm_preload_find_lib()))
 		return -1;
 	/* ticks per ms for the drain's slack: a rough rate will do there */
 	r->heap = mm_malloc_create(NR_RINGS, r->opt.ring_kb, r->heap_clock, tsc ? 4000000 : 1000000);
 	if (!r->heap)
 		return -1;
-	r->heap_env = mm_preload_env(r->heap_lib, mm_malloc_fd(r->heap));
+	if (r->opt.argv)         /* a static CMD's children may be dynamic */
+		r->heap_env = mm_preload_env(r->heap_lib, mm_malloc_fd(r->heap));
 	return 0;
+}
+
+/* Uprobes on PID's allocator, their records into the malloc stream. */
+static int heap_attach(struct rec *r, pid_t pid)
+{
+	struct mm_uprobes *u;
+
+	r->uprobes_defined = true;
+	if (!(u = mm_uprobes_open(pid, r->group)))
+		return -1;
+	if (r->opt.verbose)
+		fprintf(stderr, "memmon record: malloc: uprobes on %s in pid %d\n",
+			mm_uprobes_file(u), (int)pid);
+	if (!r->uprobe_file[0])
+		snprintf(r->uprobe_file, sizeof(r->uprobe_file), "%s", mm_uprobes_file(u));
+	return mm_malloc_add_uprobes(r->heap, u);
+}
+
+/* A static CMD's exec (target.c's hook): its program is mapped, not run. */
+static void heap_on_exec(void *ctx, pid_t pid)
+{
+	struct rec *r = ctx;
+
+	if (heap_attach(r, pid) < 0)
+		fprintf(stderr, "memmon record: malloc: %s: its calls will not be recorded\n",
+			mm_error_msg());
 }
 
 /*
@@ -388,6 +436,8 @@ static int arm(struct rec *r)
 		r->target = mm_target_spawn(r->opt.argv, r->env ? r->env : r->heap_env);
 		if (!r->target)
 			return -1;
+		if (r->heap_static)
+			mm_target_on_exec(r->target, heap_on_exec, r);
 		r->opt.pids = mm_malloc(sizeof(pid_t));
 		r->opt.pids[0] = mm_target_pid(r->target);
 		r->opt.nr_pids = 1;
@@ -417,6 +467,10 @@ static int arm(struct rec *r)
 	}
 	if (mm_tracing_on(r->inst, true) < 0)
 		return -1;
+	/* -p: the calls from now on, beside the kernel's events */
+	for (size_t i = 0; r->heap && !r->opt.argv && i < r->opt.nr_pids; i++)
+		if (heap_attach(r, r->opt.pids[i]) < 0)
+			return -1;
 	return watch_start(r);
 }
 
@@ -495,6 +549,30 @@ static double self_cpu_secs(void)
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/*
+ * A uprobe hit costs the recorded thread ~2.5 us here (two traps and a
+ * sample; design.md, memmon list): a malloc/free pair ~7 us, against
+ * ~15 ns for the pair itself.  When the calls of the recording add up to
+ * a fifth of its time or more, say so: the program ran much slower.
+ */
+#define UPROBE_CALL_NS 4500
+
+static void heap_uprobes_summary(struct rec *r, const struct mm_malloc_totals *ht, double secs,
+				 uint64_t bytes)
+{
+	fprintf(stderr, "memmon record: malloc: %llu calls recorded (%llu lost) by uprobes on %s, "
+		"%.1f B/call\n", (unsigned long long)ht->records, (unsigned long long)ht->lost,
+		r->uprobe_file[0] ? r->uprobe_file : "(none)",
+		ht->records ? (double)bytes / ht->records : 0.0);
+	double probed = (double)ht->uprobes * UPROBE_CALL_NS / 1e9;
+	if (secs > 0 && probed > secs / 5)
+		fprintf(stderr, "memmon record: warning: %.0f malloc calls a second, each ~%.1f us "
+			"in the uprobes: the program spent about %.0f%% of the recording in them "
+			"(it ran that much slower); recorded from its start (memmon record --malloc "
+			"-- CMD) a call costs ~0.01 us\n", ht->uprobes / secs, UPROBE_CALL_NS / 1e3,
+			probed >= secs ? 99.0 : 100.0 * probed / secs);
+}
+
 static int finish(struct rec *r, uint64_t t0)
 {
 	struct mm_drain_totals tot = { 0 }, stack_tot = { 0 };
@@ -548,11 +626,13 @@ static int finish(struct rec *r, uint64_t t0)
 	if (tot.lost)
 		fprintf(stderr, "hint: use -b to enlarge the per-CPU buffer (now %u KB)\n",
 			r->opt.buffer_kb);
-	if (r->heap)
+	if (r->heap && !r->heap_uprobes)
 		fprintf(stderr, "memmon record: malloc: %llu calls recorded (%llu lost), %llu threads, "
 			"%.1f B/call\n", (unsigned long long)ht.records, (unsigned long long)ht.lost,
 			(unsigned long long)ht.rings,
 			ht.records ? (double)ws.heap_chunk_bytes / ht.records : 0.0);
+	if (r->heap && r->heap_uprobes)
+		heap_uprobes_summary(r, &ht, secs, ws.heap_chunk_bytes);
 	if (r->heap && r->opt.verbose)
 		fprintf(stderr, "memmon record: malloc: %llu chunks, writers waited %llu times for room, "
 			"%llu records late, %llu bad\n", (unsigned long long)ht.chunks,

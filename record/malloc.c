@@ -33,6 +33,12 @@
  * program: every position, length and op is checked, each record is read
  * once into a local copy, and a ring whose words make no sense is skipped
  * up to its head and counted as bad.
+ *
+ * Processes recorded by uprobes instead (-p, static programs: uprobes.c)
+ * are read in the same pass: their records wait in a queue sorted by time
+ * (one more source of the merge) until the watermark passes them, and the
+ * watermark stays UPROBE_SLACK behind the moment their buffers were read:
+ * a sample is written by the trap that takes its time stamp.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,70 +54,17 @@
 #include <sys/syscall.h>
 
 #include "memmon.h"
-#include "format/heapcodec.h"
-#include "record/interposer/ring.h"
-#include "record/record.h"
+#include "record/malloc-int.h"
 
 #define PASS_MS        20              /* longest a record waits in a ring */
 #define SLACK_US       20              /* see the watermark, above: a store in flight,
                                         * the TSCs of two CPUs */
 #define STUCK_MS       50
-#define CHUNK_RECORDS  65536           /* per chunk */
 #define CHUNK_MS       1000            /* a chunk is written at least this often */
 #define DEAD_CHECK_MS  200             /* idle rings: is their thread still there? */
 #define AREA_FD_MIN    700             /* the fd CMD inherits: above shells' own */
-#define TAIL_EVERY     1024            /* records merged between tail stores */
 #define AHEAD_WORDS    32              /* words ahead of tail whose codec slots are fetched */
-
-/* LOST records, which no ring carries: a small FIFO. */
-struct queue {
-	struct mm_heap_rec *v;
-	size_t head, n, cap;             /* v[head .. head + n) mod cap, a power of 2 */
-};
-
-struct ring_state {
-	bool known;                      /* we have seen this claim */
-	int32_t pid, tid;
-	uint64_t tail;                   /* words merged (stored to the ring's tail) */
-	uint64_t head;                   /* the writer's head, as read this pass */
-	bool has_cur;                    /* cur is the record at tail */
-	unsigned cur_words;
-	struct mm_heap_rec cur;
-	uint64_t last_ts;                /* of the last record taken from this ring */
-	uint64_t lost_seen;
-	uint64_t idle_since;             /* mono ns of the last new words */
-	uint64_t checked;                /* mono ns of the last liveness check */
-	uint64_t busy_head, busy_since;  /* busy at this head since then */
-	uint64_t pf;                     /* records up to here had their codec slots fetched */
-	bool gone;                       /* its thread is gone */
-};
-
-struct mm_malloc {
-	int fd;
-	struct mm_ring_area *area;
-	size_t size;
-	unsigned clock;
-	uint64_t ticks_per_ms;           /* of the area's clock */
-	struct ring_state *rs;
-	uint32_t nr_rings, ring_words;
-	size_t first, data_off;          /* our own copies: the area's are writable */
-	struct queue lost;               /* LOST records waiting for their time */
-
-	pthread_t thread;
-	bool started;
-	volatile int stop;
-	struct mm_heapw *hw;             /* the chunks (heapwriter.c) */
-	struct mm_heap_enc *enc;         /* the encoder being filled */
-	uint64_t chunk_start;            /* mono ns the chunk's first record came */
-
-	uint64_t watermark;
-	uint32_t *heap;                  /* merge: sources (rings, nr_rings: lost), min ts first */
-	uint32_t heap_n;
-	uint64_t no_ring_seen;
-	struct mm_malloc_totals tot;
-	bool failed;
-	char err[1024];
-};
+#define UPROBE_PASS_MS  5              /* their buffers hold ~20 ms of calls */
 
 /* ---- clock ---- */
 
@@ -188,7 +141,8 @@ struct mm_malloc *mm_malloc_create(unsigned nr_rings, unsigned ring_kb, unsigned
 	m->area->recorder = getpid();
 	__atomic_store_n(&m->area->magic, MM_RING_MAGIC, __ATOMIC_RELEASE);
 	m->rs = mm_calloc(nr_rings, sizeof(*m->rs));
-	m->heap = mm_calloc(nr_rings + 1, sizeof(*m->heap));
+	m->heap = mm_calloc(nr_rings + 2, sizeof(*m->heap));
+	pthread_mutex_init(&m->ups_lock, NULL);
 	return m;
 fail:
 	mm_malloc_free(m);
@@ -200,53 +154,13 @@ int mm_malloc_fd(const struct mm_malloc *m)
 	return m->fd;
 }
 
-static inline struct mm_ring *ring_at(const struct mm_malloc *m, uint32_t i)
-{
-	return (struct mm_ring *)((unsigned char *)m->area + m->first + (size_t)i * sizeof(struct mm_ring));
-}
-
-static inline const uint64_t *data_at(const struct mm_malloc *m, uint32_t i)
-{
-	return (const uint64_t *)((unsigned char *)m->area + m->data_off + (size_t)i * 8 * m->ring_words);
-}
-
-/* ---- the LOST queue ---- */
-
-static void q_push(struct queue *q, const struct mm_heap_rec *r)
-{
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? 2 * q->cap : 64;
-		struct mm_heap_rec *v = mm_malloc(cap * sizeof(*v));
-
-		for (size_t i = 0; i < q->n; i++)
-			v[i] = q->v[(q->head + i) & (q->cap - 1)];
-		free(q->v);
-		q->v = v;
-		q->cap = cap;
-		q->head = 0;
-	}
-	q->v[(q->head + q->n++) & (q->cap - 1)] = *r;
-}
-
-/* N records lost by thread TID of PID (0: calls that had no ring), noted
- * at TS. */
-static void note_lost(struct mm_malloc *m, int32_t pid, int32_t tid, uint64_t n, uint64_t ts)
-{
-	struct mm_heap_rec r = { .ts = ts, .op = MM_OP_LOST, .size = n, .tid = tid, .tgid = pid };
-
-	if (m->lost.n && ts < m->lost.v[(m->lost.head + m->lost.n - 1) & (m->lost.cap - 1)].ts)
-		r.ts = m->lost.v[(m->lost.head + m->lost.n - 1) & (m->lost.cap - 1)].ts;
-	q_push(&m->lost, &r);
-	m->tot.lost += n;
-}
-
 /* ---- reading a ring ---- */
 
 /* Parse the record at S's tail into S->cur; false when there is none (a
  * ring whose words make no sense is skipped to its head). */
-static bool parse_cur(struct mm_malloc *m, uint32_t i, struct ring_state *s)
+bool mm_ring_parse_cur(struct mm_malloc *m, uint32_t i, struct ring_state *s)
 {
-	const uint64_t *d = data_at(m, i);
+	const uint64_t *d = mm_ring_data(m, i);
 	uint64_t mask = m->ring_words - 1, at = s->tail, w1;
 	struct mm_heap_rec *c = &s->cur;
 	unsigned op, n;
@@ -288,9 +202,9 @@ static bool parse_cur(struct mm_malloc *m, uint32_t i, struct ring_state *s)
 
 /* Ask for the codec's table slots of the records just ahead of S's tail
  * (the merge takes them soon): the slots are the encoder's cache misses. */
-static void fetch_ahead(struct mm_malloc *m, uint32_t i, struct ring_state *s)
+void mm_ring_fetch_ahead(struct mm_malloc *m, uint32_t i, struct ring_state *s)
 {
-	const uint64_t *d = data_at(m, i);
+	const uint64_t *d = mm_ring_data(m, i);
 	uint64_t mask = m->ring_words - 1;
 
 	if (s->pf < s->tail)
@@ -324,7 +238,7 @@ static bool thread_gone(const struct ring_state *s)
  * read; lower *BOUND to what it may still produce. */
 static void look_at_ring(struct mm_malloc *m, uint32_t i, uint64_t now, uint64_t *bound)
 {
-	struct mm_ring *r = ring_at(m, i);
+	struct mm_ring *r = mm_ring_at(m, i);
 	struct ring_state *s = &m->rs[i];
 	uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
 	uint32_t busy;
@@ -352,10 +266,10 @@ static void look_at_ring(struct mm_malloc *m, uint32_t i, uint64_t now, uint64_t
 		s->idle_since = now;
 	}
 	if (!s->has_cur)
-		parse_cur(m, i, s);
+		mm_ring_parse_cur(m, i, s);
 	lost = __atomic_load_n(&r->lost, __ATOMIC_RELAXED);
 	if (lost > s->lost_seen) {
-		note_lost(m, s->pid, s->tid, lost - s->lost_seen, s->last_ts > m->watermark ?
+		mm_malloc_note_lost(m, s->pid, s->tid, lost - s->lost_seen, s->last_ts > m->watermark ?
 			  s->last_ts : m->watermark);
 		s->lost_seen = lost;
 	}
@@ -382,106 +296,6 @@ static void look_at_ring(struct mm_malloc *m, uint32_t i, uint64_t now, uint64_t
 	}
 }
 
-/* ---- the merge into the encoder ---- */
-
-static inline const struct mm_heap_rec *source(const struct mm_malloc *m, uint32_t i)
-{
-	return i < m->nr_rings ? &m->rs[i].cur : &m->lost.v[m->lost.head];
-}
-
-static inline uint64_t source_ts(const struct mm_malloc *m, uint32_t i)
-{
-	return source(m, i)->ts;
-}
-
-static void sift_down(struct mm_malloc *m, uint32_t k)
-{
-	uint32_t v = m->heap[k];
-	uint64_t vts = source_ts(m, v);
-
-	for (;;) {
-		uint32_t c = 2 * k + 1;
-		if (c >= m->heap_n)
-			break;
-		if (c + 1 < m->heap_n && source_ts(m, m->heap[c + 1]) < source_ts(m, m->heap[c]))
-			c++;
-		if (source_ts(m, m->heap[c]) >= vts)
-			break;
-		m->heap[k] = m->heap[c];
-		k = c;
-	}
-	m->heap[k] = v;
-}
-
-static int flush_chunk(struct mm_malloc *m)
-{
-	int ret = mm_heapw_flush(m->hw);
-
-	m->enc = mm_heapw_enc(m->hw);
-	return ret;
-}
-
-/* Source I's next record after its current one went to the encoder; false
- * when it has none now. */
-static bool advance(struct mm_malloc *m, uint32_t i, unsigned *since_tail)
-{
-	if (i == m->nr_rings) {
-		m->lost.head = (m->lost.head + 1) & (m->lost.cap - 1);
-		return --m->lost.n > 0;
-	}
-	struct ring_state *s = &m->rs[i];
-	struct mm_ring *r = ring_at(m, i);
-
-	s->last_ts = s->cur.ts;
-	s->tail += s->cur_words;
-	if (++*since_tail >= TAIL_EVERY || s->tail == s->head) {
-		__atomic_store_n(&r->tail, s->tail, __ATOMIC_RELEASE);
-		*since_tail = 0;
-	}
-	if (!parse_cur(m, i, s))
-		return false;
-	fetch_ahead(m, i, s);
-	return true;
-}
-
-/* Every record up to UPTO, in time order, into the encoder. */
-static int merge_upto(struct mm_malloc *m, uint64_t upto)
-{
-	unsigned since_tail = 0;
-
-	m->heap_n = 0;
-	for (uint32_t i = 0; i < m->nr_rings; i++)
-		if (m->rs[i].known && m->rs[i].has_cur)
-			m->heap[m->heap_n++] = i;
-	if (m->lost.n)
-		m->heap[m->heap_n++] = m->nr_rings;
-	for (uint32_t k = m->heap_n / 2; k-- > 0;)
-		sift_down(m, k);
-	while (m->heap_n) {
-		uint32_t i = m->heap[0];
-		const struct mm_heap_rec *r = source(m, i);
-
-		if (r->ts > upto)
-			break;
-		if (!m->enc->nr_records)
-			m->chunk_start = mono_ns();
-		if (r->ts < m->enc->last_ts)
-			m->tot.late++;
-		mm_heap_enc_add(m->enc, r);
-		m->tot.records += r->op != MM_OP_HELLO && r->op != MM_OP_LOST;
-		if (m->enc->nr_records >= CHUNK_RECORDS && flush_chunk(m) < 0)
-			return -1;
-		if (advance(m, i, &since_tail))
-			sift_down(m, 0);
-		else if (--m->heap_n)
-			m->heap[0] = m->heap[m->heap_n], sift_down(m, 0);
-	}
-	for (uint32_t i = 0; i < m->nr_rings; i++)
-		if (m->rs[i].known)
-			__atomic_store_n(&ring_at(m, i)->tail, m->rs[i].tail, __ATOMIC_RELEASE);
-	return 0;
-}
-
 /* One pass over every ring; FINAL: take everything, the writers are done.
  * Returns the records taken, or -1. */
 static long pass(struct mm_malloc *m, bool final)
@@ -493,19 +307,20 @@ static long pass(struct mm_malloc *m, bool final)
 
 	for (uint32_t i = 0; i < m->nr_rings; i++)
 		look_at_ring(m, i, now, &bound);
+	mm_malloc_take_uprobes(m, &bound);
 	no_ring = __atomic_load_n(&m->area->no_ring, __ATOMIC_RELAXED);
 	if (no_ring > m->no_ring_seen) {
-		note_lost(m, 0, 0, no_ring - m->no_ring_seen, m->watermark);
+		mm_malloc_note_lost(m, 0, 0, no_ring - m->no_ring_seen, m->watermark);
 		m->tot.no_ring += no_ring - m->no_ring_seen;
 		m->no_ring_seen = no_ring;
 	}
 	if (bound > m->watermark)
 		m->watermark = bound;
-	if (merge_upto(m, final ? UINT64_MAX : m->watermark) < 0)
+	if (mm_malloc_merge_upto(m, final ? UINT64_MAX : m->watermark) < 0)
 		return -1;
 	__atomic_add_fetch(&m->area->passes, 1, __ATOMIC_RELEASE);
 	if (!final && m->enc->nr_records && mono_ns() - m->chunk_start > CHUNK_MS * 1000000ull &&
-	    flush_chunk(m) < 0)
+	    mm_malloc_flush_chunk(m) < 0)
 		return -1;
 	return (long)(m->tot.records - before);
 }
@@ -516,7 +331,9 @@ static void *drain_main(void *arg)
 
 	while (!m->stop) {
 		uint32_t seq = __atomic_load_n(&m->area->wake, __ATOMIC_ACQUIRE);
-		struct timespec ts = { 0, PASS_MS * 1000000l };
+		/* uprobes write into buffers that do not wake us: a shorter pass */
+		struct timespec ts = { 0, (__atomic_load_n(&m->nr_ups, __ATOMIC_RELAXED) ?
+					   UPROBE_PASS_MS : PASS_MS) * 1000000l };
 
 		if (pass(m, false) < 0)
 			goto fail;
@@ -573,15 +390,16 @@ int mm_malloc_stop(struct mm_malloc *m, struct mm_malloc_totals *t)
 	/* let calls in flight commit, then take everything */
 	end = mono_ns() + FINAL_WAIT_MS * 1000000ull;
 	for (uint32_t i = 0; i < m->nr_rings; i++) {
-		struct mm_ring *r = ring_at(m, i);
+		struct mm_ring *r = mm_ring_at(m, i);
 		while (__atomic_load_n(&r->busy, __ATOMIC_ACQUIRE) && mono_ns() < end)
 			sched_yield();
 	}
 	if (pass(m, true) < 0 || mm_heapw_stop(m->hw, &m->tot.chunks) < 0)
 		return -1;
+	mm_malloc_close_uprobes(m);            /* the process traps no more */
 	for (uint32_t i = 0; i < m->nr_rings; i++)
 		if (m->rs[i].known)
-			m->tot.waits += __atomic_load_n(&ring_at(m, i)->waits, __ATOMIC_RELAXED);
+			m->tot.waits += __atomic_load_n(&mm_ring_at(m, i)->waits, __ATOMIC_RELAXED);
 	*t = m->tot;
 	return 0;
 }
@@ -605,6 +423,11 @@ void mm_malloc_free(struct mm_malloc *m)
 	}
 	if (m->fd >= 0)
 		close(m->fd);
+	mm_malloc_close_uprobes(m);
+	pthread_mutex_destroy(&m->ups_lock);
+	free(m->ups);
+	free(m->uq);
+	free(m->uq_tmp);
 	free(m->lost.v);
 	free(m->rs);
 	free(m->heap);

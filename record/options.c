@@ -193,6 +193,4 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 			    o->argv[0]);
 	if (o->argv && o->duration > 0)
 		USAGE_ERROR("--duration applies to -p (a command is recorded until it exits)");
-	if (o->heap && !o->argv)
-		USAGE_ERROR("--malloc with -p is not supported yet: record a command");
 }

@@ -328,6 +328,7 @@ struct mm_malloc_totals {
 	uint64_t waits;           /* times a writer found its ring full and waited */
 	uint64_t rings;           /* rings used (threads, execs) */
 	uint64_t chunks;
+	uint64_t uprobes;         /* calls recorded by uprobes (of records) */
 };
 /* The records' clock now (MM_RING_CLOCK_*). */
 uint64_t mm_malloc_clock(unsigned clock);
@@ -345,6 +346,69 @@ bool mm_malloc_failed(const struct mm_malloc *m);
 /* The recording is over: close the rings, take what is left, write it. */
 int mm_malloc_stop(struct mm_malloc *m, struct mm_malloc_totals *t);
 void mm_malloc_free(struct mm_malloc *m);
+
+struct mm_uprobes;
+/* Also take the records of uprobes U (the records' clock must be
+ * MM_RING_CLOCK_MONO, the uprobes' own); the recording owns U then. */
+int mm_malloc_add_uprobes(struct mm_malloc *m, struct mm_uprobes *u);
+
+/* ---- uprobes.c, uprobe-calls.c ---- */
+
+/* record --malloc by uprobes on the allocator a process maps, opened for
+ * its threads only (perf_event_open), their samples turned into the
+ * records the interposer writes. */
+struct mm_uprobes;
+struct mm_heap_rec;
+struct mm_uprobes_totals {
+	uint64_t samples;         /* samples read */
+	uint64_t calls;           /* records made of them */
+	uint64_t nested;          /* calls inside a probed call (its own part) */
+	uint64_t lost;            /* samples the kernel dropped, and calls whose
+	                           * entry was never seen */
+};
+bool mm_uprobes_available(void);
+/* The probes (in GROUP, record's) on every thread of PID and what they
+ * will make; NULL with mm_error() (nothing left defined). */
+struct mm_uprobes *mm_uprobes_open(pid_t pid, const char *group);
+/* The file probed ("/usr/lib/x86_64-linux-gnu/libc.so.6"). */
+const char *mm_uprobes_file(const struct mm_uprobes *u);
+/* Read every buffer: each call completed (and the HELLO and LOST
+ * records around them) to EMIT, in order within each thread; times
+ * CLOCK_MONOTONIC ns. */
+typedef void (*mm_uprobes_emit_fn)(void *ctx, const struct mm_heap_rec *r);
+int mm_uprobes_read(struct mm_uprobes *u, mm_uprobes_emit_fn emit, void *ctx);
+const struct mm_uprobes_totals *mm_uprobes_totals(const struct mm_uprobes *u);
+/* Close every event: the kernel removes the probes with the last one. */
+void mm_uprobes_close(struct mm_uprobes *u);
+
+/* ---- uprobe-cost.c ---- */
+
+/* What a malloc/free pair costs here without and with record's uprobes
+ * (a child of memmon timed, its probes in GROUP). */
+struct mm_uprobe_cost {
+	double plain_pair_ns, probed_pair_ns;
+	char file[256];           /* the file probed */
+};
+int mm_uprobes_measure(const char *group, struct mm_uprobe_cost *c);
+
+/* ---- elfsyms.c ---- */
+
+struct mm_elf_func {
+	const char *name;
+	uint64_t off;             /* the file offset of its code, 0: not defined here */
+};
+/* The N functions FN named, looked up in PATH's symbol tables. */
+int mm_elf_func_offsets(const char *path, struct mm_elf_func *fn, size_t n);
+/* 1: PATH has no program interpreter (a static program), 0: it has, -1. */
+int mm_elf_is_static(const char *path);
+/* A SystemTap SDT probe (sys/sdt.h) a .note.stapsdt note declares. */
+struct mm_sdt_probe {
+	char provider[64], name[64], args[128];
+	uint64_t addr, off;       /* its address (linked), its file offset */
+	uint64_t semaphore;       /* the address of its semaphore, 0: none */
+};
+/* PATH's SDT probes into *OUT (malloc'd, *NR of them; none: NULL, 0). */
+int mm_elf_sdt_probes(const char *path, struct mm_sdt_probe **out, size_t *nr);
 
 /* ---- heapwriter.c ---- */
 
@@ -418,6 +482,11 @@ void mm_env_free(char **env);
  * environment ENVP (NULL: record's own). */
 struct mm_target *mm_target_spawn(char **argv, char **envp);
 pid_t mm_target_pid(const struct mm_target *t);
+/* NAME found in $PATH (malloc'd), NULL when not there or NAME has a '/'. */
+char *mm_target_find(const char *name);
+/* FN(CTX, pid) at CMD's first exec stop: its program is mapped, not run
+ * (record --malloc of a static program sets its uprobes there). */
+void mm_target_on_exec(struct mm_target *t, void (*fn)(void *ctx, pid_t pid), void *ctx);
 /* Let it exec (its ptrace stops until then served, snapshots into O); -1
  * with "cannot run 'CMD': ..." if exec failed (*status then holds 126/127
  * as a shell would); 1 when a signal killed it before its exec (*status:

@@ -45,6 +45,10 @@ struct rec {
 	char *heap_lib;
 	char **heap_env;
 	unsigned heap_clock;          /* MM_RING_CLOCK_* */
+	bool heap_uprobes;            /* by uprobes: -p, or a static CMD */
+	bool uprobes_defined;         /* in r->group: removed at cleanup whatever happened */
+	char uprobe_file[256];        /* the (first) file the uprobes are on */
+	char *heap_static;            /* a static CMD's program (uprobes at its exec) */
 	const char *trace_clock;
 	uint64_t cal_ticks, cal_ns;   /* TSC calibration: the first sample */
 	uint64_t tsc_hz;

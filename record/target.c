@@ -65,6 +65,8 @@ struct mm_target {
 	size_t nr_tasks, cap_tasks;
 	struct pidset window; /* vfork children with syscall stops (n: stops) */
 	struct pidset early;  /* new children stopped before their parent's event */
+	void (*on_exec)(void *ctx, pid_t pid);   /* at CMD's own exec stop */
+	void *exec_ctx;
 };
 
 static ssize_t set_find(const struct pidset *s, pid_t pid)
@@ -187,6 +189,17 @@ static char *find_in_path(const char *name)
 	}
 	free(dirs);
 	return found;
+}
+
+char *mm_target_find(const char *name)
+{
+	return find_in_path(name);
+}
+
+void mm_target_on_exec(struct mm_target *t, void (*fn)(void *ctx, pid_t pid), void *ctx)
+{
+	t->on_exec = fn;
+	t->exec_ctx = ctx;
 }
 
 char **mm_env_with(char *const *env, const char *name, const char *value)
@@ -429,6 +442,8 @@ static int on_stop(struct mm_target *t, struct mm_out *o, pid_t pid, int st)
 	}
 	switch (event) {
 	case PTRACE_EVENT_EXEC:
+		if (pid == t->pid && !t->execd && t->on_exec)
+			t->on_exec(t->exec_ctx, pid);
 		if (pid == t->pid)
 			t->execd = true;
 		set_del(&t->window, pid);        /* it did what it was made for */
