@@ -26,16 +26,13 @@
  *
  * A thread of its own reads the rings, keeps the file mappings (anon ones
  * are dropped: the tracepoints say everything about them) as MMAPS
- * entries, and for each file mapped executable (from the records, and
- * from the maps snapshots record takes, so -p's older mappings count too)
- * reads the ELF file - through /proc/PID/map_files while it is mapped,
- * else by path when the inode matches - once per device and inode, and
- * stores it once per build-id (an ELF section; later files of the same
- * build-id get only a FILE entry).  That work is never on the traced
- * program's path: it runs beside it, and at the end record waits for it.
+ * entries, written in batches, and hands every file mapped executable
+ * (from the records, and from the maps snapshots record takes) to
+ * objfiles.c, which reads its ELF object once and stores it once per
+ * build-id.  That work is never on the traced program's path: it runs
+ * beside it, and at the end record waits for it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -47,9 +44,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 
 #include "memmon.h"
 #include "format/objects.h"
@@ -67,17 +62,11 @@ struct ring {
 	size_t data_size;
 };
 
-/* A file to read as ELF: where it is mapped now (map_files) and who it is. */
-struct candidate {
+/* A maps snapshot of PID, queued by the main thread for the names thread. */
+struct note {
 	pid_t pid;
-	uint64_t start, end;
-	uint32_t maj, min;
-	uint64_t ino;
-	char *path;
+	char *text;
 };
-
-struct seen_file { uint32_t maj, min; uint64_t ino; };
-struct seen_build { uint8_t len; uint8_t id[MM_ELF_BUILD_ID_MAX]; uint32_t object; };
 
 struct mm_mapnames {
 	unsigned nr_cpus;
@@ -85,7 +74,7 @@ struct mm_mapnames {
 	int *extra;                     /* -p: other threads' events */
 	size_t nr_extra, cap_extra;
 	struct mm_out *o;
-	char *debug_dir;
+	struct mm_objfiles *objs;       /* the ELF objects (objfiles.c) */
 	pthread_t thread;
 	bool running;
 	int stop_fd, wake_fd;
@@ -93,20 +82,13 @@ struct mm_mapnames {
 	char err[1024];
 
 	pthread_mutex_t mu;             /* notes from the main thread */
-	struct candidate *notes;
+	struct note *notes;
 	size_t nr_notes, cap_notes;
 
 	/* the thread's own */
 	struct mm_mapent *batch;
 	size_t nr_batch, cap_batch;
 	uint64_t batch_since;
-	struct candidate *todo;
-	size_t nr_todo, cap_todo;
-	struct seen_file *files;
-	size_t nr_files, cap_files;
-	struct seen_build *builds;
-	size_t nr_builds, cap_builds;
-	uint32_t next_object;
 	unsigned char *copy;            /* a record that wraps the ring */
 	struct mm_mapnames_stats st;
 };
@@ -257,26 +239,6 @@ bool mm_mapnames_available(void)
 
 /* ---- the thread ---- */
 
-static bool file_seen(struct mm_mapnames *m, uint32_t maj, uint32_t min, uint64_t ino)
-{
-	for (size_t i = 0; i < m->nr_files; i++)
-		if (m->files[i].ino == ino && m->files[i].maj == maj && m->files[i].min == min)
-			return true;
-	MM_GROW(m->files, m->nr_files, m->cap_files, 32);
-	m->files[m->nr_files++] = (struct seen_file){ maj, min, ino };
-	return false;
-}
-
-static void want_file(struct mm_mapnames *m, pid_t pid, uint64_t start, uint64_t end,
-		      uint32_t maj, uint32_t min, uint64_t ino, const char *path)
-{
-	if (!ino || path[0] != '/' || file_seen(m, maj, min, ino))
-		return;
-	MM_GROW(m->todo, m->nr_todo, m->cap_todo, 16);
-	m->todo[m->nr_todo++] = (struct candidate){ pid, start, end, maj, min, ino,
-						   mm_strdup(path) };
-}
-
 static void add_entry(struct mm_mapnames *m, const struct mm_mapent *e)
 {
 	if (!m->nr_batch)
@@ -284,6 +246,12 @@ static void add_entry(struct mm_mapnames *m, const struct mm_mapent *e)
 	MM_GROW(m->batch, m->nr_batch, m->cap_batch, 64);
 	m->batch[m->nr_batch] = *e;
 	m->batch[m->nr_batch++].path = mm_strdup(e->path ? e->path : "");
+}
+
+/* objfiles.c's FILE entries go into the same batches */
+static void add_file_entry(void *ctx, const struct mm_mapent *e)
+{
+	add_entry(ctx, e);
 }
 
 static int flush_batch(struct mm_mapnames *m)
@@ -331,7 +299,8 @@ static void on_mmap2(struct mm_mapnames *m, const unsigned char *p, size_t len)
 		.path = name,
 	});
 	if (r.prot & PROT_EXEC)
-		want_file(m, (pid_t)r.pid, r.addr, r.addr + r.len, r.maj, r.min, r.ino, name);
+		mm_objfiles_want(m->objs, (pid_t)r.pid, r.addr, r.addr + r.len, r.maj, r.min,
+				 r.ino, name);
 }
 
 /* Read what ring R holds; TRIG rings hold nothing we keep. */
@@ -377,106 +346,9 @@ static void read_ring(struct mm_mapnames *m, struct ring *r, bool keep)
 	__atomic_store_n(&pg->data_tail, keep ? tail : head, __ATOMIC_RELEASE);
 }
 
-static bool same_build(const struct seen_build *b, const struct mm_elf_object *o)
-{
-	return b->len && b->len == o->build_id_len && !memcmp(b->id, o->build_id, b->len);
-}
-
-/* Open the file behind C: the mapping itself while it lasts, else the
- * path if it is still the same inode. */
-static int open_candidate(const struct candidate *c)
-{
-	char path[96];
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)c->pid,
-		 (unsigned long long)c->start, (unsigned long long)c->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	fd = open(c->path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_ino != c->ino)) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
-/* Read candidate C; store its object (or name the one of its build). */
-static int read_candidate(struct mm_mapnames *m, const struct candidate *c)
-{
-	struct mm_elf_object o;
-	char *names = NULL;
-	uint32_t id = 0;
-	int fd = open_candidate(c), ret = 0;
-
-	if (fd < 0) {
-		m->st.unreadable++;
-		return 0;
-	}
-	if (mm_elf_read(fd, c->path, m->debug_dir, &o, &names) < 0) {
-		close(fd);
-		return 0;                /* not ELF (a JIT's file...): no symbols */
-	}
-	close(fd);
-	for (size_t i = 0; i < m->nr_builds && !id; i++)
-		if (same_build(&m->builds[i], &o))
-			id = m->builds[i].object;
-	if (!id) {
-		o.id = id = ++m->next_object;
-		pthread_mutex_lock(&m->o->lock);
-		ret = mm_writer_elf(m->o->w, &o);
-		pthread_mutex_unlock(&m->o->lock);
-		m->st.objects++;
-		m->st.symbols += o.nr_syms;
-		if (o.fp == MM_ELF_FP_NO)
-			m->st.no_fp++;
-		MM_GROW(m->builds, m->nr_builds, m->cap_builds, 16);
-		m->builds[m->nr_builds] = (struct seen_build){ .len = o.build_id_len, .object = id };
-		memcpy(m->builds[m->nr_builds++].id, o.build_id, o.build_id_len);
-	}
-	add_entry(m, &(struct mm_mapent){ .kind = MM_MAPENT_FILE, .pid = (uint32_t)c->pid,
-					  .maj = c->maj, .min = c->min, .ino = c->ino,
-					  .object = id, .path = c->path });
-	mm_elf_release(&o, names);
-	return ret;
-}
-
-/* The executable file mappings of a maps snapshot's TEXT. */
-static void take_note(struct mm_mapnames *m, const struct candidate *n)
-{
-	const char *text = n->path;
-
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		unsigned long long start, end, off, ino;
-		unsigned maj, min;
-		char perms[8];
-		int pos = 0;
-
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off,
-			   &maj, &min, &ino, &pos) >= 7 && perms[2] == 'x' && pos > 0 &&
-		    line[pos] == '/') {
-			size_t len = (nl ? (size_t)(nl - line) : strlen(line)) - (size_t)pos;
-			char path[4096];
-			const char *del = " (deleted)";
-
-			if (len >= sizeof(path))
-				len = sizeof(path) - 1;
-			memcpy(path, line + pos, len);
-			path[len] = '\0';
-			if (len > strlen(del) && !strcmp(path + len - strlen(del), del))
-				path[len - strlen(del)] = '\0';
-			want_file(m, n->pid, start, end, maj, min, ino, path);
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-}
-
 static void take_notes(struct mm_mapnames *m)
 {
-	struct candidate *v;
+	struct note *v;
 	size_t n;
 
 	pthread_mutex_lock(&m->mu);
@@ -486,8 +358,8 @@ static void take_notes(struct mm_mapnames *m)
 	m->nr_notes = m->cap_notes = 0;
 	pthread_mutex_unlock(&m->mu);
 	for (size_t i = 0; i < n; i++) {
-		take_note(m, &v[i]);
-		free(v[i].path);
+		mm_objfiles_want_maps(m->objs, v[i].pid, v[i].text);
+		free(v[i].text);
 	}
 	free(v);
 }
@@ -500,17 +372,8 @@ static int work(struct mm_mapnames *m, bool last)
 		read_ring(m, &m->trig[c], false);
 	}
 	take_notes(m);
-	for (size_t i = 0; i < m->nr_todo; i++) {
-		int r = read_candidate(m, &m->todo[i]);
-		free(m->todo[i].path);
-		if (r < 0) {
-			for (size_t k = i + 1; k < m->nr_todo; k++)
-				free(m->todo[k].path);
-			m->nr_todo = 0;
-			return -1;
-		}
-	}
-	m->nr_todo = 0;
+	if (mm_objfiles_read(m->objs, m->o, add_file_entry, m, &m->st) < 0)
+		return -1;
 	if (last || m->nr_batch >= FLUSH_ENTRIES ||
 	    (m->nr_batch && mm_mono_ns() - m->batch_since >= FLUSH_NS))
 		return flush_batch(m);
@@ -557,7 +420,7 @@ static void *thread_main(void *arg)
 int mm_mapnames_start(struct mm_mapnames *m, struct mm_out *o, const char *debug_dir)
 {
 	m->o = o;
-	m->debug_dir = debug_dir ? mm_strdup(debug_dir) : NULL;
+	m->objs = mm_objfiles_new(debug_dir);
 	errno = pthread_create(&m->thread, NULL, thread_main, m);
 	if (errno)
 		return mm_error_errno("cannot start the mapping-names thread");
@@ -577,7 +440,7 @@ void mm_mapnames_note_maps(struct mm_mapnames *m, pid_t pid, const char *text, s
 	copy[len] = '\0';
 	pthread_mutex_lock(&m->mu);
 	MM_GROW(m->notes, m->nr_notes, m->cap_notes, 8);
-	m->notes[m->nr_notes++] = (struct candidate){ .pid = pid, .path = copy };
+	m->notes[m->nr_notes++] = (struct note){ .pid = pid, .text = copy };
 	pthread_mutex_unlock(&m->mu);
 	if (write(m->wake_fd, &one, sizeof(one)) < 0)
 		return;                  /* the next wake-up takes it */
@@ -621,9 +484,8 @@ void mm_mapnames_free(struct mm_mapnames *m)
 		}
 	}
 	for (size_t i = 0; i < m->nr_notes; i++)
-		free(m->notes[i].path);
-	for (size_t i = 0; i < m->nr_todo; i++)
-		free(m->todo[i].path);
+		free(m->notes[i].text);
+	mm_objfiles_free(m->objs);
 	for (size_t i = 0; i < m->nr_batch; i++)
 		free((void *)m->batch[i].path);
 	if (m->stop_fd >= 0)
@@ -632,12 +494,8 @@ void mm_mapnames_free(struct mm_mapnames *m)
 		close(m->wake_fd);
 	pthread_mutex_destroy(&m->mu);
 	free(m->notes);
-	free(m->todo);
 	free(m->batch);
-	free(m->files);
-	free(m->builds);
 	free(m->copy);
-	free(m->debug_dir);
 	free(m->extra);
 	free(m->data);
 	free(m->trig);

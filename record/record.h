@@ -285,6 +285,26 @@ void mm_mapnames_note_maps(struct mm_mapnames *m, pid_t pid, const char *text, s
 int mm_mapnames_stop(struct mm_mapnames *m, struct mm_mapnames_stats *st);
 void mm_mapnames_free(struct mm_mapnames *m);
 
+/* ---- objfiles.c (the mapping-names thread's only) ---- */
+
+struct mm_objfiles;
+struct mm_mapent;
+typedef void (*mm_objfiles_entry_fn)(void *ctx, const struct mm_mapent *e);
+/* DEBUG_DIR: where separate debug files are looked for (NULL: nowhere). */
+struct mm_objfiles *mm_objfiles_new(const char *debug_dir);
+/* File MAJ:MIN inode INO at PATH, mapped executable by PID at START..END:
+ * to be read (once per device and inode). */
+void mm_objfiles_want(struct mm_objfiles *s, pid_t pid, uint64_t start, uint64_t end,
+		      uint32_t maj, uint32_t min, uint64_t ino, const char *path);
+/* The executable file mappings of PID's maps snapshot TEXT: the same. */
+void mm_objfiles_want_maps(struct mm_objfiles *s, pid_t pid, const char *text);
+/* Read what was wanted since the last call: each object of a build-id not
+ * seen yet stored through OUT, each file's FILE entry given to ADD, counts
+ * added to ST.  -1 when writing failed. */
+int mm_objfiles_read(struct mm_objfiles *s, struct mm_out *out, mm_objfiles_entry_fn add,
+		     void *ctx, struct mm_mapnames_stats *st);
+void mm_objfiles_free(struct mm_objfiles *s);
+
 /* ---- execpath.c ---- */
 
 /* PID is at a syscall-entry stop: if the call is execve (or execveat),
