@@ -125,8 +125,8 @@ static void list_stacks(void)
 		return;
 	switch (mm_elf_fp_of_file(libc)) {
 	case MM_ELF_FP_NO:
-		printf("frame pointers: %s keeps none: the stack of a call made through it "
-		       "lacks its caller (shallow stacks; report marks the gap '?')\n", libc);
+		printf("frame pointers: %s keeps none: stacks are shallow because frame pointers "
+		       "are missing (a call made through it loses its caller, marked '?')\n", libc);
 		break;
 	case MM_ELF_FP_YES:
 		printf("frame pointers: %s keeps them\n", libc);

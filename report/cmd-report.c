@@ -26,6 +26,7 @@
 #include "report/model/addrspace.h"
 #include "report/model/origin.h"
 #include "report/analyses/regions.h"
+#include "report/analyses/sites.h"
 #include "report/analyses/summary.h"
 #include "report/analyses/tasks.h"
 #include "report/analyses/window.h"
@@ -132,6 +133,7 @@ static void sink_event(void *ctx, const struct mm_event *ev)
 		log_lost_marks(s, ev->ts);
 	if (mm_event_wanted(o->pids, o->nr_pids, ev) && mm_window_in(o->window)) {
 		mm_summary_add(&s->summary, ev);
+		mm_sites_count_stack(&s->summary.stacks, o->view.as, ev);
 		if (s->o->log)
 			mm_log_event(s->log, ev);
 	}

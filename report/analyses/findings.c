@@ -102,6 +102,9 @@ void mm_findings_event(struct mm_findings *fs, const struct mm_event *ev)
 		fr = (struct mm_find_ev){ .ts = note->free_ts, .pid = ev->pid, .kind = MM_EV_HEAP,
 					  .nr = note->free_op,
 					  .args = { note->free_ptr, 0, note->free_site } };
+		if (note->free_site)     /* its call site as a frame, as fnd_ev_from's */
+			fr.code = mm_as_stack_intern(fs->as, mm_as_memory_of(fs->as, ev->pid),
+						     &note->free_site, 1);
 	}
 	fheap_syscall(fs, p, ev);
 	fmmap_syscall(fs, p, ev, note && note->by_free ? &fr : NULL);
@@ -192,6 +195,10 @@ void fnd_ev_from(const struct mm_findings *fs, struct mm_find_ev *e, const struc
 		e->args[0] = MM_OP_IS_FREE(ev->heap.op) ? ev->heap.ptr : ev->heap.size;
 		e->args[1] = MM_OP_IS_FREE(ev->heap.op) ? 0 : ev->heap.ptr;
 		e->args[2] = ev->heap.site;
+		/* the call site (a return address in the caller) as a frame */
+		if (ev->heap.site)
+			e->code = mm_as_stack_intern(fs->as, mm_as_memory_of(fs->as, ev->pid),
+						     &ev->heap.site, 1);
 		return;
 	}
 	if (ev->kind == MM_EV_FAULT) {

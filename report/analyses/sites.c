@@ -154,6 +154,7 @@ static void on_fault(void *ctx, struct mm_as_proc *p, struct mm_region *r,
 		want.func = c.func;
 		want.special = c.special;
 		want.off = c.func ? 0 : c.off;
+		want.addr = c.func ? c.func_addr : c.off;
 		want.no_fp = c.no_fp;
 	} else {
 		want.special = "[unknown]";
@@ -211,6 +212,13 @@ static uint64_t page_up(const struct mm_sites *s, uint64_t v)
 	return (v + ps - 1) & ~(ps - 1);
 }
 
+void mm_sites_count_stack(struct mm_stack_counts *c, const struct mm_as *as,
+			  const struct mm_event *ev)
+{
+	if (as && ev->kind == MM_EV_SYSCALL && map_call(ev->sys.nr))
+		mm_stack_count(c, mm_as_stack(as, mm_as_current_stack(as)));
+}
+
 void mm_sites_event(struct mm_sites *s, const struct mm_event *ev)
 {
 	const struct mm_syscall *c = &ev->sys;
@@ -225,8 +233,7 @@ void mm_sites_event(struct mm_sites *s, const struct mm_event *ev)
 	bool ok = c->has_ret && !(c->ret < 0 && c->ret >= -4095);
 
 	s->calls++;
-	s->with_stack += stack != 0;
-	s->shallow += st && st->shallow;
+	mm_stack_count(&s->stacks, st);
 	m->calls++;
 	m->by_sys[c->nr]++;
 	if (!ok) {
@@ -267,7 +274,8 @@ void mm_sites_event(struct mm_sites *s, const struct mm_event *ev)
 	}
 }
 
-/* Sorting: the key, then a stable order (module, function, address). */
+/* Sorting: the key, then a stable order (module, function, address);
+ * addr: module, then where the code starts in it. */
 static enum mm_regions_sort sort_key;
 
 static int cmp_name(const char *a, const char *b)
@@ -286,6 +294,8 @@ static int cmp_fault(const void *pa, const void *pb)
 		return x > y ? -1 : 1;
 	if ((c = cmp_name(a->module ? a->module : a->special, b->module ? b->module : b->special)))
 		return c;
+	if (sort_key == MM_SORT_ADDR && a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
 	if ((c = cmp_name(a->func, b->func)) || (c = cmp_name(a->syscall, b->syscall)))
 		return c;
 	return a->off < b->off ? -1 : a->off > b->off;

@@ -28,6 +28,7 @@
 
 #include "plugins/event.h"
 #include "report/analyses/regions.h"
+#include "report/model/symbols.h"
 
 struct mm_as;
 
@@ -39,6 +40,8 @@ struct mm_fault_site {
 	const char *syscall;       /* "[kernel]": the call it came in, or NULL */
 	uint64_t off;              /* without FUNC: the address in the object
 	                            * (or the file offset), from the region */
+	uint64_t addr;             /* where it starts in the object: FUNC's
+	                            * address (nm's), else OFF (--sort addr) */
 	bool no_fp;
 	uint64_t faults;
 	uint64_t by_class[MM_FAULT_NR];
@@ -64,8 +67,8 @@ struct mm_sites {
 	size_t nr_fault, cap_fault;
 	struct mm_map_site *map;
 	size_t nr_map, cap_map;
-	uint64_t calls, with_stack, shallow;   /* memory syscalls, with a stack,
-	                                        * with one cut short */
+	uint64_t calls;                        /* memory syscalls */
+	struct mm_stack_counts stacks;         /* their stacks, the shallow ones */
 	uint64_t faults;
 	/* private */
 	struct mm_as *as;
@@ -86,5 +89,9 @@ void mm_sites_event(struct mm_sites *s, const struct mm_event *ev);
  * mapped), or addr (module, then address). */
 void mm_sites_sort(struct mm_sites *s, enum mm_regions_sort key);
 void mm_sites_free(struct mm_sites *s);
+/* Count into C the stack of EV when it is a memory call (what --sites
+ * counts; no model AS: nothing), as the report's summary does. */
+void mm_sites_count_stack(struct mm_stack_counts *c, const struct mm_as *as,
+			  const struct mm_event *ev);
 
 #endif

@@ -13,11 +13,14 @@
 
 #include "format/heapops.h"
 #include "plugins/event.h"
+#include "report/model/symbols.h"
 
 struct mm_summary {
 	uint64_t by_kind[MM_EV_NR];
 	uint64_t faults[MM_FAULT_NR][MM_ACCESS_NR];
 	uint64_t heap_lost;              /* record --malloc: records lost (LOST) */
+	struct mm_stack_counts stacks;   /* the memory calls' stacks (--sites'
+	                                  * calls; none without the model) */
 };
 
 /* What the summary says besides the counts. */

@@ -63,6 +63,25 @@ static void rehash(struct as_stacks *t)
 	}
 }
 
+/*
+ * The functions a thread's stack starts in (glibc's): the walk ends at
+ * them, and that they keep no frame pointer loses nothing anyone asks
+ * for (their caller is _start or clone), so the outermost frame in one
+ * is no gap and makes no stack shallow.
+ */
+static bool thread_entry(const char *func)
+{
+	static const char *const entries[] = {
+		"__libc_start_call_main", "__libc_start_main", "__libc_start_main_impl",
+		"start_thread", "clone", "clone3", "_start",
+	};
+
+	for (size_t i = 0; func && i < sizeof(entries) / sizeof(entries[0]); i++)
+		if (!strcmp(func, entries[i]))
+			return true;
+	return false;
+}
+
 /* Is the code at ADDR executable (a frame can be there)? */
 static bool code_at(const struct mm_as_proc *p, uint64_t addr)
 {
@@ -85,11 +104,14 @@ uint32_t mm_as_stack_intern(struct mm_as *as, const struct mm_as_proc *p,
 		mm_as_code(as, p, at, &s.code[s.nr]);
 		if (i)
 			s.code[s.nr].off++;          /* shown as the return address */
-		s.shallow |= s.code[s.nr].no_fp;
 		s.pc[s.nr++] = frames[i];
 	}
 	if (!s.nr)
 		return 0;
+	if (s.nr > 1 && thread_entry(s.code[s.nr - 1].func))
+		s.code[s.nr - 1].no_fp = false;
+	for (unsigned i = 0; i < s.nr; i++)
+		s.shallow |= s.code[i].no_fp;
 	if ((t->n + 1) * 2 > t->hcap)
 		rehash(t);
 	size_t h = hash_stack(&s) & (t->hcap - 1);
@@ -102,6 +124,26 @@ uint32_t mm_as_stack_intern(struct mm_as *as, const struct mm_as_proc *p,
 	*t->v[t->n++] = s;
 	t->hash[h] = s.id;
 	return s.id;
+}
+
+void mm_stack_count(struct mm_stack_counts *c, const struct mm_stack *st)
+{
+	if (!st)
+		return;
+	c->with_stack++;
+	if (!st->shallow)
+		return;
+	c->shallow++;
+	for (unsigned i = 0; i < st->nr; i++) {
+		const char *m = st->code[i].module;
+		unsigned k = 0;
+		if (!st->code[i].no_fp || !m)
+			continue;
+		while (k < c->nr_no_fp && c->no_fp[k] != m)
+			k++;
+		if (k == c->nr_no_fp && k < MM_STACK_NOFP_MAX)
+			c->no_fp[c->nr_no_fp++] = m;
+	}
 }
 
 const struct mm_stack *mm_as_stack(const struct mm_as *as, uint32_t id)

@@ -188,6 +188,7 @@ bool mm_as_code(struct mm_as *as, const struct mm_as_proc *p, uint64_t addr, str
 	c->off = vaddr;
 	if (s) {
 		c->func = s->name;
+		c->func_addr = s->value;
 		c->off = vaddr - s->value;
 		if (o->e_machine == 62)         /* EM_X86_64: the function's own word */
 			c->no_fp = s->type & MM_ELF_SYM_NOFP;

@@ -42,6 +42,8 @@ struct mm_code {
 	uint64_t off;               /* from FUNC's start; without FUNC the address
 	                             * in the object's numbering (IN_OBJECT) or
 	                             * the file offset */
+	uint64_t func_addr;         /* FUNC's own address in the object's
+	                             * numbering (what nm prints); 0 without */
 	bool in_object;             /* OFF (without FUNC) is the object's address */
 	bool no_fp;                 /* the function (without one, the object) keeps
 	                             * no frame pointer: a stack
@@ -87,6 +89,19 @@ const struct mm_stack *mm_as_stack(const struct mm_as *as, uint32_t id);
 /* The stack the event being applied was made from (its syscall's), or 0:
  * valid in hooks and after mm_as_event() until the next event. */
 uint32_t mm_as_current_stack(const struct mm_as *as);
+
+/* Stacks counted (of the memory calls, say): how many calls had one, how
+ * many of those are shallow, and the modules whose code without frame
+ * pointers cut them short (interned, in the order met, the first
+ * MM_STACK_NOFP_MAX). */
+#define MM_STACK_NOFP_MAX 8
+struct mm_stack_counts {
+	uint64_t with_stack, shallow;
+	const char *no_fp[MM_STACK_NOFP_MAX];
+	unsigned nr_no_fp;
+};
+/* Count ST (NULL: a call without a stack) into C. */
+void mm_stack_count(struct mm_stack_counts *c, const struct mm_stack *st);
 
 /* Every ELF object of the trace, for the views' notes. */
 size_t mm_as_nr_objects(const struct mm_as *as);

@@ -118,3 +118,26 @@ void mm_view_json_stack(struct mm_json *j, const char *key, const struct mm_stac
 	}
 	mm_json_array_end(j);
 }
+
+void mm_view_shallow_text(const struct mm_stack_counts *c, char *buf, size_t n)
+{
+	size_t at;
+
+	buf[0] = '\0';
+	if (!c->shallow)
+		return;
+	at = (size_t)snprintf(buf, n, "%llu shallow because frame pointers are missing in ",
+			      (unsigned long long)c->shallow);
+	for (unsigned i = 0; i < c->nr_no_fp && at < n; i++)
+		at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? ", " : "", c->no_fp[i]);
+	if (!c->nr_no_fp && at < n)
+		snprintf(buf + at, n - at, "their code");
+}
+
+void mm_view_json_no_fp(struct mm_json *j, const char *key, const struct mm_stack_counts *c)
+{
+	mm_json_array_begin(j, key);
+	for (unsigned i = 0; i < c->nr_no_fp; i++)
+		mm_json_str(j, NULL, c->no_fp[i]);
+	mm_json_array_end(j);
+}

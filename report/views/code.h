@@ -47,5 +47,11 @@ void mm_view_json_code(struct mm_json *j, const char *key, const struct mm_code 
 /* ST as a JSON array of frames under KEY ("gap": true on a frame whose
  * caller is missing); null without a stack. */
 void mm_view_json_stack(struct mm_json *j, const char *key, const struct mm_stack *st);
+/* Shallow stacks, in the words every view uses: "N shallow because frame
+ * pointers are missing in libc.so.6, ld-linux-x86-64.so.2" into BUF (""
+ * when none is); JSON: the modules as an array named KEY. */
+struct mm_stack_counts;
+void mm_view_shallow_text(const struct mm_stack_counts *c, char *buf, size_t n);
+void mm_view_json_no_fp(struct mm_json *j, const char *key, const struct mm_stack_counts *c);
 
 #endif

@@ -15,9 +15,10 @@
  * JSON: {"view": "findings", "findings": [{"id", "severity", "pid", "summary", "explanation",
  * "tune", "numbers": {NAME: N}, "units": {NAME: UNIT}, "evidence_total",
  * "evidence": [{"time", "pid", "event", "text", "addr", ..., "code"}]}]}
- * ("code": the frames of the call, or the faulting instruction's frame;
- * null when none was recorded; report/views/code.h).  In text an
- * evidence line ends with "  by STACK" (short) or " in FUNC [MODULE]".
+ * ("code": the frames of the system call, or one frame: the faulting
+ * instruction's, an allocator call's site; null when none was recorded;
+ * report/views/code.h).  In text an evidence line ends with "  by STACK"
+ * (short) or " in FUNC+0xOFF [MODULE]".
  * CSV: id,severity,pid,summary,numbers (one row per finding; numbers as
  * "name=value" joined by spaces).
  */
@@ -154,12 +155,14 @@ static void text_one(const struct fview *v, const struct mm_finding *f, FILE *ou
 		const struct mm_stack *st = v->o.as ? mm_as_stack(v->o.as, f->ev[i].code) : NULL;
 		char code[1300] = "";
 		mm_find_ev_format(&f->ev[i], line, sizeof(line));
-		if (st && f->ev[i].kind == MM_EV_FAULT)
+		/* one frame: a fault's instruction, an allocator call's site */
+		bool frame = f->ev[i].kind == MM_EV_FAULT || f->ev[i].kind == MM_EV_HEAP;
+		if (st && frame)
 			mm_code_format(&st->code[0], st->pc[0], code, sizeof(code));
 		else
 			mm_view_stack_brief(st, code, sizeof(code));
 		fprintf(out, "    %.6f %d: %s%s%s\n", rel_s(v, f->ev[i].ts), f->ev[i].pid, line,
-			!*code ? "" : f->ev[i].kind == MM_EV_FAULT ? " in " : "  by ", code);
+			!*code ? "" : frame ? " in " : "  by ", code);
 	}
 }
 

@@ -413,6 +413,11 @@ static void summary_json(struct mm_json *j, const struct mm_report_opts *o)
 	if (info->held)
 		mm_summary_totals(info->held, &ht);
 	mm_json_u64(j, "left_out", ht.events);
+	mm_json_object_begin(j, "stacks");
+	mm_json_u64(j, "with_stack", s->stacks.with_stack);
+	mm_json_u64(j, "shallow", s->stacks.shallow);
+	mm_view_json_no_fp(j, "without_frame_pointers", &s->stacks);
+	mm_json_object_end(j);
 	mm_json_object_end(j);
 }
 

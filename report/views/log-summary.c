@@ -23,11 +23,14 @@
  *   trace records: 1434
  *   missing events: none
  *   classifier: tracepoint
+ *   stacks: 36 memory calls with a stack, 36 shallow because frame pointers
+ *           are missing in libc.so.6 (...)    (traces with stacks only)
  */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "report/views/code.h"
 #include "report/views/log.h"
 #include "report/analyses/summary.h"
 
@@ -79,6 +82,12 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 	mm_log_puts(l, info->missing && *info->missing ? info->missing : "none");
 	mm_log_puts(l, "\n");
 	line(l, "classifier: %s\n", info->classifier);
+	if (s->stacks.with_stack) {
+		char fp[600];
+		mm_view_shallow_text(&s->stacks, fp, sizeof(fp));
+		line(l, "stacks: %" PRIu64 " memory calls with a stack, %s%s\n", s->stacks.with_stack,
+		     *fp ? fp : "none shallow", *fp ? " (--sites marks the missing callers '?')" : "");
+	}
 	if (info->lacks) {               /* puts: longer than a line buffer */
 		mm_log_puts(l, "recorded by: ");
 		mm_log_puts(l, info->lacks);

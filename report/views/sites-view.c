@@ -6,11 +6,12 @@
  * MODULE+0xOFF where no symbol holds the instruction), and the code that
  * mapped memory and moved the break (one row per stack of the memory
  * calls).  Both sorted by faults unless --sort says size or addr.  The
- * note above the second says how many calls had a stack and, when frame
- * pointers are missing, which objects cut them short.
+ * note above the second says how many calls had a stack and how many are
+ * shallow because frame pointers are missing, and in which objects.
  *   JSON: {"view": "sites", "lost_events", "stacks": {"memory_calls",
  *          "with_stack", "cut_short", "without_frame_pointers": [MODULE]},
- *          "fault_sites": [{"code": FRAME, "faults", "by_class": {"anon",
+ *          "fault_sites": [{"code": {"module", "function", "offset",
+ *          "object_address"}, "faults", "by_class": {"anon",
  *          "file", "swap", "cow", "other", "unknown"}, "by_access": {"r", "w", "x"},
  *          "pages_touched", "regions", "kernel_syscall"}],
  *          "map_sites": [{"stack": [FRAME + "gap"] | null, "calls",
@@ -58,38 +59,11 @@ static uint64_t other_calls(const struct mm_map_site *m)
 	       m->by_sys[MM_SYS_MPROTECT] - m->by_sys[MM_SYS_BRK];
 }
 
-/* The objects without frame pointers the stacks went through, as
- * "libc.so.6, ld-linux-x86-64.so.2" into BUF. */
-static void no_fp_modules(const struct sview *v, char *buf, size_t n)
-{
-	const char *seen[32];
-	size_t nr = 0, at = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < v->s.nr_map; i++) {
-		const struct mm_stack *st = mm_as_stack(v->o.as, v->s.map[i].stack);
-		for (unsigned k = 0; st && k < st->nr; k++) {
-			const char *m = st->code[k].module;
-			size_t d;
-			if (!st->code[k].no_fp || !m)
-				continue;
-			for (d = 0; d < nr && seen[d] != m; d++)
-				;
-			if (d < nr || nr == sizeof(seen) / sizeof(seen[0]))
-				continue;
-			seen[nr++] = m;
-			at += (size_t)snprintf(buf + at, at < n ? n - at : 0, "%s%s", nr > 1 ? ", " : "", m);
-			if (at >= n)
-				return;
-		}
-	}
-}
-
 static void print_text(const void *ctx, FILE *out)
 {
 	const struct sview *v = ctx;
 	const struct mm_sites *s = &v->s;
-	char name[1200], fp[512];
+	char name[1200], fp[600];
 
 	fprintf(out, "# code that faulted: %" PRIu64 " faults at %zu places (the function of "
 		"each faulting instruction)\n", s->faults, s->nr_fault);
@@ -113,13 +87,11 @@ static void print_text(const void *ctx, FILE *out)
 		fprintf(out, " %7" PRIu64 " %7" PRIu64 "  %s\n", f->pages, f->regions, name);
 	}
 	fprintf(out, "\n# code that mapped memory and moved the break: %" PRIu64 " memory calls, "
-		"%" PRIu64 " with a stack", s->calls, s->with_stack);
-	no_fp_modules(v, fp, sizeof(fp));
-	if (s->shallow)
-		fprintf(out, " (%" PRIu64 " cut short: a frame in code without a frame pointer "
-			"loses its caller, marked '?'; such code in %s)", s->shallow,
-			*fp ? fp : "the stacks");
-	if (!s->with_stack && s->calls)
+		"%" PRIu64 " with a stack", s->calls, s->stacks.with_stack);
+	mm_view_shallow_text(&s->stacks, fp, sizeof(fp));
+	if (*fp)
+		fprintf(out, " (%s: a frame there loses its caller, marked '?')", fp);
+	if (!s->stacks.with_stack && s->calls)
 		fputs(" (recorded without stacks: record --no-stacks, or a kernel without "
 		      "userstacktrace)", out);
 	fputc('\n', out);
@@ -156,6 +128,10 @@ static void json_fault_site(struct mm_json *j, const struct mm_fault_site *f)
 		mm_json_null(j, "offset");
 	else
 		mm_json_hex(j, "offset", c.off);
+	if (f->module)
+		mm_json_hex(j, "object_address", f->addr);
+	else
+		mm_json_null(j, "object_address");
 	mm_json_object_end(j);
 	mm_json_str(j, "kernel_syscall", f->syscall);
 	mm_json_u64(j, "faults", f->faults);
@@ -196,7 +172,6 @@ static void print_json(const void *ctx, FILE *out)
 {
 	const struct sview *v = ctx;
 	const struct mm_sites *s = &v->s;
-	char fp[512];
 	struct mm_json j;
 
 	mm_json_init(&j, out);
@@ -205,19 +180,9 @@ static void print_json(const void *ctx, FILE *out)
 	mm_view_json_lost(&j, &v->o);
 	mm_json_object_begin(&j, "stacks");
 	mm_json_u64(&j, "memory_calls", s->calls);
-	mm_json_u64(&j, "with_stack", s->with_stack);
-	mm_json_u64(&j, "cut_short", s->shallow);
-	mm_json_array_begin(&j, "without_frame_pointers");
-	no_fp_modules(v, fp, sizeof(fp));
-	for (char *m = fp, *e; *m; m = e) {
-		e = strchr(m, ',');
-		if (e)
-			*e = '\0', e += 2;
-		else
-			e = m + strlen(m);
-		mm_json_str(&j, NULL, m);
-	}
-	mm_json_array_end(&j);
+	mm_json_u64(&j, "with_stack", s->stacks.with_stack);
+	mm_json_u64(&j, "cut_short", s->stacks.shallow);
+	mm_view_json_no_fp(&j, "without_frame_pointers", &s->stacks);
 	mm_json_object_end(&j);
 	mm_json_array_begin(&j, "fault_sites");
 	for (size_t i = 0; i < s->nr_fault; i++)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that every command has a man page whose SYNOPSIS is the command's usage string, that 'memmon CMD --help', '-h' and 'memmon help CMD' show that page (the built tree's), and the usage string only when no page can be shown (no root needed).
+# Checks that every command has a man page whose SYNOPSIS is the command's usage string, that 'memmon CMD --help', '-h' and 'memmon help CMD' show that page (the built tree's), and the usage string only when no page can be shown; and that every symbol field (FRAME, STACK, segment) the JSON views print on a real trace with names is named in that view's JSON block of memmon-report(1) (no root needed).
 set -u
 M=${MEMMON:-./memmon}
 top=${MEMMON_TOP:-.}
@@ -62,3 +62,50 @@ done
 # usage errors exit 129, unknown commands too
 "$M" nosuchcommand >/dev/null 2>&1; rc=$?
 [ "$rc" -eq 129 ] && echo "ok unknown-command-129" || echo "FAIL unknown-command-129: exit $rc"
+# The symbol fields of every JSON view are in the page: on a real trace with
+# names (the fuzz seed names.dat: names-prog recorded with stacks and
+# --malloc), each key whose value is code (a FRAME, a STACK) or an ELF
+# segment is named in the JSON block of the view that printed it, and every
+# key of a FRAME in the FRAME and STACK lines (memmon-report(1), JSON AND
+# CSV OUTPUT)
+trace="$top/tests/fuzz/seeds/names.dat"
+d=$(mktemp)
+page=$(LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$top/Documentation/memmon-report.1" 2>/dev/null)
+for view in --log --regions --maps-at --malloc-patterns --sites; do
+	args=("$view"); [ "$view" = --maps-at ] && args+=(0.01)   # the model's rows
+	"$M" report "${args[@]}" --json "$trace" >"$d.json" 2>/dev/null
+	res=$(python3 -c '
+import json, re, sys
+view, page, doc = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
+def frame(v): return isinstance(v, dict) and "function" in v and "module" in v
+def stack(v): return isinstance(v, list) and v and all(frame(x) for x in v)
+keys, fkeys = set(), set()
+def walk(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if frame(x) or stack(x) or k == "segment": keys.add(k)
+            for f in ([x] if frame(x) else x if stack(x) else []): fkeys.update(f)
+            walk(x)
+    elif isinstance(v, list):
+        for x in v: walk(x)
+walk(doc)
+# the view'"'"'s block: from its heading line to the next view'"'"'s
+lines = page.split("\n")
+start = [i for i, l in enumerate(lines) if re.match(r"^ {7}%s( \(.*)?$" % re.escape(view), l)]
+section = lines.index("JSON AND CSV OUTPUT") if "JSON AND CSV OUTPUT" in lines else len(lines)
+start = [i for i in start if i > section]
+if not start: print("no JSON block for", view); sys.exit()
+end = next((i for i in range(start[0] + 1, len(lines)) if re.match(r"^ {7}--[a-z]|^[A-Z]", lines[i])), len(lines))
+block = "\n".join(lines[start[0]:end])
+frames = "\n".join(l for l in lines if "FRAME = {" in l or "STACK = [" in l)
+bad = sorted(k for k in keys if "\"%s\"" % k not in block)
+bad += sorted("FRAME." + k for k in fkeys - {"gap"} if "\"%s\"" % k not in frames and "\"%s\"" % k not in block)
+bad += ["STACK.gap"] if "gap" in fkeys and "\"gap\"" not in frames else []
+print("%d symbol fields, undocumented: %s" % (len(keys), " ".join(bad) or "none") if keys else "no symbol field")
+' "$view" "$page" "$d.json")
+	case "$res" in
+	*"undocumented: none") echo "ok json-symbols${view}" ;;
+	*) echo "FAIL json-symbols${view}: expected its symbol fields in memmon-report(1)'s JSON block for $view, got $res" ;;
+	esac
+done
+rm -f "$d" "$d.json"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Checks the malloc findings with record --malloc's calls on heap-threshold: mmap-threshold names the calls (2 requests, the smallest malloc(140000) at cross_here) and dynamic-threshold the free that raised the threshold from 143360 to 303104 (free_b_here's free of big_here's malloc(300000)) and the call the heap then grew for (mid_here's malloc(200000)), in text and JSON; a trace without the calls keeps the findings without them.
+# Checks the malloc findings with record --malloc's calls on heap-threshold: mmap-threshold names the calls (2 requests, the smallest malloc(140000) at cross_here) and dynamic-threshold the free that raised the threshold from 143360 to 303104 (free_b_here's free of big_here's malloc(300000)) and the call the heap then grew for (mid_here's malloc(200000)), in text and JSON; each call in the evidence named by the function of its site (code, text " in FUNC+0xOFF [heap-threshold]"); a trace without the calls keeps the findings without them.
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="mfind-record mfind-threshold mfind-threshold-ev mfind-dynamic mfind-dynamic-ev mfind-text
-mfind-without-calls"
+mfind-without-calls mfind-evidence-code"
 need_root_tracefs $TESTS
 mm_tmp
 P=$(prog heap-threshold)
@@ -62,6 +62,29 @@ check mfind-dynamic-ev "malloc(300000)@big free(ptr)@free_b munmap brk malloc(20
 b=$(fact "$T/t.out" b)
 check mfind-text "1 line: free($b) at SITE of a 296 KiB mmapped chunk (malloc(300000) at SITE) raised the mmap threshold from 140 to 296 KiB ... (N KiB, for malloc(200000) at SITE)" \
 	"$(grep -cE "^  free\($b\) at [0-9a-f]+ of a 296 KiB mmapped chunk \(malloc\(300000\) at [0-9a-f]+\) raised the mmap threshold from 140 to 296 KiB: .*\([0-9]+ KiB, for malloc\(200000\) at [0-9a-f]+\)$" "$T/f.txt") line: $(grep -E "^  free\($b\)" "$T/f.txt" | sed -E 's/^  //; s/ at [0-9a-f]+/ at SITE/g; s/: smaller.*\(([0-9]+) KiB,/ ... (N KiB,/')"
+
+# every call in the evidence names the function its site is in (JSON
+# code, the text's " in FUNC+0xOFF [MODULE]"), the one nm's ranges give
+check mfind-evidence-code "all named" "$(python3 - "$T/f.json" "$FNS" "$T/f.txt" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+fns = {k: tuple(int(x) for x in v.split(":")) for k, v in (kv.split("=") for kv in sys.argv[2].split(","))}
+text = open(sys.argv[3]).read()
+bad, n = [], 0
+for f in d["findings"]:
+    for e in f["evidence"]:
+        if "site" not in e:
+            continue
+        n += 1
+        a = int(e["site"], 16)
+        want = next((k + "_here" for k, (lo, hi) in fns.items() if lo <= a < hi), "?")
+        got = (e.get("code") or [{}])[0].get("function")
+        line = re.search(r"%s at %s in (\w+)\+0x[0-9a-f]+ \[heap-threshold\]$" % (re.escape(e["text"][e["text"].find(e["event"]):].split(" at ")[0]), e["site"]), text, re.M)
+        if got != want or not line or line.group(1) != want:
+            bad.append("%s at %s: %s, text %s, nm %s" % (e["event"], e["site"], got, line and line.group(1), want))
+print("all named" if n and not bad else "%d calls: %s" % (n, "; ".join(bad)))
+PY
+)"
 
 # without --malloc: the same findings from the syscalls alone, no calls
 "$MEMMON" record -o "$T/n.dat" -- "$P" >/dev/null 2>"$T/n.err"

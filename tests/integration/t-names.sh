@@ -89,8 +89,9 @@ anon=$(fact "$T/p.out" anon)
 check names-log-symbol "24 lines in fill_anon [p]" "$(faults "$T/p.log" "$pid" "$anon" \
 	"$(d2h $(( $(h2d "$anon") + 24 * 4096 )))" | awk '$8 == "fill_anon"' | wc -l) lines in fill_anon [p]"
 rep --log --symbols=off "$T/p.dat" >"$T/p.raw" 2>&1
+# (and the summary has no stacks line: off, no ELF object is read)
 check names-symbols-off "0 named, same lines" "$(grep -c ') in ' "$T/p.raw") named, $(
-	sed 's/) in .*/)/' "$T/p.log" | cmp -s - "$T/p.raw" && echo same || echo other) lines"
+	sed 's/) in .*/)/' "$T/p.log" | grep -v '^stacks: ' | cmp -s - "$T/p.raw" && echo same || echo other) lines"
 
 rep --sites --json "$T/p.dat" >"$T/p.sjson" 2>&1
 check names-json-sites "32 32 32 32 2" "$(jq -r '.fault_sites[] | select(.code.function == "fill_anon" and .code.module == "p") |
