@@ -47,6 +47,9 @@ int mm_control_dir(void)
 {
 	struct stat st;
 
+	/* a system without /run (a minimal initramfs) gets it, as systemd would */
+	if (mkdir("/run", 0755) < 0 && errno != EEXIST)
+		return mm_error_errno("cannot create '/run'");
 	if (mkdir(MM_CONTROL_DIR, 0700) < 0 && errno != EEXIST)
 		return mm_error_errno("cannot create '%s'", MM_CONTROL_DIR);
 	if (lstat(MM_CONTROL_DIR, &st) < 0)

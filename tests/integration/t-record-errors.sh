@@ -79,7 +79,7 @@ fi
 
 # Another tool switching the recording's buffer off (tracefs is the
 # machine's): the recording still ends well, and says its tail is missing
-sh -c 'sleep 1.5' &
+sleep 60 &
 sp=$!
 "$M" record -q -o "$tmp/off.dat" -p "$sp" 2>"$tmp/off.err" &
 rp=$!
@@ -89,7 +89,7 @@ for _ in $(seq 3000); do	# armed: a new instance's tracing_on is 1 until record'
 	sleep 0.01
 done
 echo 0 >"$T/instances/memmon-$rp/tracing_on" 2>/dev/null
-wait "$sp"; wait "$rp"; rc=$?
+kill "$sp"; wait "$sp" 2>/dev/null; wait "$rp"; rc=$?
 if [ "$rc" = 0 ] && grep -q "warning: tracing in instance memmon-$rp was switched off by something else" "$tmp/off.err" &&
    "$M" report "$tmp/off.dat" >/dev/null 2>&1; then
 	echo "ok switched-off-warned"
