@@ -20,6 +20,12 @@ wait_armed() {	# PID ADDR
 	for _ in $(seq 500); do [ "$(byte_at "$1" "$2")" = cc ] && return 0; sleep 0.02; done
 	return 1
 }
+# record waiting for the end (-p: its main thread sleeps in ppoll), past the
+# set-up a signal would end with "nothing recorded"
+recording() {	# RPID
+	for _ in $(seq 500); do grep -q poll "/proc/$1/wchan" 2>/dev/null && return 0; sleep 0.02; done
+	return 1
+}
 started() {	# FILE
 	for _ in $(seq 200); do grep -q '^pid=' "$1" && return 0; sleep 0.02; done
 	return 1
@@ -86,6 +92,7 @@ wm=$(fact "$T/w.out" malloc)
 "$MEMMON" record -q --malloc -o "$T/i.dat" -p "$wpid" 2>"$T/i.err" &
 rpid=$!
 wait_armed "$wpid" "$wm"
+recording "$rpid"
 kill -INT "$rpid"; wait "$rpid"; irc=$?
 check attach-sigint "exit 0, byte back, no probe left" \
 	"exit $irc, byte $( [ "$(byte_at "$wpid" "$wm")" != cc ] && echo back || echo "still cc"), $(grep -q "memmon_$rpid/" "$TR/uprobe_events" && echo "probes left" || echo "no probe left")"
