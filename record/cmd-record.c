@@ -19,7 +19,8 @@
  * counts in its run time (issue 4's "fixed cost"): it is kept to kernel
  * work that cannot be avoided, and the file work runs beside it.
  *
- * The work is done in the helpers of record/ (record.h).  Everything a
+ * The work is done in the helpers of record/ (record.h; recording.h for
+ * those that take the whole recording: --malloc's setup, the summary).  Everything a
  * recording holds is in struct rec and released by cleanup() on every path;
  * cleanup() is also registered with atexit() so that even an exit() deep
  * below (out of memory) leaves no instance behind.  Signals: SIGINT/SIGTERM
@@ -36,25 +37,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 
 #include "memmon.h"
 #include "plugins/eventset.h"
 #include "plugins/decoder.h"
-#include "record/interposer/ring.h"
 #include "record/options.h"
 #include "record/record.h"
 #include "record/recording.h"
-
-/*
- * --malloc's rings: one per thread that allocates.  1 MiB holds ~30k calls,
- * 3 ms of a thread doing nothing but malloc/free here, and the writer wakes
- * the drain at half; the area is a sparse memfd, so rings never used cost
- * one page each.
- */
-#define NR_RINGS          512
 
 /* --markers=trace_marker: where CMD finds the instance's own trace_marker */
 #define MM_MARKER_ENV     "MEMMON_TRACE_MARKER"
@@ -289,77 +280,6 @@ static bool interrupted(struct rec *r)
 	return true;
 }
 
-/* A static CMD: its program's path (malloc'd), or NULL. */
-static char *static_program(const char *name)
-{
-	char *path = strchr(name, '/') ? mm_strdup(name) : mm_target_find(name);
-
-	if (path && mm_elf_is_static(path) == 1)
-		return path;
-	free(path);
-	return NULL;
-}
-
-/* --malloc: the interposer, its rings, the clock they share with the
- * ring buffer (x86-tsc where the kernel has it: rdtsc costs the
- * interposer ~10 ns a call, clock_gettime ~50), CMD's environment.  By
- * uprobes (-p, a static CMD: uprobes.c) the clock is mono, the events'. */
-static int heap_prepare(struct rec *r)
-{
-	bool tsc = false;
-
-	r->heap_static = r->opt.argv ? static_program(r->opt.argv[0]) : NULL;
-	r->heap_uprobes = !r->opt.argv || r->heap_static;
-	if (r->heap_uprobes && !mm_uprobes_available())
-		return mm_error("--malloc %s needs uprobes opened with perf_event_open "
-				"(/sys/bus/event_source/devices/uprobe: not on this kernel)",
-				r->heap_static ? "of a static program" : "with -p");
-#if defined(__x86_64__)
-	tsc = !r->heap_uprobes && mm_tracing_has_clock(r->inst, "x86-tsc");
-#endif
-	if (!tsc && !mm_tracing_has_clock(r->inst, "mono"))
-		return mm_error("--malloc needs the trace clock x86-tsc or mono; this kernel has neither");
-	r->heap_clock = tsc ? MM_RING_CLOCK_TSC : MM_RING_CLOCK_MONO;
-	r->trace_clock = tsc ? "x86-tsc" : "mono";
-	r->cal_ns = mm_mono_ns();
-	r->cal_ticks = mm_malloc_clock(r->heap_clock);
-	if (r->opt.argv && !(r->heap_lib = mm_preload_find_lib()))
-		return -1;
-	/* ticks per ms for the drain's slack: a rough rate will do there */
-	r->heap = mm_malloc_create(NR_RINGS, r->opt.ring_kb, r->heap_clock, tsc ? 4000000 : 1000000);
-	if (!r->heap)
-		return -1;
-	if (r->opt.argv)         /* a static CMD's children may be dynamic */
-		r->heap_env = mm_preload_env(r->heap_lib, mm_malloc_fd(r->heap));
-	return 0;
-}
-
-/* Uprobes on PID's allocator, their records into the malloc stream. */
-static int heap_attach(struct rec *r, pid_t pid)
-{
-	struct mm_uprobes *u;
-
-	r->uprobes_defined = true;
-	if (!(u = mm_uprobes_open(pid, r->group)))
-		return -1;
-	if (r->opt.verbose)
-		fprintf(stderr, "memmon record: malloc: uprobes on %s in pid %d\n",
-			mm_uprobes_file(u), (int)pid);
-	if (!r->uprobe_file[0])
-		snprintf(r->uprobe_file, sizeof(r->uprobe_file), "%s", mm_uprobes_file(u));
-	return mm_malloc_add_uprobes(r->heap, u);
-}
-
-/* A static CMD's exec (target.c's hook): its program is mapped, not run. */
-static void heap_on_exec(void *ctx, pid_t pid)
-{
-	struct rec *r = ctx;
-
-	if (heap_attach(r, pid) < 0)
-		fprintf(stderr, "memmon record: malloc: %s: its calls will not be recorded\n",
-			mm_error_msg());
-}
-
 /*
  * --markers=trace_marker: the program's writes to trace_marker.  A spawned
  * CMD finds the instance's own in MEMMON_TRACE_MARKER (its writes stay out
@@ -426,7 +346,7 @@ static int arm(struct rec *r)
 	r->out.clock_fd = mm_tracing_clock_open(r->inst);
 	if (r->out.clock_fd < 0 || choose_events(r) < 0 || interrupted(r))
 		return -1;
-	if ((r->opt.heap && heap_prepare(r) < 0) || markers_prepare(r) < 0)
+	if ((r->opt.heap && mm_rec_heap_prepare(r) < 0) || markers_prepare(r) < 0)
 		return -1;
 	/* notes are only ever written for a spawned CMD's vfork children */
 	if (r->opt.argv && (r->out.marker_fd = mm_tracing_marker_open(r->inst)) < 0)
@@ -437,7 +357,7 @@ static int arm(struct rec *r)
 		if (!r->target)
 			return -1;
 		if (r->heap_static)
-			mm_target_on_exec(r->target, heap_on_exec, r);
+			mm_target_on_exec(r->target, mm_rec_heap_on_exec, r);
 		r->opt.pids = mm_malloc(sizeof(pid_t));
 		r->opt.pids[0] = mm_target_pid(r->target);
 		r->opt.nr_pids = 1;
@@ -469,7 +389,7 @@ static int arm(struct rec *r)
 		return -1;
 	/* -p: the calls from now on, beside the kernel's events */
 	for (size_t i = 0; r->heap && !r->opt.argv && i < r->opt.nr_pids; i++)
-		if (heap_attach(r, r->opt.pids[i]) < 0)
+		if (mm_rec_heap_attach(r, r->opt.pids[i]) < 0)
 			return -1;
 	return watch_start(r);
 }
@@ -537,49 +457,9 @@ static int run(struct rec *r)
 	return ret < 0 ? -MM_EXIT_FAIL : ret;
 }
 
-/* CPU time memmon itself used (all its threads, not CMD's): what tracing
- * cost on top of the tracepoints, shown so nobody has to guess. */
-static double self_cpu_secs(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) < 0)
-		return 0;
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-/*
- * A uprobe hit costs the recorded thread ~2.5 us here (two traps and a
- * sample; design.md, memmon list): a malloc/free pair ~7 us, against
- * ~15 ns for the pair itself.  When the calls of the recording add up to
- * a fifth of its time or more, say so: the program ran much slower.
- */
-#define UPROBE_CALL_NS 4500
-
-static void heap_uprobes_summary(struct rec *r, const struct mm_malloc_totals *ht, double secs,
-				 uint64_t bytes)
-{
-	fprintf(stderr, "memmon record: malloc: %llu calls recorded (%llu lost) by uprobes on %s, "
-		"%.1f B/call\n", (unsigned long long)ht->records, (unsigned long long)ht->lost,
-		r->uprobe_file[0] ? r->uprobe_file : "(none)",
-		ht->records ? (double)bytes / ht->records : 0.0);
-	double probed = (double)ht->uprobes * UPROBE_CALL_NS / 1e9;
-	if (secs > 0 && probed > secs / 5)
-		fprintf(stderr, "memmon record: warning: %.0f malloc calls a second, each ~%.1f us "
-			"in the uprobes: the program spent about %.0f%% of the recording in them "
-			"(it ran that much slower); recorded from its start (memmon record --malloc "
-			"-- CMD) a call costs ~0.01 us\n", ht->uprobes / secs, UPROBE_CALL_NS / 1e3,
-			probed >= secs ? 99.0 : 100.0 * probed / secs);
-}
-
 static int finish(struct rec *r, uint64_t t0)
 {
-	struct mm_drain_totals tot = { 0 }, stack_tot = { 0 };
-	struct mm_malloc_totals ht = { 0 };
-	struct mm_mapnames_stats ns = { 0 };
-	struct mm_writer_stats ws;
-	double secs = (double)(mm_mono_ns() - t0) / 1e9;
+	struct mm_rec_totals t = { .secs = (double)(mm_mono_ns() - t0) / 1e9 };
 	pid_t *watched = NULL;
 	size_t nr;
 
@@ -590,7 +470,7 @@ static int finish(struct rec *r, uint64_t t0)
 			"something else while recording (another tracer, or a write to its "
 			"tracing_on): events after that moment are missing\n", r->name);
 	if (mm_tracing_on(r->inst, false) < 0 ||
-	    (r->stacks && mm_tracing_on(r->stacks, false) < 0) || mm_malloc_stop(r->heap, &ht) < 0)
+	    (r->stacks && mm_tracing_on(r->stacks, false) < 0) || mm_malloc_stop(r->heap, &t.heap) < 0)
 		return -1;
 	/* CMD's own END snapshot came at its exit (ptrace) */
 	nr = mm_watch_pids(r->watch, &watched);
@@ -602,11 +482,11 @@ static int finish(struct rec *r, uint64_t t0)
 		}
 	free(watched);
 	if (mm_snapshot_system(&r->out, MM_PHASE_END) < 0 ||
-	    (r->names && mm_mapnames_stop(r->names, &ns) < 0) ||
-	    mm_drain_stop(r->drain, &tot) < 0 ||
-	    (r->stacks_drain && mm_drain_stop(r->stacks_drain, &stack_tot) < 0))
+	    (r->names && mm_mapnames_stop(r->names, &t.names) < 0) ||
+	    mm_drain_stop(r->drain, &t.events) < 0 ||
+	    (r->stacks_drain && mm_drain_stop(r->stacks_drain, &t.stacks) < 0))
 		return -1;
-	mm_writer_get_stats(r->out.w, &ws);
+	mm_writer_get_stats(r->out.w, &t.file);
 	if (mm_writer_close(r->out.w) < 0) {
 		r->out.w = NULL;
 		return -1;
@@ -616,39 +496,7 @@ static int finish(struct rec *r, uint64_t t0)
 		return mm_error_errno("cannot rename '%s' to '%s'", r->part, r->dest);
 	free(r->part);
 	r->part = NULL;
-	if (r->opt.quiet)
-		return 0;
-	fprintf(stderr, "memmon record: %llu events (%llu lost) in %.3f s, written to %s "
-		"(%llu KB, %.1f B/event; recorder CPU %.3f s)\n", (unsigned long long)tot.events,
-		(unsigned long long)tot.lost, secs, r->opt.output,
-		(unsigned long long)(ws.file_bytes + 1023) / 1024,
-		tot.events ? (double)ws.file_bytes / tot.events : 0.0, self_cpu_secs());
-	if (tot.lost)
-		fprintf(stderr, "hint: use -b to enlarge the per-CPU buffer (now %u KB)\n",
-			r->opt.buffer_kb);
-	if (r->heap && !r->heap_uprobes)
-		fprintf(stderr, "memmon record: malloc: %llu calls recorded (%llu lost), %llu threads, "
-			"%.1f B/call\n", (unsigned long long)ht.records, (unsigned long long)ht.lost,
-			(unsigned long long)ht.rings,
-			ht.records ? (double)ws.heap_chunk_bytes / ht.records : 0.0);
-	if (r->heap && r->heap_uprobes)
-		heap_uprobes_summary(r, &ht, secs, ws.heap_chunk_bytes);
-	if (r->heap && r->opt.verbose)
-		fprintf(stderr, "memmon record: malloc: %llu chunks, writers waited %llu times for room, "
-			"%llu records late, %llu bad\n", (unsigned long long)ht.chunks,
-			(unsigned long long)ht.waits, (unsigned long long)ht.late,
-			(unsigned long long)ht.bad);
-	if (ht.no_ring)
-		fprintf(stderr, "memmon record: malloc: %llu calls of threads beyond the %u rings were "
-			"not recorded\n", (unsigned long long)ht.no_ring, NR_RINGS);
-	if (r->opt.verbose)
-		fprintf(stderr, "memmon record: %llu file mappings (%llu lost), %llu ELF objects "
-			"(%llu symbols, %llu without frame pointers, %llu unreadable), %llu "
-			"stacks (%llu lost)\n", (unsigned long long)ns.mappings,
-			(unsigned long long)ns.lost, (unsigned long long)ns.objects,
-			(unsigned long long)ns.symbols, (unsigned long long)ns.no_fp,
-			(unsigned long long)ns.unreadable, (unsigned long long)stack_tot.events,
-			(unsigned long long)stack_tot.lost);
+	mm_rec_summary(r, &t);
 	return 0;
 }
 

@@ -1,8 +1,10 @@
 /*
  * record/recording.h - what one recording holds (struct rec), shared by
- * the steps of `memmon record` (cmd-record.c) and the writing of its
- * file's header (header.c).  Everything in it is released by cmd-record's
- * cleanup() on every path.
+ * the steps of `memmon record` (cmd-record.c) and the helpers they call:
+ * the writing of its file's header (header.c), the sources of names
+ * (naming.c), --malloc's setup (malloc-setup.c), the closing summary
+ * (summary.c).  Everything in it is released by cmd-record's cleanup()
+ * on every path.
  */
 #ifndef MM_RECORD_RECORDING_H
 #define MM_RECORD_RECORDING_H
@@ -14,6 +16,14 @@
 #include "plugins/eventset.h"
 #include "record/options.h"
 #include "record/record.h"
+
+/*
+ * --malloc's rings: one per thread that allocates.  1 MiB holds ~30k calls,
+ * 3 ms of a thread doing nothing but malloc/free here, and the writer wakes
+ * the drain at half; the area is a sparse memfd, so rings never used cost
+ * one page each.
+ */
+#define MM_REC_NR_RINGS 512
 
 struct rec {
 	struct mm_record_opts opt;
@@ -68,5 +78,27 @@ int mm_rec_filter_and_header(struct rec *r, unsigned nr_cpus, size_t subbuf);
  * R when they cannot be had, with a notice. */
 void mm_rec_open_names(struct rec *r, unsigned nr_cpus);
 void mm_rec_open_stacks(struct rec *r);
+
+/* malloc-setup.c: record --malloc's setup.  prepare: the interposer's
+ * rings and clock (a spawned dynamic CMD) or the check that uprobes can be
+ * had (-p, a static CMD), before CMD is spawned; attach: uprobes on PID's
+ * allocator into the malloc stream; on_exec: target.c's hook for a static
+ * CMD (attach at its exec; a failure costs its calls, said once).  -1 with
+ * mm_error() set. */
+int mm_rec_heap_prepare(struct rec *r);
+int mm_rec_heap_attach(struct rec *r, pid_t pid);
+void mm_rec_heap_on_exec(void *ctx, pid_t pid);
+
+/* What finish() gathers at the end of a recording, for its summary. */
+struct mm_rec_totals {
+	struct mm_drain_totals events, stacks;    /* the instance's, the stacks' */
+	struct mm_malloc_totals heap;
+	struct mm_mapnames_stats names;
+	struct mm_writer_stats file;
+	double secs;                              /* from tracing on to the end */
+};
+
+/* summary.c: record's closing lines on stderr (none with -q). */
+void mm_rec_summary(const struct rec *r, const struct mm_rec_totals *t);
 
 #endif

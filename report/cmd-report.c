@@ -8,11 +8,11 @@
  * the options chose (report/views/view.h: regions, maps-at, ...).  The
  * views that rebuild the address space share one model (report/model/),
  * which the sink feeds before the views (report/views/view.h says how).
- * This file holds the options and the top-level steps only.  The log and
- * summary go through the log's buffer, which is flushed before the views
- * print their tables on stdout; notices go to stderr.
+ * This file holds the top-level steps only (the options are read in
+ * report-options.c).  The log and summary go through the log's buffer,
+ * which is flushed before the views print their tables on stdout;
+ * notices go to stderr.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,47 +30,19 @@
 #include "report/analyses/summary.h"
 #include "report/analyses/tasks.h"
 #include "report/analyses/window.h"
-#include "report/report-args.h"
+#include "report/report-options.h"
 #include "report/views/log.h"
 #include "report/views/view.h"
 
-static const char usage[] =
-	"memmon report [-i FILE] [FILE] [--log] [--regions] [--maps-at TIME] "
-	"[--malloc-patterns] [--timeline[=INTERVAL]] [--context] [--leaks] [--allocations] "
-	"[--sites] [--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
-	"[--between M,N] [--perfetto FILE] [--html FILE] [-t|--timestamps] [--raw-events] "
-	"[--no-malloc] [--symbols=on|off] [--no-summary] "
-	"[--classifier=tracepoint] [-q]";
-
-#define MAX_PIDS 256
-#define MAX_VIEWS 8
-
-struct report_opts {
-	const char *file;
-	bool file_given;                 /* -i */
-	unsigned log_flags;
-	bool log, summary, quiet;
-	bool tracepoint;                 /* --classifier=tracepoint: kprobe events ignored */
-	bool overview;                   /* no view asked for: the default page */
-	int32_t pids[MAX_PIDS];
-	size_t nr_pids;
-	const struct mm_view *views[MAX_VIEWS];
-	size_t nr_views;
-	const char *perfetto;            /* --perfetto FILE */
-	const char *html;                /* --html FILE */
-	struct mm_window *window;        /* --between M,N (inactive without) */
-	struct mm_report_opts view;      /* what the views are told */
-};
-
 /* The decoder's sink: --pid filter, summary counts, log line, views. */
 struct sink {
-	const struct report_opts *o;
+	const struct mm_report_request *o;
 	struct mm_origin origin;         /* the held child's pre-exec life is left out */
 	struct mm_summary held;          /* ... the events that was */
 	struct mm_tasks tasks;           /* the trace's pids and span: --pid, --maps-at */
 	struct mm_log *log;
 	struct mm_summary summary;
-	void *state[MAX_VIEWS];          /* per view of o->views */
+	void *state[MM_REPORT_MAX_VIEWS]; /* per view of o->views */
 	struct mm_trace_facts *trace;    /* = o->view.trace */
 	size_t next_mark;                /* the text log's place in trace->marks */
 	uint64_t foreign_markers;        /* trace_marker writes of other processes */
@@ -107,7 +79,7 @@ static void log_lost_marks(struct sink *s, uint64_t ts)
 static void sink_event(void *ctx, const struct mm_event *ev)
 {
 	struct sink *s = ctx;
-	const struct report_opts *o = s->o;
+	const struct mm_report_request *o = s->o;
 	struct mm_event refined;
 	if (o->view.as && ev->kind == MM_EV_FAULT && ev->fault.class == MM_FAULT_UNKNOWN) {
 		refined = *ev;        /* what the trace could not tell, the region may */
@@ -138,184 +110,6 @@ static void sink_event(void *ctx, const struct mm_event *ev)
 			mm_log_event(s->log, ev);
 	}
 	mm_window_after(o->window, ev);
-}
-
-static int add_view(struct report_opts *o, const struct mm_view *v)
-{
-	for (size_t i = 0; i < o->nr_views; i++)
-		if (o->views[i] == v)
-			return 0;
-	if (o->nr_views == MAX_VIEWS)
-		return mm_error("too many views (at most %d)", MAX_VIEWS);
-	o->views[o->nr_views++] = v;
-	return 0;
-}
-
-enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
-       OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV, OPT_FINDINGS,
-       OPT_TIMELINE, OPT_CONTEXT, OPT_CLASSIFIER, OPT_PERFETTO, OPT_NO_MALLOC, OPT_LEAKS,
-       OPT_ALLOCATIONS, OPT_HTML, OPT_BETWEEN, OPT_SYMBOLS, OPT_SITES };
-#define DONE_OK (-1)     /* parse_options: --help shown, exit 0 */
-#define USAGE_ERROR(...) mm_usage_error("report", usage, __VA_ARGS__)
-
-/* --between cuts the log (text or JSON), --regions and --timeline. */
-static int check_between(struct report_opts *o)
-{
-	if (!o->window->active)
-		return 0;
-	o->view.window = o->window;
-	for (size_t i = 0; i < o->nr_views; i++) {
-		const struct mm_view *v = o->views[i];
-		if (v == &mm_view_overview || v == &mm_view_findings_short)
-			USAGE_ERROR("--between cuts --log, --regions and --timeline: ask for one "
-				    "of them");
-		if (v != &mm_view_regions && v != &mm_view_timeline && v != &mm_view_log_json)
-			USAGE_ERROR("--between cuts --log, --regions and --timeline, not --%s",
-				    v->name);
-	}
-	return 0;
-}
-
-/* What the options add up to: no view and no --log means the default page
- * (overview, short findings, summary, a hint of the other views); the log
- * has a JSON form (a view that streams its events, so it stands alone) and
- * no CSV form. */
-static int finish_options(struct report_opts *o)
-{
-	if (!o->nr_views && !o->log && o->view.output == MM_OUT_CSV)
-		USAGE_ERROR("--csv: the default page has no table; add a view that has one "
-			    "(--regions, --maps-at, --malloc-patterns, --timeline, --context, --sites) "
-			    "or use --json");
-	if (!o->nr_views && !o->log) {
-		o->overview = true;
-		add_view(o, &mm_view_overview);
-		if (o->view.output == MM_OUT_TEXT)
-			add_view(o, &mm_view_findings_short);
-	}
-	if (o->log && o->view.output == MM_OUT_CSV)
-		USAGE_ERROR("--log --csv: the event log has no table form (--log --json has one "
-			    "object per event)");
-	/* the JSON log is a view: it joins the others' one document */
-	if (o->log && o->view.output == MM_OUT_JSON) {
-		for (size_t i = 0; i < o->nr_views; i++)
-			if (!o->views[i]->own_file)
-				USAGE_ERROR("--log --json with --%s: the JSON log streams its events, "
-					    "so it stands alone; ask for the other views in another run",
-					    o->views[i]->name);
-		o->log = false;
-		add_view(o, &mm_view_log_json);
-		o->view.raw_events = o->log_flags & MM_LOG_RAW;
-		o->view.no_heap = o->log_flags & MM_LOG_NO_HEAP;
-	}
-	/* the summary closes the log and the default page; views alone end
-	 * with their own totals, and a JSON document must stay one */
-	if ((!o->log && !o->overview) || o->view.output != MM_OUT_TEXT)
-		o->summary = false;
-	o->view.pids = o->nr_pids ? o->pids : NULL;
-	o->view.nr_pids = o->nr_pids;
-	return check_between(o);
-}
-
-/* Returns 0 to go on, DONE_OK, or the exit status to leave with. */
-static int parse_options(int argc, char **argv, struct report_opts *o)
-{
-	static const struct option longopts[] = {
-		{ "input", required_argument, NULL, 'i' },
-		{ "pid", required_argument, NULL, OPT_PID },
-		{ "timestamps", no_argument, NULL, 't' },
-		{ "raw-events", no_argument, NULL, OPT_RAW },
-		{ "no-malloc", no_argument, NULL, OPT_NO_MALLOC },
-		{ "leaks", no_argument, NULL, OPT_LEAKS },
-		{ "allocations", no_argument, NULL, OPT_ALLOCATIONS },
-		{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "log", no_argument, NULL, OPT_LOG },
-		{ "regions", no_argument, NULL, OPT_REGIONS },
-		{ "maps-at", required_argument, NULL, OPT_MAPS_AT },
-		{ "check-maps", no_argument, NULL, OPT_CHECK_MAPS },  /* for tests */
-		{ "sort", required_argument, NULL, OPT_SORT },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "csv", no_argument, NULL, OPT_CSV },
-		{ "malloc-patterns", no_argument, NULL, OPT_FINDINGS },
-		{ "timeline", optional_argument, NULL, OPT_TIMELINE },
-		{ "context", no_argument, NULL, OPT_CONTEXT },
-		{ "classifier", required_argument, NULL, OPT_CLASSIFIER },
-		{ "perfetto", required_argument, NULL, OPT_PERFETTO },
-		{ "html", required_argument, NULL, OPT_HTML },
-		{ "between", required_argument, NULL, OPT_BETWEEN },
-		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
-		{ "sites", no_argument, NULL, OPT_SITES },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, err = 0;
-	optind = 1;
-	opterr = 0;                      /* our own message, in memmon's form */
-	while (!err && (c = getopt_long(argc, argv, "+:i:tqh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i': o->file = optarg; o->file_given = true; break;
-		case 't': o->log_flags |= MM_LOG_TIMESTAMPS; break;
-		case 'q': o->quiet = true; break;
-		case OPT_RAW: o->log_flags |= MM_LOG_RAW; break;
-		case OPT_NO_MALLOC: o->log_flags |= MM_LOG_NO_HEAP; break;
-		case OPT_NO_SUMMARY: o->summary = false; break;
-		case OPT_LOG: o->log = true; break;
-		case OPT_JSON: o->view.output = MM_OUT_JSON; break;
-		case OPT_CSV: o->view.output = MM_OUT_CSV; break;
-		case OPT_REGIONS: err = add_view(o, &mm_view_regions); break;
-		case OPT_CHECK_MAPS: err = add_view(o, &mm_view_check_maps); break;
-		case OPT_FINDINGS: err = add_view(o, &mm_view_findings); break;
-		case OPT_CONTEXT: err = add_view(o, &mm_view_context); break;
-		case OPT_PERFETTO:
-			o->perfetto = optarg;
-			err = add_view(o, &mm_view_perfetto);
-			break;
-		case OPT_LEAKS: err = add_view(o, &mm_view_leaks); break;
-		case OPT_ALLOCATIONS: err = add_view(o, &mm_view_allocations); break;
-		case OPT_HTML:
-			o->html = optarg;
-			err = add_view(o, &mm_view_html);
-			break;
-		case OPT_CLASSIFIER:
-			if (strcmp(optarg, "tracepoint"))
-				err = mm_error("--classifier takes 'tracepoint' (the trace's own is the default)");
-			o->tracepoint = true;
-			break;
-		case OPT_SITES: err = add_view(o, &mm_view_sites); break;
-		case OPT_TIMELINE:
-			err = (optarg ? mm_report_parse_interval(optarg, &o->view.interval_ns) : 0) ?:
-			      add_view(o, &mm_view_timeline);
-			break;
-		case OPT_MAPS_AT:
-			err = mm_report_parse_time(optarg, &o->view.at_ns) ?: add_view(o, &mm_view_maps_at);
-			break;
-		case OPT_SORT: {
-			enum mm_regions_sort key;
-			o->view.sort = optarg;
-			err = mm_regions_parse_sort(optarg, &key);
-			break;
-		}
-		case OPT_PID: err = mm_report_parse_pids(optarg, o->pids, &o->nr_pids, MAX_PIDS); break;
-		case OPT_BETWEEN: err = mm_window_parse(o->window, optarg); break;
-		case OPT_SYMBOLS:
-			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
-				err = mm_error("--symbols=%s: it is on or off", optarg);
-			o->view.no_symbols = !strcmp(optarg, "off");
-			break;
-		case 'h': return mm_show_help("report", usage) == MM_EXIT_OK ? DONE_OK : MM_EXIT_FAIL;
-		default:
-			mm_usage_bad_option("report", usage, c, argv, longopts);
-		}
-	}
-	if (err)
-		USAGE_ERROR("%s", mm_error_msg());
-	if (optind < argc && o->file_given)
-		USAGE_ERROR("-i %s and '%s': one trace file at a time", o->file, argv[optind]);
-	if (optind < argc)
-		o->file = argv[optind++];
-	if (optind < argc)
-		USAGE_ERROR("unexpected argument '%s' (one trace file at a time)", argv[optind]);
-	return finish_options(o);
 }
 
 /* Events the kernel dropped: per-CPU stats and the sub-buffers' own
@@ -400,7 +194,7 @@ static void summary_info(const struct sink *s, const struct mm_file *f,
 /* What the options asked for must be in the trace: a --pid it has, a
  * --maps-at time inside it.  Checked before anything but the streamed
  * log is printed; -1 with mm_error() naming what the trace has. */
-static int check_request(const struct report_opts *o, const struct sink *s)
+static int check_request(const struct mm_report_request *o, const struct sink *s)
 {
 	for (size_t i = 0; i < o->nr_pids; i++) {
 		if (mm_tasks_has(&s->tasks, o->pids[i]))
@@ -433,7 +227,7 @@ static int check_request(const struct report_opts *o, const struct sink *s)
  */
 static int finish_views(struct sink *s, FILE *out)
 {
-	const struct report_opts *o = s->o;
+	const struct mm_report_request *o = s->o;
 	size_t nr_out = 0, n = 0;        /* the views that print on OUT */
 	for (size_t i = 0; i < o->nr_views; i++)
 		nr_out += !o->views[i]->own_file;
@@ -460,7 +254,7 @@ static int finish_views(struct sink *s, FILE *out)
 
 /* One model for every view that reads it, built when one of them does
  * (the text log names code from it too). */
-static bool views_use_model(const struct report_opts *o)
+static bool views_use_model(const struct mm_report_request *o)
 {
 	if (o->log && !o->view.no_symbols)
 		return true;
@@ -486,7 +280,7 @@ struct own_file {
 	FILE **fp;
 };
 
-static size_t own_files(struct report_opts *o, struct own_file f[2])
+static size_t own_files(struct mm_report_request *o, struct own_file f[2])
 {
 	size_t n = 0;
 	if (o->perfetto)
@@ -497,7 +291,7 @@ static size_t own_files(struct report_opts *o, struct own_file f[2])
 	return n;
 }
 
-static int open_files(struct report_opts *o)
+static int open_files(struct mm_report_request *o)
 {
 	struct own_file f[2];
 	for (size_t i = 0, n = own_files(o, f); i < n; i++)
@@ -506,7 +300,7 @@ static int open_files(struct report_opts *o)
 	return 0;
 }
 
-static int close_files(struct report_opts *o)
+static int close_files(struct mm_report_request *o)
 {
 	struct own_file f[2];
 	for (size_t i = 0, n = own_files(o, f); i < n; i++) {
@@ -521,7 +315,7 @@ static int close_files(struct report_opts *o)
 }
 
 /* After a failure: the files not closed yet are removed. */
-static void drop_files(struct report_opts *o)
+static void drop_files(struct mm_report_request *o)
 {
 	struct own_file f[2];
 	for (size_t i = 0, n = own_files(o, f); i < n; i++) {
@@ -540,10 +334,10 @@ static const char hint[] =
 int cmd_report(int argc, char **argv)
 {
 	struct mm_window window = { 0 };
-	struct report_opts o = { .file = "trace.dat", .summary = true, .window = &window };
-	int ret = parse_options(argc, argv, &o);
+	struct mm_report_request o = { .file = "trace.dat", .summary = true, .window = &window };
+	int ret = mm_report_parse_options(argc, argv, &o);
 	if (ret)
-		return ret == DONE_OK ? MM_EXIT_OK : ret;
+		return ret == MM_REPORT_HELP_SHOWN ? MM_EXIT_OK : ret;
 
 	struct mm_trace_facts facts = { 0 };
 	struct sink s = { .o = &o, .trace = &facts };

@@ -64,6 +64,10 @@ int mm_log_flush(struct mm_log *l);
 /* Format EV's line (without the newline) into P, which has MM_LOG_LINE
  * bytes of room; returns the end.  Exposed for tests. */
 char *mm_log_format(char *p, const struct mm_event *ev);
+/* log-syscalls.c: a memory syscall's part of its line, after "PID: "
+ * ("mmap(0, 139264, rw-, PRIVATE|ANON, fd -1) -> 7f12b7d8f000"); P has
+ * the line's room; returns the end. */
+char *mm_log_syscall(char *p, const struct mm_syscall *s);
 /* The code address EV shows (a user-mode fault's instruction, a signal
  * handler) named in model AS at this moment: " in FUNC+0xOFF [MODULE]"
  * appended at P (nothing when none: AS NULL, no such address, no region
