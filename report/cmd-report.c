@@ -353,8 +353,6 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	mm_decoder_set_stack_ring(d, mm_file_nr_cpus(f));
 	mm_origin_read(f, &s.origin);
-	if (mm_decoder_has_heap(d))
-		mm_log_heap_enable(s.log);
 	if (!o.quiet && mm_file_lacks(f))        /* another tool's file */
 		fprintf(stderr, "memmon report: notice: '%s' was recorded by %s\n", o.file,
 			mm_file_lacks(f));
@@ -372,6 +370,8 @@ int cmd_report(int argc, char **argv)
 	mm_window_watch_model(o.window, o.view.as);
 	if (o.log && !o.view.no_symbols)
 		s.log->as = o.view.as;
+	if (mm_decoder_has_heap(d))
+		mm_log_heap_enable(s.log);
 	o.view.summary = &s.summary;
 	o.view.summary_info = &info;
 	if (open_files(&o))

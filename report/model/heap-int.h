@@ -131,6 +131,7 @@ struct mm_heap {
 	struct thr *thr;         /* tid 0: empty */
 	uint32_t thr_mask, nr_thr;
 	struct mm_heap_totals t;
+	struct mm_as *as;        /* names the sites (mm_heap_name_sites), or NULL */
 	int32_t ptab_keys[MM_HEAP_MAX_PROCS * 2];
 	uint32_t ptab_vals[MM_HEAP_MAX_PROCS * 2];
 };

@@ -10,6 +10,7 @@
 #include "memmon.h"
 #include "format/heapops.h"
 #include "report/model/heap-int.h"
+#include "report/model/symbols.h"
 
 struct mm_heap *mm_heap_new(void)
 {
@@ -34,6 +35,11 @@ void mm_heap_free(struct mm_heap *h)
 	free(h->site_tab);
 	free(h->thr);
 	free(h);
+}
+
+void mm_heap_name_sites(struct mm_heap *h, struct mm_as *as)
+{
+	h->as = as;
 }
 
 /* ---- tables ---- */
@@ -151,6 +157,9 @@ uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, uint64_t site
 		s->image = p->pub.image;
 		s->site = site;
 		s->op = op;
+		if (h->as)       /* the site as a frame 0: its address as it is */
+			s->code = mm_as_stack_intern(h->as, mm_as_memory_of(h->as, p->pub.tgid),
+						     &site, 1);
 		h->site_tab[i] = ++h->nr_sites;
 		return h->site_last = h->nr_sites - 1;
 	}

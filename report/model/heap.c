@@ -338,6 +338,7 @@ void mm_heap_event(struct mm_heap *h, const struct mm_event *ev, struct mm_heap_
 			note->block = b->start;
 			note->block_size = b->size;
 			note->block_site = h->sites[b->site].site;
+			note->block_code = h->sites[b->site].code;
 			note->block_op = h->sites[b->site].op;
 		}
 		return;

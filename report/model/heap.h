@@ -51,6 +51,10 @@ struct mm_heap_site {
 	uint32_t image;          /* the process's image (0, then +1 per exec) */
 	uint64_t site;           /* the return address */
 	uint8_t op;              /* the first call's function (enum mm_heap_op) */
+	uint32_t code;           /* its name: an interned one-frame stack
+	                          * (symbols.h), resolved in the process's map
+	                          * at its first call; 0 unnamed (no model,
+	                          * --symbols=off, or no region holds it) */
 	uint64_t calls;          /* allocations (alloc and realloc families) */
 	uint64_t failed;         /* ... that returned NULL */
 	uint64_t bytes;          /* bytes asked for in all */
@@ -94,6 +98,7 @@ struct mm_heap_note {
 	/* a fault in a live block */
 	bool in_block;
 	uint64_t block, block_size, block_site;
+	uint32_t block_code;     /* its site's name (mm_heap_site.code) */
 	uint8_t block_op;
 	/* an allocation: the syscalls it caused (nr, address, length) */
 	unsigned nr_caused;
@@ -112,8 +117,12 @@ struct mm_heap_totals {
 	uint64_t temporaries;
 };
 
+struct mm_as;
 struct mm_heap *mm_heap_new(void);
 void mm_heap_free(struct mm_heap *h);
+/* Name each new site (mm_heap_site.code) in AS's map at its first call:
+ * AS must have seen the event before the model does. */
+void mm_heap_name_sites(struct mm_heap *h, struct mm_as *as);
 /* Feed every event in time order; NOTE (may be NULL) gets what ties EV to
  * the other level. */
 void mm_heap_event(struct mm_heap *h, const struct mm_event *ev, struct mm_heap_note *note);

@@ -2,21 +2,28 @@
  * report/views/heap-view.c - `report --leaks` and `report --allocations`:
  * record --malloc's calls by call site (report/model/heap.h builds them).
  *
- * --leaks, per process, sites by bytes never freed:
+ * --leaks, per process, sites by bytes never freed (grouped by function:
+ * report/analyses/heap-sites.h says what a site is):
  *   # leaks: blocks never freed before their process image ended (record --malloc)
  *   pid 1234 /tmp/prog: 5 blocks, 500 bytes, 1 site
- *         site   function   blocks      bytes  first blocks
- *     55d0c0a2a11c   malloc        5        500  56027a3f72a0 56027a3f7310 56027a3f7380
+ *       blocks        bytes call           site
+ *            5          500 malloc         leak_here+0x12 [prog]  first 56027a3f72a0 ...
  *
  * --allocations, per process, sites by bytes asked for:
  *   pid 1234 /tmp/prog: 12 calls, 3 failed; peak 307300 bytes live at 0.001234 s
- *         site  function  calls  bytes  peak_live  at_peak  temporary  leaked  mmap  brk  unmap  faults
+ *     calls  bytes  peak_live  at_peak  temporary  leaked  mmap  brk  unmap  faults  call  site
  *   then the size histogram of the process's calls ("[64, 128) 12") and
- *   each site's, in the table's order.
+ *   each site's ("SITE CALL [64, 128) 12"), in the table's order.
+ * A site is its function+offset and module, its address in hex where
+ * nothing names it (--symbols=off, code the trace does not know).
  *
- * --csv: one row per site (--allocations: and one per process, site
- * empty, its totals and its peak time), the histogram as a column per
- * size class named by its lower bound (size_0, size_1, size_2, size_4...).
+ * JSON: each site's "site" (its address), "call" (malloc, calloc...) and
+ * "code" (its FRAME, report/views/code.h; null unnamed, none with
+ * --symbols=off).  --csv: one row per site (--allocations: and one per
+ * process, site empty, its totals and its peak time): the site's
+ * address, call, function, offset and module, and the histogram as a
+ * column per size class named by its lower bound (size_0, size_2,
+ * size_4...).
  *
  * Both end with the recording's own facts: lost records, frees of blocks
  * never seen, and the processes whose calls were not recorded (a static
@@ -27,7 +34,10 @@
 #include <string.h>
 
 #include "memmon.h"
+#include "report/analyses/heap-sites.h"
 #include "report/model/heap.h"
+#include "report/model/symbols.h"
+#include "report/views/code.h"
 #include "report/views/json.h"
 #include "report/views/log.h"
 #include "report/views/view.h"
@@ -39,9 +49,9 @@ struct hview {
 	uint64_t t0;
 	bool have_t0;
 	struct mm_heap *h;
-	/* finish(): the sites of the process being printed, sorted */
-	const struct mm_heap_site **order;
-	uint32_t nr_order;
+	struct mm_as *as;        /* names the sites; NULL with --symbols=off */
+	/* finish(): the rows of the process being printed */
+	struct mm_heap_rows rows;
 };
 
 static void *create(struct mm_file *f, const struct mm_report_opts *o, bool leaks)
@@ -51,6 +61,9 @@ static void *create(struct mm_file *f, const struct mm_report_opts *o, bool leak
 	v->o = *o;
 	v->leaks = leaks;
 	v->h = mm_heap_new();
+	v->as = o->no_symbols ? NULL : o->as;
+	if (v->as)
+		mm_heap_name_sites(v->h, v->as);
 	return v;
 }
 static void *create_leaks(struct mm_file *f, const struct mm_report_opts *o) { return create(f, o, true); }
@@ -69,37 +82,10 @@ static void event(void *state, const struct mm_event *ev)
 	mm_heap_event(v->h, ev, NULL);
 }
 
-static int by_leaked(const void *a, const void *b)
-{
-	const struct mm_heap_site *x = *(const struct mm_heap_site *const *)a;
-	const struct mm_heap_site *y = *(const struct mm_heap_site *const *)b;
-
-	if (x->leaked != y->leaked)
-		return x->leaked > y->leaked ? -1 : 1;
-	return x->site < y->site ? -1 : x->site > y->site;
-}
-
-static int by_bytes(const void *a, const void *b)
-{
-	const struct mm_heap_site *x = *(const struct mm_heap_site *const *)a;
-	const struct mm_heap_site *y = *(const struct mm_heap_site *const *)b;
-
-	if (x->bytes != y->bytes)
-		return x->bytes > y->bytes ? -1 : 1;
-	return x->site < y->site ? -1 : x->site > y->site;
-}
-
-/* The sites of P worth listing, sorted, into v->order. */
+/* The rows of P into v->rows. */
 static void sites_of(struct hview *v, const struct mm_heap_proc *p)
 {
-	uint32_t nr;
-	struct mm_heap_site *s = mm_heap_sites(v->h, &nr);
-
-	v->nr_order = 0;
-	for (uint32_t i = 0; i < nr; i++)
-		if (s[i].tgid == p->tgid && (v->leaks ? s[i].leaks > 0 : s[i].calls > 0))
-			v->order[v->nr_order++] = &s[i];
-	qsort(v->order, v->nr_order, sizeof(*v->order), v->leaks ? by_leaked : by_bytes);
+	mm_heap_rows_of(&v->rows, v->h, v->as, p->tgid, v->leaks);
 }
 
 static bool wanted(const struct hview *v, const struct mm_heap_proc *p)
@@ -115,21 +101,22 @@ static const char *exe_of(const struct mm_heap_proc *p)
 static void print_leaks_text(struct hview *v, FILE *out, const struct mm_heap_proc *p)
 {
 	uint64_t blocks = 0, bytes = 0;
+	char name[600];
 
-	for (uint32_t i = 0; i < v->nr_order; i++) {
-		blocks += v->order[i]->leaks;
-		bytes += v->order[i]->leaked;
+	for (uint32_t i = 0; i < v->rows.nr; i++) {
+		blocks += v->rows.v[i].s.leaks;
+		bytes += v->rows.v[i].s.leaked;
 	}
 	fprintf(out, "pid %d %s: %" PRIu64 " blocks, %" PRIu64 " bytes, %u site%s\n", p->tgid,
-		exe_of(p), blocks, bytes, v->nr_order, v->nr_order == 1 ? "" : "s");
-	if (!v->nr_order)
+		exe_of(p), blocks, bytes, v->rows.nr, v->rows.nr == 1 ? "" : "s");
+	if (!v->rows.nr)
 		return;
-	fprintf(out, "  %14s %-14s %8s %12s  %s\n", "site", "function", "blocks", "bytes",
-		"first blocks");
-	for (uint32_t i = 0; i < v->nr_order; i++) {
-		const struct mm_heap_site *s = v->order[i];
-		fprintf(out, "  %14" PRIx64 " %-14s %8" PRIu64 " %12" PRIu64 " ", s->site,
-			mm_heap_op_name(s->op), s->leaks, s->leaked);
+	fprintf(out, "  %10s %12s %-14s %s\n", "blocks", "bytes", "call", "site");
+	for (uint32_t i = 0; i < v->rows.nr; i++) {
+		const struct mm_heap_site *s = &v->rows.v[i].s;
+		mm_heap_row_site(&v->rows.v[i], name, sizeof(name));
+		fprintf(out, "  %10" PRIu64 " %12" PRIu64 " %-14s %s  first", s->leaks, s->leaked,
+			mm_heap_op_name(s->op), name);
 		for (uint64_t k = 0; k < s->leaks && k < MM_HEAP_FIRST; k++)
 			fprintf(out, " %" PRIx64, s->first[k]);
 		fputc('\n', out);
@@ -147,47 +134,49 @@ static void print_hist(FILE *out, const uint64_t *hist)
 	fputc('\n', out);
 }
 
-/* The process's totals over its sites (in v->order). */
+/* The process's totals over its rows. */
 static void proc_hist(const struct hview *v, uint64_t hist[MM_HEAP_HIST])
 {
 	memset(hist, 0, MM_HEAP_HIST * sizeof(*hist));
-	for (uint32_t i = 0; i < v->nr_order; i++)
+	for (uint32_t i = 0; i < v->rows.nr; i++)
 		for (unsigned k = 0; k < MM_HEAP_HIST; k++)
-			hist[k] += v->order[i]->hist[k];
+			hist[k] += v->rows.v[i].s.hist[k];
 }
 
 static void print_allocs_text(struct hview *v, FILE *out, const struct mm_heap_proc *p)
 {
 	uint64_t failed = 0, temps = 0, hist[MM_HEAP_HIST];
+	char name[600];
 
 	proc_hist(v, hist);
-	for (uint32_t i = 0; i < v->nr_order; i++) {
-		failed += v->order[i]->failed;
-		temps += v->order[i]->temporaries;
+	for (uint32_t i = 0; i < v->rows.nr; i++) {
+		failed += v->rows.v[i].s.failed;
+		temps += v->rows.v[i].s.temporaries;
 	}
 	fprintf(out, "pid %d %s: %" PRIu64 " calls (%" PRIu64 " failed), %" PRIu64
 		" frees, %" PRIu64 " temporary; peak %" PRIu64 " bytes live at %.6f s\n",
 		p->tgid, exe_of(p), p->calls, failed, p->frees, temps, p->peak,
 		p->peak_ts > v->t0 ? (double)(p->peak_ts - v->t0) / 1e9 : 0.0);
-	if (!v->nr_order)
+	if (!v->rows.nr)
 		return;
-	fprintf(out, "  %14s %-14s %8s %12s %10s %10s %9s %10s %5s %5s %5s %7s\n", "site",
-		"function", "calls", "bytes", "peak_live", "at_peak", "temporary", "leaked", "mmap",
-		"brk", "unmap", "faults");
-	for (uint32_t i = 0; i < v->nr_order; i++) {
-		const struct mm_heap_site *s = v->order[i];
-		fprintf(out, "  %14" PRIx64 " %-14s %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %10"
-			PRIu64 " %9" PRIu64 " %10" PRIu64 " %5" PRIu64 " %5" PRIu64 " %5" PRIu64
-			" %7" PRIu64 "\n", s->site, mm_heap_op_name(s->op), s->calls, s->bytes,
-			s->peak_live, s->at_peak, s->temporaries, s->leaked, s->mmaps, s->brks,
-			s->unmaps, s->faults);
+	fprintf(out, "  %10s %12s %10s %10s %9s %10s %5s %5s %5s %7s %-14s %s\n", "calls",
+		"bytes", "peak_live", "at_peak", "temporary", "leaked", "mmap", "brk", "unmap",
+		"faults", "call", "site");
+	for (uint32_t i = 0; i < v->rows.nr; i++) {
+		const struct mm_heap_site *s = &v->rows.v[i].s;
+		mm_heap_row_site(&v->rows.v[i], name, sizeof(name));
+		fprintf(out, "  %10" PRIu64 " %12" PRIu64 " %10" PRIu64 " %10" PRIu64 " %9" PRIu64
+			" %10" PRIu64 " %5" PRIu64 " %5" PRIu64 " %5" PRIu64 " %7" PRIu64 " %-14s %s\n",
+			s->calls, s->bytes, s->peak_live, s->at_peak, s->temporaries, s->leaked,
+			s->mmaps, s->brks, s->unmaps, s->faults, mm_heap_op_name(s->op), name);
 	}
 	fprintf(out, "  sizes:");
 	print_hist(out, hist);
 	fprintf(out, "  sizes by site:\n");
-	for (uint32_t i = 0; i < v->nr_order; i++) {
-		const struct mm_heap_site *s = v->order[i];
-		fprintf(out, "  %14" PRIx64 " %-14s", s->site, mm_heap_op_name(s->op));
+	for (uint32_t i = 0; i < v->rows.nr; i++) {
+		const struct mm_heap_site *s = &v->rows.v[i].s;
+		mm_heap_row_site(&v->rows.v[i], name, sizeof(name));
+		fprintf(out, "    %s %s", name, mm_heap_op_name(s->op));
 		print_hist(out, s->hist);
 	}
 }
@@ -256,12 +245,18 @@ static void hist_json(struct mm_json *j, const uint64_t *hist)
 	mm_json_object_end(j);
 }
 
-static void site_json(struct mm_json *j, const struct mm_heap_site *s, bool leaks)
+static void site_json(struct hview *v, struct mm_json *j, const struct mm_heap_row *row)
 {
+	const struct mm_heap_site *s = &row->s;
+
 	mm_json_object_begin(j, NULL);
 	mm_json_hex(j, "site", s->site);
-	mm_json_str(j, "function", mm_heap_op_name(s->op));
-	if (leaks) {
+	mm_json_str(j, "call", mm_heap_op_name(s->op));
+	if (v->as && row->name && row->name->nr)
+		mm_view_json_code(j, "code", &row->name->code[0], row->name->pc[0]);
+	else if (v->as)
+		mm_json_null(j, "code");
+	if (v->leaks) {
 		mm_json_u64(j, "blocks", s->leaks);
 		mm_json_u64(j, "bytes", s->leaked);
 		mm_json_array_begin(j, "first");
@@ -321,8 +316,8 @@ static void print_json(const void *ctx, FILE *out)
 			hist_json(&j, hist);
 		}
 		mm_json_array_begin(&j, "sites");
-		for (uint32_t k = 0; k < v->nr_order; k++)
-			site_json(&j, v->order[k], v->leaks);
+		for (uint32_t k = 0; k < v->rows.nr; k++)
+			site_json(v, &j, &v->rows.v[k]);
 		mm_json_array_end(&j);
 		mm_json_object_end(&j);
 	}
@@ -331,28 +326,39 @@ static void print_json(const void *ctx, FILE *out)
 	mm_json_finish(&j);
 }
 
-static const char *const leaks_cols[] = { "pid", "exe", "site", "function", "blocks", "bytes",
-					   "first" };
-static const char *const allocs_cols[] = { "pid", "exe", "site", "function", "calls", "failed",
-					    "bytes", "peak_live", "at_peak", "temporary",
-					    "leaked_blocks", "leaked", "mmap", "brk", "unmap",
-					    "faults", "peak_time" };
+static const char *const leaks_cols[] = { "pid", "exe", "site", "call", "function", "offset",
+					   "module", "blocks", "bytes", "first" };
+static const char *const allocs_cols[] = { "pid", "exe", "site", "call", "function", "offset",
+					    "module", "calls", "failed", "bytes", "peak_live",
+					    "at_peak", "temporary", "leaked_blocks", "leaked", "mmap",
+					    "brk", "unmap", "faults", "peak_time" };
 #define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A row's numbers, a site's or its process's totals. */
-struct csv_row {
-	uint64_t calls, failed, bytes, peak_live, at_peak, temporaries, leaks, leaked;
-	uint64_t mmaps, brks, unmaps, faults;
-	const uint64_t *hist;
-};
-
-static void csv_allocs_row(struct mm_csv *c, const struct mm_heap_proc *p, const char *site,
-			   const char *fn, const struct csv_row *r, const char *peak_time)
+/* pid, exe, and ROW's site, call, function, offset, module (all empty
+ * for a process's row, ROW NULL). */
+static void csv_site(struct mm_csv *c, const struct mm_heap_proc *p, const struct mm_heap_row *row)
 {
+	const struct mm_code *code = row && row->name && row->name->nr ? &row->name->code[0] : NULL;
+	char off[24];
+
 	mm_csv_i64(c, p->tgid);
 	mm_csv_str(c, p->exe);
-	mm_csv_str(c, site);
-	mm_csv_str(c, fn);
+	if (!row) {
+		for (int k = 0; k < 5; k++)
+			mm_csv_str(c, NULL);
+		return;
+	}
+	mm_csv_hex(c, row->s.site);
+	mm_csv_str(c, mm_heap_op_name(row->s.op));
+	snprintf(off, sizeof(off), "0x%" PRIx64, code ? code->off : 0);
+	mm_csv_str(c, code ? code->func : NULL);
+	mm_csv_str(c, code ? off : NULL);
+	mm_csv_str(c, code ? (code->module ? code->module : code->special) : NULL);
+}
+
+static void csv_allocs_row(struct mm_csv *c, const struct mm_heap_site *r, const uint64_t *hist,
+			   const char *peak_time)
+{
 	mm_csv_u64(c, r->calls);
 	mm_csv_u64(c, r->failed);
 	mm_csv_u64(c, r->bytes);
@@ -367,19 +373,18 @@ static void csv_allocs_row(struct mm_csv *c, const struct mm_heap_proc *p, const
 	mm_csv_u64(c, r->faults);
 	mm_csv_str(c, peak_time);
 	for (unsigned k = 0; k < MM_HEAP_HIST; k++)
-		mm_csv_u64(c, r->hist[k]);
+		mm_csv_u64(c, hist[k]);
 	mm_csv_end_row(c);
 }
 
 static void csv_allocs(struct hview *v, struct mm_csv *c, const struct mm_heap_proc *p)
 {
-	uint64_t hist[MM_HEAP_HIST];
-	struct csv_row t = { .peak_live = p->peak, .at_peak = p->peak, .hist = hist };
-	char site[24], when[32];
+	struct mm_heap_site t = { .peak_live = p->peak, .at_peak = p->peak };
+	char when[32];
 
-	proc_hist(v, hist);
-	for (uint32_t i = 0; i < v->nr_order; i++) {
-		const struct mm_heap_site *s = v->order[i];
+	proc_hist(v, t.hist);
+	for (uint32_t i = 0; i < v->rows.nr; i++) {
+		const struct mm_heap_site *s = &v->rows.v[i].s;
 		t.calls += s->calls;
 		t.failed += s->failed;
 		t.bytes += s->bytes;
@@ -393,34 +398,26 @@ static void csv_allocs(struct hview *v, struct mm_csv *c, const struct mm_heap_p
 	}
 	snprintf(when, sizeof(when), "%.6f",
 		 p->peak_ts > v->t0 ? (double)(p->peak_ts - v->t0) / 1e9 : 0.0);
-	csv_allocs_row(c, p, NULL, NULL, &t, when);
-	for (uint32_t i = 0; i < v->nr_order; i++) {
-		const struct mm_heap_site *s = v->order[i];
-		struct csv_row r = {
-			s->calls, s->failed, s->bytes, s->peak_live, s->at_peak, s->temporaries,
-			s->leaks, s->leaked, s->mmaps, s->brks, s->unmaps, s->faults, s->hist,
-		};
-		snprintf(site, sizeof(site), "%" PRIx64, s->site);
-		csv_allocs_row(c, p, site, mm_heap_op_name(s->op), &r, NULL);
+	csv_site(c, p, NULL);
+	csv_allocs_row(c, &t, t.hist, when);
+	for (uint32_t i = 0; i < v->rows.nr; i++) {
+		csv_site(c, p, &v->rows.v[i]);
+		csv_allocs_row(c, &v->rows.v[i].s, v->rows.v[i].s.hist, NULL);
 	}
 }
 
 static void csv_leaks(struct hview *v, struct mm_csv *c, const struct mm_heap_proc *p)
 {
-	for (uint32_t i = 0; i < v->nr_order; i++) {
-		const struct mm_heap_site *s = v->order[i];
-		char site[24], first[24 * MM_HEAP_FIRST];
+	for (uint32_t i = 0; i < v->rows.nr; i++) {
+		const struct mm_heap_site *s = &v->rows.v[i].s;
+		char first[24 * MM_HEAP_FIRST];
 		size_t n = 0;
 
 		first[0] = 0;
 		for (uint64_t k = 0; k < s->leaks && k < MM_HEAP_FIRST; k++)
 			n += (size_t)snprintf(first + n, sizeof(first) - n, "%s%" PRIx64, k ? " " : "",
 					      s->first[k]);
-		snprintf(site, sizeof(site), "%" PRIx64, s->site);
-		mm_csv_i64(c, p->tgid);
-		mm_csv_str(c, p->exe);
-		mm_csv_str(c, site);
-		mm_csv_str(c, mm_heap_op_name(s->op));
+		csv_site(c, p, &v->rows.v[i]);
 		mm_csv_u64(c, s->leaks);
 		mm_csv_u64(c, s->leaked);
 		mm_csv_str(c, first);
@@ -462,15 +459,12 @@ static void print_csv(const void *ctx, FILE *out)
 static int finish(void *state, FILE *out)
 {
 	struct hview *v = state;
-	uint32_t nr;
 	static const struct mm_view_printers printers = { print_text, print_json, print_csv };
 
 	if (!v->any)
 		return mm_error("--%s needs a trace recorded with 'memmon record --malloc'",
 				v->leaks ? "leaks" : "allocations");
 	mm_heap_finish(v->h);
-	mm_heap_sites(v->h, &nr);
-	v->order = mm_calloc(nr ? nr : 1, sizeof(*v->order));
 	return mm_view_print(out, v->o.output, &printers, v, v->leaks ? "leaks" : "allocations");
 }
 
@@ -479,15 +473,21 @@ static void destroy(void *state)
 	struct hview *v = state;
 
 	mm_heap_free(v->h);
-	free(v->order);
+	mm_heap_rows_free(&v->rows);
 	free(v);
 }
 
+/* The model names the sites (off with --symbols=off). */
+static bool uses_model(const struct mm_report_opts *o)
+{
+	return !o->no_symbols;
+}
+
 const struct mm_view mm_view_leaks = {
-	.name = "leaks", .create = create_leaks, .event = event, .finish = finish,
+	.name = "leaks", .uses_model = uses_model, .create = create_leaks, .event = event, .finish = finish,
 	.destroy = destroy,
 };
 const struct mm_view mm_view_allocations = {
-	.name = "allocations", .create = create_allocs, .event = event, .finish = finish,
+	.name = "allocations", .uses_model = uses_model, .create = create_allocs, .event = event, .finish = finish,
 	.destroy = destroy,
 };

@@ -15,7 +15,11 @@
  *   PID: 12 malloc records lost
  *
  * The site is the caller's return address (a call site inside the
- * allocation function's caller); symbols come with the symbol layer.
+ * allocation function's caller), named as the fault lines name code, in
+ * the process's map at that moment (report/model/symbols.h):
+ *   PID: malloc(307200) -> 7f12b7d8f010 in map_blocks+0x1c [prog]
+ * and kept as " at ADDR" where nothing names it (--symbols=off, code in
+ * no region the trace knows).
  *
  * What ties a line to the other level (report/model/heap.h) follows it in
  * brackets: the syscalls an allocation caused, the free that caused a
@@ -30,6 +34,7 @@
 #include "format/heapops.h"
 #include "plugins/symbolic.h"
 #include "report/model/heap.h"
+#include "report/model/symbols.h"
 #include "report/views/log.h"
 
 static char *result(char *p, uint64_t ptr)
@@ -38,14 +43,28 @@ static char *result(char *p, uint64_t ptr)
 	return ptr ? mm_sym_hex(p, ptr) : mm_sym_str(p, "NULL");
 }
 
-static char *site(char *p, uint64_t site)
+/* " in NAME", or " at ADDR" without a name. */
+static char *site(char *p, uint64_t site, const char *name)
 {
+	if (name && *name)
+		return mm_sym_str(mm_sym_str(p, " in "), name);
 	if (!site)
 		return p;
 	return mm_sym_hex(mm_sym_str(p, " at "), site);
 }
 
-char *mm_log_heap(char *p, const struct mm_heap_call *h)
+bool mm_log_site_name(struct mm_as *as, int32_t pid, uint64_t site, char *buf, size_t n)
+{
+	struct mm_code c;
+
+	*buf = '\0';
+	if (!as || !site || !mm_as_code(as, mm_as_memory_of(as, pid), site, &c))
+		return false;
+	mm_code_format(&c, site, buf, n);
+	return true;
+}
+
+char *mm_log_heap(char *p, const struct mm_heap_call *h, const char *name)
 {
 	unsigned op = h->op;
 
@@ -68,7 +87,7 @@ char *mm_log_heap(char *p, const struct mm_heap_call *h)
 	if (MM_OP_IS_FREE(op)) {
 		p = h->ptr ? mm_sym_hex(p, h->ptr) : mm_sym_str(p, "NULL");
 		*p++ = ')';
-		return site(p, h->site);
+		return site(p, h->site, name);
 	}
 	if (MM_OP_IS_REALLOC(op)) {
 		p = h->old ? mm_sym_hex(p, h->old) : mm_sym_str(p, "NULL");
@@ -83,13 +102,15 @@ char *mm_log_heap(char *p, const struct mm_heap_call *h)
 		p = mm_sym_str(p, ", ");
 	}
 	p = mm_sym_udec(p, h->size);
-	return site(result(p, h->ptr), h->site);
+	return site(result(p, h->ptr), h->site, name);
 }
 
 void mm_log_heap_enable(struct mm_log *l)
 {
 	if (!l->heap)
 		l->heap = mm_heap_new();
+	if (l->as)
+		mm_heap_name_sites(l->heap, l->as);
 }
 
 const char *mm_log_heap_sys_name(uint8_t nr)
@@ -103,8 +124,24 @@ const char *mm_log_heap_sys_name(uint8_t nr)
 	}
 }
 
-char *mm_log_heap_note(char *p, const struct mm_heap_note *n)
+/* The site of a note's block: its site's name (given at its first call),
+ * else in the map now. */
+static const char *block_name(struct mm_as *as, int32_t pid, const struct mm_heap_note *n,
+			      char *buf, size_t len)
 {
+	const struct mm_stack *st = as ? mm_as_stack(as, n->block_code) : NULL;
+
+	if (st && st->nr)
+		mm_code_format(&st->code[0], st->pc[0], buf, len);
+	else
+		mm_log_site_name(as, pid, n->block_site, buf, len);
+	return buf;
+}
+
+char *mm_log_heap_note(char *p, const struct mm_heap_note *n, struct mm_as *as, int32_t pid)
+{
+	char name[512];
+
 	if (n->nr_caused) {
 		p = mm_sym_str(p, " [");
 		for (unsigned i = 0; i < n->nr_caused; i++) {
@@ -124,7 +161,8 @@ char *mm_log_heap_note(char *p, const struct mm_heap_note *n)
 		p = mm_sym_str(p, " [free(");
 		p = mm_sym_hex(p, n->free_ptr);
 		*p++ = ')';
-		p = site(p, n->free_site);
+		mm_log_site_name(as, pid, n->free_site, name, sizeof(name));
+		p = site(p, n->free_site, name);
 		*p++ = ']';
 	}
 	if (n->in_block) {
@@ -135,7 +173,7 @@ char *mm_log_heap_note(char *p, const struct mm_heap_note *n)
 		*p++ = '(';
 		p = mm_sym_udec(p, n->block_size);
 		*p++ = ')';
-		p = site(p, n->block_site);
+		p = site(p, n->block_site, block_name(as, pid, n, name, sizeof(name)));
 		*p++ = ']';
 	}
 	return p;

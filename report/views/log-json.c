@@ -154,13 +154,14 @@ static void heap_fields(struct mm_json *j, const struct mm_heap_call *h)
 	mm_json_hex(j, "site", h->site);
 }
 
-/* The symbol fields: the code a fault or handler shows, a call's stack. */
+/* The symbol fields: the code a fault, a handler or a malloc call site
+ * shows, a syscall's stack. */
 static void code_fields(struct mm_json *j, const struct mm_report_opts *o,
 			const struct mm_event *ev)
 {
 	struct mm_code c;
 	uint64_t addr;
-	const char *key = ev->kind == MM_EV_FAULT ? "code" : "handler_code";
+	const char *key;
 
 	if (!o->as)
 		return;
@@ -168,8 +169,12 @@ static void code_fields(struct mm_json *j, const struct mm_report_opts *o,
 		mm_view_json_stack(j, "stack", mm_as_stack(o->as, mm_as_current_stack(o->as)));
 		return;
 	}
-	if (ev->kind != MM_EV_FAULT && !(ev->kind == MM_EV_SIGNAL && ev->signal.deliver))
+	if (ev->kind != MM_EV_FAULT && ev->kind != MM_EV_HEAP &&
+	    !(ev->kind == MM_EV_SIGNAL && ev->signal.deliver))
 		return;
+	if (ev->kind == MM_EV_HEAP && (ev->heap.op == MM_OP_HELLO || ev->heap.op == MM_OP_LOST))
+		return;
+	key = ev->kind == MM_EV_SIGNAL ? "handler_code" : "code";
 	if (mm_log_code_of(o->as, ev, &c, &addr))
 		mm_view_json_code(j, key, &c, addr);
 	else
@@ -287,7 +292,26 @@ static void head(struct jlog *v, const struct mm_event *ev, const char *kind)
 
 /* What ties the event to the other level (report/model/heap.h), as the
  * text log's brackets say it. */
-static void note_fields(struct mm_json *j, const struct mm_heap_note *n)
+/* SITE of PID (or, with a name given at its first call, stack CODE) as
+ * a FRAME under KEY: nothing without a model, null when unnamed. */
+static void site_code(struct mm_json *j, const char *key, struct mm_as *as, int32_t pid,
+		      uint64_t site, uint32_t code)
+{
+	const struct mm_stack *st = as ? mm_as_stack(as, code) : NULL;
+	struct mm_code c;
+
+	if (!as)
+		return;
+	if (st && st->nr)
+		mm_view_json_code(j, key, &st->code[0], st->pc[0]);
+	else if (site && mm_as_code(as, mm_as_memory_of(as, pid), site, &c))
+		mm_view_json_code(j, key, &c, site);
+	else
+		mm_json_null(j, key);
+}
+
+static void note_fields(struct mm_json *j, const struct mm_heap_note *n, struct mm_as *as,
+			int32_t pid)
 {
 	if (n->nr_caused) {
 		mm_json_array_begin(j, "caused");
@@ -304,6 +328,7 @@ static void note_fields(struct mm_json *j, const struct mm_heap_note *n)
 		mm_json_object_begin(j, "by_free");
 		mm_json_hex(j, "ptr", n->free_ptr);
 		mm_json_hex(j, "site", n->free_site);
+		site_code(j, "code", as, pid, n->free_site, 0);
 		mm_json_object_end(j);
 	}
 	if (n->in_block) {
@@ -312,6 +337,7 @@ static void note_fields(struct mm_json *j, const struct mm_heap_note *n)
 		mm_json_u64(j, "size", n->block_size);
 		mm_json_str(j, "call", mm_heap_op_name(n->block_op));
 		mm_json_hex(j, "site", n->block_site);
+		site_code(j, "code", as, pid, n->block_site, n->block_code);
 		mm_json_object_end(j);
 	}
 	if (n->temporary)
@@ -330,8 +356,11 @@ static void event(void *state, const struct mm_event *ev)
 		v->t0 = ev->ts;
 	}
 	lost_marks(v, ev->ts);
-	if (ev->kind == MM_EV_HEAP && !v->heap)
+	if (ev->kind == MM_EV_HEAP && !v->heap) {
 		v->heap = mm_heap_new();
+		if (v->o->as)
+			mm_heap_name_sites(v->heap, v->o->as);
+	}
 	if (v->heap)
 		mm_heap_event(v->heap, ev, &note);
 	if (ev->kind >= MM_EV_NR || !mm_event_wanted(v->o->pids, v->o->nr_pids, ev) ||
@@ -346,14 +375,15 @@ static void event(void *state, const struct mm_event *ev)
 	if (!raw && ev->kind == MM_EV_RSS)
 		*mm_log_rss_alone_line(line, ev, v->page_size) = '\0';
 	else {
-		char *p = mm_log_code(v->o->as, mm_log_format(line, ev), ev);
-		*(v->heap ? mm_log_heap_note(p, &note) : p) = '\0';
+		char *p = mm_log_format_named(v->o->as, line, ev);
+		*(v->heap ? mm_log_heap_note(p, &note, v->o->as, ev->tgid ? ev->tgid : ev->pid) :
+		  p) = '\0';
 	}
 	head(v, ev, kind_name[ev->kind]);
 	kind_fields(&v->j, ev);
 	code_fields(&v->j, v->o, ev);
 	if (v->heap)
-		note_fields(&v->j, &note);
+		note_fields(&v->j, &note, v->o->as, ev->tgid ? ev->tgid : ev->pid);
 	mm_json_str(&v->j, "text", line);
 	mm_json_object_end(&v->j);
 	char *end = mm_log_resident_line(line, ev);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "memmon.h"
+#include "format/heapops.h"
 #include "format/layout.h"
 #include "report/model/addrspace.h"
 #include "report/model/heap.h"
@@ -307,16 +308,14 @@ static char *fmt_watch(char *p, const struct mm_watch_ev *w)
 
 char *mm_log_format(char *p, const struct mm_event *ev)
 {
-	p = mm_sym_dec(p, ev->pid);
-	*p++ = ':';
-	*p++ = ' ';
+	p = pid_head(p, ev);
 	switch (ev->kind) {
 	case MM_EV_FAULT:   return fmt_fault(p, &ev->fault);
 	case MM_EV_SYSCALL: return mm_log_syscall(p, &ev->sys);
 	case MM_EV_RSS:     return fmt_rss(p, &ev->rss);
 	case MM_EV_FILEMAP: return fmt_filemap(p, &ev->filemap);
 	case MM_EV_SIGNAL:  return fmt_signal(p, &ev->signal);
-	case MM_EV_HEAP:    return mm_log_heap(p, &ev->heap);
+	case MM_EV_HEAP:    return mm_log_heap(p, &ev->heap, NULL);
 	case MM_EV_MARKER:  return fmt_marker(p, &ev->marker);
 	case MM_EV_WATCH:   return fmt_watch(p, &ev->watch);
 	default:            return fmt_proc(p, ev);
@@ -350,6 +349,8 @@ static uint64_t code_of(const struct mm_event *ev)
 {
 	if (ev->kind == MM_EV_FAULT && !ev->fault.kernel)
 		return ev->fault.ip;
+	if (ev->kind == MM_EV_HEAP && ev->heap.op != MM_OP_HELLO && ev->heap.op != MM_OP_LOST)
+		return ev->heap.site;
 	if (ev->kind == MM_EV_SIGNAL && ev->signal.deliver && ev->signal.handler > 1 &&
 	    ev->signal.sig != 9)
 		return ev->signal.handler;
@@ -375,6 +376,20 @@ char *mm_log_code(struct mm_as *as, char *p, const struct mm_event *ev)
 	return mm_sym_str(mm_sym_str(p, " in "), buf);
 }
 
+char *mm_log_format_named(struct mm_as *as, char *p, const struct mm_event *ev)
+{
+	struct mm_code c;
+	uint64_t addr;
+	char buf[512];
+
+	if (ev->kind != MM_EV_HEAP)
+		return mm_log_code(as, mm_log_format(p, ev), ev);
+	if (!mm_log_code_of(as, ev, &c, &addr))
+		return mm_log_format(p, ev);
+	mm_code_format(&c, addr, buf, sizeof(buf));
+	return mm_log_heap(pid_head(p, ev), &ev->heap, buf);
+}
+
 void mm_log_event(struct mm_log *l, const struct mm_event *ev)
 {
 	if (!l->have_t0) {
@@ -396,10 +411,9 @@ void mm_log_event(struct mm_log *l, const struct mm_event *ev)
 	if (ev->kind == MM_EV_RSS && !raw)
 		p = mm_log_rss_alone_line(p, ev, l->page_size);
 	else
-		p = mm_log_format(p, ev);
-	p = mm_log_code(l->as, p, ev);
+		p = mm_log_format_named(l->as, p, ev);
 	if (l->heap)
-		p = mm_log_heap_note(p, &note);
+		p = mm_log_heap_note(p, &note, l->as, ev->tgid ? ev->tgid : ev->pid);
 	*p++ = '\n';
 	if ((q = mm_log_resident_line(time_head(l, p, ev), ev))) {
 		*q++ = '\n';

@@ -68,6 +68,10 @@ char *mm_log_format(char *p, const struct mm_event *ev);
  * ("mmap(0, 139264, rw-, PRIVATE|ANON, fd -1) -> 7f12b7d8f000"); P has
  * the line's room; returns the end. */
 char *mm_log_syscall(char *p, const struct mm_syscall *s);
+/* EV's line with its code named in model AS (NULL: raw addresses): a
+ * fault's or handler's " in FUNC+0xOFF [MODULE]" after it
+ * (mm_log_code), a malloc call's site in place of its address. */
+char *mm_log_format_named(struct mm_as *as, char *p, const struct mm_event *ev);
 /* The code address EV shows (a user-mode fault's instruction, a signal
  * handler) named in model AS at this moment: " in FUNC+0xOFF [MODULE]"
  * appended at P (nothing when none: AS NULL, no such address, no region
@@ -88,16 +92,23 @@ char *mm_log_rss_alone_line(char *p, const struct mm_event *ev, uint64_t page_si
 
 /* log-heap.c: a record --malloc record's line after "PID: " (design.md),
  * and the name of an allocation function ("malloc", "new[]", ...). */
-char *mm_log_heap(char *p, const struct mm_heap_call *h);
+/* The site is " in NAME", or " at ADDR" when NAME is NULL or "". */
+char *mm_log_heap(char *p, const struct mm_heap_call *h, const char *name);
+/* A malloc call site SITE of PID named in model AS now ("map_blocks+0x1c
+ * [prog]") into BUF; false, BUF "", when nothing names it (AS NULL,
+ * --symbols=off, no region holds it). */
+bool mm_log_site_name(struct mm_as *as, int32_t pid, uint64_t site, char *buf, size_t n);
 /* The trace has record --malloc's records: tie them to the other lines
- * (mm_log_heap_note) from now on. */
+ * (mm_log_heap_note) from now on, its sites named from l->as (set it
+ * first). */
 void mm_log_heap_enable(struct mm_log *l);
-/* What N (report/model/heap.h) says of EV, appended to its line at P:
- *   malloc(307200) -> 7f..010 at SITE [mmap 7f..000 311296]
- *   munmap(7f..000, 311296) = 0 [free(7f..010) at SITE]
- *   anon page @7f..020 (W) [in 7f..010 of malloc(307200) at SITE]  */
+/* What N (report/model/heap.h) says of EV, appended to its line at P,
+ * the sites named in model AS (NULL: raw addresses) of process PID:
+ *   malloc(307200) -> 7f..010 in FUNC+0x1c [prog] [mmap 7f..000 311296]
+ *   munmap(7f..000, 311296) = 0 [free(7f..010) in FUNC+0x2a [prog]]
+ *   anon page @7f..020 (W) [in 7f..010 of malloc(307200) in FUNC+0x1c [prog]]  */
 struct mm_heap_note;
-char *mm_log_heap_note(char *p, const struct mm_heap_note *n);
+char *mm_log_heap_note(char *p, const struct mm_heap_note *n, struct mm_as *as, int32_t pid);
 /* "mmap", "brk", ...: the name of a syscall a note names. */
 const char *mm_log_heap_sys_name(uint8_t nr);
 /* The line of its own a note asks for after EV's (without the newline),

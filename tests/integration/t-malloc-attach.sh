@@ -68,12 +68,12 @@ r = [s for p in d["processes"] if p["pid"] == pid for s in p["sites"] if lo <= i
 print(" | ".join(" ".join("%s=%s" % (f, s[f]) for f in sys.argv[5:]) for s in r) or "none")
 PY
 }
-check attach-counts "function=malloc calls=1000 temporary=1000 bytes=64000" \
-	"$(rows "$T/a.json" "$tpid" attach_fn attach_here function calls temporary bytes)"
+check attach-counts "call=malloc calls=1000 temporary=1000 bytes=64000" \
+	"$(rows "$T/a.json" "$tpid" attach_fn attach_here call calls temporary bytes)"
 check attach-threads "calls=100 bytes=3200; calls=200 bytes=3200" \
 	"$(rows "$T/a.json" "$tpid" before_fn before_here calls bytes); $(rows "$T/a.json" "$tpid" after_fn after_here calls bytes)"
-check attach-realloc "function=realloc calls=2 bytes=5100; function=calloc calls=1 bytes=100" \
-	"$(rows "$T/a.json" "$tpid" realloc_fn realloc_here function calls bytes); $(rows "$T/a.json" "$tpid" calloc_fn calloc_here function calls bytes)"
+check attach-realloc "call=realloc calls=2 bytes=5100; call=calloc calls=1 bytes=100" \
+	"$(rows "$T/a.json" "$tpid" realloc_fn realloc_here call calls bytes); $(rows "$T/a.json" "$tpid" calloc_fn calloc_here call calls bytes)"
 check attach-leaks "blocks=10 bytes=480" "$(rows "$T/l.json" "$tpid" leak_fn leak_here blocks bytes)"
 check attach-child "blocks=5 bytes=120" "$(rows "$T/l.json" "${child:-0}" leak_fn leak_here blocks bytes)"
 check attach-hello "1 line, 1 line (fork child)" \

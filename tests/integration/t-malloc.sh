@@ -44,7 +44,7 @@ read -r hlo hhi <<<"$(fn_range "$T/m.out" thread_fn thread_here)"
 first="$(fact "$T/m.out" leak0),$(fact "$T/m.out" leak1),$(fact "$T/m.out" leak2)"
 check malloc-leaks "blocks=7 bytes=336 first=$first" "$(sites_in "$T/leaks.json" "$pid" "$llo" "$lhi" blocks bytes first)"
 big=$(fact "$T/m.out" big)
-bigsite=$(grep -E "^$pid: malloc\(307200\) -> $big at " "$T/m.rep" | head -1 | awk '{ print $6 }')
+bigsite=$(python3 -c 'import json,sys; print([s["site"] for p in json.load(open(sys.argv[1]))["processes"] for s in p["sites"] if s["bytes"] == 307200][0])' "$T/allocs.json" 2>/dev/null)
 check malloc-no-false-leaks "none none none" \
 	"$(sites_in "$T/leaks.json" "$pid" "$tlo" "$thi" blocks) $(sites_in "$T/leaks.json" "$pid" "$hlo" "$hhi" blocks) $(sites_in "$T/leaks.json" "$pid" "${bigsite:-0}" "$(d2h $(( 16#${bigsite:-0} + 1 )))" blocks)"
 check malloc-temporaries "calls=100 temporary=100 bytes=20000" "$(sites_in "$T/allocs.json" "$pid" "$tlo" "$thi" calls temporary bytes)"
@@ -53,9 +53,9 @@ check malloc-threads "calls=4000 temporary=4000 leaked=0; 4 threads" "$(sites_in
 
 # the 300 KiB block: its own mmap (glibc: a 16-byte header before the block)
 mm=$(d2h $(( $(h2d "$big") - 16 )))
-check malloc-big-mmap "1 line: $pid: malloc(307200) -> $big at SITE [mmap $mm 311296]" \
-	"$(grep -cE "^$pid: malloc\(307200\) -> $big at [0-9a-f]+ \[mmap $mm 311296\]$" "$T/m.rep") line: $(grep -E "^$pid: malloc\(307200\)" "$T/m.rep" | head -1 | sed -E 's/ at [0-9a-f]+ / at SITE /')"
-check malloc-big-munmap "1" "$(grep -cE "^$pid: munmap\($mm, 311296\) = 0 \[free\($big\) at [0-9a-f]+\]$" "$T/m.rep")"
+check malloc-big-mmap "1 line: $pid: malloc(307200) -> $big in main+0xOFF [heap-calls] [mmap $mm 311296]" \
+	"$(grep -cE "^$pid: malloc\(307200\) -> $big in main\+0x[0-9a-f]+ \[heap-calls\] \[mmap $mm 311296\]$" "$T/m.rep") line: $(grep -E "^$pid: malloc\(307200\)" "$T/m.rep" | head -1 | sed -E 's/\+0x[0-9a-f]+ /+0xOFF /')"
+check malloc-big-munmap "1" "$(grep -cE "^$pid: munmap\($mm, 311296\) = 0 \[free\($big\) in main\+0x[0-9a-f]+ \[heap-calls\]\]$" "$T/m.rep")"
 # every page written after malloc returned is a fault in the block; the
 # first page was already written by malloc itself (the chunk header)
 from=$(grep -nE "^$pid: malloc\(307200\) -> $big " "$T/m.rep" | head -1 | cut -d: -f1)
@@ -63,7 +63,7 @@ end=$(d2h $(( $(h2d "$big") + 307200 )))
 inrange=$(awk -v f="${from:-0}" 'NR > f' "$T/m.rep" | grep -E "^$pid: [a-z]+ page @[0-9a-f]+ " | awk -v lo="$(h2d "$big")" -v hi="$(h2d "$end")" '
 	{ a = $4; sub(/^@/, "", a); n = 0; for (i = 1; i <= length(a); i++) n = n * 16 + index("0123456789abcdef", substr(a, i, 1)) - 1; if (n >= lo && n < hi) c++ } END { print c + 0 }')
 # (the code that wrote, main, named before the block it wrote in)
-tied=$(grep -cE "^$pid: anon page @[0-9a-f]+ \(W\) in main\+0x[0-9a-f]+ \[heap-calls\] \[in $big of malloc\(307200\) at [0-9a-f]+\]$" "$T/m.rep")
+tied=$(grep -cE "^$pid: anon page @[0-9a-f]+ \(W\) in main\+0x[0-9a-f]+ \[heap-calls\] \[in $big of malloc\(307200\) in main\+0x[0-9a-f]+ \[heap-calls\]\]$" "$T/m.rep")
 check malloc-big-faults "74 in range, 74 tied, site faults=74 mmap=1 unmap=1" \
 	"$inrange in range, $tied tied, site $(sites_in "$T/allocs.json" "$pid" "${bigsite:-0}" "$(d2h $(( 16#${bigsite:-0} + 1 )))" faults mmap unmap)"
 
@@ -81,7 +81,7 @@ print("faults %d, mmap %d, munmap %d" % (f, m, u))
 PY
 )"
 mf=$(fact "$T/m.out" moved_from); mt=$(fact "$T/m.out" moved_to)
-check malloc-realloc-moved "1 line, moved" "$(grep -cE "^$pid: realloc\($mf, 4096\) -> $mt at [0-9a-f]+$" "$T/m.rep") line, $( [ "$mf" != "$mt" ] && echo moved || echo "not moved")"
+check malloc-realloc-moved "1 line, moved" "$(grep -cE "^$pid: realloc\($mf, 4096\) -> $mt in main\+0x[0-9a-f]+ \[heap-calls\]$" "$T/m.rep") line, $( [ "$mf" != "$mt" ] && echo moved || echo "not moved")"
 check malloc-lost "(0 lost); lost malloc records: 0" \
 	"$(grep -oE '\([0-9]+ lost\), [0-9]+ threads' "$T/m.err" | cut -d, -f1); $(grep -E '^lost malloc records: ' "$T/m.rep")"
 calls='^[0-9]+: ((malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|new|new\[\]|delete|delete\[\])\(|malloc calls recorded from here|malloc is the program|[0-9]+ malloc records? lost)'
