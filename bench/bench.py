@@ -15,7 +15,7 @@ around this script).  Stages (BENCH_STAGES, default all):
     scale   report cost vs events, processes, regions (spread workload)
     summary the table (also $RES/summary.md; full runs save bench/RESULTS.md)
 """
-import json, os, re, shutil, signal, statistics, subprocess, sys, time
+import struct, json, os, re, shutil, signal, statistics, subprocess, sys, time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(TOP, "bench", "workloads")
@@ -31,7 +31,7 @@ STAGES = os.environ.get("BENCH_STAGES",
                         "build bench stats report fixed bystander summary" if QUICK else
                         "build bench stats report fixed bystander big scale summary").split()
 WORKLOADS = os.environ.get("BENCH_WORKLOADS", "faults mallocs filemap storm reads").split()
-VARIANTS = os.environ.get("BENCH_VARIANTS", "base floor memmon trace-cmd perf memmon-malloc heaptrack").split()
+VARIANTS = os.environ.get("BENCH_VARIANTS", "base floor floor-pid memmon trace-cmd perf memmon-malloc heaptrack").split()
 # the allocator-level recorders (issue 14): only on mallocs, where their
 # targets are (memmon record --malloc against heaptrack 1.4)
 HEAP_VARIANTS = ("memmon-malloc", "heaptrack")
@@ -82,10 +82,25 @@ def event_set():
 EVENTS, MISSING = event_set()
 
 
-def floor(on):
+def write_top(rel, val):
+    with open(f"{T}/{rel}", "w") as f:
+        f.write(val)
+
+
+def floor(on, pid=False):
+    """The floor's tracepoints in the top-level buffer on or off.  PID: also
+    filtered the way a recorder of one process filters them (floor-pid):
+    set_event_pid with this bench's own pid and event-fork, so the workload
+    spawned next and its threads and children are the traced tasks, exactly
+    the kernel's work memmon's pid filter asks for (bench/README.md)."""
+    if on and pid:
+        write_top("options/event-fork", "1")
+        write_top("set_event_pid", str(os.getpid()))
     for e in EVENTS:
-        with open(f"{T}/events/{e.replace(':', '/')}/enable", "w") as f:
-            f.write("1" if on else "0")
+        write_top(f"events/{e.replace(':', '/')}/enable", "1" if on else "0")
+    if not on:
+        write_top("set_event_pid", "")
+        write_top("options/event-fork", "0")
 
 
 # ------------------------------------------------------------------ running
@@ -173,8 +188,8 @@ def variant(w, v, cmd=None):
     cmd = cmd or workload_argv(w)
     env = dict(os.environ)
     env.pop("PB_VERBOSE", None)
-    if v in ("base", "floor"):
-        return cmd, env, v == "floor"
+    if v in ("base", "floor", "floor-pid"):
+        return cmd, env, v if v != "base" else None
     if v == "trace-cmd":
         env["LD_PRELOAD"] = SHIM
     return recorder_argv(v, outfile(w, v), cmd), env, False
@@ -197,7 +212,7 @@ def warm_touch():
 
 
 def run_bench(w):
-    vs = [v for v in VARIANTS if v in ("base", "floor", "memmon", "trace-cmd", "perf") or
+    vs = [v for v in VARIANTS if v in ("base", "floor", "floor-pid", "memmon", "trace-cmd", "perf") or
           (v in HEAP_VARIANTS and w == "mallocs" and (v != "heaptrack" or shutil.which("heaptrack")))]
     runs = nruns(w)
     res = {v: [] for v in vs}
@@ -216,7 +231,7 @@ def run_bench(w):
             if w in ("faults", "storm", "reads") and WARM_TOUCH:
                 warm_touch()
             if fl:
-                floor(True)
+                floor(True, fl == "floor-pid")
             try:
                 wall, ut, st, rss, rc = spawn(argv, env, stderr=os.path.join(RES, f"log_{w}_{v}.txt"))
             finally:
@@ -298,6 +313,26 @@ def heaptrack_stats(f):
     return (2 * int(m.group(1)) if m else None), 0
 
 
+# issue 13's names: the MMAPS (10) and ELF (11) sections (format/layout.h),
+# bytes per file rather than per event (issue 10's bytes-per-event target
+# counts the rest: summarize.py)
+NAMES_SECTIONS = (10, 11)
+
+
+def section_bytes(f, types):
+    """Bytes (16-byte headers included) of a memmon file's sections of TYPES."""
+    data = open(f, "rb").read()
+    if data[:8] != b"MEMMONTR":
+        return 0
+    off, total = struct.unpack_from("<I", data, 12)[0], 0
+    while off + 16 <= len(data):
+        typ, _, _, ln = struct.unpack_from("<HHIQ", data, off)
+        if typ in types:
+            total += 16 + ln
+        off += 16 + ln
+    return total
+
+
 def file_stats(f, v):
     if not os.path.exists(f):
         return None
@@ -306,7 +341,10 @@ def file_stats(f, v):
         return dict(events=ev, lost=lost, bytes=by, file_bytes=os.path.getsize(f))
     ev, lost = {"memmon": memmon_stats, "trace-cmd": tc_stats, "perf": perf_stats,
                 "heaptrack": heaptrack_stats}[v](f)
-    return dict(events=ev, lost=lost, bytes=os.path.getsize(f))
+    st = dict(events=ev, lost=lost, bytes=os.path.getsize(f))
+    if v == "memmon":
+        st["names_bytes"] = section_bytes(f, NAMES_SECTIONS)
+    return st
 
 
 def run_stats():
