@@ -2,7 +2,10 @@
  * record/naming.c - the two sources of names a recording opens beside its
  * instance: the kernel's records of file mappings (mapnames.c) and the
  * stacks instance (stacks.c).  Either one missing costs the report some
- * names, never the recording: a notice, and the rest goes on.
+ * names, never the recording: a notice, and the rest goes on.  --no-names
+ * and --no-stacks leave them out on purpose: the cheapest recording, for
+ * programs that call mmap or brk at a high rate (each call then costs no
+ * mapping record and no stack walk).
  */
 #include <stdio.h>
 
@@ -14,6 +17,8 @@
  * "fd N", which is worth a notice, not a failed recording. */
 void mm_rec_open_names(struct rec *r, unsigned nr_cpus)
 {
+	if (r->opt.no_names)
+		return;
 	r->names = mm_mapnames_open(r->opt.pids, r->opt.nr_pids, !r->target, nr_cpus);
 	r->out.names = r->names;
 	if (!r->names && !r->opt.quiet)

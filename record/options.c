@@ -15,7 +15,7 @@
 const char mm_record_usage[] =
 	"memmon record [-o FILE] [-b KB] [-p PID,...] [--classifier=auto|kprobe|tracepoint] "
 	"[-z LEVEL] [--chunk-kb KB] [--duration SEC] [--malloc [--malloc-ring KB]] "
-	"[--markers=fsync,trace_marker|none] [--no-stacks] [--debug-dir DIR] [-q] [-v] "
+	"[--markers=fsync,trace_marker|none] [--no-stacks] [--no-names] [--debug-dir DIR] [-q] [-v] "
 	"[--] [CMD ARGS]";
 
 #define DEFAULT_CHUNK_KB  1024
@@ -106,6 +106,7 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 		{ "malloc-ring", required_argument, NULL, 'R' },
 		{ "markers", required_argument, NULL, 'm' },
 		{ "no-stacks", no_argument, NULL, 'S' },
+		{ "no-names", no_argument, NULL, 'N' },
 		{ "debug-dir", required_argument, NULL, 'G' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -166,6 +167,7 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 					    optarg);
 			break;
 		case 'S': o->no_stacks = true; break;
+		case 'N': o->no_names = true; break;
 		case 'G':
 			if (!*optarg)
 				USAGE_ERROR("--debug-dir '': give a directory");

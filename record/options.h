@@ -22,6 +22,7 @@ struct mm_record_opts {
 	const char *classifier;
 	const char *debug_dir;    /* --debug-dir: separate debug files by build-id */
 	bool no_stacks;           /* --no-stacks: no user stacks of the memory calls */
+	bool no_names;            /* --no-names: no mapping records, no ELF objects */
 	bool quiet, verbose;
 	bool heap;            /* --malloc */
 	unsigned markers;     /* --markers: MM_MARKERS_* */

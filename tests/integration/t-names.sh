@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Checks names from the trace alone (issue 13) on real recordings of names-prog, its binary and library deleted and the report run as nobody in /: exact fault counts per function in --sites (text, JSON, CSV), the stacks of its own mmap and brk calls, the deleted data file's and the dlclosed library's paths in --regions, no "fd N" in any region view, ELF segments, symbols in the log (and --symbols=off), one ELF object per build-id for two processes of two copies, a stripped binary (module+offset, and its debug file by build-id), a fixed (non-PIE) build, list and info.
+# Checks names from the trace alone (issue 13) on real recordings of names-prog, its binary and library deleted and the report run as nobody in /: exact fault counts per function in --sites (text, JSON, CSV), the stacks of its own mmap and brk calls, the deleted data file's and the dlclosed library's paths in --regions, no "fd N" in any region view, ELF segments, symbols in the log (and --symbols=off), one ELF object per build-id for two processes of two copies, a stripped binary (module+offset, and its debug file by build-id), a fixed (non-PIE) build, list and info; and record --no-names --no-stacks keeps none of it (no mapping records, objects or stacks: code by module+offset).
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="names-record names-sites-fill names-sites-read names-sites-lib names-map-direct
 names-brk names-data-path names-lib-path names-no-fd names-segments names-log-symbol
 names-symbols-off names-json-sites names-json-regions names-csv-sites names-dedup
-names-dedup-sites names-stripped names-debugfile names-nopie names-list names-info"
+names-dedup-sites names-stripped names-debugfile names-nopie names-list names-info names-off"
 need_root_tracefs $TESTS
 mm_tmp
 chmod 755 "$T"
@@ -150,3 +150,15 @@ check names-info "mappings named, objects listed, stacks kept" "$(
 	echo "$info" | grep -qE '^mappings: +[1-9][0-9]* file mappings' && echo -n 'mappings named' || echo -n 'mappings: ?'), $(
 	echo "$info" | grep -qE '^  [0-9a-f]{40} +[0-9]+ symbols from \.symtab +frame pointers +.*/p$' && echo -n 'objects listed' || echo -n 'objects: ?'), $(
 	echo "$info" | grep -qE '^stacks: +[1-9][0-9]* user stacks' && echo 'stacks kept' || echo 'stacks: ?')"
+
+# --no-names --no-stacks: the cheapest recording keeps no names at all, and
+# says so; the code is still placed, by module and offset
+rec o "$(prog names-prog)" --no-names --no-stacks
+info=$(as_nobody "$MEMMON" info "$T/o.dat" 2>&1)
+rep --sites "$T/o.dat" >"$T/o.sites" 2>&1
+check names-off "exit 0; 0 mappings, 0 objects, 0 stacks; 32 faults at o+0x.., no fill_anon" "exit $(cat "$T/o.rc"); $(
+	echo "$info" | sed -n 's/^mappings: *\([0-9]*\) file mappings.*/\1 mappings/p'), $(
+	echo "$info" | sed -n 's/^objects: *\([0-9]*\) ELF objects.*/\1 objects/p'), $(
+	echo "$info" | sed -n 's/^stacks: *\([0-9]*\) user stacks.*/\1 stacks/p'); $(
+	codes "$T/o.sites" | awk '$1 == 32 && $13 ~ /^o\+0x[0-9a-f]+$/ { print "32 faults at o+0x.."; exit }'), $(
+	grep -q fill_anon "$T/o.sites" && echo "fill_anon named" || echo "no fill_anon")"
