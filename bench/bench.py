@@ -31,7 +31,7 @@ STAGES = os.environ.get("BENCH_STAGES",
                         "build bench stats report fixed bystander summary" if QUICK else
                         "build bench stats report fixed bystander big scale summary").split()
 WORKLOADS = os.environ.get("BENCH_WORKLOADS", "faults mallocs filemap storm reads").split()
-VARIANTS = os.environ.get("BENCH_VARIANTS", "base floor floor-pid memmon trace-cmd perf memmon-malloc heaptrack").split()
+VARIANTS = os.environ.get("BENCH_VARIANTS", "base floor floor-pid memmon memmon-lean trace-cmd perf memmon-malloc heaptrack").split()
 # the allocator-level recorders (issue 14): only on mallocs, where their
 # targets are (memmon record --malloc against heaptrack 1.4)
 HEAP_VARIANTS = ("memmon-malloc", "heaptrack")
@@ -159,6 +159,8 @@ def workload_argv(w):
 def recorder_argv(v, out, cmd):
     if v == "memmon":
         return [MEMMON, "record", "-o", out, "--"] + cmd
+    if v == "memmon-lean":      # issue 10's events alone: no stacks, no names (issue 13)
+        return [MEMMON, "record", "--no-stacks", "--no-names", "-o", out, "--"] + cmd
     if v == "memmon-malloc":
         return [MEMMON, "record", "--malloc", "-o", out, "--"] + cmd
     if v == "heaptrack":
@@ -175,7 +177,7 @@ def recorder_argv(v, out, cmd):
     raise ValueError(v)
 
 
-EXT = {"memmon": "mmd", "trace-cmd": "dat", "perf": "data", "memmon-malloc": "mmd",
+EXT = {"memmon": "mmd", "memmon-lean": "mmd", "trace-cmd": "dat", "perf": "data", "memmon-malloc": "mmd",
        "heaptrack": "zst"}
 
 
@@ -212,7 +214,7 @@ def warm_touch():
 
 
 def run_bench(w):
-    vs = [v for v in VARIANTS if v in ("base", "floor", "floor-pid", "memmon", "trace-cmd", "perf") or
+    vs = [v for v in VARIANTS if v in ("base", "floor", "floor-pid", "memmon", "memmon-lean", "trace-cmd", "perf") or
           (v in HEAP_VARIANTS and w == "mallocs" and (v != "heaptrack" or shutil.which("heaptrack")))]
     runs = nruns(w)
     res = {v: [] for v in vs}
@@ -339,7 +341,7 @@ def file_stats(f, v):
     if v == "memmon-malloc":
         ev, lost, by = memmon_malloc_stats(f)
         return dict(events=ev, lost=lost, bytes=by, file_bytes=os.path.getsize(f))
-    ev, lost = {"memmon": memmon_stats, "trace-cmd": tc_stats, "perf": perf_stats,
+    ev, lost = {"memmon": memmon_stats, "memmon-lean": memmon_stats, "trace-cmd": tc_stats, "perf": perf_stats,
                 "heaptrack": heaptrack_stats}[v](f)
     st = dict(events=ev, lost=lost, bytes=os.path.getsize(f))
     if v == "memmon":
@@ -350,7 +352,7 @@ def file_stats(f, v):
 def run_stats():
     st = {}
     for w in WORKLOADS:
-        for v in ("memmon", "trace-cmd", "perf") + HEAP_VARIANTS:
+        for v in ("memmon", "memmon-lean", "trace-cmd", "perf") + HEAP_VARIANTS:
             if v in VARIANTS and (v not in HEAP_VARIANTS or w == "mallocs"):
                 log(f"stats {w} {v}")
                 st[f"{w}/{v}"] = file_stats(outfile(w, v), v)
