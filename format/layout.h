@@ -51,8 +51,9 @@
 #define MM_FILE_MAGIC_LEN   8
 #define MM_FORMAT_MAJOR     3
 /* 3.1 added HEAP_CHUNK (record --malloc), 3.2 EVENT_FORMATS and MMAPS, ELF,
- * STACK_CHUNK, STACK_STATS (the names of files and code) */
-#define MM_FORMAT_MINOR     2
+ * STACK_CHUNK, STACK_STATS (the names of files and code), 3.3 the PAGES
+ * snapshot kind (and WATCH) */
+#define MM_FORMAT_MINOR     3
 /* 2.x: the same but for codec 2 (MM_CODEC_COLUMNS), which 3.0 added */
 #define MM_FORMAT_OLDEST_MAJOR 2
 #define MM_FILE_HEADER_SIZE 32
@@ -200,6 +201,9 @@ enum mm_snapshot_kind {
 	MM_SNAP_SMAPS     = 6,   /* /proc/PID/smaps, with every MAPS one (files
 	                          * written before it was added lack it);
 	                          * readers skip kinds they do not know */
+	MM_SNAP_PAGES     = 7,   /* 3.3: per mapping of PID, its pages as the
+	                          * kernel holds them (record/pages.c): text,
+	                          * memmon-format(5) PAGES */
 };
 enum mm_snapshot_phase {
 	MM_PHASE_START = 0,      /* when tracing was armed */

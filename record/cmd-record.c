@@ -343,6 +343,7 @@ static int arm(struct rec *r)
 	r->inst = mm_tracing_create(r->name, r->opt.buffer_kb);
 	if (!r->inst || interrupted(r))
 		return -1;
+	r->out.inst = r->inst;
 	r->out.clock_fd = mm_tracing_clock_open(r->inst);
 	if (r->out.clock_fd < 0 || choose_events(r) < 0 || interrupted(r))
 		return -1;

@@ -9,6 +9,7 @@
  *   probes.c    the kprobe fault classifier (group memmon_<pid>)
  *   machine.c   MACHINE, header_page and event-format sections
  *   snapshot.c  /proc snapshots
+ *   pages.c     the PAGES snapshot: pagemap, kpageflags, kpagecount
  *   drain.c     the thread that moves raw ring-buffer pages into the file
  *   target.c    the traced command: fork, hold, exec, ptrace stops
  *   execpath.c  the path of an execve, read at its entry, noted in the ring
@@ -70,6 +71,8 @@ struct mm_out {
 	int marker_fd;        /* the instance's trace_marker: record's own notes
 	                       * in the ring (plugins/notes.c), -1: none */
 	struct mm_mapnames *names;  /* told of every maps snapshot (NULL: none) */
+	struct tracefs_instance *inst;  /* its pid filter names the watched
+	                                 * processes (pages.c's peers) */
 };
 
 /* ---- cmd-record.c ---- */
@@ -242,6 +245,18 @@ uint64_t mm_mono_ns(void);
 int mm_snapshot_system(struct mm_out *o, enum mm_snapshot_phase phase);
 /* maps and status of PID; a process that is already gone is not an error. */
 int mm_snapshot_process(struct mm_out *o, pid_t pid, enum mm_snapshot_phase phase);
+
+/* ---- pages.c ---- */
+
+#define MM_PAGES_PAGE   4096u    /* pagemap's unit (x86-64) */
+#define MM_PAGES_LIMIT  16384u   /* a mapping over 64 MiB is sampled... */
+#define MM_PAGES_BLOCK  512u     /* ...in blocks of 2 MiB, LIMIT pages in all */
+#define MM_PAGES_BATCH  8192u    /* pagemap entries per pread (64 KiB) */
+#define MM_PAGES_PEERS  8        /* other watched processes compared */
+/* The PAGES snapshot of PID, dated TS: per mapping, its pages as the
+ * kernel holds them (pagemap, kpageflags, kpagecount) and which are shared
+ * with the other watched processes.  A process already gone: 0, none. */
+int mm_snapshot_pages(struct mm_out *o, pid_t pid, enum mm_snapshot_phase phase, uint64_t ts);
 
 /* ---- elf.c ---- */
 

@@ -4,7 +4,7 @@
  * The report rebuilds address spaces by replaying syscalls on top of a maps
  * snapshot, and shows Vm* lines and zone state at start and end, so record
  * copies these /proc files verbatim as SNAPSHOT sections (maps, status and
- * smaps of each process, meminfo, zoneinfo and buddyinfo of the machine).  Each is dated
+ * smaps of each process, its pages as pages.c reads them, meminfo, zoneinfo and buddyinfo of the machine).  Each is dated
  * with the instance's own trace clock, read just before the copy, so that
  * report can replay it in order with the events: an exec snapshot after
  * that exec's event and before anything the new program does.
@@ -76,5 +76,8 @@ int mm_snapshot_process(struct mm_out *o, pid_t pid, enum mm_snapshot_phase phas
 	 * against.  Reading it walks the page tables, ~1 ms per 100 MiB
 	 * resident, so it comes last. */
 	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
-	return take(o, path, (uint32_t)pid, MM_SNAP_SMAPS, phase, ts, true);
+	if (take(o, path, (uint32_t)pid, MM_SNAP_SMAPS, phase, ts, true) < 0)
+		return -1;
+	/* which pages those are, page by page (pages.c) */
+	return mm_snapshot_pages(o, pid, phase, ts);
 }

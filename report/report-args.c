@@ -46,6 +46,14 @@ int mm_report_parse_time(const char *arg, uint64_t *at_ns)
 	return 0;
 }
 
+int mm_report_parse_pages_at(const char *arg, bool *at_start)
+{
+	if (strcmp(arg, "end") && strcmp(arg, "start"))
+		return mm_error("--pages=%s: takes 'end' or 'start'", arg);
+	*at_start = !strcmp(arg, "start");
+	return 0;
+}
+
 int mm_report_parse_pids(const char *arg, int32_t *pids, size_t *n, size_t max)
 {
 	const char *p = arg;

@@ -6,6 +6,7 @@
 #ifndef MM_REPORT_ARGS_H
 #define MM_REPORT_ARGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,8 @@
 int mm_report_parse_interval(const char *arg, uint64_t *interval_ns);
 /* --maps-at TIME: seconds from the first event, or "end" (0). */
 int mm_report_parse_time(const char *arg, uint64_t *at_ns);
+/* --pages=WHEN: "end" (false) or "start" (true). */
+int mm_report_parse_pages_at(const char *arg, bool *at_start);
 /* --pid PID[,PID...] appended to PIDS[*N], at most MAX in all. */
 int mm_report_parse_pids(const char *arg, int32_t *pids, size_t *n, size_t max);
 

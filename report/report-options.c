@@ -18,7 +18,7 @@
 static const char usage[] =
 	"memmon report [-i FILE] [FILE] [--log] [--regions] [--maps-at TIME] "
 	"[--malloc-patterns] [--timeline[=INTERVAL]] [--context] [--leaks] [--allocations] "
-	"[--sites] [--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
+	"[--sites] [--pages[=end|start]] [--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
 	"[--between M,N] [--perfetto FILE] [--html FILE] [-t|--timestamps] [--raw-events] "
 	"[--no-malloc] [--symbols=on|off] [--no-summary] "
 	"[--classifier=tracepoint] [-q]";
@@ -37,7 +37,7 @@ static int add_view(struct mm_report_request *o, const struct mm_view *v)
 enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
        OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV, OPT_FINDINGS,
        OPT_TIMELINE, OPT_CONTEXT, OPT_CLASSIFIER, OPT_PERFETTO, OPT_NO_MALLOC, OPT_LEAKS,
-       OPT_ALLOCATIONS, OPT_HTML, OPT_BETWEEN, OPT_SYMBOLS, OPT_SITES };
+       OPT_ALLOCATIONS, OPT_HTML, OPT_BETWEEN, OPT_SYMBOLS, OPT_SITES, OPT_PAGES };
 #define USAGE_ERROR(...) mm_usage_error("report", usage, __VA_ARGS__)
 
 /* --between cuts the log (text or JSON), --regions and --timeline. */
@@ -127,6 +127,7 @@ int mm_report_parse_options(int argc, char **argv, struct mm_report_request *o)
 		{ "between", required_argument, NULL, OPT_BETWEEN },
 		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 		{ "sites", no_argument, NULL, OPT_SITES },
+		{ "pages", optional_argument, NULL, OPT_PAGES },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -163,6 +164,10 @@ int mm_report_parse_options(int argc, char **argv, struct mm_report_request *o)
 			o->tracepoint = true;
 			break;
 		case OPT_SITES: err = add_view(o, &mm_view_sites); break;
+		case OPT_PAGES:
+			err = (optarg ? mm_report_parse_pages_at(optarg, &o->view.pages_at_start) : 0) ?:
+			      add_view(o, &mm_view_pages);
+			break;
 		case OPT_TIMELINE:
 			err = (optarg ? mm_report_parse_interval(optarg, &o->view.interval_ns) : 0) ?:
 			      add_view(o, &mm_view_timeline);

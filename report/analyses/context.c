@@ -24,6 +24,10 @@ const char *const mm_ctx_vm_names[MM_VM_NR] = {
 	"VmLib", "VmPTE", "VmSwap",
 };
 
+const char *const mm_ctx_lru_names[MM_LRU_NR] = {
+	"active_anon", "inactive_anon", "active_file", "inactive_file", "unevictable", "mlock",
+};
+
 /* Copy the next line of *P (without its newline, cut at LEN-1) into BUF;
  * false at the end of the text. */
 static bool next_line(const char **p, char *buf, size_t len)
@@ -119,8 +123,30 @@ static bool zone_header(const char *line, int *node, char *name, size_t len)
 	return true;
 }
 
+/* "nr_zone_active_anon 401" ...: a zone's LRU count.  Since 4.8 the
+ * zone's own are nr_zone_*, and the node's (nr_active_anon, under "per-
+ * node stats" in the node's first zone) are not the zone's; before, a
+ * zone had nr_active_anon ... of its own.  NODE_STATS: inside that block. */
+static void zone_lru(struct mm_ctx_zone *z, const char *line, bool node_stats)
+{
+	bool zone_prefix = !strncmp(line, "nr_zone_", 8);
+	const char *key = zone_prefix ? line + 8 : !strncmp(line, "nr_", 3) ? line + 3 : NULL;
+
+	if (!key || (!zone_prefix && node_stats))
+		return;
+	for (int i = 0; i < MM_LRU_NR; i++) {
+		size_t kl = strlen(mm_ctx_lru_names[i]);
+		if (strncmp(key, mm_ctx_lru_names[i], kl) || (key[kl] != ' ' && key[kl] != '\t'))
+			continue;
+		const char *p = key + kl;
+		/* the nr_zone_ form wins over an old kernel's plain one */
+		if (z->lru[i] == MM_CTX_NONE || zone_prefix)
+			z->lru[i] = number(&p);
+	}
+}
+
 /* "  pages free 3840", "spanned 4095" ...: set the field LINE names. */
-static void zone_field(struct mm_ctx_zone *z, const char *line)
+static void zone_field(struct mm_ctx_zone *z, const char *line, bool node_stats)
 {
 	static const struct { const char *key; size_t off; } f[] = {
 		{ "pages free", offsetof(struct mm_ctx_zone, free) },
@@ -130,6 +156,7 @@ static void zone_field(struct mm_ctx_zone *z, const char *line)
 	};
 	while (*line == ' ' || *line == '\t')
 		line++;
+	zone_lru(z, line, node_stats);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		size_t kl = strlen(f[i].key);
 		if (strncmp(line, f[i].key, kl) || (line[kl] != ' ' && line[kl] != '\t'))
@@ -146,18 +173,26 @@ size_t mm_ctx_parse_zoneinfo(const char *text, struct mm_ctx_zone *out, size_t m
 	char line[256];
 	size_t n = 0;
 	struct mm_ctx_zone *cur = NULL;
+	bool node_stats = false;
 	while (next_line(&text, line, sizeof(line))) {
 		int node;
 		char name[16];
 		if (zone_header(line, &node, name, sizeof(name))) {
 			cur = n < max ? &out[n++] : NULL;
+			node_stats = false;
 			if (cur) {
 				cur->node = node;
 				memcpy(cur->name, name, sizeof(cur->name));
 				cur->free = cur->spanned = cur->present = cur->managed = MM_CTX_NONE;
+				for (int i = 0; i < MM_LRU_NR; i++)
+					cur->lru[i] = MM_CTX_NONE;
 			}
 		} else if (cur) {
-			zone_field(cur, line);
+			/* "  per-node stats" opens the node's block, the next
+			 * two-space line ("  pages free") closes it */
+			if (line[0] == ' ' && line[1] == ' ' && line[2] != ' ')
+				node_stats = !strncmp(line + 2, "per-node stats", 14);
+			zone_field(cur, line, node_stats);
 		}
 	}
 	return n;

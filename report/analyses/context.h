@@ -1,7 +1,7 @@
 /*
  * report/analyses/context.h - memory context (`memmon report --context`): the
  * /proc snapshots taken at start and end, side by side: zones (spanned,
- * present, managed, free pages), buddy free blocks per order, meminfo, and
+ * present, managed, free pages, the LRU lists), buddy free blocks per order, meminfo, and
  * the Vm* lines of each process's status at start, exec and end.
  *
  * The parsers treat snapshot text as hostile: lines are cut at a fixed
@@ -34,10 +34,19 @@ struct mm_ctx_kv {
 	uint64_t value;              /* kB when the line says kB */
 };
 
+/* A zone's LRU lists and locked pages (zoneinfo's nr_zone_active_anon,
+ * ..., nr_mlock), in this order. */
+enum mm_ctx_lru {
+	MM_LRU_ACTIVE_ANON, MM_LRU_INACTIVE_ANON, MM_LRU_ACTIVE_FILE, MM_LRU_INACTIVE_FILE,
+	MM_LRU_UNEVICTABLE, MM_LRU_MLOCK, MM_LRU_NR
+};
+extern const char *const mm_ctx_lru_names[MM_LRU_NR];   /* "active_anon", ... */
+
 struct mm_ctx_zone {
 	int node;
 	char name[16];
 	uint64_t free, spanned, present, managed;   /* pages, MM_CTX_NONE if absent */
+	uint64_t lru[MM_LRU_NR];                     /* pages, MM_CTX_NONE if absent */
 };
 
 struct mm_ctx_buddy {

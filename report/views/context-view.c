@@ -5,11 +5,13 @@
  * (report/analyses/context.c) when the view is created; the event stream is
  * not needed.
  *   JSON: {"view": "context", "zones": [{"node", "zone", "spanned", "present",
- *          "managed", "free_start", "free_end"}], "buddy": [{"node", "zone",
+ *          "managed", "free_start", "free_end", "lru_start": {"active_anon",
+ *          "inactive_anon", "active_file", "inactive_file", "unevictable",
+ *          "mlock"}, "lru_end": {...}}], "buddy": [{"node", "zone",
  *          "start": [N per order], "end": [...]}], "meminfo": [{"name",
  *          "start", "end"}], "processes": [{"pid", "start": {"VmPeak": kB,
  *          ...}, "exec": {...}, "end": {...}}]}}   (null: not in the snapshot)
- *   CSV:  section,pid,name,start,exec,end
+ *   CSV:  section,pid,name,start,exec,end (sections zone, lru, meminfo, status)
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -103,6 +105,47 @@ static void text_buddy(const struct cview *v, FILE *out)
 	}
 }
 
+/* Does zone Z have an LRU count on either side? */
+static bool has_lru(const struct mm_ctx_zone *a, const struct mm_ctx_zone *b)
+{
+	for (int k = 0; k < MM_LRU_NR; k++)
+		if ((a && a->lru[k] != MM_CTX_NONE) || (b && b->lru[k] != MM_CTX_NONE))
+			return true;
+	return false;
+}
+
+static void text_lru_row(FILE *out, const char *label, const struct mm_ctx_zone *z)
+{
+	fprintf(out, "  %-14s", label);
+	for (int k = 0; k < MM_LRU_NR; k++)
+		col(out, 13, z ? z->lru[k] : MM_CTX_NONE);
+	fputc('\n', out);
+}
+
+/* The zones' LRU lists beside their buddy lists: what reclaim sees. */
+static void text_lru(const struct cview *v, FILE *out)
+{
+	int s = mm_ctx_base_side(v->c.have_zone);
+	fprintf(out, "\nzone LRU lists (pages)\n");
+	if (s < 0)
+		fprintf(out, "(no zoneinfo snapshot)\n");
+	for (size_t i = 0; s >= 0 && i < v->c.nz[s]; i++) {
+		const struct mm_ctx_zone *z = &v->c.zone[s][i];
+		const struct mm_ctx_zone *a = mm_ctx_zone_match(&v->c, S0, z);
+		const struct mm_ctx_zone *b = mm_ctx_zone_match(&v->c, S1, z);
+		char label[40];
+		if (!has_lru(a, b))
+			continue;
+		snprintf(label, sizeof(label), "node %d %s", z->node, z->name);
+		fprintf(out, "%-16s", label);
+		for (int k = 0; k < MM_LRU_NR; k++)
+			fprintf(out, " %13s", mm_ctx_lru_names[k]);
+		fputc('\n', out);
+		text_lru_row(out, "start", a);
+		text_lru_row(out, "end", b);
+	}
+}
+
 static void text_meminfo(const struct cview *v, FILE *out)
 {
 	int s = mm_ctx_base_side(v->c.have_mem);
@@ -142,6 +185,7 @@ static void print_text(const void *ctx, FILE *out)
 	fprintf(out, "# memory context: snapshots at start and end\n");
 	text_zones(v, out);
 	text_buddy(v, out);
+	text_lru(v, out);
 	text_meminfo(v, out);
 	text_procs(v, out);
 }
@@ -152,6 +196,18 @@ static void json_val(struct mm_json *j, const char *key, uint64_t x)
 		mm_json_null(j, key);
 	else
 		mm_json_u64(j, key, x);
+}
+
+static void json_lru(struct mm_json *j, const char *key, const struct mm_ctx_zone *z)
+{
+	if (!z || !has_lru(z, NULL)) {
+		mm_json_null(j, key);
+		return;
+	}
+	mm_json_object_begin(j, key);
+	for (int k = 0; k < MM_LRU_NR; k++)
+		json_val(j, mm_ctx_lru_names[k], z->lru[k]);
+	mm_json_object_end(j);
 }
 
 static void json_zones(const struct cview *v, struct mm_json *j)
@@ -170,6 +226,8 @@ static void json_zones(const struct cview *v, struct mm_json *j)
 		json_val(j, "managed", z->managed);
 		json_val(j, "free_start", a ? a->free : MM_CTX_NONE);
 		json_val(j, "free_end", b ? b->free : MM_CTX_NONE);
+		json_lru(j, "lru_start", a);
+		json_lru(j, "lru_end", b);
 		mm_json_object_end(j);
 	}
 	mm_json_array_end(j);
@@ -290,6 +348,12 @@ static void print_csv(const void *ctx, FILE *out)
 		snprintf(name, sizeof(name), "node %d %s free", z->node, z->name);
 		csv_row(&c, "zone", 0, name, a ? a->free : MM_CTX_NONE, MM_CTX_NONE,
 			b ? b->free : MM_CTX_NONE);
+		for (int k = 0; has_lru(a, b) && k < MM_LRU_NR; k++) {
+			snprintf(name, sizeof(name), "node %d %s %s", z->node, z->name,
+				 mm_ctx_lru_names[k]);
+			csv_row(&c, "lru", 0, name, a ? a->lru[k] : MM_CTX_NONE, MM_CTX_NONE,
+				b ? b->lru[k] : MM_CTX_NONE);
+		}
 	}
 	s = mm_ctx_base_side(v->c.have_mem);
 	for (size_t i = 0; s >= 0 && i < v->c.nm[s]; i++)

@@ -67,6 +67,7 @@ struct mm_report_opts {
 	size_t nr_pids;
 	const char *sort;         /* --sort KEY (view-defined) or NULL */
 	uint64_t at_ns;           /* --maps-at, trace clock ns; 0 = end */
+	bool pages_at_start;      /* --pages=start (default: end) */
 	uint64_t interval_ns;     /* --timeline interval, 0 = automatic */
 	bool raw_events;          /* --raw-events: rss and filemap in the log */
 	bool no_heap;             /* --no-malloc: no record --malloc events in the log */
@@ -166,5 +167,6 @@ extern const struct mm_view mm_view_log_json;        /* log-json.c: --log --json
 extern const struct mm_view mm_view_perfetto;        /* perfetto-view.c: --perfetto FILE */
 extern const struct mm_view mm_view_html;            /* html-view.c: --html FILE */
 extern const struct mm_view mm_view_sites;           /* sites-view.c: --sites */
+extern const struct mm_view mm_view_pages;           /* pages-view.c: --pages[=end|start] */
 
 #endif

@@ -146,7 +146,7 @@ check ctx-text-zones "$(printf 'zones (pages)    %9s %9s %9s %11s %11s %9s' span
 for z in D["zones"]:
     print("node %d %s %d %d %d %d %d %+d" % (z["node"], z["zone"], z["spanned"], z["present"], z["managed"],
           z["free_start"], z["free_end"], z["free_end"] - z["free_start"]))' | paste -sd'|')" \
-	"$(grep -m1 '^zones (pages)' "$T/ctx.txt")|$(grep '^node [0-9]* *[A-Za-z0-9]* *[0-9]' "$T/ctx.txt" | grep -v '^node [0-9]* [A-Za-z0-9]* *0 *1 *2' | awk '{ $1 = $1; print }' | paste -sd'|')"
+	"$(grep -m1 '^zones (pages)' "$T/ctx.txt")|$(sed -n '/^zones (pages)/,/^$/p' "$T/ctx.txt" | grep '^node [0-9]* *[A-Za-z0-9]* *[0-9]' | awk '{ $1 = $1; print }' | paste -sd'|')"
 # buddy: a "start" and an "end" row under each zone's order header
 check ctx-text-buddy "$(py '
 for b in D["buddy"]:
@@ -159,12 +159,13 @@ f = lambda ph, k: "-" if p[ph] is None or p[ph][k] is None else str(p[ph][k])
 for k in ("VmPeak", "VmSize", "VmLck", "VmHWM", "VmRSS", "VmData", "VmStk", "VmExe", "VmLib", "VmPTE", "VmSwap"):
     print(k, f("start", k), f("exec", k), f("end", k))' | paste -sd'|')" \
 	"$(sed -n "/^pid $pid status/,/^\$/p" "$T/ctx.txt" | sed '/^$/d' | awk 'NR == 1 { print; next } { $1 = $1; print }' | paste -sd'|')"
-# CSV: section,pid,name,start,exec,end,lost_events; one row per zone, meminfo line and Vm* line
+# CSV: section,pid,name,start,exec,end,lost_events; one row per zone, zone LRU count, meminfo line and Vm* line
 "$MEMMON" report --context --csv --pid "$pid" "$T/c.dat" >"$T/ctx.csv" 2>>"$T/json.err"
 check ctx-csv "$(py '
-print("section,pid,name,start,exec,end,lost_events zone=%d meminfo=%d status=11" % (len(D["zones"]), len(D["meminfo"])))')" \
+print("section,pid,name,start,exec,end,lost_events zone=%d lru=%d meminfo=%d status=11" % (len(D["zones"]),
+      6 * sum(1 for z in D["zones"] if z["lru_start"] or z["lru_end"]), len(D["meminfo"])))')" \
 	"$(head -1 "$T/ctx.csv") $(python3 -c '
 import csv, sys, collections
 c = collections.Counter(r[0] for r in list(csv.reader(open(sys.argv[1])))[1:])
-print("zone=%d meminfo=%d status=%d" % (c["zone"], c["meminfo"], c["status"]))' "$T/ctx.csv")"
+print("zone=%d lru=%d meminfo=%d status=%d" % (c["zone"], c["lru"], c["meminfo"], c["status"]))' "$T/ctx.csv")"
 exit $mm_failed

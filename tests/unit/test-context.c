@@ -15,11 +15,19 @@ static const char zoneinfo[] =
 	"        present  3998\n"
 	"        managed  3840\n"
 	"      nr_free_pages 3840\n"
+	"      nr_zone_inactive_anon 0\n"
 	"Node 0, zone   Normal\n"
 	"  pages free     1107728\n"
 	"        spanned  5505024\n"
 	"        present  5505024\n"
-	"        managed  1212416\n";
+	"        managed  1212416\n"
+	"      nr_zone_inactive_anon 10199\n"
+	"      nr_zone_active_anon 401\n"
+	"      nr_zone_inactive_file 86230\n"
+	"      nr_zone_active_file 261534\n"
+	"      nr_zone_unevictable 3366\n"
+	"      nr_zone_write_pending 1916\n"
+	"      nr_mlock     2931\n";
 
 TEST(zoneinfo_real)
 {
@@ -33,6 +41,28 @@ TEST(zoneinfo_real)
 	CHECK_STR(z[1].name, "Normal");
 	CHECK_EQ(z[1].free, 1107728);
 	CHECK_EQ(z[1].managed, 1212416);
+	/* the node's nr_inactive_anon (per-node stats) is not DMA's */
+	CHECK_EQ(z[0].lru[MM_LRU_INACTIVE_ANON], 0);
+	CHECK(z[0].lru[MM_LRU_ACTIVE_ANON] == MM_CTX_NONE);
+	CHECK_EQ(z[1].lru[MM_LRU_INACTIVE_ANON], 10199);
+	CHECK_EQ(z[1].lru[MM_LRU_ACTIVE_ANON], 401);
+	CHECK_EQ(z[1].lru[MM_LRU_INACTIVE_FILE], 86230);
+	CHECK_EQ(z[1].lru[MM_LRU_ACTIVE_FILE], 261534);
+	CHECK_EQ(z[1].lru[MM_LRU_UNEVICTABLE], 3366);
+	CHECK_EQ(z[1].lru[MM_LRU_MLOCK], 2931);
+}
+
+/* Before 4.8 a zone's own counts had no nr_zone_ prefix. */
+TEST(zoneinfo_old_lru)
+{
+	struct mm_ctx_zone z[1];
+	const char *t = "Node 0, zone Normal\n  pages free 5\n    nr_active_anon 7\n"
+			"    nr_unevictable x\n    nr_mlock 99999999999999999999999\n";
+	CHECK_EQ(mm_ctx_parse_zoneinfo(t, z, 1), 1);
+	CHECK_EQ(z[0].lru[MM_LRU_ACTIVE_ANON], 7);
+	CHECK(z[0].lru[MM_LRU_UNEVICTABLE] == MM_CTX_NONE);
+	CHECK(z[0].lru[MM_LRU_MLOCK] == MM_CTX_NONE);
+	CHECK(z[0].lru[MM_LRU_ACTIVE_FILE] == MM_CTX_NONE);
 }
 
 TEST(zoneinfo_hostile)
@@ -104,6 +134,7 @@ int main(void)
 {
 	RUN(zoneinfo_real);
 	RUN(zoneinfo_hostile);
+	RUN(zoneinfo_old_lru);
 	RUN(buddyinfo);
 	RUN(status_vm_lines);
 	RUN(meminfo);
