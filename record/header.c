@@ -80,9 +80,13 @@ static int write_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
 		return -1;
 	/* A held CMD child is still a copy of memmon, not the target: its
 	 * life in the trace starts with its exec (and the EXEC snapshot). */
+	r->out.start_pids = r->opt.pids;      /* pages.c's peers of that moment */
+	r->out.nr_start_pids = r->opt.nr_pids;
 	for (size_t i = 0; !r->target && i < r->opt.nr_pids; i++)
 		if (mm_snapshot_process(&r->out, r->opt.pids[i], MM_PHASE_START) < 0)
 			return -1;
+	r->out.start_pids = NULL;
+	r->out.nr_start_pids = 0;
 	return 0;
 }
 

@@ -17,9 +17,8 @@
  * sampled (MM_PAGES_LIMIT / MM_PAGES_BLOCK blocks of MM_PAGES_BLOCK pages
  * spread evenly over it) and its line says how many pages were read; at
  * most MM_PAGES_PEERS other processes are compared.  pagemap is read in
- * preads of up to MM_PAGES_BATCH entries; the frames' flags and counts
- * through a small window cache, since the frames of neighbouring pages
- * are often neighbours too.
+ * preads of up to MM_PAGES_BATCH entries; the frames' flags and counts of
+ * a batch sorted and read in spans of neighbouring frames.
  *
  * The payload is text (memmon-format(5), PAGES): a header line, then one
  * line per mapping, "START-END PERMS key=N ... path=PATH", zero counts
@@ -51,14 +50,21 @@
 #define PM_SWAPPED  (1ull << 62)
 #define PM_PFN_MASK ((1ull << 55) - 1)
 
-#define KCACHE 64                      /* frames one window read covers */
+#define SPAN_MAX 512                   /* frames one kpageflags read covers at most */
+#define SPAN_GAP 8                     /* frames skipped rather than a second read */
 
-/* One of /proc/kpageflags, /proc/kpagecount through a window cache. */
-struct kfile {
-	int fd;
-	uint64_t base;                 /* first frame of the window */
-	bool valid;
-	uint64_t v[KCACHE];
+/* A present page of a batch: its frame and its place in the batch. */
+struct frame {
+	uint64_t pfn;
+	uint32_t idx;
+};
+
+/* What one batch of pagemap entries needs: the entries, their frames'
+ * flags and counts, and the frames sorted for reading. */
+struct batch {
+	uint64_t e[MM_PAGES_BATCH], flags[MM_PAGES_BATCH], count[MM_PAGES_BATCH];
+	struct frame fr[MM_PAGES_BATCH];
+	uint64_t span[SPAN_MAX];
 };
 
 struct region {
@@ -78,7 +84,8 @@ struct shared_pfn {
 struct walk {
 	struct region *r;
 	size_t nr, cap;
-	struct kfile flags, count;
+	int kflags, kcount;            /* /proc/kpageflags, kpagecount; -1: none */
+	struct batch *b;
 	struct shared_pfn *shared;     /* frames mapped more than once */
 	size_t nshared, capshared;
 	uint64_t *pfns;                /* a peer's present frames */
@@ -86,21 +93,33 @@ struct walk {
 	size_t cur;                    /* the region being walked */
 };
 
-/* The value of frame PFN in K; 0 when it cannot be read. */
-static uint64_t kvalue(struct kfile *k, uint64_t pfn)
+static int cmp_frame(const void *a, const void *b)
 {
-	uint64_t base = pfn & ~(uint64_t)(KCACHE - 1);
+	uint64_t x = ((const struct frame *)a)->pfn, y = ((const struct frame *)b)->pfn;
+	return x < y ? -1 : x > y;
+}
 
-	if (k->fd < 0)
-		return 0;
-	if (!k->valid || k->base != base) {
-		ssize_t got = pread(k->fd, k->v, sizeof(k->v), (off_t)(base * 8));
-		size_t n = got > 0 ? (size_t)got / 8 : 0;
-		memset(k->v + n, 0, (KCACHE - n) * sizeof(k->v[0]));
-		k->base = base;
-		k->valid = true;
+/* OUT[fr.idx] = the value of each frame FR[N] in FD (8 bytes a frame;
+ * 0 when unreadable).  Frames come sorted, read in spans: one pread for
+ * frames less than SPAN_GAP apart, not one per page (a read of
+ * kpageflags costs the kernel work per frame it covers, so no window
+ * wider than needed either). */
+static void lookup(int fd, struct frame *fr, size_t n, uint64_t *out, uint64_t *span)
+{
+	for (size_t i = 0, j; i < n; i = j + 1) {
+		uint64_t base = fr[i].pfn, len;
+		ssize_t got;
+		for (j = i; j + 1 < n && fr[j + 1].pfn - fr[j].pfn <= SPAN_GAP &&
+			    fr[j + 1].pfn - base < SPAN_MAX; j++)
+			;
+		len = fr[j].pfn - base + 1;
+		got = pread(fd, span, len * 8, (off_t)(base * 8));
+		if (got < 0)
+			got = 0;
+		memset((char *)span + got, 0, len * 8 - (size_t)got);
+		for (size_t k = i; k <= j; k++)
+			out[fr[k].idx] = span[fr[k].pfn - base];
 	}
-	return k->v[pfn - base];
 }
 
 /* "START-END PERMS OFF DEV INODE PATH" lines into W's regions. */
@@ -123,23 +142,47 @@ static void parse_maps(struct walk *w, char *text)
 	}
 }
 
-typedef void page_fn(struct walk *w, uint64_t entry);
+/* A page: its pagemap entry, its frame's flags and map count (0: not
+ * looked up). */
+typedef void page_fn(struct walk *w, uint64_t entry, uint64_t flags, uint64_t count);
+
+/* The flags and counts of the frames of B's N entries. */
+static void frames_of(struct walk *w, struct batch *b, size_t n)
+{
+	size_t nf = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		b->flags[i] = b->count[i] = 0;
+		if ((b->e[i] & PM_PRESENT) && !(b->e[i] & PM_SWAPPED) && (b->e[i] & PM_PFN_MASK))
+			b->fr[nf++] = (struct frame){ b->e[i] & PM_PFN_MASK, (uint32_t)i };
+	}
+	qsort(b->fr, nf, sizeof(b->fr[0]), cmp_frame);
+	if (w->kflags >= 0)
+		lookup(w->kflags, b->fr, nf, b->flags, b->span);
+	if (w->kcount >= 0)
+		lookup(w->kcount, b->fr, nf, b->count, b->span);
+}
 
 /* Read pages [FIRST, FIRST+N) of the address space (pagemap open at PM)
- * in batches, calling FN for each entry; how many entries were read. */
+ * in batches, calling FN for each entry; how many entries were read.
+ * FRAMES: look the frames' flags and counts up too. */
 static uint64_t walk_range(int pm, uint64_t first, uint64_t n, struct walk *w, page_fn *fn,
-			   uint64_t *buf)
+			   bool frames)
 {
+	struct batch *b = w->b;
 	uint64_t done = 0;
 
 	while (done < n) {
 		uint64_t want = n - done < MM_PAGES_BATCH ? n - done : MM_PAGES_BATCH;
-		ssize_t got = pread(pm, buf, want * 8, (off_t)((first + done) * 8));
-		if (got <= 0)
+		ssize_t got = pread(pm, b->e, want * 8, (off_t)((first + done) * 8));
+		size_t nr = got > 0 ? (size_t)got / 8 : 0;
+		if (!nr)
 			break;         /* past what the kernel walks ([vsyscall]) */
-		for (size_t i = 0; i < (size_t)got / 8; i++)
-			fn(w, buf[i]);
-		done += (uint64_t)got / 8;
+		if (frames)
+			frames_of(w, b, nr);
+		for (size_t i = 0; i < nr; i++)
+			fn(w, b->e[i], frames ? b->flags[i] : 0, frames ? b->count[i] : 0);
+		done += nr;
 		if ((uint64_t)got < want * 8)
 			break;
 	}
@@ -148,27 +191,27 @@ static uint64_t walk_range(int pm, uint64_t first, uint64_t n, struct walk *w, p
 
 /* Walk region R: in full, or sampled when over the limit. */
 static uint64_t walk_region(int pm, const struct region *r, struct walk *w, page_fn *fn,
-			    uint64_t *buf)
+			    bool frames)
 {
 	uint64_t first = r->start / MM_PAGES_PAGE, n = (r->end - r->start) / MM_PAGES_PAGE;
 	uint64_t nblocks, take = MM_PAGES_LIMIT / MM_PAGES_BLOCK, scanned = 0;
 
 	if (n <= MM_PAGES_LIMIT)
-		return walk_range(pm, first, n, w, fn, buf);
+		return walk_range(pm, first, n, w, fn, frames);
 	nblocks = (n + MM_PAGES_BLOCK - 1) / MM_PAGES_BLOCK;
 	for (uint64_t j = 0; j < take; j++) {
 		uint64_t b = j * nblocks / take, off = b * MM_PAGES_BLOCK;
 		uint64_t len = n - off < MM_PAGES_BLOCK ? n - off : MM_PAGES_BLOCK;
-		scanned += walk_range(pm, first + off, len, w, fn, buf);
+		scanned += walk_range(pm, first + off, len, w, fn, frames);
 	}
 	return scanned;
 }
 
 /* A page of the process the snapshot is of: count what it is. */
-static void count_page(struct walk *w, uint64_t e)
+static void count_page(struct walk *w, uint64_t e, uint64_t f, uint64_t c)
 {
 	struct region *r = &w->r[w->cur];
-	uint64_t pfn = e & PM_PFN_MASK, f, c;
+	uint64_t pfn = e & PM_PFN_MASK;
 
 	if (e & PM_SWAPPED) {
 		r->swapped++;
@@ -176,7 +219,6 @@ static void count_page(struct walk *w, uint64_t e)
 	}
 	if (!(e & PM_PRESENT))
 		return;
-	f = pfn ? kvalue(&w->flags, pfn) : 0;
 	if (f & (1ull << KPF_ZERO_PAGE)) {   /* read, never written: not resident */
 		r->zero++;
 		return;
@@ -184,7 +226,7 @@ static void count_page(struct walk *w, uint64_t e)
 	r->present++;
 	if (f & (1ull << KPF_ANON))
 		r->anon++;
-	else if (pfn && w->flags.fd >= 0 && !(f & (1ull << KPF_RESERVED)))
+	else if (pfn && w->kflags >= 0 && !(f & (1ull << KPF_RESERVED)))
 		r->file++;                   /* page cache, tmpfs and shmem too */
 	/* an mlocked folio still in a per-CPU batch is not on the list yet,
 	 * but that is where it goes */
@@ -202,7 +244,6 @@ static void count_page(struct walk *w, uint64_t e)
 		r->dirty++;
 	if (f & (1ull << KPF_THP))
 		r->thp++;
-	c = pfn ? kvalue(&w->count, pfn) : 0;
 	if (c > 1) {
 		r->shared++;
 		MM_GROW(w->shared, w->nshared, w->capshared, 256);
@@ -211,8 +252,9 @@ static void count_page(struct walk *w, uint64_t e)
 }
 
 /* A page of a peer: keep its frame. */
-static void keep_pfn(struct walk *w, uint64_t e)
+static void keep_pfn(struct walk *w, uint64_t e, uint64_t flags, uint64_t count)
 {
+	(void)flags, (void)count;
 	uint64_t pfn = e & PM_PFN_MASK;
 
 	if (!(e & PM_PRESENT) || (e & PM_SWAPPED) || !pfn)
@@ -228,7 +270,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Walk every region of process PID, maps TEXT (modified), with FN. */
-static int walk_process(pid_t pid, char *text, struct walk *w, page_fn *fn, uint64_t *buf)
+static int walk_process(pid_t pid, char *text, struct walk *w, page_fn *fn, bool frames)
 {
 	char path[64];
 	int pm;
@@ -239,7 +281,7 @@ static int walk_process(pid_t pid, char *text, struct walk *w, page_fn *fn, uint
 	if (pm < 0)
 		return -1;
 	for (w->cur = 0; w->cur < w->nr; w->cur++)
-		w->r[w->cur].scanned = walk_region(pm, &w->r[w->cur], w, fn, buf);
+		w->r[w->cur].scanned = walk_region(pm, &w->r[w->cur], w, fn, frames);
 	close(pm);
 	return 0;
 }
@@ -255,17 +297,16 @@ static void free_regions(struct walk *w)
 
 /* Which of PEER's frames are among the subject's shared ones: counted
  * into the subject's regions' with[SLOT]. */
-static void match_peer(struct walk *w, struct region *subject, pid_t peer, size_t slot,
-		       uint64_t *buf)
+static void match_peer(struct walk *w, struct region *subject, pid_t peer, size_t slot)
 {
-	struct walk p = { .flags.fd = -1, .count.fd = -1 };
+	struct walk p = { .kflags = -1, .kcount = -1, .b = w->b };
 	char path[64], *text;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)peer);
 	text = mm_read_file(path, NULL);
 	if (!text)
 		return;
-	if (walk_process(peer, text, &p, keep_pfn, buf) == 0 && p.npfns) {
+	if (walk_process(peer, text, &p, keep_pfn, false) == 0 && p.npfns) {
 		qsort(p.pfns, p.npfns, sizeof(*p.pfns), cmp_u64);
 		for (size_t i = 0; i < w->nshared; i++) {
 			uint64_t x = w->shared[i].pfn;
@@ -279,40 +320,51 @@ static void match_peer(struct walk *w, struct region *subject, pid_t peer, size_
 	free_regions(&p);
 }
 
-/* The other watched processes (leaders in the instance's pid filter and
- * not in its notrace list), at most MM_PAGES_PEERS; how many more. */
+static bool is_leader(pid_t pid)
+{
+	char path[64], *status, *tg;
+	bool leader;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	status = mm_read_file(path, NULL);
+	tg = status ? strstr(status, "\nTgid:") : NULL;
+	leader = tg && strtol(tg + 6, NULL, 10) == pid;
+	free(status);
+	return leader;
+}
+
+/* The other watched processes, at most MM_PAGES_PEERS; how many more.
+ * Watched: record -p's pids while the START snapshots are taken, then the
+ * leaders in the instance's pid filter and not in its notrace list. */
 static size_t find_peers(struct mm_out *o, pid_t pid, pid_t *peers, size_t *n)
 {
 	pid_t *in = NULL, *out = NULL;
 	size_t nin = 0, nout = 0, more = 0;
+	const pid_t *cand;
 
 	*n = 0;
-	if (!o->inst || mm_tracing_get_pids(o->inst, false, &in, &nin) < 0 ||
-	    mm_tracing_get_pids(o->inst, true, &out, &nout) < 0)
-		goto done;
+	if (o->start_pids) {
+		cand = o->start_pids;
+		nin = o->nr_start_pids;
+	} else if (!o->inst || mm_tracing_get_pids(o->inst, false, &in, &nin) < 0 ||
+		   mm_tracing_get_pids(o->inst, true, &out, &nout) < 0) {
+		nin = 0;
+		cand = NULL;
+	} else {
+		cand = in;
+	}
 	for (size_t i = 0; i < nin; i++) {
-		char path[64], *status, *tg;
-		bool leader, left = false;
+		bool left = false;
 
-		if (in[i] == pid)
-			continue;
 		for (size_t k = 0; k < nout && !left; k++)
-			left = out[k] == in[i];
-		if (left)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/status", (int)in[i]);
-		status = mm_read_file(path, NULL);
-		tg = status ? strstr(status, "\nTgid:") : NULL;
-		leader = tg && strtol(tg + 6, NULL, 10) == in[i];
-		free(status);
-		if (!leader)
+			left = out[k] == cand[i];
+		if (cand[i] == pid || left || !is_leader(cand[i]))
 			continue;
 		if (*n < MM_PAGES_PEERS)
-			peers[(*n)++] = in[i];
+			peers[(*n)++] = cand[i];
 		else
 			more++;
 	}
-done:
 	free(in);
 	free(out);
 	return more;
@@ -371,10 +423,10 @@ static char *format(const struct walk *w, const pid_t *peers, size_t npeers, siz
 int mm_snapshot_pages(struct mm_out *o, pid_t pid, enum mm_snapshot_phase phase, uint64_t ts)
 {
 	struct walk w = {
-		.flags.fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC),
-		.count.fd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC),
+		.kflags = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC),
+		.kcount = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC),
+		.b = mm_malloc(sizeof(struct batch)),
 	};
-	uint64_t *buf = mm_malloc(MM_PAGES_BATCH * 8);
 	pid_t peers[MM_PAGES_PEERS];
 	size_t npeers = 0, more = 0, len = 0;
 	char path[64], *maps, *text = NULL;
@@ -382,13 +434,13 @@ int mm_snapshot_pages(struct mm_out *o, pid_t pid, enum mm_snapshot_phase phase,
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	maps = mm_read_file(path, NULL);
-	if (!maps || walk_process(pid, maps, &w, count_page, buf) < 0)
+	if (!maps || walk_process(pid, maps, &w, count_page, w.kflags >= 0 || w.kcount >= 0) < 0)
 		goto out;      /* gone meanwhile: no snapshot, no error */
 	if (w.nshared)
 		more = find_peers(o, pid, peers, &npeers);
 	for (size_t i = 0; i < npeers; i++)
-		match_peer(&w, w.r, peers[i], i, buf);
-	text = format(&w, peers, npeers, more, w.flags.fd >= 0 && w.count.fd >= 0, &len);
+		match_peer(&w, w.r, peers[i], i);
+	text = format(&w, peers, npeers, more, w.kflags >= 0 && w.kcount >= 0, &len);
 	if (!text) {
 		ret = mm_error_errno("cannot format the pages of process %d", (int)pid);
 		goto out;
@@ -397,13 +449,13 @@ int mm_snapshot_pages(struct mm_out *o, pid_t pid, enum mm_snapshot_phase phase,
 	ret = mm_writer_snapshot(o->w, (uint32_t)pid, MM_SNAP_PAGES, phase, ts, text, len);
 	pthread_mutex_unlock(&o->lock);
 out:
-	if (w.flags.fd >= 0)
-		close(w.flags.fd);
-	if (w.count.fd >= 0)
-		close(w.count.fd);
+	if (w.kflags >= 0)
+		close(w.kflags);
+	if (w.kcount >= 0)
+		close(w.kcount);
 	free(maps);
 	free(text);
-	free(buf);
+	free(w.b);
 	free(w.shared);
 	free_regions(&w);
 	return ret;

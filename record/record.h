@@ -73,6 +73,10 @@ struct mm_out {
 	struct mm_mapnames *names;  /* told of every maps snapshot (NULL: none) */
 	struct tracefs_instance *inst;  /* its pid filter names the watched
 	                                 * processes (pages.c's peers) */
+	/* ... but while the START snapshots are taken, the filter is being
+	 * written: these are (record -p's pids) */
+	const pid_t *start_pids;
+	size_t nr_start_pids;
 };
 
 /* ---- cmd-record.c ---- */
