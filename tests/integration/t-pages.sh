@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Checks the PAGES snapshot (record/pages.c) and report --pages on page-states: a region written (present, anon, dirty), one read from a cached file (page cache, not anon, clean), one mlocked (unevictable), one over the 64 MiB limit (sampled, said so), one shared with a forked child (map count 2 as the program read it in /proc/kpagecount, shared with that child's pid); each against the END smaps the kernel wrote at the same moment (Rss, Dirty, Locked, Shared_*); text, JSON, CSV, --pages=start, an old file; and report --context's zone LRU counts against /proc/zoneinfo's zones and meminfo's Active/Inactive.
+# Checks the PAGES snapshot (record/pages.c) and report --pages on page-states: a region written (present, anon, dirty), one read from a cached file (page cache, not anon, clean), one mlocked (unevictable), one over the 64 MiB limit (sampled, said so), one shared with a forked child (map count 2 as the program read it in /proc/kpagecount, shared with that child's pid); each against the END smaps the kernel wrote at the same moment (Rss, Dirty, Locked, Shared_*); text, JSON, CSV, --pages=start, an old file; record -p of parent and child (START snapshots shared with each other) and memmon watch -CHILD (its END snapshot then); and report --context's zone LRU counts against /proc/zoneinfo's zones and meminfo's Active/Inactive.
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="pg-program pg-anon pg-file pg-locked pg-shared pg-sampled pg-smaps pg-text pg-csv
-pg-start pg-old-file ctx-lru-zones ctx-lru-sums ctx-lru-text"
+pg-start pg-old-file pg-attach-start pg-watch-leave ctx-lru-zones ctx-lru-sums ctx-lru-text"
 need_root_tracefs $TESTS
 mm_tmp
 
@@ -82,6 +82,31 @@ print(d["at"], p["phase"], p["pid"], any(int(r["start"], 16) <= a < int(r["end"]
 	"$MEMMON" report --pages "$MEMMON_TOP/tests/data/golden/small.dat" >"$T/old.txt" 2>&1
 	check pg-old-file "0 1" "$? $(grep -c '^(no pages snapshot at the end: a trace from before format 3.3' "$T/old.txt")"
 fi
+
+# ---- record -p of the parent and the child: the START snapshots compare
+# with the -p pids; memmon watch -CHILD takes the child's END snapshot then,
+# the parent still watched
+"$(prog page-states)" "$T/data2" hold >"$T/h.out" 2>&1 & H=$!
+mm_on_exit "kill $H 2>/dev/null; wait $H 2>/dev/null"
+for _ in $(seq 1000); do grep -q '^shared_mapcount=' "$T/h.out" && break; sleep 0.01; done
+hc=$(fact "$T/h.out" child); hs=$(fact "$T/h.out" shared)
+"$MEMMON" record -o "$T/h.dat" -p "$H,$hc" >"$T/hrec.out" 2>"$T/hrec.err" & R=$!
+mm_on_exit "kill -9 $R 2>/dev/null"
+for _ in $(seq 1000); do [ -S "/run/memmon/record-$R.sock" ] && break; kill -0 "$R" 2>/dev/null || break; sleep 0.01; done
+"$MEMMON" watch --record "$R" -"$hc" >"$T/hw.out" 2>&1; hw_rc=$?
+kill -INT "$R"; wait "$R"; hrec_rc=$?
+# the shared region's facts in --pages=WHEN of PID: "present shared with"
+shared_of() {
+	"$MEMMON" report --pages="$1" --json --pid "$2" "$T/h.dat" 2>&1 | python3 -c '
+import json, sys
+a = int(sys.argv[1], 16)
+for p in json.load(sys.stdin)["processes"]:
+    for r in p["regions"]:
+        if int(r["start"], 16) <= a < int(r["end"], 16):
+            print(p["phase"], r["present"], r["shared"], ",".join("%d:%d" % (w["pid"], w["pages"]) for w in r["shared_with"]))' "$hs" 2>&1
+}
+check pg-attach-start "0 start 8 8 $hc:8" "$hrec_rc $(shared_of start "$H")"
+check pg-watch-leave "0 end 8 8 $H:8" "$hw_rc $(shared_of end "$hc")"
 
 # ---- --context: the zones' LRU lists
 record "$T/c" "$(prog anon-touch)" 64

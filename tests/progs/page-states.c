@@ -13,7 +13,8 @@
  * MADV_DONTFORK, so the child shares nothing else of them.  The child
  * says it is ready, then waits for the parent to exit (EOF on a pipe) and
  * exits: the parent's END snapshot sees it alive.
- *   page-states FILE
+ *   page-states FILE [hold]
+ * hold: the parent then waits for a signal (for record -p, memmon watch).
  * Prints: anon=HEX file=HEX locked=HEX big=HEX shared=HEX child=PID pid=PID
  * and shared_mapcount=N, the smallest of the shared pages' counts in
  * /proc/kpagecount (the kernel's own figure, read by the program itself).
@@ -98,8 +99,8 @@ int main(int argc, char **argv)
 	pid_t child;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (argc != 2) {
-		fprintf(stderr, "usage: page-states FILE\n");
+	if (argc != 2 && (argc != 3 || strcmp(argv[2], "hold"))) {
+		fprintf(stderr, "usage: page-states FILE [hold]\n");
 		return 2;
 	}
 	anon = map_pages(32);
@@ -150,5 +151,7 @@ int main(int argc, char **argv)
 	       (unsigned long)anon, (unsigned long)file, (unsigned long)locked,
 	       (unsigned long)big, (unsigned long)shared, (int)child, (int)getpid());
 	printf("shared_mapcount=%llu\n", (unsigned long long)min_mapcount(shared, 8));
+	if (argc == 3)
+		pause();
 	return sink == 127;
 }
