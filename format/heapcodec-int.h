@@ -26,4 +26,27 @@ static inline int64_t unzig(uint64_t v)
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
+/* mm_heap_pages_add() (heapcodec.h), inline for the decoder's loop. */
+static inline uint32_t heap_pages_add(struct mm_heap_pages *p, uint64_t ts, int *new_page)
+{
+	uint32_t ext = 0;
+
+	if (p->nr && p->used + EVENT_BYTES <= p->room) {
+		if (ts - p->last_ts > TD_MAX)
+			ext = EXTEND_BYTES;
+		if (p->used + ext + EVENT_BYTES <= p->room) {
+			p->used += ext + EVENT_BYTES;
+			p->last_ts = ts;
+			*new_page = 0;
+			return ext;
+		}
+	}
+	/* a new sub-buffer: its time stamp is the record's, delta 0 */
+	p->nr++;
+	p->used = EVENT_BYTES;
+	p->last_ts = ts;
+	*new_page = 1;
+	return 0;
+}
+
 #endif

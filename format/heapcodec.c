@@ -61,24 +61,7 @@ void mm_heap_pages_init(struct mm_heap_pages *p, uint32_t subbuf_size, int commi
 
 uint32_t mm_heap_pages_add(struct mm_heap_pages *p, uint64_t ts, int *new_page)
 {
-	uint32_t ext = 0;
-
-	if (p->nr && p->used + EVENT_BYTES <= p->room) {
-		if (ts - p->last_ts > TD_MAX)
-			ext = EXTEND_BYTES;
-		if (p->used + ext + EVENT_BYTES <= p->room) {
-			p->used += ext + EVENT_BYTES;
-			p->last_ts = ts;
-			*new_page = 0;
-			return ext;
-		}
-	}
-	/* a new sub-buffer: its time stamp is the record's, delta 0 */
-	p->nr++;
-	p->used = EVENT_BYTES;
-	p->last_ts = ts;
-	*new_page = 1;
-	return 0;
+	return heap_pages_add(p, ts, new_page);
 }
 
 /* ---- varints ---- */

@@ -35,6 +35,11 @@ static inline bool get_var(struct cur *c, uint64_t *v)
 {
 	uint64_t x = 0;
 
+	if (c->p < c->end && *c->p < 0x80) {     /* one byte: most of them */
+		*v = *c->p++;
+		return true;
+	}
+
 	for (unsigned shift = 0; shift < 64; shift += 7) {
 		if (c->p >= c->end)
 			return false;
@@ -107,7 +112,7 @@ void mm_heap_rec_event(const struct mm_heap_rec *r, uint16_t id, bool swap,
 
 #define BAD(msg) do { *why = (msg); return -1; } while (0)
 
-static int get_block(struct mm_heap_dec *d, struct cur *ref, struct cur *raw, uint64_t last,
+static inline int get_block(struct mm_heap_dec *d, struct cur *ref, struct cur *raw, uint64_t last,
 		     uint32_t nr_allocs, uint64_t *ptr, const char **why)
 {
 	uint64_t v;
@@ -135,7 +140,7 @@ static inline void ring_put(uint64_t *ring, uint32_t *nr, uint64_t addr)
 		ring[(*nr)++ % MM_HEAP_WINDOW] = addr;
 }
 
-static int get_result(struct mm_heap_dec *d, struct cur *ptr, struct cur *raw, uint64_t last,
+static inline int get_result(struct mm_heap_dec *d, struct cur *ptr, struct cur *raw, uint64_t last,
 		      uint32_t nr_fr, uint32_t nr_en, uint64_t *out, const char **why)
 {
 	uint64_t v, k;
@@ -188,8 +193,10 @@ int mm_heap_decode(struct mm_heap_dec *d, const struct mm_delta_layout *l,
 	/* every table grows by at most one entry per record */
 	d->allocs = reserve(d->allocs, &d->alloc_cap, nr_records + 1, sizeof(*d->allocs));
 	for (uint32_t n = 0; n < nr_records; n++) {
-		struct mm_heap_rec r = { 0 };
+		struct mm_heap_rec r;
 		unsigned op, u;
+
+		memset(&r, 0, sizeof(r));
 		uint64_t v;
 		int np;
 
@@ -272,7 +279,7 @@ int mm_heap_decode(struct mm_heap_dec *d, const struct mm_delta_layout *l,
 			BAD("heap chunk: unknown operation");
 		}
 		/* where the record's event would lie: the header's count must agree */
-		mm_heap_pages_add(&pages, r.ts, &np);
+		heap_pages_add(&pages, r.ts, &np);
 		if (pages.nr > nr_pages)
 			BAD("heap chunk: more records than its sub-buffers hold");
 		out[n] = r;

@@ -642,6 +642,26 @@ int mm_stream_next_any(struct mm_stream *s, struct tep_record **rec,
 			if (advance(s, i) < 0)
 				goto fail;
 	} else if (s->last >= 0) {
+		/* a run of the malloc stream's records (most of a record
+		 * --malloc trace): the next one of its decoded chunk while it
+		 * stays before the runner, without a step of the merge (the
+		 * linear one: its key is all there is to keep) */
+		struct cursor *c = &s->c[s->last];
+		int run = s->runner;
+		if (c->heap && c->recs && c->next_rec < c->nr_recs && !s->merge.use_heap && run >= 0 &&
+		    s->merge.live[run]) {
+			struct mm_heap_rec *h = &c->recs[c->next_rec];
+			if (h->ts < s->merge.key[run] || (h->ts == s->merge.key[run] && s->last < run)) {
+				c->next_rec++;
+				c->hrec = h;
+				c->rec.ts = h->ts;
+				s->merge.key[s->last] = h->ts;
+				*rec = &c->rec;
+				*heap = h;
+				*heap_id = c->heap_id;
+				return MM_STREAM_HEAP;
+			}
+		}
 		if (advance(s, s->last) < 0)
 			goto fail;
 		/* a run of one cursor (the malloc stream's, mostly): it stays

@@ -243,9 +243,18 @@ void mm_decoder_feed_heap(struct mm_decoder *d, const struct mm_heap_rec *r, uin
 	d->counts.records++;
 	if (r->ts > d->now)
 		d->now = r->ts;
-	make_room(d);
-	mm_idmap_reserve(&d->tasks, 4);
-	struct mm_task *t = mm_idmap_get(&d->tasks, (uint32_t)r->tid);
+	if (d->head != d->tail)          /* (nothing held: no room to make) */
+		make_room(d);
+	/* the last call's task again (a run of one thread's calls), while
+	 * the table has not moved its values */
+	struct mm_task *t = d->heap_task;
+	if (!t || r->tid != d->heap_tid || d->tasks.vals != d->heap_vals) {
+		mm_idmap_reserve(&d->tasks, 4);
+		t = mm_idmap_get(&d->tasks, (uint32_t)r->tid);
+		d->heap_task = t;
+		d->heap_tid = r->tid;
+		d->heap_vals = d->tasks.vals;
+	}
 	if (t->fault_held)
 		mm_plugin_fault_resolve(d, t);
 	/* nothing waits: emitted at once, from an event that stays in cache */
@@ -260,7 +269,7 @@ void mm_decoder_feed_heap(struct mm_decoder *d, const struct mm_heap_rec *r, uin
 		return;
 	}
 	if (direct && d->head == d->tail) {
-		account(d, ev);
+		d->counts.by_kind[MM_EV_HEAP]++;          /* account()'s, for a call */
 		d->emit(d->ctx, ev);
 		return;
 	}

@@ -130,6 +130,11 @@ struct mm_decoder {
 	/* memmon:malloc's id when its records may skip the event form
 	 * (mm_decoder_feed_heap: its format is memmon's own), else -1 */
 	int32_t heap_fast_id;
+	/* mm_decoder_feed_heap()'s last task: its tid, and the table's values
+	 * it lies in (a grown table moves them) */
+	struct mm_task *heap_task;
+	int32_t heap_tid;
+	const unsigned char *heap_vals;
 	struct mm_event scratch; /* an event emitted without queueing */
 	bool any_swapents;       /* some mm's swap-entry counter was non-zero */
 	struct mm_plugin_slot *slots;  /* indexed by event id */

@@ -73,6 +73,23 @@ static void log_lost_marks(struct sink *s, uint64_t ts)
 	}
 }
 
+/* A malloc call without a log and --between (the millions of a record
+ * --malloc trace that --leaks and --allocations read): what sink_event()
+ * does with one, without the calls that do nothing for it. */
+static void sink_call(struct sink *s, const struct mm_event *ev)
+{
+	const struct mm_report_request *o = s->o;
+
+	mm_tasks_add_call(&s->tasks, ev);
+	if (o->view.as)
+		mm_as_event(o->view.as, ev);
+	for (size_t i = 0; i < o->nr_views; i++)
+		if (o->views[i]->event)
+			o->views[i]->event(s->state[i], ev);
+	if (!o->nr_pids || mm_event_wanted(o->pids, o->nr_pids, ev))
+		mm_summary_add(&s->summary, ev);
+}
+
 /* The model and the views see every event (a process's map needs its
  * parent's fork); views apply the --pid filter to what they print.  The
  * model goes first: views read it with the event applied. */
@@ -81,6 +98,11 @@ static void sink_event(void *ctx, const struct mm_event *ev)
 	struct sink *s = ctx;
 	const struct mm_report_request *o = s->o;
 	struct mm_event refined;
+	if (ev->kind == MM_EV_HEAP && !o->log && !o->window->active &&
+	    (!s->origin.held || ev->pid != s->origin.spawned_pid)) {
+		sink_call(s, ev);
+		return;
+	}
 	if (o->view.as && ev->kind == MM_EV_FAULT && ev->fault.class == MM_FAULT_UNKNOWN) {
 		refined = *ev;        /* what the trace could not tell, the region may */
 		refined.fault.class = mm_as_fault_class(o->view.as, ev);

@@ -28,6 +28,19 @@ struct mm_tasks {
 
 /* Note what EV says: its task, its process, a fork's child, a name. */
 void mm_tasks_add(struct mm_tasks *t, const struct mm_event *ev);
+/* The same for a malloc call (it names nothing), inline for the run of
+ * one task's calls that makes most of a record --malloc trace. */
+static inline void mm_tasks_add_call(struct mm_tasks *t, const struct mm_event *ev)
+{
+	if (!t->have_time || ev->pid <= 0 || ev->pid != t->same_pid || ev->tgid != t->same_tgid) {
+		mm_tasks_add(t, ev);
+		return;
+	}
+	if (ev->ts < t->first_ts)
+		t->first_ts = ev->ts;
+	if (ev->ts > t->last_ts)
+		t->last_ts = ev->ts;
+}
 /* Is PID a task or a process of the trace? */
 bool mm_tasks_has(const struct mm_tasks *t, int32_t pid);
 /* "7087 (gcc), 7090 (cc1) and 3 more" into BUF: the trace's processes in

@@ -113,6 +113,10 @@ struct mm_as {
 	struct snap *snaps;
 	size_t nr_snaps, cap_snaps, snap_next;
 	bool snaps_sorted;
+	/* mm_as_event()'s row of malloc calls: its task, and the time to
+	 * which nothing is due (a snapshot, the cutoff) */
+	int32_t heap_last_pid, heap_last_tgid;
+	uint64_t heap_until;
 
 	struct shm_seg *shm;
 	size_t nr_shm, cap_shm;

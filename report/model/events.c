@@ -161,7 +161,8 @@ static void apply_proc_event(struct mm_as *as, struct mm_as_proc *p, const struc
 	}
 }
 
-void mm_as_event(struct mm_as *as, const struct mm_event *ev)
+/* (not inlined: mm_as_event()'s quick path needs no registers saved) */
+__attribute__((noinline)) static void as_event(struct mm_as *as, const struct mm_event *ev)
 {
 	if (!as->have_t0) {
 		as->have_t0 = true;
@@ -176,7 +177,20 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev)
 	if (ev->ts > as->last_ts)
 		as->last_ts = ev->ts;
 	as->stacks.current = 0;
-	as_replay_snapshots(as, ev->ts);
+	if (as->snap_next < as->nr_snaps &&
+	    (!as->snaps_sorted || as->snaps[as->snap_next].ts <= ev->ts))
+		as_replay_snapshots(as, ev->ts);
+	if (ev->kind == MM_EV_HEAP) {          /* a row of malloc calls starts */
+		as->heap_last_pid = ev->pid;
+		as->heap_last_tgid = ev->tgid;
+		as->heap_until = as->cutoff_abs;
+		if (as->snap_next < as->nr_snaps)
+			as->heap_until = !as->snaps_sorted ? 0 :
+				as->snaps[as->snap_next].ts - 1 < as->heap_until ?
+				as->snaps[as->snap_next].ts - 1 : as->heap_until;
+	} else {
+		as->heap_last_pid = 0;
+	}
 
 	int32_t tgid = ev->tgid ? ev->tgid : mm_as_tgid_of(as, ev->pid);
 	if (ev->tgid && ev->tgid != ev->pid)
@@ -217,6 +231,22 @@ void mm_as_event(struct mm_as *as, const struct mm_event *ev)
 		apply_syscall(as, mp, ev);
 	} else
 		apply_proc_event(as, p, ev);
+}
+
+/* A malloc call changes no map: after a task's first in a row, what
+ * as_event() does for it (its process, its tgid, its watched interval
+ * opened, stacks.current reset) is done until another event comes or a
+ * snapshot or the cutoff is due.  record --malloc's millions of calls
+ * cost a few compares each here. */
+void mm_as_event(struct mm_as *as, const struct mm_event *ev)
+{
+	if (ev->kind == MM_EV_HEAP && as->heap_last_pid && ev->pid == as->heap_last_pid &&
+	    ev->tgid == as->heap_last_tgid && ev->ts <= as->heap_until) {
+		if (ev->ts > as->last_ts)
+			as->last_ts = ev->ts;
+		return;
+	}
+	as_event(as, ev);
 }
 
 void mm_as_finish(struct mm_as *as)

@@ -207,7 +207,7 @@ static void on_call(struct mm_heap *h, const struct mm_event *ev, struct mm_heap
 		uint32_t bi = heap_blk_find(&h->b, tgid, old);
 		if (bi) {
 			const struct blk *b = &h->b.blks[bi];
-			struct thr *bt = heap_thread(h, b->tid, false);
+			struct thr *bt = t && b->tid == t->tid ? t : heap_thread(h, b->tid, false);
 			if (free_family && bt && bt->last_seq == b->seq) {
 				h->sites[b->site].temporaries++;
 				h->t.temporaries++;
