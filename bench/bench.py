@@ -476,7 +476,16 @@ def run_bystander():
         if mode == "cmd":
             with open(os.path.join(RES, "memmon_pids"), "a") as f:
                 f.write(f"{other.pid}\n")
-        time.sleep(1.0)           # the other busy, its recording armed
+        # the recording armed (record makes its control socket, memmon
+        # watch's, last in its set-up: after tracing is on and the -p
+        # probes are in), then the other past its exec and busy
+        recorder = rec if mode == "p" else other if mode == "cmd" else None
+        if recorder:
+            sock = f"/run/memmon/record-{recorder.pid}.sock"
+            until = time.time() + 60
+            while not os.path.exists(sock) and recorder.poll() is None and time.time() < until:
+                time.sleep(0.02)
+        time.sleep(0.3)
         benv = dict(env, PB_LOG=plog)
         wall, ut, st, rss, rc = spawn([bin_("mallocs")], benv)
         for pr in (rec, other):

@@ -367,8 +367,9 @@ if bystander:
     p()
     p("## A bystander's malloc loop while another process is recorded with --malloc")
     p()
-    p("mallocs (2M pairs, its loop_ms) beside a busy mallocs that is recorded by the interposer "
-      "(CMD) or by uprobes (-p), against the same pair with nobody recorded.")
+    p("mallocs (2M pairs, its loop_ms) beside allocloop (10 pairs a millisecond) recorded with "
+      "--malloc by the interposer (cmd: record -- allocloop) or by uprobes (p: record -p), "
+      "against the same pair with nobody recorded (base); rounds interleave the modes.")
     p()
     p("| mode | runs | loop ms median | x base | target |")
     p("|---|---:|---:|---:|---|")

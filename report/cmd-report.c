@@ -93,16 +93,10 @@ static void sink_call(struct sink *s, const struct mm_event *ev)
 /* The model and the views see every event (a process's map needs its
  * parent's fork); views apply the --pid filter to what they print.  The
  * model goes first: views read it with the event applied. */
-static void sink_event(void *ctx, const struct mm_event *ev)
+__attribute__((noinline)) static void sink_any(struct sink *s, const struct mm_event *ev)
 {
-	struct sink *s = ctx;
 	const struct mm_report_request *o = s->o;
 	struct mm_event refined;
-	if (ev->kind == MM_EV_HEAP && !o->log && !o->window->active &&
-	    (!s->origin.held || ev->pid != s->origin.spawned_pid)) {
-		sink_call(s, ev);
-		return;
-	}
 	if (o->view.as && ev->kind == MM_EV_FAULT && ev->fault.class == MM_FAULT_UNKNOWN) {
 		refined = *ev;        /* what the trace could not tell, the region may */
 		refined.fault.class = mm_as_fault_class(o->view.as, ev);
@@ -132,6 +126,20 @@ static void sink_event(void *ctx, const struct mm_event *ev)
 			mm_log_event(s->log, ev);
 	}
 	mm_window_after(o->window, ev);
+}
+
+/* (sink_any not inlined: a malloc call's path saves no registers and
+ * reserves no event on the stack) */
+static void sink_event(void *ctx, const struct mm_event *ev)
+{
+	struct sink *s = ctx;
+	const struct mm_report_request *o = s->o;
+
+	if (ev->kind == MM_EV_HEAP && !o->log && !o->window->active &&
+	    (!s->origin.held || ev->pid != s->origin.spawned_pid))
+		sink_call(s, ev);
+	else
+		sink_any(s, ev);
 }
 
 /* Events the kernel dropped: per-CPU stats and the sub-buffers' own

@@ -137,9 +137,26 @@ struct mm_heap {
 };
 
 
-struct thr *heap_thread(struct mm_heap *h, int32_t tid, bool make);
-/* The process of TGID (created), or NULL beyond MM_HEAP_MAX_PROCS. */
-struct procx *heap_proc(struct mm_heap *h, int32_t tgid);
+struct thr *heap_thread_find(struct mm_heap *h, int32_t tid, bool make);
+struct procx *heap_proc_find(struct mm_heap *h, int32_t tgid);
+
+/* The thread TID (created when MAKE), or NULL: the last one's again
+ * inline (most calls are the last call's thread's). */
+static inline struct thr *heap_thread(struct mm_heap *h, int32_t tid, bool make)
+{
+	if (tid > 0 && h->thr_last && h->thr_last->tid == tid)
+		return h->thr_last;
+	return heap_thread_find(h, tid, make);
+}
+
+/* The process of TGID (created), or NULL beyond MM_HEAP_MAX_PROCS; the
+ * last one's again inline. */
+static inline struct procx *heap_proc(struct mm_heap *h, int32_t tgid)
+{
+	if (tgid > 0 && h->nr_procs && h->procs[h->proc_last].pub.tgid == tgid)
+		return &h->procs[h->proc_last];
+	return heap_proc_find(h, tgid);
+}
 /* The index of SITE in P's current image (created), UINT32_MAX beyond
  * MM_HEAP_MAX_SITES. */
 uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, uint64_t site, uint8_t op);

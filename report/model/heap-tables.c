@@ -52,7 +52,7 @@ static inline uint64_t mix(uint64_t x)
 	return x;
 }
 
-struct thr *heap_thread(struct mm_heap *h, int32_t tid, bool make)
+struct thr *heap_thread_find(struct mm_heap *h, int32_t tid, bool make)
 {
 	if (tid <= 0)
 		return NULL;
@@ -92,7 +92,7 @@ struct thr *heap_thread(struct mm_heap *h, int32_t tid, bool make)
 	}
 }
 
-struct procx *heap_proc(struct mm_heap *h, int32_t tgid)
+struct procx *heap_proc_find(struct mm_heap *h, int32_t tgid)
 {
 	uint32_t n = MM_HEAP_MAX_PROCS * 2;
 
