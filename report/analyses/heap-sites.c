@@ -20,7 +20,7 @@ static bool by_leaks;            /* qsort's comparators' key (one report, one vi
 
 static uint64_t key(const struct mm_heap_row *r)
 {
-	return by_leaks ? r->s.leaked : r->s.bytes;
+	return by_leaks ? r->s->leaked : r->s->bytes;
 }
 
 /* The function a row is in, or NULL (a group of its own). */
@@ -48,11 +48,11 @@ static int cmp_str(const char *a, const char *b)
 static int by_name(const void *a, const void *b)
 {
 	const struct mm_heap_row *x = a, *y = b;
-	int c = cmp_u64(x->s.image, y->s.image);
+	int c = cmp_u64(x->s->image, y->s->image);
 
 	if (!c)
-		c = cmp_u64(x->s.code, y->s.code);
-	return c ? c : cmp_u64(x->s.site, y->s.site);
+		c = cmp_u64(x->s->code, y->s->code);
+	return c ? c : cmp_u64(x->s->site, y->s->site);
 }
 
 /* The rows of one function together (by its module's and its name). */
@@ -66,7 +66,7 @@ static int by_function(const void *a, const void *b)
 		if (!c)
 			c = cmp_str(func_of(x), func_of(y));
 	}
-	return c ? c : cmp_u64(x->s.site, y->s.site);
+	return c ? c : cmp_u64(x->s->site, y->s->site);
 }
 
 static bool same_function(const struct mm_heap_row *x, const struct mm_heap_row *y)
@@ -86,7 +86,7 @@ static int by_total(const void *a, const void *b)
 		return cmp_u64(x->group_first, y->group_first);
 	if (key(x) != key(y))
 		return key(x) > key(y) ? -1 : 1;
-	return cmp_u64(x->s.site, y->s.site);
+	return cmp_u64(x->s->site, y->s->site);
 }
 
 /* Y's counters into X (the same call instruction at two addresses). */
@@ -121,13 +121,15 @@ void mm_heap_rows_of(struct mm_heap_rows *r, const struct mm_heap *h, struct mm_
 	uint32_t nr, n = 0;
 	const struct mm_heap_site *s = mm_heap_sites(h, &nr);
 
+	for (uint32_t i = 0; i < r->nr; i++)
+		free(r->v[i].sum);
 	r->nr = 0;
 	for (uint32_t i = 0; i < nr; i++) {
 		if (s[i].tgid != tgid || !(leaks ? s[i].leaks : s[i].calls))
 			continue;
 		MM_GROW(r->v, r->nr, r->cap, 64);
 		r->v[r->nr++] = (struct mm_heap_row){
-			.s = s[i], .name = as ? mm_as_stack(as, s[i].code) : NULL,
+			.s = &s[i], .name = as ? mm_as_stack(as, s[i].code) : NULL,
 		};
 	}
 	by_leaks = leaks;
@@ -135,9 +137,14 @@ void mm_heap_rows_of(struct mm_heap_rows *r, const struct mm_heap *h, struct mm_
 	for (uint32_t i = 0; i < r->nr; i++) {
 		struct mm_heap_row *last = n ? &r->v[n - 1] : NULL;
 		if (last && r->v[i].name && last->name == r->v[i].name &&
-		    last->s.image == r->v[i].s.image)
-			merge(&last->s, &r->v[i].s);
-		else
+		    last->s->image == r->v[i].s->image) {
+			if (!last->sum) {
+				last->sum = mm_malloc(sizeof(*last->sum));
+				*last->sum = *last->s;
+				last->s = last->sum;
+			}
+			merge(last->sum, r->v[i].s);
+		} else
 			r->v[n++] = r->v[i];
 	}
 	r->nr = n;
@@ -148,7 +155,7 @@ void mm_heap_rows_of(struct mm_heap_rows *r, const struct mm_heap *h, struct mm_
 			total += key(&r->v[j]);
 		for (uint32_t k = i; k < j; k++) {
 			r->v[k].group = total;
-			r->v[k].group_first = r->v[i].s.site;   /* (by_function: the lowest) */
+			r->v[k].group_first = r->v[i].s->site;  /* (by_function: the lowest) */
 		}
 	}
 	qsort(r->v, r->nr, sizeof(*r->v), by_total);
@@ -156,6 +163,8 @@ void mm_heap_rows_of(struct mm_heap_rows *r, const struct mm_heap *h, struct mm_
 
 void mm_heap_rows_free(struct mm_heap_rows *r)
 {
+	for (uint32_t i = 0; i < r->nr; i++)
+		free(r->v[i].sum);
 	free(r->v);
 	*r = (struct mm_heap_rows){ 0 };
 }
@@ -165,5 +174,5 @@ void mm_heap_row_site(const struct mm_heap_row *row, char *buf, size_t n)
 	if (row->name && row->name->nr)
 		mm_code_format(&row->name->code[0], row->name->pc[0], buf, n);
 	else
-		snprintf(buf, n, "%llx", (unsigned long long)row->s.site);
+		snprintf(buf, n, "%llx", (unsigned long long)row->s->site);
 }

@@ -28,12 +28,16 @@ struct mm_as;
 struct mm_stack;
 
 struct mm_heap_row {
-	struct mm_heap_site s;       /* the site (merged: the sum, site the lowest address) */
-	const struct mm_stack *name; /* its name (one frame), NULL: unnamed */
-	uint64_t group;              /* its function's total (what the rows are sorted by) */
-	uint64_t group_first;        /* the lowest site address of its function's rows */
+	const struct mm_heap_site *s;   /* the site, or the sum of the merged ones
+	                                 * (site: the lowest address) */
+	struct mm_heap_site *sum;       /* that sum, owned; NULL: not merged */
+	const struct mm_stack *name;    /* its name (one frame), NULL: unnamed */
+	uint64_t group;                 /* its function's total (the rows' order) */
+	uint64_t group_first;           /* the lowest site address of its function's rows */
 };
 
+/* (a row points at its site: a few words each, whatever a hostile file's
+ * MM_HEAP_MAX_SITES sites hold) */
 struct mm_heap_rows {
 	struct mm_heap_row *v;
 	uint32_t nr, cap;

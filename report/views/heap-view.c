@@ -104,8 +104,8 @@ static void print_leaks_text(struct hview *v, FILE *out, const struct mm_heap_pr
 	char name[600];
 
 	for (uint32_t i = 0; i < v->rows.nr; i++) {
-		blocks += v->rows.v[i].s.leaks;
-		bytes += v->rows.v[i].s.leaked;
+		blocks += v->rows.v[i].s->leaks;
+		bytes += v->rows.v[i].s->leaked;
 	}
 	fprintf(out, "pid %d %s: %" PRIu64 " blocks, %" PRIu64 " bytes, %u site%s\n", p->tgid,
 		exe_of(p), blocks, bytes, v->rows.nr, v->rows.nr == 1 ? "" : "s");
@@ -113,7 +113,7 @@ static void print_leaks_text(struct hview *v, FILE *out, const struct mm_heap_pr
 		return;
 	fprintf(out, "  %10s %12s %-14s %s\n", "blocks", "bytes", "call", "site");
 	for (uint32_t i = 0; i < v->rows.nr; i++) {
-		const struct mm_heap_site *s = &v->rows.v[i].s;
+		const struct mm_heap_site *s = v->rows.v[i].s;
 		mm_heap_row_site(&v->rows.v[i], name, sizeof(name));
 		fprintf(out, "  %10" PRIu64 " %12" PRIu64 " %-14s %s  first", s->leaks, s->leaked,
 			mm_heap_op_name(s->op), name);
@@ -140,7 +140,7 @@ static void proc_hist(const struct hview *v, uint64_t hist[MM_HEAP_HIST])
 	memset(hist, 0, MM_HEAP_HIST * sizeof(*hist));
 	for (uint32_t i = 0; i < v->rows.nr; i++)
 		for (unsigned k = 0; k < MM_HEAP_HIST; k++)
-			hist[k] += v->rows.v[i].s.hist[k];
+			hist[k] += v->rows.v[i].s->hist[k];
 }
 
 static void print_allocs_text(struct hview *v, FILE *out, const struct mm_heap_proc *p)
@@ -150,8 +150,8 @@ static void print_allocs_text(struct hview *v, FILE *out, const struct mm_heap_p
 
 	proc_hist(v, hist);
 	for (uint32_t i = 0; i < v->rows.nr; i++) {
-		failed += v->rows.v[i].s.failed;
-		temps += v->rows.v[i].s.temporaries;
+		failed += v->rows.v[i].s->failed;
+		temps += v->rows.v[i].s->temporaries;
 	}
 	fprintf(out, "pid %d %s: %" PRIu64 " calls (%" PRIu64 " failed), %" PRIu64
 		" frees, %" PRIu64 " temporary; peak %" PRIu64 " bytes live at %.6f s\n",
@@ -163,7 +163,7 @@ static void print_allocs_text(struct hview *v, FILE *out, const struct mm_heap_p
 		"bytes", "peak_live", "at_peak", "temporary", "leaked", "mmap", "brk", "unmap",
 		"faults", "call", "site");
 	for (uint32_t i = 0; i < v->rows.nr; i++) {
-		const struct mm_heap_site *s = &v->rows.v[i].s;
+		const struct mm_heap_site *s = v->rows.v[i].s;
 		mm_heap_row_site(&v->rows.v[i], name, sizeof(name));
 		fprintf(out, "  %10" PRIu64 " %12" PRIu64 " %10" PRIu64 " %10" PRIu64 " %9" PRIu64
 			" %10" PRIu64 " %5" PRIu64 " %5" PRIu64 " %5" PRIu64 " %7" PRIu64 " %-14s %s\n",
@@ -174,7 +174,7 @@ static void print_allocs_text(struct hview *v, FILE *out, const struct mm_heap_p
 	print_hist(out, hist);
 	fprintf(out, "  sizes by site:\n");
 	for (uint32_t i = 0; i < v->rows.nr; i++) {
-		const struct mm_heap_site *s = &v->rows.v[i].s;
+		const struct mm_heap_site *s = v->rows.v[i].s;
 		mm_heap_row_site(&v->rows.v[i], name, sizeof(name));
 		fprintf(out, "    %s %s", name, mm_heap_op_name(s->op));
 		print_hist(out, s->hist);
@@ -247,7 +247,7 @@ static void hist_json(struct mm_json *j, const uint64_t *hist)
 
 static void site_json(struct hview *v, struct mm_json *j, const struct mm_heap_row *row)
 {
-	const struct mm_heap_site *s = &row->s;
+	const struct mm_heap_site *s = row->s;
 
 	mm_json_object_begin(j, NULL);
 	mm_json_hex(j, "site", s->site);
@@ -348,8 +348,8 @@ static void csv_site(struct mm_csv *c, const struct mm_heap_proc *p, const struc
 			mm_csv_str(c, NULL);
 		return;
 	}
-	mm_csv_hex(c, row->s.site);
-	mm_csv_str(c, mm_heap_op_name(row->s.op));
+	mm_csv_hex(c, row->s->site);
+	mm_csv_str(c, mm_heap_op_name(row->s->op));
 	snprintf(off, sizeof(off), "0x%" PRIx64, code ? code->off : 0);
 	mm_csv_str(c, code ? code->func : NULL);
 	mm_csv_str(c, code ? off : NULL);
@@ -384,7 +384,7 @@ static void csv_allocs(struct hview *v, struct mm_csv *c, const struct mm_heap_p
 
 	proc_hist(v, t.hist);
 	for (uint32_t i = 0; i < v->rows.nr; i++) {
-		const struct mm_heap_site *s = &v->rows.v[i].s;
+		const struct mm_heap_site *s = v->rows.v[i].s;
 		t.calls += s->calls;
 		t.failed += s->failed;
 		t.bytes += s->bytes;
@@ -402,14 +402,14 @@ static void csv_allocs(struct hview *v, struct mm_csv *c, const struct mm_heap_p
 	csv_allocs_row(c, &t, t.hist, when);
 	for (uint32_t i = 0; i < v->rows.nr; i++) {
 		csv_site(c, p, &v->rows.v[i]);
-		csv_allocs_row(c, &v->rows.v[i].s, v->rows.v[i].s.hist, NULL);
+		csv_allocs_row(c, v->rows.v[i].s, v->rows.v[i].s->hist, NULL);
 	}
 }
 
 static void csv_leaks(struct hview *v, struct mm_csv *c, const struct mm_heap_proc *p)
 {
 	for (uint32_t i = 0; i < v->rows.nr; i++) {
-		const struct mm_heap_site *s = &v->rows.v[i].s;
+		const struct mm_heap_site *s = v->rows.v[i].s;
 		char first[24 * MM_HEAP_FIRST];
 		size_t n = 0;
 
