@@ -48,6 +48,7 @@
 /* pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst) */
 #define PM_PRESENT  (1ull << 63)
 #define PM_SWAPPED  (1ull << 62)
+#define PM_EXCLUSIVE (1ull << 56)              /* mapped once: count 1 */
 #define PM_PFN_MASK ((1ull << 55) - 1)
 
 #define SPAN_MAX 512                   /* frames one kpageflags read covers at most */
@@ -146,21 +147,28 @@ static void parse_maps(struct walk *w, char *text)
  * looked up). */
 typedef void page_fn(struct walk *w, uint64_t entry, uint64_t flags, uint64_t count);
 
-/* The flags and counts of the frames of B's N entries. */
+/* The flags and counts of the frames of B's N entries.  A page pagemap
+ * says is mapped exclusively has count 1 without asking kpagecount (which
+ * costs the kernel as much per frame as kpageflags): most of a big
+ * process's anonymous memory. */
 static void frames_of(struct walk *w, struct batch *b, size_t n)
 {
-	size_t nf = 0;
+	size_t nf = 0, nc = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		b->flags[i] = b->count[i] = 0;
+		b->flags[i] = 0;
+		b->count[i] = b->e[i] & PM_EXCLUSIVE ? 1 : 0;
 		if ((b->e[i] & PM_PRESENT) && !(b->e[i] & PM_SWAPPED) && (b->e[i] & PM_PFN_MASK))
 			b->fr[nf++] = (struct frame){ b->e[i] & PM_PFN_MASK, (uint32_t)i };
 	}
 	qsort(b->fr, nf, sizeof(b->fr[0]), cmp_frame);
 	if (w->kflags >= 0)
 		lookup(w->kflags, b->fr, nf, b->flags, b->span);
+	for (size_t i = 0; i < nf; i++)          /* sorted still */
+		if (!(b->e[b->fr[i].idx] & PM_EXCLUSIVE))
+			b->fr[nc++] = b->fr[i];
 	if (w->kcount >= 0)
-		lookup(w->kcount, b->fr, nf, b->count, b->span);
+		lookup(w->kcount, b->fr, nc, b->count, b->span);
 }
 
 /* Read pages [FIRST, FIRST+N) of the address space (pagemap open at PM)
