@@ -317,7 +317,8 @@ struct mm_decoder *mm_decoder_new(struct tep_handle *tep, mm_emit_fn emit, void 
 	    mm_plugin_filemap_init(d) || mm_plugin_proc_init(d) ||
 	    mm_plugin_signal_init(d) || mm_plugin_notes_init(d) ||
 	    mm_plugin_insys_init(d) || mm_plugin_ustack_init(d) ||
-	    mm_plugin_syscalls_init(d) || mm_plugin_kprobes_init(d) || mm_plugin_heap_init(d)) {
+	    mm_plugin_syscalls_init(d) || mm_plugin_kprobes_init(d) || mm_plugin_heap_init(d) ||
+	    mm_plugin_frames_init(d)) {
 		mm_decoder_free(d);
 		return NULL;
 	}

@@ -41,6 +41,8 @@ struct mm_decoder_counts {
 	uint64_t stack_records;           /* records of the stacks ring (not in records) */
 	uint64_t stacks;                  /* user stacks among them */
 	uint64_t malformed;               /* records too short for their event */
+	uint64_t irq_frames;              /* record --frames: frames taken or given
+	                                   * back in an interrupt (not the task's) */
 	uint64_t forced;                  /* held events forced out (age/room) */
 };
 

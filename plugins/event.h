@@ -29,6 +29,7 @@ enum mm_event_kind {
 	MM_EV_HEAP,      /* record --malloc: a call of the allocator (memmon:malloc) */
 	MM_EV_MARKER,    /* a phase marker the program wrote to trace_marker */
 	MM_EV_WATCH,     /* a process joined or left the watch list (memmon watch) */
+	MM_EV_FRAME,     /* record --frames: a physical frame allocated or freed */
 	MM_EV_NR
 };
 
@@ -110,6 +111,13 @@ struct mm_fault {
 	int32_t rss_down[MM_RSS_NR]; /* ... and fell by */
 	uint64_t around_first, around_last;
 	uint8_t flags;           /* MM_FAULT_F_* */
+	/* record --frames: the frame that served the fault (plugins/frames.c
+	 * says how it is told): PFN of order FRAME_ORDER when HAVE_FRAME;
+	 * NR_FRAMES the allocations its handling made, that one included */
+	bool have_frame;
+	uint8_t frame_order;
+	uint16_t nr_frames;
+	uint64_t pfn;
 };
 /* The faulting mm may have had swap entries (the class may be swap). */
 #define MM_FAULT_F_SWAPPED 1u
@@ -249,6 +257,37 @@ struct mm_watch_ev {
 	uint32_t pause_us;       /* JOIN: tracing was off this long for it */
 };
 
+/* What a frame was for (record --frames; plugins/frames.c tells it). */
+enum mm_frame_use {
+	MM_FRAME_FAULTED,        /* alloc: the page a fault mapped */
+	MM_FRAME_PAGETABLE,      /* alloc: a page table (zeroed, accounted,
+	                          * unmovable order 0: GFP_PGTABLE_USER) */
+	MM_FRAME_USER,           /* alloc: another page of the program's memory
+	                          * (movable: anon, page cache; readahead in a
+	                          * fault, MAP_POPULATE, read() into the cache) */
+	MM_FRAME_KERNEL,         /* alloc: the kernel's own for the task (slab,
+	                          * stacks, buffers: unmovable, reclaimable) */
+	MM_FRAME_FREED,          /* free: a frame given back */
+	MM_FRAME_USE_NR
+};
+
+/* kmem:mm_page_alloc / mm_page_free of a watched task (record --frames):
+ * 2^ORDER frames from PFN.  Those taken in an interrupt while the task ran
+ * (common_flags: hard/soft irq, NMI) are not its own: dropped, counted in
+ * the decoder's irq_frames. */
+struct mm_frame {
+	uint64_t pfn;
+	uint64_t gfp;            /* alloc: gfp flags, the kernel's bits */
+	uint64_t fault_addr;     /* in a fault: the fault's address */
+	uint8_t order;
+	bool free;
+	int8_t migratetype;      /* alloc: 0 unmovable, 1 movable, 2 reclaimable
+	                          * (the kernel's MIGRATE_*); -1 free/unknown */
+	uint8_t use;             /* enum mm_frame_use */
+	uint8_t during;          /* enum mm_during */
+	int16_t sys;             /* as in struct mm_rss */
+};
+
 struct mm_event {
 	uint64_t ts;             /* trace clock ns */
 	int32_t pid;             /* task (tid) */
@@ -265,6 +304,7 @@ struct mm_event {
 		struct mm_heap_call heap;
 		struct mm_marker marker;
 		struct mm_watch_ev watch;
+		struct mm_frame frame;
 	};
 };
 
@@ -281,7 +321,16 @@ static inline bool mm_event_is_marker(const struct mm_event *ev)
 	return ev->kind == MM_EV_MARKER ||
 	       (ev->kind == MM_EV_SYSCALL && mm_syscall_is_marker(ev->sys.nr));
 }
-const char *mm_rss_member_name(enum mm_rss_member m);    /* "file", "anon", "swap", "shmem" */
+const char *mm_rss_member_name(enum mm_rss_member m);
+/* "faulted", "page table", "user", "kernel", "freed" (plugins/frames.c) */
+const char *mm_frame_use_name(enum mm_frame_use u);
+/* The order of a PMD's worth of pages (a transparent huge page) with
+ * pages of PAGE_SIZE and 8-byte page table entries: 9 on x86_64; 0 when
+ * PAGE_SIZE is no power of two. */
+unsigned mm_frame_pmd_order(uint64_t page_size);
+/* A frame's order named: "THP" for ORDER == PMD_ORDER (PMD_ORDER > 0), NULL
+ * for the others. */
+const char *mm_frame_order_name(unsigned order, unsigned pmd_order);    /* "file", "anon", "swap", "shmem" */
 /* What the default action of signal SIG does: "terminate", "core",
  * "ignore", "stop", "continue" (plugins/signal.c). */
 const char *mm_signal_default(int sig);

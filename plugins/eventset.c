@@ -31,6 +31,17 @@ const struct mm_event_spec mm_event_set[] = {
 };
 const size_t mm_event_set_len = sizeof(mm_event_set) / sizeof(mm_event_set[0]);
 
+/* Their fields are the same on 6.1 and 6.18 (pfn, order, gfp_flags as an
+ * unsigned long, migratetype; mm_page_free: pfn, order).  mm_page_free
+ * fires in free_pages_prepare, which every path that frees pages goes
+ * through (the batched munmap/exit path adds mm_page_free_batched for
+ * the same pages: not needed). */
+const struct mm_event_spec mm_frame_events[] = {
+	{ "kmem", "mm_page_alloc", false },
+	{ "kmem", "mm_page_free",  false },
+};
+const size_t mm_frame_events_len = sizeof(mm_frame_events) / sizeof(mm_frame_events[0]);
+
 bool mm_event_is_required(const char *system_name)
 {
 	const char *colon = strchr(system_name, ':');

@@ -25,6 +25,13 @@ extern const size_t mm_event_set_len;
 /* Is "SYSTEM:NAME" (as in a missing-events list) a required event? */
 bool mm_event_is_required(const char *system_name);
 
+/* record --frames: the page allocator's events (pfn, order; the
+ * allocation's migratetype and gfp flags), for every page a watched task
+ * allocates or frees, in the kernel too: page tables, slabs, page cache,
+ * a fork's copies.  Off by default for their cost (memmon-record(1)). */
+extern const struct mm_event_spec mm_frame_events[];
+extern const size_t mm_frame_events_len;
+
 /* Syscalls traced entry+exit ("sys_enter_X"/"sys_exit_X" in "syscalls"). */
 extern const char *const mm_traced_syscalls[];
 extern const size_t mm_traced_syscalls_len;

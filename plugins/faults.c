@@ -83,6 +83,10 @@ static void settle(struct mm_decoder *d, struct mm_task *t, uint8_t class)
 	f->around = t->ev.around;
 	f->around_first = t->ev.around_first;
 	f->around_last = t->ev.around_last;
+	f->have_frame = t->ev.have_frame;
+	f->frame_order = t->ev.frame_order;
+	f->nr_frames = t->ev.nr_frames;
+	f->pfn = t->ev.pfn;
 	mm_plugin_release(d, t->fault_seq);
 	t->fault_held = false;
 }

@@ -61,6 +61,13 @@ struct mm_fault_evidence {
 	int64_t up[MM_RSS_NR];        /* bytes each own counter rose by */
 	int64_t down[MM_RSS_NR];      /* ... fell by */
 	uint16_t kp;             /* kprobe classifier: enum mm_kp_evidence bits */
+	/* record --frames (frames.c): the allocations the fault's handling
+	 * made; FRAMES_CLOSED once its first own rss_stat said the page is
+	 * mapped (later ones are not the fault's) */
+	bool frames_closed, have_frame;
+	uint8_t frame_order;
+	uint16_t nr_frames;
+	uint64_t pfn;
 };
 
 struct mm_task {
@@ -243,6 +250,7 @@ int mm_plugin_signal_init(struct mm_decoder *d);
 int mm_plugin_notes_init(struct mm_decoder *d);
 int mm_plugin_insys_init(struct mm_decoder *d);
 int mm_plugin_heap_init(struct mm_decoder *d);
+int mm_plugin_frames_init(struct mm_decoder *d);
 struct mm_heap_rec;
 /* Record R into EV (on T) as its memmon:malloc event would be: false
  * when the event would be dropped. */

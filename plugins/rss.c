@@ -154,6 +154,9 @@ static int on_rss(struct mm_decoder *d, const struct mm_plugin_slot *s,
 		ev->rss.carried = t->fault_held || sys || exec;
 		if (t->fault_held)
 			note(&t->ev, ev->rss.member, dir, d->rss_batched ? 0 : delta);
+		/* the fault mapped its page: its allocations are over (frames.c) */
+		if (t->fault_held && !d->rss_batched)
+			t->ev.frames_closed = true;
 		else if (sys && !d->rss_batched)
 			sys->sys.rss[ev->rss.member] = mm_sat_add32(sys->sys.rss[ev->rss.member],
 								    delta / (int64_t)d->page_size);

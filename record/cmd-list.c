@@ -39,6 +39,11 @@ static void list_events(void)
 		printf("%-8s %s:%s\n", mm_event_exists(e->system, e->name) ? "present" : "absent",
 		       e->system, e->name);
 	}
+	for (size_t i = 0; i < mm_frame_events_len; i++) {
+		const struct mm_event_spec *e = &mm_frame_events[i];
+		printf("%-8s %s:%s (record --frames)\n",
+		       mm_event_exists(e->system, e->name) ? "present" : "absent", e->system, e->name);
+	}
 	for (size_t i = 0; i < mm_traced_syscalls_len + mm_io_syscalls_len; i++) {
 		bool io = i >= mm_traced_syscalls_len, in, out;
 		const char *call = io ? mm_io_syscalls[i - mm_traced_syscalls_len] :

@@ -196,6 +196,8 @@ static int choose_events(struct rec *r)
 	mm_evlist_build(&r->ev);
 	if (r->opt.markers & MM_MARKERS_FSYNC)
 		mm_evlist_add_syscalls(&r->ev, mm_marker_syscalls, mm_marker_syscalls_len);
+	if (r->opt.frames)
+		mm_evlist_add_set(&r->ev, mm_frame_events, mm_frame_events_len);
 	notice_missing(r);
 	r->classifier = "tracepoint";
 	if (!strcmp(r->opt.classifier, "tracepoint") ||

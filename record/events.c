@@ -74,12 +74,17 @@ void mm_evlist_add_syscalls(struct mm_evlist *l, const char *const *calls, size_
 	}
 }
 
+void mm_evlist_add_set(struct mm_evlist *l, const struct mm_event_spec *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		add_if_exists(l, set[i].system, set[i].name);
+}
+
 void mm_evlist_build(struct mm_evlist *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->missing = mm_strdup("");
-	for (size_t i = 0; i < mm_event_set_len; i++)
-		add_if_exists(l, mm_event_set[i].system, mm_event_set[i].name);
+	mm_evlist_add_set(l, mm_event_set, mm_event_set_len);
 	mm_evlist_add_syscalls(l, mm_traced_syscalls, mm_traced_syscalls_len);
 	mm_evlist_add_syscalls(l, mm_io_syscalls, mm_io_syscalls_len);
 }

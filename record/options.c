@@ -15,7 +15,8 @@
 const char mm_record_usage[] =
 	"memmon record [-o FILE] [-b KB] [-p PID,...] [--classifier=auto|kprobe|tracepoint] "
 	"[-z LEVEL] [--chunk-kb KB] [--duration SEC] [--malloc [--malloc-ring KB]] "
-	"[--markers=fsync,trace_marker|none] [--no-stacks] [--no-names] [--debug-dir DIR] [-q] [-v] "
+	"[--markers=fsync,trace_marker|none] [--frames] [--no-stacks] [--no-names] "
+	"[--debug-dir DIR] [-q] [-v] "
 	"[--] [CMD ARGS]";
 
 #define DEFAULT_CHUNK_KB  1024
@@ -105,6 +106,7 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 		{ "malloc", no_argument, NULL, 'M' },
 		{ "malloc-ring", required_argument, NULL, 'R' },
 		{ "markers", required_argument, NULL, 'm' },
+		{ "frames", no_argument, NULL, 'F' },
 		{ "no-stacks", no_argument, NULL, 'S' },
 		{ "no-names", no_argument, NULL, 'N' },
 		{ "debug-dir", required_argument, NULL, 'G' },
@@ -166,6 +168,7 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 				USAGE_ERROR("--malloc-ring %s: the ring size is a power of two (KB)",
 					    optarg);
 			break;
+		case 'F': o->frames = true; break;
 		case 'S': o->no_stacks = true; break;
 		case 'N': o->no_names = true; break;
 		case 'G':

@@ -23,6 +23,7 @@ struct mm_record_opts {
 	const char *debug_dir;    /* --debug-dir: separate debug files by build-id */
 	bool no_stacks;           /* --no-stacks: no user stacks of the memory calls */
 	bool no_names;            /* --no-names: no mapping records, no ELF objects */
+	bool frames;              /* --frames: the page allocator's events too */
 	bool quiet, verbose;
 	bool heap;            /* --malloc */
 	unsigned markers;     /* --markers: MM_MARKERS_* */

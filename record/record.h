@@ -161,6 +161,9 @@ bool mm_event_exists(const char *system, const char *name);
  * to ->missing. */
 void mm_evlist_build(struct mm_evlist *l);
 void mm_evlist_add(struct mm_evlist *l, const char *system, const char *name);
+/* Those of SET[N] (plugins/eventset.h) that exist here; the rest to ->missing. */
+struct mm_event_spec;
+void mm_evlist_add_set(struct mm_evlist *l, const struct mm_event_spec *set, size_t n);
 /* The entry and exit events of each of CALLS[N] that exist here. */
 void mm_evlist_add_syscalls(struct mm_evlist *l, const char *const *calls, size_t n);
 void mm_evlist_free(struct mm_evlist *l);

@@ -25,6 +25,9 @@
  * joining process gets START snapshots (maps, status, smaps) first, so the
  * report knows its map; a leaving one END snapshots.
  *
+ * record --frames' page allocator events are events of the same instance:
+ * the same filter lets them in and out, with nothing to change for them.
+ *
  * Removing a process rewrites set_event_pid whole (the kernel has no
  * "remove one"): a task that a watched task forks in the microseconds
  * between the read and the write is not in the new list.

@@ -29,6 +29,7 @@
 #include "report/analyses/sites.h"
 #include "report/analyses/summary.h"
 #include "report/analyses/tasks.h"
+#include "report/analyses/frames.h"
 #include "report/analyses/window.h"
 #include "report/report-options.h"
 #include "report/views/log.h"
@@ -402,6 +403,12 @@ int cmd_report(int argc, char **argv)
 		s.log->as = o.view.as;
 	if (mm_decoder_has_heap(d))
 		mm_log_heap_enable(s.log);
+	struct mm_zones zones;
+	if (o.log_flags & MM_LOG_FRAMES) {
+		mm_zones_from_file(&zones, f);
+		s.log->zones = &zones;
+		s.log->pmd_order = mm_frame_pmd_order(s.log->page_size ? s.log->page_size : 4096);
+	}
 	o.view.summary = &s.summary;
 	o.view.summary_info = &info;
 	if (open_files(&o))

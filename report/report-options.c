@@ -20,7 +20,7 @@ static const char usage[] =
 	"[--malloc-patterns] [--timeline[=INTERVAL]] [--context] [--leaks] [--allocations] "
 	"[--sites] [--pages[=end|start]] [--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
 	"[--between M,N] [--perfetto FILE] [--html FILE] [-t|--timestamps] [--raw-events] "
-	"[--no-malloc] [--symbols=on|off] [--no-summary] "
+	"[--no-malloc] [--frames] [--symbols=on|off] [--no-summary] "
 	"[--classifier=tracepoint] [-q]";
 
 static int add_view(struct mm_report_request *o, const struct mm_view *v)
@@ -37,7 +37,7 @@ static int add_view(struct mm_report_request *o, const struct mm_view *v)
 enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
        OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV, OPT_FINDINGS,
        OPT_TIMELINE, OPT_CONTEXT, OPT_CLASSIFIER, OPT_PERFETTO, OPT_NO_MALLOC, OPT_LEAKS,
-       OPT_ALLOCATIONS, OPT_HTML, OPT_BETWEEN, OPT_SYMBOLS, OPT_SITES, OPT_PAGES };
+       OPT_ALLOCATIONS, OPT_HTML, OPT_BETWEEN, OPT_SYMBOLS, OPT_SITES, OPT_PAGES, OPT_FRAMES };
 #define USAGE_ERROR(...) mm_usage_error("report", usage, __VA_ARGS__)
 
 /* --between cuts the log (text or JSON), --regions and --timeline. */
@@ -128,6 +128,7 @@ int mm_report_parse_options(int argc, char **argv, struct mm_report_request *o)
 		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 		{ "sites", no_argument, NULL, OPT_SITES },
 		{ "pages", optional_argument, NULL, OPT_PAGES },
+		{ "frames", no_argument, NULL, OPT_FRAMES },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -140,6 +141,7 @@ int mm_report_parse_options(int argc, char **argv, struct mm_report_request *o)
 		case 'q': o->quiet = true; break;
 		case OPT_RAW: o->log_flags |= MM_LOG_RAW; break;
 		case OPT_NO_MALLOC: o->log_flags |= MM_LOG_NO_HEAP; break;
+		case OPT_FRAMES: o->log_flags |= MM_LOG_FRAMES; o->view.frames = true; break;
 		case OPT_NO_SUMMARY: o->summary = false; break;
 		case OPT_LOG: o->log = true; break;
 		case OPT_JSON: o->view.output = MM_OUT_JSON; break;

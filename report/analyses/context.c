@@ -153,6 +153,7 @@ static void zone_field(struct mm_ctx_zone *z, const char *line, bool node_stats)
 		{ "spanned", offsetof(struct mm_ctx_zone, spanned) },
 		{ "present", offsetof(struct mm_ctx_zone, present) },
 		{ "managed", offsetof(struct mm_ctx_zone, managed) },
+		{ "start_pfn:", offsetof(struct mm_ctx_zone, start_pfn) },
 	};
 	while (*line == ' ' || *line == '\t')
 		line++;
@@ -186,6 +187,7 @@ size_t mm_ctx_parse_zoneinfo(const char *text, struct mm_ctx_zone *out, size_t m
 				cur->free = cur->spanned = cur->present = cur->managed = MM_CTX_NONE;
 				for (int i = 0; i < MM_LRU_NR; i++)
 					cur->lru[i] = MM_CTX_NONE;
+				cur->start_pfn = MM_CTX_NONE;
 			}
 		} else if (cur) {
 			/* "  per-node stats" opens the node's block, the next

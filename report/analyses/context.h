@@ -47,6 +47,7 @@ struct mm_ctx_zone {
 	char name[16];
 	uint64_t free, spanned, present, managed;   /* pages, MM_CTX_NONE if absent */
 	uint64_t lru[MM_LRU_NR];                     /* pages, MM_CTX_NONE if absent */
+	uint64_t start_pfn;          /* its first frame (spanned from there) */
 };
 
 struct mm_ctx_buddy {

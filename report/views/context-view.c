@@ -2,8 +2,8 @@
  * report/views/context-view.c - `--context`: the start and end snapshots
  * side by side (zones, buddy free lists, meminfo, each process's Vm* lines
  * at start, exec and end).  The snapshots are gathered
- * (report/analyses/context.c) when the view is created; the event stream is
- * not needed.
+ * (report/analyses/context.c) when the view is created; of the event
+ * stream only record --frames' frames are counted.
  *   JSON: {"view": "context", "zones": [{"node", "zone", "spanned", "present",
  *          "managed", "free_start", "free_end", "lru_start": {"active_anon",
  *          "inactive_anon", "active_file", "inactive_file", "unevictable",
@@ -11,7 +11,9 @@
  *          "start": [N per order], "end": [...]}], "meminfo": [{"name",
  *          "start", "end"}], "processes": [{"pid", "start": {"VmPeak": kB,
  *          ...}, "exec": {...}, "end": {...}}]}}   (null: not in the snapshot)
- *   CSV:  section,pid,name,start,exec,end (sections zone, lru, meminfo, status)
+ *   With record --frames' events, "frames" (frames-view.h; null without),
+ *   and the text's table of frames taken and given back by zone and order.
+ *   CSV:  section,pid,name,start,exec,end (sections zone, lru, meminfo, status; no frames)
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,6 +22,8 @@
 #include "memmon.h"
 #include "format/reader.h"
 #include "report/analyses/context.h"
+#include "report/analyses/frames.h"
+#include "report/views/frames-view.h"
 #include "report/views/json.h"
 #include "report/views/view.h"
 
@@ -29,6 +33,7 @@ enum { S0 = MM_CTX_START, S1 = MM_CTX_END };
 struct cview {
 	struct mm_report_opts o;
 	struct mm_context c;         /* the snapshots, gathered */
+	struct mm_frames fr;         /* record --frames: frames by zone and order */
 };
 
 static bool wanted(const struct cview *v, int32_t pid)
@@ -188,6 +193,8 @@ static void print_text(const void *ctx, FILE *out)
 	text_lru(v, out);
 	text_meminfo(v, out);
 	text_procs(v, out);
+	if (v->fr.any)
+		mm_frames_print_text(&v->fr, out);
 }
 
 static void json_val(struct mm_json *j, const char *key, uint64_t x)
@@ -307,6 +314,7 @@ static void print_json(const void *ctx, FILE *out)
 	json_zones(v, &j);
 	json_rest(v, &j);
 	json_procs(v, &j);
+	mm_frames_print_json(&v->fr, &j);
 	mm_json_object_end(&j);
 	mm_json_finish(&j);
 }
@@ -376,7 +384,17 @@ static void *create(struct mm_file *file, const struct mm_report_opts *opts)
 	v->o = *opts;
 	for (size_t i = 0; file && i < mm_file_nr_snapshots(file); i++)
 		mm_context_add_snapshot(&v->c, mm_file_snapshot(file, i));
+	if (file)
+		mm_frames_init(&v->fr, file);
 	return v;
+}
+
+/* Only record --frames' frames are counted from the events. */
+static void event(void *state, const struct mm_event *ev)
+{
+	struct cview *v = state;
+	if (ev->kind == MM_EV_FRAME && mm_event_wanted(v->o.pids, v->o.nr_pids, ev))
+		mm_frames_event(&v->fr, NULL, ev);
 }
 
 static int finish(void *state, FILE *out)
@@ -392,10 +410,11 @@ static void destroy(void *state)
 	if (!v)
 		return;
 	mm_context_free(&v->c);
+	mm_frames_free(&v->fr);
 	free(v);
 }
 
 const struct mm_view mm_view_context = {
-	.name = "context", .create = create,      /* no events: snapshots only */
+	.name = "context", .create = create, .event = event,
 	.finish = finish, .destroy = destroy,
 };

@@ -34,6 +34,18 @@
  *             kind "exec":    "path";  "rename": "old", "new";  "exit"
  *             kind "rss":     "member", "bytes", "delta", "during";
  *             "filemap": "ino", "index"
+ *             --frames: a fault served by a frame also "pfn" (null:
+ *                             none), "frame_order", "frame_name" ("THP" or
+ *                             null), "zone", "node" (null: in no zone),
+ *                             "fault_frames" (the allocations its handling
+ *                             made, its own included)
+ *             kind "frame" (--frames): "op" ("alloc", "free"), "pfn",
+ *                             "order", "frame_name", "zone", "node",
+ *                             alloc: "use" ("faulted" is on the fault,
+ *                             "page table", "user", "kernel"),
+ *                             "migratetype", "gfp_flags"; "during"
+ *                             ("fault", "syscall", "kernel"), "fault_addr"
+ *                             (in a fault), "syscall"
  *             kind "lost":    "cpu", "events" (null: unknown): the kernel
  *                             dropped events here (no pid, tgid)
  *             "text" }
@@ -48,6 +60,7 @@
 #include "format/heapops.h"
 #include "format/reader.h"
 #include "plugins/symbolic.h"
+#include "report/analyses/frames.h"
 #include "report/analyses/summary.h"
 #include "report/model/heap.h"
 #include "report/model/symbols.h"
@@ -65,11 +78,13 @@ struct jlog {
 	size_t next_mark;
 	uint64_t page_size;
 	struct mm_heap *heap;    /* from the first record --malloc event on */
+	struct mm_zones zones;   /* --frames: where frames are */
+	unsigned pmd_order;
 };
 
 static const char *const kind_name[MM_EV_NR] = {
 	"fault", "syscall", "fork", "exec", "exit", "rename", "rss", "filemap", "signal",
-	"malloc", "marker", "watch",
+	"malloc", "marker", "watch", "frame",
 };
 static const char *const access_name[MM_ACCESS_NR] = { "R", "W", "X" };
 
@@ -79,6 +94,10 @@ static void *create(struct mm_file *f, const struct mm_report_opts *o)
 	const char *ps = mm_file_machine(f, MM_KEY_PAGE_SIZE);
 	v->page_size = ps && strtoull(ps, NULL, 10) ? strtoull(ps, NULL, 10) : 4096;
 	v->o = o;
+	if (o->frames) {
+		mm_zones_from_file(&v->zones, f);
+		v->pmd_order = mm_frame_pmd_order(v->page_size);
+	}
 	mm_json_init(&v->j, stdout);
 	mm_json_object_begin(&v->j, NULL);
 	mm_json_str(&v->j, "view", "log");
@@ -179,6 +198,49 @@ static void code_fields(struct mm_json *j, const struct mm_report_opts *o,
 		mm_view_json_code(j, key, &c, addr);
 	else
 		mm_json_null(j, key);
+}
+
+/* --frames: the zone of PFN ("zone", "node"; null: in none). */
+static void zone_fields(struct mm_json *j, const struct jlog *v, uint64_t pfn)
+{
+	const struct mm_ctx_zone *z = mm_zones_find(&v->zones, pfn);
+	mm_json_str(j, "zone", z ? z->name : NULL);
+	if (z)
+		mm_json_i64(j, "node", z->node);
+	else
+		mm_json_null(j, "node");
+}
+
+/* --frames: the frame that served a fault; a frame's own event. */
+static void frame_fields(struct mm_json *j, const struct jlog *v, const struct mm_event *ev)
+{
+	if (ev->kind == MM_EV_FAULT) {
+		if (!ev->fault.have_frame) {
+			mm_json_null(j, "pfn");
+			return;
+		}
+		mm_json_u64(j, "pfn", ev->fault.pfn);
+		mm_json_u64(j, "frame_order", ev->fault.frame_order);
+		mm_json_str(j, "frame_name", mm_frame_order_name(ev->fault.frame_order, v->pmd_order));
+		zone_fields(j, v, ev->fault.pfn);
+		mm_json_u64(j, "fault_frames", ev->fault.nr_frames);
+		return;
+	}
+	const struct mm_frame *f = &ev->frame;
+	mm_json_str(j, "op", f->free ? "free" : "alloc");
+	mm_json_u64(j, "pfn", f->pfn);
+	mm_json_u64(j, "order", f->order);
+	mm_json_str(j, "frame_name", mm_frame_order_name(f->order, v->pmd_order));
+	zone_fields(j, v, f->pfn);
+	if (!f->free) {
+		mm_json_str(j, "use", mm_frame_use_name(f->use));
+		mm_json_i64(j, "migratetype", f->migratetype);
+		mm_json_hex(j, "gfp_flags", f->gfp);
+	}
+	mm_json_str(j, "during", during_name(f->during));
+	if (f->during == MM_DURING_FAULT)
+		mm_json_hex(j, "fault_addr", f->fault_addr);
+	mm_json_str(j, "syscall", f->during == MM_DURING_SYSCALL ? mm_syscall_raw_name(f->sys) : NULL);
 }
 
 static void kind_fields(struct mm_json *j, const struct mm_event *ev)
@@ -369,18 +431,25 @@ static void event(void *state, const struct mm_event *ev)
 	bool raw = v->o->raw_events;
 	if (ev->kind == MM_EV_HEAP && v->o->no_heap)
 		return;
+	/* as in --log: a fault's own frame is on the fault */
+	if (ev->kind == MM_EV_FRAME && (!v->o->frames || ev->frame.use == MM_FRAME_FAULTED))
+		return;
 	if (!raw && (ev->kind == MM_EV_FILEMAP ||
 		     (ev->kind == MM_EV_RSS && !mm_log_rss_alone(&ev->rss))))
 		return;
 	if (!raw && ev->kind == MM_EV_RSS)
 		*mm_log_rss_alone_line(line, ev, v->page_size) = '\0';
 	else {
-		char *p = mm_log_format_named(v->o->as, line, ev);
+		char *p = v->o->frames ? mm_log_format_frames(v->o->as, line, ev, &v->zones,
+							      v->pmd_order) :
+			  mm_log_format_named(v->o->as, line, ev);
 		*(v->heap ? mm_log_heap_note(p, &note, v->o->as, ev->tgid ? ev->tgid : ev->pid) :
 		  p) = '\0';
 	}
 	head(v, ev, kind_name[ev->kind]);
 	kind_fields(&v->j, ev);
+	if (v->o->frames && (ev->kind == MM_EV_FAULT || ev->kind == MM_EV_FRAME))
+		frame_fields(&v->j, v, ev);
 	code_fields(&v->j, v->o, ev);
 	if (v->heap)
 		note_fields(&v->j, &note, v->o->as, ev->tgid ? ev->tgid : ev->pid);
@@ -419,6 +488,7 @@ static void summary_json(struct mm_json *j, const struct mm_report_opts *o)
 	mm_json_u64(j, "filemap", k[MM_EV_FILEMAP]);
 	mm_json_u64(j, "markers", k[MM_EV_MARKER]);
 	mm_json_u64(j, "watch", k[MM_EV_WATCH]);
+	mm_json_u64(j, "frames", k[MM_EV_FRAME]);
 	if (info->heap) {
 		mm_json_u64(j, "malloc", k[MM_EV_HEAP]);
 		mm_json_u64(j, "lost_malloc_records", s->heap_lost);

@@ -52,18 +52,20 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 	struct mm_summary_totals t;
 
 	mm_summary_totals(s, &t);
-	char heap[40] = "", markers[40] = "", watch[40] = "";
+	char heap[40] = "", markers[40] = "", watch[40] = "", frames[40] = "";
 	if (info->heap)
 		snprintf(heap, sizeof(heap), ", malloc %" PRIu64, k[MM_EV_HEAP]);
 	if (k[MM_EV_MARKER])
 		snprintf(markers, sizeof(markers), ", markers %" PRIu64, k[MM_EV_MARKER]);
 	if (k[MM_EV_WATCH])
 		snprintf(watch, sizeof(watch), ", watch %" PRIu64, k[MM_EV_WATCH]);
+	if (k[MM_EV_FRAME])
+		snprintf(frames, sizeof(frames), ", frames %" PRIu64, k[MM_EV_FRAME]);
 	line(l, "# summary\n");
 	line(l, "events: %" PRIu64 " (faults %" PRIu64 ", syscalls %" PRIu64 ", process %"
-	     PRIu64 ", rss %" PRIu64 ", filemap %" PRIu64 "%s%s%s)\n",
+	     PRIu64 ", rss %" PRIu64 ", filemap %" PRIu64 "%s%s%s%s)\n",
 	     t.events, k[MM_EV_FAULT], k[MM_EV_SYSCALL], t.process,
-	     k[MM_EV_RSS], k[MM_EV_FILEMAP], heap, markers, watch);
+	     k[MM_EV_RSS], k[MM_EV_FILEMAP], heap, markers, watch, frames);
 	char unknown[40] = "";    /* only where a trace could not tell (before 6.2) */
 	if (t.by_class[MM_FAULT_UNKNOWN])
 		snprintf(unknown, sizeof(unknown), " unknown %" PRIu64, t.by_class[MM_FAULT_UNKNOWN]);

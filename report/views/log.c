@@ -318,6 +318,7 @@ char *mm_log_format(char *p, const struct mm_event *ev)
 	case MM_EV_HEAP:    return mm_log_heap(p, &ev->heap, NULL);
 	case MM_EV_MARKER:  return fmt_marker(p, &ev->marker);
 	case MM_EV_WATCH:   return fmt_watch(p, &ev->watch);
+	case MM_EV_FRAME:   return mm_log_frame(p, &ev->frame, NULL, 0);
 	default:            return fmt_proc(p, ev);
 	}
 }
@@ -406,10 +407,16 @@ void mm_log_event(struct mm_log *l, const struct mm_event *ev)
 		return;
 	if (ev->kind == MM_EV_HEAP && (l->flags & MM_LOG_NO_HEAP))
 		return;
+	/* a fault's own frame is on the fault's line */
+	if (ev->kind == MM_EV_FRAME &&
+	    (!(l->flags & MM_LOG_FRAMES) || ev->frame.use == MM_FRAME_FAULTED))
+		return;
 	room(l, MM_LOG_LINE);
 	char *start = l->buf + l->len, *p = time_head(l, start, ev), *q;
 	if (ev->kind == MM_EV_RSS && !raw)
 		p = mm_log_rss_alone_line(p, ev, l->page_size);
+	else if (l->flags & MM_LOG_FRAMES)
+		p = mm_log_format_frames(l->as, p, ev, l->zones, l->pmd_order);
 	else
 		p = mm_log_format_named(l->as, p, ev);
 	if (l->heap)

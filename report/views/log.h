@@ -25,6 +25,7 @@ enum {
 	MM_LOG_TIMESTAMPS = 1,           /* -t: seconds since the first event */
 	MM_LOG_RAW        = 2,           /* --raw-events: rss and filemap too */
 	MM_LOG_NO_HEAP    = 4,           /* --no-malloc: no record --malloc lines */
+	MM_LOG_FRAMES     = 8,           /* --frames: record --frames' frames */
 };
 
 struct mm_log {
@@ -39,6 +40,8 @@ struct mm_log {
 	struct mm_as *as;            /* the model the code of faults and handlers
 	                              * is named from (" in FUNC+0xOFF [MODULE]"),
 	                              * fed before each line; NULL: raw addresses */
+	const struct mm_zones *zones;  /* --frames: where frames are (NULL: "?") */
+	unsigned pmd_order;          /* --frames: a THP's order (0: none) */
 	size_t len;
 	char buf[MM_LOG_BUF];
 };
@@ -114,6 +117,19 @@ const char *mm_log_heap_sys_name(uint8_t nr);
 /* The line of its own a note asks for after EV's (without the newline),
  * or NULL: "PID: malloc calls of this image were not recorded (...)". */
 char *mm_log_heap_line(char *p, const struct mm_event *ev, const struct mm_heap_note *n);
+
+/* log-frames.c (--frames): " -> pfn 1234567 (Normal)" after a fault
+ * served by a frame (nothing otherwise), and a frame's line after "PID: "
+ * ("frame pfn 1234566 taken: page table (Normal), in fault @ADDR"). */
+struct mm_zones;
+char *mm_log_fault_frame(char *p, const struct mm_fault *f, const struct mm_zones *z,
+			 unsigned pmd_order);
+char *mm_log_frame(char *p, const struct mm_frame *f, const struct mm_zones *z,
+		   unsigned pmd_order);
+/* mm_log_format_named() with --frames: a fault's frame after its line,
+ * before its code; a frame's line. */
+char *mm_log_format_frames(struct mm_as *as, char *p, const struct mm_event *ev,
+			   const struct mm_zones *z, unsigned pmd_order);
 
 /* The log's line for a place where the kernel dropped events (without a
  * newline): "# lost N events of cpu C here (its ring buffer was full)". */

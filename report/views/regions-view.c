@@ -2,7 +2,7 @@
  * report/views/regions-view.c - --regions (pmap with history) in text,
  * JSON and CSV, and the three region views (--regions, --maps-at,
  * --check-maps; their printers for the last two are in maps-view.c) as
- * the view tables cmd-report runs.
+ * what the view tables (region-views.c) print.
  *
  * The views read the report's shared address-space model
  * (report/views/view.h, report/model/addrspace.h), except --maps-at T,
@@ -45,11 +45,13 @@
 #include <string.h>
 
 #include "memmon.h"
+#include "report/analyses/frames.h"
 #include "report/analyses/regions.h"
 #include "report/analyses/window.h"
 #include "report/model/addrspace.h"
 #include "report/model/symbols.h"
 #include "report/views/code.h"
+#include "report/views/frames-view.h"
 #include "report/views/json.h"
 #include "report/views/regions-view.h"
 
@@ -223,6 +225,8 @@ static void regions_text(struct mm_as *as, const struct mm_regions_opts *o, FILE
 			faults += counts_of(o, s.r[k]).nr_faults;
 		for (size_t k = 0; k < row_limit(o, s.n); k++)
 			region_row_text(as, o, p, s.r[k], out);
+		for (size_t k = 0; o->frames && k < row_limit(o, s.n); k++)
+			mm_frames_region_text(o->frames, p->tgid, s.r[k], out);
 		if (o->window) {
 			fprintf(out, "# %zu regions lived between the markers, %llu faults there\n\n",
 				s.n, (unsigned long long)faults);
@@ -236,6 +240,8 @@ static void regions_text(struct mm_as *as, const struct mm_regions_opts *o, FILE
 			p->nr_skipped ? ", some syscalls could not be applied" : "");
 		free(s.r);
 	}
+	if (o->frames)
+		mm_frames_print_text(o->frames, out);
 }
 
 /* ---- --regions: JSON ---- */
@@ -304,6 +310,8 @@ static void json_region(struct mm_json *j, struct mm_as *as, const struct mm_reg
 	mm_json_u64(j, "pages_resident", mm_region_pages_resident(r));
 	mm_json_str(j, "pattern", mm_pattern_name(pat));
 	mm_json_i64(j, "stride_pages", stride);
+	if (o->frames)
+		mm_frames_region_json(o->frames, p->tgid, r, j);
 	mm_json_object_end(j);
 }
 
@@ -371,6 +379,9 @@ static void regions_json(struct mm_as *as, const struct mm_regions_opts *o, FILE
 		mm_json_object_end(&j);
 		free(s.r);
 	}
+	mm_json_array_end(&j);
+	if (o->frames)
+		mm_frames_print_json(o->frames, &j);
 	mm_json_finish(&j);
 }
 
@@ -495,102 +506,3 @@ int mm_regions_print(struct mm_as *as, const struct mm_regions_opts *o, FILE *ou
 	return mm_view_print(out, o->output, &print, &c, "report");
 }
 
-/* ---- the views ---- */
-
-enum which { V_REGIONS, V_MAPS_AT, V_CHECK };
-
-struct view_state {
-	enum which which;
-	struct mm_as *as;            /* the shared model, or OWN */
-	struct mm_as *own;           /* --maps-at T: this view's frozen model */
-	struct mm_regions_opts o;
-	bool bad_sort;
-};
-
-/* --maps-at T keeps a model of its own, frozen at T; the end is the
- * shared one. */
-static bool maps_at_uses_model(const struct mm_report_opts *o)
-{
-	return o->at_ns == 0;
-}
-
-static struct view_state *view_create(struct mm_file *f, const struct mm_report_opts *ro,
-				      enum which which)
-{
-	struct view_state *s = mm_calloc(1, sizeof(*s));
-	s->which = which;
-	s->o.output = ro->output;
-	s->o.pids = ro->pids;
-	s->o.nr_pids = ro->nr_pids;
-	s->o.at_end = which != V_MAPS_AT || ro->at_ns == 0;
-	s->o.at_ns = ro->at_ns;
-	s->o.report = ro;
-	if (which == V_REGIONS)
-		s->o.window = ro->window;
-	if (which == V_REGIONS && mm_regions_parse_sort(ro->sort, &s->o.sort) < 0)
-		s->bad_sort = true;     /* reported by finish(): create cannot fail */
-	if (s->o.at_end)
-		s->as = ro->as;
-	else
-		s->as = s->own = mm_as_from_file(f, ro->at_ns);
-	return s;
-}
-
-static void *create_regions(struct mm_file *f, const struct mm_report_opts *o)
-{
-	return view_create(f, o, V_REGIONS);
-}
-
-static void *create_maps_at(struct mm_file *f, const struct mm_report_opts *o)
-{
-	return view_create(f, o, V_MAPS_AT);
-}
-
-static void *create_check(struct mm_file *f, const struct mm_report_opts *o)
-{
-	return view_create(f, o, V_CHECK);
-}
-
-static void view_event(void *state, const struct mm_event *ev)
-{
-	struct view_state *s = state;
-	if (s->own)
-		mm_as_event(s->own, ev);
-}
-
-static int view_finish(void *state, FILE *out)
-{
-	struct view_state *s = state;
-	if (s->bad_sort)
-		return mm_error("unknown sort key (size, faults or addr)");
-	if (s->own)
-		mm_as_finish(s->own);
-	if (s->which == V_REGIONS)
-		return mm_regions_print(s->as, &s->o, out);
-	if (s->which == V_MAPS_AT)
-		return mm_maps_at_print(s->as, &s->o, out);
-	return mm_check_maps_print(s->as, &s->o, out, NULL);
-}
-
-static void view_destroy(void *state)
-{
-	struct view_state *s = state;
-	if (!s)
-		return;
-	mm_as_free(s->own);
-	free(s);
-}
-
-/* Only --maps-at T needs the events (for its own model). */
-const struct mm_view mm_view_regions = {
-	.name = "regions", .uses_model = mm_view_uses_model, .create = create_regions,
-	.finish = view_finish, .destroy = view_destroy,
-};
-const struct mm_view mm_view_maps_at = {
-	.name = "maps-at", .uses_model = maps_at_uses_model, .create = create_maps_at,
-	.event = view_event, .finish = view_finish, .destroy = view_destroy,
-};
-const struct mm_view mm_view_check_maps = {
-	.name = "check-maps", .uses_model = mm_view_uses_model, .create = create_check,
-	.finish = view_finish, .destroy = view_destroy,
-};

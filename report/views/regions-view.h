@@ -21,6 +21,7 @@
 #include "report/views/view.h"
 
 struct mm_as;
+struct mm_frames;
 
 struct mm_regions_opts {
 	enum mm_output output;
@@ -34,6 +35,9 @@ struct mm_regions_opts {
 	/* --between: only the regions that lived in the window, each with the
 	 * faults and first touches it took there (NULL: the whole trace) */
 	const struct mm_window *window;
+	/* --regions --frames: the frames that served each region's faults
+	 * (report/views/frames-view.h), NULL without */
+	const struct mm_frames *frames;
 };
 
 /* Print from a finished model (mm_as_finish done).  0, or -1 when OUT

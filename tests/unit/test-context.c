@@ -4,6 +4,7 @@
  */
 #include "harness.h"
 #include "report/analyses/context.h"
+#include "report/analyses/frames.h"
 
 static const char zoneinfo[] =
 	"Node 0, zone      DMA\n"
@@ -16,6 +17,7 @@ static const char zoneinfo[] =
 	"        managed  3840\n"
 	"      nr_free_pages 3840\n"
 	"      nr_zone_inactive_anon 0\n"
+	"  start_pfn:           1\n"
 	"Node 0, zone   Normal\n"
 	"  pages free     1107728\n"
 	"        spanned  5505024\n"
@@ -27,7 +29,8 @@ static const char zoneinfo[] =
 	"      nr_zone_active_file 261534\n"
 	"      nr_zone_unevictable 3366\n"
 	"      nr_zone_write_pending 1916\n"
-	"      nr_mlock     2931\n";
+	"      nr_mlock     2931\n"
+	"  start_pfn:           1048576\n";
 
 TEST(zoneinfo_real)
 {
@@ -50,6 +53,8 @@ TEST(zoneinfo_real)
 	CHECK_EQ(z[1].lru[MM_LRU_ACTIVE_FILE], 261534);
 	CHECK_EQ(z[1].lru[MM_LRU_UNEVICTABLE], 3366);
 	CHECK_EQ(z[1].lru[MM_LRU_MLOCK], 2931);
+	CHECK_EQ(z[0].start_pfn, 1);
+	CHECK_EQ(z[1].start_pfn, 1048576);
 }
 
 /* Before 4.8 a zone's own counts had no nr_zone_ prefix. */
@@ -63,6 +68,28 @@ TEST(zoneinfo_old_lru)
 	CHECK(z[0].lru[MM_LRU_UNEVICTABLE] == MM_CTX_NONE);
 	CHECK(z[0].lru[MM_LRU_MLOCK] == MM_CTX_NONE);
 	CHECK(z[0].lru[MM_LRU_ACTIVE_FILE] == MM_CTX_NONE);
+	CHECK(z[0].start_pfn == MM_CTX_NONE);
+}
+
+/* record --frames: a frame's zone by [start_pfn, start_pfn + spanned) */
+TEST(zones_find)
+{
+	struct mm_zones zs;
+	zs.n = mm_ctx_parse_zoneinfo(zoneinfo, zs.z, MM_CTX_MAX_ZONES);
+	CHECK_EQ(zs.n, 2);
+	CHECK(mm_zones_find(&zs, 0) == NULL);
+	CHECK_STR(mm_zones_find(&zs, 1)->name, "DMA");
+	CHECK_STR(mm_zones_find(&zs, 4095)->name, "DMA");
+	CHECK(mm_zones_find(&zs, 4096) == NULL);         /* the DMA32 of the real file */
+	CHECK_STR(mm_zones_find(&zs, 1048576)->name, "Normal");
+	CHECK_STR(mm_zones_find(&zs, 1048576 + 5505023)->name, "Normal");
+	CHECK(mm_zones_find(&zs, 1048576 + 5505024) == NULL);
+	/* no start_pfn (a hostile or old text): in no zone */
+	zs.n = mm_ctx_parse_zoneinfo("Node 0, zone Normal\n  spanned 10\n", zs.z, 1);
+	CHECK(mm_zones_find(&zs, 5) == NULL);
+	CHECK_EQ(mm_frame_pmd_order(4096), 9);
+	CHECK_EQ(mm_frame_pmd_order(65536), 13);
+	CHECK_EQ(mm_frame_pmd_order(1000), 0);
 }
 
 TEST(zoneinfo_hostile)
@@ -135,6 +162,7 @@ int main(void)
 	RUN(zoneinfo_real);
 	RUN(zoneinfo_hostile);
 	RUN(zoneinfo_old_lru);
+	RUN(zones_find);
 	RUN(buddyinfo);
 	RUN(status_vm_lines);
 	RUN(meminfo);

@@ -466,6 +466,112 @@ static const struct mm_event *nth(enum mm_event_kind kind, int i)
 	FAILF("no event %d of kind %d among %zu", i, kind, out.n);
 }
 
+/* kmem:mm_page_alloc: pfn 8, order 16, gfp_flags 24, migratetype 32;
+ * FLAGS the common_flags (hard/soft irq) */
+static void page_alloc(struct fixture *f, int pid, uint64_t pfn, unsigned order, uint64_t gfp,
+		       int mt, uint8_t flags)
+{
+	uint8_t b[40] = { 0 };
+	head(b, f, "kmem", "mm_page_alloc", pid);
+	b[2] = flags;
+	put(b, 8, 8, pfn);
+	put(b, 16, 4, order);
+	put(b, 24, 8, gfp);
+	put(b, 32, 4, (uint32_t)mt);
+	feed(f, b, sizeof(b));
+}
+
+/* kmem:mm_page_free: pfn 8, order 16 */
+static void page_free(struct fixture *f, int pid, uint64_t pfn, unsigned order)
+{
+	uint8_t b[24] = { 0 };
+	head(b, f, "kmem", "mm_page_free", pid);
+	put(b, 8, 8, pfn);
+	put(b, 16, 4, order);
+	feed(f, b, sizeof(b));
+}
+
+#define GFP_PGTABLE_USER     0x440dc0u   /* as 6.18 allocates a PTE table */
+#define GFP_HIGHUSER_MOVABLE 0x152ccau   /* an anonymous page */
+
+/* plugins/frames.c's rule: a fault's frames are its task's allocations
+ * after it and before its own rss_stat; the first movable one served it */
+TEST(frames_tied_to_their_fault)
+{
+	struct fixture f;
+	setup(&f, false);
+	rss(&f, 100, 7, 1, ANON, 0);
+	fault(&f, 100, 0x7f0000001000, PF_W);
+	page_alloc(&f, 101, 999, 0, GFP_HIGHUSER_MOVABLE, 1, 0);  /* another task's */
+	page_alloc(&f, 100, 500, 0, GFP_PGTABLE_USER, 0, 0);
+	page_alloc(&f, 100, 600, 0, GFP_HIGHUSER_MOVABLE, 1, 0x08);  /* in an interrupt */
+	page_alloc(&f, 100, 700, 0, GFP_HIGHUSER_MOVABLE, 1, 0);
+	rss(&f, 100, 7, 1, ANON, 4096);                /* the page is mapped */
+	page_alloc(&f, 100, 800, 2, 0xcc0, 0, 0);      /* after it: not the fault's */
+	page_free(&f, 100, 700, 0);
+	fault(&f, 100, 0x7f0000200000, PF_W);          /* a THP */
+	page_alloc(&f, 100, 1024, 9, GFP_HIGHUSER_MOVABLE, 1, 0);
+	page_alloc(&f, 100, 900, 0, GFP_PGTABLE_USER, 0, 0);
+	rss(&f, 100, 7, 1, ANON, 4096 + (2 << 20));
+	finish(&f);
+	const struct mm_event *a = nth(MM_EV_FAULT, 0), *b = nth(MM_EV_FAULT, 1);
+	CHECK(a->fault.have_frame);
+	CHECK_EQ(a->fault.pfn, 700);
+	CHECK_EQ(a->fault.frame_order, 0);
+	CHECK_EQ(a->fault.nr_frames, 2);
+	CHECK(b->fault.have_frame);
+	CHECK_EQ(b->fault.pfn, 1024);
+	CHECK_EQ(b->fault.frame_order, 9);
+	CHECK_EQ(b->fault.nr_frames, 2);
+	const struct mm_event *fr[8];
+	for (int i = 0; i < 7; i++)
+		fr[i] = nth(MM_EV_FRAME, i);
+	CHECK_EQ(fr[0]->pid, 101);
+	CHECK_EQ(fr[0]->frame.use, MM_FRAME_USER);
+	CHECK_EQ(fr[0]->frame.fault_addr, 0);
+	CHECK_EQ(fr[1]->frame.pfn, 500);
+	CHECK_EQ(fr[1]->frame.use, MM_FRAME_PAGETABLE);
+	CHECK_EQ(fr[1]->frame.during, MM_DURING_FAULT);
+	CHECK_EQ(fr[1]->frame.fault_addr, 0x7f0000001000);
+	CHECK_EQ(fr[2]->frame.pfn, 700);               /* 600 was the interrupt's */
+	CHECK_EQ(fr[2]->frame.use, MM_FRAME_FAULTED);
+	CHECK_EQ(fr[2]->frame.migratetype, 1);
+	CHECK_EQ(fr[3]->frame.pfn, 800);
+	CHECK_EQ(fr[3]->frame.use, MM_FRAME_KERNEL);
+	CHECK_EQ(fr[3]->frame.order, 2);
+	CHECK_EQ(fr[3]->frame.fault_addr, 0);
+	CHECK(fr[4]->frame.free);
+	CHECK_EQ(fr[4]->frame.use, MM_FRAME_FREED);
+	CHECK_EQ(fr[4]->frame.migratetype, -1);
+	CHECK_EQ(fr[5]->frame.use, MM_FRAME_FAULTED);
+	CHECK_EQ(fr[6]->frame.use, MM_FRAME_PAGETABLE);
+	CHECK_EQ(fr[6]->frame.fault_addr, 0x7f0000200000);
+	CHECK_EQ(mm_decoder_counts(f.d)->irq_frames, 1);
+	CHECK_EQ(mm_decoder_counts(f.d)->by_kind[MM_EV_FRAME], 7);
+	CHECK_STR(mm_frame_use_name(MM_FRAME_PAGETABLE), "page table");
+	CHECK_STR(mm_frame_order_name(9, mm_frame_pmd_order(4096)), "THP");
+	CHECK(mm_frame_order_name(3, 9) == NULL);
+	teardown(&f);
+}
+
+/* A fault that maps no frame (the zero page) has none; a hostile order
+ * is clamped */
+TEST(frames_none_and_hostile)
+{
+	struct fixture f;
+	setup(&f, false);
+	fault(&f, 100, 0x7f0000001000, PF_R);
+	page_alloc(&f, 100, 5, 0, GFP_PGTABLE_USER, 0, 0);
+	fault(&f, 100, 0x7f0000002000, PF_R);
+	page_alloc(&f, 100, 6, 0xffffffffu, 0, 77, 0);
+	finish(&f);
+	CHECK(!nth(MM_EV_FAULT, 0)->fault.have_frame);
+	CHECK_EQ(nth(MM_EV_FAULT, 0)->fault.nr_frames, 1);
+	CHECK_EQ(nth(MM_EV_FRAME, 1)->frame.order, 63);
+	CHECK_EQ(nth(MM_EV_FRAME, 1)->frame.migratetype, -1);
+	teardown(&f);
+}
+
 TEST(kernel_fault_in_read)
 {
 	struct fixture f;
@@ -1406,6 +1512,8 @@ int main(void)
 	RUN(print_handlers);
 	RUN(phase_markers);
 	RUN(missing_events_listed);
+	RUN(frames_tied_to_their_fault);
+	RUN(frames_none_and_hostile);
 	bench();
 	return t_done();
 }
