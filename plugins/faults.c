@@ -83,6 +83,7 @@ static void settle(struct mm_decoder *d, struct mm_task *t, uint8_t class)
 	f->around = t->ev.around;
 	f->around_first = t->ev.around_first;
 	f->around_last = t->ev.around_last;
+	mm_plugin_frames_settle(d, t);
 	f->have_frame = t->ev.have_frame;
 	f->frame_order = t->ev.frame_order;
 	f->nr_frames = t->ev.nr_frames;

@@ -22,7 +22,10 @@
  * the kernel's own are not): the anon page, the copy of a cow, the first
  * page cache page a file fault read (the rest of its readahead are
  * "user" frames of the same fault).  A fault that mapped the zero page or
- * upgraded a protection has none.  Page tables are told by their gfp
+ * upgraded a protection has none: from 6.2, where such a fault has no
+ * rss_stat of its own, a movable frame before its end is not its own
+ * (an untraced system call's, write() into the page cache, say) and is
+ * named "user" instead.  Page tables are told by their gfp
  * flags: GFP_PGTABLE_USER (GFP_KERNEL_ACCOUNT | __GFP_ZERO, unmovable,
  * order 0), in a fault or not (a fork copying page tables, MAP_POPULATE).
  * Frames taken in an interrupt that came while the task ran (the pid
@@ -124,9 +127,27 @@ static int on_frame(struct mm_decoder *d, const struct mm_plugin_slot *s,
 		t->ev.have_frame = true;
 		t->ev.pfn = f->pfn;
 		t->ev.frame_order = f->order;
+		t->ev.frame_seq = d->tail;
 		f->use = MM_FRAME_FAULTED;
 	}
 	return MM_PLUGIN_EMIT;
+}
+
+void mm_plugin_frames_settle(struct mm_decoder *d, struct mm_task *t)
+{
+	/* From 6.2 a fault that mapped a page has its own rss_stat.  One that
+	 * had none mapped no new page (the zero page, a protection upgrade):
+	 * a movable frame taken before its end is an untraced system call's
+	 * (write() into the page cache), not the fault's.  It is still in the
+	 * hold queue, behind the held fault. */
+	if (!t->ev.have_frame || t->ev.frames_closed || d->rss_batched)
+		return;
+	if (t->ev.frame_seq >= d->head && t->ev.frame_seq < d->tail) {
+		struct mm_event *e = mm_plugin_at(d, t->ev.frame_seq);
+		if (e->kind == MM_EV_FRAME && e->frame.use == MM_FRAME_FAULTED)
+			e->frame.use = MM_FRAME_USER;
+	}
+	t->ev.have_frame = false;
 }
 
 static void bind(struct mm_decoder *d, const char *name, uint8_t sub)

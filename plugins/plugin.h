@@ -68,6 +68,7 @@ struct mm_fault_evidence {
 	uint8_t frame_order;
 	uint16_t nr_frames;
 	uint64_t pfn;
+	uint64_t frame_seq;      /* the served frame's event in the hold queue */
 };
 
 struct mm_task {
@@ -251,6 +252,8 @@ int mm_plugin_notes_init(struct mm_decoder *d);
 int mm_plugin_insys_init(struct mm_decoder *d);
 int mm_plugin_heap_init(struct mm_decoder *d);
 int mm_plugin_frames_init(struct mm_decoder *d);
+/* T's held fault ends: what its frames say, settled (frames.c). */
+void mm_plugin_frames_settle(struct mm_decoder *d, struct mm_task *t);
 struct mm_heap_rec;
 /* Record R into EV (on T) as its memmon:malloc event would be: false
  * when the event would be dropped. */

@@ -570,6 +570,21 @@ TEST(frames_none_and_hostile)
 	CHECK_EQ(nth(MM_EV_FRAME, 1)->frame.order, 63);
 	CHECK_EQ(nth(MM_EV_FRAME, 1)->frame.migratetype, -1);
 	teardown(&f);
+	/* a zero-page read then an untraced write() filling the page cache:
+	 * no rss_stat of the fault's own, so that frame is not its */
+	setup(&f, false);
+	rss(&f, 100, 7, 1, ANON, 0);
+	fault(&f, 100, 0x7f0000001000, PF_R);
+	page_alloc(&f, 100, 42, 0, GFP_HIGHUSER_MOVABLE, 1, 0);
+	fault(&f, 100, 0x7f0000002000, PF_W);
+	page_alloc(&f, 100, 43, 0, GFP_HIGHUSER_MOVABLE, 1, 0);
+	rss(&f, 100, 7, 1, ANON, 4096);
+	finish(&f);
+	CHECK(!nth(MM_EV_FAULT, 0)->fault.have_frame);
+	CHECK_EQ(nth(MM_EV_FRAME, 0)->frame.use, MM_FRAME_USER);
+	CHECK_EQ(nth(MM_EV_FAULT, 1)->fault.pfn, 43);
+	CHECK_EQ(nth(MM_EV_FRAME, 1)->frame.use, MM_FRAME_FAULTED);
+	teardown(&f);
 }
 
 TEST(kernel_fault_in_read)
