@@ -31,8 +31,10 @@ const struct mm_event_spec mm_event_set[] = {
 };
 const size_t mm_event_set_len = sizeof(mm_event_set) / sizeof(mm_event_set[0]);
 
-/* Their fields are the same on 6.1 and 6.18 (pfn, order, gfp_flags as an
- * unsigned long, migratetype; mm_page_free: pfn, order).  mm_page_free
+/* Their fields are the same on 6.1 and 6.18 (pfn, order, gfp_flags,
+ * migratetype; mm_page_free: pfn, order: 6.1's from the print formats in
+ * Debian's linux-image-6.1.0-57-amd64, 6.18's from tracefs here), and so
+ * are the gfp bits plugins/frames.c reads.  mm_page_free
  * fires in free_pages_prepare, which every path that frees pages goes
  * through (the batched munmap/exit path adds mm_page_free_batched for
  * the same pages: not needed). */

@@ -43,7 +43,8 @@ enum { F_PFN, F_ORDER, F_GFP, F_MIGRATE, F_FLAGS };
 enum { SUB_ALLOC, SUB_FREE };
 
 /* The kernel's bits, the same in 6.1 and 6.18 (include/linux/gfp_types.h;
- * both kernels' mm_page_alloc print formats name them so) */
+ * both kernels' mm_page_alloc print formats name them so: __GFP_MOVABLE
+ * 0x08, __GFP_ZERO 0x100, __GFP_ACCOUNT 0x400000) */
 #define GFP_MOVABLE  (1ull << 3)
 #define GFP_ZERO     (1ull << 8)
 #define GFP_ACCOUNT  (1ull << 22)
