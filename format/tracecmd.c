@@ -11,9 +11,13 @@
  * can check cheaply it checks before libtracecmd sees the file
  * (tracecmd-check.c), and what it gets back is checked again here.
  *
- * The records of every buffer of the file (the top one and the instances
- * `trace-cmd record -B` makes) are merged into one time order: a buffer
- * handle's next record is peeked, the earliest one read.
+ * libtracecmd opens the file (its headers, formats, options, the first
+ * page of each CPU); the ring pages after those memmon reads itself
+ * (tracecmd-ring.c): libtracecmd 3.1.6 keeps every compressed chunk it
+ * decompresses until the file is closed (its free_zpage never finds the
+ * chunk of a page) and looks each page's chunk up in a list of all of
+ * them, so reading through it costs memory that grows with the file and
+ * time that grows with its square.
  *
  * What such a file cannot have is made explicit, not guessed: a MACHINE
  * text is built from what trace-cmd saved (uname, byte order, sizes,
@@ -31,6 +35,7 @@
 #include "memmon.h"
 #include "file.h"
 #include "tracecmd.h"
+#include "tracecmd-walk.h"
 
 /* Getters libtracecmd.so.1 exports and declares in its private header,
  * which Debian's libtracecmd-dev does not ship; the same signatures from
@@ -42,7 +47,6 @@ const char *tracecmd_get_uname(struct tracecmd_input *handle);
 const char *tracecmd_get_cpustats(struct tracecmd_input *handle);
 const char *tracecmd_get_trace_clock(struct tracecmd_input *handle);
 unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
-struct tep_record *tracecmd_peek_next_data(struct tracecmd_input *handle, int *rec_cpu);
 
 /* LeakSanitizer's switch (defined only in sanitized builds): libtracecmd
  * 3.1.6 leaks its trace clock's name once per open of a format 6 file
@@ -60,20 +64,12 @@ static void lsan(bool on)
 		__lsan_disable();
 }
 
-#define MAX_BUFFERS 64           /* trace-cmd record makes one per -B */
-
 struct mm_tracecmd {
 	struct tracecmd_input *top;
-	struct tracecmd_input *bufs[MAX_BUFFERS + 1];  /* the top one, the instances */
+	struct tracecmd_input *bufs[MM_TC_MAX_BUFFERS + 1];  /* the top one, the instances */
 	size_t nr_bufs;
 	char *lacks;
-};
-
-struct mm_tc_stream {
-	struct mm_tracecmd *tc;
-	const char *path;
-	struct tep_record *cur;  /* handed out last, freed on the next call */
-	uint64_t missed, missed_marks;
+	struct mm_tc_layout lay;     /* the ring data, for tracecmd-ring.c */
 };
 
 static int tc_error(const struct mm_file *f, const char *why)
@@ -211,14 +207,14 @@ int mm_tracecmd_open(struct mm_file *f)
 	struct mm_tracecmd *tc;
 	int fd, n;
 
-	if (mm_tracecmd_check(f) < 0)
+	tc = mm_calloc(1, sizeof(*tc));
+	f->tc = tc;
+	if (mm_tracecmd_check(f, &tc->lay) < 0)
 		return -1;
 	fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return mm_error_errno("cannot open '%s'", f->path);
 	tracecmd_set_loglevel(TEP_LOG_NONE);
-	tc = mm_calloc(1, sizeof(*tc));
-	f->tc = tc;
 	lsan(false);
 	tc->top = tracecmd_open_fd(fd, TRACECMD_FL_LOAD_NO_PLUGINS);
 	lsan(true);
@@ -228,8 +224,10 @@ int mm_tracecmd_open(struct mm_file *f)
 	}
 	tc->bufs[tc->nr_bufs++] = tc->top;
 	n = tracecmd_buffer_instances(tc->top);
-	if (n < 0 || n > MAX_BUFFERS)
-		return tc_error(f, "too many buffers");
+	/* the ring reader reads the buffers memmon's walk found: libtracecmd
+	 * must have found the same */
+	if (n < 0 || (uint32_t)n + 1 != tc->lay.nr_bufs)
+		return tc_error(f, "libtracecmd finds other buffers than its options name");
 	for (int i = 0; i < n; i++) {
 		lsan(false);
 		struct tracecmd_input *b = tracecmd_buffer_instance_handle(tc->top, i);
@@ -262,6 +260,7 @@ void mm_tracecmd_close(struct mm_file *f)
 	if (tc->top)
 		tracecmd_close(tc->top);
 	free(tc->lacks);
+	mm_tc_layout_free(&tc->lay);
 	free(tc);
 	f->tc = NULL;
 	f->tep = NULL;           /* it was the top handle's */
@@ -272,70 +271,7 @@ const char *mm_tracecmd_lacks(const struct mm_file *f)
 	return f->tc ? f->tc->lacks : NULL;
 }
 
-/* ---- the stream ---- */
-
-struct mm_tc_stream *mm_tc_stream_open(struct mm_file *f)
+const struct mm_tc_layout *mm_tracecmd_layout(const struct mm_file *f)
 {
-	struct mm_tc_stream *s = mm_calloc(1, sizeof(*s));
-
-	s->tc = f->tc;
-	s->path = f->path;
-	return s;
-}
-
-int mm_tc_stream_next(struct mm_tc_stream *s, struct tep_record **rec)
-{
-	struct mm_tracecmd *tc = s->tc;
-	struct tep_record *best = NULL;
-	int best_cpu = -1;
-	size_t best_buf = 0;
-
-	if (s->cur) {
-		tracecmd_free_record(s->cur);
-		s->cur = NULL;
-	}
-	for (size_t i = 0; i < tc->nr_bufs; i++) {
-		int cpu;
-		struct tep_record *r = tracecmd_peek_next_data(tc->bufs[i], &cpu);
-		if (r && cpu >= 0 && (!best || r->ts < best->ts)) {
-			best = r;
-			best_cpu = cpu;
-			best_buf = i;
-		}
-	}
-	if (!best)
-		return 0;
-	s->cur = tracecmd_read_data(tc->bufs[best_buf], best_cpu);
-	if (!s->cur)                     /* peeked, but no longer readable */
-		return mm_error("'%s': corrupt ring data of CPU %d (libtracecmd cannot read "
-				"the record it found there)", s->path, best_cpu);
-	if (s->cur->size < 0 || !s->cur->data)
-		return mm_error("'%s': corrupt ring data of CPU %d (a record without data)",
-				s->path, best_cpu);
-	if (s->cur->missed_events) {
-		s->missed_marks++;
-		if (s->cur->missed_events > 0)
-			s->missed += s->cur->missed_events;
-	}
-	*rec = s->cur;
-	return 1;
-}
-
-uint64_t mm_tc_stream_missed(const struct mm_tc_stream *s)
-{
-	return s->missed;
-}
-
-uint64_t mm_tc_stream_missed_marks(const struct mm_tc_stream *s)
-{
-	return s->missed_marks;
-}
-
-void mm_tc_stream_close(struct mm_tc_stream *s)
-{
-	if (!s)
-		return;
-	if (s->cur)
-		tracecmd_free_record(s->cur);
-	free(s);
+	return f->tc ? &f->tc->lay : NULL;
 }
