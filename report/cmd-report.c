@@ -358,9 +358,21 @@ static void drop_files(struct mm_report_request *o)
 	}
 }
 
-static const char hint[] =
-	"\n# more: --log (every event), --regions, --maps-at TIME, --malloc-patterns,\n"
-	"#       --timeline, --context, --sites, --json; 'memmon report --help' for all\n";
+/* The default page's last lines: the other views (the malloc ones said
+ * to need record --malloc when the trace has no malloc calls), the files
+ * a browser and Perfetto open, diff. */
+static void write_hint(struct mm_log *log, const struct mm_file *f)
+{
+	struct mm_file_summary sum;
+
+	mm_file_get_summary(f, &sum);
+	mm_log_puts(log, "\n# more: --log (every event), --regions, --maps-at TIME, --malloc-patterns,\n"
+		    "#       --timeline, --context, --sites, --pages (--json and --csv forms);\n");
+	mm_log_puts(log, sum.heap_chunks ? "#       --leaks, --allocations (its malloc calls);\n" :
+		    "#       --leaks, --allocations (of a trace recorded with --malloc);\n");
+	mm_log_puts(log, "#       --html FILE (a page for a browser), --perfetto FILE (ui.perfetto.dev);\n"
+		    "#       'memmon diff A B' compares two runs; 'memmon report --help' for all\n");
+}
 
 int cmd_report(int argc, char **argv)
 {
@@ -435,7 +447,7 @@ int cmd_report(int argc, char **argv)
 	if (o.overview && o.view.output == MM_OUT_TEXT) {
 		if (o.summary)
 			mm_summary_write(&s.summary, &info, s.log);
-		mm_log_puts(s.log, hint);
+		write_hint(s.log, f);
 	}
 	if (close_files(&o))
 		goto out;

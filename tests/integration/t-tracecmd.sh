@@ -246,10 +246,11 @@ TC_OPTS="-b 4096 --file-version 6" tc_record "$T/tcbig6" "$(prog anon-touch)" 60
 PAGE=$MEMMON_TOP/tests/integration/tc-page.py
 "$MEMMON" report -q "$T/tcbig.dat" >/dev/null 2>"$T/tcbig.err"; rc=$?
 "$MEMMON" report -q "$T/tcbig6.dat" >/dev/null 2>"$T/tcbig6.err"; rc6=$?
-chunks=$(python3 "$PAGE" list "$T/tcbig.dat" | sed -n 's/.* chunks=\([0-9]*\) .*/\1/p' | sort -n | tail -1)
+chunks=$(python3 "$PAGE" list "$T/tcbig.dat" 2>"$T/list.err" | sed -n 's/.* chunks=\([0-9]*\) .*/\1/p' | sort -n | tail -1)
+[ -s "$T/list.err" ] && [ -n "${TC_KEEP_BAD:-}" ] && cp "$T/tcbig.dat" "$T/list.err" "$TC_KEEP_BAD/"
 pages6=$(python3 "$PAGE" list "$T/tcbig6.dat" | sed -n 's/.* pages=\([0-9]*\)$/\1/p' | sort -n | tail -1)
 check tc-big-reads "rc 0 and 0, 2 or more chunks, 20 or more pages" \
-	"rc $rc and $rc6, $([ "${chunks:-0}" -ge 2 ] && echo 2 or more || echo "${chunks:-no}") chunks, $([ "${pages6:-0}" -ge 20 ] && echo 20 or more || echo "${pages6:-no}") pages"
+	"rc $rc and $rc6, $([ "${chunks:-0}" -ge 2 ] && echo 2 or more || echo "${chunks:-no} ($(show "$T/list.err"))") chunks, $([ "${pages6:-0}" -ge 20 ] && echo 20 or more || echo "${pages6:-no}") pages"
 # the first page of the second chunk
 facts=$(python3 "$PAGE" patch "$T/tcbig.dat" "$T/page.dat" "$(python3 "$PAGE" first-of "$T/tcbig.dat" 1)" loop 2>&1)
 b=$(echo "$facts" | sed -n 's/.*buffer=\([^ ]*\).*/\1/p'); c=$(echo "$facts" | sed -n 's/.*cpu=\([0-9]*\).*/\1/p')
