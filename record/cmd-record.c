@@ -311,7 +311,8 @@ static int markers_prepare(struct rec *r)
  * cannot make the socket still records, saying it cannot be watched. */
 static int watch_start(struct rec *r)
 {
-	r->watch = mm_watch_new(r->inst, &r->out, r->opt.pids, r->opt.nr_pids, !r->target);
+	r->watch = mm_watch_new(r->inst, r->stacks, r->names, &r->out, r->opt.pids,
+				 r->opt.nr_pids, !r->target);
 	if (!r->watch)
 		return -1;
 	r->control = mm_control_start(r->watch);

@@ -22,7 +22,8 @@
  * file behind new code is opened within moments of its mmap, while it
  * still exists, without a wake-up per malloc'd mapping.  record -p opens
  * them on every thread of each process, those of one CPU writing into one
- * ring (PERF_EVENT_IOC_SET_OUTPUT).
+ * ring (PERF_EVENT_IOC_SET_OUTPUT), and so does a process that joins
+ * later (memmon watch), until it leaves.
  *
  * A thread of its own reads the rings, keeps the file mappings (anon ones
  * are dropped: the tracepoints say everything about them) as MMAPS
@@ -39,7 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <dirent.h>
 #include <linux/perf_event.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -62,6 +62,13 @@ struct ring {
 	size_t data_size;
 };
 
+/* An event writing into another's ring: -p's other threads, the threads
+ * of a process that joined, whose leave closes them. */
+struct extra {
+	int fd;
+	pid_t pid;                /* the process it is of */
+};
+
 /* A maps snapshot of PID, queued by the main thread for the names thread. */
 struct note {
 	pid_t pid;
@@ -71,7 +78,8 @@ struct note {
 struct mm_mapnames {
 	unsigned nr_cpus;
 	struct ring *data, *trig;       /* per CPU */
-	int *extra;                     /* -p: other threads' events */
+	pid_t ring_pid;                 /* the process whose first task they are */
+	struct extra *extra;            /* other tasks' events (m->mu) */
 	size_t nr_extra, cap_extra;
 	struct mm_out *o;
 	struct mm_objfiles *objs;       /* the ELF objects (objfiles.c) */
@@ -132,9 +140,9 @@ static int map_ring(struct ring *r, unsigned pages)
 	return 0;
 }
 
-/* The events of TID on every CPU: the first task's own rings, others'
- * redirected into them. */
-static int open_task(struct mm_mapnames *m, pid_t tid, bool first)
+/* The events of TID (of process PID) on every CPU: the first task's own
+ * rings, others' redirected into them. */
+static int open_task(struct mm_mapnames *m, pid_t pid, pid_t tid, bool first)
 {
 	struct perf_event_attr a;
 
@@ -148,13 +156,16 @@ static int open_task(struct mm_mapnames *m, pid_t tid, bool first)
 			if (fd < 0)
 				return -1;
 			if (first) {
+				m->ring_pid = pid;
 				r->fd = fd;
 				if (map_ring(r, k ? TRIG_PAGES : DATA_PAGES) < 0)
 					return -1;
 				continue;
 			}
+			pthread_mutex_lock(&m->mu);
 			MM_GROW(m->extra, m->nr_extra, m->cap_extra, 16);
-			m->extra[m->nr_extra++] = fd;
+			m->extra[m->nr_extra++] = (struct extra){ .fd = fd, .pid = pid };
+			pthread_mutex_unlock(&m->mu);
 			if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd) < 0)
 				return -1;
 		}
@@ -165,26 +176,15 @@ static int open_task(struct mm_mapnames *m, pid_t tid, bool first)
 /* Every thread of PID (PID itself if it has none listed). */
 static int open_threads(struct mm_mapnames *m, pid_t pid, bool *first)
 {
-	char path[64];
-	struct dirent *de;
-	DIR *dir;
-	int n = 0, ret = 0;
+	size_t n;
+	pid_t *t = mm_proc_threads(pid, &n);
+	int ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	while (dir && !ret && (de = readdir(dir))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		ret = open_task(m, (pid_t)atoi(de->d_name), *first);
-		*first = false;
-		n++;
-	}
-	if (dir)
-		closedir(dir);
-	if (!ret && !n) {
-		ret = open_task(m, pid, *first);
+	for (size_t i = 0; !ret && i < n; i++) {
+		ret = open_task(m, pid, t[i], *first);
 		*first = false;
 	}
+	free(t);
 	return ret;
 }
 
@@ -212,7 +212,7 @@ struct mm_mapnames *mm_mapnames_open(const pid_t *pids, size_t n, bool threads,
 		if (threads) {
 			ret = open_threads(m, pids[i], &first);
 		} else {
-			ret = open_task(m, pids[i], first);
+			ret = open_task(m, pids[i], pids[i], first);
 			first = false;
 		}
 	}
@@ -222,6 +222,70 @@ struct mm_mapnames *mm_mapnames_open(const pid_t *pids, size_t n, bool threads,
 		return NULL;
 	}
 	return m;
+}
+
+/* The rings' owner (the process of their first task) switches its events
+ * on or off: every one of its threads' and those inherited by its threads
+ * and children (an ioctl applies to an event's copies too).  False, and
+ * nothing done, for any other process. */
+static bool switch_owner(struct mm_mapnames *m, pid_t pid, bool on)
+{
+	unsigned long req = on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE;
+
+	if (pid != m->ring_pid)
+		return false;
+	for (unsigned c = 0; c < m->nr_cpus; c++) {
+		ioctl(m->data[c].fd, req, 0);
+		ioctl(m->trig[c].fd, req, 0);
+	}
+	pthread_mutex_lock(&m->mu);
+	for (size_t i = 0; i < m->nr_extra; i++)
+		if (m->extra[i].pid == pid)
+			ioctl(m->extra[i].fd, req, 0);
+	pthread_mutex_unlock(&m->mu);
+	return true;
+}
+
+/* A process joins: its threads' events go into the rings the first
+ * task's opened (a recording always has one), as -p's other threads do;
+ * the names thread reads them with the others.  The events are inherited
+ * by what it forks from then on, as the pid filter's event-fork follows
+ * its children.  The process that owns the rings had its events only
+ * switched off when it left: they are switched on again (opening its
+ * threads' anew would record each of their mappings twice). */
+int mm_mapnames_join(struct mm_mapnames *m, pid_t pid)
+{
+	bool first = false;
+
+	if (switch_owner(m, pid, true))
+		return 0;
+	if (open_threads(m, pid, &first) < 0) {
+		mm_error_errno("cannot open the kernel's mapping records of process %d "
+			       "(perf_event_open)", (int)pid);
+		mm_mapnames_leave(m, pid);       /* none half open */
+		return -1;
+	}
+	return 0;
+}
+
+/* Closing an event ends its inherited copies too: the process's children
+ * stop with it, as they leave the pid filter with it.  The rings' owner
+ * keeps its events, switched off: the rings go with them. */
+void mm_mapnames_leave(struct mm_mapnames *m, pid_t pid)
+{
+	size_t k = 0;
+
+	if (switch_owner(m, pid, false))
+		return;
+	pthread_mutex_lock(&m->mu);
+	for (size_t i = 0; i < m->nr_extra; i++) {
+		if (m->extra[i].pid == pid)
+			close(m->extra[i].fd);
+		else
+			m->extra[k++] = m->extra[i];
+	}
+	m->nr_extra = k;
+	pthread_mutex_unlock(&m->mu);
 }
 
 bool mm_mapnames_available(void)
@@ -473,7 +537,7 @@ void mm_mapnames_free(struct mm_mapnames *m)
 	if (m->running && write(m->stop_fd, &one, sizeof(one)) == sizeof(one))
 		pthread_join(m->thread, NULL);
 	for (size_t i = 0; i < m->nr_extra; i++)
-		close(m->extra[i]);
+		close(m->extra[i].fd);
 	for (unsigned c = 0; c < m->nr_cpus; c++) {
 		struct ring *rs[2] = { &m->data[c], &m->trig[c] };
 		for (int k = 0; k < 2; k++) {

@@ -301,6 +301,11 @@ bool mm_mapnames_available(void);
 /* Start the thread that stores them (and the ELF objects) through O;
  * DEBUG_DIR is where separate debug files are looked for (NULL: nowhere). */
 int mm_mapnames_start(struct mm_mapnames *m, struct mm_out *o, const char *debug_dir);
+/* Process PID joins the recording (memmon watch): its mapping records,
+ * every thread's, from now on (-1 with mm_error() when perf refuses).
+ * At its leave they are closed (its records until then are kept). */
+int mm_mapnames_join(struct mm_mapnames *m, pid_t pid);
+void mm_mapnames_leave(struct mm_mapnames *m, pid_t pid);
 /* A maps snapshot of PID: its executable files are read too. */
 void mm_mapnames_note_maps(struct mm_mapnames *m, pid_t pid, const char *text, size_t len);
 /* Call after the traced tasks stopped: read the rest, store it, join. */
@@ -480,13 +485,37 @@ char *mm_preload_find_lib(void);
 char **mm_preload_env(const char *lib, int fd);
 void mm_preload_env_free(char **env);
 
+/* ---- procinfo.c ---- */
+
+/* Process PID's threads (at least PID itself, when /proc has none or it
+ * is gone), malloc'd, *N of them. */
+pid_t *mm_proc_threads(pid_t pid, size_t *n);
+/* The threads of every process of PIDS[N], one array (malloc'd, NULL when
+ * N is 0), *NT of them. */
+pid_t *mm_proc_threads_all(const pid_t *pids, size_t n, size_t *nt);
+/* /proc/PID/status: its thread group, parent, whether it has user memory
+ * (VmSize: not a kernel thread), its name; -1 when there is no such task. */
+struct mm_proc_status {
+	pid_t tgid, ppid;
+	bool user;
+	char comm[16];
+};
+int mm_proc_status(pid_t pid, struct mm_proc_status *st);
+/* Does process PID descend from ANCESTOR, by the chain of parents /proc
+ * has now (an orphan that init took descends from nobody)? */
+bool mm_proc_descends(pid_t pid, pid_t ancestor);
+
 /* ---- watch.c ---- */
 
 /* The live watch list: PIDS[N] watched from the start (ATTACHED: record
- * -p, whose start the trace records as joins); changed by requests. */
+ * -p, whose start the trace records as joins); changed by requests, which
+ * change the pid filters of INST and STACKS (the stacks instance, NULL:
+ * none) and open or close the processes' mapping records in NAMES (NULL:
+ * none). */
 struct mm_watch;
-struct mm_watch *mm_watch_new(struct tracefs_instance *inst, struct mm_out *o,
-			      const pid_t *pids, size_t n, bool attached);
+struct mm_watch *mm_watch_new(struct tracefs_instance *inst, struct tracefs_instance *stacks,
+			      struct mm_mapnames *names, struct mm_out *o, const pid_t *pids,
+			      size_t n, bool attached);
 void mm_watch_free(struct mm_watch *w);
 /* One request ("add PID", "remove PID", "clear", "list"): 0 done, 1
  * refused or failed; REPLY[LEN] gets what to tell the user (lines). */

@@ -387,16 +387,9 @@ int mm_target_release(struct mm_target *t, struct mm_out *o, int *status)
 /* Is PID a thread-group leader (a process rather than a thread)? */
 static bool is_leader(pid_t pid)
 {
-	char path[64], *text, *p;
-	bool ret = false;
+	struct mm_proc_status st;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	text = mm_read_file(path, NULL);
-	p = text ? strstr(text, "\nTgid:") : NULL;
-	if (p)
-		ret = strtol(p + 6, NULL, 10) == pid;
-	free(text);
-	return ret;
+	return mm_proc_status(pid, &st) == 0 && st.tgid == pid;
 }
 
 static bool is_stop_signal(int sig)

@@ -12,7 +12,6 @@
  * libtracefs 1.6.4 has no tracefs_filter_pid_events(), so set_event_pid and
  * the event-fork option are written here directly.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -250,52 +249,20 @@ fail:
 	return NULL;
 }
 
-/* Append "TID " for every thread of PID to BUF (just PID if it has none). */
-static void add_threads(char **buf, size_t *len, size_t *cap, pid_t pid)
-{
-	char path[64];
-	struct dirent *de;
-	DIR *dir;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	while (dir && (de = readdir(dir))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		if (*cap - *len < 32)
-			*buf = mm_realloc(*buf, *cap *= 2);
-		*len += snprintf(*buf + *len, *cap - *len, "%s ", de->d_name);
-		n++;
-	}
-	if (dir)
-		closedir(dir);
-	if (!n) {
-		if (*cap - *len < 32)
-			*buf = mm_realloc(*buf, *cap *= 2);
-		*len += snprintf(*buf + *len, *cap - *len, "%d ", (int)pid);
-	}
-}
-
 int mm_tracing_set_pids(struct tracefs_instance *inst, const pid_t *pids, size_t n)
 {
-	size_t len = 0, cap = 256;
-	char *buf = mm_malloc(cap);
-	int ret = -1;
+	pid_t *tids;
+	size_t nt;
+	int ret;
 
-	buf[0] = '\0';
+	if (tracefs_option_enable(inst, TRACEFS_OPTION_EVENT_FORK) < 0)
+		return mm_error_errno("cannot enable event-fork in instance '%s'",
+				      tracefs_instance_get_name(inst));
 	/* set_event_pid filters by task, so list each thread: a running
 	 * process's existing threads are not covered by event-fork. */
-	for (size_t i = 0; i < n; i++)
-		add_threads(&buf, &len, &cap, pids[i]);
-	if (tracefs_option_enable(inst, TRACEFS_OPTION_EVENT_FORK) < 0) {
-		mm_error_errno("cannot enable event-fork in instance '%s'",
-			       tracefs_instance_get_name(inst));
-		goto out;
-	}
-	ret = write_file(inst, "set_event_pid", buf);
-out:
-	free(buf);
+	tids = mm_proc_threads_all(pids, n, &nt);
+	ret = mm_tracing_write_pids(inst, false, tids, nt, false);
+	free(tids);
 	return ret;
 }
 

@@ -25,6 +25,14 @@
  * joining process gets START snapshots (maps, status, smaps) first, so the
  * report knows its map; a leaving one END snapshots.
  *
+ * A process that joins gets what one watched from the start has: the
+ * kernel's mapping records (mapnames.c: the names of the files it maps
+ * from then on, opened before its START snapshot so no mapping falls
+ * between the two) and the user stacks of its memory calls (the stacks
+ * instance, whose pid filter follows the main one's: let in first and
+ * kept out last, so every call the main ring has of it has its stack).
+ * At its leave both stop.
+ *
  * record --frames' page allocator events are events of the same instance:
  * the same filter lets them in and out, with nothing to change for them.
  *
@@ -32,7 +40,6 @@
  * "remove one"): a task that a watched task forks in the microseconds
  * between the read and the write is not in the new list.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -48,6 +55,8 @@
 struct mm_watch {
 	pthread_mutex_t lock;
 	struct tracefs_instance *inst;
+	struct tracefs_instance *stacks;  /* the stacks instance, or NULL */
+	struct mm_mapnames *names;        /* the mapping records, or NULL */
 	struct mm_out *o;
 	pid_t *pids;          /* processes joined (start, watch) and not left */
 	size_t nr, cap;
@@ -59,55 +68,6 @@ struct lists {
 	pid_t *in, *out;      /* set_event_pid, set_event_notrace_pid */
 	size_t nin, nout;
 };
-
-/* ---- what /proc says about a process ---- */
-
-/* Its threads (at least PID itself), malloc'd. */
-static pid_t *threads_of(pid_t pid, size_t *n)
-{
-	char path[64];
-	struct dirent *de;
-	size_t cap = 0;
-	pid_t *t = NULL;
-	DIR *d;
-
-	*n = 0;
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	d = opendir(path);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		MM_GROW(t, *n, cap, 8);
-		t[(*n)++] = (pid_t)strtol(de->d_name, NULL, 10);
-	}
-	if (d)
-		closedir(d);
-	if (!*n) {
-		t = mm_malloc(sizeof(*t));
-		t[(*n)++] = pid;
-	}
-	return t;
-}
-
-/* /proc/PID/status's TGID and whether it has user memory (VmSize); -1
- * when there is no such process. */
-static int status_of(pid_t pid, pid_t *tgid, bool *user, char comm[16])
-{
-	char path[64], *text, *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	text = mm_read_file(path, NULL);
-	if (!text)
-		return -1;
-	p = strstr(text, "\nTgid:");
-	*tgid = p ? (pid_t)strtol(p + 6, NULL, 10) : pid;
-	*user = strstr(text, "\nVmSize:") != NULL;
-	comm[0] = '\0';
-	if (!strncmp(text, "Name:\t", 6))
-		sscanf(text + 6, "%15[^\n]", comm);
-	free(text);
-	return 0;
-}
 
 static bool has(const pid_t *v, size_t n, pid_t x)
 {
@@ -147,9 +107,54 @@ static void lists_free(struct lists *l)
 	free(l->out);
 }
 
+/* Both instances' lists: the stacks one before the main one lets tasks
+ * in (JOIN), after it keeps them out. */
+static int filter_write(struct mm_watch *w, bool notrace, const pid_t *t, size_t n, bool append,
+			bool join)
+{
+	struct tracefs_instance *order[2] = { join ? w->stacks : w->inst, join ? w->inst : w->stacks };
+
+	for (int i = 0; i < 2; i++)
+		if (order[i] && mm_tracing_write_pids(order[i], notrace, t, n, append) < 0)
+			return -1;
+	return 0;
+}
+
+static int filter_tracing_on(struct mm_watch *w, bool on)
+{
+	int ret = mm_tracing_on(w->inst, on);
+
+	if (w->stacks && mm_tracing_on(w->stacks, on) < 0)
+		ret = -1;
+	return ret;
+}
+
 static bool tid_watched(const struct lists *l, pid_t tid)
 {
 	return has(l->in, l->nin, tid) && !has(l->out, l->nout, tid);
+}
+
+/* The process of task TID when it is watched (and still there), else 0. */
+static pid_t watched_process(const struct lists *l, pid_t tid)
+{
+	struct mm_proc_status st;
+
+	if (!tid_watched(l, tid) || mm_proc_status(tid, &st) < 0)
+		return 0;
+	return st.tgid;
+}
+
+/* Does a process that PID forked stay watched after LEAVE[NL] leave (the
+ * lists as they were before)?  Its mapping records are copies of PID's
+ * (inherited), which end with them. */
+static bool forked_stay(const struct lists *l, pid_t pid, const pid_t *leave, size_t nl)
+{
+	for (size_t i = 0; i < l->nin; i++) {
+		pid_t tgid = watched_process(l, l->in[i]);
+		if (tgid && !has(leave, nl, tgid) && mm_proc_descends(tgid, pid))
+			return true;
+	}
+	return false;
 }
 
 /* Is a task of process PID (its tasks T[N]) watched? */
@@ -206,17 +211,20 @@ static void set_del(struct mm_watch *w, pid_t pid)
 		}
 }
 
-struct mm_watch *mm_watch_new(struct tracefs_instance *inst, struct mm_out *o,
-			      const pid_t *pids, size_t n, bool attached)
+struct mm_watch *mm_watch_new(struct tracefs_instance *inst, struct tracefs_instance *stacks,
+			      struct mm_mapnames *names, struct mm_out *o, const pid_t *pids,
+			      size_t n, bool attached)
 {
 	struct mm_watch *w = mm_calloc(1, sizeof(*w));
 
 	pthread_mutex_init(&w->lock, NULL);
 	w->inst = inst;
+	w->stacks = stacks;
+	w->names = names;
 	w->o = o;
 	for (size_t i = 0; i < n; i++) {
 		size_t nt;
-		pid_t *t = threads_of(pids[i], &nt);
+		pid_t *t = mm_proc_threads(pids[i], &nt);
 		int ret = 0;
 		set_add(w, pids[i]);
 		/* record -p: the trace says who was watched from the start */
@@ -243,7 +251,8 @@ void mm_watch_free(struct mm_watch *w)
 /* ---- the requests ---- */
 
 /* Let process PID's tasks T[N] in.  A process that left before is still
- * in the notrace list: out of it, with tracing off meanwhile. */
+ * in the notrace list: out of it, with tracing off meanwhile (in both
+ * instances: their lists stay the same). */
 static int join(struct mm_watch *w, pid_t pid, const pid_t *t, size_t n, const struct lists *l)
 {
 	bool rejoin = false;
@@ -263,18 +272,18 @@ static int join(struct mm_watch *w, pid_t pid, const pid_t *t, size_t n, const s
 		goto out;
 	if (!rejoin) {
 		ret = record_change(w, pid, MM_WATCH_JOIN, MM_WATCH_BY_WATCH, t, n, 0, 0) < 0 ||
-		      mm_tracing_write_pids(w->inst, false, t, n, true) < 0 ? -1 : 0;
+		      filter_write(w, false, t, n, true, true) < 0 ? -1 : 0;
 		goto out;
 	}
 	/* in set_event_pid first: the notrace list keeps it out until the end */
-	if (mm_tracing_write_pids(w->inst, false, t, n, true) < 0 ||
+	if (filter_write(w, false, t, n, true, true) < 0 ||
 	    mm_tracing_now(w->o->clock_fd, &ts) < 0)
 		goto out;
 	t0 = mm_mono_ns();
-	if (mm_tracing_on(w->inst, false) < 0)
+	if (filter_tracing_on(w, false) < 0)
 		goto out;
-	ret = mm_tracing_write_pids(w->inst, true, keep, nk, false);
-	if (mm_tracing_on(w->inst, true) < 0)
+	ret = filter_write(w, true, keep, nk, false, true);
+	if (filter_tracing_on(w, true) < 0)
 		ret = -1;
 	if (!ret)
 		ret = record_change(w, pid, MM_WATCH_JOIN, MM_WATCH_BY_WATCH, t, n, ts,
@@ -286,35 +295,44 @@ out:
 
 static int add(struct mm_watch *w, pid_t pid, char *reply, size_t len)
 {
-	pid_t tgid, *t = NULL;
+	struct mm_proc_status st;
 	struct lists l = { 0 };
+	pid_t *t = NULL;
 	size_t nt = 0;
-	char comm[16];
-	bool user;
+	char unnamed[512] = "";
 	int ret = 1;
 
 	if (pid == getpid())
 		return refuse(reply, len, "%d is this recording (memmon record itself)\n", (int)pid);
-	if (status_of(pid, &tgid, &user, comm) < 0)
+	if (mm_proc_status(pid, &st) < 0)
 		return refuse(reply, len, "no process with pid %d\n", (int)pid);
-	if (tgid != pid)
+	if (st.tgid != pid)
 		return refuse(reply, len, "%d is a thread of process %d: watch the process\n",
-			      (int)pid, (int)tgid);
-	if (!user)
+			      (int)pid, (int)st.tgid);
+	if (!st.user)
 		return refuse(reply, len, "%d (%s) is a kernel thread: it has no user memory\n",
-			      (int)pid, comm);
-	t = threads_of(pid, &nt);
+			      (int)pid, st.comm);
+	t = mm_proc_threads(pid, &nt);
 	if (lists_read(w, &l) < 0)
 		goto fail;
 	if (proc_watched(&l, pid, t, nt)) {
-		snprintf(reply, len, "%d (%s) is already watched\n", (int)pid, comm);
+		snprintf(reply, len, "%d (%s) is already watched\n", (int)pid, st.comm);
 		goto out;
 	}
-	if (join(w, pid, t, nt, &l) < 0)
+	/* the names of what it maps from now on, before its map's snapshot;
+	 * without them (perf refused) it is watched all the same */
+	if (w->names && mm_mapnames_join(w->names, pid) < 0)
+		snprintf(unnamed, sizeof(unnamed), "; %s: its files mapped and unmapped "
+			 "from now on will be named 'fd N'", mm_error_msg());
+	if (join(w, pid, t, nt, &l) < 0) {
+		if (w->names)
+			mm_mapnames_leave(w->names, pid);
 		goto fail;
+	}
 	w->emptied = false;
 	set_add(w, pid);
-	snprintf(reply, len, "watching %d (%s), %zu task%s\n", (int)pid, comm, nt, nt == 1 ? "" : "s");
+	snprintf(reply, len, "watching %d (%s), %zu task%s%s\n", (int)pid, st.comm, nt,
+		 nt == 1 ? "" : "s", unnamed);
 	ret = 0;
 	goto out;
 fail:
@@ -326,44 +344,34 @@ out:
 }
 
 /* Keep the processes LEAVE[NL] out (their tasks into the notrace list),
- * then date their leaves and snapshot them. */
+ * then date their leaves, snapshot them and close their mapping records
+ * (kept while a process one of them forked stays: its records are theirs). */
 static int leave(struct mm_watch *w, const pid_t *leave, size_t nl, const struct lists *l)
 {
-	pid_t *out = NULL;
-	size_t n = 0, cap = 0;
+	size_t n;
+	pid_t *out = mm_proc_threads_all(leave, nl, &n);
 	bool left_some = false;
 
-	for (size_t i = 0; i < nl; i++) {
-		size_t nt;
-		pid_t *t = threads_of(leave[i], &nt);
-		for (size_t k = 0; k < nt; k++) {
-			MM_GROW(out, n, cap, 16);
-			out[n++] = t[k];
-		}
-		free(t);
-	}
-	if (n && mm_tracing_write_pids(w->inst, true, out, n, true) < 0) {
+	if (n && filter_write(w, true, out, n, true, false) < 0) {
 		free(out);
 		return -1;
 	}
 	free(out);
 	for (size_t i = 0; i < nl; i++) {
 		size_t nt;
-		pid_t *t = threads_of(leave[i], &nt);
+		pid_t *t = mm_proc_threads(leave[i], &nt);
 		int ret = record_change(w, leave[i], MM_WATCH_LEAVE, MM_WATCH_BY_WATCH, t, nt, 0, 0);
 		free(t);
 		if (ret < 0 || mm_snapshot_process(w->o, leave[i], MM_PHASE_END) < 0)
 			return -1;
+		if (w->names && !forked_stay(l, leave[i], leave, nl))
+			mm_mapnames_leave(w->names, leave[i]);
 		set_del(w, leave[i]);
 	}
 	/* anyone left in? (the lists as they were, less those who left) */
 	for (size_t i = 0; i < l->nin && !left_some; i++) {
-		pid_t tgid = l->in[i];
-		bool user;
-		char comm[16];
-		if (!tid_watched(l, l->in[i]) || status_of(l->in[i], &tgid, &user, comm) < 0)
-			continue;
-		left_some = !has(leave, nl, tgid);
+		pid_t tgid = watched_process(l, l->in[i]);
+		left_some = tgid && !has(leave, nl, tgid);
 	}
 	w->emptied = !left_some;
 	return 0;
@@ -371,28 +379,27 @@ static int leave(struct mm_watch *w, const pid_t *leave, size_t nl, const struct
 
 static int remove_one(struct mm_watch *w, pid_t pid, char *reply, size_t len)
 {
-	pid_t tgid, *t = NULL;
+	struct mm_proc_status st;
 	struct lists l = { 0 };
+	pid_t *t = NULL;
 	size_t nt = 0;
-	char comm[16];
-	bool user;
 	int ret = 1;
 
-	if (status_of(pid, &tgid, &user, comm) < 0)
+	if (mm_proc_status(pid, &st) < 0)
 		return refuse(reply, len, "no process with pid %d\n", (int)pid);
-	if (tgid != pid)
+	if (st.tgid != pid)
 		return refuse(reply, len, "%d is a thread of process %d: the list holds processes\n",
-			      (int)pid, (int)tgid);
-	t = threads_of(pid, &nt);
+			      (int)pid, (int)st.tgid);
+	t = mm_proc_threads(pid, &nt);
 	if (lists_read(w, &l) < 0)
 		goto fail;
 	if (!proc_watched(&l, pid, t, nt)) {
-		snprintf(reply, len, "%d (%s) is not watched\n", (int)pid, comm);
+		snprintf(reply, len, "%d (%s) is not watched\n", (int)pid, st.comm);
 		goto out;
 	}
 	if (leave(w, &pid, 1, &l) < 0)
 		goto fail;
-	snprintf(reply, len, "%d (%s) no longer watched%s\n", (int)pid, comm,
+	snprintf(reply, len, "%d (%s) no longer watched%s\n", (int)pid, st.comm,
 		 w->emptied ? "; the list is empty (the recording goes on)" : "");
 	ret = 0;
 	goto out;
@@ -411,12 +418,8 @@ static pid_t *processes_of(const struct lists *l, size_t *np)
 
 	*np = 0;
 	for (size_t i = 0; i < l->nin; i++) {
-		pid_t tgid = l->in[i];
-		bool user;
-		char comm[16];
-		if (!tid_watched(l, l->in[i]) || status_of(l->in[i], &tgid, &user, comm) < 0)
-			continue;             /* out, or gone meanwhile */
-		if (!has(p, *np, tgid))
+		pid_t tgid = watched_process(l, l->in[i]);
+		if (tgid && !has(p, *np, tgid))   /* (0: out, or gone meanwhile) */
 			p[(*np)++] = tgid;
 	}
 	for (size_t i = 1; i < *np; i++)
@@ -468,16 +471,12 @@ static int list(struct mm_watch *w, char *reply, size_t len)
 	procs = processes_of(&l, &np);
 	reply[0] = '\0';
 	for (size_t i = 0; i < np && at < len; i++) {
+		struct mm_proc_status st = { .comm = "" };
 		size_t tasks = 0;
-		pid_t tgid;
-		bool user;
-		char comm[16];
 		for (size_t k = 0; k < l.nin; k++)
-			if (tid_watched(&l, l.in[k]) && status_of(l.in[k], &tgid, &user, comm) == 0 &&
-			    tgid == procs[i])
-				tasks++;
-		status_of(procs[i], &tgid, &user, comm);
-		at += snprintf(reply + at, len - at, "%d %s %zu task%s\n", (int)procs[i], comm,
+			tasks += watched_process(&l, l.in[k]) == procs[i];
+		mm_proc_status(procs[i], &st);
+		at += snprintf(reply + at, len - at, "%d %s %zu task%s\n", (int)procs[i], st.comm,
 			       tasks, tasks == 1 ? "" : "s");
 	}
 	if (!np)

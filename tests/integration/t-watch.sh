@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Checks memmon watch on a record -p of two processes faulting at a steady rate: add, remove, clear, list and a second join, each process's faults only inside its recorded watched intervals (and some in each), no other process's events, the log/JSON/default page lines; refused requests leave the list as it was; the control socket is root's and gone after SIGINT, SIGTERM, and SIGKILL then memmon reset; record -- CMD with a process added.
+# Checks memmon watch on a record -p of two processes faulting at a steady rate: add, remove, clear, list and a second join, each process's faults only inside its recorded watched intervals (and some in each), no other process's events, the log/JSON/default page lines; refused requests leave the list as it was; the control socket is root's and gone after SIGINT, SIGTERM, and SIGKILL then memmon reset; record -- CMD with a process added; a process added that then maps a file and deletes it has the file's path (no "fd N") and the stack of its own mmap, as one watched from the start, and its mapping records and stacks end at its leave (exact counts), also for the process record -p began with, which joins again.
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="wt-socket-perms wt-list-start wt-add wt-list-two wt-remove wt-err-not-watched wt-err-already
 wt-err-no-pid wt-err-kthread wt-err-self wt-err-unchanged wt-clear wt-list-empty wt-rejoin wt-find
 wt-not-root wt-usage wt-record-status wt-socket-gone-int wt-log-lines wt-only-watched wt-inside
-wt-each-interval wt-json-spans wt-page-watched wt-sigterm wt-sigkill-reset wt-cmd-add"
+wt-each-interval wt-json-spans wt-page-watched wt-sigterm wt-sigkill-reset wt-cmd-add
+wt-names-joined wt-names-path wt-names-no-fd wt-names-stack wt-names-leave wt-names-owner"
 need_root_tracefs $TESTS
 mm_tmp
 
@@ -171,4 +172,73 @@ wait "$R4"; rc=$?
 "$MEMMON" report --log "$T/c.dat" >"$T/c.rep" 2>/dev/null
 check wt-cmd-add "0, $B joins (watch), faults of $B: yes, socket gone" \
 	"$rc, $(grep -c "^$B: joins the watch list (watch)$" "$T/c.rep" | sed "s/^1$/$B joins (watch)/"), faults of $B: $(faults "$T/c.rep" "$B" | head -1 | grep -q . && echo yes || echo no), $([ -e "/run/memmon/record-$R4.sock" ] && echo socket left || echo socket gone)"
+# A process that joins gets the names and stacks of one watched from the
+# start: names-prog, let go once it is watched, maps a data file it
+# deletes (read_data) and makes an mmap by a syscall of its own (map_direct)
+mkdir -p "$T/n.work"
+NAMES_GO="$T/n.go" "$(prog names-prog)" "$T/n.work" "$(prog libnames.so)" >"$T/n.out" 2>"$T/n.err" & N=$!
+mm_on_exit "kill $N 2>/dev/null"
+"$MEMMON" record -o "$T/n.dat" -p "$B" 2>"$T/n.rec" & R5=$!
+wait_socket "$R5"
+"$MEMMON" watch --record "$R5" +"$N" >"$T/w5.out" 2>&1
+touch "$T/n.go"
+wait "$N"
+kill -INT "$R5"; wait "$R5"
+check wt-names-joined "watching $N (names-prog), 1 task" "$(cat "$T/w5.out")"
+"$MEMMON" report --regions --pid "$N" "$T/n.dat" >"$T/n.regions" 2>&1
+# the region at data's address that took its 12 file faults (field 7), by its path
+check wt-names-path "$T/n.work/data" "$(awk -v a="$(fact "$T/n.out" data)" -v n="$(fact "$T/n.out" data_pages)" \
+	'$1 ~ "^" a "-" && $7 == n { print $12; exit }' "$T/n.regions")"
+"$MEMMON" report --regions --json --pid "$N" "$T/n.dat" >"$T/n.rjson" 2>&1
+check wt-names-no-fd "0 in text, 0 in JSON" "$(grep -cE '(^| |,)fd [0-9]+' "$T/n.regions") in text, $(
+	jq -r '.processes[].regions[].name' "$T/n.rjson" | grep -cE '^fd [0-9]+$') in JSON"
+# map sites: MMAP MUNMAP MPROTECT BRK OTHER MAPPED UNMAPPED BRK+ BRK- FAULTS PAGES STACK
+"$MEMMON" report --sites --pid "$N" "$T/n.dat" >"$T/n.sites" 2>&1
+check wt-names-stack "1 32K 8 8 map_direct main" "$(awk '$12 ~ /^map_direct\+0x/ && $15 ~ /^main\+0x/ {
+	f = $12; m = $15; sub(/\+.*/, "", f); sub(/\+.*/, "", m); print $1, $6, $10, $11, f, m }' "$T/n.sites")"
+
+# wait_fact FILE KEY: until a program's output has KEY= (at most 30 s)
+wait_fact() {
+	for _ in $(seq 3000); do
+		[ -n "$(fact "$1" "$2")" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+# names_counts DAT: "M mmap calls, F file mappings, S stacks" of a trace
+names_counts() {
+	local info; info=$("$MEMMON" info "$1" 2>&1)
+	echo "$(echo "$info" | awk '$1 == "syscalls:sys_exit_mmap" { n = $2 } END { print n + 0 }') mmap calls, $(
+		echo "$info" | awk '$1 == "mappings:" { n = $2 } END { print n + 0 }') file mappings, $(
+		echo "$info" | awk '$1 == "stacks:" { n = $2 } END { print n + 0 }') stacks"
+}
+# watch-maps maps a file 20 times a stretch: watched in the first, gone
+# in the second; B (steady) makes no memory call meanwhile
+echo data >"$T/m.file"
+"$(prog watch-maps)" "$T/m.file" 20 "$T/m.go1" "$T/m.go2" >"$T/m.out" 2>&1 & W=$!
+mm_on_exit "kill $W 2>/dev/null"
+wait_fact "$T/m.out" pid
+"$MEMMON" record -q -o "$T/m.dat" -p "$B" 2>"$T/m.rec" & R6=$!
+wait_socket "$R6"
+"$MEMMON" watch --record "$R6" +"$W" >/dev/null 2>&1
+touch "$T/m.go1"; wait_fact "$T/m.out" done1
+"$MEMMON" watch --record "$R6" -"$W" >/dev/null 2>&1
+touch "$T/m.go2"; wait "$W"
+kill -INT "$R6"; wait "$R6"
+check wt-names-leave "20 mmap calls, 20 file mappings, 40 stacks" "$(names_counts "$T/m.dat")"
+# the process record -p began with (its events own the mapping records'
+# rings): out for the second stretch, in again for the third
+"$(prog watch-maps)" "$T/m.file" 20 "$T/o.go1" "$T/o.go2" "$T/o.go3" >"$T/o.out" 2>&1 & W=$!
+mm_on_exit "kill $W 2>/dev/null"
+wait_fact "$T/o.out" pid
+"$MEMMON" record -q -o "$T/o.dat" -p "$W" 2>"$T/o.rec" & R7=$!
+wait_socket "$R7"
+touch "$T/o.go1"; wait_fact "$T/o.out" done1
+"$MEMMON" watch --record "$R7" -"$W" >/dev/null 2>&1
+touch "$T/o.go2"; wait_fact "$T/o.out" done2
+"$MEMMON" watch --record "$R7" +"$W" >/dev/null 2>&1
+touch "$T/o.go3"; wait "$W"
+wait "$R7"
+check wt-names-owner "40 mmap calls, 40 file mappings, 80 stacks" "$(names_counts "$T/o.dat")"
+
 exit $mm_failed

@@ -18,6 +18,8 @@
  *   grow_break      moves the break up by BRK_PAGES pages and back, by
  *                   syscall instructions of its own
  *   call_lib        dlopen(LIB), lib_touch(LIB_PAGES), dlclose
+ * With NAMES_GO=PATH in its environment it waits, after printing its pid,
+ * until PATH exists (a test lets it go once memmon watch added it).
  * Prints (stdout, unbuffered) key=value facts, addresses in hex without 0x:
  *   pid=PID anon=A anon_pages=N data=D data_pages=N data_path=PATH
  *   direct=M direct_pages=N brk_from=B brk_pages=N lib=L lib_pages=N
@@ -152,6 +154,8 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);
 	printf("pid=%d\n", (int)getpid());
+	for (const char *go = getenv("NAMES_GO"); go && access(go, F_OK) < 0;)
+		usleep(10000);
 	a = map_anon(ANON_PAGES * PG);
 	printf("anon=%lx anon_pages=%d\n", (unsigned long)a, ANON_PAGES);
 	fill_anon(a, ANON_PAGES);
