@@ -220,7 +220,8 @@ struct mm_as_proc {
 	/* faults outside every region: counted, never dropped */
 	uint64_t unknown_faults[MM_FAULT_NR][MM_ACCESS_NR];
 	uint64_t nr_unknown;
-	uint64_t unknown_first_addr, unknown_last_addr;
+	uint64_t unknown_first_addr, unknown_last_addr;   /* in time */
+	uint64_t unknown_low_addr, unknown_high_addr;     /* in the address space */
 	/* syscalls that could not be applied (no result, unknown shm size) */
 	uint64_t nr_skipped;
 	/* memory syscalls made, by enum mm_syscall_nr */
@@ -421,6 +422,9 @@ const char *mm_pattern_name(enum mm_pattern p);     /* "sequential", ... "-" */
 const char *mm_backing_name(enum mm_backing b);     /* "anon", "file", "heap"... */
 /* What a region shows in maps: its path, "[heap]", or "" for anon. */
 const char *mm_region_label(const struct mm_region *r);
+/* A file region's path; NULL when it is no file's or the trace did not
+ * name it (yet: "fd N"). */
+const char *mm_region_path(const struct mm_region *r);
 /* "mmap", "start", "exec", "fork", "fault", "exit", "merge" */
 const char *mm_region_how_name(const struct mm_region_event *e);
 /* "rw-p" into BUF (5 bytes). */

@@ -18,6 +18,11 @@ static bool name_unknown(const struct mm_region *r)
 	return r->backing == MM_BACK_FILE && r->fd >= 0 && r->name && !strncmp(r->name, "fd ", 3);
 }
 
+const char *mm_region_path(const struct mm_region *r)
+{
+	return r->backing == MM_BACK_FILE && r->name && !name_unknown(r) ? r->name : NULL;
+}
+
 static void take_name(struct mm_region *r, const char *name, const struct mm_region *from,
 		      const struct mm_maps_entry *e)
 {

@@ -339,8 +339,12 @@ struct mm_region *mm_as_fault(struct mm_as *as, struct mm_as_proc *p,
 	if (!r) {
 		p->unknown_faults[cls][acc]++;
 		if (!p->nr_unknown++)
-			p->unknown_first_addr = f->addr;
+			p->unknown_first_addr = p->unknown_low_addr = p->unknown_high_addr = f->addr;
 		p->unknown_last_addr = f->addr;
+		if (f->addr < p->unknown_low_addr)
+			p->unknown_low_addr = f->addr;
+		if (f->addr > p->unknown_high_addr)
+			p->unknown_high_addr = f->addr;
 		as_fault_pages(as, p, NULL, f);
 	} else {
 		uint64_t v = as_vpn(as, f->addr);

@@ -25,9 +25,12 @@
  *                             the exit was not seen), "error" ("ENOMEM"...),
  *                             "rss": { "file", "anon", "swap", "shmem" }
  *                             (pages each counter changed by in the call),
- *                             "stack" (its frames, null: none recorded)
+ *                             "stack" (its frames, null: none recorded),
+ *                             mmap of an fd: "file" (the path the trace
+ *                             names, null: unknown)
  *             kind "signal":  ... "handler_code" (the handler's FRAME)
- *             FRAME: report/views/code.h; none with --symbols=off
+ *             FRAME: report/views/code.h; none (nor "file") with
+ *             --symbols=off
  *             kind "resident": "pages", "swap_pages" - the line after a
  *                             syscall that changed the resident set
  *             kind "fork":    "child", "thread"
@@ -186,6 +189,13 @@ static void code_fields(struct mm_json *j, const struct mm_report_opts *o,
 		return;
 	if (ev->kind == MM_EV_SYSCALL) {
 		mm_view_json_stack(j, "stack", mm_as_stack(o->as, mm_as_current_stack(o->as)));
+		if (ev->sys.nr == MM_SYS_MMAP && (int32_t)ev->sys.args[4] >= 0) {
+			const char *file = mm_log_mapped_file(o->as, ev);
+			if (file)
+				mm_json_str(j, "file", file);
+			else
+				mm_json_null(j, "file");
+		}
 		return;
 	}
 	if (ev->kind != MM_EV_FAULT && ev->kind != MM_EV_HEAP &&

@@ -1,13 +1,17 @@
 /*
  * report/views/log-syscalls.c - the log's memory syscall lines: a call's
  * name, its arguments in memmon's words and its result ("mmap(0, 139264,
- * rw-, PRIVATE|ANON, fd -1) -> 7f12b7d8f000"), design.md's formats.
+ * rw-, PRIVATE|ANON, fd -1) -> 7f12b7d8f000"), design.md's formats; an
+ * mmap of a file the trace names says which after its fd ("fd 3
+ * "/tmp/x.dat"").
  *
  * Part of the log's fast path (log.c says why): no printf, each piece
  * written in place by plugins/symbolic.h's converters into the room the
  * log checked for the whole line.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "plugins/event.h"
 #include "plugins/symbolic.h"
@@ -50,7 +54,23 @@ static char *comma(char *p)
 	return p + 2;
 }
 
-static char *fmt_mmap(char *p, const struct mm_syscall *s)
+/* A mapped file's path after its fd, quoted as execve's (a trace's path
+ * may hold any byte); past PATH_ROOM bytes its tail, which names the file,
+ * after "...".  At most 4 * PATH_ROOM + 3 bytes: the line's room holds it. */
+#define PATH_ROOM 128
+
+static char *file_path(char *p, const char *path)
+{
+	char tail[PATH_ROOM + 1];
+	size_t n = strlen(path);
+
+	if (n <= PATH_ROOM)
+		return mm_sym_quoted(mm_sym_str(p, " "), path, PATH_ROOM);
+	snprintf(tail, sizeof(tail), "...%s", path + n - (PATH_ROOM - 3));
+	return mm_sym_quoted(mm_sym_str(p, " "), tail, PATH_ROOM);
+}
+
+static char *fmt_mmap(char *p, const struct mm_syscall *s, const char *file)
 {
 	const uint64_t *a = s->args;
 	p = range(p, a);
@@ -58,6 +78,8 @@ static char *fmt_mmap(char *p, const struct mm_syscall *s)
 	p = mm_sym_mmap_flags(comma(p), a[3]);
 	p = mm_sym_str(p, ", fd ");
 	p = mm_sym_dec(p, (int32_t)a[4]);
+	if (file)
+		p = file_path(p, file);
 	if (a[5]) {
 		p = mm_sym_str(p, ", off ");
 		p = mm_sym_hex(p, a[5]);
@@ -178,7 +200,7 @@ static char *fmt_more_calls(char *p, const struct mm_syscall *s)
 	}
 }
 
-char *mm_log_syscall(char *p, const struct mm_syscall *s)
+char *mm_log_syscall(char *p, const struct mm_syscall *s, const char *file)
 {
 	p = mm_sym_str(p, mm_syscall_name(s->nr));
 	*p++ = '(';
@@ -189,7 +211,7 @@ char *mm_log_syscall(char *p, const struct mm_syscall *s)
 	case MM_SYS_BRK:
 		return ret_addr(mm_sym_hex(p, s->args[0]), s);
 	case MM_SYS_MMAP:
-		return fmt_mmap(p, s);
+		return fmt_mmap(p, s, file);
 	case MM_SYS_MREMAP:
 		return fmt_mremap(p, s);
 	case MM_SYS_MUNMAP: case MM_SYS_MPROTECT: case MM_SYS_MADVISE:

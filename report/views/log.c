@@ -306,12 +306,27 @@ static char *fmt_watch(char *p, const struct mm_watch_ev *w)
 	return p;
 }
 
-char *mm_log_format(char *p, const struct mm_event *ev)
+const char *mm_log_mapped_file(struct mm_as *as, const struct mm_event *ev)
+{
+	const struct mm_syscall *s = &ev->sys;
+	const struct mm_as_proc *p;
+	const struct mm_region *r;
+
+	if (!as || ev->kind != MM_EV_SYSCALL || s->nr != MM_SYS_MMAP || (int32_t)s->args[4] < 0 ||
+	    !s->has_ret || mm_sym_is_err(s->ret))
+		return NULL;
+	p = mm_as_memory_of(as, ev->tgid ? ev->tgid : ev->pid);
+	r = p ? mm_as_lookup(p, (uint64_t)s->ret) : NULL;
+	return r && r->fd == (int32_t)s->args[4] ? mm_region_path(r) : NULL;
+}
+
+/* EV's line, the file an mmap maps named from AS (NULL: fds alone). */
+static char *format_in(struct mm_as *as, char *p, const struct mm_event *ev)
 {
 	p = pid_head(p, ev);
 	switch (ev->kind) {
 	case MM_EV_FAULT:   return fmt_fault(p, &ev->fault);
-	case MM_EV_SYSCALL: return mm_log_syscall(p, &ev->sys);
+	case MM_EV_SYSCALL: return mm_log_syscall(p, &ev->sys, mm_log_mapped_file(as, ev));
 	case MM_EV_RSS:     return fmt_rss(p, &ev->rss);
 	case MM_EV_FILEMAP: return fmt_filemap(p, &ev->filemap);
 	case MM_EV_SIGNAL:  return fmt_signal(p, &ev->signal);
@@ -321,6 +336,11 @@ char *mm_log_format(char *p, const struct mm_event *ev)
 	case MM_EV_FRAME:   return mm_log_frame(p, &ev->frame, NULL, 0);
 	default:            return fmt_proc(p, ev);
 	}
+}
+
+char *mm_log_format(char *p, const struct mm_event *ev)
+{
+	return format_in(NULL, p, ev);
 }
 
 /* "%.6f " of the seconds since the first event, rounded like printf. */
@@ -384,7 +404,7 @@ char *mm_log_format_named(struct mm_as *as, char *p, const struct mm_event *ev)
 	char buf[512];
 
 	if (ev->kind != MM_EV_HEAP)
-		return mm_log_code(as, mm_log_format(p, ev), ev);
+		return mm_log_code(as, format_in(as, p, ev), ev);
 	if (!mm_log_code_of(as, ev, &c, &addr))
 		return mm_log_format(p, ev);
 	mm_code_format(&c, addr, buf, sizeof(buf));

@@ -39,7 +39,8 @@ struct mm_log {
 	                              * allocator's calls to the kernel's events */
 	struct mm_as *as;            /* the model the code of faults and handlers
 	                              * is named from (" in FUNC+0xOFF [MODULE]"),
-	                              * fed before each line; NULL: raw addresses */
+	                              * and the files of mmaps, fed before each
+	                              * line; NULL: raw addresses and fds */
 	const struct mm_zones *zones;  /* --frames: where frames are (NULL: "?") */
 	unsigned pmd_order;          /* --frames: a THP's order (0: none) */
 	size_t len;
@@ -65,15 +66,21 @@ void mm_log_discard(struct mm_log *l);
 int mm_log_flush(struct mm_log *l);
 
 /* Format EV's line (without the newline) into P, which has MM_LOG_LINE
- * bytes of room; returns the end.  Exposed for tests. */
+ * bytes of room, as the kernel gave it (addresses, fds); returns the end. */
 char *mm_log_format(char *p, const struct mm_event *ev);
+/* The path of the file mmap EV maps that model AS (fed EV already) names;
+ * NULL when EV maps no file, AS is NULL or the trace does not name it. */
+struct mm_as;
+const char *mm_log_mapped_file(struct mm_as *as, const struct mm_event *ev);
 /* log-syscalls.c: a memory syscall's part of its line, after "PID: "
- * ("mmap(0, 139264, rw-, PRIVATE|ANON, fd -1) -> 7f12b7d8f000"); P has
- * the line's room; returns the end. */
-char *mm_log_syscall(char *p, const struct mm_syscall *s);
-/* EV's line with its code named in model AS (NULL: raw addresses): a
- * fault's or handler's " in FUNC+0xOFF [MODULE]" after it
- * (mm_log_code), a malloc call's site in place of its address. */
+ * ("mmap(0, 139264, rw-, PRIVATE|ANON, fd -1) -> 7f12b7d8f000"), FILE
+ * (NULL: none) the path of the file an mmap maps, after its fd ("fd 3
+ * "/tmp/x.dat""); P has the line's room; returns the end. */
+char *mm_log_syscall(char *p, const struct mm_syscall *s, const char *file);
+/* EV's line with what model AS (fed EV already; NULL: raw addresses and
+ * fds) names: the file an mmap maps after its fd, a fault's or handler's
+ * " in FUNC+0xOFF [MODULE]" after it (mm_log_code), a malloc call's site
+ * in place of its address. */
 char *mm_log_format_named(struct mm_as *as, char *p, const struct mm_event *ev);
 /* The code address EV shows (a user-mode fault's instruction, a signal
  * handler) named in model AS at this moment: " in FUNC+0xOFF [MODULE]"

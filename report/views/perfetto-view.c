@@ -162,7 +162,7 @@ static void counters(struct pview *v, const struct mm_event *ev, int32_t tgid)
 static void text_arg(struct pview *v, const struct mm_event *ev)
 {
 	char line[MM_LOG_LINE];
-	*mm_log_format(line, ev) = '\0';
+	*mm_log_format_named(v->o->as, line, ev) = '\0';
 	key_str(v->out, "text", line);
 }
 

@@ -19,7 +19,8 @@
  *     PROC = { "pid", "comm", "exe", "parent", "exited", "exit_time",
  *              "skipped_syscalls", "regions": [ REGION ],
  *              "unknown_region": { "faults": FAULTS, "first_addr",
- *                                  "last_addr" } }
+ *                                  "last_addr" (in time), "lowest_addr",
+ *                                  "highest_addr" (the text row's range) } }
  *     REGION = { "id", "parent_id", "origin_id", "start", "end", "size",
  *                "perms", "backing", "name", "segment", "offset", "fd",
  *                "created": EVENT, "origin": EVENT, "ended": EVENT,
@@ -197,7 +198,7 @@ static void unknown_row_text(const struct mm_as_proc *p, FILE *out)
 	fault_sums(p->unknown_faults, true, cls, sizeof(cls));
 	fault_sums(p->unknown_faults, false, acc, sizeof(acc));
 	fprintf(out, "%12llx-%-12llx %10s %4s %-7s %-18s %-18s %7llu %-15s %-11s %13s %s\n",
-		(unsigned long long)p->unknown_first_addr, (unsigned long long)p->unknown_last_addr,
+		(unsigned long long)p->unknown_low_addr, (unsigned long long)p->unknown_high_addr,
 		"-", "-", "-", "-", "-", (unsigned long long)p->nr_unknown, cls, acc, "-",
 		"- (unknown region: faults outside every known region)");
 }
@@ -375,6 +376,8 @@ static void regions_json(struct mm_as *as, const struct mm_regions_opts *o, FILE
 		json_faults(&j, "faults", p->unknown_faults, p->nr_unknown);
 		mm_json_hex(&j, "first_addr", p->unknown_first_addr);
 		mm_json_hex(&j, "last_addr", p->unknown_last_addr);
+		mm_json_hex(&j, "lowest_addr", p->unknown_low_addr);
+		mm_json_hex(&j, "highest_addr", p->unknown_high_addr);
 		mm_json_object_end(&j);
 		mm_json_object_end(&j);
 		free(s.r);

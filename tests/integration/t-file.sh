@@ -17,19 +17,20 @@ if [ "$rec_rc $rep_rc" != "0 0" ] || [ -z "$W" ] || [ "$len" != 262144 ] ||
 else
 	ok file-program
 	rep=$T/f.rep
-	check file-read-mmap 1 "$(count "$rep" "$pid: mmap(0, $len, r--, PRIVATE, fd $fd) -> $R")"
+	# the mmap lines name the file after its fd (the trace's mapping records)
+	check file-read-mmap 1 "$(count "$rep" "$pid: mmap(0, $len, r--, PRIVATE, fd $fd \"$T/data\") -> $R")"
 	# cold page cache + MADV_RANDOM: no readahead, and fault-around finds
 	# nothing to map, so every page read is its own file fault
 	# (every fault in its range while it was mapped: from its mmap line to
 	# its munmap line, whoever took it)
-	lr=$(lineno "$rep" "$pid: mmap(0, $len, r--, PRIVATE, fd $fd) -> $R")
+	lr=$(lineno "$rep" "$pid: mmap(0, $len, r--, PRIVATE, fd $fd \"$T/data\") -> $R")
 	ur=$(lineno "$rep" "$pid: munmap($R, $len) = 0")
 	faults "$rep" "" "$R" "$(d2h $(( $(h2d "$R") + len )))" "$lr" "$ur" >"$T/rf"
 	check file-read-faults "64 faults, 64 file R by $pid, 64 distinct pages" \
 		"$(wc -l <"$T/rf") faults, $(awk -v p="$pid" '$2 == p && $3 == "file" && $5 == "R"' "$T/rf" | wc -l) file R by $pid, $(pages_of <"$T/rf" | wc -l) distinct pages"
-	check file-cow-mmap 1 "$(count "$rep" "$pid: mmap(0, $len, rw-, PRIVATE, fd $fd) -> $W")"
+	check file-cow-mmap 1 "$(count "$rep" "$pid: mmap(0, $len, rw-, PRIVATE, fd $fd \"$T/data\") -> $W")"
 	p10=$(d2h $(( $(h2d "$W") + 10 * 4096 ))); p20=$(d2h $(( $(h2d "$W") + 20 * 4096 )))
-	lw=$(lineno "$rep" "$pid: mmap(0, $len, rw-, PRIVATE, fd $fd) -> $W")
+	lw=$(lineno "$rep" "$pid: mmap(0, $len, rw-, PRIVATE, fd $fd \"$T/data\") -> $W")
 	uw=$(lineno "$rep" "$pid: munmap($W, $len) = 0")
 	# a write to a never-touched page of a private file mapping: one fault, cow
 	check file-cow-write "cow $p10 W" \

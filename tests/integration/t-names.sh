@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Checks names from the trace alone (issue 13) on real recordings of names-prog, its binary and library deleted and the report run as nobody in /: exact fault counts per function in --sites (text, JSON, CSV), the stacks of its own mmap and brk calls, the deleted data file's and the dlclosed library's paths in --regions, no "fd N" in any region view, ELF segments, symbols in the log (and --symbols=off), one ELF object per build-id for two processes of two copies, a stripped binary (module+offset, and its debug file by build-id), a fixed (non-PIE) build, list and info; and record --no-names --no-stacks keeps none of it (no mapping records, objects or stacks: code by module+offset).
+# Checks names from the trace alone (issue 13) on real recordings of names-prog, its binary and library deleted and the report run as nobody in /: exact fault counts per function in --sites (text, JSON, CSV), the stacks of its own mmap and brk calls, the deleted data file's and the dlclosed library's paths in --regions, no "fd N" in any region view, the mapped file's path after its fd on the log's mmap lines (text and JSON "file"), ELF segments, symbols in the log (and --symbols=off), one ELF object per build-id for two processes of two copies, a stripped binary (module+offset, and its debug file by build-id), a fixed (non-PIE) build, list and info; and record --no-names --no-stacks keeps none of it (no mapping records, objects or stacks: code by module+offset).
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="names-record names-sites-fill names-sites-read names-sites-lib names-map-direct
 names-brk names-data-path names-lib-path names-no-fd names-segments names-log-symbol
-names-symbols-off names-json-sites names-json-regions names-csv-sites names-dedup
-names-dedup-sites names-stripped names-debugfile names-nopie names-list names-info names-off"
+names-symbols-off names-log-file names-log-no-fd names-json-log-file names-json-sites
+names-json-regions names-csv-sites names-dedup names-dedup-sites names-stripped names-debugfile
+names-nopie names-list names-info names-off"
 need_root_tracefs $TESTS
 mm_tmp
 chmod 755 "$T"
@@ -91,8 +92,19 @@ check names-log-symbol "24 lines in fill_anon [p]" "$(faults "$T/p.log" "$pid" "
 rep --log --symbols=off "$T/p.dat" >"$T/p.raw" 2>&1
 # (and the summary has no stacks line: off, no ELF object is read)
 check names-symbols-off "0 named, same lines" "$(grep -c ') in ' "$T/p.raw") named, $(
-	sed 's/) in .*/)/' "$T/p.log" | grep -v '^stacks: ' | cmp -s - "$T/p.raw" && echo same || echo other) lines"
-
+	sed -E 's/\) in .*/)/; s/(fd [0-9]+) "[^"]*"/\1/' "$T/p.log" | grep -v '^stacks: ' | cmp -s - "$T/p.raw" && echo same || echo other) lines"
+# the data file's mmap (found by its result and length: ld.so.cache, mapped
+# and unmapped by ld.so, may have been there before) names the file after its fd
+dlen=$((dpages * 4096))
+check names-log-file "mmap(0, $dlen, r--, PRIVATE, fd N \"$T/p.work/data\") -> $data" "$(
+	grep -E "^$pid: mmap\(0, $dlen, .*\) -> $data$" "$T/p.log" | sed -E "s/^$pid: //; s/fd [0-9]+ /fd N /")"
+# every mmap of a file in the log says which (ld.so's, the program's, the
+# dlopened library's): none with its fd alone
+check names-log-no-fd "0 with the fd alone" "$(grep -cE '^[0-9]+: mmap\(.*, fd [0-9]+(,|\))' "$T/p.log") with the fd alone"
+rep --log --json "$T/p.dat" >"$T/p.ljson" 2>&1
+check names-json-log-file "$T/p.work/data; 0 unnamed" "$(jq -r --argjson d "$(h2d "$data")" --argjson n "$dlen" '.events[] |
+	select(.kind == "syscall" and .name == "mmap" and .ret == $d and .args[1] == $n) | .file' "$T/p.ljson"); $(
+	jq '[.events[] | select(.kind == "syscall" and .name == "mmap" and has("file") and .file == null and .ret > 0)] | length' "$T/p.ljson") unnamed"
 rep --sites --json "$T/p.dat" >"$T/p.sjson" 2>&1
 check names-json-sites "32 32 32 32 2" "$(jq -r '.fault_sites[] | select(.code.function == "fill_anon" and .code.module == "p") |
 	"\(.faults) \(.by_class.anon) \(.by_access.w) \(.pages_touched) \(.regions)"' "$T/p.sjson")"

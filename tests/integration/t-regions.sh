@@ -16,8 +16,8 @@ record "$T/r" "$(prog regions-ops)" "$T/file"
 check rg-record-status "0 0" "$rec_rc $rep_rc"
 pid=$(fact "$T/r.out" pid)
 child=$(fact "$T/r.out" child "^pid=")
-if [ -z "$pid" ] || [ -z "$child" ] || [ "$(fact "$T/r.out" status "^pid=") $(fact "$T/r.out" segv)" != "3 1" ]; then
-	fail rg-program "expected pid=... child=... status=3 segv=1, got '$(show "$T/r.out" 8)' (record stderr: $(show "$T/r.err"))"
+if [ -z "$pid" ] || [ -z "$child" ] || [ "$(fact "$T/r.out" status "^pid=") $(fact "$T/r.out" segv)" != "3 2" ]; then
+	fail rg-program "expected pid=... child=... status=3 segv=2, got '$(show "$T/r.out" 8)' (record stderr: $(show "$T/r.err"))"
 	exit 1
 fi
 ok rg-program
@@ -188,24 +188,27 @@ for p in json.load(open(sys.argv[1]))["processes"]:
 	"$T/reg.json" | sort -n >"$T/fjson"
 check rg-faults-attributed "$(sort -n "$T/flog" | paste -sd' ')" "$(paste -sd' ' "$T/fjson")"
 
-# a fault outside every region: the read in the hole (SIGSEGV, caught) is
-# the only one (the held child's life before its exec is not the target's),
-# and the log shows it as the access that raised SIGSEGV
+# faults outside every region: the two reads in the hole (SIGSEGV, caught),
+# the second one lower, are the only ones (the held child's life before its
+# exec is not the target's), and the log shows each as the access that
+# raised SIGSEGV; the text row's range is the lowest to the highest address
 out=$(fact "$T/r.out" outside)
-n_out=$(grep -cE "^$pid: SIGSEGV @$out \(R\) at [0-9a-f]+ \(SEGV_MAPERR\)( in [^ ]+( \[[^]]*\])?)?$" "$T/r.rep")
+low=$(fact "$T/r.out" outside_low)
+n_out=$(grep -cE "^$pid: SIGSEGV @($out|$low) \(R\) at [0-9a-f]+ \(SEGV_MAPERR\)( in [^ ]+( \[[^]]*\])?)?$" "$T/r.rep")
 got=$(python3 -c '
 import json, sys
 for p in json.load(open(sys.argv[1]))["processes"]:
     if p["pid"] == int(sys.argv[2]):
         u = p["unknown_region"]
-        print("total=%d %s=%d first=%s last=%s" % (u["faults"]["total"], sys.argv[3],
+        print("total=%d %s=%d first=%s last=%s lowest=%s highest=%s" % (u["faults"]["total"], sys.argv[3],
               u["faults"]["anon"]["r"] + u["faults"]["file"]["r"] + u["faults"]["swap"]["r"] +
-              u["faults"]["cow"]["r"] + u["faults"]["other"]["r"], u["first_addr"], u["last_addr"]))' \
+              u["faults"]["cow"]["r"] + u["faults"]["other"]["r"], u["first_addr"], u["last_addr"],
+              u["lowest_addr"], u["highest_addr"]))' \
 	"$T/reg.json" "$pid" R)
-check rg-unknown "log SIGSEGV R at $out: 1, total=1 R=1 first=$out last=$out" "log SIGSEGV R at $out: $n_out, $got"
+check rg-unknown "log SIGSEGV R at $out and $low: 2, total=2 R=2 first=$out last=$low lowest=$low highest=$out" "log SIGSEGV R at $out and $low: $n_out, $got"
 "$MEMMON" report --regions --pid "$pid" "$T/r.dat" >"$T/reg.txt" 2>&1
-check rg-unknown-text "1 row $out-$out, 1 outside every region" \
-	"$(grep -c -- "^ *$out-$out .*(unknown region: faults outside every known region)$" "$T/reg.txt") row $out-$out, $(sed -n 's/^# [0-9]* regions (.*), [0-9]* faults, \([0-9]*\) outside every region.*/\1/p' "$T/reg.txt") outside every region"
+check rg-unknown-text "1 row $low-$out, 2 outside every region" \
+	"$(grep -c -- "^ *$low-$out .*(unknown region: faults outside every known region)$" "$T/reg.txt") row $(awk '/\(unknown region: / { print $1 }' "$T/reg.txt"), $(sed -n 's/^# [0-9]* regions (.*), [0-9]* faults, \([0-9]*\) outside every region.*/\1/p' "$T/reg.txt") outside every region"
 
 # ---- --maps-at: the map between two operations (times from the log's -t;
 # the program sleeps 20 ms between phases, so +-10 ms is between them)

@@ -22,12 +22,13 @@
  *  7. madvise(A1 pages 0..1, DONTNEED); write A1 page 0 again
  *  8. F: the file, 8 pages, mmap MAP_SHARED rw-; write pages 0..3
  *  9. fork: the child munmaps F and _exits(3); the parent waits
- * 10. the parent reads page 7 of A (in the hole: SIGSEGV, caught): a fault
- *     outside every region
+ * 10. the parent reads page 7 of A, then page 6 (in the hole: SIGSEGV,
+ *     caught, each): two faults outside every region, the later one at
+ *     the lower address
  * Prints (the child its line first; HEX lowercase without 0x; ranges are
  * START-END, END exclusive):
  *   child=PID munmap=HEX len=BYTES
- *   pid=PID child=PID status=3 segv=1 outside=HEX
+ *   pid=PID child=PID status=3 segv=2 outside=HEX outside_low=HEX
  *   A=S-E A1=S-E A2=S-E hole=S-E
  *   B=S-E B1=S-E B2=S-E B3=S-E
  *   C=S-E C_grown=S-E
@@ -189,13 +190,15 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_segv;
 	sa.sa_flags = SA_NODEFER;
 	sigaction(SIGSEGV, &sa, NULL);
-	char *outside = a + 7 * PG;
+	char *outside = a + 7 * PG, *outside_low = a + 6 * PG;
 	if (!sigsetjmp(segv_jmp, 1))
 		sink += *(volatile char *)outside;
+	if (!sigsetjmp(segv_jmp, 1))
+		sink += *(volatile char *)outside_low;
 
-	printf("pid=%d child=%d status=%d segv=%d outside=%lx\n", (int)getpid(), (int)child,
-	       WIFEXITED(status) ? WEXITSTATUS(status) : -1, (int)segv_seen,
-	       (unsigned long)outside);
+	printf("pid=%d child=%d status=%d segv=%d outside=%lx outside_low=%lx\n", (int)getpid(),
+	       (int)child, WIFEXITED(status) ? WEXITSTATUS(status) : -1, (int)segv_seen,
+	       (unsigned long)outside, (unsigned long)outside_low);
 	range("A", a, 0, 16); range(" A1", a, 0, 6); range(" A2", a, 10, 16);
 	range(" hole", a, 6, 10); putchar('\n');
 	range("B", b, 0, 12); range(" B1", b, 0, 4); range(" B2", b, 4, 8);

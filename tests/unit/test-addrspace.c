@@ -224,6 +224,17 @@ TEST(faults_attributed_or_unknown)
 	CHECK_EQ(p->nr_unknown, 1);
 	CHECK_EQ(p->unknown_faults[MM_FAULT_FILE][MM_ACCESS_R], 1);
 	CHECK_EQ(p->unknown_first_addr, BASE + 5 * PG);
+	/* a later one lower, one higher: the range is by address, first and
+	 * last by time (a range of first-last printed backwards) */
+	ev = fault_ev(BASE + 4 * PG + 8, MM_FAULT_ANON, MM_ACCESS_R);
+	CHECK(mm_as_fault(as, p, &ev) == NULL);
+	ev = fault_ev(BASE + 7 * PG, MM_FAULT_ANON, MM_ACCESS_W);
+	CHECK(mm_as_fault(as, p, &ev) == NULL);
+	CHECK_EQ(p->nr_unknown, 3);
+	CHECK_EQ(p->unknown_first_addr, BASE + 5 * PG);
+	CHECK_EQ(p->unknown_last_addr, BASE + 7 * PG);
+	CHECK_EQ(p->unknown_low_addr, BASE + 4 * PG + 8);
+	CHECK_EQ(p->unknown_high_addr, BASE + 7 * PG);
 }
 
 TEST(stack_grows_on_fault_below)
