@@ -30,6 +30,7 @@
 
 #include "memmon.h"
 #include "format/objects.h"
+#include "record/elf-int.h"
 #include "record/record.h"
 
 struct symv {
@@ -40,58 +41,34 @@ struct symv {
 	uint8_t *bind;            /* per symbol, for the alias choice */
 };
 
-static bool libelf_ready(void)
+/* The GNU build-id note (the first), into O. */
+static bool build_id_note(void *ctx, const GElf_Nhdr *nh, const char *name,
+			  const unsigned char *desc)
 {
-	static int state;         /* 0 unknown, 1 ok, -1 failed */
+	struct mm_elf_object *o = ctx;
+	size_t n = nh->n_descsz < MM_ELF_BUILD_ID_MAX ? nh->n_descsz : MM_ELF_BUILD_ID_MAX;
 
-	if (!state)
-		state = elf_version(EV_CURRENT) != EV_NONE ? 1 : -1;
-	return state > 0;
+	if (nh->n_type != NT_GNU_BUILD_ID || nh->n_namesz != 4 || memcmp(name, "GNU", 4) || !n)
+		return false;
+	memcpy(o->build_id, desc, n);
+	o->build_id_len = (uint8_t)n;
+	return true;
 }
 
 /* The GNU build-id note of E, from its note sections or, without section
  * headers, its PT_NOTE segments. */
 static void read_build_id(Elf *e, struct mm_elf_object *o)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(e, scn)) && !o->build_id_len) {
-		Elf_Data *d;
-		GElf_Nhdr nh;
-		size_t off = 0, noff, doff;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
-			continue;
-		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    !memcmp((char *)d->d_buf + noff, "GNU", 4) && nh.n_descsz > 0) {
-				size_t n = nh.n_descsz < MM_ELF_BUILD_ID_MAX ? nh.n_descsz :
-					   MM_ELF_BUILD_ID_MAX;
-				memcpy(o->build_id, (char *)d->d_buf + doff, n);
-				o->build_id_len = (uint8_t)n;
-				break;
-			}
-		}
-	}
-	for (uint32_t i = 0; !o->build_id_len && i < o->nr_phdrs; i++) {
+	if (mm_elf_each_note(e, build_id_note, o))
+		return;
+	for (uint32_t i = 0; i < o->nr_phdrs; i++) {
 		const struct mm_elf_phdr *p = &o->phdrs[i];
 		Elf_Data *d;
-		GElf_Nhdr nh;
-		size_t off = 0, noff, doff;
 
-		if (p->type != PT_NOTE || !p->filesz ||
-		    !(d = elf_getdata_rawchunk(e, (int64_t)p->offset, p->filesz, ELF_T_NHDR)))
-			continue;
-		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0)
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && nh.n_descsz > 0 &&
-			    !memcmp((char *)d->d_buf + noff, "GNU", 4)) {
-				size_t n = nh.n_descsz < MM_ELF_BUILD_ID_MAX ? nh.n_descsz :
-					   MM_ELF_BUILD_ID_MAX;
-				memcpy(o->build_id, (char *)d->d_buf + doff, n);
-				o->build_id_len = (uint8_t)n;
-				break;
-			}
+		if (p->type == PT_NOTE && p->filesz &&
+		    (d = elf_getdata_rawchunk(e, (int64_t)p->offset, p->filesz, ELF_T_NHDR)) &&
+		    mm_elf_notes_of(d, build_id_note, o))
+			return;
 	}
 }
 
@@ -115,17 +92,6 @@ static int read_phdrs(Elf *e, struct mm_elf_object *o)
 	}
 	o->phdrs = v;
 	return 0;
-}
-
-/* The symbol table of TYPE in E, or NULL. */
-static Elf_Scn *find_symtab(Elf *e, uint32_t type, GElf_Shdr *sh)
-{
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(e, scn)))
-		if (gelf_getshdr(scn, sh) && sh->sh_type == type && sh->sh_entsize)
-			return scn;
-	return NULL;
 }
 
 static unsigned underscores(const char *s)
@@ -174,26 +140,10 @@ static void add_sym(struct symv *s, uint64_t value, uint64_t size, uint8_t type,
 	s->names_len += nl + 1;
 }
 
-static void collect(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct symv *s)
+static void collect(void *ctx, const GElf_Sym *sym, const char *name)
 {
-	Elf_Data *d = elf_getdata(scn, NULL);
-	size_t n = d ? sh->sh_size / sh->sh_entsize : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		GElf_Sym sym;
-		const char *name;
-		uint8_t type;
-
-		if (!gelf_getsym(d, (int)i, &sym))
-			continue;
-		type = GELF_ST_TYPE(sym.st_info);
-		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
-		    !sym.st_value)
-			continue;
-		name = elf_strptr(e, sh->sh_link, sym.st_name);
-		if (name && *name)
-			add_sym(s, sym.st_value, sym.st_size, type, GELF_ST_BIND(sym.st_info), name);
-	}
+	add_sym(ctx, sym->st_value, sym->st_size, GELF_ST_TYPE(sym->st_info),
+		GELF_ST_BIND(sym->st_info), name);
 }
 
 static int cmp_sym(const void *a, const void *b)
@@ -245,13 +195,7 @@ static void finish_syms(struct symv *s, struct mm_elf_object *o)
 /* Read the function symbols of E (table TYPE) into S; false if none. */
 static bool symbols_of(Elf *e, uint32_t type, struct symv *s)
 {
-	GElf_Shdr sh;
-	Elf_Scn *scn = find_symtab(e, type, &sh);
-	size_t before = s->n;
-
-	if (scn)
-		collect(e, scn, &sh, s);
-	return s->n > before;
+	return mm_elf_each_func(e, type, collect, s) > 0;
 }
 
 /* The separate debug file of build-id ID under DIR, opened, or -1. */
@@ -349,8 +293,8 @@ int mm_elf_read(int fd, const char *path, const char *debug_dir, struct mm_elf_o
 
 	memset(o, 0, sizeof(*o));
 	*names = NULL;
-	if (!libelf_ready())
-		return mm_error("libelf: %s", elf_errmsg(-1));
+	if (!mm_elf_lib_ready())
+		return -1;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) ||
 	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)) {

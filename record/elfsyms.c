@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "memmon.h"
+#include "record/elf-int.h"
 #include "record/record.h"
 
 struct elf_file {
@@ -30,8 +31,8 @@ static int elf_open(const char *path, struct elf_file *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return mm_error("libelf: %s", elf_errmsg(-1));
+	if (!mm_elf_lib_ready())
+		return -1;
 	if ((f->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return mm_error_errno("cannot open %s", path);
 	f->e = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
@@ -68,35 +69,36 @@ static uint64_t vaddr_to_off(const struct elf_file *f, uint64_t vaddr)
 	return 0;
 }
 
+struct func_want {
+	const struct elf_file *f;
+	struct mm_elf_func *fn;
+	size_t n;
+};
+
+/* A wanted function's first definition (an IFUNC's resolver is not it). */
+static void func_seen(void *ctx, const GElf_Sym *sym, const char *name)
+{
+	struct func_want *w = ctx;
+
+	if (GELF_ST_TYPE(sym->st_info) != STT_FUNC)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		if (!w->fn[i].off && !strcmp(name, w->fn[i].name))
+			w->fn[i].off = vaddr_to_off(w->f, sym->st_value);
+}
+
 int mm_elf_func_offsets(const char *path, struct mm_elf_func *fn, size_t n)
 {
 	struct elf_file f;
-	Elf_Scn *scn = NULL;
+	struct func_want w = { &f, fn, n };
 
 	for (size_t i = 0; i < n; i++)
 		fn[i].off = 0;
 	if (elf_open(path, &f) < 0)
 		return -1;
 	/* .symtab (a static program's, when not stripped) and .dynsym */
-	while ((scn = elf_nextscn(f.e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
-		    !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
-			continue;
-		size_t nsym = sh.sh_size / sh.sh_entsize;
-		for (size_t k = 0; k < nsym; k++) {
-			GElf_Sym s;
-			const char *name;
-			if (!gelf_getsym(d, (int)k, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
-			    s.st_shndx == SHN_UNDEF || !s.st_value ||
-			    !(name = elf_strptr(f.e, sh.sh_link, s.st_name)))
-				continue;
-			for (size_t i = 0; i < n; i++)
-				if (!fn[i].off && !strcmp(name, fn[i].name))
-					fn[i].off = vaddr_to_off(&f, s.st_value);
-		}
-	}
+	mm_elf_each_func(f.e, SHT_SYMTAB, func_seen, &w);
+	mm_elf_each_func(f.e, SHT_DYNSYM, func_seen, &w);
 	elf_close(&f);
 	return 0;
 }
@@ -181,35 +183,37 @@ static int sdt_note(const struct elf_file *f, const unsigned char *desc, size_t 
 	return 0;
 }
 
+struct sdt_walk {
+	const struct elf_file *f;
+	uint64_t base;
+	struct mm_sdt_probe **out;
+	size_t *nr, cap;
+};
+
+static bool sdt_seen(void *ctx, const GElf_Nhdr *nh, const char *name, const unsigned char *desc)
+{
+	struct sdt_walk *w = ctx;
+
+	if (nh->n_type != SDT_NOTE_TYPE || nh->n_namesz != sizeof(SDT_OWNER) ||
+	    memcmp(name, SDT_OWNER, sizeof(SDT_OWNER)))
+		return false;
+	MM_GROW(*w->out, *w->nr, w->cap, 16);
+	if (sdt_note(w->f, desc, nh->n_descsz, w->base, &(*w->out)[*w->nr]) == 0)
+		(*w->nr)++;
+	return false;
+}
+
 int mm_elf_sdt_probes(const char *path, struct mm_sdt_probe **out, size_t *nr)
 {
 	struct elf_file f;
-	Elf_Scn *scn = NULL;
-	size_t cap = 0;
+	struct sdt_walk w = { &f, 0, out, nr, 0 };
 
 	*out = NULL;
 	*nr = 0;
 	if (elf_open(path, &f) < 0)
 		return -1;
-	uint64_t base = sdt_base(&f);
-	while ((scn = elf_nextscn(f.e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
-			continue;
-		size_t off = 0, name_off, desc_off;
-		GElf_Nhdr nh;
-		while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-			const char *owner = (const char *)d->d_buf + name_off;
-			if (nh.n_type != SDT_NOTE_TYPE || nh.n_namesz != sizeof(SDT_OWNER) ||
-			    memcmp(owner, SDT_OWNER, sizeof(SDT_OWNER)))
-				continue;
-			MM_GROW(*out, *nr, cap, 16);
-			if (sdt_note(&f, (const unsigned char *)d->d_buf + desc_off, nh.n_descsz, base,
-				     &(*out)[*nr]) == 0)
-				(*nr)++;
-		}
-	}
+	w.base = sdt_base(&f);
+	mm_elf_each_note(f.e, sdt_seen, &w);
 	elf_close(&f);
 	return 0;
 }

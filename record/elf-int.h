@@ -1,0 +1,32 @@
+/*
+ * record/elf-int.h - the walks over an ELF file that elf.c (the objects a
+ * report names code from) and elfsyms.c (what --malloc's uprobes need)
+ * share, in elfscan.c: one loop over notes, one over function symbols.
+ */
+#ifndef MM_RECORD_ELF_INT_H
+#define MM_RECORD_ELF_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <gelf.h>
+#include <libelf.h>
+
+/* libelf set up (once); false, with mm_error(), when it cannot be. */
+bool mm_elf_lib_ready(void);
+
+/* A note: its header, owner name (n_namesz bytes) and descriptor
+ * (n_descsz bytes, inside the data).  Return true to stop the walk. */
+typedef bool (*mm_elf_note_fn)(void *ctx, const GElf_Nhdr *nh, const char *name,
+			       const unsigned char *desc);
+/* Every note of every SHT_NOTE section of E, or of the note data D (a
+ * PT_NOTE segment's); true when FN stopped the walk. */
+bool mm_elf_each_note(Elf *e, mm_elf_note_fn fn, void *ctx);
+bool mm_elf_notes_of(Elf_Data *d, mm_elf_note_fn fn, void *ctx);
+
+/* A defined function symbol (STT_FUNC or STT_GNU_IFUNC, value not 0) with
+ * a name, of a symbol table of type TYPE (SHT_SYMTAB, SHT_DYNSYM). */
+typedef void (*mm_elf_func_fn)(void *ctx, const GElf_Sym *sym, const char *name);
+/* Every such symbol of every section of TYPE in E; how many. */
+size_t mm_elf_each_func(Elf *e, uint32_t type, mm_elf_func_fn fn, void *ctx);
+
+#endif
