@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Checks names from the trace alone (issue 13) on real recordings of names-prog, its binary and library deleted and the report run as nobody in /: exact fault counts per function in --sites (text, JSON, CSV), the stacks of its own mmap and brk calls, the deleted data file's and the dlclosed library's paths in --regions, no "fd N" in any region view, the mapped file's path after its fd on the log's mmap lines (text and JSON "file"), ELF segments, symbols in the log (and --symbols=off), one ELF object per build-id for two processes of two copies, a stripped binary (module+offset, and its debug file by build-id), a fixed (non-PIE) build, list and info; and record --no-names --no-stacks keeps none of it (no mapping records, objects or stacks: code by module+offset).
+# Checks names from the trace alone (issue 13) on real recordings of names-prog, its binary and library deleted and the report run as nobody in /: exact fault counts per function in --sites (text, JSON, CSV), the stacks of its own mmap and brk calls, the deleted data file's and the dlclosed library's paths in --regions, no "fd N" in any region view, the mapped file's path after its fd on the log's mmap lines (text and JSON "file") and no "fd N" alone in any view (text, JSON, Perfetto, HTML), ELF segments, symbols in the log (and --symbols=off), one ELF object per build-id for two processes of two copies, a stripped binary (module+offset, and its debug file by build-id), a fixed (non-PIE) build, list and info; and record --no-names --no-stacks keeps none of it (no mapping records, objects or stacks: code by module+offset).
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="names-record names-sites-fill names-sites-read names-sites-lib names-map-direct
 names-brk names-data-path names-lib-path names-no-fd names-segments names-log-symbol
-names-symbols-off names-log-file names-log-no-fd names-json-log-file names-json-sites
+names-symbols-off names-log-file names-log-no-fd names-json-log-file names-no-fd-views names-json-sites
 names-json-regions names-csv-sites names-dedup names-dedup-sites names-stripped names-debugfile
 names-nopie names-list names-info names-off"
 need_root_tracefs $TESTS
@@ -105,6 +105,19 @@ rep --log --json "$T/p.dat" >"$T/p.ljson" 2>&1
 check names-json-log-file "$T/p.work/data; 0 unnamed" "$(jq -r --argjson d "$(h2d "$data")" --argjson n "$dlen" '.events[] |
 	select(.kind == "syscall" and .name == "mmap" and .ret == $d and .args[1] == $n) | .file' "$T/p.ljson"); $(
 	jq '[.events[] | select(.kind == "syscall" and .name == "mmap" and has("file") and .file == null and .ret > 0)] | length' "$T/p.ljson") unnamed"
+# every view, text and JSON, and the files of their own: nothing named by
+# "fd N" alone (a file's fd is followed by its path), the data file named
+mkdir -p "$T/views"; chmod 777 "$T/views"
+for v in "" --log --regions "--maps-at end" --sites --malloc-patterns --timeline --context; do
+	# shellcheck disable=SC2086
+	rep $v "$T/p.dat" >>"$T/views/all" 2>&1
+	# shellcheck disable=SC2086
+	rep $v --json "$T/p.dat" >>"$T/views/all" 2>&1
+done
+rep --perfetto "$T/views/p.json" --html "$T/views/p.html" "$T/p.dat" >>"$T/views/all" 2>&1
+cat "$T/views/p.json" "$T/views/p.html" >>"$T/views/all" 2>/dev/null
+check names-no-fd-views "0 named by fd alone, data named" "$(grep -oE 'fd [0-9]+( \\?")?' "$T/views/all" |
+	grep -cvE '"$') named by fd alone, $(grep -qF "$T/p.work/data" "$T/views/all" && echo data named || echo data not named)"
 rep --sites --json "$T/p.dat" >"$T/p.sjson" 2>&1
 check names-json-sites "32 32 32 32 2" "$(jq -r '.fault_sites[] | select(.code.function == "fill_anon" and .code.module == "p") |
 	"\(.faults) \(.by_class.anon) \(.by_access.w) \(.pages_touched) \(.regions)"' "$T/p.sjson")"
