@@ -40,6 +40,7 @@
 #define LEVEL_STEP   4
 #define MAX_WALK     1024
 #define MAX_PENDING  1024
+#define NO_EXTENT    UINT32_MAX   /* a block's bin without the extent index */
 
 static inline uint64_t mix(uint64_t x)
 {
@@ -216,6 +217,8 @@ static uint32_t bin_get(struct heap_blocks *b, int32_t tgid, unsigned level, uin
 /* Take X out of its bin or the pending array. */
 static void unlist(struct heap_blocks *b, struct blk *x)
 {
+	if (x->bin == NO_EXTENT)
+		return;
 	if (!x->bin) {
 		uint32_t last = --b->nr_pend, at = x->pend;
 		b->pend_start[at] = b->pend_start[last];
@@ -266,6 +269,8 @@ static void flush(struct heap_blocks *b)
 
 uint32_t heap_blk_at(struct heap_blocks *b, int32_t tgid, uint64_t addr)
 {
+	if (b->no_extent)
+		return 0;
 	/* in runs of 8 without a branch a block: a fault rarely hits one */
 	const uint64_t *st = b->pend_start, *len = b->pend_len;
 	for (uint32_t p = 0; p < b->nr_pend; p += 8) {
@@ -329,6 +334,10 @@ uint32_t heap_blk_add(struct heap_blocks *b, int32_t tgid, uint64_t start, uint6
 	x->size = size;
 	b->slots[slot] = (struct heap_slot){ .start = start, .tgid = tgid, .idx = i };
 	b->nr++;
+	if (b->no_extent) {
+		x->bin = NO_EXTENT;
+		return i;
+	}
 	if (b->nr_pend == MAX_PENDING)
 		flush(b);
 	if (!b->pend_start) {

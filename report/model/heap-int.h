@@ -63,6 +63,8 @@ struct heap_blocks {
 	uint32_t *bin_tab, bin_mask;
 	uint32_t binned, empty_bins;
 	uint32_t levels;         /* levels with binned blocks */
+	bool no_extent;          /* no containment index: nothing asks what
+	                          * block holds an address (mm_heap_skip_faults) */
 	uint32_t level_blocks[HEAP_LEVELS];
 };
 

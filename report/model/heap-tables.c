@@ -37,6 +37,11 @@ void mm_heap_free(struct mm_heap *h)
 	free(h);
 }
 
+void mm_heap_skip_faults(struct mm_heap *h)
+{
+	h->b.no_extent = true;
+}
+
 void mm_heap_name_sites(struct mm_heap *h, struct mm_as *as)
 {
 	h->as = as;

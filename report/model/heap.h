@@ -120,6 +120,10 @@ struct mm_heap_totals {
 struct mm_as;
 struct mm_heap *mm_heap_new(void);
 void mm_heap_free(struct mm_heap *h);
+/* Faults are not tied to blocks (no site's faults, no note's block): a
+ * view that shows neither (--leaks) skips the index that finds the block
+ * holding an address.  Before the first event. */
+void mm_heap_skip_faults(struct mm_heap *h);
 /* Name each new site (mm_heap_site.code) in AS's map at its first call:
  * AS must have seen the event before the model does. */
 void mm_heap_name_sites(struct mm_heap *h, struct mm_as *as);

@@ -61,6 +61,8 @@ static void *create(struct mm_file *f, const struct mm_report_opts *o, bool leak
 	v->o = *o;
 	v->leaks = leaks;
 	v->h = mm_heap_new();
+	if (leaks)
+		mm_heap_skip_faults(v->h);   /* --leaks shows no faults */
 	v->as = o->no_symbols ? NULL : o->as;
 	if (v->as)
 		mm_heap_name_sites(v->h, v->as);
