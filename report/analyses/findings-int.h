@@ -140,6 +140,7 @@ struct fproc {
 struct mm_heap;
 struct mm_findings {
 	struct mm_as *as;
+	bool name_sites;            /* summaries name call sites (--symbols) */
 	struct mm_heap *heap;       /* record --malloc's calls: their ties */
 	uint64_t page_size;
 	bool finished;
@@ -150,6 +151,9 @@ struct mm_findings {
 };
 
 /* findings.c */
+/* The call site of allocator call E for a summary: "big_fn+0x1e [prog]"
+ * (the function of its site, issue 13) or its address in hex. */
+void fnd_site(const struct mm_findings *fs, const struct mm_find_ev *e, char *buf, size_t n);
 struct mm_finding *fnd_add(struct mm_findings *fs, const char *id,
 			   enum mm_find_sev sev, int32_t pid);
 void fnd_num(struct mm_finding *f, const char *name, const char *unit, uint64_t v);

@@ -377,11 +377,15 @@ void fmmap_heap_grew(const struct mm_findings *fs, struct fproc *p, const struct
 	m->dyn_req = m->raise_req;
 }
 
-/* " at SITE" and the rest of a call's words for a summary: "malloc(N)". */
-static int call_words(char *buf, size_t len, const struct mm_find_ev *e)
+/* A call's words for a summary: "malloc(N) at SITE". */
+static int call_words(const struct mm_findings *fs, char *buf, size_t len,
+		      const struct mm_find_ev *e)
 {
-	return snprintf(buf, len, "%s(%" PRIu64 ") at %" PRIx64, mm_heap_op_name(e->nr),
-			e->args[0], e->args[2]);
+	char site[256];
+
+	fnd_site(fs, e, site, sizeof(site));
+	return snprintf(buf, len, "%s(%" PRIu64 ") at %s", mm_heap_op_name(e->nr),
+			e->args[0], site);
 }
 
 static void finding_threshold(struct mm_findings *fs, struct fproc *p)
@@ -406,7 +410,7 @@ static void finding_threshold(struct mm_findings *fs, struct fproc *p)
 	if (calls && n > 0 && (size_t)n < sizeof(f->summary)) {
 		n += snprintf(f->summary + n, sizeof(f->summary) - (size_t)n, "; the smallest: ");
 		if ((size_t)n < sizeof(f->summary))
-			call_words(f->summary + n, sizeof(f->summary) - (size_t)n, &m->min_req);
+			call_words(fs, f->summary + n, sizeof(f->summary) - (size_t)n, &m->min_req);
 	}
 	f->explain = explain_thr;
 	fnd_num(f, "pairs", "count", pairs);
@@ -440,23 +444,25 @@ static void finding_dynamic(struct mm_findings *fs, struct fproc *p)
 	if (!m->grew_after)
 		return;
 	struct mm_finding *f = fnd_add(fs, "dynamic-threshold", MM_FIND_INFO, p->tgid);
-	char fr[96] = "free()", req[96] = "", grow[96] = "";
-	if (m->dyn_free.kind == MM_EV_HEAP)
-		snprintf(fr, sizeof(fr), "%s(%" PRIx64 ") at %" PRIx64,
-			 mm_heap_op_name(m->dyn_free.nr), m->dyn_free.args[0], m->dyn_free.args[2]);
+	char fr[320] = "free()", req[320] = "", grow[320] = "", site[256];
+	if (m->dyn_free.kind == MM_EV_HEAP) {
+		fnd_site(fs, &m->dyn_free, site, sizeof(site));
+		snprintf(fr, sizeof(fr), "%s(%" PRIx64 ") at %s",
+			 mm_heap_op_name(m->dyn_free.nr), m->dyn_free.args[0], site);
+	}
 	if (m->dyn_req.kind == MM_EV_HEAP) {
 		req[0] = ' ';
 		req[1] = '(';
-		call_words(req + 2, sizeof(req) - 3, &m->dyn_req);
+		call_words(fs, req + 2, sizeof(req) - 3, &m->dyn_req);
 		strcat(req, ")");
 	}
 	if (m->grow_req.kind == MM_EV_HEAP) {
 		memcpy(grow, ", for ", 6);
-		call_words(grow + 6, sizeof(grow) - 6, &m->grow_req);
+		call_words(fs, grow + 6, sizeof(grow) - 6, &m->grow_req);
 	}
 	/* composed whole (the three call descriptions may add up to more than
 	 * a summary holds), then cut to the summary: the numbers are fields too */
-	char line[512];
+	char line[1200];
 	snprintf(line, sizeof(line),
 		 "%s of a %" PRIu64 " KiB mmapped chunk%s raised the mmap threshold from %"
 		 PRIu64 " to %" PRIu64 " KiB: smaller requests now come from the heap, "

@@ -9,6 +9,8 @@
  * print: they append struct mm_finding records here, which the views
  * format.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,9 +49,25 @@ struct mm_findings *mm_findings_new(struct mm_as *as)
 	struct mm_findings *fs = mm_calloc(1, sizeof(*fs));
 	static const struct mm_as_hooks hooks = { .fault = on_fault };
 	fs->as = as;
+	fs->name_sites = true;
 	fs->page_size = mm_as_page_size(as);
 	mm_as_add_hooks(as, &hooks, fs);
 	return fs;
+}
+
+void mm_findings_name_sites(struct mm_findings *fs, bool on)
+{
+	fs->name_sites = on;
+}
+
+void fnd_site(const struct mm_findings *fs, const struct mm_find_ev *e, char *buf, size_t n)
+{
+	const struct mm_stack *st = fs->name_sites && e->code ? mm_as_stack(fs->as, e->code) : NULL;
+
+	if (st && st->nr)
+		mm_code_format(&st->code[0], st->pc[0], buf, n);
+	else
+		snprintf(buf, n, "%" PRIx64, e->args[2]);
 }
 
 void mm_findings_free(struct mm_findings *fs)

@@ -96,6 +96,9 @@ struct mm_findings;
  * then to mm_findings_event().  The model's hooks call the engine: feed
  * the model no event after mm_findings_free(). */
 struct mm_findings *mm_findings_new(struct mm_as *as);
+/* Name allocator call sites in summaries by function (the default) or,
+ * with --symbols=off, keep their addresses. */
+void mm_findings_name_sites(struct mm_findings *fs, bool on);
 void mm_findings_free(struct mm_findings *fs);
 void mm_findings_event(struct mm_findings *fs, const struct mm_event *ev);
 /* End of the stream, after mm_as_finish(AS): evaluate; the list is valid

@@ -307,6 +307,7 @@ static void *create(const struct mm_report_opts *opts, bool brief)
 	struct fview *v = mm_calloc(1, sizeof(*v));
 	v->o = *opts;
 	v->fs = mm_findings_new(opts->as);
+	mm_findings_name_sites(v->fs, !opts->no_symbols);
 	v->brief = brief;
 	return v;
 }

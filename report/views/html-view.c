@@ -68,6 +68,7 @@ static void *create(struct mm_file *file, const struct mm_report_opts *o)
 	v->tl = mm_timeline_new(o->as, 0);
 	mm_timeline_set_rows(v->tl, SERIES_ROWS);
 	v->fs = mm_findings_new(o->as);
+	mm_findings_name_sites(v->fs, !o->no_symbols);
 	v->rng = 0x9e3779b97f4a7c15ull;   /* fixed: the same trace, the same page */
 	return v;
 }

@@ -248,8 +248,10 @@ static void *create(struct mm_file *file, const struct mm_report_opts *o)
 	struct pview *v = mm_calloc(1, sizeof(*v));
 	v->o = o;
 	v->out = o->perfetto;
-	if (o->as)
+	if (o->as) {
 		v->fs = mm_findings_new(o->as);
+		mm_findings_name_sites(v->fs, !o->no_symbols);
+	}
 	fputs("{\"traceEvents\":[", v->out);
 	return v;
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Checks the malloc findings with record --malloc's calls on heap-threshold: mmap-threshold names the calls (2 requests, the smallest malloc(140000) at cross_here) and dynamic-threshold the free that raised the threshold from 143360 to 303104 (free_b_here's free of big_here's malloc(300000)) and the call the heap then grew for (mid_here's malloc(200000)), in text and JSON; each call in the evidence named by the function of its site (code, text " in FUNC+0xOFF [heap-threshold]"); a trace without the calls keeps the findings without them.
+# Checks the malloc findings with record --malloc's calls on heap-threshold: mmap-threshold names the calls (2 requests, the smallest malloc(140000) at cross_here, by function in its sentence, by address with --symbols=off) and dynamic-threshold the free that raised the threshold from 143360 to 303104 (free_b_here's free of big_here's malloc(300000)) and the call the heap then grew for (mid_here's malloc(200000)), in text and JSON; each call in the evidence named by the function of its site (code, text " in FUNC+0xOFF [heap-threshold]"); a trace without the calls keeps the findings without them.
 set -u
 . "$(dirname "$0")/lib.sh"
-TESTS="mfind-record mfind-threshold mfind-threshold-ev mfind-dynamic mfind-dynamic-ev mfind-text
+TESTS="mfind-record mfind-threshold mfind-threshold-ev mfind-dynamic mfind-dynamic-ev mfind-text mfind-text-raw
 mfind-without-calls mfind-evidence-code"
 need_root_tracefs $TESTS
 mm_tmp
@@ -60,8 +60,12 @@ check mfind-dynamic "threshold_before=143360 threshold=303104 trim_threshold=606
 check mfind-dynamic-ev "malloc(300000)@big free(ptr)@free_b munmap brk malloc(200000)@mid" \
 	"$(finding dynamic-threshold evidence)"
 b=$(fact "$T/t.out" b)
-check mfind-text "1 line: free($b) at SITE of a 296 KiB mmapped chunk (malloc(300000) at SITE) raised the mmap threshold from 140 to 296 KiB ... (N KiB, for malloc(200000) at SITE)" \
-	"$(grep -cE "^  free\($b\) at [0-9a-f]+ of a 296 KiB mmapped chunk \(malloc\(300000\) at [0-9a-f]+\) raised the mmap threshold from 140 to 296 KiB: .*\([0-9]+ KiB, for malloc\(200000\) at [0-9a-f]+\)$" "$T/f.txt") line: $(grep -E "^  free\($b\)" "$T/f.txt" | sed -E 's/^  //; s/ at [0-9a-f]+/ at SITE/g; s/: smaller.*\(([0-9]+) KiB,/ ... (N KiB,/')"
+check mfind-text "1 line: free($b) at free_b_here+0x.. [heap-threshold] of a 296 KiB mmapped chunk (malloc(300000) at big_here+0x.. [heap-threshold]) raised the mmap threshold from 140 to 296 KiB ... (N KiB, for malloc(200000) at mid_here+0x.. [heap-threshold])" \
+	"$(grep -cE "^  free\($b\) at free_b_here\+0x[0-9a-f]+ \[heap-threshold\] of a 296 KiB mmapped chunk \(malloc\(300000\) at big_here\+0x[0-9a-f]+ \[heap-threshold\]\) raised the mmap threshold from 140 to 296 KiB: .*\([0-9]+ KiB, for malloc\(200000\) at mid_here\+0x[0-9a-f]+ \[heap-threshold\]\)$" "$T/f.txt") line: $(grep -E "^  free\($b\)" "$T/f.txt" | sed -E 's/^  //; s/\+0x[0-9a-f]+ /+0x.. /g; s/: smaller.*\(([0-9]+) KiB,/ ... (N KiB,/')"
+# --symbols=off: the same sentence with the sites' addresses
+"$MEMMON" report --malloc-patterns --symbols=off "$T/t.dat" >"$T/f-raw.txt" 2>&1
+check mfind-text-raw "1 line: free($b) at SITE of a 296 KiB mmapped chunk (malloc(300000) at SITE) raised the mmap threshold from 140 to 296 KiB ... (N KiB, for malloc(200000) at SITE)" \
+	"$(grep -cE "^  free\($b\) at [0-9a-f]+ of a 296 KiB mmapped chunk \(malloc\(300000\) at [0-9a-f]+\) raised the mmap threshold from 140 to 296 KiB: .*\([0-9]+ KiB, for malloc\(200000\) at [0-9a-f]+\)$" "$T/f-raw.txt") line: $(grep -E "^  free\($b\)" "$T/f-raw.txt" | sed -E 's/^  //; s/ at [0-9a-f]+/ at SITE/g; s/: smaller.*\(([0-9]+) KiB,/ ... (N KiB,/')"
 
 # every call in the evidence names the function its site is in (JSON
 # code, the text's " in FUNC+0xOFF [MODULE]"), the one nm's ranges give
