@@ -31,6 +31,9 @@
  * error naming the chunk's offset, never a crash or a hang.  The loader
  * reports an error through the slot it failed to fill; the caller sees it
  * when it reaches that chunk, in order.
+ *
+ * The loader's side (reading, checking, decoding a chunk) is stream-load.c;
+ * this file keeps the cursors, their requests to it and the merge.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -41,342 +44,7 @@
 #include <event-parse.h>
 
 #include "memmon.h"
-#include "columns.h"
-#include "delta.h"
-#include "endian.h"
-#include "file.h"
-#include "heapcodec.h"
-#include "subbuf.h"
-#include "tracecmd.h"
-#include "zframe.h"
-
-/* The walker may peek up to 8 bytes past a sub-buffer's end (the stored
- * lost-event count, an event header); zeroed slack keeps that in bounds. */
-#define RAW_SLACK 64
-
-/* IDLE: free; QUEUED: the loader's; READY/FAILED: loaded; DEFERRED: a
- * chunk loaded ahead found the window full: the cursor asks again when it
- * needs it. */
-enum slot_state { SLOT_IDLE, SLOT_QUEUED, SLOT_READY, SLOT_FAILED, SLOT_DEFERRED };
-
-/* One chunk buffer of a CPU.  Each CPU has two: the one being walked and
- * the next chunk, which the loader fills meanwhile.  Buffers are kept and
- * reused (fresh multi-MiB buffers cost a page fault per 4 KiB on every
- * chunk), except that a compacted chunk's buffer is shrunk to its events. */
-struct slot {
-	unsigned char *raw;
-	size_t raw_cap;                     /* counted in mm_stream.window */
-	const struct mm_chunk_ref *chunk;
-	enum slot_state state;              /* under loader.mu */
-	bool ahead;                         /* loaded ahead: may be deferred */
-	uint32_t nr_pages;                  /* sub-buffers to walk */
-	uint32_t *lens;                     /* compacted: each one's length */
-	uint32_t nr_recs;                   /* HEAP_CHUNK: raw holds its records */
-	uint16_t heap_id;                   /* ... and their event id */
-	char err[1024];                     /* SLOT_FAILED: the loader's message */
-};
-
-struct cursor {
-	const struct mm_cpu_index *idx;
-	uint32_t cpu;
-	size_t next_req;                    /* next chunk to hand the loader */
-	size_t taken;                       /* chunks walked or being walked */
-	struct slot slot[2];
-	int cur;                            /* slot being walked, -1 before */
-	const struct mm_chunk_ref *chunk;   /* = slot[cur].chunk */
-	const unsigned char *raw;           /* = slot[cur].raw */
-	const uint32_t *lens;               /* = slot[cur].lens */
-	uint32_t next_sub, nr_pages;
-	size_t page_off;                    /* compacted: next page's offset */
-	bool in_sub;                        /* sb holds a loaded sub-buffer */
-	struct mm_subbuf sb;
-	long long pending_missed;           /* for the next record */
-	struct tep_record rec;
-	/* the malloc stream (HEAP_CHUNK): records, not sub-buffers */
-	bool heap;
-	struct mm_heap_rec *recs;           /* = slot[cur].raw */
-	uint32_t nr_recs, next_rec;
-	uint16_t heap_id;
-	struct mm_heap_rec *hrec;           /* the record handed out, ts in ns */
-	unsigned char ev[MM_HEAP_EV_LEN];   /* ... as its event (mm_stream_next) */
-};
-
-/* The loader thread: reads, CRC-checks, decompresses and delta-decodes
- * the requested chunks in request order, so the main thread only walks
- * events.  Requests: a ring of (cursor, slot) with room for every slot. */
-struct loader {
-	pthread_t thread;
-	bool started, stop;
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
-	uint32_t *queue;                    /* cursor * 2 + slot */
-	uint32_t cap, head, len;
-	ZSTD_DCtx *dctx;
-	struct mm_delta *delta;
-	struct mm_col_typemap *colmap;      /* columns codec scratch */
-	struct mm_heap_dec heap;            /* heap codec scratch */
-	unsigned char *zbuf;                /* compressed payload, reused */
-	size_t zcap;
-	unsigned char *cols;                /* columns codec: the streams, reused */
-	size_t cols_cap;
-};
-
-struct mm_stream {
-	struct mm_file *f;
-	struct loader ld;
-	struct cursor *c;                   /* the CPUs that have chunks */
-	uint32_t nr;
-	struct mm_merge merge;
-	int last;                           /* cursor handed out last, or -1 */
-	int runner;                         /* the top but for LAST (merge.c), or -1 */
-	bool primed, failed;
-	uint64_t missed, missed_marks;
-	size_t window;                      /* bytes of all slot buffers, under ld.mu */
-	struct mm_tc_stream *tc;            /* a trace-cmd file: libtracecmd's records */
-};
-
-static int chunk_error(const struct mm_stream *s, const struct mm_chunk_ref *ch,
-		       const char *why)
-{
-	return mm_error("'%s': corrupt section at offset %llu (%s)", s->f->path,
-			(unsigned long long)ch->off, why);
-}
-
-static void *grow(void *buf, size_t *cap, size_t need, size_t slack)
-{
-	if (need <= *cap)
-		return buf;
-	free(buf);
-	*cap = need;
-	return mm_calloc(1, need + slack);	/* the slack is never written: readable, zero */
-}
-
-/* Codec 2: the stream table, a frame per stream, the merge (columns.h). */
-static int load_columns(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch,
-			const unsigned char *z, size_t zlen, const char **why)
-{
-	struct loader *ld = &s->ld;
-	struct mm_delta_layout l = { s->f->subbuf_size, s->f->commit_size, s->f->big_endian };
-	struct mm_col_piece in[MM_COL_NR];
-	uint32_t raw[MM_COL_NR], stored[MM_COL_NR];
-	size_t tab = 8 * MM_COL_NR, raw_total = 0, z_total = 0, ro = 0, zo = tab;
-
-	*why = "bad column stream table";
-	if (zlen < tab)
-		return -1;
-	for (int i = 0; i < MM_COL_NR; i++) {
-		raw[i] = mm_le32_load(z + 4 * i);
-		stored[i] = mm_le32_load(z + 4 * (MM_COL_NR + i));
-		if (!stored[i] != !raw[i])
-			return -1;
-		raw_total += raw[i];
-		z_total += stored[i];
-	}
-	if (z_total != zlen - tab || raw_total > mm_columns_bound(ch->nr_subbufs, l.subbuf_size))
-		return -1;
-	ld->cols = grow(ld->cols, &ld->cols_cap, raw_total + 1, 0);
-	for (int i = 0; i < MM_COL_NR; i++) {
-		if (stored[i] &&
-		    mm_zframe_inflate(ld->dctx, ld->cols + ro, raw[i], z + zo, stored[i], why) < 0)
-			return -1;
-		in[i] = (struct mm_col_piece){ ld->cols + ro, raw[i] };
-		ro += raw[i];
-		zo += stored[i];
-	}
-	return mm_columns_merge(ld->colmap, &l, in, sl->raw, ch->nr_subbufs, why);
-}
-
-/* Codec 3 (HEAP_CHUNK): the header, a frame per stream, the records
- * (heapcodec.h), which take less room than the sub-buffers the chunk's
- * index declares (a record's event is larger than the record). */
-static int load_heap(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch,
-		     const unsigned char *z, size_t zlen, const char **why)
-{
-	struct loader *ld = &s->ld;
-	struct mm_delta_layout l = { s->f->subbuf_size, s->f->commit_size, s->f->big_endian };
-	struct mm_heap_piece in[MM_HEAP_STREAMS];
-	uint32_t raw[MM_HEAP_STREAMS], stored[MM_HEAP_STREAMS], nr;
-	size_t raw_total = 0, z_total = 0, ro = 0, zo = MM_HEAP_CHUNK_HEAD;
-	uint16_t id;
-
-	*why = "bad heap chunk header";
-	if (zlen < MM_HEAP_CHUNK_HEAD || z[6] != MM_HEAP_STREAMS)
-		return -1;
-	nr = mm_le32_load(z);
-	id = (uint16_t)(z[4] | z[5] << 8);
-	for (int i = 0; i < MM_HEAP_STREAMS; i++) {
-		raw[i] = mm_le32_load(z + 16 + 4 * i);
-		stored[i] = mm_le32_load(z + 16 + 4 * (MM_HEAP_STREAMS + i));
-		if (!stored[i] != !raw[i])
-			return -1;
-		raw_total += raw[i];
-		z_total += stored[i];
-	}
-	/* no record codes into more than 128 bytes of streams */
-	if (z_total != zlen - MM_HEAP_CHUNK_HEAD || raw_total > 128ull * nr + 64)
-		return -1;
-	ld->cols = grow(ld->cols, &ld->cols_cap, raw_total + 1, 0);
-	for (int i = 0; i < MM_HEAP_STREAMS; i++) {
-		if (stored[i] &&
-		    mm_zframe_inflate(ld->dctx, ld->cols + ro, raw[i], z + zo, stored[i], why) < 0)
-			return -1;
-		in[i] = (struct mm_heap_piece){ ld->cols + ro, raw[i] };
-		ro += raw[i];
-		zo += stored[i];
-	}
-	_Static_assert(sizeof(struct mm_heap_rec) <= MM_HEAP_EV_LEN + 4, "a record outgrew its event");
-	if ((uint64_t)nr * sizeof(struct mm_heap_rec) > ch->raw_len) {
-		*why = "heap chunk: more records than its sub-buffers hold";
-		return -1;
-	}
-	sl->nr_recs = nr;
-	sl->heap_id = id;
-	struct mm_heap_rec *r = (struct mm_heap_rec *)sl->raw;
-	if (mm_heap_decode(&ld->heap, &l, in, nr, z[7], mm_le64_load(z + 8), r, ch->nr_subbufs,
-			   why) < 0)
-		return -1;
-	for (uint32_t i = 0; i < nr; i++)	/* times in ns here, not on the walk */
-		r[i].ts = mm_file_ns(s->f, r[i].ts);
-	return 0;
-}
-
-/* Account a slot buffer going from OLD to NEW bytes: false, and nothing
- * changed, when growing would take the window past its limit. */
-static bool window_resize(struct mm_stream *s, size_t old, size_t new)
-{
-	bool ok;
-
-	pthread_mutex_lock(&s->ld.mu);
-	ok = new <= old || s->window - old + new <= MM_MAX_WINDOW;
-	if (ok)
-		s->window = s->window - old + new;
-	pthread_mutex_unlock(&s->ld.mu);
-	return ok;
-}
-
-static void slot_release(struct mm_stream *s, struct slot *sl)
-{
-	window_resize(s, sl->raw_cap, 0);
-	free(sl->raw);
-	free(sl->lens);
-	sl->raw = NULL;
-	sl->lens = NULL;
-	sl->raw_cap = 0;
-}
-
-/* After decoding: refuse a chunk that claims more than it can hold, and
- * compact one that is mostly empty (compact.c), shrinking its buffer. */
-static int settle(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch)
-{
-	char why[128];
-	size_t used;
-	int r = mm_chunk_compact(s->f, sl->raw, ch->nr_subbufs, ch->len, &sl->lens, &sl->nr_pages,
-				 &used, why, sizeof(why));
-
-	if (r < 0)
-		return chunk_error(s, ch, why);
-	if (!sl->lens)
-		return 0;	/* mostly full: walked where it lies */
-	unsigned char *p = realloc(sl->raw, used + RAW_SLACK);
-	if (p)
-		sl->raw = p;
-	memset(sl->raw + used, 0, RAW_SLACK);
-	window_resize(s, sl->raw_cap, used + RAW_SLACK);
-	sl->raw_cap = used + RAW_SLACK;
-	return 0;
-}
-
-#define LOAD_DEFERRED 1
-
-/* Loader thread: read, check, decompress and decode chunk CH into SL;
- * 0, -1 on error, LOAD_DEFERRED for a chunk loaded ahead that does not
- * fit in the window now. */
-static int load_chunk(struct mm_stream *s, struct slot *sl, const struct mm_chunk_ref *ch,
-		      bool ahead)
-{
-	struct loader *ld = &s->ld;
-	struct mm_chunk_header h;
-	size_t flen = ch->len - sizeof(h), need = ch->raw_len + RAW_SLACK;
-	const unsigned char *frame;
-	const char *why = NULL;
-	char msg[160];
-	int r;
-
-	if (need > sl->raw_cap) {
-		if (!window_resize(s, sl->raw_cap, need)) {
-			if (ahead)
-				return LOAD_DEFERRED;
-			snprintf(msg, sizeof(msg), "decoding it needs more than the %u MiB memmon "
-				 "holds at once (the chunks of %u CPUs overlap)",
-				 MM_MAX_WINDOW >> 20, s->nr);
-			return chunk_error(s, ch, msg);
-		}
-		free(sl->raw);
-		sl->raw = mm_calloc(1, need);	/* the slack is never written: readable, zero */
-		sl->raw_cap = need;
-	}
-	ld->zbuf = grow(ld->zbuf, &ld->zcap, ch->len, 0);
-	if (mm_file_pread(s->f, ld->zbuf, ch->len, ch->off + MM_SECTION_HEADER_SIZE) < 0)
-		return -1;
-	if (mm_crc32(0, ld->zbuf, ch->len) != ch->crc)
-		return chunk_error(s, ch, "crc mismatch");
-	memcpy(&h, ld->zbuf, sizeof(h));
-	if (h.nr_subbufs != ch->nr_subbufs || h.raw_len != ch->raw_len || h.codec != ch->codec)
-		return mm_error("'%s' changed while being read (offset %llu)", s->f->path,
-				(unsigned long long)ch->off);
-	frame = ld->zbuf + sizeof(h);
-	if (ch->codec == MM_CODEC_COLUMNS)
-		r = load_columns(s, sl, ch, frame, flen, &why);
-	else if (ch->codec == MM_CODEC_HEAP)
-		r = load_heap(s, sl, ch, frame, flen, &why);
-	else
-		r = mm_zframe_inflate(ld->dctx, sl->raw, ch->raw_len, frame, flen, &why);
-	if (r < 0)
-		return chunk_error(s, ch, why);
-	if (ch->codec == MM_CODEC_HEAP)
-		return 0;                       /* records: nothing to compact */
-	if (ch->codec != MM_CODEC_RAW) {
-		struct mm_delta_layout l = {
-			s->f->subbuf_size, s->f->commit_size, s->f->big_endian,
-		};
-		int e = mm_delta_decode(ld->delta, &l, sl->raw, ch->nr_subbufs);
-		if (e == MM_DELTA_BAD_COMMIT)
-			return chunk_error(s, ch, "sub-buffer commit larger than the sub-buffer");
-		if (e < 0)
-			return chunk_error(s, ch, "event runs past its sub-buffer");
-	}
-	return settle(s, sl, ch);
-}
-
-static void *loader_main(void *arg)
-{
-	struct mm_stream *s = arg;
-	struct loader *ld = &s->ld;
-
-	pthread_mutex_lock(&ld->mu);
-	for (;;) {
-		while (!ld->len && !ld->stop)
-			pthread_cond_wait(&ld->work, &ld->mu);
-		if (ld->stop)
-			break;
-		uint32_t q = ld->queue[ld->head];
-		ld->head = (ld->head + 1) % ld->cap;
-		ld->len--;
-		struct slot *sl = &s->c[q / 2].slot[q % 2];
-		bool ahead = sl->ahead;
-		pthread_mutex_unlock(&ld->mu);
-		int r = load_chunk(s, sl, sl->chunk, ahead);	/* the slot is ours while queued */
-		if (r < 0) {
-			snprintf(sl->err, sizeof(sl->err), "%s", mm_error_msg());
-			slot_release(s, sl);	/* a refused chunk holds nothing */
-		}
-		pthread_mutex_lock(&ld->mu);
-		sl->state = r < 0 ? SLOT_FAILED : r == LOAD_DEFERRED ? SLOT_DEFERRED : SLOT_READY;
-		pthread_cond_broadcast(&ld->done);
-	}
-	pthread_mutex_unlock(&ld->mu);
-	return NULL;
-}
+#include "stream-int.h"
 
 /* Hand slot K of cursor I (its chunk set) to the loader; under ld.mu. */
 static void enqueue(struct mm_stream *s, uint32_t i, int k, bool ahead)
@@ -453,7 +121,7 @@ static int next_chunk(struct mm_stream *s, uint32_t i)
 		c->slot[old].state = SLOT_IDLE;
 		pthread_mutex_unlock(&ld->mu);
 		if (c->next_req >= c->idx->nr || !request(s, i, old, true))
-			slot_release(s, &c->slot[old]);
+			mm_stream_slot_release(s, &c->slot[old]);
 	}
 	return 0;
 }
@@ -472,7 +140,7 @@ static int load_subbuf(struct mm_stream *s, struct cursor *c)
 	}
 	if (mm_subbuf_load(&c->sb, page, f->subbuf_size, f->commit_size, f->big_endian,
 			   &missed) < 0)
-		return chunk_error(s, c->chunk, "sub-buffer commit larger than the sub-buffer");
+		return mm_stream_chunk_error(s, c->chunk, "sub-buffer commit larger than the sub-buffer");
 	if (missed) {
 		s->missed_marks++;
 		if (missed > 0)
@@ -495,7 +163,7 @@ static int heap_next(struct mm_stream *s, uint32_t i)
 			continue;
 		}
 		if (c->cur >= 0)
-			slot_release(s, &c->slot[c->cur]);
+			mm_stream_slot_release(s, &c->slot[c->cur]);
 		c->recs = NULL;
 		return 0;
 	}
@@ -522,7 +190,7 @@ static int cursor_next(struct mm_stream *s, uint32_t i)
 			if (r > 0)
 				break;
 			if (r < 0)
-				return chunk_error(s, c->chunk, "event runs past its sub-buffer");
+				return mm_stream_chunk_error(s, c->chunk, "event runs past its sub-buffer");
 			c->in_sub = false;
 		}
 		if (c->chunk && c->next_sub < c->nr_pages) {
@@ -533,7 +201,7 @@ static int cursor_next(struct mm_stream *s, uint32_t i)
 				return -1;
 		} else {
 			if (c->cur >= 0)	/* done with this CPU */
-				slot_release(s, &c->slot[c->cur]);
+				mm_stream_slot_release(s, &c->slot[c->cur]);
 			c->raw = NULL;
 			return 0;
 		}
@@ -596,7 +264,7 @@ struct mm_stream *mm_stream_open(struct mm_file *f)
 		mm_error("cannot allocate a zstd context: out of memory");
 		return NULL;
 	}
-	int e = pthread_create(&ld->thread, NULL, loader_main, s);
+	int e = pthread_create(&ld->thread, NULL, mm_stream_loader_main, s);
 	if (e) {
 		mm_stream_close(s);
 		errno = e;
