@@ -64,9 +64,7 @@ void fnd_site(const struct mm_findings *fs, const struct mm_find_ev *e, char *bu
 {
 	const struct mm_stack *st = fs->name_sites && e->code ? mm_as_stack(fs->as, e->code) : NULL;
 
-	if (st && st->nr)
-		mm_code_format(&st->code[0], st->pc[0], buf, n);
-	else
+	if (!mm_stack_top_format(st, buf, n))
 		snprintf(buf, n, "%" PRIx64, e->args[2]);
 }
 

@@ -171,8 +171,6 @@ void mm_heap_rows_free(struct mm_heap_rows *r)
 
 void mm_heap_row_site(const struct mm_heap_row *row, char *buf, size_t n)
 {
-	if (row->name && row->name->nr)
-		mm_code_format(&row->name->code[0], row->name->pc[0], buf, n);
-	else
+	if (!mm_stack_top_format(row->name, buf, n))
 		snprintf(buf, n, "%llx", (unsigned long long)row->s->site);
 }

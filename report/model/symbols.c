@@ -208,6 +208,14 @@ void mm_code_format(const struct mm_code *c, uint64_t addr, char *buf, size_t n)
 		snprintf(buf, n, "%llx", (unsigned long long)addr);
 }
 
+bool mm_stack_top_format(const struct mm_stack *st, char *buf, size_t n)
+{
+	if (!st || !st->nr)
+		return false;
+	mm_code_format(&st->code[0], st->pc[0], buf, n);
+	return true;
+}
+
 /* The kind of segment H is for a region with PROT (relro: writable in the
  * file, made read-only after relocation). */
 static const char *segment_name(const struct mm_elf_object *o, const struct mm_elf_phdr *h,

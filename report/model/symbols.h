@@ -81,6 +81,9 @@ struct mm_stack {
 	uint64_t pc[MM_MAX_FRAMES];
 	struct mm_code code[MM_MAX_FRAMES];
 };
+/* ST's innermost frame (a call's site, a fault's instruction) the same way
+ * into BUF; false, BUF untouched, when ST is NULL or has no frame. */
+bool mm_stack_top_format(const struct mm_stack *st, char *buf, size_t n);
 /* Resolve FRAMES in P's map now and intern them: the stack's id, or 0
  * when N is 0. */
 uint32_t mm_as_stack_intern(struct mm_as *as, const struct mm_as_proc *p,

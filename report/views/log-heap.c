@@ -131,9 +131,7 @@ static const char *block_name(struct mm_as *as, int32_t pid, const struct mm_hea
 {
 	const struct mm_stack *st = as ? mm_as_stack(as, n->block_code) : NULL;
 
-	if (st && st->nr)
-		mm_code_format(&st->code[0], st->pc[0], buf, len);
-	else
+	if (!mm_stack_top_format(st, buf, len))
 		mm_log_site_name(as, pid, n->block_site, buf, len);
 	return buf;
 }
