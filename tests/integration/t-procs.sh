@@ -89,9 +89,15 @@ check threads-no-cross "faults by other tasks in each thread's region: ${want_x%
 # ---- forks that a timer signal interrupts at their start: the kernel's
 # -ERESTARTNOINTR (errno 513) by its name, each followed by the restarted
 # fork's success, and no kernel errno left as a number anywhere
-record "$T/f" "$(prog forkstorm)" 1000
-fpid=$(fact "$T/f.out" pid)
-n=$(grep -cE "^$fpid: clone\(CHILD_CLEARTID\|CHILD_SETTID\|SIGCHLD\) = -ERESTARTNOINTR$" "$T/f.rep")
+# (whether a timer lands in a fork's first microseconds is a race: a
+# recording in which none did, seen once in a fresh clone's CI, is made
+# again, up to 3 times; each is checked the same way)
+for try in 1 2 3; do
+	record "$T/f" "$(prog forkstorm)" 1000
+	fpid=$(fact "$T/f.out" pid)
+	n=$(grep -cE "^$fpid: clone\(CHILD_CLEARTID\|CHILD_SETTID\|SIGCHLD\) = -ERESTARTNOINTR$" "$T/f.rep")
+	[ "$n" -ge 1 ] && break
+done
 check restart-named "at least 1 clone = -ERESTARTNOINTR of $fpid" "$( [ "$n" -ge 1 ] && echo "at least 1" || echo "$n") clone = -ERESTARTNOINTR of $fpid"
 # the next clone of $fpid after each one (its signal's handler runs in
 # between) is the restarted fork, and it worked
