@@ -186,14 +186,22 @@ for kv in sys.argv[1:]:
     out.append("%s=%s" % (name, "%d/%d" % (rs[0]["rss_kb"], rs[0]["model_rss_kb"]) if rs else "none"))
 print(" ".join(out))' anon="$(k anon)" fileread="$(k fileread)" filecow="$(k filecow)" shared="$(k shared)"; }
 	# the child: its 1000 copied anon pages (half written again: copy on
-	# write, no change), fileread's one fault-around window (16 pages),
-	# filecow's 16 pages copied with the mapping, nothing of shared
-	check fk-child-rows "anon=4000/4000 fileread=64/64 filecow=64/64 shared=0/0" "$(rows "$child")"
+	# write, no change), fileread's one fault-around window (at most 16
+	# pages: the kernel maps around a fault only the cached pages it can
+	# take at that moment, skipping one locked or being migrated by another
+	# task -- seen in CI as 15),
+	# filecow's 16 pages copied with the mapping, nothing of shared; the
+	# model must hold what the kernel holds, page for page
+	got=$(rows "$child")
+	fr=$(printf '%s\n' "$got" | sed -n 's/.*fileread=\([0-9]*\)\/.*/\1/p')
+	if [ -n "$fr" ] && [ "$fr" -ge 4 ] && [ "$fr" -le 64 ]; then fexp="$fr/$fr"; else fexp="4..64/same"; fi
+	check fk-child-rows "anon=4000/4000 fileread=$fexp filecow=64/64 shared=0/0" "$got"
 	check fk-parent-rows "anon=4000/4000 fileread=256/256 filecow=64/64 shared=64/64" "$(rows "$pid")"
 	# the child's anon pages: the half it wrote are its own, the other half
 	# still shared with the parent (waiting, alive): Pss 2000 + 2000 / 2;
-	# fileread's 16 pages shared with the parent's mapping of them
-	check fk-child-cols "anon private_dirty_kb=2000 shared_dirty_kb=2000 pss_kb=3000, fileread shared_clean_kb=64 pss_kb=32" \
+	# fileread's pages (as many as the kernel mapped around the fault)
+	# shared with the parent's mapping of them: Pss half of them
+	check fk-child-cols "anon private_dirty_kb=2000 shared_dirty_kb=2000 pss_kb=3000, fileread shared_clean_kb=${fr:-64} pss_kb=$(( ${fr:-64} / 2 ))" \
 		"$(cols "$T/k.dat" "$child" "anon=$(k anon):private_dirty_kb,shared_dirty_kb,pss_kb" "fileread=$(k fileread):shared_clean_kb,pss_kb")"
 	model=$(maps_end "$T/k.dat" "$child" | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][0]["total"]["model_rss_kb"])')
 	check_within fk-child-total 3 "$model" "$vmrss" "the child's resident estimate at exit (KiB; VmRSS the child read: $vmrss kB)"
