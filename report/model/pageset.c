@@ -14,19 +14,24 @@ static uint32_t ps_lower(const struct mm_pageset *s, uint64_t base)
 	return (uint32_t)MM_PARTITION_POINT(s->n, i, s->b[i].base < base);
 }
 
+/* Make an empty block at BASE the I-th (I: ps_lower's answer for BASE). */
+static void ps_insert(struct mm_pageset *s, uint32_t i, uint64_t base)
+{
+	MM_GROW(s->b, s->n, s->cap, 4);
+	memmove(s->b + i + 1, s->b + i, (s->n - i) * sizeof(*s->b));
+	s->b[i].base = base;
+	s->b[i].mask = 0;
+	s->n++;
+}
+
 /* OR MASK into the block at BASE; returns the pages that were new. */
 static uint64_t ps_or(struct mm_pageset *s, uint64_t base, uint64_t mask)
 {
 	uint32_t i = ps_lower(s, base);
 	if (!mask)
 		return 0;
-	if (i == s->n || s->b[i].base != base) {
-		MM_GROW(s->b, s->n, s->cap, 4);
-		memmove(s->b + i + 1, s->b + i, (s->n - i) * sizeof(*s->b));
-		s->b[i].base = base;
-		s->b[i].mask = 0;
-		s->n++;
-	}
+	if (i == s->n || s->b[i].base != base)
+		ps_insert(s, i, base);
 	uint64_t added = mask & ~s->b[i].mask;
 	s->b[i].mask |= mask;
 	s->count += (uint64_t)__builtin_popcountll(added);
@@ -82,29 +87,42 @@ uint64_t mm_pageset_remove(struct mm_pageset *s, uint64_t lo, uint64_t hi)
 	return removed;
 }
 
-/* The mask of the block at BASE, 0 when S has none. */
-static uint64_t ps_mask(const struct mm_pageset *s, uint64_t base)
-{
-	uint32_t i = ps_lower(s, base);
-	return i < s->n && s->b[i].base == base ? s->b[i].mask : 0;
-}
-
 /* The N lowest set bits of M. */
 static uint64_t lowest_bits(uint64_t m, uint64_t n)
 {
+	if ((uint64_t)__builtin_popcountll(m) <= n)
+		return m;
 	uint64_t out = 0;
 	for (; m && n; n--, m &= m - 1)
 		out |= m & -m;
 	return out;
 }
 
+/* One walk over the blocks from LO's on, in step with the bases: filling
+ * runs ahead of a process whose counters say more than its faults (two
+ * threads of one mm share its counters), so the blocks it crosses are
+ * mostly full already, and a search per block made it most of a report
+ * (storm x30: 4.1 s of --regions, 1.6 s before the model placed pages). */
 uint64_t mm_pageset_fill(struct mm_pageset *s, uint64_t lo, uint64_t hi, uint64_t n,
 			 uint64_t max_blocks)
 {
 	uint64_t added = 0;
+	uint32_t i = ps_lower(s, lo & ~63ull);
 	for (uint64_t base = lo & ~63ull; base < hi && added < n && max_blocks--; base += 64) {
-		uint64_t m = range_mask(base, lo, hi) & ~ps_mask(s, base);
-		added += (uint64_t)__builtin_popcountll(ps_or(s, base, lowest_bits(m, n - added)));
+		bool here = i < s->n && s->b[i].base == base;
+		uint64_t m = lowest_bits(range_mask(base, lo, hi) & ~(here ? s->b[i].mask : 0),
+					 n - added);
+		if (m) {
+			if (!here)
+				ps_insert(s, i, base);
+			uint64_t k = (uint64_t)__builtin_popcountll(m);
+			s->b[i].mask |= m;
+			s->count += k;
+			added += k;
+			here = true;
+		}
+		if (here)
+			i++;                    /* the block after BASE's */
 		if (base + 64 < base)
 			break;                  /* the top of the address space */
 	}

@@ -333,6 +333,38 @@ TEST(pageset_stays_small_for_huge_sparse_mappings)
 	mm_pageset_free(&d);
 }
 
+/* fill: the lowest pages the set lacks, across full and absent blocks,
+ * within its block bound; the same pages a page-by-page fill picks */
+TEST(pageset_fill_takes_lowest_missing_pages)
+{
+	struct mm_pageset s = { 0 }, ref = { 0 };
+	uint64_t lo = 64 * 100 + 5;
+	for (uint64_t v = lo; v < lo + 64 * 8; v++)     /* 8 blocks' worth full */
+		if (v % 97 != 3)
+			mm_pageset_add(&s, v), mm_pageset_add(&ref, v);
+	mm_pageset_add(&s, lo + 64 * 20), mm_pageset_add(&ref, lo + 64 * 20);
+	uint64_t holes = mm_pageset_count_range(&s, lo, lo + 64 * 8);
+	holes = 64 * 8 - holes;
+	uint64_t want = holes + 70;             /* every hole, then 70 beyond */
+	CHECK_EQ(mm_pageset_fill(&s, lo, lo + 64 * 40, want, 1000), want);
+	uint64_t got = 0;
+	for (uint64_t v = lo; v < lo + 64 * 40 && got < want; v++)
+		if (mm_pageset_add(&ref, v))
+			got++;
+	CHECK_EQ(s.count, ref.count);
+	for (uint64_t v = lo - 64; v < lo + 64 * 41; v++)
+		CHECK_EQ(mm_pageset_has(&s, v), mm_pageset_has(&ref, v));
+	CHECK(!mm_pageset_has(&s, lo - 1));     /* nothing below LO */
+	/* the bound: 2 blocks looked at, from a full one: only the next's */
+	uint64_t before = s.count, far = 64 * 200;      /* block-aligned, empty */
+	CHECK_EQ(mm_pageset_fill(&s, lo, far, 1000, 2), 0);
+	CHECK_EQ(mm_pageset_fill(&s, far, far + 64 * 3, 1000, 2), 128);
+	CHECK_EQ(s.count, before + 128);
+	CHECK(!mm_pageset_has(&s, far + 128));
+	mm_pageset_free(&s);
+	mm_pageset_free(&ref);
+}
+
 static enum mm_pattern pattern_of(uint64_t pages, const uint64_t *idx, size_t n)
 {
 	setup();
@@ -644,6 +676,7 @@ int main(void)
 	RUN(stack_grows_on_fault_below);
 	RUN(map_bytes_follow_every_change);
 	RUN(pageset_stays_small_for_huge_sparse_mappings);
+	RUN(pageset_fill_takes_lowest_missing_pages);
 	RUN(access_patterns);
 	RUN(event_path_and_end_check_agree);
 	RUN(end_check_reports_differences);
