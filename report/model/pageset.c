@@ -98,11 +98,11 @@ static uint64_t lowest_bits(uint64_t m, uint64_t n)
 	return out;
 }
 
-/* One walk over the blocks from LO's on, in step with the bases: filling
- * runs ahead of a process whose counters say more than its faults (two
- * threads of one mm share its counters), so the blocks it crosses are
- * mostly full already, and a search per block made it most of a report
- * (storm x30: 4.1 s of --regions, 1.6 s before the model placed pages). */
+/* One walk over the blocks from LO's on, in step with the bases, not a
+ * search per block: two threads of one mm share its counters, so the
+ * model places pages ahead of a thread and each later fault's fill
+ * crosses the full blocks up to that frontier (storm x30: 7.4M fills
+ * over 64M blocks; --regions 4.9 -> 3.7 s with the walk). */
 uint64_t mm_pageset_fill(struct mm_pageset *s, uint64_t lo, uint64_t hi, uint64_t n,
 			 uint64_t max_blocks)
 {
@@ -119,9 +119,8 @@ uint64_t mm_pageset_fill(struct mm_pageset *s, uint64_t lo, uint64_t hi, uint64_
 			s->b[i].mask |= m;
 			s->count += k;
 			added += k;
-			here = true;
 		}
-		if (here)
+		if (here || m)
 			i++;                    /* the block after BASE's */
 		if (base + 64 < base)
 			break;                  /* the top of the address space */

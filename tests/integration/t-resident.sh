@@ -186,12 +186,12 @@ for kv in sys.argv[1:]:
     out.append("%s=%s" % (name, "%d/%d" % (rs[0]["rss_kb"], rs[0]["model_rss_kb"]) if rs else "none"))
 print(" ".join(out))' anon="$(k anon)" fileread="$(k fileread)" filecow="$(k filecow)" shared="$(k shared)"; }
 	# the child: its 1000 copied anon pages (half written again: copy on
-	# write, no change), fileread's one fault-around window (at most 16
+	# write, no change), fileread's one fault-around window, filecow's 16
+	# pages copied with the mapping, nothing of shared; the model must hold
+	# what the kernel holds, page for page.  The window is at most 16
 	# pages: the kernel maps around a fault only the cached pages it can
-	# take at that moment, skipping one locked or being migrated by another
-	# task -- seen in CI as 15),
-	# filecow's 16 pages copied with the mapping, nothing of shared; the
-	# model must hold what the kernel holds, page for page
+	# take at that moment, and skips one another task has locked or is
+	# migrating (CI saw 15)
 	got=$(rows "$child")
 	fr=$(printf '%s\n' "$got" | sed -n 's/.*fileread=\([0-9]*\)\/.*/\1/p')
 	if [ -n "$fr" ] && [ "$fr" -ge 4 ] && [ "$fr" -le 64 ]; then fexp="$fr/$fr"; else fexp="4..64/same"; fi

@@ -339,12 +339,14 @@ TEST(pageset_fill_takes_lowest_missing_pages)
 {
 	struct mm_pageset s = { 0 }, ref = { 0 };
 	uint64_t lo = 64 * 100 + 5;
-	for (uint64_t v = lo; v < lo + 64 * 8; v++)     /* 8 blocks' worth full */
-		if (v % 97 != 3)
-			mm_pageset_add(&s, v), mm_pageset_add(&ref, v);
-	mm_pageset_add(&s, lo + 64 * 20), mm_pageset_add(&ref, lo + 64 * 20);
-	uint64_t holes = mm_pageset_count_range(&s, lo, lo + 64 * 8);
-	holes = 64 * 8 - holes;
+	struct mm_pageset *both[] = { &s, &ref };
+	for (int k = 0; k < 2; k++) {
+		for (uint64_t v = lo; v < lo + 64 * 8; v++)     /* 8 blocks, 6 holes */
+			if (v % 97 != 3)
+				mm_pageset_add(both[k], v);
+		mm_pageset_add(both[k], lo + 64 * 20);  /* one page further on */
+	}
+	uint64_t holes = 64 * 8 - mm_pageset_count_range(&s, lo, lo + 64 * 8);
 	uint64_t want = holes + 70;             /* every hole, then 70 beyond */
 	CHECK_EQ(mm_pageset_fill(&s, lo, lo + 64 * 40, want, 1000), want);
 	uint64_t got = 0;
