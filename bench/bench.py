@@ -156,11 +156,18 @@ def workload_argv(w):
             "reads": [bin_("reads"), DATA]}[w]
 
 
+# The plain recordings, by their flags: memmon-lean is issue 10's events
+# alone (no stacks, no names: issue 13); memmon-stacks takes the stacks the
+# defaults leave out for the workloads (they keep no frame pointers) and
+# memmon-nonames has no mapping records, to measure issue 13's two costs
+# apart (not in the default variants).
+MEMMON_FLAGS = {"memmon": [], "memmon-lean": ["--no-stacks", "--no-names"],
+                "memmon-stacks": ["--stacks"], "memmon-nonames": ["--no-names"]}
+
+
 def recorder_argv(v, out, cmd):
-    if v == "memmon":
-        return [MEMMON, "record", "-o", out, "--"] + cmd
-    if v == "memmon-lean":      # issue 10's events alone: no stacks, no names (issue 13)
-        return [MEMMON, "record", "--no-stacks", "--no-names", "-o", out, "--"] + cmd
+    if v in MEMMON_FLAGS:
+        return [MEMMON, "record"] + MEMMON_FLAGS[v] + ["-o", out, "--"] + cmd
     if v == "memmon-malloc":
         return [MEMMON, "record", "--malloc", "-o", out, "--"] + cmd
     if v == "heaptrack":
@@ -177,7 +184,7 @@ def recorder_argv(v, out, cmd):
     raise ValueError(v)
 
 
-EXT = {"memmon": "mmd", "memmon-lean": "mmd", "trace-cmd": "dat", "perf": "data", "memmon-malloc": "mmd",
+EXT = {**{v: "mmd" for v in MEMMON_FLAGS}, "trace-cmd": "dat", "perf": "data", "memmon-malloc": "mmd",
        "heaptrack": "zst"}
 
 
@@ -214,7 +221,7 @@ def warm_touch():
 
 
 def run_bench(w):
-    vs = [v for v in VARIANTS if v in ("base", "floor", "floor-pid", "memmon", "memmon-lean", "trace-cmd", "perf") or
+    vs = [v for v in VARIANTS if v in ("base", "floor", "floor-pid", "trace-cmd", "perf") or v in MEMMON_FLAGS or
           (v in HEAP_VARIANTS and w == "mallocs" and (v != "heaptrack" or shutil.which("heaptrack")))]
     runs = nruns(w)
     res = {v: [] for v in vs}
@@ -341,7 +348,7 @@ def file_stats(f, v):
     if v == "memmon-malloc":
         ev, lost, by = memmon_malloc_stats(f)
         return dict(events=ev, lost=lost, bytes=by, file_bytes=os.path.getsize(f))
-    ev, lost = {"memmon": memmon_stats, "memmon-lean": memmon_stats, "trace-cmd": tc_stats, "perf": perf_stats,
+    ev, lost = {**{v: memmon_stats for v in MEMMON_FLAGS}, "trace-cmd": tc_stats, "perf": perf_stats,
                 "heaptrack": heaptrack_stats}[v](f)
     st = dict(events=ev, lost=lost, bytes=os.path.getsize(f))
     if v == "memmon":
@@ -352,7 +359,7 @@ def file_stats(f, v):
 def run_stats():
     st = {}
     for w in WORKLOADS:
-        for v in ("memmon", "memmon-lean", "trace-cmd", "perf") + HEAP_VARIANTS:
+        for v in tuple(MEMMON_FLAGS) + ("trace-cmd", "perf") + HEAP_VARIANTS:
             if v in VARIANTS and (v not in HEAP_VARIANTS or w == "mallocs"):
                 log(f"stats {w} {v}")
                 st[f"{w}/{v}"] = file_stats(outfile(w, v), v)

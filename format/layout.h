@@ -184,6 +184,10 @@ struct mm_watch_header {
 #define MM_KEY_MARKERS     "markers"
 /* "1": copy_trace_marker was on, every top-level trace_marker write came in */
 #define MM_KEY_MARKER_COPY "marker_copy"
+/* The memory calls' user stacks: "on", or "off: WHY" (record --no-stacks,
+ * a program without frame pointers, a kernel without userstacktrace);
+ * absent: a file from before the choice (stacks unless --no-stacks) */
+#define MM_KEY_STACKS      "stacks"
 /* record -p: "attached.PID" = "AGE_S EXE", how long PID had run (seconds)
  * and its /proc/PID/exe when record attached */
 #define MM_KEY_ATTACHED_PREFIX "attached."

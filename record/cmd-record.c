@@ -367,6 +367,7 @@ static int arm(struct rec *r)
 		r->opt.nr_pids = 1;
 	}
 	mm_rec_open_names(r, nr_cpus);
+	mm_rec_choose_stacks(r);
 	subbuf = mm_tracing_subbuf_size(r->inst);
 	if (interrupted(r) || mm_rec_filter_and_header(r, nr_cpus, subbuf) < 0)
 		return -1;

@@ -1,7 +1,8 @@
 /*
  * record/elf-int.h - the walks over an ELF file that elf.c (the objects a
  * report names code from) and elfsyms.c (what --malloc's uprobes need)
- * share, in elfscan.c: one loop over notes, one over function symbols.
+ * share, in elfscan.c: one loop over notes, one over function symbols;
+ * and elffp.c's frame-pointer verdicts.
  */
 #ifndef MM_RECORD_ELF_INT_H
 #define MM_RECORD_ELF_INT_H
@@ -28,5 +29,10 @@ bool mm_elf_notes_of(Elf_Data *d, mm_elf_note_fn fn, void *ctx);
 typedef void (*mm_elf_func_fn)(void *ctx, const GElf_Sym *sym, const char *name);
 /* Every such symbol of every section of TYPE in E; how many. */
 size_t mm_elf_each_func(Elf *e, uint32_t type, mm_elf_func_fn fn, void *ctx);
+
+/* elffp.c: mark each of O's function symbols that sets up no frame
+ * pointer, and say whether the object as a whole keeps them (O->fp). */
+struct mm_elf_object;
+void mm_elf_frame_pointers(Elf *e, struct mm_elf_object *o);
 
 #endif

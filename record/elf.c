@@ -11,13 +11,7 @@
  * up.  Aliases at one address (mmap, mmap64, __mmap) keep one name:
  * global before local, fewer leading underscores, then the shorter.
  *
- * Frame pointers: a stack walked by frame pointers (ftrace's
- * userstacktrace) loses the caller of any function that keeps none, so
- * record notes which functions set one up: on x86-64, one that starts
- * with push %rbp; mov %rsp,%rbp (after an endbr64), read from the file's
- * image (no read per function).  The object keeps them when half its
- * functions (of 16 bytes or more) do.  Debian's glibc: none; gcc's -O
- * code with -fno-omit-frame-pointer: all but the leaf functions.
+ * Which functions keep frame pointers: elffp.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -237,52 +231,6 @@ static bool debug_symbols(const char *dir, struct mm_elf_object *o, struct symv 
 	return ok;
 }
 
-/* Does the code at file offset OFF of the file image IMG (LEN bytes)
- * start a frame?  -1 when it is not in the file. */
-static int frame_prologue(const unsigned char *img, size_t len, uint64_t off)
-{
-	static const unsigned char endbr[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
-	static const unsigned char fp[4] = { 0x55, 0x48, 0x89, 0xe5 };
-
-	if (off > len || len - off < 8)
-		return -1;
-	img += off;
-	return !memcmp(img, fp, 4) || (!memcmp(img, endbr, 4) && !memcmp(img + 4, fp, 4));
-}
-
-/* Mark each function that sets up no frame pointer, and the object as a
- * whole (half its functions or more keep one: yes). */
-static void frame_pointers(Elf *e, struct mm_elf_object *o)
-{
-	size_t len = 0;
-	const unsigned char *img = (const unsigned char *)elf_rawfile(e, &len);
-	unsigned yes = 0, seen = 0;
-
-	o->fp = MM_ELF_FP_UNKNOWN;
-	if (o->e_machine != EM_X86_64 || !o->nr_syms || !img)
-		return;
-	for (uint32_t i = 0; i < o->nr_syms; i++) {
-		struct mm_elf_sym *s = (struct mm_elf_sym *)&o->syms[i];
-		for (uint32_t k = 0; k < o->nr_phdrs; k++) {
-			const struct mm_elf_phdr *p = &o->phdrs[k];
-			int r;
-			if (p->type != PT_LOAD || !(p->flags & PF_X) || s->value < p->vaddr ||
-			    s->value - p->vaddr >= p->filesz)
-				continue;
-			r = frame_prologue(img, len, s->value - p->vaddr + p->offset);
-			if (r == 0)
-				s->type |= MM_ELF_SYM_NOFP;
-			if (r >= 0 && s->size >= 16) {     /* stubs do not count */
-				seen++;
-				yes += (unsigned)r;
-			}
-			break;
-		}
-	}
-	if (seen >= 4)
-		o->fp = 2 * yes >= seen ? MM_ELF_FP_YES : MM_ELF_FP_NO;
-}
-
 int mm_elf_read(int fd, const char *path, const char *debug_dir, struct mm_elf_object *o,
 		char **names)
 {
@@ -317,7 +265,7 @@ int mm_elf_read(int fd, const char *path, const char *debug_dir, struct mm_elf_o
 		symbols_of(e, SHT_DYNSYM, &s);
 	finish_syms(&s, o);
 	*names = s.names;
-	frame_pointers(e, o);
+	mm_elf_frame_pointers(e, o);
 	ret = 0;
 out:
 	if (e)
@@ -338,22 +286,4 @@ void mm_elf_release(struct mm_elf_object *o, char *names)
 	free((void *)o->syms);
 	free(names);
 	memset(o, 0, sizeof(*o));
-}
-
-int mm_elf_fp_of_file(const char *path)
-{
-	struct mm_elf_object o;
-	char *names;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), fp;
-
-	if (fd < 0)
-		return MM_ELF_FP_UNKNOWN;
-	if (mm_elf_read(fd, path, NULL, &o, &names) < 0) {
-		close(fd);
-		return MM_ELF_FP_UNKNOWN;
-	}
-	fp = o.fp;
-	mm_elf_release(&o, names);
-	close(fd);
-	return fp;
 }

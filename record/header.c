@@ -63,7 +63,7 @@ static int write_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
 		.markers = r->opt.markers == MM_MARKERS_ALL ? "fsync,trace_marker" :
 			   r->opt.markers == MM_MARKERS_FSYNC ? "fsync" :
 			   r->opt.markers == MM_MARKERS_TRACE ? "trace_marker" : "none",
-		.marker_copy = r->marker_copy,
+		.marker_copy = r->marker_copy, .stacks = r->stacks_note,
 	};
 
 	describe(r, cmd, sizeof(cmd), pids, sizeof(pids));

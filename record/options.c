@@ -15,7 +15,7 @@
 const char mm_record_usage[] =
 	"memmon record [-o FILE] [-b KB] [-p PID,...] [--classifier=auto|kprobe|tracepoint] "
 	"[-z LEVEL] [--chunk-kb KB] [--duration SEC] [--malloc [--malloc-ring KB]] "
-	"[--markers=fsync,trace_marker|none] [--frames] [--no-stacks] [--no-names] "
+	"[--markers=fsync,trace_marker|none] [--frames] [--stacks|--no-stacks] [--no-names] "
 	"[--debug-dir DIR] [-q] [-v] "
 	"[--] [CMD ARGS]";
 
@@ -107,6 +107,7 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 		{ "malloc-ring", required_argument, NULL, 'R' },
 		{ "markers", required_argument, NULL, 'm' },
 		{ "frames", no_argument, NULL, 'F' },
+		{ "stacks", no_argument, NULL, 'T' },
 		{ "no-stacks", no_argument, NULL, 'S' },
 		{ "no-names", no_argument, NULL, 'N' },
 		{ "debug-dir", required_argument, NULL, 'G' },
@@ -169,7 +170,8 @@ void mm_record_parse_options(int argc, char **argv, struct mm_record_opts *o)
 					    optarg);
 			break;
 		case 'F': o->frames = true; break;
-		case 'S': o->no_stacks = true; break;
+		case 'T': o->stacks = MM_STACKS_ON; break;
+		case 'S': o->stacks = MM_STACKS_OFF; break;
 		case 'N': o->no_names = true; break;
 		case 'G':
 			if (!*optarg)

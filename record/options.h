@@ -14,6 +14,10 @@
 #define MM_MARKERS_TRACE  2u  /* the program's writes to trace_marker */
 #define MM_MARKERS_ALL    (MM_MARKERS_FSYNC | MM_MARKERS_TRACE)
 
+/* The memory calls' user stacks: where the program keeps frame pointers
+ * (naming.c), --stacks always, --no-stacks never (the last one given). */
+enum mm_stacks_choice { MM_STACKS_AUTO, MM_STACKS_ON, MM_STACKS_OFF };
+
 struct mm_record_opts {
 	const char *output;
 	unsigned buffer_kb, chunk_kb;
@@ -21,7 +25,7 @@ struct mm_record_opts {
 	double duration;
 	const char *classifier;
 	const char *debug_dir;    /* --debug-dir: separate debug files by build-id */
-	bool no_stacks;           /* --no-stacks: no user stacks of the memory calls */
+	enum mm_stacks_choice stacks; /* the user stacks of the memory calls */
 	bool no_names;            /* --no-names: no mapping records, no ELF objects */
 	bool frames;              /* --frames: the page allocator's events too */
 	bool quiet, verbose;

@@ -236,6 +236,7 @@ struct mm_machine_info {
 	bool heap;                /* --malloc: save memmon:malloc's format too */
 	const char *markers;      /* MM_KEY_MARKERS: the phase markers recorded */
 	bool marker_copy;         /* copy_trace_marker was set (MM_KEY_MARKER_COPY) */
+	const char *stacks;       /* MM_KEY_STACKS: "on", or "off: why" */
 	uint16_t heap_id;         /* out: the id it got */
 };
 /* MACHINE (first), header_page, then the format of every event of L (and
@@ -278,6 +279,9 @@ int mm_elf_read(int fd, const char *path, const char *debug_dir, struct mm_elf_o
 void mm_elf_release(struct mm_elf_object *o, char *names);
 /* enum mm_elf_fp of the file at PATH (unknown when unreadable). */
 int mm_elf_fp_of_file(const char *path);
+/* The same of the program PATH runs: a script's (#!) interpreter's.  The
+ * file asked about goes into USED (N bytes). */
+int mm_elf_fp_of_program(const char *path, char *used, size_t n);
 
 /* ---- mapnames.c ---- */
 

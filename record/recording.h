@@ -36,6 +36,7 @@ struct rec {
 	struct tracefs_instance *inst;
 	struct tracefs_instance *stacks;     /* memmon-PID-stacks, or NULL */
 	char name[32], group[32], stacks_name[48];
+	char stacks_note[768];    /* MM_KEY_STACKS: "on", or "off: why" (naming.c) */
 	bool probes;
 	const char *classifier;
 	const char *probe_set;    /* the kprobe set's name, or NULL */
@@ -74,9 +75,11 @@ struct rec {
 int mm_rec_filter_and_header(struct rec *r, unsigned nr_cpus, size_t subbuf);
 
 /* naming.c: the mapping records of the watched tasks (before the header:
- * its snapshots feed them) and, after it, the stacks instance; NULL in
+ * its snapshots feed them), whether the memory calls get stacks (before
+ * the header too: it says so) and, after it, the stacks instance; NULL in
  * R when they cannot be had, with a notice. */
 void mm_rec_open_names(struct rec *r, unsigned nr_cpus);
+void mm_rec_choose_stacks(struct rec *r);
 void mm_rec_open_stacks(struct rec *r);
 
 /* malloc-setup.c: record --malloc's setup.  prepare: the interposer's

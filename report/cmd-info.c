@@ -19,6 +19,7 @@
 #include "memmon.h"
 #include "format/objects.h"
 #include "format/reader.h"
+#include "report/views/view.h"
 
 static const char usage[] = "memmon info [-i FILE] [FILE]";
 
@@ -245,7 +246,10 @@ static void print_names(const struct mm_file *f, const struct counts *c)
 		       o->fp == MM_ELF_FP_NO ? "no frame pointers" :
 		       o->fp == MM_ELF_FP_YES ? "frame pointers" : "", o->path);
 	}
-	printf("stacks:       %" PRIu64 " user stacks of memory calls\n", c->stacks);
+	printf("stacks:       %" PRIu64 " user stacks of memory calls", c->stacks);
+	if (mm_report_stacks_off(f))
+		printf(" (off: %s)", mm_report_stacks_off(f));
+	putchar('\n');
 }
 
 static void print_notes(const struct mm_file *f, const struct mm_file_summary *sum)

@@ -219,6 +219,7 @@ static void summary_info(const struct sink *s, const struct mm_file *f,
 		.foreign_markers = s->foreign_markers,
 		.held = &s->held,
 		.lacks = mm_file_lacks(f),
+		.stacks_off = mm_report_stacks_off(f),
 	};
 }
 

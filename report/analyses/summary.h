@@ -39,6 +39,9 @@ struct mm_summary_info {
 	const struct mm_summary *held;
 	/* another tool's file (trace-cmd's): what it lacks, NULL for memmon's */
 	const char *lacks;
+	/* why record took no stacks of the memory calls (MM_KEY_STACKS after
+	 * "off: "), NULL when it took them or the file does not say */
+	const char *stacks_off;
 };
 
 static inline void mm_summary_add(struct mm_summary *s, const struct mm_event *ev)

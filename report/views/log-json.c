@@ -527,6 +527,8 @@ static void summary_json(struct mm_json *j, const struct mm_report_opts *o)
 	mm_json_u64(j, "with_stack", s->stacks.with_stack);
 	mm_json_u64(j, "shallow", s->stacks.shallow);
 	mm_view_json_no_fp(j, "without_frame_pointers", &s->stacks);
+	if (info->stacks_off)
+		mm_json_str(j, "off", info->stacks_off);
 	mm_json_object_end(j);
 	mm_json_object_end(j);
 }

@@ -89,6 +89,10 @@ void mm_summary_write(const struct mm_summary *s, const struct mm_summary_info *
 		mm_view_shallow_text(&s->stacks, fp, sizeof(fp));
 		line(l, "stacks: %" PRIu64 " memory calls with a stack, %s%s\n", s->stacks.with_stack,
 		     *fp ? fp : "none shallow", *fp ? " (--sites marks the missing callers '?')" : "");
+	} else if (info->stacks_off) {   /* puts: record's reason has a path */
+		mm_log_puts(l, "stacks: none: ");
+		mm_log_puts(l, info->stacks_off);
+		mm_log_puts(l, "\n");
 	}
 	if (info->lacks) {               /* puts: longer than a line buffer */
 		mm_log_puts(l, "recorded by: ");

@@ -40,6 +40,7 @@ struct sview {
 	struct mm_report_opts o;
 	enum mm_regions_sort sort;
 	bool bad_sort;
+	const char *stacks_off;    /* why record took no stacks, or NULL */
 };
 
 /* "func [module]", "module+0xOFF", "[kernel] read", "[vdso]+0x5". */
@@ -91,7 +92,9 @@ static void print_text(const void *ctx, FILE *out)
 	mm_view_shallow_text(&s->stacks, fp, sizeof(fp));
 	if (*fp)
 		fprintf(out, " (%s: a frame there loses its caller, marked '?')", fp);
-	if (!s->stacks.with_stack && s->calls)
+	if (!s->stacks.with_stack && s->calls && v->stacks_off)
+		fprintf(out, " (recorded without stacks: %s)", v->stacks_off);
+	else if (!s->stacks.with_stack && s->calls)
 		fputs(" (recorded without stacks: record --no-stacks, or a kernel without "
 		      "userstacktrace)", out);
 	fputc('\n', out);
@@ -274,7 +277,7 @@ static void *create(struct mm_file *file, const struct mm_report_opts *opts)
 {
 	struct sview *v = mm_calloc(1, sizeof(*v));
 
-	(void)file;
+	v->stacks_off = mm_report_stacks_off(file);
 	v->o = *opts;
 	v->sort = MM_SORT_FAULTS;
 	if (opts->sort && mm_regions_parse_sort(opts->sort, &v->sort) < 0)

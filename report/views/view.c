@@ -4,11 +4,22 @@
  * One copy of each, so that every view answers a failed write and a pid
  * the same way.
  */
+#include <string.h>
+
 #include "memmon.h"
+#include "format/layout.h"
+#include "format/reader.h"
 #include "report/model/addrspace.h"
 #include "report/analyses/window.h"
 #include "report/views/json.h"
 #include "report/views/view.h"
+
+const char *mm_report_stacks_off(const struct mm_file *f)
+{
+	const char *v = f ? mm_file_machine(f, MM_KEY_STACKS) : NULL;
+
+	return v && !strncmp(v, "off: ", 5) ? v + 5 : NULL;
+}
 
 bool mm_view_uses_model(const struct mm_report_opts *opts)
 {

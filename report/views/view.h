@@ -105,6 +105,11 @@ struct mm_view {
 
 /* ---- helpers for the views (view.c) ---- */
 
+/* Why the trace has no stacks of the memory calls, as record wrote it
+ * (MM_KEY_STACKS "off: WHY"): WHY, or NULL when it took them or the file
+ * (an older one, trace-cmd's) does not say. */
+const char *mm_report_stacks_off(const struct mm_file *f);
+
 /* uses_model() of a view that always reads the shared model. */
 bool mm_view_uses_model(const struct mm_report_opts *opts);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that record leaves no instance (nor its stacks instance), probe or enabled event behind and the top-level set_event and trace_clock as they were (normal exit, SIGINT, crashing target, SIGKILL then record/reset), records with the instance's own local clock, and passes CMD's exit status through; a stale probe group still busy elsewhere does not stop a recording.
+# Checks that record leaves no instance (nor its stacks instance), probe or enabled event behind and the top-level set_event and trace_clock as they were (normal exit, SIGINT, crashing target, SIGKILL then record/reset), records with the instance's own local clock, and passes CMD's exit status through; a stale probe group still busy elsewhere does not stop a recording (every recording with --stacks: sleep keeps no frame pointers, and the stacks instance is cleaned up too).
 set -u
 M=${MEMMON:-./memmon}
 T=/sys/kernel/tracing
@@ -47,7 +47,7 @@ check() {	# NAME PID
 
 # A foreground record whose pid we know: the shell execs it.
 run_fg() {	# OUTFILE ARGS... ; sets $rpid and $rc
-	sh -c 'echo $$ >"$0.pid"; exec "$@"' "$tmp/fg" "$M" record -q "$@" 2>"$tmp/err"
+	sh -c 'echo $$ >"$0.pid"; exec "$@"' "$tmp/fg" "$M" record -q --stacks "$@" 2>"$tmp/err"
 	rc=$?; rpid=$(cat "$tmp/fg.pid")
 }
 
@@ -66,19 +66,19 @@ run_fg -o "$tmp/t.dat" -- sh -c 'kill -SEGV $$'
 [ "$rc" -eq 139 ] && echo "ok crash-status-139" || echo "FAIL crash-status-139: got $rc"
 check cleanup-after-crash "$rpid"
 
-"$M" record -q -o "$tmp/t.dat" -- sleep 5.123 & p=$!
+"$M" record -q --stacks -o "$tmp/t.dat" -- sleep 5.123 & p=$!
 running "sleep 5.123"; kill -INT $p; wait $p; rc=$?
 [ "$rc" -eq 130 ] && echo "ok sigint-status-130" || echo "FAIL sigint-status-130: got $rc"
 check cleanup-after-sigint "$p"
 pgrep -f "^sleep 5.123$" >/dev/null && echo "FAIL sigint-reaches-target: sleep still runs" || echo "ok sigint-reaches-target"
 
-"$M" record -q -o "$tmp/t.dat" -- sleep 5.2 & p=$!
+"$M" record -q --stacks -o "$tmp/t.dat" -- sleep 5.2 & p=$!
 running "sleep 5.2"; kill -TERM $p; wait $p; rc=$?
 [ "$rc" -eq 143 ] && echo "ok sigterm-status-143" || echo "FAIL sigterm-status-143: got $rc"
 check cleanup-after-sigterm "$p"
 
 # SIGKILL leaves the instance; the next record removes it.
-"$M" record -q -o "$tmp/k.dat" -- sleep 5.3 & p=$!
+"$M" record -q --stacks -o "$tmp/k.dat" -- sleep 5.3 & p=$!
 running "sleep 5.3"; kill -KILL $p; wait $p 2>/dev/null
 [ -d "$T/instances/memmon-$p" ] && echo "ok sigkill-leaves-instance" || echo "skip sigkill-leaves-instance: nothing left to test with"
 run_fg -o "$tmp/t.dat" -- true
@@ -86,7 +86,7 @@ check next-record-removes-stale "$p"
 check cleanup-normal-exit-2 "$rpid"
 
 # ... and so does memmon reset, naming it.
-"$M" record -q -o "$tmp/k.dat" -- sleep 5.3 & p=$!
+"$M" record -q --stacks -o "$tmp/k.dat" -- sleep 5.3 & p=$!
 running "sleep 5.3"; kill -KILL $p; wait $p 2>/dev/null
 out=$("$M" reset 2>&1); rc=$?
 if [ "$rc" -eq 0 ] && grep -q "memmon-$p\$" <<<"$out" && grep -q "memmon-$p-stacks" <<<"$out"; then
@@ -95,7 +95,7 @@ check reset-removes-stale "$p"
 
 # reset never removes a live recording's instances (once it made both:
 # armed, its main instance tracing; setup takes seconds on a loaded machine)
-"$M" record -q -o "$tmp/l.dat" -- sleep 2 & p=$!
+"$M" record -q --stacks -o "$tmp/l.dat" -- sleep 2 & p=$!
 for _ in $(seq 300); do [ "$(cat "$T/instances/memmon-$p/tracing_on" 2>/dev/null)" = 1 ] && break; sleep 0.05; done
 "$M" reset >/dev/null 2>&1
 [ -d "$T/instances/memmon-$p" ] && [ -d "$T/instances/memmon-$p-stacks" ] && echo "ok reset-keeps-live" ||

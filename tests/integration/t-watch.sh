@@ -180,11 +180,13 @@ check wt-cmd-add "0, $B joins (watch), faults of $B: yes, socket gone" \
 	"$rc, $(grep -c "^$B: joins the watch list (watch)$" "$T/c.rep" | sed "s/^1$/$B joins (watch)/"), faults of $B: $(faults "$T/c.rep" "$B" | head -1 | grep -q . && echo yes || echo no), $([ -e "/run/memmon/record-$R4.sock" ] && echo socket left || echo socket gone)"
 # A process that joins gets the names and stacks of one watched from the
 # start: names-prog, let go once it is watched, maps a data file it
-# deletes (read_data) and makes an mmap by a syscall of its own (map_direct)
+# deletes (read_data) and makes an mmap by a syscall of its own (map_direct).
+# --stacks: the process record -p begins with keeps no frame pointers, so
+# by default the recording would take no stacks at all.
 mkdir -p "$T/n.work"
 NAMES_GO="$T/n.go" "$(prog names-prog)" "$T/n.work" "$(prog libnames.so)" >"$T/n.out" 2>"$T/n.err" & N=$!
 mm_on_exit "kill $N 2>/dev/null"
-"$MEMMON" record -o "$T/n.dat" -p "$B" 2>"$T/n.rec" & R5=$!
+"$MEMMON" record --stacks -o "$T/n.dat" -p "$B" 2>"$T/n.rec" & R5=$!
 wait_socket "$R5"
 "$MEMMON" watch --record "$R5" +"$N" >"$T/w5.out" 2>&1
 touch "$T/n.go"
@@ -224,7 +226,7 @@ echo data >"$T/m.file"
 "$(prog watch-maps)" "$T/m.file" 20 "$T/m.go1" "$T/m.go2" >"$T/m.out" 2>&1 & W=$!
 mm_on_exit "kill $W 2>/dev/null"
 wait_fact "$T/m.out" pid
-"$MEMMON" record -q -o "$T/m.dat" -p "$B" 2>"$T/m.rec" & R6=$!
+"$MEMMON" record -q --stacks -o "$T/m.dat" -p "$B" 2>"$T/m.rec" & R6=$!
 wait_socket "$R6"
 "$MEMMON" watch --record "$R6" +"$W" >/dev/null 2>&1
 touch "$T/m.go1"; wait_fact "$T/m.out" done1
@@ -237,7 +239,7 @@ check wt-names-leave "20 mmap calls, 20 file mappings, 40 stacks" "$(names_count
 "$(prog watch-maps)" "$T/m.file" 20 "$T/o.go1" "$T/o.go2" "$T/o.go3" >"$T/o.out" 2>&1 & W=$!
 mm_on_exit "kill $W 2>/dev/null"
 wait_fact "$T/o.out" pid
-"$MEMMON" record -q -o "$T/o.dat" -p "$W" 2>"$T/o.rec" & R7=$!
+"$MEMMON" record -q --stacks -o "$T/o.dat" -p "$W" 2>"$T/o.rec" & R7=$!
 wait_socket "$R7"
 touch "$T/o.go1"; wait_fact "$T/o.out" done1
 "$MEMMON" watch --record "$R7" -"$W" >/dev/null 2>&1

@@ -1,0 +1,214 @@
+/*
+ * record/elffp.c - does an ELF object's code keep frame pointers?
+ *
+ * A stack walked by frame pointers (ftrace's userstacktrace) loses the
+ * caller of any function that keeps none, and in a program that keeps
+ * none at all it is one true frame followed by whatever %rbp held.  So
+ * record notes which functions set one up: on x86-64, one that starts
+ * with push %rbp; mov %rsp,%rbp (after an endbr64), read from the file's
+ * image (no read per function).  The object keeps them when half its
+ * functions (of 16 bytes or more) do.  Debian's glibc: none; gcc's -O
+ * code with -fno-omit-frame-pointer: all but the leaf functions.
+ *
+ * A stripped program (Debian's sort, git, sqlite3, xz) has no symbols to
+ * look at, or a handful in .dynsym, so the functions are then taken from
+ * its unwind table instead: .eh_frame_hdr (PT_GNU_EH_FRAME) lists the
+ * start of every function that has unwind information, which gcc gives
+ * every function.  Go keeps frame pointers behind a stack check of its
+ * own (cmp 0x10(%r14),%rsp first), which the prologue test cannot see:
+ * a Go object (its .note.go.buildid) keeps them.
+ *
+ * record asks this of the program it runs or attaches to, to choose
+ * whether the memory calls' stacks are worth their walk (naming.c), and
+ * memmon list of the C library.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <gelf.h>
+#include <libelf.h>
+
+#include "memmon.h"
+#include "format/objects.h"
+#include "record/elf-int.h"
+#include "record/record.h"
+
+#ifndef PT_GNU_EH_FRAME
+#define PT_GNU_EH_FRAME 0x6474e550
+#endif
+
+/* .eh_frame_hdr's encodings gcc and ld write (DW_EH_PE_*): the only ones
+ * read here; an object with others gets no verdict from its table. */
+#define EH_PE_UDATA4        0x03
+#define EH_PE_SDATA4        0x0b
+#define EH_PE_PCREL_SDATA4  0x1b
+#define EH_PE_DATAREL_SDATA4 0x3b
+/* A big object's table is sampled: this many entries at most. */
+#define EH_TABLE_SAMPLES    4096
+
+struct fp_tally {
+	unsigned yes, seen;
+};
+
+/* Does the code at file offset OFF of the file image IMG (LEN bytes)
+ * start a frame?  -1 when it is not in the file. */
+static int frame_prologue(const unsigned char *img, size_t len, uint64_t off)
+{
+	static const unsigned char endbr[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	static const unsigned char fp[4] = { 0x55, 0x48, 0x89, 0xe5 };
+
+	if (off > len || len - off < 8)
+		return -1;
+	img += off;
+	return !memcmp(img, fp, 4) || (!memcmp(img, endbr, 4) && !memcmp(img + 4, fp, 4));
+}
+
+/* The code at address VALUE of O: its frame prologue or -1 (frame_prologue). */
+static int prologue_at(const unsigned char *img, size_t len, const struct mm_elf_object *o,
+		       uint64_t value)
+{
+	for (uint32_t k = 0; k < o->nr_phdrs; k++) {
+		const struct mm_elf_phdr *p = &o->phdrs[k];
+		if (p->type == PT_LOAD && (p->flags & PF_X) && value >= p->vaddr &&
+		    value - p->vaddr < p->filesz)
+			return frame_prologue(img, len, value - p->vaddr + p->offset);
+	}
+	return -1;
+}
+
+static int32_t le32(const unsigned char *p)
+{
+	uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		     (uint32_t)p[3] << 24;
+	return (int32_t)v;
+}
+
+/* The functions of O's unwind table (.eh_frame_hdr's sorted list of
+ * function starts, each relative to the table itself), sampled. */
+static void tally_unwind_table(const unsigned char *img, size_t len,
+			       const struct mm_elf_object *o, struct fp_tally *t)
+{
+	const struct mm_elf_phdr *h = NULL;
+
+	for (uint32_t k = 0; k < o->nr_phdrs && !h; k++)
+		if (o->phdrs[k].type == PT_GNU_EH_FRAME)
+			h = &o->phdrs[k];
+	if (!h || h->offset > len || len - h->offset < h->filesz || h->filesz < 12)
+		return;
+	const unsigned char *p = img + h->offset;
+	if (p[0] != 1 || (p[1] != EH_PE_PCREL_SDATA4 && p[1] != EH_PE_SDATA4 &&
+			  p[1] != EH_PE_UDATA4) ||
+	    p[2] != EH_PE_UDATA4 || p[3] != EH_PE_DATAREL_SDATA4)
+		return;
+	uint64_t count = (uint32_t)le32(p + 8), room = (h->filesz - 12) / 8;
+	if (count > room)
+		count = room;
+	uint64_t step = count > EH_TABLE_SAMPLES ? count / EH_TABLE_SAMPLES : 1;
+	for (uint64_t i = 0; i < count; i += step) {
+		int r = prologue_at(img, len, o, h->vaddr + (uint64_t)(int64_t)le32(p + 12 + 8 * i));
+		if (r >= 0) {
+			t->seen++;
+			t->yes += (unsigned)r;
+		}
+	}
+}
+
+/* Go's objects carry a section of their own: .note.go.buildid. */
+static bool go_object(Elf *e)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(e, &shstrndx) < 0)
+		return false;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(e, shstrndx, sh.sh_name)) &&
+		    !strcmp(name, ".note.go.buildid"))
+			return true;
+	}
+	return false;
+}
+
+void mm_elf_frame_pointers(Elf *e, struct mm_elf_object *o)
+{
+	size_t len = 0;
+	const unsigned char *img = (const unsigned char *)elf_rawfile(e, &len);
+	struct fp_tally t = { 0 };
+
+	o->fp = MM_ELF_FP_UNKNOWN;
+	if (o->e_machine != EM_X86_64 || !img)
+		return;
+	if (go_object(e)) {
+		o->fp = MM_ELF_FP_YES;
+		return;
+	}
+	for (uint32_t i = 0; i < o->nr_syms; i++) {
+		struct mm_elf_sym *s = (struct mm_elf_sym *)&o->syms[i];
+		int r = prologue_at(img, len, o, s->value);
+		if (r == 0)
+			s->type |= MM_ELF_SYM_NOFP;
+		if (r >= 0 && s->size >= 16) {     /* stubs do not count */
+			t.seen++;
+			t.yes += (unsigned)r;
+		}
+	}
+	if (t.seen < 4) {            /* stripped: the unwind table's functions */
+		t = (struct fp_tally){ 0 };
+		tally_unwind_table(img, len, o, &t);
+	}
+	if (t.seen >= 4)
+		o->fp = 2 * t.yes >= t.seen ? MM_ELF_FP_YES : MM_ELF_FP_NO;
+}
+
+int mm_elf_fp_of_file(const char *path)
+{
+	struct mm_elf_object o;
+	char *names;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), fp;
+
+	if (fd < 0)
+		return MM_ELF_FP_UNKNOWN;
+	if (mm_elf_read(fd, path, NULL, &o, &names) < 0) {
+		close(fd);
+		return MM_ELF_FP_UNKNOWN;
+	}
+	fp = o.fp;
+	mm_elf_release(&o, names);
+	close(fd);
+	return fp;
+}
+
+/* A script's interpreter ("#!/bin/sh -e": /bin/sh) into BUF; false when
+ * PATH does not start with "#!". */
+static bool interpreter_of(const char *path, char *buf, size_t n)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+	bool ok = false;
+
+	if (!f)
+		return false;
+	if (fgets(line, sizeof(line), f) && line[0] == '#' && line[1] == '!') {
+		char *p = line + 2, *end;
+		p += strspn(p, " \t");
+		end = p + strcspn(p, " \t\n");
+		*end = '\0';
+		ok = *p == '/' && snprintf(buf, n, "%s", p) < (int)n;
+	}
+	fclose(f);
+	return ok;
+}
+
+int mm_elf_fp_of_program(const char *path, char *used, size_t n)
+{
+	char interp[512];
+
+	if (interpreter_of(path, interp, sizeof(interp)))
+		path = interp;              /* the code that runs is the interpreter's */
+	snprintf(used, n, "%s", path);
+	return mm_elf_fp_of_file(path);
+}
