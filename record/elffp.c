@@ -182,8 +182,9 @@ int mm_elf_fp_of_file(const char *path)
 	return fp;
 }
 
-/* A script's interpreter ("#!/bin/sh -e": /bin/sh) into BUF; false when
- * PATH does not start with "#!". */
+/* A script's interpreter ("#!/bin/sh -e": /bin/sh; "#!/usr/bin/env
+ * python3": python3 found in $PATH) into BUF; false when PATH does not
+ * start with "#!". */
 static bool interpreter_of(const char *path, char *buf, size_t n)
 {
 	char line[512];
@@ -193,11 +194,21 @@ static bool interpreter_of(const char *path, char *buf, size_t n)
 	if (!f)
 		return false;
 	if (fgets(line, sizeof(line), f) && line[0] == '#' && line[1] == '!') {
-		char *p = line + 2, *end;
+		char *p = line + 2, *end, *arg;
 		p += strspn(p, " \t");
 		end = p + strcspn(p, " \t\n");
+		arg = *end ? end + 1 + strspn(end + 1, " \t") : end;
 		*end = '\0';
-		ok = *p == '/' && snprintf(buf, n, "%s", p) < (int)n;
+		arg[strcspn(arg, " \t\n")] = '\0';
+		const char *base = strrchr(p, '/');
+		char *found = NULL;
+		if (base && !strcmp(base, "/env") && *arg && *arg != '-')
+			found = strchr(arg, '/') ? mm_strdup(arg) : mm_target_find(arg);
+		if (found)
+			ok = snprintf(buf, n, "%s", found) < (int)n;
+		else
+			ok = *p == '/' && snprintf(buf, n, "%s", p) < (int)n;
+		free(found);
 	}
 	fclose(f);
 	return ok;

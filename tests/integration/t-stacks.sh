@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Checks record's choice of the memory calls' user stacks by the program's frame pointers: a program built without them (and a stripped copy, judged by its unwind table; a script whose interpreter is that copy; a process attached with -p) gets no stacks by default, and the trace says why in memmon info, the report's summary (text and JSON) and --sites, naming the file judged; --stacks takes one for every memory call (and wins over an earlier --no-stacks); a program that keeps them (names-prog, and its stripped copy) gets one for every memory call by default.
+# Checks record's choice of the memory calls' user stacks by the program's frame pointers: a program built without them (and a stripped copy, judged by its unwind table; a script whose interpreter is that copy, directly or through env; a process attached with -p) gets no stacks by default, and the trace says why in memmon info, the report's summary (text and JSON) and --sites, naming the file judged; --stacks takes one for every memory call (and wins over an earlier --no-stacks); a program that keeps them (names-prog, and its stripped copy) gets one for every memory call by default.
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="nofp-default nofp-info nofp-summary nofp-json nofp-sites nofp-forced nofp-last-wins
-fp-default fp-stripped nofp-stripped nofp-script nofp-attach"
+fp-default fp-stripped nofp-stripped nofp-script nofp-env-script nofp-attach"
 need_root_tracefs $TESTS
 mm_tmp
 
@@ -62,6 +62,11 @@ printf '#!%s\n%65536s\n' "$T/nofp-stripped" "" >"$T/script"
 chmod +x "$T/script"
 "$MEMMON" record -q -o "$T/s.dat" -- "$T/script" >/dev/null 2>&1
 check nofp-script "$(reason "$T/nofp-stripped")" "$(why "$T/s.dat")"
+# ... and through env, the program env finds in $PATH
+printf '#!/usr/bin/env nofp-stripped\n%65536s\n' "" >"$T/env-script"
+chmod +x "$T/env-script"
+PATH="$T:$PATH" "$MEMMON" record -q -o "$T/e.dat" -- "$T/env-script" >/dev/null 2>&1
+check nofp-env-script "$(reason "$T/nofp-stripped")" "$(why "$T/e.dat")"
 
 # -p: the attached process's program, by its path
 cp "$(prog attach-target)" "$T/target"
