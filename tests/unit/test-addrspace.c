@@ -367,6 +367,36 @@ TEST(pageset_fill_takes_lowest_missing_pages)
 	mm_pageset_free(&ref);
 }
 
+/* pages added ascending (the last block's fast path), descending and
+ * scattered: the same set as a plain bitmap says, the same count, the
+ * blocks sorted with unique bases */
+TEST(pageset_add_in_any_order_matches_a_bitmap)
+{
+	enum { SPAN = 64 * 50 };
+	static unsigned char ref[SPAN];
+	struct mm_pageset s = { 0 };
+	uint64_t lo = 64 * 1000 + 7, x = 12345, n = 0;
+	for (uint64_t v = lo + 1000; v < lo + 1600; v++)        /* ascending */
+		n += mm_pageset_add(&s, v) == !ref[v - lo], ref[v - lo] = 1;
+	for (uint64_t v = lo + 999; v > lo + 300; v -= 3)       /* descending */
+		n += mm_pageset_add(&s, v) == !ref[v - lo], ref[v - lo] = 1;
+	for (int i = 0; i < 2000; i++) {                        /* scattered */
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t v = lo + (x >> 33) % SPAN;
+		n += mm_pageset_add(&s, v) == !ref[v - lo], ref[v - lo] = 1;
+	}
+	CHECK_EQ(n, 600 + 233 + 2000);       /* every answer right */
+	uint64_t count = 0;
+	for (uint64_t v = 0; v < SPAN; v++) {
+		count += ref[v];
+		CHECK_EQ(mm_pageset_has(&s, lo + v), ref[v]);
+	}
+	CHECK_EQ(s.count, count);
+	for (uint32_t i = 1; i < s.n; i++)
+		CHECK(s.b[i - 1].base < s.b[i].base);
+	mm_pageset_free(&s);
+}
+
 static enum mm_pattern pattern_of(uint64_t pages, const uint64_t *idx, size_t n)
 {
 	setup();
@@ -679,6 +709,7 @@ int main(void)
 	RUN(map_bytes_follow_every_change);
 	RUN(pageset_stays_small_for_huge_sparse_mappings);
 	RUN(pageset_fill_takes_lowest_missing_pages);
+	RUN(pageset_add_in_any_order_matches_a_bitmap);
 	RUN(access_patterns);
 	RUN(event_path_and_end_check_agree);
 	RUN(end_check_reports_differences);
