@@ -50,9 +50,9 @@ static inline uint64_t bits(uint64_t m)
 /* OR MASK into the block at BASE; returns the pages that were new. */
 static uint64_t ps_or(struct mm_pageset *s, uint64_t base, uint64_t mask)
 {
-	uint32_t i = ps_lower(s, base);
 	if (!mask)
 		return 0;
+	uint32_t i = ps_lower(s, base);
 	if (i == s->n || s->b[i].base != base)
 		ps_insert(s, i, base);
 	uint64_t added = mask & ~s->b[i].mask;
