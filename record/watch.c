@@ -293,6 +293,21 @@ out:
 	return ret;
 }
 
+/* The ends of add() and remove_one(): the error as the reply (1: refused,
+ * the list as it was), then the lists and the task list freed. */
+static int failed(char *reply, size_t len)
+{
+	snprintf(reply, len, "%s\n", mm_error_msg());
+	return 1;
+}
+
+static int change_done(struct lists *l, pid_t *t, int ret)
+{
+	lists_free(l);
+	free(t);
+	return ret;
+}
+
 static int add(struct mm_watch *w, pid_t pid, char *reply, size_t len)
 {
 	struct mm_proc_status st;
@@ -336,11 +351,9 @@ static int add(struct mm_watch *w, pid_t pid, char *reply, size_t len)
 	ret = 0;
 	goto out;
 fail:
-	snprintf(reply, len, "%s\n", mm_error_msg());
+	ret = failed(reply, len);
 out:
-	lists_free(&l);
-	free(t);
-	return ret;
+	return change_done(&l, t, ret);
 }
 
 /* Keep the processes LEAVE[NL] out (their tasks into the notrace list),
@@ -404,11 +417,9 @@ static int remove_one(struct mm_watch *w, pid_t pid, char *reply, size_t len)
 	ret = 0;
 	goto out;
 fail:
-	snprintf(reply, len, "%s\n", mm_error_msg());
+	ret = failed(reply, len);
 out:
-	lists_free(&l);
-	free(t);
-	return ret;
+	return change_done(&l, t, ret);
 }
 
 /* The processes watched now, in pid order (malloc'd, *NP of them). */
