@@ -124,7 +124,8 @@ static void list_stacks(void)
 	char libc[4096];
 
 	printf("user stacks: %s\n", mm_stacks_available() ?
-	       "yes (userstacktrace: up to 8 frames of each memory syscall, by frame pointers)" :
+	       "yes (userstacktrace: up to 8 frames of each memory syscall, by frame pointers; "
+	       "record takes them where the program keeps frame pointers, --stacks always)" :
 	       "no (this kernel's ftrace has no userstacktrace option)");
 	if (!find_libc(libc, sizeof(libc)))
 		return;
