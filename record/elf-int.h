@@ -34,5 +34,7 @@ size_t mm_elf_each_func(Elf *e, uint32_t type, mm_elf_func_fn fn, void *ctx);
  * pointer, and say whether the object as a whole keeps them (O->fp). */
 struct mm_elf_object;
 void mm_elf_frame_pointers(Elf *e, struct mm_elf_object *o);
+/* elf.c: E's program headers into O->phdrs (malloc'd); -1 when unreadable. */
+int mm_elf_read_phdrs(Elf *e, struct mm_elf_object *o);
 
 #endif

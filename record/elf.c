@@ -66,7 +66,7 @@ static void read_build_id(Elf *e, struct mm_elf_object *o)
 	}
 }
 
-static int read_phdrs(Elf *e, struct mm_elf_object *o)
+int mm_elf_read_phdrs(Elf *e, struct mm_elf_object *o)
 {
 	size_t n;
 	struct mm_elf_phdr *v;
@@ -252,7 +252,7 @@ int mm_elf_read(int fd, const char *path, const char *debug_dir, struct mm_elf_o
 	o->e_type = eh.e_type;
 	o->e_machine = eh.e_machine;
 	o->path = path;
-	if (read_phdrs(e, o) < 0) {
+	if (mm_elf_read_phdrs(e, o) < 0) {
 		mm_error("'%s': cannot read its program headers", path);
 		goto out;
 	}

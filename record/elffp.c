@@ -133,6 +133,20 @@ static bool go_object(Elf *e)
 	return false;
 }
 
+/* The object's verdict from the tally T of its symbols' functions, or of
+ * its unwind table's when the symbols are too few to tell (stripped). */
+static int verdict(const unsigned char *img, size_t len, const struct mm_elf_object *o,
+		   struct fp_tally t)
+{
+	if (t.seen < 4) {
+		t = (struct fp_tally){ 0 };
+		tally_unwind_table(img, len, o, &t);
+	}
+	if (t.seen < 4)
+		return MM_ELF_FP_UNKNOWN;
+	return 2 * t.yes >= t.seen ? MM_ELF_FP_YES : MM_ELF_FP_NO;
+}
+
 void mm_elf_frame_pointers(Elf *e, struct mm_elf_object *o)
 {
 	size_t len = 0;
@@ -156,28 +170,61 @@ void mm_elf_frame_pointers(Elf *e, struct mm_elf_object *o)
 			t.yes += (unsigned)r;
 		}
 	}
-	if (t.seen < 4) {            /* stripped: the unwind table's functions */
-		t = (struct fp_tally){ 0 };
-		tally_unwind_table(img, len, o, &t);
+	o->fp = (uint8_t)verdict(img, len, o, t);
+}
+
+/* mm_elf_fp_of_file's walk over the function symbols: the first
+ * EH_TABLE_SAMPLES functions of 16 bytes or more are enough to tell, and
+ * no name is kept (cc1's 27,000: 17.6 ms through mm_elf_read, on record's
+ * start). */
+struct judge {
+	const unsigned char *img;
+	size_t len;
+	const struct mm_elf_object *o;
+	struct fp_tally t;
+};
+
+static void judge_func(void *ctx, const GElf_Sym *sym, const char *name)
+{
+	struct judge *j = ctx;
+	int r;
+
+	(void)name;
+	if (sym->st_size < 16 || j->t.seen >= EH_TABLE_SAMPLES)
+		return;
+	r = prologue_at(j->img, j->len, j->o, sym->st_value);
+	if (r >= 0) {
+		j->t.seen++;
+		j->t.yes += (unsigned)r;
 	}
-	if (t.seen >= 4)
-		o->fp = 2 * t.yes >= t.seen ? MM_ELF_FP_YES : MM_ELF_FP_NO;
 }
 
 int mm_elf_fp_of_file(const char *path)
 {
-	struct mm_elf_object o;
-	char *names;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), fp;
+	struct mm_elf_object o = { 0 };
+	struct judge j = { .o = &o };
+	int fd, fp = MM_ELF_FP_UNKNOWN;
+	GElf_Ehdr eh;
+	Elf *e = NULL;
 
-	if (fd < 0)
+	if (!mm_elf_lib_ready() || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return MM_ELF_FP_UNKNOWN;
-	if (mm_elf_read(fd, path, NULL, &o, &names) < 0) {
-		close(fd);
-		return MM_ELF_FP_UNKNOWN;
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) ||
+	    eh.e_machine != EM_X86_64 || mm_elf_read_phdrs(e, &o) < 0 ||
+	    !(j.img = (const unsigned char *)elf_rawfile(e, &j.len)))
+		goto out;
+	if (go_object(e)) {
+		fp = MM_ELF_FP_YES;
+		goto out;
 	}
-	fp = o.fp;
-	mm_elf_release(&o, names);
+	if (!mm_elf_each_func(e, SHT_SYMTAB, judge_func, &j))
+		mm_elf_each_func(e, SHT_DYNSYM, judge_func, &j);
+	fp = verdict(j.img, j.len, &o, j.t);
+out:
+	free((void *)o.phdrs);
+	if (e)
+		elf_end(e);
 	close(fd);
 	return fp;
 }
