@@ -15,6 +15,11 @@
 /* libelf set up (once); false, with mm_error(), when it cannot be. */
 bool mm_elf_lib_ready(void);
 
+/* PATH opened for reading when it is a regular file, else -1 (errno
+ * EINVAL for another kind): a command line may name anything, and
+ * opening a FIFO would wait for a writer. */
+int mm_elf_open_regular(const char *path);
+
 /* A note: its header, owner name (n_namesz bytes) and descriptor
  * (n_descsz bytes, inside the data).  Return true to stop the walk. */
 typedef bool (*mm_elf_note_fn)(void *ctx, const GElf_Nhdr *nh, const char *name,

@@ -207,7 +207,7 @@ int mm_elf_fp_of_file(const char *path)
 	GElf_Ehdr eh;
 	Elf *e = NULL;
 
-	if (!mm_elf_lib_ready() || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (!mm_elf_lib_ready() || (fd = mm_elf_open_regular(path)) < 0)
 		return MM_ELF_FP_UNKNOWN;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) ||
@@ -235,11 +235,15 @@ out:
 static bool interpreter_of(const char *path, char *buf, size_t n)
 {
 	char line[512];
-	FILE *f = fopen(path, "re");
+	int fd = mm_elf_open_regular(path);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 	bool ok = false;
 
-	if (!f)
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return false;
+	}
 	if (fgets(line, sizeof(line), f) && line[0] == '#' && line[1] == '!') {
 		char *p = line + 2, *end, *arg;
 		p += strspn(p, " \t");

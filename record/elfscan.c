@@ -1,12 +1,31 @@
 /*
  * record/elfscan.c - walking an ELF file with libelf: its notes (build-id,
  * SystemTap SDT probes) and its function symbols, one loop each for
- * elf.c and elfsyms.c (elf-int.h).  The file may be anything a process
+ * elf.c and elfsyms.c (elf-int.h); and how every one of them opens a
+ * file a command line names.  The file may be anything a process
  * maps: every size and offset is libelf's, checked by it, and a note or
  * symbol it cannot give is passed over.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
 #include "memmon.h"
 #include "record/elf-int.h"
+
+int mm_elf_open_regular(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		errno = EINVAL;
+		fd = -1;
+	}
+	return fd;
+}
 
 bool mm_elf_lib_ready(void)
 {

@@ -33,7 +33,7 @@ static int elf_open(const char *path, struct elf_file *f)
 	f->fd = -1;
 	if (!mm_elf_lib_ready())
 		return -1;
-	if ((f->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((f->fd = mm_elf_open_regular(path)) < 0)
 		return mm_error_errno("cannot open %s", path);
 	f->e = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
 	if (!f->e || elf_kind(f->e) != ELF_K_ELF || elf_getphdrnum(f->e, &f->nr_ph) < 0) {

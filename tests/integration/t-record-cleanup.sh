@@ -96,7 +96,13 @@ check reset-removes-stale "$p"
 # reset never removes a live recording's instances (once it made both:
 # armed, its main instance tracing; setup takes seconds on a loaded machine)
 "$M" record -q --stacks -o "$tmp/l.dat" -- sleep 2 & p=$!
-for _ in $(seq 300); do [ "$(cat "$T/instances/memmon-$p/tracing_on" 2>/dev/null)" = 1 ] && break; sleep 0.05; done
+# (the stacks instance is made after record's first write of tracing_on, 0:
+# once it exists, a 1 there is record's own)
+for _ in $(seq 300); do
+	[ -d "$T/instances/memmon-$p-stacks" ] &&
+		[ "$(cat "$T/instances/memmon-$p/tracing_on" 2>/dev/null)" = 1 ] && break
+	sleep 0.05
+done
 "$M" reset >/dev/null 2>&1
 [ -d "$T/instances/memmon-$p" ] && [ -d "$T/instances/memmon-$p-stacks" ] && echo "ok reset-keeps-live" ||
 	echo "FAIL reset-keeps-live: memmon-$p or its stacks instance removed"

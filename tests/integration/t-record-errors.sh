@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks record's failures: non-root, command not found, bad option, unwritable or non-regular output, -p with no such pid: clear one-line message, right exit status, nothing left behind, and the FILE a refused recording was to replace kept as it was (a complete one replaces it); a buffer switched off by another tool mid-recording is warned about.
+# Checks record's failures: non-root, command not found, a command that is a FIFO (refused, not waited on), bad option, unwritable or non-regular output, -p with no such pid: clear one-line message, right exit status, nothing left behind, and the FILE a refused recording was to replace kept as it was (a complete one replaces it); a buffer switched off by another tool mid-recording is warned about.
 set -u
 M=${MEMMON:-./memmon}
 T=/sys/kernel/tracing
@@ -28,6 +28,16 @@ expect() {
 expect cmd-not-found 127 "^memmon record: cannot run 'no-such-command-x': No such file or directory$" -- \
 	-o "$tmp/a.dat" -- no-such-command-x
 [ -e "$tmp/a.dat" ] && echo "FAIL cmd-not-found-no-file: $tmp/a.dat left" || echo "ok cmd-not-found-no-file"
+# a CMD that is a FIFO: refused at its exec, never waited on (record reads
+# the program it is to run, for its frame pointers and, with --malloc,
+# whether it is static: opening a FIFO would wait for a writer)
+mkfifo "$tmp/fifo"
+for m in "" --malloc; do
+	timeout 60 "$M" record $m -o "$tmp/f.dat" -- "$tmp/fifo" >/dev/null 2>"$tmp/err"; rc=$?
+	if [ "$rc" = 126 ] && grep -q "^memmon record: cannot run '$tmp/fifo': Permission denied$" "$tmp/err"
+	then echo "ok cmd-fifo${m:+-malloc}"
+	else echo "FAIL cmd-fifo${m:+-malloc}: exit $rc (124: it hung), $(head -1 "$tmp/err")"; fi
+done
 # a refused recording never destroys the FILE it was to replace
 G=${MEMMON_TOP:-.}/tests/data/golden/small.dat
 kept() {	# NAME: prev.dat is still the golden file, and no part file is left
@@ -83,9 +93,10 @@ sleep 60 &
 sp=$!
 "$M" record -q -o "$tmp/off.dat" -p "$sp" 2>"$tmp/off.err" &
 rp=$!
-for _ in $(seq 3000); do	# armed: a new instance's tracing_on is 1 until record's 0
-	[ "$(cat "$T/instances/memmon-$rp/tracing_on" 2>/dev/null)" = 1 ] &&
-		grep -qw "$sp" "$T/instances/memmon-$rp/set_event_pid" 2>/dev/null && break
+for _ in $(seq 3000); do	# armed: a new instance's tracing_on is 1 until record's 0,
+	# written before the pid filter: the filter first, then tracing_on
+	grep -qw "$sp" "$T/instances/memmon-$rp/set_event_pid" 2>/dev/null &&
+		[ "$(cat "$T/instances/memmon-$rp/tracing_on" 2>/dev/null)" = 1 ] && break
 	sleep 0.01
 done
 echo 0 >"$T/instances/memmon-$rp/tracing_on" 2>/dev/null

@@ -141,9 +141,14 @@ attach() {	# OUT: starts attach-target and record -p on it; sets tp, rp
 	"$MEMMON" record -q -o "$T/$1.dat" -p "$tp" 2>"$T/$1.err" &
 	rp=$!
 	armed="not armed in 30 s"	# (record's start can take seconds on a loaded machine)
+	# armed: the pid filter holds the target, and after that tracing_on
+	# reads 1 (in this order: a new instance reads 1 until record writes 0,
+	# before it sets the filter; read the other way round, a check could
+	# see that first 1 and a filter set since, and the target's faults
+	# were then not traced: seen in CI, 1 line of 16 in the log)
 	for _ in $(seq 3000); do
-		[ "$(cat "$TI/memmon-$rp/tracing_on" 2>/dev/null)" = 1 ] &&
-			grep -qw "$tp" "$TI/memmon-$rp/set_event_pid" 2>/dev/null && armed=armed && break
+		grep -qw "$tp" "$TI/memmon-$rp/set_event_pid" 2>/dev/null &&
+			[ "$(cat "$TI/memmon-$rp/tracing_on" 2>/dev/null)" = 1 ] && armed=armed && break
 		sleep 0.01
 	done
 	kill -USR1 "$tp"
