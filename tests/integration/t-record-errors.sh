@@ -33,10 +33,14 @@ expect cmd-not-found 127 "^memmon record: cannot run 'no-such-command-x': No suc
 # whether it is static: opening a FIFO would wait for a writer)
 mkfifo "$tmp/fifo"
 for m in "" --malloc; do
+	if [ -n "$m" ] && ! "$M" record -q $m -o "$tmp/m.dat" -- true >/dev/null 2>"$tmp/err"; then
+		echo "skip cmd-fifo-malloc: record $m does not run here ($(tail -1 "$tmp/err"))"
+		continue
+	fi
 	timeout 60 "$M" record $m -o "$tmp/f.dat" -- "$tmp/fifo" >/dev/null 2>"$tmp/err"; rc=$?
 	if [ "$rc" = 126 ] && grep -q "^memmon record: cannot run '$tmp/fifo': Permission denied$" "$tmp/err"
 	then echo "ok cmd-fifo${m:+-malloc}"
-	else echo "FAIL cmd-fifo${m:+-malloc}: exit $rc (124: it hung), $(head -1 "$tmp/err")"; fi
+	else echo "FAIL cmd-fifo${m:+-malloc}: exit $rc (124: it hung), $(tail -1 "$tmp/err")"; fi
 done
 # a refused recording never destroys the FILE it was to replace
 G=${MEMMON_TOP:-.}/tests/data/golden/small.dat
