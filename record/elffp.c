@@ -52,6 +52,15 @@ struct fp_tally {
 	unsigned yes, seen;
 };
 
+/* Count R, one function's frame_prologue answer (-1: not in the file). */
+static void tally(struct fp_tally *t, int r)
+{
+	if (r >= 0) {
+		t->seen++;
+		t->yes += (unsigned)r;
+	}
+}
+
 /* Does the code at file offset OFF of the file image IMG (LEN bytes)
  * start a frame?  -1 when it is not in the file. */
 static int frame_prologue(const unsigned char *img, size_t len, uint64_t off)
@@ -107,11 +116,7 @@ static void tally_unwind_table(const unsigned char *img, size_t len,
 		count = room;
 	uint64_t step = count > EH_TABLE_SAMPLES ? count / EH_TABLE_SAMPLES : 1;
 	for (uint64_t i = 0; i < count; i += step) {
-		int r = prologue_at(img, len, o, h->vaddr + (uint64_t)(int64_t)le32(p + 12 + 8 * i));
-		if (r >= 0) {
-			t->seen++;
-			t->yes += (unsigned)r;
-		}
+		tally(t, prologue_at(img, len, o, h->vaddr + (uint64_t)(int64_t)le32(p + 12 + 8 * i)));
 	}
 }
 
@@ -165,10 +170,8 @@ void mm_elf_frame_pointers(Elf *e, struct mm_elf_object *o)
 		int r = prologue_at(img, len, o, s->value);
 		if (r == 0)
 			s->type |= MM_ELF_SYM_NOFP;
-		if (r >= 0 && s->size >= 16) {     /* stubs do not count */
-			t.seen++;
-			t.yes += (unsigned)r;
-		}
+		if (s->size >= 16)                 /* stubs do not count */
+			tally(&t, r);
 	}
 	o->fp = (uint8_t)verdict(img, len, o, t);
 }
@@ -187,16 +190,10 @@ struct judge {
 static void judge_func(void *ctx, const GElf_Sym *sym, const char *name)
 {
 	struct judge *j = ctx;
-	int r;
 
 	(void)name;
-	if (sym->st_size < 16 || j->t.seen >= EH_TABLE_SAMPLES)
-		return;
-	r = prologue_at(j->img, j->len, j->o, sym->st_value);
-	if (r >= 0) {
-		j->t.seen++;
-		j->t.yes += (unsigned)r;
-	}
+	if (sym->st_size >= 16 && j->t.seen < EH_TABLE_SAMPLES)   /* stubs do not count */
+		tally(&j->t, prologue_at(j->img, j->len, j->o, sym->st_value));
 }
 
 int mm_elf_fp_of_file(const char *path)

@@ -9,7 +9,6 @@
  * mapping record and no stack walk).
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,7 +31,7 @@ void mm_rec_open_names(struct rec *r, unsigned nr_cpus)
 }
 
 /*
- * A stack is walked by frame pointers, so it is worth its walk (~1.5 us a
+ * A stack is walked by frame pointers, so it is worth its walk (~1.3 us a
  * memory call here) only where the program keeps them: in one that keeps
  * none (what gcc and rustc make by default, all of Debian's programs) it
  * is the call's own address followed by whatever %rbp held.  So by
@@ -42,13 +41,13 @@ void mm_rec_open_names(struct rec *r, unsigned nr_cpus)
  * choice and its reason go into the header (MM_KEY_STACKS), so that the
  * report can say why a trace has no stacks.
  */
-static bool program_keeps_fp(const char *program, char *why, size_t n)
+static bool program_keeps_fp(const char *program, const char *shown, char *why, size_t n)
 {
 	char used[512];
 	int fp = mm_elf_fp_of_program(program, used, sizeof(used));
 
 	if (fp == MM_ELF_FP_NO)
-		snprintf(why, n, "%s keeps no frame pointers", used);
+		snprintf(why, n, "%s keeps no frame pointers", shown ? shown : used);
 	return fp != MM_ELF_FP_NO;
 }
 
@@ -66,11 +65,8 @@ void mm_rec_choose_stacks(struct rec *r)
 			 "off: this kernel's ftrace has no userstacktrace option");
 		return;
 	}
-	if (r->opt.stacks == MM_STACKS_AUTO && r->opt.argv) {
-		const char *cmd = r->opt.argv[0];
-		char *found = strchr(cmd, '/') ? NULL : mm_target_find(cmd);
-		on = program_keeps_fp(found ? found : cmd, why, sizeof(why));
-		free(found);
+	if (r->opt.stacks == MM_STACKS_AUTO && r->target) {
+		on = program_keeps_fp(mm_target_program(r->target), NULL, why, sizeof(why));
 	} else if (r->opt.stacks == MM_STACKS_AUTO) {
 		on = false;                 /* -p: any of the processes */
 		for (size_t i = 0; i < r->opt.nr_pids && !on; i++) {
@@ -80,9 +76,7 @@ void mm_rec_choose_stacks(struct rec *r)
 			n = readlink(link, exe, sizeof(exe) - 1);
 			exe[n > 0 ? n : 0] = '\0';
 			/* the link opens the file even when it was deleted since */
-			on = program_keeps_fp(link, why, sizeof(why));
-			if (!on && n > 0)
-				snprintf(why, sizeof(why), "%s keeps no frame pointers", exe);
+			on = program_keeps_fp(link, n > 0 ? exe : NULL, why, sizeof(why));
 		}
 	}
 	if (on)

@@ -557,6 +557,8 @@ void mm_env_free(char **env);
  * environment ENVP (NULL: record's own). */
 struct mm_target *mm_target_spawn(char **argv, char **envp);
 pid_t mm_target_pid(const struct mm_target *t);
+/* The file CMD execs: argv[0] as found in $PATH, or as given. */
+const char *mm_target_program(const struct mm_target *t);
 /* NAME found in $PATH (malloc'd), NULL when not there or NAME has a '/'. */
 char *mm_target_find(const char *name);
 /* FN(CTX, pid) at CMD's first exec stop: its program is mapped, not run

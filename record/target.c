@@ -283,6 +283,11 @@ pid_t mm_target_pid(const struct mm_target *t)
 	return t->pid;
 }
 
+const char *mm_target_program(const struct mm_target *t)
+{
+	return t->path ? t->path : t->name;
+}
+
 static int status_code(int st)
 {
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);

@@ -246,9 +246,10 @@ static void print_names(const struct mm_file *f, const struct counts *c)
 		       o->fp == MM_ELF_FP_NO ? "no frame pointers" :
 		       o->fp == MM_ELF_FP_YES ? "frame pointers" : "", o->path);
 	}
+	const char *off = mm_report_stacks_off(f);
 	printf("stacks:       %" PRIu64 " user stacks of memory calls", c->stacks);
-	if (mm_report_stacks_off(f))
-		printf(" (off: %s)", mm_report_stacks_off(f));
+	if (off)
+		printf(" (off: %s)", off);
 	putchar('\n');
 }
 

@@ -7,11 +7,13 @@ fp-default fp-stripped nofp-stripped nofp-script nofp-env-script nofp-attach"
 need_root_tracefs $TESTS
 mm_tmp
 
-# calls_stacks DAT: "C calls, S stacks": the memory calls of the trace
-# (--sites' JSON: every call counted once, in its site) and how many had a stack
+# calls_stacks DAT: the memory calls of the trace (--sites' JSON: every
+# call counted once, in its site), "some" or "no", and how many had a
+# stack: "every one", or "S of C"
 calls_stacks() {
-	"$MEMMON" report --sites --json "$1" |
-		jq -r '"\([.map_sites[].calls] | add) calls, \(.stacks.with_stack) stacks"'
+	"$MEMMON" report --sites --json "$1" | jq -r '([.map_sites[].calls] | add // 0) as $c |
+		.stacks.with_stack as $s | "\(if $c > 0 then "some" else "no" end) calls, " +
+		(if $s == $c then "every one with a stack" else "\($s) of \($c) with a stack" end)'
 }
 # why DAT: the reason memmon info gives for a trace without stacks
 why() { "$MEMMON" info "$1" | sed -n 's/^stacks: .*(off: \(.*\))$/\1/p'; }
@@ -20,8 +22,7 @@ reason() { echo "$1 keeps no frame pointers, so a stack would stop at the call; 
 head -c 65536 /dev/zero >"$T/file"
 cp "$(prog map-calls)" "$T/nofp"
 "$MEMMON" record -q -o "$T/n.dat" -- "$T/nofp" "$T/file" >/dev/null 2>"$T/n.err"
-n=$(calls_stacks "$T/n.dat")
-check nofp-default "0 stacks" "${n#* calls, }"
+check nofp-default "some calls, 0 of them with a stack" "$(calls_stacks "$T/n.dat" | sed 's/ 0 of [0-9]* / 0 of them /')"
 check nofp-info "$(reason "$T/nofp")" "$(why "$T/n.dat")"
 check nofp-summary "stacks: none: $(reason "$T/nofp")" "$("$MEMMON" report "$T/n.dat" | grep '^stacks: ')"
 check nofp-json "0 $(reason "$T/nofp")" "$("$MEMMON" report --log --json "$T/n.dat" | jq -r '"\(.summary.stacks.with_stack) \(.summary.stacks.off)"')"
@@ -30,19 +31,16 @@ check nofp-sites "0 with a stack (recorded without stacks: $(reason "$T/nofp"))"
 
 # --stacks: one for every memory call, whatever the program keeps
 "$MEMMON" record -q --stacks -o "$T/f.dat" -- "$T/nofp" "$T/file" >/dev/null 2>&1
-calls=$("$MEMMON" report --sites --json "$T/f.dat" | jq '[.map_sites[].calls] | add')
-check nofp-forced "$calls calls, $calls stacks, none off" \
+check nofp-forced "some calls, every one with a stack, none off" \
 	"$(calls_stacks "$T/f.dat"), $(why "$T/f.dat" | grep -q . && echo off || echo none off)"
 "$MEMMON" record -q --no-stacks --stacks -o "$T/l.dat" -- "$T/nofp" "$T/file" >/dev/null 2>&1
-calls=$("$MEMMON" report --sites --json "$T/l.dat" | jq '[.map_sites[].calls] | add')
-check nofp-last-wins "$calls calls, $calls stacks" "$(calls_stacks "$T/l.dat")"
+check nofp-last-wins "some calls, every one with a stack" "$(calls_stacks "$T/l.dat")"
 
 # a program that keeps frame pointers: every memory call has its stack
 mkdir -p "$T/w"
 cp "$(prog names-prog)" "$T/fp"
 "$MEMMON" record -q -o "$T/p.dat" -- "$T/fp" "$T/w" "$(prog libnames.so)" >/dev/null 2>&1
-calls=$("$MEMMON" report --sites --json "$T/p.dat" | jq '[.map_sites[].calls] | add')
-check fp-default "$calls calls, $calls stacks, none off" \
+check fp-default "some calls, every one with a stack, none off" \
 	"$(calls_stacks "$T/p.dat"), $(why "$T/p.dat" | grep -q . && echo off || echo none off)"
 
 # stripped copies: no symbols to judge by, so the unwind table's functions
@@ -50,11 +48,10 @@ strip -o "$T/fp-stripped" "$T/fp"
 strip -o "$T/nofp-stripped" "$T/nofp"
 rm -rf "$T/w"; mkdir -p "$T/w"
 "$MEMMON" record -q -o "$T/ps.dat" -- "$T/fp-stripped" "$T/w" "$(prog libnames.so)" >/dev/null 2>&1
-calls=$("$MEMMON" report --sites --json "$T/ps.dat" | jq '[.map_sites[].calls] | add')
-check fp-stripped "$calls calls, $calls stacks" "$(calls_stacks "$T/ps.dat")"
+check fp-stripped "some calls, every one with a stack" "$(calls_stacks "$T/ps.dat")"
 "$MEMMON" record -q -o "$T/ns.dat" -- "$T/nofp-stripped" "$T/file" >/dev/null 2>&1
-check nofp-stripped "0 stacks: $(reason "$T/nofp-stripped")" \
-	"$(calls_stacks "$T/ns.dat" | sed 's/.* calls, //'): $(why "$T/ns.dat")"
+check nofp-stripped "some calls, 0 of them with a stack: $(reason "$T/nofp-stripped")" \
+	"$(calls_stacks "$T/ns.dat" | sed 's/ 0 of [0-9]* / 0 of them /'): $(why "$T/ns.dat")"
 
 # a script: the code that runs is its interpreter's (here the stripped
 # copy, which maps the script as its FILE)
