@@ -111,6 +111,9 @@ $(O)/tests/progs/names-prog: tests/progs/names-prog.c
 $(O)/tests/progs/names-prog-nopie: tests/progs/names-prog.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NAMES_CFLAGS) -fno-pie -no-pie -o $@ $<
+$(O)/tests/progs/heap-stacks: tests/progs/heap-stacks.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NAMES_CFLAGS) -o $@ $< -lpthread
 $(O)/tests/progs/libnames.so: tests/progs/lib/names-lib.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NAMES_CFLAGS) -fPIC -shared -o $@ $<

@@ -94,6 +94,10 @@ struct mm_file {
 	size_t nr_elfs, cap_elfs;
 	char **obj_bufs;         /* payloads and path pools they point into */
 	size_t nr_obj_bufs, cap_obj_bufs;
+
+	/* HEAP_STACKS sections (heapstacks.c): stack id I + 1 is heap_stacks[I] */
+	struct mm_heap_stack *heap_stacks;
+	size_t nr_heap_stacks, cap_heap_stacks;
 };
 
 /* watchread.c: take the payload BUF (LEN bytes) of a WATCH section (F
@@ -120,6 +124,8 @@ int mm_file_parse_machine(struct mm_file *f);
 int mm_file_take_mapents(struct mm_file *f, char *buf, size_t len, const char **why);
 int mm_file_take_elf(struct mm_file *f, char *buf, size_t len, const char **why);
 void mm_file_free_objects(struct mm_file *f);
+/* heapstacks.c: the same for a HEAP_STACKS section. */
+int mm_file_take_heap_stacks(struct mm_file *f, char *buf, size_t len, const char **why);
 
 /* sanitize.c: the canonical text of an event format (name, ID, fields,
  * an empty print fmt) or of a header_page, which is all libtraceevent is

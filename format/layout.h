@@ -52,8 +52,8 @@
 #define MM_FORMAT_MAJOR     3
 /* 3.1 added HEAP_CHUNK (record --malloc), 3.2 EVENT_FORMATS and MMAPS, ELF,
  * STACK_CHUNK, STACK_STATS (the names of files and code), 3.3 the PAGES
- * snapshot kind (and WATCH) */
-#define MM_FORMAT_MINOR     3
+ * snapshot kind (and WATCH), 3.4 HEAP_STACKS (record --malloc's callers) */
+#define MM_FORMAT_MINOR     4
 /* 2.x: the same but for codec 2 (MM_CODEC_COLUMNS), which 3.0 added */
 #define MM_FORMAT_OLDEST_MAJOR 2
 #define MM_FILE_HEADER_SIZE 32
@@ -78,6 +78,7 @@
 #define MM_MAX_ELF_PHDRS      256           /* real objects have < 16 */
 #define MM_MAX_ELF_OBJECTS    65536         /* ELF sections of a file */
 #define MM_MAX_SYM_NAME       1024          /* one symbol name (record truncates) */
+#define MM_MAX_HEAP_STACKS    (1u << 18)    /* HEAP_STACKS: stacks in a file */
 
 /* Section header flags. */
 #define MM_SECTION_F_ZSTD     0x0001u
@@ -136,6 +137,20 @@ enum mm_section_type {
 	 * tasks that joined or left the kernel's pid filter.  Dated with the
 	 * trace clock, like snapshots.  Older readers skip it. */
 	MM_SECTION_WATCH        = 15,
+	/* record --malloc's stacks (format/heapstacks.c): u32 first_id, u32
+	 * nr, then NR stacks, each a u8 count (1..MM_HEAP_STACK_DEPTH) and
+	 * that many u64 addresses, the call site first, then return addresses
+	 * (little-endian).  Ids run from 1 in the order the sections give
+	 * them; a malloc record whose site has MM_HEAP_STACK_BIT set names
+	 * stack (site & ~MM_HEAP_STACK_BIT).  Older readers skip it. */
+	MM_SECTION_HEAP_STACKS  = 16,
+};
+#define MM_HEAP_STACK_BIT   (1ull << 63)
+#define MM_HEAP_STACK_DEPTH 8
+/* One stack of HEAP_STACKS, as the writer takes and the reader gives it. */
+struct mm_heap_stack {
+	uint8_t nr;
+	uint64_t pc[MM_HEAP_STACK_DEPTH];   /* the site, then return addresses */
 };
 
 /* WATCH payload (little-endian), followed by u32 tids[nr_tids]. */
@@ -188,6 +203,10 @@ struct mm_watch_header {
  * a program without frame pointers, a kernel without userstacktrace);
  * absent: a file from before the choice (stacks unless --no-stacks) */
 #define MM_KEY_STACKS      "stacks"
+/* record --malloc: return addresses an allocation carries beyond its
+ * site, "N", or "0: WHY" (the program keeps no frame pointers, uprobes);
+ * absent: the site only (a file from before frames) */
+#define MM_KEY_HEAP_FRAMES "heap_frames"
 /* record -p: "attached.PID" = "AGE_S EXE", how long PID had run (seconds)
  * and its /proc/PID/exe when record attached */
 #define MM_KEY_ATTACHED_PREFIX "attached."

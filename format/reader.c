@@ -151,6 +151,8 @@ static uint64_t max_len(uint32_t type)
 	case MM_SECTION_MMAPS:
 	case MM_SECTION_ELF:
 		return MM_MAX_OBJ_SECTION;
+	case MM_SECTION_HEAP_STACKS:
+		return 8 + (1 + 8ull * MM_HEAP_STACK_DEPTH) * MM_MAX_HEAP_STACKS;
 	case MM_SECTION_WATCH:
 		return sizeof(struct mm_watch_header) + 4ull * MM_MAX_WATCH_TIDS;
 	case MM_SECTION_END:
@@ -293,7 +295,8 @@ static int set_stats(struct mm_file *f, const struct section *s)
 	return 0;
 }
 
-/* MMAPS and ELF: parsed by objread.c, which keeps the payload. */
+/* MMAPS and ELF: parsed by objread.c, which keeps the payload;
+ * HEAP_STACKS by heapstacks.c. */
 static int add_objects(struct mm_file *f, const struct section *s)
 {
 	const char *why = NULL;
@@ -303,6 +306,7 @@ static int add_objects(struct mm_file *f, const struct section *s)
 	if (!buf)
 		return -1;
 	if ((s->type == MM_SECTION_MMAPS ? mm_file_take_mapents(f, buf, len, &why) :
+	     s->type == MM_SECTION_HEAP_STACKS ? mm_file_take_heap_stacks(f, buf, len, &why) :
 	     mm_file_take_elf(f, buf, len, &why)) < 0)
 		return corrupt(f, s, why);
 	return 0;
@@ -403,6 +407,7 @@ static int handle_section(struct mm_file *f, const struct section *s)
 		return set_stats(f, s);
 	case MM_SECTION_MMAPS:
 	case MM_SECTION_ELF:
+	case MM_SECTION_HEAP_STACKS:
 		return add_objects(f, s);
 	case MM_SECTION_PROBES:
 		return set_text(f, s, &f->probes, NULL);
@@ -571,6 +576,7 @@ void mm_file_close(struct mm_file *f)
 	free(f->heap.chunks);
 	mm_file_free_watch(f);
 	mm_file_free_objects(f);
+	free(f->heap_stacks);
 	free(f->stack_stats);
 	free(f->cpus);
 	free(f->formats);

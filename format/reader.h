@@ -66,6 +66,9 @@ struct tep_handle *mm_file_tep(const struct mm_file *f);
 /* Snapshots in file order. */
 size_t mm_file_nr_snapshots(const struct mm_file *f);
 const struct mm_snapshot *mm_file_snapshot(const struct mm_file *f, size_t i);
+/* record --malloc's stacks (HEAP_STACKS sections): stack id I is
+ * v[I - 1] of the N returned. */
+const struct mm_heap_stack *mm_file_heap_stacks(const struct mm_file *f, uint32_t *n);
 /* Changes of the watch list (WATCH sections), in time order. */
 struct mm_watch_change {
 	uint64_t ts;

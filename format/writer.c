@@ -253,7 +253,8 @@ static bool compressible(enum mm_section_type type)
 {
 	return type == MM_SECTION_EVENT_FORMAT || type == MM_SECTION_EVENT_FORMATS ||
 	       type == MM_SECTION_SNAPSHOT || type == MM_SECTION_PROBES ||
-	       type == MM_SECTION_MMAPS || type == MM_SECTION_ELF;
+	       type == MM_SECTION_MMAPS || type == MM_SECTION_ELF ||
+	       type == MM_SECTION_HEAP_STACKS;
 }
 
 /* Compress the N pieces at P, one after another, into OUT (room for

@@ -85,6 +85,9 @@ int mm_writer_stack_chunk(struct mm_writer *w, uint32_t cpu, void *raw,
 struct mm_mapent;
 struct mm_elf_object;
 int mm_writer_mapents(struct mm_writer *w, const struct mm_mapent *e, size_t n);
+/* A HEAP_STACKS section: N stacks, ids FIRST_ID on. */
+int mm_writer_heap_stacks(struct mm_writer *w, uint32_t first_id, const struct mm_heap_stack *v,
+			  uint32_t n);
 int mm_writer_elf(struct mm_writer *w, const struct mm_elf_object *o);
 
 /* The codec of the following chunks (default MM_CODEC_COLUMNS, used once the

@@ -264,7 +264,7 @@ void mm_decoder_feed_heap(struct mm_decoder *d, const struct mm_heap_rec *r, uin
 	ev->pid = r->tid;
 	ev->tgid = t->tgid;
 	ev->cpu = cpu;
-	if (!mm_plugin_heap_rec(r, t, ev)) {
+	if (!mm_plugin_heap_rec(d, r, t, ev)) {
 		drain(d);
 		return;
 	}

@@ -51,6 +51,10 @@ struct mm_decoder *mm_decoder_new(struct tep_handle *tep, mm_emit_fn emit, void 
  * (format/reader.h: mm_file_nr_cpus): user stacks the syscalls take, never
  * events.  The malloc stream's (cpu 2 * FIRST_CPU) are events. */
 void mm_decoder_set_stack_ring(struct mm_decoder *d, uint32_t first_cpu);
+/* The file's malloc stacks (format/reader.h: mm_file_heap_stacks), which
+ * the malloc records name by id: they must outlive the decoder. */
+struct mm_heap_stack;
+void mm_decoder_set_heap_stacks(struct mm_decoder *d, const struct mm_heap_stack *v, uint32_t n);
 void mm_decoder_feed(struct mm_decoder *d, struct tep_record *rec);
 /* A record of the malloc stream (mm_stream_next_any), ID the event id it
  * stands for, CPU the stream's: as mm_decoder_feed() of its event. */

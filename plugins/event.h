@@ -233,6 +233,12 @@ struct mm_heap_call {
 	uint64_t size;           /* alloc/realloc: bytes asked for; LOST: records lost */
 	uint64_t ptr;            /* alloc/realloc: the result (0 failed); free: the block */
 	uint64_t old;            /* realloc: the block passed in */
+	/* The call's stack when record took its frames (HEAP_STACKS): FRAMES[0]
+	 * is SITE, then return addresses, innermost first; STACK its id in
+	 * the file (0: none, NR_FRAMES 0).  FRAMES lives as long as the file. */
+	uint32_t stack;
+	uint8_t nr_frames;
+	const uint64_t *frames;
 };
 
 /* A write of the program's to trace_marker (ftrace:print): a phase

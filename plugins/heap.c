@@ -14,6 +14,9 @@
 #include "plugin.h"
 #include "format/heapops.h"
 #include "format/heapcodec.h"
+#include "format/layout.h"
+
+#define MM_UNLIKELY_SITE(site) __builtin_expect(((site) & MM_HEAP_STACK_BIT) != 0, 0)
 
 /* memmon's own format: its fields must sit where heapcodec.h puts them */
 static const struct { const char *name; uint16_t offset, size; } fields[] = {
@@ -31,11 +34,28 @@ static inline uint64_t at(const struct mm_decoder *d, const uint8_t *data, unsig
 	return mm_plugin_u64(d, data, f);
 }
 
-/* The event of one call: OP and the fields as the record or event has them. */
-static bool fill(struct mm_event *ev, struct mm_task *t, uint32_t op, uint8_t aux,
-		 uint64_t site, uint64_t size, uint64_t ptr, uint64_t old, int32_t tgid)
+/* The event of one call: OP and the fields as the record or event has them.
+ * A site that names a stack (MM_HEAP_STACK_BIT) is that stack's first
+ * frame; a stack the file does not have leaves the site unknown. */
+static bool fill(const struct mm_decoder *d, struct mm_event *ev, struct mm_task *t, uint32_t op,
+		 uint8_t aux, uint64_t site, uint64_t size, uint64_t ptr, uint64_t old, int32_t tgid)
 {
 	struct mm_heap_call *h = &ev->heap;
+
+	h->stack = 0;
+	h->nr_frames = 0;
+	h->frames = NULL;
+	if (MM_UNLIKELY_SITE(site)) {
+		uint64_t id = site & ~MM_HEAP_STACK_BIT;
+		site = 0;
+		if (id && id <= d->nr_heap_stacks) {
+			const struct mm_heap_stack *st = &d->heap_stacks[id - 1];
+			h->stack = (uint32_t)id;
+			h->nr_frames = st->nr;
+			h->frames = st->pc;
+			site = st->pc[0];
+		}
+	}
 
 	if (!(MM_OP_IS_FREE(op) || MM_OP_IS_ALLOC(op) || MM_OP_IS_REALLOC(op) ||
 	      op == MM_OP_HELLO || op == MM_OP_LOST))
@@ -59,14 +79,15 @@ static int on_heap(struct mm_decoder *d, const struct mm_plugin_slot *s __attrib
 		   const uint8_t *data, uint32_t size, struct mm_task *t, struct mm_event *ev)
 {
 	(void)size;              /* min_size covers every field */
-	return fill(ev, t, (uint32_t)at(d, data, 0), (uint8_t)at(d, data, 1), at(d, data, 3),
+	return fill(d, ev, t, (uint32_t)at(d, data, 0), (uint8_t)at(d, data, 1), at(d, data, 3),
 		    at(d, data, 4), at(d, data, 5), at(d, data, 6), (int32_t)at(d, data, 2)) ?
 	       MM_PLUGIN_EMIT : MM_PLUGIN_DROP;
 }
 
-bool mm_plugin_heap_rec(const struct mm_heap_rec *r, struct mm_task *t, struct mm_event *ev)
+bool mm_plugin_heap_rec(const struct mm_decoder *d, const struct mm_heap_rec *r, struct mm_task *t,
+			struct mm_event *ev)
 {
-	return fill(ev, t, r->op, r->aux, r->site, r->size, r->ptr, r->old, r->tgid);
+	return fill(d, ev, t, r->op, r->aux, r->site, r->size, r->ptr, r->old, r->tgid);
 }
 
 int mm_plugin_heap_init(struct mm_decoder *d)
@@ -91,6 +112,12 @@ int mm_plugin_heap_init(struct mm_decoder *d)
 	if (s->pid.offset == 4 && s->pid.size == 4)
 		d->heap_fast_id = e->id;
 	return 0;
+}
+
+void mm_decoder_set_heap_stacks(struct mm_decoder *d, const struct mm_heap_stack *v, uint32_t n)
+{
+	d->heap_stacks = v;
+	d->nr_heap_stacks = n;
 }
 
 bool mm_decoder_has_heap(const struct mm_decoder *d)

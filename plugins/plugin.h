@@ -135,6 +135,8 @@ struct mm_decoder {
 	uint16_t kp_avail;       /* evidence its probes can give (mm_kp_evidence) */
 	bool rss_batched;        /* rss_stat comes in per-task batches (< 6.2) */
 	bool heap;               /* the trace has memmon:malloc (record --malloc) */
+	const struct mm_heap_stack *heap_stacks;   /* its stacks (HEAP_STACKS) */
+	uint32_t nr_heap_stacks;
 	/* memmon:malloc's id when its records may skip the event form
 	 * (mm_decoder_feed_heap: its format is memmon's own), else -1 */
 	int32_t heap_fast_id;
@@ -257,7 +259,8 @@ void mm_plugin_frames_settle(struct mm_decoder *d, struct mm_task *t);
 struct mm_heap_rec;
 /* Record R into EV (on T) as its memmon:malloc event would be: false
  * when the event would be dropped. */
-bool mm_plugin_heap_rec(const struct mm_heap_rec *r, struct mm_task *t, struct mm_event *ev);
+bool mm_plugin_heap_rec(const struct mm_decoder *d, const struct mm_heap_rec *r, struct mm_task *t,
+			struct mm_event *ev);
 int mm_plugin_ustack_init(struct mm_decoder *d);
 /* A record of the stacks ring (ustack.c): noted on task T, never emitted. */
 void mm_plugin_ustack_feed(struct mm_decoder *d, uint16_t id, const uint8_t *data,

@@ -74,17 +74,53 @@ static int frame_prologue(const unsigned char *img, size_t len, uint64_t off)
 	return !memcmp(img, fp, 4) || (!memcmp(img, endbr, 4) && !memcmp(img + 4, fp, 4));
 }
 
-/* The code at address VALUE of O: its frame prologue or -1 (frame_prologue). */
-static int prologue_at(const unsigned char *img, size_t len, const struct mm_elf_object *o,
-		       uint64_t value)
+/*
+ * Does a function that starts with no frame set one up a little later
+ * (gcc's shrink-wrapping: a test and an early return first, the frame
+ * only on the path that calls on)?  Its first SHRINK_WRAP_BYTES bytes
+ * (at most SIZE) hold push %rbp; mov %rsp,%rbp: every call it makes is
+ * then made with its frame, and its callers are not lost.
+ */
+#define SHRINK_WRAP_BYTES 64
+static bool shrink_wrapped(const unsigned char *img, size_t len, uint64_t off, uint32_t size)
+{
+	static const unsigned char fp[4] = { 0x55, 0x48, 0x89, 0xe5 };
+	size_t n = size < SHRINK_WRAP_BYTES ? size : SHRINK_WRAP_BYTES;
+
+	if (off > len || len - off < n || n < 4)
+		return false;
+	return memmem(img + off, n, fp, 4) != NULL;
+}
+
+/* The file offset of address VALUE of O's executable code; false: none. */
+static bool code_offset(const struct mm_elf_object *o, uint64_t value, uint64_t *off)
 {
 	for (uint32_t k = 0; k < o->nr_phdrs; k++) {
 		const struct mm_elf_phdr *p = &o->phdrs[k];
 		if (p->type == PT_LOAD && (p->flags & PF_X) && value >= p->vaddr &&
-		    value - p->vaddr < p->filesz)
-			return frame_prologue(img, len, value - p->vaddr + p->offset);
+		    value - p->vaddr < p->filesz) {
+			*off = value - p->vaddr + p->offset;
+			return true;
+		}
 	}
-	return -1;
+	return false;
+}
+
+/* The code at address VALUE of O: its frame prologue or -1 (frame_prologue). */
+static int prologue_at(const unsigned char *img, size_t len, const struct mm_elf_object *o,
+		       uint64_t value)
+{
+	uint64_t off;
+
+	return code_offset(o, value, &off) ? frame_prologue(img, len, off) : -1;
+}
+
+static bool shrink_wrapped_at(const unsigned char *img, size_t len, const struct mm_elf_object *o,
+			      uint64_t value, uint32_t size)
+{
+	uint64_t off;
+
+	return code_offset(o, value, &off) && shrink_wrapped(img, len, off, size);
 }
 
 static int32_t le32(const unsigned char *p)
@@ -168,7 +204,7 @@ void mm_elf_frame_pointers(Elf *e, struct mm_elf_object *o)
 	for (uint32_t i = 0; i < o->nr_syms; i++) {
 		struct mm_elf_sym *s = (struct mm_elf_sym *)&o->syms[i];
 		int r = prologue_at(img, len, o, s->value);
-		if (r == 0)
+		if (r == 0 && !shrink_wrapped_at(img, len, o, s->value, s->size))
 			s->type |= MM_ELF_SYM_NOFP;
 		if (s->size >= 16)                 /* stubs do not count */
 			tally(&t, r);

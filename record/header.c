@@ -64,6 +64,7 @@ static int write_header(struct rec *r, unsigned nr_cpus, size_t subbuf)
 			   r->opt.markers == MM_MARKERS_FSYNC ? "fsync" :
 			   r->opt.markers == MM_MARKERS_TRACE ? "trace_marker" : "none",
 		.marker_copy = r->marker_copy, .stacks = r->stacks_note,
+		.heap_frames = r->heap_frames_note[0] ? r->heap_frames_note : NULL,
 	};
 
 	describe(r, cmd, sizeof(cmd), pids, sizeof(pids));

@@ -97,6 +97,8 @@ static int put_machine(struct mm_writer *w, const struct mm_machine_info *mi)
 	    mm_writer_machine_set(w, MM_KEY_MARKERS, "%s", mi->markers ? mi->markers : "none") < 0 ||
 	    mm_writer_machine_set(w, MM_KEY_MARKER_COPY, "%d", mi->marker_copy) < 0 ||
 	    (mi->stacks && mm_writer_machine_set(w, MM_KEY_STACKS, "%s", mi->stacks) < 0) ||
+	    (mi->heap_frames && mm_writer_machine_set(w, MM_KEY_HEAP_FRAMES, "%s",
+						      mi->heap_frames) < 0) ||
 	    put_attached(w, mi) < 0)
 		return -1;
 	return mm_writer_machine_flush(w);

@@ -71,6 +71,11 @@ struct mm_malloc {
 	size_t uq_head, uq_n, uq_cap;
 	struct mm_heap_rec *uq_tmp;      /* the sort's scratch */
 	size_t uq_tmp_cap;
+	/* frames: the most return addresses an allocation's record carries
+	 * beyond its site (our copy of the area's), and their stacks */
+	unsigned frames;
+	struct mm_heap_stacks *stacks;
+	struct mm_out *out;
 	struct mm_malloc_totals tot;
 	bool failed;
 	char err[1024];
@@ -91,6 +96,16 @@ static inline const uint64_t *mm_ring_data(const struct mm_malloc *m, uint32_t i
  * ask for the codec slots of those just ahead. */
 bool mm_ring_parse_cur(struct mm_malloc *m, uint32_t i, struct ring_state *s);
 void mm_ring_fetch_ahead(struct mm_malloc *m, uint32_t i, struct ring_state *s);
+
+/* malloc-stacks.c: stack SITE, F[NF] as an id from 1 (0: the table is
+ * full); the new ones into the file; how many, and the calls left without. */
+struct mm_heap_stacks;
+struct mm_heap_stacks *mm_heap_stacks_new(void);
+uint32_t mm_heap_stacks_intern(struct mm_heap_stacks *t, uint64_t site, const uint64_t *f,
+			       unsigned nf);
+int mm_heap_stacks_flush(struct mm_heap_stacks *t, struct mm_out *o);
+uint32_t mm_heap_stacks_count(const struct mm_heap_stacks *t, uint64_t *full);
+void mm_heap_stacks_free(struct mm_heap_stacks *t);
 
 /* malloc-merge.c */
 /* N records lost by thread TID of PID (0: calls that had no ring), at TS. */

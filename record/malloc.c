@@ -154,6 +154,36 @@ int mm_malloc_fd(const struct mm_malloc *m)
 	return m->fd;
 }
 
+void mm_malloc_set_frames(struct mm_malloc *m, unsigned n)
+{
+	m->frames = n < MM_RING_MAX_FRAMES ? n : MM_RING_MAX_FRAMES;
+	m->area->frames = m->frames;
+	if (m->frames && !m->stacks)
+		m->stacks = mm_heap_stacks_new();
+}
+
+/* Words of the record of OP at AT, its frames included (ring.h), with
+ * AVAIL words committed from AT on; 0 when they make no sense.  *NF: the
+ * frames' count, which follow its words at AT + *BASE + 1. */
+static unsigned record_words(const struct mm_malloc *m, const uint64_t *d, uint64_t at,
+			     uint64_t avail, unsigned op, unsigned *base, unsigned *nf)
+{
+	unsigned n = mm_ring_record_words(op);
+	uint64_t k;
+
+	*base = n;
+	*nf = 0;
+	if (!n || avail < n)
+		return 0;
+	if (!m->frames || !mm_ring_op_has_frames(op))
+		return n;
+	if (avail < n + 1u || (k = d[(at + n) & (m->ring_words - 1)]) > m->frames ||
+	    avail < n + 1u + k)
+		return 0;
+	*nf = (unsigned)k;
+	return n + 1 + (unsigned)k;
+}
+
 /* ---- reading a ring ---- */
 
 /* Parse the record at S's tail into S->cur; false when there is none (a
@@ -163,15 +193,15 @@ bool mm_ring_parse_cur(struct mm_malloc *m, uint32_t i, struct ring_state *s)
 	const uint64_t *d = mm_ring_data(m, i);
 	uint64_t mask = m->ring_words - 1, at = s->tail, w1;
 	struct mm_heap_rec *c = &s->cur;
-	unsigned op, n;
+	unsigned op, n, base, nf;
 
 	s->has_cur = false;
 	if (at >= s->head)
 		return false;
 	w1 = d[(at + 1) & mask];
 	op = (unsigned)(w1 >> 56);
-	n = mm_ring_record_words(op);
-	if (!n || s->head - at < n) {
+	n = record_words(m, d, at, s->head - at, op, &base, &nf);
+	if (!n) {
 		m->tot.bad++;
 		s->tail = s->head;
 		return false;
@@ -193,6 +223,14 @@ bool mm_ring_parse_cur(struct mm_malloc *m, uint32_t i, struct ring_state *s)
 			}
 		}
 	}
+	if (nf) {                /* the site and its callers: a stack's id */
+		uint64_t f[MM_RING_MAX_FRAMES];
+		uint32_t id;
+		for (unsigned k = 0; k < nf; k++)
+			f[k] = d[(at + base + 1 + k) & mask];
+		if (c->site && (id = mm_heap_stacks_intern(m->stacks, c->site, f, nf)))
+			c->site = MM_HEAP_STACK_BIT | id;
+	}
 	if (c->ts < s->last_ts)
 		c->ts = s->last_ts;      /* a signal handler's record, reserved first */
 	s->cur_words = n;
@@ -211,10 +249,11 @@ void mm_ring_fetch_ahead(struct mm_malloc *m, uint32_t i, struct ring_state *s)
 		s->pf = s->tail;
 	while (s->pf < s->head && s->pf < s->tail + AHEAD_WORDS) {
 		uint64_t w1 = d[(s->pf + 1) & mask];
-		unsigned op = (unsigned)(w1 >> 56), n = mm_ring_record_words(op);
+		unsigned op = (unsigned)(w1 >> 56), base, nf;
+		unsigned n = record_words(m, d, s->pf, s->head - s->pf, op, &base, &nf);
 		struct mm_heap_rec h = { .op = (uint8_t)op };
 
-		if (!n || s->head - s->pf < n)
+		if (!n)
 			break;   /* parse_cur will say so */
 		if (MM_OP_IS_FREE(op)) {
 			h.ptr = d[(s->pf + 2) & mask];
@@ -316,7 +355,8 @@ static long pass(struct mm_malloc *m, bool final)
 	}
 	if (bound > m->watermark)
 		m->watermark = bound;
-	if (mm_malloc_merge_upto(m, final ? UINT64_MAX : m->watermark) < 0)
+	if (mm_malloc_merge_upto(m, final ? UINT64_MAX : m->watermark) < 0 ||
+	    (m->stacks && mm_heap_stacks_flush(m->stacks, m->out) < 0))
 		return -1;
 	__atomic_add_fetch(&m->area->passes, 1, __ATOMIC_RELEASE);
 	if (!final && m->enc->nr_records && mono_ns() - m->chunk_start > CHUNK_MS * 1000000ull &&
@@ -358,6 +398,7 @@ int mm_malloc_start(struct mm_malloc *m, struct mm_out *out, uint16_t event_id, 
 	if (!m->hw)
 		return -1;
 	m->enc = mm_heapw_enc(m->hw);
+	m->out = out;
 	errno = pthread_create(&m->thread, NULL, drain_main, m);
 	if (errno)
 		return mm_error_errno("cannot start the malloc drain thread");
@@ -400,6 +441,7 @@ int mm_malloc_stop(struct mm_malloc *m, struct mm_malloc_totals *t)
 	for (uint32_t i = 0; i < m->nr_rings; i++)
 		if (m->rs[i].known)
 			m->tot.waits += __atomic_load_n(&mm_ring_at(m, i)->waits, __ATOMIC_RELAXED);
+	m->tot.stacks = mm_heap_stacks_count(m->stacks, &m->tot.stacks_full);
 	*t = m->tot;
 	return 0;
 }
@@ -432,5 +474,6 @@ void mm_malloc_free(struct mm_malloc *m)
 	free(m->rs);
 	free(m->heap);
 	mm_heapw_free(m->hw);
+	mm_heap_stacks_free(m->stacks);
 	free(m);
 }

@@ -14,6 +14,7 @@
 
 #include "memmon.h"
 #include "format/objects.h"
+#include "record/interposer/ring.h"
 #include "record/recording.h"
 
 /* The kernel's records of every file the watched tasks map (mapnames.c):
@@ -51,20 +52,31 @@ static bool program_keeps_fp(const char *program, const char *shown, char *why, 
 	return fp != MM_ELF_FP_NO;
 }
 
+/* The allocations' frames (record --malloc's interposer walks them by
+ * frame pointers, as the kernel walks the syscalls' stacks): taken where
+ * the stacks are, whatever the kernel's ftrace can do; uprobes (-p, a
+ * static CMD) record the call site only. */
+static void choose_heap_frames(struct rec *r, bool on, const char *why)
+{
+	if (!r->heap)
+		return;
+	if (r->heap_uprobes)
+		snprintf(r->heap_frames_note, sizeof(r->heap_frames_note),
+			 "0: recorded by uprobes, which take the call site only");
+	else if (!on)
+		snprintf(r->heap_frames_note, sizeof(r->heap_frames_note), "0: %s", why);
+	else {
+		mm_malloc_set_frames(r->heap, MM_RING_MAX_FRAMES);
+		snprintf(r->heap_frames_note, sizeof(r->heap_frames_note), "%u",
+			 MM_RING_MAX_FRAMES);
+	}
+}
+
 void mm_rec_choose_stacks(struct rec *r)
 {
-	char why[600] = "";
-	bool on = true;
+	char why[600] = "", off[700];
+	bool on = r->opt.stacks != MM_STACKS_OFF;
 
-	if (r->opt.stacks == MM_STACKS_OFF) {
-		snprintf(r->stacks_note, sizeof(r->stacks_note), "off: record --no-stacks");
-		return;
-	}
-	if (!mm_stacks_available()) {
-		snprintf(r->stacks_note, sizeof(r->stacks_note),
-			 "off: this kernel's ftrace has no userstacktrace option");
-		return;
-	}
 	if (r->opt.stacks == MM_STACKS_AUTO && r->target) {
 		on = program_keeps_fp(mm_target_program(r->target), NULL, why, sizeof(why));
 	} else if (r->opt.stacks == MM_STACKS_AUTO) {
@@ -79,12 +91,25 @@ void mm_rec_choose_stacks(struct rec *r)
 			on = program_keeps_fp(link, n > 0 ? exe : NULL, why, sizeof(why));
 		}
 	}
+	if (r->opt.stacks == MM_STACKS_OFF)
+		snprintf(off, sizeof(off), "record --no-stacks");
+	else
+		snprintf(off, sizeof(off), "%s, so a stack would stop at the call; record "
+			 "--stacks takes them anyway", why);
+	choose_heap_frames(r, on, off);
+	if (r->opt.stacks == MM_STACKS_OFF) {
+		snprintf(r->stacks_note, sizeof(r->stacks_note), "off: record --no-stacks");
+		return;
+	}
+	if (!mm_stacks_available()) {
+		snprintf(r->stacks_note, sizeof(r->stacks_note),
+			 "off: this kernel's ftrace has no userstacktrace option");
+		return;
+	}
 	if (on)
 		snprintf(r->stacks_note, sizeof(r->stacks_note), "on");
 	else
-		snprintf(r->stacks_note, sizeof(r->stacks_note),
-			 "off: %s, so a stack would stop at the call; record --stacks "
-			 "takes them anyway", why);
+		snprintf(r->stacks_note, sizeof(r->stacks_note), "off: %s", off);
 	if (!on && r->opt.verbose)
 		fprintf(stderr, "memmon record: no stacks of the memory calls: %s\n",
 			r->stacks_note + 5);

@@ -237,6 +237,7 @@ struct mm_machine_info {
 	const char *markers;      /* MM_KEY_MARKERS: the phase markers recorded */
 	bool marker_copy;         /* copy_trace_marker was set (MM_KEY_MARKER_COPY) */
 	const char *stacks;       /* MM_KEY_STACKS: "on", or "off: why" */
+	const char *heap_frames;  /* MM_KEY_HEAP_FRAMES (--malloc), or NULL */
 	uint16_t heap_id;         /* out: the id it got */
 };
 /* MACHINE (first), header_page, then the format of every event of L (and
@@ -380,6 +381,8 @@ struct mm_malloc_totals {
 	uint64_t rings;           /* rings used (threads, execs) */
 	uint64_t chunks;
 	uint64_t uprobes;         /* calls recorded by uprobes (of records) */
+	uint64_t stacks;          /* distinct stacks of the allocations (frames) */
+	uint64_t stacks_full;     /* calls whose new stack found the table full */
 };
 /* The records' clock now (MM_RING_CLOCK_*). */
 uint64_t mm_malloc_clock(unsigned clock);
@@ -389,6 +392,9 @@ struct mm_malloc *mm_malloc_create(unsigned nr_rings, unsigned ring_kb, unsigned
 				   uint64_t ticks_per_ms);
 /* The fd CMD inherits (not close-on-exec). */
 int mm_malloc_fd(const struct mm_malloc *m);
+/* Allocations carry up to N return addresses beyond their site (0: the
+ * site only): before CMD runs, as its interposer reads it at its start. */
+void mm_malloc_set_frames(struct mm_malloc *m, unsigned n);
 /* Start draining into O's writer: memmon:malloc events of id EVENT_ID in
  * sub-buffers of SUBBUF_SIZE, chunks compressed at LEVEL. */
 int mm_malloc_start(struct mm_malloc *m, struct mm_out *o, uint16_t event_id, int level,

@@ -37,6 +37,7 @@ struct rec {
 	struct tracefs_instance *stacks;     /* memmon-PID-stacks, or NULL */
 	char name[32], group[32], stacks_name[48];
 	char stacks_note[768];    /* MM_KEY_STACKS: "on", or "off: why" (naming.c) */
+	char heap_frames_note[768];  /* MM_KEY_HEAP_FRAMES: "N", or "0: why" (naming.c) */
 	bool probes;
 	const char *classifier;
 	const char *probe_set;    /* the kprobe set's name, or NULL */

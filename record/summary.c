@@ -64,6 +64,10 @@ void mm_rec_summary(const struct rec *r, const struct mm_rec_totals *t)
 			"%.1f B/call\n", (unsigned long long)t->heap.records,
 			(unsigned long long)t->heap.lost, (unsigned long long)t->heap.rings,
 			t->heap.records ? (double)t->file.heap_chunk_bytes / t->heap.records : 0.0);
+	if (r->heap && (t->heap.stacks || t->heap.stacks_full))
+		fprintf(stderr, "memmon record: malloc: %llu call stacks (a site and its callers)%s\n",
+			(unsigned long long)t->heap.stacks,
+			t->heap.stacks_full ? "; the table was full: later stacks kept their site only" : "");
 	if (r->heap && r->heap_uprobes)
 		heap_uprobes_summary(r, &t->heap, t->secs, t->file.heap_chunk_bytes);
 	if (r->heap && r->opt.verbose)

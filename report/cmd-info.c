@@ -251,6 +251,15 @@ static void print_names(const struct mm_file *f, const struct counts *c)
 	if (off)
 		printf(" (off: %s)", off);
 	putchar('\n');
+	/* record --malloc: the allocations' callers (MM_KEY_HEAP_FRAMES) */
+	const char *hf = mm_file_machine(f, MM_KEY_HEAP_FRAMES);
+	uint32_t nr_heap_stacks;
+	mm_file_heap_stacks(f, &nr_heap_stacks);
+	if (hf && !strncmp(hf, "0: ", 3))
+		printf("malloc stacks: %u (off: %s)\n", nr_heap_stacks, hf + 3);
+	else if (hf)
+		printf("malloc stacks: %u stacks of allocations, each the call site and up to %ld "
+		       "callers\n", nr_heap_stacks, strtol(hf, NULL, 10));
 }
 
 static void print_notes(const struct mm_file *f, const struct mm_file_summary *sum)

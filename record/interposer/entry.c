@@ -5,7 +5,9 @@
  * pvalloc, and C++'s operator new and delete.
  *
  * Each calls the real function (interposer.h) and records the call with
- * its caller's return address as the call site.  Operator new and delete
+ * its caller's return address as the call site, and an allocation with its
+ * caller's frame pointer, from which interposer.c finds the callers when
+ * record asks for them.  Operator new and delete
  * are wrapped too, so that a C++ allocation is recorded once, as new or
  * delete at the C++ caller, and not as the malloc inside libstdc++: the
  * real operator runs with mmi_self.inside raised, which makes the malloc
@@ -22,6 +24,9 @@
 #include "interposer.h"
 
 #define SITE() ((uintptr_t)__builtin_return_address(0))
+/* The caller's frame pointer: what our own frame saved of its %rbp (a
+ * function that asks for its frame address gets a frame, -O2 or not). */
+#define CALLER_FP() (*(const uintptr_t *)__builtin_frame_address(0))
 
 /* Not ready: resolve first; calls made while resolving use the pool. */
 static inline int ready(void)
@@ -35,6 +40,7 @@ static inline int ready(void)
 MM_EXPORT void *malloc(size_t size)
 {
 	uintptr_t site = SITE();
+	uintptr_t fp = CALLER_FP();
 	void *p;
 
 	if (MM_UNLIKELY(!ready()))
@@ -42,7 +48,7 @@ MM_EXPORT void *malloc(size_t size)
 	if (!mmi_on())
 		return mmi_real.malloc(size);
 	p = mmi_real.malloc(size);
-	mmi_rec_alloc(MM_OP_MALLOC, site, size, p, 0);
+	mmi_rec_alloc(MM_OP_MALLOC, site, fp, size, p, 0);
 	return p;
 }
 
@@ -54,6 +60,7 @@ extern __typeof__(malloc) mmi_own_malloc
 MM_EXPORT void *calloc(size_t n, size_t elem)
 {
 	uintptr_t site = SITE();
+	uintptr_t fp = CALLER_FP();
 	size_t size;
 	void *p;
 
@@ -66,7 +73,7 @@ MM_EXPORT void *calloc(size_t n, size_t elem)
 	if (!mmi_on())
 		return mmi_real.calloc(n, elem);
 	p = mmi_real.calloc(n, elem);
-	mmi_rec_alloc(MM_OP_CALLOC, site, size, p, 0);
+	mmi_rec_alloc(MM_OP_CALLOC, site, fp, size, p, 0);
 	return p;
 }
 
@@ -97,6 +104,7 @@ static void *boot_realloc(void *old, size_t size)
 MM_EXPORT void *realloc(void *old, size_t size)
 {
 	uintptr_t site = SITE();
+	uintptr_t fp = CALLER_FP();
 	void *p;
 
 	if (MM_UNLIKELY(mmi_is_boot(old)))
@@ -106,13 +114,14 @@ MM_EXPORT void *realloc(void *old, size_t size)
 	if (!mmi_on())
 		return mmi_real.realloc(old, size);
 	p = mmi_real.realloc(old, size);
-	mmi_rec_realloc(MM_OP_REALLOC, site, old, size, p);
+	mmi_rec_realloc(MM_OP_REALLOC, site, fp, old, size, p);
 	return p;
 }
 
 MM_EXPORT void *reallocarray(void *old, size_t n, size_t elem)
 {
 	uintptr_t site = SITE();
+	uintptr_t fp = CALLER_FP();
 	size_t size;
 	void *p;
 
@@ -127,13 +136,14 @@ MM_EXPORT void *reallocarray(void *old, size_t n, size_t elem)
 	if (!mmi_on())
 		return mmi_real.reallocarray(old, n, elem);
 	p = mmi_real.reallocarray(old, n, elem);
-	mmi_rec_realloc(MM_OP_REALLOCARRAY, site, old, size, p);
+	mmi_rec_realloc(MM_OP_REALLOCARRAY, site, fp, old, size, p);
 	return p;
 }
 
 MM_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
 	uintptr_t site = SITE();
+	uintptr_t fp = CALLER_FP();
 	int ret;
 
 	if (MM_UNLIKELY(!ready())) {
@@ -143,7 +153,7 @@ MM_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	if (!mmi_on())
 		return mmi_real.posix_memalign(out, align, size);
 	ret = mmi_real.posix_memalign(out, align, size);
-	mmi_rec_alloc(MM_OP_POSIX_MEMALIGN, site, size, ret ? NULL : *out, mmi_log2(align));
+	mmi_rec_alloc(MM_OP_POSIX_MEMALIGN, site, fp, size, ret ? NULL : *out, mmi_log2(align));
 	return ret;
 }
 
@@ -152,6 +162,7 @@ MM_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 MM_EXPORT void *name params							\
 {										\
 	uintptr_t site = SITE();						\
+	uintptr_t fp = CALLER_FP();						\
 	void *p;								\
 										\
 	if (MM_UNLIKELY(!ready()))						\
@@ -161,7 +172,7 @@ MM_EXPORT void *name params							\
 	if (!mmi_on())								\
 		return mmi_real.name args;					\
 	p = mmi_real.name args;							\
-	mmi_rec_alloc(op, site, size_expr, p, mmi_log2(align_expr));	\
+	mmi_rec_alloc(op, site, fp, size_expr, p, mmi_log2(align_expr));	\
 	return p;								\
 }
 
@@ -226,6 +237,7 @@ static void *new_fallback(size_t size, size_t align, int nothrow)
 MM_EXPORT void *sym(size_t size)						\
 {										\
 	uintptr_t site = SITE();						\
+	uintptr_t fp = CALLER_FP();						\
 	void *(*f)(size_t) = (void *(*)(size_t))cxx(which);			\
 	void *p;								\
 	int on = mmi_ready && mmi_on();						\
@@ -235,7 +247,7 @@ MM_EXPORT void *sym(size_t size)						\
 		p = f ? f(size) : new_fallback(size, 0, nothrow);		\
 	}									\
 	if (on)									\
-		mmi_rec_alloc(op, site, size, p, 0);			\
+		mmi_rec_alloc(op, site, fp, size, p, 0);			\
 	return p;								\
 }
 
@@ -243,6 +255,7 @@ MM_EXPORT void *sym(size_t size)						\
 MM_EXPORT void *sym(size_t size, const void *nt)				\
 {										\
 	uintptr_t site = SITE();						\
+	uintptr_t fp = CALLER_FP();						\
 	void *(*f)(size_t, const void *) = (void *(*)(size_t, const void *))cxx(which); \
 	void *p;								\
 	int on = mmi_ready && mmi_on();						\
@@ -252,7 +265,7 @@ MM_EXPORT void *sym(size_t size, const void *nt)				\
 		p = f ? f(size, nt) : new_fallback(size, 0, 1);			\
 	}									\
 	if (on)									\
-		mmi_rec_alloc(op, site, size, p, 0);			\
+		mmi_rec_alloc(op, site, fp, size, p, 0);			\
 	return p;								\
 }
 
@@ -260,6 +273,7 @@ MM_EXPORT void *sym(size_t size, const void *nt)				\
 MM_EXPORT void *sym(size_t size, size_t align, const void *nt)			\
 {										\
 	uintptr_t site = SITE();						\
+	uintptr_t fp = CALLER_FP();						\
 	void *(*f)(size_t, size_t, const void *) =				\
 		(void *(*)(size_t, size_t, const void *))cxx(which);		\
 	void *p;								\
@@ -270,7 +284,7 @@ MM_EXPORT void *sym(size_t size, size_t align, const void *nt)			\
 		p = f ? f(size, align, nt) : new_fallback(size, align, nothrow);	\
 	}									\
 	if (on)									\
-		mmi_rec_alloc(op, site, size, p, mmi_log2(align));	\
+		mmi_rec_alloc(op, site, fp, size, p, mmi_log2(align));	\
 	return p;								\
 }
 

@@ -19,6 +19,18 @@
  * our own callees (C++ operator new calling malloc) pass through unrecorded
  * (mmi_self.inside), so each call is recorded once, at the outermost level.
  *
+ * Frames (record sets the area's frames when the program keeps frame
+ * pointers): an allocation's record carries its caller's callers, found
+ * by following saved %rbp values up the stack.  In code that keeps no
+ * frame pointer %rbp may hold anything, so a walk reads only inside the
+ * stack the thread runs on, which its first call found in /proc/self/maps
+ * (raw system calls, once per thread): each frame must lie above the one
+ * before, 8-aligned, below the stack's top.  A call made on another stack
+ * (sigaltstack, a coroutine's) gets no frames.  The main thread's stack
+ * grows: below where it began, the kernel keeps a gap of at least 1 MiB
+ * (stack_guard_gap) free of other mappings, so a stack pointer that far
+ * below is still on it.
+ *
  * fork: the child gets a ring of its own at once (pthread_atfork) and says
  * hello with MM_HELLO_FORK; exec: the new image maps the area again from
  * the inherited fd and marks the rings its pid left behind ORPHANED, so
@@ -52,6 +64,7 @@ static uint32_t nr_rings, ring_words;
 static uint64_t first_ring, data_off;
 static int area_fd = -1;         /* our own copy, for mapping rings' data */
 static int dead;                 /* record is gone: stop writing */
+static unsigned frames_max;      /* the area's frames, as read at its mapping */
 
 /* The rings' data this process has mapped (a fork child has its parent's):
  * a thread takes a ring this process already maps when one is free, so the
@@ -149,6 +162,96 @@ static int take(uint32_t i)
 }
 
 static void say_hello(uint32_t flags);
+
+/* A gap the kernel keeps free below a growing stack (stack_guard_gap's
+ * default, 256 pages): a stack pointer within it is on the stack. */
+#define STACK_GAP (1ul << 20)
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The mapping the thread's stack pointer is in, from /proc/self/maps, into
+ * T's stack bounds (0, 1 when not found: no walk, and no second look).  Raw system calls: no stdio,
+ * no allocation, no cancellation point, inside malloc. */
+static void find_stack(struct mmi_thread *t)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lo = 0, hi = 0;
+	char buf[1024], last[8] = "";
+	int field = 0, v;
+	long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	t->stack_lo = 0;
+	t->stack_hi = 1;         /* looked for: not again */
+	if (fd < 0)
+		return;
+	while ((n = syscall(SYS_read, (int)fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			char c = buf[i];
+			if (c == '\n') {
+				if (field == 2 && lo <= sp && sp < hi) {
+					int grows = !memcmp(last + 1, "[stack]", 7);
+					t->stack_lo = grows && lo > STACK_GAP ? lo - STACK_GAP : lo;
+					t->stack_hi = hi;
+					syscall(SYS_close, (int)fd);
+					return;
+				}
+				lo = hi = 0;
+				field = 0;
+				memset(last, 0, sizeof(last));
+				continue;
+			}
+			if (field == 0 && (v = hexval(c)) >= 0)
+				lo = lo << 4 | (unsigned)v;
+			else if (field == 0)
+				field = c == '-' ? 1 : 3;
+			else if (field == 1 && (v = hexval(c)) >= 0)
+				hi = hi << 4 | (unsigned)v;
+			else if (field == 1)
+				field = 2;
+			if (field == 2) {
+				memmove(last, last + 1, sizeof(last) - 1);
+				last[sizeof(last) - 1] = c;
+			}
+		}
+	}
+	syscall(SYS_close, (int)fd);
+}
+
+/* The return addresses above a call site whose caller's frame pointer is
+ * FP, into OUT: how many (at most frames_max).  Only inside the thread's
+ * stack, each frame above the last: a wrong %rbp ends the walk, it can
+ * never fault. */
+static inline unsigned walk(uintptr_t fp, uint64_t *out)
+{
+	struct mmi_thread *t = &mmi_self;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lim;
+	unsigned n = 0;
+
+	if (MM_UNLIKELY(!t->stack_hi))
+		find_stack(t);   /* the thread's first call (a fork child keeps its parent's) */
+	lim = t->stack_hi - 16;
+	if (sp < t->stack_lo || sp >= t->stack_hi)
+		return 0;
+	while (n < frames_max && fp >= sp && fp <= lim && !(fp & 7)) {
+		const uintptr_t *f = (const uintptr_t *)fp;
+		uintptr_t ret = f[1], next = f[0];
+
+		if (ret < 4096)
+			break;
+		out[n++] = ret;
+		if (next <= fp)
+			break;
+		fp = next;
+	}
+	return n;
+}
 
 /* This thread's ring, claimed on first use; NULL when none can be had. */
 static struct mm_ring *claim_ring(uint32_t hello_flags)
@@ -323,34 +426,49 @@ void mmi_rec_free(unsigned op, uintptr_t site, const void *ptr)
 	end(r);
 }
 
-void mmi_rec_alloc(unsigned op, uintptr_t site, size_t size, const void *result,
+/* The frames of a record (ring.h) after its N words at AT. */
+static inline void put_frames(uint64_t *d, uint64_t at, uint64_t mask, unsigned n,
+			      const uint64_t *f, unsigned nf)
+{
+	d[(at + n) & mask] = nf;
+	for (unsigned i = 0; i < nf; i++)
+		d[(at + n + 1 + i) & mask] = f[i];
+}
+
+void mmi_rec_alloc(unsigned op, uintptr_t site, uintptr_t fp, size_t size, const void *result,
 		   unsigned align_log2)
 {
-	uint64_t *d, at, mask = ring_words - 1;
+	uint64_t *d, at, mask = ring_words - 1, f[MM_RING_MAX_FRAMES];
+	unsigned nf = frames_max ? walk(fp, f) : 0, extra = frames_max ? 1 + nf : 0;
 	struct mm_ring *r;
 
-	if (MM_UNLIKELY(!(d = begin(&r, 4, &at))))
+	if (MM_UNLIKELY(!(d = begin(&r, 4 + extra, &at))))
 		return;
 	PUT(0, mmi_now());
 	PUT(1, mm_ring_word1(op, align_log2, site));
 	PUT(2, size);
 	PUT(3, (uintptr_t)result);
+	if (extra)
+		put_frames(d, at, mask, 4, f, nf);
 	end(r);
 }
 
-void mmi_rec_realloc(unsigned op, uintptr_t site, const void *old, size_t size,
+void mmi_rec_realloc(unsigned op, uintptr_t site, uintptr_t fp, const void *old, size_t size,
 		     const void *result)
 {
-	uint64_t *d, at, mask = ring_words - 1;
+	uint64_t *d, at, mask = ring_words - 1, f[MM_RING_MAX_FRAMES];
+	unsigned nf = frames_max ? walk(fp, f) : 0, extra = frames_max ? 1 + nf : 0;
 	struct mm_ring *r;
 
-	if (MM_UNLIKELY(!(d = begin(&r, 5, &at))))
+	if (MM_UNLIKELY(!(d = begin(&r, 5 + extra, &at))))
 		return;
 	PUT(0, mmi_now());
 	PUT(1, mm_ring_word1(op, 0, site));
 	PUT(2, size);
 	PUT(3, (uintptr_t)result);
 	PUT(4, (uintptr_t)old);
+	if (extra)
+		put_frames(d, at, mask, 5, f, nf);
 	end(r);
 }
 
@@ -424,6 +542,7 @@ static struct mm_ring_area *map_area(void)
 	ring_words = head.ring_words;
 	first_ring = head.first_ring;
 	data_off = head.data_off;
+	frames_max = head.frames < MM_RING_MAX_FRAMES ? head.frames : MM_RING_MAX_FRAMES;
 	return a;
 }
 

@@ -51,6 +51,10 @@ struct mmi_thread {
 	uint32_t inside;         /* in a call that calls back into us (C++ new, dlsym) */
 	uint32_t no_ring;        /* calls since claiming a ring failed */
 	uint32_t woke;           /* record's pass count when we last woke it, + 1 */
+	/* the stack the thread's first call ran on (record --malloc's frames:
+	 * interposer.c): a walk reads nothing outside it; 0, 0: not looked
+	 * for yet, 0, 1: not found, no walk */
+	uintptr_t stack_lo, stack_hi;
 };
 extern __thread struct mmi_thread mmi_self __attribute__((tls_model("initial-exec")));
 
@@ -84,11 +88,14 @@ static inline int mmi_on(void)
 	return mmi_area && !mmi_self.inside;
 }
 
-/* The records (ring.h): a free before the call, the others after it. */
+/* The records (ring.h): a free before the call, the others after it.
+ * SITE is the caller's return address, FP the caller's frame pointer (the
+ * %rbp it called with, which its callers' frames are found from when it
+ * keeps frame pointers). */
 void mmi_rec_free(unsigned op, uintptr_t site, const void *ptr);
-void mmi_rec_alloc(unsigned op, uintptr_t site, size_t size, const void *result,
+void mmi_rec_alloc(unsigned op, uintptr_t site, uintptr_t fp, size_t size, const void *result,
 		   unsigned align_log2);
-void mmi_rec_realloc(unsigned op, uintptr_t site, const void *old, size_t size,
+void mmi_rec_realloc(unsigned op, uintptr_t site, uintptr_t fp, const void *old, size_t size,
 		     const void *result);
 
 /* log2 of ALIGN for the aux word (255: not a power of two). */

@@ -30,6 +30,11 @@
  *   alloc family   ts, op|aux|site, size, result
  *   realloc family ts, op|site, size, result, old
  *   hello          ts, op|aux
+ * When the area's frames is not 0, a record of the alloc or realloc
+ * family is followed by one word N (at most frames) and N return
+ * addresses: the site's caller's callers, innermost first, found by the
+ * frame pointers of the thread's own stack (interposer.c says how it is
+ * kept safe); N is 0 where the walk found none.
  * The ops are the trace file's (format/heapops.h); aux is log2 of the
  * alignment asked for (alloc family) or MM_HELLO_* (hello).  ts is the
  * clock at the call's return for the alloc and realloc families (when the
@@ -50,7 +55,7 @@
 #include "format/heapops.h"
 
 #define MM_RING_MAGIC      0x314d4c414d4d454dull    /* "MEMMALM1" */
-#define MM_RING_VERSION    1
+#define MM_RING_VERSION    2
 #define MM_RING_ENV        "MEMMON_MALLOC"          /* the area's fd number */
 #define MM_RING_LIB        "libmemmon-malloc.so"
 
@@ -66,7 +71,17 @@ enum mm_ring_state {
 	MM_RING_ORPHANED = 3,    /* its process exec'd: no writer any more */
 };
 
-/* Words of a record of OP (0: not a record op). */
+/* The most return addresses a record carries after its site: with the
+ * site, a stack of 8, as ftrace's user stacks of the memory syscalls. */
+#define MM_RING_MAX_FRAMES 7
+
+/* Does a record of OP carry frames (when the area's frames is set)? */
+static inline int mm_ring_op_has_frames(unsigned op)
+{
+	return MM_OP_IS_ALLOC(op) || MM_OP_IS_REALLOC(op);
+}
+
+/* Words of a record of OP before its frames (0: not a record op). */
 static inline unsigned mm_ring_record_words(unsigned op)
 {
 	if (MM_OP_IS_FREE(op))
@@ -104,7 +119,12 @@ struct mm_ring_area {
 	uint32_t passes;         /* record's drain passes so far: a writer wakes
 	                          * record once per pass at most */
 	uint64_t no_ring;        /* calls not recorded: every ring was taken */
-	uint64_t pad[7];
+	uint32_t frames;         /* return addresses an allocation's record
+	                          * carries beyond its site, at most (0: none,
+	                          * at most MM_RING_MAX_FRAMES): record sets it
+	                          * when the program keeps frame pointers */
+	uint32_t pad32;
+	uint64_t pad[6];
 };
 
 struct mm_ring {

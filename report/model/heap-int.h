@@ -161,6 +161,7 @@ static inline struct procx *heap_proc(struct mm_heap *h, int32_t tgid)
 }
 /* The index of SITE in P's current image (created), UINT32_MAX beyond
  * MM_HEAP_MAX_SITES. */
-uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, uint64_t site, uint8_t op);
+uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, const struct mm_heap_call *c,
+			 uint8_t op);
 
 #endif

@@ -122,20 +122,29 @@ struct procx *heap_proc_find(struct mm_heap *h, int32_t tgid)
 	}
 }
 
-uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, uint64_t site, uint8_t op)
+static inline uint64_t site_key(uint64_t site, uint32_t stack, int32_t tgid, uint32_t image)
 {
-	if (h->nr_sites) {               /* a loop calls from one site */
-		const struct mm_heap_site *l = &h->sites[h->site_last];
-		if (l->site == site && l->tgid == p->pub.tgid && l->image == p->pub.image)
-			return h->site_last;
-	}
-	uint64_t key = mix(site ^ mix((uint64_t)(uint32_t)p->pub.tgid << 20 ^ p->pub.image));
+	return mix(site ^ (uint64_t)stack << 48 ^ mix((uint64_t)(uint32_t)tgid << 20 ^ image));
+}
+
+static inline bool same_site(const struct mm_heap_site *s, const struct mm_heap_call *c,
+			     const struct procx *p)
+{
+	return s->site == c->site && s->stack == c->stack && s->tgid == p->pub.tgid &&
+	       s->image == p->pub.image;
+}
+
+uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, const struct mm_heap_call *c,
+			 uint8_t op)
+{
+	if (h->nr_sites && same_site(&h->sites[h->site_last], c, p))
+		return h->site_last;     /* a loop calls from one site */
+	uint64_t key = site_key(c->site, c->stack, p->pub.tgid, p->pub.image);
 
 	for (uint32_t i = (uint32_t)key & h->site_mask;; i = (i + 1) & h->site_mask) {
 		uint32_t v = h->site_tab[i];
 		if (v) {
-			struct mm_heap_site *s = &h->sites[v - 1];
-			if (s->site == site && s->tgid == p->pub.tgid && s->image == p->pub.image)
+			if (same_site(&h->sites[v - 1], c, p))
 				return h->site_last = v - 1;
 			continue;
 		}
@@ -147,24 +156,28 @@ uint32_t heap_site_index(struct mm_heap *h, const struct procx *p, uint64_t site
 			h->site_tab = mm_calloc(h->site_mask + 1, sizeof(uint32_t));
 			for (uint32_t k = 0; k < h->nr_sites; k++) {
 				struct mm_heap_site *s = &h->sites[k];
-				uint64_t kk = mix(s->site ^ mix((uint64_t)(uint32_t)s->tgid << 20 ^ s->image));
-				uint32_t j = (uint32_t)kk & h->site_mask;
+				uint32_t j = (uint32_t)site_key(s->site, s->stack, s->tgid, s->image) &
+					     h->site_mask;
 				while (h->site_tab[j])
 					j = (j + 1) & h->site_mask;
 				h->site_tab[j] = k + 1;
 			}
-			return heap_site_index(h, p, site, op);
+			return heap_site_index(h, p, c, op);
 		}
 		MM_GROW(h->sites, h->nr_sites, h->cap_sites, 64);
 		struct mm_heap_site *s = &h->sites[h->nr_sites];
 		memset(s, 0, sizeof(*s));
 		s->tgid = p->pub.tgid;
 		s->image = p->pub.image;
-		s->site = site;
+		s->site = c->site;
+		s->stack = c->stack;
 		s->op = op;
-		if (h->as)       /* the site as a frame 0: its address as it is */
+		/* the site as a frame 0, its address as it is, then its callers
+		 * (return addresses) when record took them */
+		if (h->as)
 			s->code = mm_as_stack_intern(h->as, mm_as_memory_of(h->as, p->pub.tgid),
-						     &site, 1);
+						     c->nr_frames ? c->frames : &c->site,
+						     c->nr_frames ? c->nr_frames : 1);
 		h->site_tab[i] = ++h->nr_sites;
 		return h->site_last = h->nr_sites - 1;
 	}

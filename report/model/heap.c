@@ -228,7 +228,7 @@ static void on_call(struct mm_heap *h, const struct mm_event *ev, struct mm_heap
 	h->t.calls++;
 	if (MM_OP_IS_REALLOC(op))
 		h->t.reallocs++;
-	uint32_t si = heap_site_index(h, p, c->site, (uint8_t)op);
+	uint32_t si = heap_site_index(h, p, c, (uint8_t)op);
 	if (si == UINT32_MAX) {
 		h->t.untracked++;
 		return;

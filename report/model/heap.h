@@ -50,8 +50,12 @@ struct mm_heap_site {
 	int32_t tgid;
 	uint32_t image;          /* the process's image (0, then +1 per exec) */
 	uint64_t site;           /* the return address */
+	uint32_t stack;          /* the file's stack of the calls (record took
+	                          * their frames: plugins/event.h), 0 none: a
+	                          * site is one per stack it was called from */
 	uint8_t op;              /* the first call's function (enum mm_heap_op) */
-	uint32_t code;           /* its name: an interned one-frame stack
+	uint32_t code;           /* its name: an interned stack (its frame 0 and
+	                          * the callers record took)
 	                          * (symbols.h), resolved in the process's map
 	                          * at its first call; 0 unnamed (no model,
 	                          * --symbols=off, or no region holds it) */

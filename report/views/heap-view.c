@@ -15,13 +15,16 @@
  *   then the size histogram of the process's calls ("[64, 128) 12") and
  *   each site's ("SITE CALL [64, 128) 12"), in the table's order.
  * A site is its function+offset and module, its address in hex where
- * nothing names it (--symbols=off, code the trace does not know).
+ * nothing names it (--symbols=off, code the trace does not know).  When
+ * record took the callers (frame pointers: record/interposer), a site is
+ * a row per stack, its callers on a line below it ("from F+0x1c [m] <- ...").
  *
  * JSON: each site's "site" (its address), "call" (malloc, calloc...) and
  * "code" (its FRAME, report/views/code.h; null unnamed, none with
- * --symbols=off).  --csv: one row per site (--allocations: and one per
- * process, site empty, its totals and its peak time): the site's
- * address, call, function, offset and module, and the histogram as a
+ * --symbols=off) and "stack" (its frames, the site first).  --csv: one
+ * row per site (--allocations: and one per process, site empty, its
+ * totals and its peak time): the site's address, call, function, offset,
+ * module and stack (as text, empty without callers), and the histogram as a
  * column per size class named by its lower bound (size_0, size_2,
  * size_4...).
  *
@@ -100,6 +103,20 @@ static const char *exe_of(const struct mm_heap_proc *p)
 	return *p->exe ? p->exe : "?";
 }
 
+/* Under a row whose site record took callers for: "from CALLER <- ...",
+ * the row's stack after its first frame. */
+static void print_callers(FILE *out, const struct mm_heap_row *row)
+{
+	char text[2048];
+	const char *rest;
+
+	if (!row->name || row->name->nr < 2)
+		return;
+	mm_view_stack_text(row->name, text, sizeof(text));
+	if ((rest = strstr(text, " <- ")))
+		fprintf(out, "  %10s   from %s\n", "", rest + 4);
+}
+
 static void print_leaks_text(struct hview *v, FILE *out, const struct mm_heap_proc *p)
 {
 	uint64_t blocks = 0, bytes = 0;
@@ -122,6 +139,7 @@ static void print_leaks_text(struct hview *v, FILE *out, const struct mm_heap_pr
 		for (uint64_t k = 0; k < s->leaks && k < MM_HEAP_FIRST; k++)
 			fprintf(out, " %" PRIx64, s->first[k]);
 		fputc('\n', out);
+		print_callers(out, &v->rows.v[i]);
 	}
 }
 
@@ -171,6 +189,7 @@ static void print_allocs_text(struct hview *v, FILE *out, const struct mm_heap_p
 			" %10" PRIu64 " %5" PRIu64 " %5" PRIu64 " %5" PRIu64 " %7" PRIu64 " %-14s %s\n",
 			s->calls, s->bytes, s->peak_live, s->at_peak, s->temporaries, s->leaked,
 			s->mmaps, s->brks, s->unmaps, s->faults, mm_heap_op_name(s->op), name);
+		print_callers(out, &v->rows.v[i]);
 	}
 	fprintf(out, "  sizes:");
 	print_hist(out, hist);
@@ -258,6 +277,8 @@ static void site_json(struct hview *v, struct mm_json *j, const struct mm_heap_r
 		mm_view_json_code(j, "code", &row->name->code[0], row->name->pc[0]);
 	else if (v->as)
 		mm_json_null(j, "code");
+	if (v->as)               /* the site and the callers record took */
+		mm_view_json_stack(j, "stack", row->name);
 	if (v->leaks) {
 		mm_json_u64(j, "blocks", s->leaks);
 		mm_json_u64(j, "bytes", s->leaked);
@@ -329,9 +350,9 @@ static void print_json(const void *ctx, FILE *out)
 }
 
 static const char *const leaks_cols[] = { "pid", "exe", "site", "call", "function", "offset",
-					   "module", "blocks", "bytes", "first" };
+					   "module", "stack", "blocks", "bytes", "first" };
 static const char *const allocs_cols[] = { "pid", "exe", "site", "call", "function", "offset",
-					    "module", "calls", "failed", "bytes", "peak_live",
+					    "module", "stack", "calls", "failed", "bytes", "peak_live",
 					    "at_peak", "temporary", "leaked_blocks", "leaked", "mmap",
 					    "brk", "unmap", "faults", "peak_time" };
 #define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
@@ -346,7 +367,7 @@ static void csv_site(struct mm_csv *c, const struct mm_heap_proc *p, const struc
 	mm_csv_i64(c, p->tgid);
 	mm_csv_str(c, p->exe);
 	if (!row) {
-		for (int k = 0; k < 5; k++)
+		for (int k = 0; k < 6; k++)
 			mm_csv_str(c, NULL);
 		return;
 	}
@@ -356,6 +377,12 @@ static void csv_site(struct mm_csv *c, const struct mm_heap_proc *p, const struc
 	mm_csv_str(c, code ? code->func : NULL);
 	mm_csv_str(c, code ? off : NULL);
 	mm_csv_str(c, code ? (code->module ? code->module : code->special) : NULL);
+	if (row->name && row->name->nr > 1) {    /* the callers too: the whole stack */
+		char text[2048];
+		mm_view_stack_text(row->name, text, sizeof(text));
+		mm_csv_str(c, text);
+	} else
+		mm_csv_str(c, NULL);
 }
 
 static void csv_allocs_row(struct mm_csv *c, const struct mm_heap_site *r, const uint64_t *hist,

@@ -89,6 +89,6 @@ PY
 sized=$(site sized_fn sized_here site | sed 's/^site=//')
 sizedoff=$(printf '%x' $(( 16#${sized:-0} - 16#$(fact "$T/s.out" sized_fn) )))
 check allocs-text-sizes "1 line" "$(grep -cE "^ +sized_here\+0x$sizedoff \[heap-sizes\] malloc \[0, 2\) 3 \[16, 32\) 10 \[64, 128\) 5 \[4096, 8192\) 6 \[131072, 262144\) 1$" "$T/a.txt") line"
-check allocs-leaks-csv "header pid,exe,site,call,function,offset,module,blocks,bytes,first,lost_events; no site of ours" \
+check allocs-leaks-csv "header pid,exe,site,call,function,offset,module,stack,blocks,bytes,first,lost_events; no site of ours" \
 	"header $(head -1 "$T/l.csv"); $(grep -cE ",($sized)," "$T/l.csv" | sed 's/^0$/no site of ours/')"
 exit $mm_failed
