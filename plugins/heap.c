@@ -16,8 +16,6 @@
 #include "format/heapcodec.h"
 #include "format/layout.h"
 
-#define MM_UNLIKELY_SITE(site) __builtin_expect(((site) & MM_HEAP_STACK_BIT) != 0, 0)
-
 /* memmon's own format: its fields must sit where heapcodec.h puts them */
 static const struct { const char *name; uint16_t offset, size; } fields[] = {
 	{ "op", MM_HEAP_EV_OP, 1 }, { "aux", MM_HEAP_EV_AUX, 1 },
@@ -45,7 +43,7 @@ static bool fill(const struct mm_decoder *d, struct mm_event *ev, struct mm_task
 	h->stack = 0;
 	h->nr_frames = 0;
 	h->frames = NULL;
-	if (MM_UNLIKELY_SITE(site)) {
+	if (__builtin_expect(!!(site & MM_HEAP_STACK_BIT), 0)) {
 		uint64_t id = site & ~MM_HEAP_STACK_BIT;
 		site = 0;
 		if (id && id <= d->nr_heap_stacks) {

@@ -390,17 +390,16 @@ int cmd_report(int argc, char **argv)
 	struct mm_file *f = NULL;
 	struct mm_stream *st = NULL;
 	struct mm_decoder *d = NULL;
+	const struct mm_heap_stack *hs;      /* record --malloc's stacks */
+	uint32_t nr_hs;
 	s.log = mm_log_new(STDOUT_FILENO, o.log_flags);
 	ret = MM_EXIT_FAIL;
 	if (!(f = mm_file_open(o.file)) || !(st = mm_stream_open(f)) ||
 	    !(d = mm_decoder_new(mm_file_tep(f), sink_event, &s)))
 		goto out;
 	mm_decoder_set_stack_ring(d, mm_file_nr_cpus(f));
-	{
-		uint32_t nr_heap_stacks;
-		const struct mm_heap_stack *hs = mm_file_heap_stacks(f, &nr_heap_stacks);
-		mm_decoder_set_heap_stacks(d, hs, nr_heap_stacks);
-	}
+	hs = mm_file_heap_stacks(f, &nr_hs);
+	mm_decoder_set_heap_stacks(d, hs, nr_hs);
 	mm_origin_read(f, &s.origin);
 	if (!o.quiet && mm_file_lacks(f))        /* another tool's file */
 		fprintf(stderr, "memmon report: notice: '%s' was recorded by %s\n", o.file,

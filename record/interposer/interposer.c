@@ -21,15 +21,10 @@
  *
  * Frames (record sets the area's frames when the program keeps frame
  * pointers): an allocation's record carries its caller's callers, found
- * by following saved %rbp values up the stack.  In code that keeps no
- * frame pointer %rbp may hold anything, so a walk reads only inside the
- * stack the thread runs on, which its first call found in /proc/self/maps
- * (raw system calls, once per thread): each frame must lie above the one
- * before, 8-aligned, below the stack's top.  A call made on another stack
- * (sigaltstack, a coroutine's) gets no frames.  The main thread's stack
- * grows: below where it began, the kernel keeps a gap of at least 1 MiB
- * (stack_guard_gap) free of other mappings, so a stack pointer that far
- * below is still on it.
+ * by following saved %rbp values up the stack, reading only inside the
+ * stack the thread runs on (stackbounds.c says how that is found), each
+ * frame above the one before and 8-aligned.  In code that keeps no frame
+ * pointer %rbp may hold anything: the walk then ends, it never faults.
  *
  * fork: the child gets a ring of its own at once (pthread_atfork) and says
  * hello with MM_HELLO_FORK; exec: the new image maps the area again from
@@ -163,67 +158,6 @@ static int take(uint32_t i)
 
 static void say_hello(uint32_t flags);
 
-/* A gap the kernel keeps free below a growing stack (stack_guard_gap's
- * default, 256 pages): a stack pointer within it is on the stack. */
-#define STACK_GAP (1ul << 20)
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* The mapping the thread's stack pointer is in, from /proc/self/maps, into
- * T's stack bounds (0, 1 when not found: no walk, and no second look).  Raw system calls: no stdio,
- * no allocation, no cancellation point, inside malloc. */
-static void find_stack(struct mmi_thread *t)
-{
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lo = 0, hi = 0;
-	char buf[1024], last[8] = "";
-	int field = 0, v;
-	long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	t->stack_lo = 0;
-	t->stack_hi = 1;         /* looked for: not again */
-	if (fd < 0)
-		return;
-	while ((n = syscall(SYS_read, (int)fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			char c = buf[i];
-			if (c == '\n') {
-				if (field == 2 && lo <= sp && sp < hi) {
-					int grows = !memcmp(last + 1, "[stack]", 7);
-					t->stack_lo = grows && lo > STACK_GAP ? lo - STACK_GAP : lo;
-					t->stack_hi = hi;
-					syscall(SYS_close, (int)fd);
-					return;
-				}
-				lo = hi = 0;
-				field = 0;
-				memset(last, 0, sizeof(last));
-				continue;
-			}
-			if (field == 0 && (v = hexval(c)) >= 0)
-				lo = lo << 4 | (unsigned)v;
-			else if (field == 0)
-				field = c == '-' ? 1 : 3;
-			else if (field == 1 && (v = hexval(c)) >= 0)
-				hi = hi << 4 | (unsigned)v;
-			else if (field == 1)
-				field = 2;
-			if (field == 2) {
-				memmove(last, last + 1, sizeof(last) - 1);
-				last[sizeof(last) - 1] = c;
-			}
-		}
-	}
-	syscall(SYS_close, (int)fd);
-}
-
 /* The return addresses above a call site whose caller's frame pointer is
  * FP, into OUT: how many (at most frames_max).  Only inside the thread's
  * stack, each frame above the last: a wrong %rbp ends the walk, it can
@@ -235,7 +169,7 @@ static inline unsigned walk(uintptr_t fp, uint64_t *out)
 	unsigned n = 0;
 
 	if (MM_UNLIKELY(!t->stack_hi))
-		find_stack(t);   /* the thread's first call (a fork child keeps its parent's) */
+		mmi_find_stack(t);   /* the thread's first call (a fork child keeps its parent's) */
 	lim = t->stack_hi - 16;
 	if (sp < t->stack_lo || sp >= t->stack_hi)
 		return 0;

@@ -59,6 +59,8 @@ struct mmi_thread {
 extern __thread struct mmi_thread mmi_self __attribute__((tls_model("initial-exec")));
 
 void mmi_init(void);
+/* stackbounds.c: T's stack bounds (stack_lo, stack_hi), looked up once. */
+void mmi_find_stack(struct mmi_thread *t);
 /* Memory for calls made while mmi_init() resolves the real functions. */
 void *mmi_boot_alloc(size_t size, size_t align);
 int mmi_is_boot(const void *p);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "minifile.h"
 #include "memmon.h"
 #include "format/objects.h"
 #include "format/reader.h"
@@ -195,29 +196,12 @@ static char *write_file(const char *name, bool twice)
 		  .ino = 888, .addr = 0x7f0000000000, .len = 0x4000, .path = "/tmp/data" },
 	};
 	struct mm_writer *w;
-	const char *top = getenv("MEMMON_TOP");
-	char hpath[512], *hp;
-	size_t hlen;
 
-	snprintf(hpath, sizeof(hpath), "%s/tests/data/formats/header_page", top ? top : ".");
-	hp = mm_read_file(hpath, &hlen);
-	if (!hp)
-		abort();
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	w = mm_writer_open(path, 1);
-	if (!w)
-		abort();
-	mm_writer_machine_set(w, MM_KEY_ENDIAN, "little");
-	mm_writer_machine_set(w, MM_KEY_LONG_SIZE, "8");
-	mm_writer_machine_set(w, MM_KEY_PAGE_SIZE, "4096");
-	mm_writer_machine_set(w, MM_KEY_SUBBUF_SIZE, "4096");
-	mm_writer_machine_set(w, MM_KEY_NR_CPUS, "2");
-	if (mm_writer_machine_flush(w) < 0 ||
-	    mm_writer_header_page(w, hp, hlen) < 0 ||
-	    mm_writer_elf(w, &o) < 0 || (twice && mm_writer_elf(w, &o) < 0) ||
+	w = t_minimal_writer(path, "2", NULL);
+	if (mm_writer_elf(w, &o) < 0 || (twice && mm_writer_elf(w, &o) < 0) ||
 	    mm_writer_mapents(w, e, 2) < 0 || mm_writer_close(w) < 0)
 		abort();
-	free(hp);
 	return path;
 }
 

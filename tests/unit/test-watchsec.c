@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "minifile.h"
 #include "memmon.h"
 #include "format/reader.h"
 #include "format/writer.h"
@@ -18,23 +19,7 @@ static char path[128];
 static void write_file(const struct mm_watch_header *h, uint32_t *const *t, size_t n,
 		       const void *raw, size_t raw_len)
 {
-	const char *top = getenv("MEMMON_TOP");
-	char hp_path[512];
-	size_t hlen;
-	snprintf(hp_path, sizeof(hp_path), "%s/tests/data/formats/header_page", top ? top : ".");
-	char *hp = mm_read_file(hp_path, &hlen);
-	struct mm_writer *w = mm_writer_open(path, 1);
-	if (!hp || !w)
-		abort();
-	mm_writer_machine_set(w, MM_KEY_ENDIAN, "little");
-	mm_writer_machine_set(w, MM_KEY_LONG_SIZE, "8");
-	mm_writer_machine_set(w, MM_KEY_PAGE_SIZE, "4096");
-	mm_writer_machine_set(w, MM_KEY_SUBBUF_SIZE, "4096");
-	mm_writer_machine_set(w, MM_KEY_NR_CPUS, "1");
-	mm_writer_machine_set(w, MM_KEY_CLOCK, "local");
-	if (mm_writer_machine_flush(w) < 0 || mm_writer_header_page(w, hp, hlen) < 0)
-		abort();
-	free(hp);
+	struct mm_writer *w = t_minimal_writer(path, "1", "local");
 	for (size_t i = 0; i < n; i++)
 		if (mm_writer_section(w, MM_SECTION_WATCH, &h[i], sizeof(h[i]), t[i],
 				      4ull * h[i].nr_tids) < 0)
