@@ -38,7 +38,7 @@ UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%) $(O)/tests/test-fuzz-replay
 PROG_SRC   := $(wildcard tests/progs/*.c) demo/demo.c
 PROG_BIN   := $(patsubst %.c,$(O)/%,$(PROG_SRC)) $(O)/tests/progs/names-prog-nopie \
-	      $(O)/tests/progs/libnames.so
+	      $(O)/tests/progs/libnames.so $(O)/tests/progs/map-calls-fp
 
 # the malloc interposer record --malloc preloads into CMD: a library of its
 # own, never built with the sanitizers of the memmon it sits beside (their
@@ -111,6 +111,11 @@ $(O)/tests/progs/names-prog: tests/progs/names-prog.c
 $(O)/tests/progs/names-prog-nopie: tests/progs/names-prog.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NAMES_CFLAGS) -fno-pie -no-pie -o $@ $<
+# a program of one function that keeps frame pointers (t-stacks: the C
+# runtime's functions, which keep none, do not outvote it)
+$(O)/tests/progs/map-calls-fp: tests/progs/map-calls.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NAMES_CFLAGS) -o $@ $<
 $(O)/tests/progs/heap-stacks: tests/progs/heap-stacks.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NAMES_CFLAGS) -o $@ $< -lpthread

@@ -30,11 +30,15 @@ DATA = os.path.join(BD, "data512m.bin")
 STAGES = os.environ.get("BENCH_STAGES",
                         "build bench stats report fixed bystander summary" if QUICK else
                         "build bench stats report fixed bystander big scale summary").split()
-WORKLOADS = os.environ.get("BENCH_WORKLOADS", "faults mallocs filemap storm reads").split()
+WORKLOADS = os.environ.get("BENCH_WORKLOADS", "faults mallocs mallocs-fp filemap storm reads").split()
 VARIANTS = os.environ.get("BENCH_VARIANTS", "base floor floor-pid memmon memmon-lean trace-cmd perf memmon-malloc heaptrack").split()
 # the allocator-level recorders (issue 14): only on mallocs, where their
 # targets are (memmon record --malloc against heaptrack 1.4)
 HEAP_VARIANTS = ("memmon-malloc", "heaptrack")
+# mallocs-fp is mallocs built with frame pointers, where record --malloc
+# takes each allocation's callers by default: its own three variants
+# measure what the callers cost (--no-stacks leaves them out)
+FP_VARIANTS = ("base", "memmon-malloc", "memmon-malloc-noframes")
 WARM_TOUCH = os.environ.get("BENCH_WARM", "1") != "0"
 # Pause before every timed run, untimed: a tracepoint switched off (the
 # floor's disable, a recorder's tear-down) and switched on again within one
@@ -51,7 +55,7 @@ def nruns(w):
         return int(os.environ.get("BENCH_RUNS", "3"))
     # the two slowdown targets get the most rounds: their floor's own median
     # moved by 0.25x between 15-round runs
-    default = {"faults": 21, "mallocs": 21, "storm": 15, "reads": 15}.get(w, 10)
+    default = {"faults": 21, "mallocs": 21, "mallocs-fp": 21, "storm": 15, "reads": 15}.get(w, 10)
     return int(os.environ.get("BENCH_RUNS", str(default)))
 
 
@@ -151,7 +155,7 @@ def bin_(w):
 
 
 def workload_argv(w):
-    return {"faults": [bin_("faults")], "mallocs": [bin_("mallocs")],
+    return {"faults": [bin_("faults")], "mallocs": [bin_("mallocs")], "mallocs-fp": [bin_("mallocs-fp")],
             "filemap": [bin_("filemap"), DATA], "storm": [bin_("storm"), "2", "512", "1"],
             "reads": [bin_("reads"), DATA]}[w]
 
@@ -170,6 +174,8 @@ def recorder_argv(v, out, cmd):
         return [MEMMON, "record"] + MEMMON_FLAGS[v] + ["-o", out, "--"] + cmd
     if v == "memmon-malloc":
         return [MEMMON, "record", "--malloc", "-o", out, "--"] + cmd
+    if v == "memmon-malloc-noframes":
+        return [MEMMON, "record", "--malloc", "--no-stacks", "-o", out, "--"] + cmd
     if v == "heaptrack":
         # heaptrack appends .zst to -o's name
         return ["heaptrack", "-o", out[:-len(".zst")]] + cmd
@@ -185,7 +191,7 @@ def recorder_argv(v, out, cmd):
 
 
 EXT = {**{v: "mmd" for v in MEMMON_FLAGS}, "trace-cmd": "dat", "perf": "data", "memmon-malloc": "mmd",
-       "heaptrack": "zst"}
+       "memmon-malloc-noframes": "mmd", "heaptrack": "zst"}
 
 
 def outfile(w, v):
@@ -223,6 +229,8 @@ def warm_touch():
 def run_bench(w):
     vs = [v for v in VARIANTS if v in ("base", "floor", "floor-pid", "trace-cmd", "perf") or v in MEMMON_FLAGS or
           (v in HEAP_VARIANTS and w == "mallocs" and (v != "heaptrack" or shutil.which("heaptrack")))]
+    if w == "mallocs-fp":
+        vs = list(FP_VARIANTS)
     runs = nruns(w)
     res = {v: [] for v in vs}
     looplog = os.path.join(RES, "loop.tmp")
@@ -301,16 +309,18 @@ def perf_stats(f):
     return ev, lost
 
 
-def memmon_malloc_stats(f):
+def memmon_malloc_stats(w, v):
     """The allocator calls and the bytes of their HEAP_CHUNK sections, from
     record's line "malloc: N calls recorded (L lost), T threads, X B/call"
-    (the file's other bytes are the kernel events memmon records anyway)."""
-    txt = open(os.path.join(RES, "log_mallocs_memmon-malloc.txt")).read()
+    (the file's other bytes are the kernel events memmon records anyway),
+    and the call stacks of "malloc: N call stacks (...)" (0: none)."""
+    txt = open(os.path.join(RES, f"log_{w}_{v}.txt")).read()
     m = re.findall(r"malloc: ([0-9]+) calls recorded \(([0-9]+) lost\), [0-9]+ threads, ([0-9.]+) B/call", txt)
     if not m:
-        return None, None, None
+        return None, None, None, None
     n, lost, bpc = int(m[-1][0]), int(m[-1][1]), float(m[-1][2])
-    return n, lost, int(round(n * bpc))
+    k = re.findall(r"malloc: ([0-9]+) call stacks", txt)
+    return n, lost, int(round(n * bpc)), int(k[-1]) if k else 0
 
 
 def heaptrack_stats(f):
@@ -342,12 +352,12 @@ def section_bytes(f, types):
     return total
 
 
-def file_stats(f, v):
+def file_stats(f, w, v):
     if not os.path.exists(f):
         return None
-    if v == "memmon-malloc":
-        ev, lost, by = memmon_malloc_stats(f)
-        return dict(events=ev, lost=lost, bytes=by, file_bytes=os.path.getsize(f))
+    if v.startswith("memmon-malloc"):
+        ev, lost, by, stacks = memmon_malloc_stats(w, v)
+        return dict(events=ev, lost=lost, bytes=by, stacks=stacks, file_bytes=os.path.getsize(f))
     ev, lost = {**{v: memmon_stats for v in MEMMON_FLAGS}, "trace-cmd": tc_stats, "perf": perf_stats,
                 "heaptrack": heaptrack_stats}[v](f)
     st = dict(events=ev, lost=lost, bytes=os.path.getsize(f))
@@ -359,10 +369,11 @@ def file_stats(f, v):
 def run_stats():
     st = {}
     for w in WORKLOADS:
-        for v in tuple(MEMMON_FLAGS) + ("trace-cmd", "perf") + HEAP_VARIANTS:
-            if v in VARIANTS and (v not in HEAP_VARIANTS or w == "mallocs"):
-                log(f"stats {w} {v}")
-                st[f"{w}/{v}"] = file_stats(outfile(w, v), v)
+        vs = [v for v in tuple(MEMMON_FLAGS) + ("trace-cmd", "perf") + HEAP_VARIANTS
+              if v in VARIANTS and (v not in HEAP_VARIANTS or w == "mallocs")]
+        for v in (FP_VARIANTS[1:] if w == "mallocs-fp" else vs):
+            log(f"stats {w} {v}")
+            st[f"{w}/{v}"] = file_stats(outfile(w, v), w, v)
     json.dump(st, open(os.path.join(RES, "stats.json"), "w"), indent=1)
 
 
@@ -524,7 +535,7 @@ def record_one(name, cmd, f):
     """memmon record CMD into F once; its wall time, rusage and file stats."""
     wall, ut, st, rss, rc = spawn([MEMMON, "record", "-o", f, "--"] + cmd,
                                   stderr=os.path.join(RES, f"log_{name}.txt"))
-    s = file_stats(f, "memmon") or {}
+    s = file_stats(f, name, "memmon") or {}
     s.update(record_wall=wall, record_user=ut, record_sys=st, record_rc=rc, record_maxrss=rss)
     return s
 
@@ -574,6 +585,8 @@ def run_build():
     log(f"build workloads into {BD}")
     for w in ("faults", "mallocs", "filemap", "prep_cache", "storm", "spread", "reads", "allocloop"):
         subprocess.run(["gcc", "-O2", "-Wall", "-o", bin_(w), os.path.join(SRC, w + ".c"), "-lpthread"], check=True)
+    subprocess.run(["gcc", "-O2", "-Wall", "-fno-omit-frame-pointer", "-o", bin_("mallocs-fp"),
+                    os.path.join(SRC, "mallocs.c")], check=True)
     subprocess.run(["gcc", "-O2", "-Wall", "-shared", "-fPIC", "-o", SHIM,
                     os.path.join(SRC, "noftrace_shim.c"), "-ldl"], check=True)
     if "filemap" in WORKLOADS or "reads" in WORKLOADS:

@@ -58,6 +58,7 @@ score = {}   # (measure, column) -> text
 vs_floor = {}   # workload -> {variant: (median wall, bytes per event)}
 heap_rep = {}   # issue 14: decoder name -> (median s, peak RSS MiB)
 heap_slow = {}  # issue 14: variant -> median slowdown on mallocs
+fp_rep = {}     # issue 14's callers: decoder name -> (median s, peak RSS MiB) on mallocs-fp
 
 p("## Run time, events and file size per workload x variant")
 p()
@@ -168,7 +169,7 @@ if rep:
         elif name in ("trace-cmd report", "perf script") and eps:
             score.setdefault(("report: full log, events/s", v), []).append((w, eps))
         elif v in ("memmon-malloc", "heaptrack") and ok:
-            heap_rep[name] = (md, rss)
+            (heap_rep if w == "mallocs" else fp_rep)[name] = (md, rss)
         elif name.startswith("memmon report") and eps and ev >= 100000:
             score.setdefault(("analyses", name[len("memmon report "):]), []).append((w, eps))
         p(f"| {w} | {name} | {fmt(ev, '{:,}')} | {len(ok)} | {min(walls):.3f} | {md:.3f} | {fmt(eps, '{:,.0f}')} "
@@ -399,6 +400,37 @@ if bystander:
         x = lm / bl if (lm and bl) else None
         tg = "" if m == "base" else f"<= 1.05x: {mark(x <= 1.05) if x else 'n/a'}"
         p(f"| {m} | {len(ls)} | {fmt(lm, '{:.1f}')} | {fmt(x, '{:.3f}')} | {tg} |")
+
+# issue 14's callers: what taking them costs where the program keeps frame
+# pointers (mallocs-fp), --malloc against --malloc --no-stacks, same run
+fpb = load("bench_mallocs-fp.json")
+if fpb:
+    p()
+    p("## Allocator calls with their callers: mallocs built with frame pointers (mallocs-fp, same run)")
+    p()
+    p("record --malloc takes up to 7 callers of each allocation here (the program keeps frame pointers); "
+      "--no-stacks leaves them out. x base = median loop over base's; paired = median of each round's "
+      "own ratio.")
+    p()
+    p("| variant | runs | loop ms median | x base (loop) | paired x base | calls | call stacks | B/call | lost |")
+    p("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    fl = med([r["loop"] for r in good(fpb.get("base", [])) if r.get("loop") is not None])
+    for v in ("base", "memmon-malloc-noframes", "memmon-malloc"):
+        ls = [r["loop"] for r in good(fpb.get(v, [])) if r.get("loop") is not None]
+        st = stats.get(f"mallocs-fp/{v}") or {}
+        lm = med(ls)
+        bpc = st["bytes"] / st["events"] if st.get("bytes") and st.get("events") else None
+        p(f"| {v} | {len(ls)} | {fmt(lm, '{:.1f}')} | {fmt(lm / fl if (lm and fl) else None, '{:.3f}')} "
+          f"| {fmt(paired('mallocs-fp', v, 'base') if v != 'base' else None, '{:.3f}')} "
+          f"| {fmt(st.get('events'), '{:,}')} | {fmt(st.get('stacks'), '{:,}')} | {fmt(bpc, '{:.2f}')} "
+          f"| {fmt(st.get('lost'), '{:,}')} |")
+    pf = paired("mallocs-fp", "memmon-malloc", "memmon-malloc-noframes")
+    p()
+    p(f"The callers cost: --malloc / --malloc --no-stacks, paired: {fmt(pf, '{:.3f}x')}.")
+    for name in ("memmon-malloc report --leaks", "memmon-malloc report --allocations"):
+        r = fp_rep.get(name)
+        if r:
+            p(f"- {name[len('memmon-malloc '):]} on the trace with callers: {r[0]:.3f} s, {r[1]:.1f} MiB")
 
 txt = "\n".join(out) + "\n"
 open(os.path.join(res, "summary.md"), "w").write(txt)

@@ -309,10 +309,10 @@ static int markers_prepare(struct rec *r)
 
 /* The live watch list and its socket (memmon watch).  A recording that
  * cannot make the socket still records, saying it cannot be watched. */
-static int watch_start(struct rec *r)
+static int watch_start(struct rec *r, uint64_t on_ts)
 {
 	r->watch = mm_watch_new(r->inst, r->stacks, r->names, &r->out, r->opt.pids,
-				 r->opt.nr_pids, !r->target);
+				 r->opt.nr_pids, r->target ? 0 : on_ts);
 	if (!r->watch)
 		return -1;
 	r->control = mm_control_start(r->watch);
@@ -327,6 +327,7 @@ static int watch_start(struct rec *r)
 static int arm(struct rec *r)
 {
 	unsigned nr_cpus = (unsigned)get_nprocs_conf();
+	uint64_t on_ts = 0;
 	size_t subbuf;
 
 	snprintf(r->name, sizeof(r->name), MM_INSTANCE_PREFIX "%d", (int)getpid());
@@ -390,13 +391,14 @@ static int arm(struct rec *r)
 		if (!r->stacks_drain || mm_tracing_on(r->stacks, true) < 0)
 			return -1;
 	}
-	if (mm_tracing_on(r->inst, true) < 0)
+	/* -p's processes are watched from this moment: their joins say so */
+	if (mm_tracing_now(r->out.clock_fd, &on_ts) < 0 || mm_tracing_on(r->inst, true) < 0)
 		return -1;
 	/* -p: the calls from now on, beside the kernel's events */
 	for (size_t i = 0; r->heap && !r->opt.argv && i < r->opt.nr_pids; i++)
 		if (mm_rec_heap_attach(r, r->opt.pids[i]) < 0)
 			return -1;
-	return watch_start(r);
+	return watch_start(r, on_ts);
 }
 
 static int stop_check(void *ctx, int *signo)

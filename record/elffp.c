@@ -52,6 +52,22 @@ struct fp_tally {
 	unsigned yes, seen;
 };
 
+/* The C runtime's own functions, linked into every program gcc builds
+ * (crt1.o, crti.o, crtbegin.o) and written without frame pointers whatever
+ * the program's flags: in a small program they would outvote it. */
+static bool crt_function(const char *name)
+{
+	static const char *const crt[] = {
+		"_start", "_init", "_fini", "deregister_tm_clones", "register_tm_clones",
+		"__do_global_dtors_aux", "frame_dummy", "__libc_csu_init", "__libc_csu_fini",
+	};
+
+	for (size_t i = 0; name && i < sizeof(crt) / sizeof(crt[0]); i++)
+		if (!strcmp(name, crt[i]))
+			return true;
+	return false;
+}
+
 /* Count R, one function's frame_prologue answer (-1: not in the file). */
 static void tally(struct fp_tally *t, int r)
 {
@@ -130,10 +146,50 @@ static int32_t le32(const unsigned char *p)
 	return (int32_t)v;
 }
 
+/* What an unwind table lists beside the program's functions: the PLT's
+ * stubs and the entry point (_start), never with frame pointers. */
+struct not_functions {
+	uint64_t entry;
+	uint64_t plt_lo[3], plt_hi[3];
+};
+
+static void find_not_functions(Elf *e, struct not_functions *nf)
+{
+	size_t shstrndx, k = 0;
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+
+	*nf = (struct not_functions){ 0 };
+	if (gelf_getehdr(e, &eh))
+		nf->entry = eh.e_entry;
+	if (elf_getshdrstrndx(e, &shstrndx) < 0)
+		return;
+	while ((scn = elf_nextscn(e, scn)) && k < 3) {
+		GElf_Shdr sh;
+		const char *name;
+		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(e, shstrndx, sh.sh_name)) &&
+		    !strncmp(name, ".plt", 4)) {
+			nf->plt_lo[k] = sh.sh_addr;
+			nf->plt_hi[k++] = sh.sh_addr + sh.sh_size;
+		}
+	}
+}
+
+static bool not_function(const struct not_functions *nf, uint64_t addr)
+{
+	if (nf->entry && addr == nf->entry)
+		return true;
+	for (int k = 0; k < 3; k++)
+		if (addr >= nf->plt_lo[k] && addr < nf->plt_hi[k])
+			return true;
+	return false;
+}
+
 /* The functions of O's unwind table (.eh_frame_hdr's sorted list of
  * function starts, each relative to the table itself), sampled. */
 static void tally_unwind_table(const unsigned char *img, size_t len,
-			       const struct mm_elf_object *o, struct fp_tally *t)
+			       const struct mm_elf_object *o, const struct not_functions *nf,
+			       struct fp_tally *t)
 {
 	const struct mm_elf_phdr *h = NULL;
 
@@ -152,7 +208,9 @@ static void tally_unwind_table(const unsigned char *img, size_t len,
 		count = room;
 	uint64_t step = count > EH_TABLE_SAMPLES ? count / EH_TABLE_SAMPLES : 1;
 	for (uint64_t i = 0; i < count; i += step) {
-		tally(t, prologue_at(img, len, o, h->vaddr + (uint64_t)(int64_t)le32(p + 12 + 8 * i)));
+		uint64_t fn = h->vaddr + (uint64_t)(int64_t)le32(p + 12 + 8 * i);
+		if (!not_function(nf, fn))
+			tally(t, prologue_at(img, len, o, fn));
 	}
 }
 
@@ -175,15 +233,22 @@ static bool go_object(Elf *e)
 }
 
 /* The object's verdict from the tally T of its symbols' functions, or of
- * its unwind table's when the symbols are too few to tell (stripped). */
-static int verdict(const unsigned char *img, size_t len, const struct mm_elf_object *o,
+ * its unwind table's when the symbols are few (stripped) and the table
+ * has more. */
+static int verdict(Elf *e, const unsigned char *img, size_t len, const struct mm_elf_object *o,
 		   struct fp_tally t)
 {
 	if (t.seen < 4) {
-		t = (struct fp_tally){ 0 };
-		tally_unwind_table(img, len, o, &t);
+		struct not_functions nf;
+		struct fp_tally u = { 0 };
+		find_not_functions(e, &nf);
+		tally_unwind_table(img, len, o, &nf, &u);
+		if (u.seen >= t.seen)
+			t = u;
 	}
-	if (t.seen < 4)
+	/* a small program's own few functions are enough: the C runtime's,
+	 * the PLT's and the entry point's are not counted */
+	if (!t.seen)
 		return MM_ELF_FP_UNKNOWN;
 	return 2 * t.yes >= t.seen ? MM_ELF_FP_YES : MM_ELF_FP_NO;
 }
@@ -206,10 +271,10 @@ void mm_elf_frame_pointers(Elf *e, struct mm_elf_object *o)
 		int r = prologue_at(img, len, o, s->value);
 		if (r == 0 && !shrink_wrapped_at(img, len, o, s->value, s->size))
 			s->type |= MM_ELF_SYM_NOFP;
-		if (s->size >= 16)                 /* stubs do not count */
+		if (s->size >= 16 && !crt_function(s->name))   /* stubs do not count */
 			tally(&t, r);
 	}
-	o->fp = (uint8_t)verdict(img, len, o, t);
+	o->fp = (uint8_t)verdict(e, img, len, o, t);
 }
 
 /* mm_elf_fp_of_file's walk over the function symbols: the first
@@ -227,8 +292,8 @@ static void judge_func(void *ctx, const GElf_Sym *sym, const char *name)
 {
 	struct judge *j = ctx;
 
-	(void)name;
-	if (sym->st_size >= 16 && j->t.seen < EH_TABLE_SAMPLES)   /* stubs do not count */
+	if (sym->st_size >= 16 && j->t.seen < EH_TABLE_SAMPLES &&   /* stubs do not count */
+	    !crt_function(name))
 		tally(&j->t, prologue_at(j->img, j->len, j->o, sym->st_value));
 }
 
@@ -253,7 +318,7 @@ int mm_elf_fp_of_file(const char *path)
 	}
 	if (!mm_elf_each_func(e, SHT_SYMTAB, judge_func, &j))
 		mm_elf_each_func(e, SHT_DYNSYM, judge_func, &j);
-	fp = verdict(j.img, j.len, &o, j.t);
+	fp = verdict(e, j.img, j.len, &o, j.t);
 out:
 	free((void *)o.phdrs);
 	if (e)

@@ -517,15 +517,16 @@ bool mm_proc_descends(pid_t pid, pid_t ancestor);
 
 /* ---- watch.c ---- */
 
-/* The live watch list: PIDS[N] watched from the start (ATTACHED: record
- * -p, whose start the trace records as joins); changed by requests, which
+/* The live watch list: PIDS[N] watched from the start (START_TS, the
+ * trace clock just before tracing went on, not 0: record -p, whose start
+ * the trace records as joins of that moment); changed by requests, which
  * change the pid filters of INST and STACKS (the stacks instance, NULL:
  * none) and open or close the processes' mapping records in NAMES (NULL:
  * none). */
 struct mm_watch;
 struct mm_watch *mm_watch_new(struct tracefs_instance *inst, struct tracefs_instance *stacks,
 			      struct mm_mapnames *names, struct mm_out *o, const pid_t *pids,
-			      size_t n, bool attached);
+			      size_t n, uint64_t start_ts);
 void mm_watch_free(struct mm_watch *w);
 /* One request ("add PID", "remove PID", "clear", "list"): 0 done, 1
  * refused or failed; REPLY[LEN] gets what to tell the user (lines). */

@@ -213,7 +213,7 @@ static void set_del(struct mm_watch *w, pid_t pid)
 
 struct mm_watch *mm_watch_new(struct tracefs_instance *inst, struct tracefs_instance *stacks,
 			      struct mm_mapnames *names, struct mm_out *o, const pid_t *pids,
-			      size_t n, bool attached)
+			      size_t n, uint64_t start_ts)
 {
 	struct mm_watch *w = mm_calloc(1, sizeof(*w));
 
@@ -227,9 +227,12 @@ struct mm_watch *mm_watch_new(struct tracefs_instance *inst, struct tracefs_inst
 		pid_t *t = mm_proc_threads(pids[i], &nt);
 		int ret = 0;
 		set_add(w, pids[i]);
-		/* record -p: the trace says who was watched from the start */
-		if (attached)
-			ret = record_change(w, pids[i], MM_WATCH_JOIN, MM_WATCH_BY_START, t, nt, 0, 0);
+		/* record -p: the trace says who was watched from the start,
+		 * dated before tracing went on (not now: the first events of
+		 * PIDS would fall before their join) */
+		if (start_ts)
+			ret = record_change(w, pids[i], MM_WATCH_JOIN, MM_WATCH_BY_START, t, nt,
+					    start_ts, 0);
 		free(t);
 		if (ret < 0) {
 			mm_watch_free(w);
