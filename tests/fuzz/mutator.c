@@ -377,7 +377,8 @@ static void mutate_subbufs(const struct input *in, uint8_t *raw, uint32_t n, siz
 
 static const char *const machine_keys[] = {
 	"nr_cpus", "subbuf_size", "page_size", "long_size", "endian", "clock",
-	"classifier", "missing_events", "pids", "command", "start_time",
+	"classifier", "missing_events", "pids", "command", "start_time", "stacks",
+	"heap_frames",
 };
 
 /* MACHINE text with KEY set to a value worth trying. */
@@ -465,6 +466,16 @@ static void mutate_content(const struct input *in, size_t i, struct out *o)
 		} else {
 			mm_le32_store(content + at, v);
 		}
+	} else if (s->type == MM_SECTION_HEAP_STACKS && len >= 9 && rnd(2)) {
+		/* first_id or nr set to an edge, or the first stack's frame
+		 * count: past the 8 a stack holds, or past the section's end */
+		static const uint32_t edge[] = { 0, 1, 7, 8, 9, 255, 1u << 18, 0xffffffff };
+		uint32_t v = edge[rnd(sizeof(edge) / sizeof(edge[0]))];
+		unsigned at = rnd(3);
+		if (at < 2)
+			mm_le32_store(content + 4 * at, v);
+		else
+			content[8] = (uint8_t)v;
 	} else {
 		size_t cap = len + 256;
 		content = mm_realloc(content, cap);
@@ -496,7 +507,7 @@ static void mutate_header(const struct input *in, size_t i, struct out *o)
 	memcpy(p, s->payload, s->len);
 	switch (rnd(5)) {
 	case 0:
-		type = rnd(16);
+		type = rnd(MM_SECTION_HEAP_STACKS + 2);   /* every type, and one past */
 		break;
 	case 1:
 		flags = rnd(4) ? flags ^ MM_SECTION_F_ZSTD : (uint16_t)rnd(65536);
