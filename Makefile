@@ -116,6 +116,9 @@ $(O)/tests/progs/names-prog-nopie: tests/progs/names-prog.c
 $(O)/tests/progs/map-calls-fp: tests/progs/map-calls.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NAMES_CFLAGS) -o $@ $<
+$(O)/tests/progs/fp-leaves: tests/progs/fp-leaves.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NAMES_CFLAGS) -o $@ $<
 $(O)/tests/progs/heap-stacks: tests/progs/heap-stacks.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NAMES_CFLAGS) -o $@ $< -lpthread

@@ -139,6 +139,40 @@ static bool shrink_wrapped_at(const unsigned char *img, size_t len, const struct
 	return code_offset(o, value, &off) && shrink_wrapped(img, len, off, size);
 }
 
+/*
+ * What the function at address VALUE of O (SIZE bytes, 0: not known) says
+ * of the program's frame pointers, for the object's verdict: 1 it keeps
+ * one (its prologue, first or shrink-wrapped), 0 it makes a frame without
+ * one (its first instruction saves a callee-saved register or reserves
+ * stack), -1 nothing (a leaf that needs no frame, a tail call, code not
+ * in the file).  gcc leaves the frame pointer out of leaf functions even
+ * with -fno-omit-frame-pointer (Debian's), and a leaf is never a caller:
+ * counted, such functions made programs that keep them look as if they
+ * did not.
+ */
+static int evidence_at(const unsigned char *img, size_t len, const struct mm_elf_object *o,
+		       uint64_t value, uint32_t size)
+{
+	static const unsigned char endbr[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	uint64_t off;
+	int r = prologue_at(img, len, o, value);
+
+	if (r != 0)
+		return r;
+	if (shrink_wrapped_at(img, len, o, value, size ? size : SHRINK_WRAP_BYTES))
+		return 1;
+	if (!code_offset(o, value, &off))
+		return -1;
+	const unsigned char *c = img + off;       /* 8 bytes there: frame_prologue */
+	if (!memcmp(c, endbr, 4))
+		c += 4;
+	if (c[0] == 0x53 || c[0] == 0x55 || (c[0] == 0x41 && c[1] >= 0x54 && c[1] <= 0x57))
+		return 0;                         /* push %rbx, %rbp, %r12..%r15 */
+	if (c[0] == 0x48 && (c[1] == 0x83 || c[1] == 0x81) && c[2] == 0xec)
+		return 0;                         /* sub $N,%rsp */
+	return -1;
+}
+
 static int32_t le32(const unsigned char *p)
 {
 	uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
@@ -210,7 +244,7 @@ static void tally_unwind_table(const unsigned char *img, size_t len,
 	for (uint64_t i = 0; i < count; i += step) {
 		uint64_t fn = h->vaddr + (uint64_t)(int64_t)le32(p + 12 + 8 * i);
 		if (!not_function(nf, fn))
-			tally(t, prologue_at(img, len, o, fn));
+			tally(t, evidence_at(img, len, o, fn, 0));
 	}
 }
 
@@ -272,7 +306,7 @@ void mm_elf_frame_pointers(Elf *e, struct mm_elf_object *o)
 		if (r == 0 && !shrink_wrapped_at(img, len, o, s->value, s->size))
 			s->type |= MM_ELF_SYM_NOFP;
 		if (s->size >= 16 && !crt_function(s->name))   /* stubs do not count */
-			tally(&t, r);
+			tally(&t, evidence_at(img, len, o, s->value, s->size));
 	}
 	o->fp = (uint8_t)verdict(e, img, len, o, t);
 }
@@ -294,7 +328,8 @@ static void judge_func(void *ctx, const GElf_Sym *sym, const char *name)
 
 	if (sym->st_size >= 16 && j->t.seen < EH_TABLE_SAMPLES &&   /* stubs do not count */
 	    !crt_function(name))
-		tally(&j->t, prologue_at(j->img, j->len, j->o, sym->st_value));
+		tally(&j->t, evidence_at(j->img, j->len, j->o, sym->st_value,
+					 (uint32_t)sym->st_size));
 }
 
 int mm_elf_fp_of_file(const char *path)

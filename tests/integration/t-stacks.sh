@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Checks record's choice of the memory calls' user stacks by the program's frame pointers: a program built without them (and a stripped copy, judged by its unwind table; a script whose interpreter is that copy, directly or through env; a process attached with -p) gets no stacks by default, and the trace says why in memmon info, the report's summary (text and JSON) and --sites, naming the file judged; --stacks takes one for every memory call (and wins over an earlier --no-stacks); a program that keeps them (names-prog, and its stripped copy; a program of one function, map-calls-fp, whose C runtime functions keep none, and its stripped copy) gets one for every memory call by default.
+# Checks record's choice of the memory calls' user stacks by the program's frame pointers: a program built without them (and a stripped copy, judged by its unwind table; a script whose interpreter is that copy, directly or through env; a process attached with -p) gets no stacks by default, and the trace says why in memmon info, the report's summary (text and JSON) and --sites, naming the file judged; --stacks takes one for every memory call (and wins over an earlier --no-stacks); a program that keeps them (names-prog, and its stripped copy; a program of one function, map-calls-fp, whose C runtime functions keep none, and its stripped copy; fp-leaves, whose many leaf functions gcc builds without a frame) gets one for every memory call by default.
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="nofp-default nofp-info nofp-summary nofp-json nofp-sites nofp-forced nofp-last-wins
-fp-default fp-stripped fp-small fp-small-stripped nofp-stripped nofp-script nofp-env-script nofp-attach"
+fp-default fp-stripped fp-small fp-small-stripped fp-leaves nofp-stripped nofp-script nofp-env-script nofp-attach"
 need_root_tracefs $TESTS
 mm_tmp
 
@@ -54,6 +54,13 @@ check fp-small "some calls, every one with a stack, none off" \
 "$MEMMON" record -q -o "$T/sms.dat" -- "$T/fp-small-stripped" "$T/file" >/dev/null 2>&1
 check fp-small-stripped "some calls, every one with a stack, none off" \
 	"$(calls_stacks "$T/sms.dat"), $(why "$T/sms.dat" | grep -q . && echo off || echo none off)"
+
+# a program that keeps them whose functions are mostly leaves, which gcc
+# builds without a frame all the same: a leaf is never a caller, and says
+# nothing of the program's frame pointers
+"$MEMMON" record -q -o "$T/lv.dat" -- "$(prog fp-leaves)" >/dev/null 2>&1
+check fp-leaves "some calls, every one with a stack, none off" \
+	"$(calls_stacks "$T/lv.dat"), $(why "$T/lv.dat" | grep -q . && echo off || echo none off)"
 
 # stripped copies: no symbols to judge by, so the unwind table's functions
 strip -o "$T/fp-stripped" "$T/fp"
