@@ -119,6 +119,9 @@ $(O)/tests/progs/map-calls-fp: tests/progs/map-calls.c
 $(O)/tests/progs/fp-leaves: tests/progs/fp-leaves.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NAMES_CFLAGS) -o $@ $<
+$(O)/tests/progs/fp-sched: tests/progs/fp-sched.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NAMES_CFLAGS) -o $@ $<
 $(O)/tests/progs/heap-stacks: tests/progs/heap-stacks.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NAMES_CFLAGS) -o $@ $< -lpthread

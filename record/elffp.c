@@ -91,21 +91,25 @@ static int frame_prologue(const unsigned char *img, size_t len, uint64_t off)
 }
 
 /*
- * Does a function that starts with no frame set one up a little later
- * (gcc's shrink-wrapping: a test and an early return first, the frame
- * only on the path that calls on)?  Its first SHRINK_WRAP_BYTES bytes
- * (at most SIZE) hold push %rbp; mov %rsp,%rbp: every call it makes is
- * then made with its frame, and its callers are not lost.
+ * Does a function that does not start with push %rbp; mov %rsp,%rbp set
+ * its frame up a little later?  gcc's shrink-wrapping puts a test and an
+ * early return first, the frame only on the path that calls on; its
+ * scheduler may put other instructions between the push and the mov
+ * (lz4's LZ4IO_createCResources: push %rbp; xor; mov; mov %rsp,%rbp).
+ * Either way its first SHRINK_WRAP_BYTES bytes (at most SIZE) hold
+ * mov %rsp,%rbp, which code without frame pointers has no use for:
+ * every call it makes is then made with its frame, and its callers are
+ * not lost.
  */
 #define SHRINK_WRAP_BYTES 64
 static bool shrink_wrapped(const unsigned char *img, size_t len, uint64_t off, uint32_t size)
 {
-	static const unsigned char fp[4] = { 0x55, 0x48, 0x89, 0xe5 };
+	static const unsigned char mov_rsp_rbp[3] = { 0x48, 0x89, 0xe5 };
 	size_t n = size < SHRINK_WRAP_BYTES ? size : SHRINK_WRAP_BYTES;
 
 	if (off > len || len - off < n || n < 4)
 		return false;
-	return memmem(img + off, n, fp, 4) != NULL;
+	return memmem(img + off, n, mov_rsp_rbp, 3) != NULL;
 }
 
 /* The file offset of address VALUE of O's executable code; false: none. */

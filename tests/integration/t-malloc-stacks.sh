@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Checks the callers record --malloc takes for each allocation where the program keeps frame pointers, on heap-stacks (one malloc site in leaf(), reached from from_a x3, from_b x2, a thread, a signal handler on a sigaltstack and ten deep in deep()): one --leaks row per path, each with its exact callers (function, and address = the function's + offset) in JSON, text and CSV; the sigaltstack call keeps its site only; deep's stack stops at 8 frames; info and record's summary count the stacks; --no-stacks, and a program without frame pointers (heap-names), take none and say why; --stacks on that program walks safely (same calls, exit 0).
+# Checks the callers record --malloc takes for each allocation where the program keeps frame pointers, on heap-stacks (one malloc site in leaf(), reached from from_a x3, from_b x2, a thread, a signal handler on a sigaltstack and ten deep in deep()): one --leaks row per path, each with its exact callers (function, and address = the function's + offset) in JSON, text and CSV; the sigaltstack call keeps its site only; deep's stack stops at 8 frames; info and record's summary count the stacks; --no-stacks, and a program without frame pointers (heap-names), take none and say why; --stacks on that program walks safely (same calls, exit 0); fp-sched, whose functions put an instruction between push %rbp and mov %rsp,%rbp, is judged as keeping frame pointers and its leaks' stacks (grow <- schedN <- main) have no caller marked lost.
 set -u
 . "$(dirname "$0")/lib.sh"
 TESTS="mstk-record mstk-paths mstk-addresses mstk-altstack mstk-deep mstk-text mstk-csv mstk-info
-mstk-no-stacks mstk-nofp mstk-forced"
+mstk-no-stacks mstk-nofp mstk-forced mstk-sched-judged mstk-sched-paths"
 need_root_tracefs $TESTS
 mm_tmp
 P=$(prog heap-stacks)
@@ -91,4 +91,28 @@ check mstk-nofp "exit 0; off: $N keeps no frame pointers" "exit $hrc; $(sed -n '
 frc=$?
 calls() { "$MEMMON" report --allocations --json "$1" | python3 -c 'import json,sys; print(sum(s["calls"] for s in json.load(sys.stdin)["processes"][0]["sites"]))'; }
 check mstk-forced "exit 0, $(calls "$T/h.dat") calls" "exit $frc, $(calls "$T/f.dat") calls$( [ $frc = 0 ] || show "$T/f.err")"
+
+# functions whose frame is set up with an instruction between push %rbp
+# and mov %rsp,%rbp (gcc's scheduler does it): the program is judged as
+# keeping frame pointers, and no caller of theirs is marked lost
+S=$(prog fp-sched)
+"$MEMMON" record -q --malloc -o "$T/sc.dat" -- "$S" >"$T/sc.out" 2>"$T/sc.err"
+check mstk-sched-judged "stacks of allocations" \
+	"$(sed -nE 's/^malloc stacks: [0-9]+ (stacks of allocations).*/\1/p; s/^malloc stacks: (.*off.*)/\1/p' <("$MEMMON" info "$T/sc.dat"))"
+# (recorded with --stacks, so that the stacks are checked apart from the judgement)
+"$MEMMON" record -q --malloc --stacks -o "$T/scf.dat" -- "$S" >/dev/null 2>&1
+"$MEMMON" report --leaks --json "$T/scf.dat" >"$T/sc.json" 2>&1
+check mstk-sched-paths "grow sched1 main | grow sched2 main | grow sched3 main | grow sched4 main | grow sched5 main | grow sched6 main; lost callers: none" \
+	"$(python3 - "$T/sc.json" <<'PY'
+import json, sys
+rows, lost = [], []
+for s in json.load(open(sys.argv[1]))["processes"][0]["sites"]:
+    if (s.get("code") or {}).get("function") != "grow":
+        continue
+    st = [f for f in s.get("stack") or [] if f.get("module") == "fp-sched"]
+    rows.append(" ".join(f["function"] or "?" for f in st))
+    lost += [f["function"] for f in st if f.get("gap")]
+print(" | ".join(sorted(rows)) + "; lost callers: " + (" ".join(lost) or "none"))
+PY
+)"
 exit $mm_failed
