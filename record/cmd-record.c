@@ -307,12 +307,13 @@ static int markers_prepare(struct rec *r)
 	return 0;
 }
 
-/* The live watch list and its socket (memmon watch).  A recording that
- * cannot make the socket still records, saying it cannot be watched. */
+/* The live watch list and its socket (memmon watch), -p's processes
+ * watched from ON_TS (0: a CMD).  A recording that cannot make the socket
+ * still records, saying it cannot be watched. */
 static int watch_start(struct rec *r, uint64_t on_ts)
 {
 	r->watch = mm_watch_new(r->inst, r->stacks, r->names, &r->out, r->opt.pids,
-				 r->opt.nr_pids, r->target ? 0 : on_ts);
+				 r->opt.nr_pids, on_ts);
 	if (!r->watch)
 		return -1;
 	r->control = mm_control_start(r->watch);
@@ -392,7 +393,8 @@ static int arm(struct rec *r)
 			return -1;
 	}
 	/* -p's processes are watched from this moment: their joins say so */
-	if (mm_tracing_now(r->out.clock_fd, &on_ts) < 0 || mm_tracing_on(r->inst, true) < 0)
+	if ((!r->target && mm_tracing_now(r->out.clock_fd, &on_ts) < 0) ||
+	    mm_tracing_on(r->inst, true) < 0)
 		return -1;
 	/* -p: the calls from now on, beside the kernel's events */
 	for (size_t i = 0; r->heap && !r->opt.argv && i < r->opt.nr_pids; i++)

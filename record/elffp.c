@@ -68,12 +68,19 @@ static bool crt_function(const char *name)
 	return false;
 }
 
-/* Count R, one function's frame_prologue answer (-1: not in the file). */
-static void tally(struct fp_tally *t, int r)
+/* What one function says of its object's frame pointers (evidence_at). */
+enum fp_evidence {
+	FP_NOT_CODE = -1,   /* not code of the file */
+	FP_AGAINST,         /* it makes a frame without one */
+	FP_FOR,             /* it sets one up */
+	FP_SILENT,          /* a leaf that needs no frame, a tail call, a stub */
+};
+
+static void tally(struct fp_tally *t, enum fp_evidence ev)
 {
-	if (r >= 0) {
+	if (ev == FP_FOR || ev == FP_AGAINST) {
 		t->seen++;
-		t->yes += (unsigned)r;
+		t->yes += ev == FP_FOR;
 	}
 }
 
@@ -126,55 +133,36 @@ static bool code_offset(const struct mm_elf_object *o, uint64_t value, uint64_t 
 	return false;
 }
 
-/* The code at address VALUE of O: its frame prologue or -1 (frame_prologue). */
-static int prologue_at(const unsigned char *img, size_t len, const struct mm_elf_object *o,
-		       uint64_t value)
-{
-	uint64_t off;
-
-	return code_offset(o, value, &off) ? frame_prologue(img, len, off) : -1;
-}
-
-static bool shrink_wrapped_at(const unsigned char *img, size_t len, const struct mm_elf_object *o,
-			      uint64_t value, uint32_t size)
-{
-	uint64_t off;
-
-	return code_offset(o, value, &off) && shrink_wrapped(img, len, off, size);
-}
-
 /*
- * What the function at address VALUE of O (SIZE bytes, 0: not known) says
- * of the program's frame pointers, for the object's verdict: 1 it keeps
- * one (its prologue, first or shrink-wrapped), 0 it makes a frame without
- * one (its first instruction saves a callee-saved register or reserves
- * stack), -1 nothing (a leaf that needs no frame, a tail call, code not
- * in the file).  gcc leaves the frame pointer out of leaf functions even
- * with -fno-omit-frame-pointer (Debian's), and a leaf is never a caller:
- * counted, such functions made programs that keep them look as if they
- * did not.
+ * What the function at address VALUE of O (SIZE bytes: the window in
+ * which shrink_wrapped looks) says of the object's frame pointers: FOR,
+ * its prologue, first or a little later; AGAINST, its first instruction
+ * saves a callee-saved register or reserves stack without one; SILENT,
+ * neither.  gcc leaves the frame pointer out of leaf functions even with
+ * -fno-omit-frame-pointer (Debian's), and a leaf is never a caller:
+ * counted against, such functions made programs that keep them look as
+ * if they did not.  All but FOR also mean that a stack walked by frame
+ * pointers through the function has lost its caller (MM_ELF_SYM_NOFP).
  */
-static int evidence_at(const unsigned char *img, size_t len, const struct mm_elf_object *o,
-		       uint64_t value, uint32_t size)
+static enum fp_evidence evidence_at(const unsigned char *img, size_t len,
+				    const struct mm_elf_object *o, uint64_t value, uint32_t size)
 {
 	static const unsigned char endbr[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
 	uint64_t off;
-	int r = prologue_at(img, len, o, value);
+	int r;
 
-	if (r != 0)
-		return r;
-	if (shrink_wrapped_at(img, len, o, value, size ? size : SHRINK_WRAP_BYTES))
-		return 1;
-	if (!code_offset(o, value, &off))
-		return -1;
+	if (!code_offset(o, value, &off) || (r = frame_prologue(img, len, off)) < 0)
+		return FP_NOT_CODE;
+	if (r || shrink_wrapped(img, len, off, size))
+		return FP_FOR;
 	const unsigned char *c = img + off;       /* 8 bytes there: frame_prologue */
 	if (!memcmp(c, endbr, 4))
 		c += 4;
 	if (c[0] == 0x53 || c[0] == 0x55 || (c[0] == 0x41 && c[1] >= 0x54 && c[1] <= 0x57))
-		return 0;                         /* push %rbx, %rbp, %r12..%r15 */
+		return FP_AGAINST;                /* push %rbx, %rbp, %r12..%r15 */
 	if (c[0] == 0x48 && (c[1] == 0x83 || c[1] == 0x81) && c[2] == 0xec)
-		return 0;                         /* sub $N,%rsp */
-	return -1;
+		return FP_AGAINST;                /* sub $N,%rsp */
+	return FP_SILENT;
 }
 
 static int32_t le32(const unsigned char *p)
@@ -248,7 +236,7 @@ static void tally_unwind_table(const unsigned char *img, size_t len,
 	for (uint64_t i = 0; i < count; i += step) {
 		uint64_t fn = h->vaddr + (uint64_t)(int64_t)le32(p + 12 + 8 * i);
 		if (!not_function(nf, fn))
-			tally(t, evidence_at(img, len, o, fn, 0));
+			tally(t, evidence_at(img, len, o, fn, SHRINK_WRAP_BYTES));
 	}
 }
 
@@ -306,11 +294,11 @@ void mm_elf_frame_pointers(Elf *e, struct mm_elf_object *o)
 	}
 	for (uint32_t i = 0; i < o->nr_syms; i++) {
 		struct mm_elf_sym *s = (struct mm_elf_sym *)&o->syms[i];
-		int r = prologue_at(img, len, o, s->value);
-		if (r == 0 && !shrink_wrapped_at(img, len, o, s->value, s->size))
+		enum fp_evidence ev = evidence_at(img, len, o, s->value, s->size);
+		if (ev == FP_AGAINST || ev == FP_SILENT)
 			s->type |= MM_ELF_SYM_NOFP;
 		if (s->size >= 16 && !crt_function(s->name))   /* stubs do not count */
-			tally(&t, evidence_at(img, len, o, s->value, s->size));
+			tally(&t, ev);
 	}
 	o->fp = (uint8_t)verdict(e, img, len, o, t);
 }
