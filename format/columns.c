@@ -125,7 +125,8 @@ static inline void put_header(struct hdr_out *o, uint32_t type_len, uint32_t td)
 	*o->td[3]++ = (unsigned char)(td >> 24);
 }
 
-/* A payload of N bytes: typed ones to KIND + their section, others to PAGE.
+/* A payload of N bytes: typed ones to KIND + their section, others to PAGE;
+ * first, a copy without the stale bytes of its type's holes (holes.h).
  * With D, the typed ones are delta-coded on the way (delta.h): the same
  * bytes as mm_delta_encode() then a split, in one pass, and no copy: the
  * code is written into the section from 2 bytes before its end (HEADROOM),
@@ -134,12 +135,22 @@ static inline void put_payload(struct mm_columns *c, struct hdr_out *o, struct m
 			       const unsigned char *p, uint32_t n)
 {
 	struct mm_col_buf *b;
-	unsigned char *at, keep[2];
+	unsigned char *at, keep[2], clean[MM_DELTA_MAX_PAYLOAD];
 	int s;
 
 	if (n < 4 || n > MM_DELTA_MAX_PAYLOAD) {
 		put(&c->s[MM_COL_PAGE], p, n);
 		return;
+	}
+	if (c->holes) {
+		uint16_t type;
+		const uint64_t *mask;
+
+		memcpy(&type, p, 2);
+		if ((mask = mm_holes_of(c->holes, type))) {
+			mm_holes_copy(mask, clean, p, n);
+			p = clean;
+		}
 	}
 	s = section_of(c, p);
 	b = s >= 0 ? &c->pay[s] : &c->s[MM_COL_PAGE];

@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "delta.h"
+#include "holes.h"
 #include "layout.h"
 
 enum mm_col_stream {
@@ -83,13 +84,15 @@ struct mm_columns {
 	struct mm_col_typemap map;
 	unsigned char *scratch;                   /* a page, for a rare walk */
 	size_t scratch_cap;
+	const struct mm_holes *holes;             /* zeroed in payloads; NULL: none */
 };
 
 /*
  * Split NR sub-buffers at BUF (layout L) into C's streams, delta-coding
  * them on the way with D (its state reset first), or with D NULL taking
  * them as already coded (mm_delta_encode): the same streams either way.
- * BUF is not changed.  Never fails (memory: mm_malloc exits).  Then mm_columns_pieces(c, i, ...)
+ * BUF is not changed; with C->holes set, the streams hold its payloads with
+ * their holes zeroed (holes.h), as merge then rebuilds them.  Never fails (memory: mm_malloc exits).  Then mm_columns_pieces(c, i, ...)
  * gives stream I as pieces to compress one after another: one piece, or
  * for PAY one per section.  Returns the number of pieces.
  */

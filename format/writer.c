@@ -12,7 +12,9 @@
  * a time): one ZSTD_CCtx, one output buffer and the delta and columns
  * codecs' state live as long as the writer, so a chunk costs the delta
  * pass, the column split, the compression and one writev; buffers grow only
- * when a bigger chunk (or a bigger stream) comes along.
+ * when a bigger chunk (or a bigger stream) comes along.  The columns codec
+ * also zeroes the bytes no field covers (holes.h), learnt from each event
+ * format as it is added: the kernel leaves stale bytes there.
  *
  * The delta codec has to walk the events, so it needs the sub-buffer layout:
  * the writer learns the byte order from the MACHINE section and the commit
@@ -40,6 +42,7 @@
 #include "columns.h"
 #include "delta.h"
 #include "endian.h"
+#include "holes.h"
 #include "reader.h"	/* mm_crc32() */
 #include "writer.h"
 
@@ -57,6 +60,7 @@ struct mm_writer {
 	enum mm_chunk_codec codec;
 	struct mm_delta *delta;	/* codec state, allocated with the writer */
 	struct mm_columns *cols;
+	struct mm_holes *holes;	/* from the event formats; zeroed in every chunk */
 	struct mm_delta_layout layout;
 	bool endian_known;	/* from MACHINE */
 	int long_size;		/* from MACHINE, 0 if absent */
@@ -118,6 +122,8 @@ struct mm_writer *mm_writer_open(const char *path, int level)
 	w->path = mm_strdup(path);
 	w->codec = MM_CODEC_COLUMNS;
 	w->cols = mm_calloc(1, sizeof(*w->cols));
+	w->holes = mm_calloc(1, sizeof(*w->holes));
+	w->cols->holes = w->holes;
 	w->delta = mm_malloc(sizeof(*w->delta));
 	w->delta->gen = 0;
 	memset(w->delta->slot, 0, sizeof(w->delta->slot));
@@ -393,6 +399,7 @@ int mm_writer_event_format(struct mm_writer *w, const char *system,
 		w->formats_cap = w->formats_cap ? 2 * w->formats_cap : 64 << 10;
 		w->formats = mm_realloc(w->formats, w->formats_cap);
 	}
+	mm_holes_add_format(w->holes, format_text, len);
 	mm_le32_store(le, (uint32_t)(slen + len));
 	memcpy(w->formats + w->formats_len, le, 4);
 	memcpy(w->formats + w->formats_len + 4, system, slen);
@@ -550,6 +557,7 @@ static void writer_free(struct mm_writer *w)
 	if (w->cols)
 		mm_columns_release(w->cols);
 	free(w->cols);
+	free(w->holes);
 	free(w->machine);
 	free(w->formats);
 	free(w->path);

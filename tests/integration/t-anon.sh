@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Checks anonymous first-touch faults: 64 written pages of an mmap'ed region give exactly 64 "anon page (W)" lines inside it, plus its exact mmap/madvise/munmap lines and a summary that agrees with the log.
+# Checks anonymous first-touch faults: 64 written pages of an mmap'ed region give exactly 64 "anon page (W)" lines inside it, plus its exact mmap/madvise/munmap lines and a summary that agrees with the log; and that the file holds no stale bytes in the gaps between events' fields (every syscall and rss_stat event has such gaps).
 set -u
 . "$(dirname "$0")/lib.sh"
-TESTS="anon-record-status anon-program anon-mmap anon-madvise anon-munmap anon-faults anon-one-per-page anon-order anon-summary-faults anon-summary-classes anon-lost"
+TESTS="anon-record-status anon-program anon-mmap anon-madvise anon-munmap anon-faults anon-one-per-page anon-order anon-summary-faults anon-summary-classes anon-lost anon-gaps-zero anon-gaps-checked"
 need_root_tracefs $TESTS
 mm_tmp
 
@@ -58,4 +58,18 @@ for a in R W X; do acc+=" $a $(faults "$rep" | awk -v a=$a '$5 == a' | wc -l)"; 
 check anon-summary-classes "$cls /$acc" \
 	" anon ${F_anon:-?} file ${F_file:-?} swap ${F_swap:-?} cow ${F_cow:-?} other ${F_other:-?} / R ${A_R:-?} W ${A_W:-?} X ${A_X:-?}"
 check anon-lost "0" "${S_lost:-?}"
+
+# the gaps between fields hold no stale bytes of earlier events (format/holes.h):
+# test-holes finds them from libtraceevent's parse of the file's own formats
+"$MEMMON_TOP/${MEMMON_BUILD:-build}/tests/test-holes" "$T/a.dat" >"$T/holes" 2>&1
+check anon-gaps-zero "0" "$(fact "$T/holes" holes-stale)"
+# ... and it looked at every syscall and rss_stat event, at least
+"$MEMMON" info "$T/a.dat" >"$T/info"
+want=$(awk '$1 ~ /^(syscalls:|kmem:rss_stat$)/ { n += $2 } END { print n + 0 }' "$T/info")
+got=$(fact "$T/holes" holes-checked)
+if [ "$want" -gt 0 ] && [ "${got:-0}" -ge "$want" ]; then
+	ok anon-gaps-checked
+else
+	fail anon-gaps-checked "expected at least $want events with gaps checked (memmon info's syscall and rss_stat events), got ${got:-none}: $(show "$T/holes")"
+fi
 exit 0
