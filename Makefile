@@ -175,7 +175,7 @@ fuzz: fuzz-build
 		-artifact_prefix=build-fuzz/artifacts/ build-fuzz/corpus tests/fuzz/seeds
 
 # Debian 12's kernels (6.1 and its cloud flavour) booted under qemu
-check-kernels: all
+check-kernels: all $(O)/tests/test-holes
 	MEMMON_BUILD=$(O) tests/kernels/run
 
 demo: all

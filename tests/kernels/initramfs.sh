@@ -85,11 +85,15 @@ mm_initramfs() {
 	for a in "$top/$build"/tests/progs/*; do
 		mm_copy_elf "$root" "$a" && mv "$root$a" "$root/memmon/$build/tests/progs/" || return 1
 	done
+	# test-holes: t-anon checks the recorded file's gaps with it (and
+	# tests/run runs its unit tests, on tests/data/formats)
+	mm_copy_elf "$root" "$top/$build/tests/test-holes" &&
+	mv "$root$top/$build/tests/test-holes" "$root/memmon/$build/tests/" || return 1
 	rm -rf "${root:?}$top"
 	mkdir -p "$root/memmon/tests/integration" && cp "$top/tests/run" "$root/memmon/tests/" &&
 	cp -r "$top/tests/kernels" "$root/memmon/tests/" &&
 	cp "$top/tests/integration/lib.sh" "$root/memmon/tests/integration/" &&
-	mkdir -p "$root/memmon/tests/data" && cp -r "$top/tests/data/golden" "$root/memmon/tests/data/" ||
+	mkdir -p "$root/memmon/tests/data" && cp -r "$top/tests/data/golden" "$top/tests/data/formats" "$root/memmon/tests/data/" ||
 		return 1
 	for a in $(grep -v '^#' "$top/tests/kernels/vm-tests.list") $(cd "$top/tests/kernels/guest" && ls t-*.sh 2>/dev/null); do
 		cp "$top/tests/integration/$a" "$root/memmon/tests/integration/" 2>/dev/null ||
