@@ -22,7 +22,8 @@ DEPCFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEPLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 OPT     ?= -O2 -g
 CFLAGS  += -std=gnu11 $(OPT) -Wall -Wextra -Werror -I. $(DEPCFLAGS) -D_GNU_SOURCE -MMD -MP
-LDLIBS  += $(DEPLIBS) -lpthread
+# libiberty (no pkg-config file): report's C++/Rust demangler (report/model/demangle.c)
+LDLIBS  += $(DEPLIBS) -liberty -lpthread
 O       ?= build
 
 SRC_CORE   := util.c $(wildcard format/*.c) $(wildcard plugins/*.c)
@@ -38,7 +39,7 @@ UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%) $(O)/tests/test-fuzz-replay
 PROG_SRC   := $(wildcard tests/progs/*.c) demo/demo.c
 PROG_BIN   := $(patsubst %.c,$(O)/%,$(PROG_SRC)) $(O)/tests/progs/names-prog-nopie \
-	      $(O)/tests/progs/libnames.so $(O)/tests/progs/map-calls-fp
+	      $(O)/tests/progs/libnames.so $(O)/tests/progs/map-calls-fp $(O)/tests/progs/cxx-names
 
 # the malloc interposer record --malloc preloads into CMD: a library of its
 # own, never built with the sanitizers of the memmon it sits beside (their
@@ -116,6 +117,10 @@ $(O)/tests/progs/names-prog-nopie: tests/progs/names-prog.c
 $(O)/tests/progs/map-calls-fp: tests/progs/map-calls.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NAMES_CFLAGS) -o $@ $<
+# C++ (t-names: demangled names), with frame pointers for its stacks
+$(O)/tests/progs/cxx-names: tests/progs/cxx-names.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -std=gnu++17 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -o $@ $<
 $(O)/tests/progs/fp-leaves: tests/progs/fp-leaves.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NAMES_CFLAGS) -o $@ $<

@@ -6,7 +6,7 @@
 # command gains an option that is not listed here.
 
 _memmon_opts_record='--output --buffer-size --pid --classifier --compress-level --chunk-kb --duration --malloc --malloc-ring --markers --stacks --no-stacks --no-names --debug-dir --quiet --verbose --help'
-_memmon_opts_report='--input --pid --timestamps --raw-events --no-summary --quiet --help --log --regions --maps-at --check-maps --sort --json --csv --malloc-patterns --timeline --context --leaks --allocations --no-malloc --classifier --perfetto --html --between --sites --pages --symbols'
+_memmon_opts_report='--input --pid --timestamps --raw-events --no-summary --quiet --help --log --regions --maps-at --check-maps --sort --json --csv --malloc-patterns --timeline --context --leaks --allocations --no-malloc --classifier --perfetto --html --between --sites --pages --symbols --no-demangle'
 _memmon_opts_info='--input --help'
 _memmon_opts_diff='--json --quiet --help'
 _memmon_opts_list='--help'

@@ -25,6 +25,7 @@
 #include "plugins/decoder.h"
 #include "report/model/addrspace.h"
 #include "report/model/origin.h"
+#include "report/model/symbols.h"
 #include "report/analyses/regions.h"
 #include "report/analyses/sites.h"
 #include "report/analyses/summary.h"
@@ -415,6 +416,7 @@ int cmd_report(int argc, char **argv)
 		mm_decoder_ignore_kprobes(d);
 	if (views_use_model(&o) || mm_decoder_needs_model(d))
 		o.view.as = mm_as_from_file(f, MM_AS_NO_CUTOFF);
+	mm_as_set_demangle(o.view.as, !o.view.no_demangle);
 	mm_window_watch_model(o.window, o.view.as);
 	if (o.log && !o.view.no_symbols)
 		s.log->as = o.view.as;

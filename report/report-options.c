@@ -20,7 +20,7 @@ static const char usage[] =
 	"[--malloc-patterns] [--timeline[=INTERVAL]] [--context] [--leaks] [--allocations] "
 	"[--sites] [--pages[=end|start]] [--sort size|faults|addr] [--json|--csv] [--pid PID[,PID...]] "
 	"[--between M,N] [--perfetto FILE] [--html FILE] [-t|--timestamps] [--raw-events] "
-	"[--no-malloc] [--frames] [--symbols=on|off] [--no-summary] "
+	"[--no-malloc] [--frames] [--symbols=on|off] [--no-demangle] [--no-summary] "
 	"[--classifier=tracepoint] [-q]";
 
 static int add_view(struct mm_report_request *o, const struct mm_view *v)
@@ -37,7 +37,8 @@ static int add_view(struct mm_report_request *o, const struct mm_view *v)
 enum { OPT_PID = 256, OPT_RAW, OPT_NO_SUMMARY, OPT_HELP, OPT_LOG, OPT_REGIONS,
        OPT_MAPS_AT, OPT_CHECK_MAPS, OPT_SORT, OPT_JSON, OPT_CSV, OPT_FINDINGS,
        OPT_TIMELINE, OPT_CONTEXT, OPT_CLASSIFIER, OPT_PERFETTO, OPT_NO_MALLOC, OPT_LEAKS,
-       OPT_ALLOCATIONS, OPT_HTML, OPT_BETWEEN, OPT_SYMBOLS, OPT_SITES, OPT_PAGES, OPT_FRAMES };
+       OPT_ALLOCATIONS, OPT_HTML, OPT_BETWEEN, OPT_SYMBOLS, OPT_SITES, OPT_PAGES, OPT_FRAMES,
+       OPT_NO_DEMANGLE };
 #define USAGE_ERROR(...) mm_usage_error("report", usage, __VA_ARGS__)
 
 /* --between cuts the log (text or JSON), --regions and --timeline. */
@@ -126,6 +127,7 @@ int mm_report_parse_options(int argc, char **argv, struct mm_report_request *o)
 		{ "html", required_argument, NULL, OPT_HTML },
 		{ "between", required_argument, NULL, OPT_BETWEEN },
 		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
+		{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 		{ "sites", no_argument, NULL, OPT_SITES },
 		{ "pages", optional_argument, NULL, OPT_PAGES },
 		{ "frames", no_argument, NULL, OPT_FRAMES },
@@ -190,6 +192,7 @@ int mm_report_parse_options(int argc, char **argv, struct mm_report_request *o)
 				err = mm_error("--symbols=%s: it is on or off", optarg);
 			o->view.no_symbols = !strcmp(optarg, "off");
 			break;
+		case OPT_NO_DEMANGLE: o->view.no_demangle = true; break;
 		case 'h': return mm_show_help("report", usage) == MM_EXIT_OK ? MM_REPORT_HELP_SHOWN : MM_EXIT_FAIL;
 		default:
 			mm_usage_bad_option("report", usage, c, argv, longopts);

@@ -89,6 +89,18 @@ struct as_stacks {
 	uint32_t current;           /* the event being applied */
 };
 
+/* demangle.c: symbol names as stored -> as the source spells them
+ * (open addressing by the stored name's address; val NULL: as stored). */
+struct as_demangled {
+	const char **key;
+	char **val;
+	size_t cap, n;
+	bool off;                   /* --no-demangle */
+};
+/* NAME demangled, or NAME itself (not mangled, refused, or off). */
+const char *as_demangle(struct mm_as *as, const char *name);
+void as_demangle_free(struct mm_as *as);
+
 struct mm_as {
 	uint64_t page_size;
 	unsigned page_shift;
@@ -123,6 +135,7 @@ struct mm_as {
 
 	char **names;               /* interned strings (open addressing) */
 	size_t cap_names, nr_names;
+	struct as_demangled demangled;  /* demangle.c */
 
 	struct hook_slot *hooks;    /* observers, in the order added */
 	size_t nr_hooks, cap_hooks;

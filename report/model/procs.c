@@ -196,6 +196,7 @@ void mm_as_free(struct mm_as *as)
 	}
 	for (size_t i = 0; i < as->cap_names; i++)
 		free(as->names[i]);
+	as_demangle_free(as);
 	free(as->names);
 	free(as->procs);
 	free(as->proc_idx.keys);

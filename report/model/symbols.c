@@ -188,7 +188,7 @@ bool mm_as_code(struct mm_as *as, const struct mm_as_proc *p, uint64_t addr, str
 	c->in_object = true;
 	c->off = vaddr;
 	if (s) {
-		c->func = s->name;
+		c->func = as_demangle(as, s->name);
 		c->func_addr = s->value;
 		c->off = vaddr - s->value;
 		if (o->e_machine == 62)         /* EM_X86_64: the function's own word */

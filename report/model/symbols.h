@@ -59,6 +59,9 @@ const struct mm_as_proc *mm_as_memory_of(const struct mm_as *as, int32_t pid);
  * with *C zeroed, when no region holds it. */
 bool mm_as_code(struct mm_as *as, const struct mm_as_proc *p, uint64_t addr,
 		struct mm_code *c);
+/* Function names of C++ and Rust as their source spells them (the
+ * default), or as the trace stores them (report --no-demangle). */
+void mm_as_set_demangle(struct mm_as *as, bool on);
 /* "fill_buffer+0x1c [prog]", "prog+0x1139", "[vdso]+0x5", or the address
  * in hex when nothing holds it: C as one string into BUF. */
 void mm_code_format(const struct mm_code *c, uint64_t addr, char *buf, size_t n);

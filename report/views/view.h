@@ -72,6 +72,7 @@ struct mm_report_opts {
 	bool raw_events;          /* --raw-events: rss and filemap in the log */
 	bool no_heap;             /* --no-malloc: no record --malloc events in the log */
 	bool no_symbols;          /* --symbols=off: code addresses stay raw */
+	bool no_demangle;         /* --no-demangle: C++/Rust names as stored */
 	bool frames;              /* --frames: record --frames' frames shown */
 	struct mm_as *as;         /* the shared model (see above), or NULL when
 	                           * no chosen view uses it */
