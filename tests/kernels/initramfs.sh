@@ -2,7 +2,7 @@
 #
 #   mm_initramfs OUT.cpio.gz KDIR
 # KDIR is an unpacked kernel package (boot/, lib/modules/).  The archive
-# holds busybox-static (the applets), bash, strace, GNU sort, python3 with
+# holds busybox-static (the applets), bash, strace, GNU sort, strip, python3 with
 # the modules the scripts import, memmon with the test programs and scripts
 # under /memmon, every ELF's ldd closure, and the kernel's loop and ext4
 # modules (the guest's /var/tmp).  The host's
@@ -72,9 +72,11 @@ mm_initramfs() {
 		[ -e "$root/usr/bin/$a" ] || ln -s busybox "$root/usr/bin/$a"
 	done
 	rm -f "$root/usr/bin/bash"
-	# GNU sort: t-kernel sorts a 50 MB file, as on the host
+	# GNU sort: t-kernel sorts a 50 MB file, as on the host; strip:
+	# t-stacks judges stripped copies of the test programs
 	mm_copy_elf "$root" /bin/bash "$(command -v strace)" "$(command -v chrt)" \
-		"$(command -v setpriv)" "$(command -v pgrep)" "$(command -v jq)" /usr/bin/sort || return 1
+		"$(command -v setpriv)" "$(command -v pgrep)" "$(command -v jq)" /usr/bin/sort \
+		"$(command -v strip)" || return 1
 	echo "root:x:0:0:root:/root:/bin/bash" >"$root/etc/passwd"
 	echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/sh" >>"$root/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
