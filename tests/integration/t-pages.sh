@@ -72,7 +72,7 @@ print(", ".join(out))' "$T/p.json" "$T/p.smaps" anon "$(fact "$T/p.out" anon)" f
 	got=$(awk -F, -v a="$(fact "$T/p.out" shared)" 'NR > 1 && $3 == a { print $5, $6, $9, $19, $20 }' "$T/p.csv")
 	check pg-csv "rw-p 8 8 8 $child:8" "$got"
 	# at start: right after its exec, before any of the regions existed
-	got=$("$MEMMON" report --pages=start --json --pid "$pid" "$T/p.dat" 2>&1 | python3 -c '
+	got=$("$MEMMON" report --pages=start --json --pid "$pid" "$T/p.dat" 2>"$T/pages-start.err" | python3 -c '
 import json, sys
 d = json.load(sys.stdin); a = int(sys.argv[1], 16)
 p = d["processes"][0]
@@ -96,8 +96,9 @@ for _ in $(seq 1000); do [ -S "/run/memmon/record-$R.sock" ] && break; kill -0 "
 "$MEMMON" watch --record "$R" -"$hc" >"$T/hw.out" 2>&1; hw_rc=$?
 kill -INT "$R"; wait "$R"; hrec_rc=$?
 # the shared region's facts in --pages=WHEN of PID: "present shared with"
+# (report's notices, e.g. of events 6.1 lacks, go to a file, not into the JSON)
 shared_of() {
-	"$MEMMON" report --pages="$1" --json --pid "$2" "$T/h.dat" 2>&1 | python3 -c '
+	"$MEMMON" report --pages="$1" --json --pid "$2" "$T/h.dat" 2>"$T/pages-$1.err" | python3 -c '
 import json, sys
 a = int(sys.argv[1], 16)
 for p in json.load(sys.stdin)["processes"]:
